@@ -1,0 +1,17 @@
+//! The crate-wide error type: one variant per top-level module, each wrapping that module's own error.
+//!
+//! Messages are lowercase, without a trailing period, and name the id or path they concern.
+
+/// Everything that can go wrong in permdex, by module.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sim(#[from] crate::sim::Error),
+    #[error(transparent)]
+    Extract(#[from] crate::extract::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Result with the crate-wide [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,16 @@
+//! permdex: a self-hosted, permission-aware search engine for Confluence and Jira.
+//!
+//! The library holds every part; the binary (`src/main.rs`) only parses arguments and calls in here.
+//! Modules, in the direction data flows:
+//!
+//! - [`sim`]: a deterministic Atlassian Cloud simulator (organisation model, REST API, faults, visibility oracle).
+//! - [`extract`]: text out of Confluence storage XHTML, Jira ADF and attachments, in an isolated worker.
+//!
+//! See ARCHITECTURE.md for the map and the invariants.
+
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod sim;
+
+pub use error::{Error, Result};

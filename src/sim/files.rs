@@ -1,0 +1,1 @@
+//! Simulator: files (being written).

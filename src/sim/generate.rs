@@ -1,0 +1,1 @@
+//! Simulator: generate (being written).

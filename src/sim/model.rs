@@ -1,0 +1,570 @@
+//! The simulated organisation: users, groups, Confluence spaces and content, Jira projects and issues,
+//! and every permission object Atlassian keeps about them.
+//!
+//! This is plain data. It knows nothing of HTTP (see `http/`), of how it was generated (`generate.rs`)
+//! or of who may see what (`oracle.rs`). Maps are `BTreeMap`s so iteration order, and therefore every
+//! listing the simulator serves, is deterministic. [`SiteIndex`] holds the derived lookups that the
+//! REST handlers need to stay fast on large sites; it is rebuilt by [`Site::reindex`] after changes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+/// A user as Atlassian Cloud knows them. Identified by `account_id` only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub account_id: String,
+    pub display_name: String,
+    pub email: String,
+    /// Profile hides the email: APIs answer `null` (or omit it) instead.
+    pub email_hidden: bool,
+    /// Deactivated accounts cannot sign in and see nothing.
+    pub active: bool,
+}
+
+/// A group, identified by its immutable `id`; the `name` can change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    /// Account ids of the members.
+    pub members: BTreeSet<String>,
+}
+
+/// Current or archived: Atlassian's `status` for spaces, pages and blog posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Current,
+    Archived,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Current => "current",
+            Status::Archived => "archived",
+        }
+    }
+}
+
+/// A global (team) space or a user's personal space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpaceKind {
+    Global,
+    Personal { owner: String },
+}
+
+/// Who a space permission is granted to (Confluence v2 `principal`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SpacePrincipal {
+    User(String),
+    /// By group id.
+    Group(String),
+    /// A role principal; `ANONYMOUS` is anonymous access.
+    Role(String),
+}
+
+/// One space permission: an operation (`read`, `create`, …) on a target type (`space`, `page`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpacePermission {
+    pub id: u64,
+    pub principal: SpacePrincipal,
+    pub operation: String,
+    pub target: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Space {
+    pub id: u64,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub kind: SpaceKind,
+    pub status: Status,
+    pub created: Millis,
+    pub author: String,
+    pub homepage_id: Option<u64>,
+    /// Index into the generator's topic list; decides the vocabulary of the space's content.
+    pub topic: usize,
+    pub permissions: Vec<SpacePermission>,
+}
+
+/// Users and groups named by a content restriction. Empty means "no restriction of this kind".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restriction {
+    /// Account ids; may name accounts that no longer exist.
+    pub users: BTreeSet<String>,
+    /// Group ids.
+    pub groups: BTreeSet<String>,
+}
+
+impl Restriction {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.groups.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentKind {
+    Page,
+    BlogPost,
+}
+
+impl ContentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentKind::Page => "page",
+            ContentKind::BlogPost => "blogpost",
+        }
+    }
+}
+
+/// A Confluence page or blog post. Blog posts have no parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub id: u64,
+    pub kind: ContentKind,
+    pub space_id: u64,
+    pub parent_id: Option<u64>,
+    pub title: String,
+    /// Storage-format XHTML.
+    pub body: String,
+    pub status: Status,
+    pub version: u32,
+    pub created: Millis,
+    pub updated: Millis,
+    pub author: String,
+    /// Author of the latest version.
+    pub last_editor: String,
+    pub read_restriction: Restriction,
+    pub update_restriction: Restriction,
+    pub labels: Vec<String>,
+    /// Position among siblings.
+    pub position: i32,
+}
+
+/// A footer comment on a page or blog post; replies name their parent comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: u64,
+    pub container_id: u64,
+    pub parent_comment_id: Option<u64>,
+    /// Storage-format XHTML.
+    pub body: String,
+    pub version: u32,
+    pub created: Millis,
+    pub updated: Millis,
+    pub author: String,
+}
+
+/// What an attachment's bytes are, and so how `files.rs` renders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    Pdf,
+    Docx,
+    Xlsx,
+    Text,
+    Markdown,
+    Csv,
+    /// Bytes that start like a PDF and then stop making sense.
+    CorruptPdf,
+    /// A file larger than any sensible attachment size cap.
+    Oversized,
+}
+
+impl FileKind {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            FileKind::Pdf | FileKind::CorruptPdf => "application/pdf",
+            FileKind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileKind::Text => "text/plain",
+            FileKind::Markdown => "text/markdown",
+            FileKind::Csv | FileKind::Oversized => "text/csv",
+        }
+    }
+}
+
+/// The bytes of an attachment, described well enough to render them on demand (see `files.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileBody {
+    pub kind: FileKind,
+    pub filename: String,
+    /// The text the file carries; a crawler that extracts well finds exactly these words.
+    pub text: String,
+    /// Size in bytes of the rendered file.
+    pub size: u64,
+}
+
+/// A Confluence attachment. Served with id `att{id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: u64,
+    pub container_id: u64,
+    pub file: FileBody,
+    /// Media-service file id (a UUID).
+    pub file_id: String,
+    pub comment: String,
+    pub version: u32,
+    pub created: Millis,
+    pub updated: Millis,
+    pub author: String,
+}
+
+/// A global project role definition (Administrators, Developers, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRole {
+    pub id: u64,
+    pub name: String,
+    pub description: String,
+}
+
+/// Users and groups acting in a project role.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleActors {
+    pub users: BTreeSet<String>,
+    /// Group ids.
+    pub groups: BTreeSet<String>,
+}
+
+/// Who a Jira permission grant or security level membership is given to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Holder {
+    /// Anyone, including anonymous users.
+    Anyone,
+    /// By group id.
+    Group(String),
+    User(String),
+    /// By role id; expands to the project's actors in that role.
+    ProjectRole(u64),
+    /// Everyone with access to the product (e.g. `jira-software`); `None` means any application.
+    ApplicationRole(Option<String>),
+    ProjectLead,
+    Reporter,
+    Assignee,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionGrant {
+    pub id: u64,
+    /// `BROWSE_PROJECTS`, `CREATE_ISSUES`, …
+    pub permission: String,
+    pub holder: Holder,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionScheme {
+    pub id: u64,
+    pub name: String,
+    pub description: String,
+    pub grants: Vec<PermissionGrant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelMember {
+    pub id: u64,
+    pub holder: Holder,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityLevel {
+    pub id: u64,
+    pub name: String,
+    pub description: String,
+    pub members: Vec<LevelMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityScheme {
+    pub id: u64,
+    pub name: String,
+    pub description: String,
+    pub default_level_id: Option<u64>,
+    pub levels: Vec<SecurityLevel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: u64,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub lead: String,
+    pub permission_scheme_id: u64,
+    pub security_scheme_id: Option<u64>,
+    /// Actors per role id.
+    pub roles: BTreeMap<u64, RoleActors>,
+    pub topic: usize,
+    pub archived: bool,
+    pub created: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IssueType {
+    Epic,
+    Story,
+    Task,
+    Bug,
+    Subtask,
+}
+
+impl IssueType {
+    pub fn name(self) -> &'static str {
+        match self {
+            IssueType::Epic => "Epic",
+            IssueType::Story => "Story",
+            IssueType::Task => "Task",
+            IssueType::Bug => "Bug",
+            IssueType::Subtask => "Subtask",
+        }
+    }
+
+    pub fn is_subtask(self) -> bool {
+        self == IssueType::Subtask
+    }
+}
+
+/// A Jira issue. A sub-task's effective security level is its parent's (see [`Site::effective_security_level`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub id: u64,
+    pub key: String,
+    pub project_id: u64,
+    pub issue_type: IssueType,
+    pub parent_id: Option<u64>,
+    pub summary: String,
+    /// Atlassian Document Format, serialised JSON.
+    pub description: String,
+    pub reporter: Option<String>,
+    pub assignee: Option<String>,
+    /// Own security level; ignored for sub-tasks, which take their parent's.
+    pub security_level_id: Option<u64>,
+    pub status: String,
+    pub priority: String,
+    pub labels: Vec<String>,
+    pub created: Millis,
+    pub updated: Millis,
+    /// Archived issues are hidden from search and from everyone's view.
+    pub archived: bool,
+}
+
+/// Who a Jira comment is restricted to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// By group id.
+    Group(String),
+    /// By project role id.
+    Role(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueComment {
+    pub id: u64,
+    pub issue_id: u64,
+    pub author: String,
+    /// Atlassian Document Format, serialised JSON.
+    pub body: String,
+    pub created: Millis,
+    pub updated: Millis,
+    pub visibility: Option<Visibility>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraAttachment {
+    pub id: u64,
+    pub issue_id: u64,
+    pub file: FileBody,
+    pub author: String,
+    pub created: Millis,
+}
+
+/// Next free ids, one sequence per id space, as Atlassian keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdSequences {
+    /// Confluence content: pages, blog posts, comments and attachments share one sequence.
+    pub content: u64,
+    pub space: u64,
+    pub space_permission: u64,
+    pub issue: u64,
+    pub issue_comment: u64,
+    pub jira_attachment: u64,
+    pub grant: u64,
+    pub level_member: u64,
+}
+
+impl Default for IdSequences {
+    fn default() -> Self {
+        IdSequences {
+            content: 65_537,
+            space: 32_769,
+            space_permission: 1_001,
+            issue: 10_000,
+            issue_comment: 10_000,
+            jira_attachment: 10_000,
+            grant: 10_000,
+            level_member: 10_000,
+        }
+    }
+}
+
+impl IdSequences {
+    /// Returns the current value of `seq` and advances it.
+    pub fn take(seq: &mut u64) -> u64 {
+        let id = *seq;
+        *seq += 1;
+        id
+    }
+}
+
+/// The whole simulated Atlassian Cloud site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub seed: u64,
+    /// Display name of the site, e.g. `acme`.
+    pub name: String,
+    /// The admin account whose email and token the REST API accepts.
+    pub admin_account_id: String,
+    /// Time zone the admin account's JQL and CQL dates are read in: a fixed offset in minutes east of UTC.
+    pub admin_utc_offset_minutes: i32,
+    /// Last time stamp handed out; mutations never go back in time.
+    pub clock: Millis,
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    pub spaces: BTreeMap<u64, Space>,
+    pub contents: BTreeMap<u64, Content>,
+    pub comments: BTreeMap<u64, Comment>,
+    pub attachments: BTreeMap<u64, Attachment>,
+    pub roles: Vec<ProjectRole>,
+    pub permission_schemes: BTreeMap<u64, PermissionScheme>,
+    pub security_schemes: BTreeMap<u64, SecurityScheme>,
+    pub projects: BTreeMap<u64, Project>,
+    pub issues: BTreeMap<u64, Issue>,
+    pub issue_comments: BTreeMap<u64, IssueComment>,
+    pub jira_attachments: BTreeMap<u64, JiraAttachment>,
+    pub ids: IdSequences,
+    pub index: SiteIndex,
+}
+
+/// Derived lookups, rebuilt by [`Site::reindex`]. Every list is sorted by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteIndex {
+    pub user_by_account: HashMap<String, usize>,
+    pub group_by_id: HashMap<String, usize>,
+    /// Group ids each account belongs to.
+    pub groups_of: HashMap<String, BTreeSet<String>>,
+    pub space_by_key: HashMap<String, u64>,
+    /// Page and blog post ids per space.
+    pub contents_of_space: HashMap<u64, Vec<u64>>,
+    pub children_of: HashMap<u64, Vec<u64>>,
+    /// Top-level comment ids per page or blog post.
+    pub comments_of: HashMap<u64, Vec<u64>>,
+    pub replies_of: HashMap<u64, Vec<u64>>,
+    pub attachments_of: HashMap<u64, Vec<u64>>,
+    pub project_by_key: HashMap<String, u64>,
+    pub issue_by_key: HashMap<String, u64>,
+    pub issues_of_project: HashMap<u64, Vec<u64>>,
+    pub subtasks_of: HashMap<u64, Vec<u64>>,
+    pub comments_of_issue: HashMap<u64, Vec<u64>>,
+    pub attachments_of_issue: HashMap<u64, Vec<u64>>,
+}
+
+impl Site {
+    /// Rebuilds [`SiteIndex`] from the maps. Call after any change to the model.
+    pub fn reindex(&mut self) {
+        let mut ix = SiteIndex::default();
+        for (i, u) in self.users.iter().enumerate() {
+            ix.user_by_account.insert(u.account_id.clone(), i);
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            ix.group_by_id.insert(g.id.clone(), i);
+            for m in &g.members {
+                ix.groups_of.entry(m.clone()).or_default().insert(g.id.clone());
+            }
+        }
+        for s in self.spaces.values() {
+            ix.space_by_key.insert(s.key.clone(), s.id);
+        }
+        for c in self.contents.values() {
+            ix.contents_of_space.entry(c.space_id).or_default().push(c.id);
+            if let Some(p) = c.parent_id {
+                ix.children_of.entry(p).or_default().push(c.id);
+            }
+        }
+        for c in self.comments.values() {
+            match c.parent_comment_id {
+                Some(p) => ix.replies_of.entry(p).or_default().push(c.id),
+                None => ix.comments_of.entry(c.container_id).or_default().push(c.id),
+            }
+        }
+        for a in self.attachments.values() {
+            ix.attachments_of.entry(a.container_id).or_default().push(a.id);
+        }
+        for p in self.projects.values() {
+            ix.project_by_key.insert(p.key.clone(), p.id);
+        }
+        for i in self.issues.values() {
+            ix.issue_by_key.insert(i.key.clone(), i.id);
+            ix.issues_of_project.entry(i.project_id).or_default().push(i.id);
+            if let Some(p) = i.parent_id {
+                ix.subtasks_of.entry(p).or_default().push(i.id);
+            }
+        }
+        for c in self.issue_comments.values() {
+            ix.comments_of_issue.entry(c.issue_id).or_default().push(c.id);
+        }
+        for a in self.jira_attachments.values() {
+            ix.attachments_of_issue.entry(a.issue_id).or_default().push(a.id);
+        }
+        self.index = ix;
+    }
+
+    pub fn user(&self, account_id: &str) -> Option<&User> {
+        self.index.user_by_account.get(account_id).map(|&i| &self.users[i])
+    }
+
+    pub fn group(&self, group_id: &str) -> Option<&Group> {
+        self.index.group_by_id.get(group_id).map(|&i| &self.groups[i])
+    }
+
+    /// Group ids the account belongs to (empty for unknown accounts).
+    pub fn groups_of(&self, account_id: &str) -> impl Iterator<Item = &str> {
+        self.index.groups_of.get(account_id).into_iter().flatten().map(String::as_str)
+    }
+
+    pub fn is_member(&self, account_id: &str, group_id: &str) -> bool {
+        self.index.groups_of.get(account_id).is_some_and(|g| g.contains(group_id))
+    }
+
+    /// Ancestors of a page, root first, not including the page itself.
+    pub fn ancestors(&self, content_id: u64) -> Vec<u64> {
+        let mut chain = Vec::new();
+        let mut cur = self.contents.get(&content_id).and_then(|c| c.parent_id);
+        while let Some(id) = cur {
+            // A cycle cannot be built through the mutation API; the bound only guards against a corrupted model.
+            if chain.len() > 1_000 {
+                break;
+            }
+            chain.push(id);
+            cur = self.contents.get(&id).and_then(|c| c.parent_id);
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// The security level that applies to an issue: its own, or its parent's for a sub-task.
+    pub fn effective_security_level(&self, issue: &Issue) -> Option<u64> {
+        if issue.issue_type.is_subtask() {
+            issue.parent_id.and_then(|p| self.issues.get(&p)).and_then(|p| p.security_level_id)
+        } else {
+            issue.security_level_id
+        }
+    }
+
+    /// A fresh time stamp: the wall clock, but never earlier than (or equal to) the last one handed out.
+    pub fn tick(&mut self) -> Millis {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.clock = now.max(self.clock + 1_000);
+        self.clock
+    }
+}

@@ -1,0 +1,1 @@
+//! Simulator: mutate (being written).

@@ -1,0 +1,1 @@
+//! Simulator: oracle (being written).
