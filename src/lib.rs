@@ -8,6 +8,7 @@
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
+pub mod atlassian;
 pub mod cli;
 pub mod error;
 pub mod extract;

@@ -1,0 +1,1 @@
+//! Confluence v1 and v2 wire types (being written).

@@ -1,0 +1,1 @@
+//! Jira Cloud platform v3 wire types (being written).

@@ -1,0 +1,7 @@
+//! Serde types for Atlassian's JSON, in the shapes of the official OpenAPI specs.
+//!
+//! They serialise exactly as Atlassian does (the simulator builds its responses from them) and deserialise
+//! leniently (the crawler must survive `null` where the spec promises a value, and fields it does not know).
+
+pub mod confluence;
+pub mod jira;
