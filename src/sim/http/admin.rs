@@ -1,9 +1,190 @@
-//! Routes of the simulated API: admin (being written).
+//! The simulator's own `/_sim/` routes: what tests need to know or change about the running site
+//! beyond what Atlassian's API tells a crawler.
+//!
+//! - `GET /_sim/users`: every account with its active flag and group ids.
+//! - `GET /_sim/stats`: the guard's counters (requests, 429s, faults per kind).
+//! - `GET /_sim/faults`, `POST /_sim/faults`: read or replace the fault settings and the rate limit.
+//!
+//! They take the same Basic credential as the API but are never rate limited or faulty: they are
+//! the test's view of the site, not part of the site under test.
 
-use axum::Router;
+use std::time::Duration;
 
-use super::SimState;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::common::{self, Product};
+use super::{guard, SimState};
+use crate::sim::{FaultConfig, RateLimitConfig};
 
 pub fn routes() -> Router<SimState> {
     Router::new()
+        .route("/_sim/users", get(users))
+        .route("/_sim/stats", get(stats))
+        .route("/_sim/faults", get(faults).post(set_faults))
+}
+
+/// Proof that a request carried the simulator's credential; handlers that take it are authenticated.
+pub struct Admin;
+
+impl FromRequestParts<SimState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SimState) -> Result<Self, Response> {
+        if guard::is_authorized(&parts.headers, &state.credentials) {
+            Ok(Admin)
+        } else {
+            Err(guard::unauthorized(Product::Jira))
+        }
+    }
+}
+
+fn bad_request(message: impl std::fmt::Display) -> Response {
+    common::json_response(StatusCode::BAD_REQUEST, json!({"error": message.to_string()}))
+}
+
+async fn users(_: Admin, State(state): State<SimState>) -> Response {
+    let site = state.read();
+    let users: Vec<_> = site
+        .users
+        .iter()
+        .map(|u| {
+            json!({
+                "accountId": u.account_id,
+                "displayName": u.display_name,
+                "active": u.active,
+                "groups": site.groups_of(&u.account_id).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({ "users": users })).into_response()
+}
+
+async fn stats(_: Admin, State(state): State<SimState>) -> Response {
+    state.guard.stats().into_response()
+}
+
+/// The fault settings as `/_sim/faults` reads and writes them. Missing probabilities are zero.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+struct FaultsWire {
+    seed: u64,
+    server_error: f64,
+    slow: f64,
+    slow_delay_ms: u64,
+    truncated: f64,
+    malformed_json: f64,
+    empty_next: f64,
+    null_fields: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RateLimitWire {
+    capacity: u32,
+    window_ms: u64,
+    #[serde(default)]
+    retry_after_probability: f64,
+}
+
+/// Body of `POST /_sim/faults`: both parts are replaced; a missing `faults` means none, a missing or
+/// null `rateLimit` means unlimited.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+struct GuardSettingsWire {
+    faults: FaultsWire,
+    rate_limit: Option<RateLimitWire>,
+}
+
+fn probability(name: &str, p: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{name} must be a probability in 0..=1, got {p}"))
+    }
+}
+
+impl FaultsWire {
+    fn from_config(f: &FaultConfig) -> Self {
+        FaultsWire {
+            seed: f.seed,
+            server_error: f.server_error,
+            slow: f.slow,
+            slow_delay_ms: u64::try_from(f.slow_delay.as_millis()).unwrap_or(u64::MAX),
+            truncated: f.truncated,
+            malformed_json: f.malformed_json,
+            empty_next: f.empty_next,
+            null_fields: f.null_fields,
+        }
+    }
+
+    fn to_config(&self) -> Result<FaultConfig, String> {
+        Ok(FaultConfig {
+            seed: self.seed,
+            server_error: probability("serverError", self.server_error)?,
+            slow: probability("slow", self.slow)?,
+            slow_delay: Duration::from_millis(self.slow_delay_ms),
+            truncated: probability("truncated", self.truncated)?,
+            malformed_json: probability("malformedJson", self.malformed_json)?,
+            empty_next: probability("emptyNext", self.empty_next)?,
+            null_fields: probability("nullFields", self.null_fields)?,
+        })
+    }
+}
+
+impl RateLimitWire {
+    fn from_config(r: &RateLimitConfig) -> Self {
+        RateLimitWire {
+            capacity: r.capacity,
+            window_ms: u64::try_from(r.window.as_millis()).unwrap_or(u64::MAX),
+            retry_after_probability: r.retry_after_probability,
+        }
+    }
+
+    fn to_config(&self) -> Result<RateLimitConfig, String> {
+        if self.capacity == 0 || self.window_ms == 0 {
+            return Err("rateLimit needs capacity >= 1 and windowMs >= 1".to_string());
+        }
+        Ok(RateLimitConfig {
+            capacity: self.capacity,
+            window: Duration::from_millis(self.window_ms),
+            retry_after_probability: probability("retryAfterProbability", self.retry_after_probability)?,
+        })
+    }
+}
+
+fn current_settings(state: &SimState) -> GuardSettingsWire {
+    GuardSettingsWire {
+        faults: FaultsWire::from_config(&state.guard.faults()),
+        rate_limit: state.guard.rate_limit().as_ref().map(RateLimitWire::from_config),
+    }
+}
+
+async fn faults(_: Admin, State(state): State<SimState>) -> Response {
+    Json(current_settings(&state)).into_response()
+}
+
+async fn set_faults(_: Admin, State(state): State<SimState>, body: axum::body::Bytes) -> Response {
+    let wire: GuardSettingsWire = match serde_json::from_slice(&body) {
+        Ok(w) => w,
+        Err(e) => return bad_request(format!("bad fault settings: {e}")),
+    };
+    let faults = match wire.faults.to_config() {
+        Ok(f) => f,
+        Err(e) => return bad_request(e),
+    };
+    let rate_limit = match wire.rate_limit.as_ref().map(RateLimitWire::to_config).transpose() {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    state.guard.set_faults(faults);
+    state.guard.set_rate_limit(rate_limit);
+    tracing::info!("fault settings replaced");
+    Json(current_settings(&state)).into_response()
 }

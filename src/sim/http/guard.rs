@@ -368,7 +368,9 @@ async fn rate_limit(State(state): State<SimState>, req: Request, next: Next) -> 
             }
             response
         }
-        Admission::Refused { limit, wait, retry_after } => too_many_requests(product, limit, wait, retry_after),
+        Admission::Refused { limit, wait, retry_after } => {
+            too_many_requests(product, limit, wait, retry_after)
+        }
     }
 }
 
@@ -403,8 +405,8 @@ struct RequestInfo {
 
 async fn inject_faults(State(state): State<SimState>, req: Request, next: Next) -> Response {
     // Only known API routes are faulty; 404s, 405s and other methods stay as they are.
-    let faultable =
-        matches!(*req.method(), Method::GET | Method::POST) && req.extensions().get::<MatchedPath>().is_some();
+    let faultable = matches!(*req.method(), Method::GET | Method::POST)
+        && req.extensions().get::<MatchedPath>().is_some();
     if !faultable {
         return next.run(req).await;
     }
@@ -462,7 +464,11 @@ async fn take_empty_page(req: Request) -> Result<Request, Response> {
     let bytes = match axum::body::to_bytes(body, MAX_POST_BODY).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return Err(common::error_response(product, StatusCode::PAYLOAD_TOO_LARGE, "request body too large"))
+            return Err(common::error_response(
+                product,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            ))
         }
     };
     let from_body = serde_json::from_slice::<Value>(&bytes)
@@ -485,7 +491,12 @@ fn empty_page_of(token: &str) -> Option<Value> {
     serde_json::from_str(text.strip_prefix(EMPTY_PAGE_TAG)?).ok()
 }
 
-async fn apply_body_faults(guard: &Guard, info: &RequestInfo, plan: FaultPlan, response: Response) -> Response {
+async fn apply_body_faults(
+    guard: &Guard,
+    info: &RequestInfo,
+    plan: FaultPlan,
+    response: Response,
+) -> Response {
     if !response.status().is_success() || !plan.touches_body() {
         return response;
     }
@@ -497,7 +508,11 @@ async fn apply_body_faults(guard: &Guard, info: &RequestInfo, plan: FaultPlan, r
         Ok(bytes) => bytes,
         Err(e) => {
             tracing::warn!(path = info.path, error = %e, "response body failed while injecting faults");
-            return common::error_response(info.product, StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.");
+            return common::error_response(
+                info.product,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal server error.",
+            );
         }
     };
     let is_json = common::header_str(&parts.headers, header::CONTENT_TYPE.as_str())
@@ -541,11 +556,56 @@ async fn apply_body_faults(guard: &Guard, info: &RequestInfo, plan: FaultPlan, r
         bump(&guard.counters.truncated);
         parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
         let sent = bytes.slice(..cut_point(bytes.len(), plan.cut));
-        // A stream has no known length, so the server trusts the header above and, when the stream
-        // ends early, aborts the connection: the client sees an incomplete body.
-        return Response::from_parts(parts, Body::from_stream(Body::from(sent).into_data_stream()));
+        return Response::from_parts(parts, Body::from_stream(CutShort::new(sent)));
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A body stream that yields its bytes, lets the server flush them, then fails.
+///
+/// A stream has no known length, so the server trusts the `Content-Length` set beside it; when the
+/// stream fails the server aborts the connection and the client sees an incomplete body. The one
+/// `Pending` in between makes the server write the headers and the first bytes before it aborts,
+/// as a connection dropped mid-transfer would.
+struct CutShort {
+    step: CutStep,
+}
+
+enum CutStep {
+    Send(Bytes),
+    Flush,
+    Fail,
+}
+
+impl CutShort {
+    fn new(sent: Bytes) -> Self {
+        CutShort { step: CutStep::Send(sent) }
+    }
+}
+
+impl futures_core::Stream for CutShort {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        match std::mem::replace(&mut self.step, CutStep::Fail) {
+            CutStep::Send(bytes) => {
+                self.step = CutStep::Flush;
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            CutStep::Flush => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            CutStep::Fail => Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated connection drop",
+            )))),
+        }
+    }
 }
 
 /// Where to cut a body of `len` bytes: at least one byte kept and at least one dropped when possible.
@@ -612,7 +672,9 @@ fn add_empty_next(value: &mut Value, info: &RequestInfo) -> Option<String> {
     let map = value.as_object_mut()?;
     match info.product {
         Product::Jira => {
-            if !map.get("issues").is_some_and(Value::is_array) || map.get("isLast") != Some(&Value::Bool(true)) {
+            if !map.get("issues").is_some_and(Value::is_array)
+                || map.get("isLast") != Some(&Value::Bool(true))
+            {
                 return None;
             }
             let mut empty = map.clone();
@@ -736,7 +798,8 @@ mod tests {
 
     #[test]
     fn empty_next_only_on_last_pages() {
-        let info = |product, path: &str| RequestInfo { product, path: path.into(), query: Some("limit=2".into()) };
+        let info =
+            |product, path: &str| RequestInfo { product, path: path.into(), query: Some("limit=2".into()) };
         let v2 = info(Product::ConfluenceV2, "/wiki/api/v2/pages");
         let jira = info(Product::Jira, "/rest/api/3/search/jql");
         let cases: Vec<(&RequestInfo, Value, bool)> = vec![
