@@ -360,6 +360,8 @@ async fn error_bodies_have_each_api_shape() {
         ("/wiki/api/v2/spaces/77/pages", 404),
         ("/wiki/api/v2/spaces/1/permissions?cursor=zz", 400),
         ("/wiki/api/v2/footer-comments/5", 404),
+        ("/wiki/api/v2/pages/102/footer-comments?status=bogus", 400),
+        ("/wiki/api/v2/pages/102/footer-comments?sort=-modified-date", 400),
         ("/wiki/api/v2/attachments/att5", 404),
         ("/wiki/api/v2/pages/102?version=2", 404),
     ];
@@ -681,6 +683,8 @@ async fn archived_content_is_listed_only_when_asked_for() {
     assert_eq!(ids(sim.ok("/wiki/api/v2/spaces/1/pages?status=archived").await), ["104"]);
     // The spec's default for pages is current and archived.
     assert!(ids(sim.ok("/wiki/api/v2/spaces/1/pages").await).contains(&"104".to_string()));
+    let comments = sim.ok("/wiki/api/v2/pages/102/footer-comments?status=archived").await;
+    assert!(comments["results"].as_array().is_some_and(Vec::is_empty), "comments are current");
     let page = sim.ok("/wiki/api/v2/pages/104").await;
     assert_eq!(page["status"], "archived");
     // Content search is current content unless cqlcontext asks for more.

@@ -845,61 +845,97 @@ fn items_of_space(site: &Site, space_id: u64) -> Vec<Item<'_>> {
     items
 }
 
-/// The items a query selects, with their sort keys, in result order.
-fn search<'a>(site: &'a Site, query: &cql::Query, statuses: &[Status]) -> Vec<(i64, u64, Item<'a>)> {
+/// A search result: its sort key (update time, or 0 when ordering by id), its id and the item.
+type Hit<'a> = (i64, u64, Item<'a>);
+
+/// One page of the items a query selects, in result order, starting after the cursor's `(key, id)`;
+/// and whether more follow. Costs one pass over the candidates and a sort of the page only.
+fn search<'a>(
+    site: &'a Site,
+    query: &cql::Query,
+    statuses: &[Status],
+    after: Option<(i64, u64)>,
+    limit: usize,
+) -> (Vec<Hit<'a>>, bool) {
     let offset_ms = i64::from(site.admin_utc_offset_minutes) * 60_000;
-    let admits = |item: &Item<'_>| {
-        statuses.contains(&item.status())
-            && query.clauses.iter().all(|clause| match clause {
-                cql::Clause::Type(types) => types.iter().any(|t| t == item.type_name()),
-                cql::Clause::Space(keys) => item
-                    .space_id(site)
-                    .and_then(|s| site.spaces.get(&s))
-                    .is_some_and(|s| keys.iter().any(|k| k == &s.key)),
-                cql::Clause::LastModified(cmp, local) => {
-                    cmp.holds(item.updated(), local.to_utc_millis(offset_ms))
-                }
-            })
+    // Resolve space keys and local times once, not per item.
+    let space_sets: Vec<BTreeSet<u64>> = query
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            cql::Clause::Space(keys) => {
+                Some(keys.iter().filter_map(|k| site.index.space_by_key.get(k).copied()).collect())
+            }
+            _ => None,
+        })
+        .collect();
+    let times: Vec<(cql::Comparison, (i64, i64))> = query
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            cql::Clause::LastModified(cmp, local) => Some((*cmp, local.to_utc_millis(offset_ms))),
+            _ => None,
+        })
+        .collect();
+    let type_lists: Vec<&Vec<String>> = query
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            cql::Clause::Type(types) => Some(types),
+            _ => None,
+        })
+        .collect();
+    let descending = query.order.descending;
+    let beyond = |key: (i64, u64)| match after {
+        None => true,
+        Some(last) if descending => key < last,
+        Some(last) => key > last,
+    };
+    let to_hit = |item: Item<'a>| -> Option<Hit<'a>> {
+        let updated = item.updated();
+        let admitted = statuses.contains(&item.status())
+            && type_lists.iter().all(|types| types.iter().any(|t| t == item.type_name()))
+            && times.iter().all(|(cmp, unit)| cmp.holds(updated, *unit))
+            && (space_sets.is_empty()
+                || item.space_id(site).is_some_and(|s| space_sets.iter().all(|set| set.contains(&s))));
+        let id = match item {
+            Item::Content(c) => c.id,
+            Item::Comment(c) => c.id,
+            Item::Attachment(a) => a.id,
+        };
+        let key = match query.order.field {
+            cql::OrderField::LastModified => updated,
+            cql::OrderField::Id => 0,
+        };
+        (admitted && beyond((key, id))).then_some((key, id, item))
     };
     // A space clause narrows the candidates to that space's items through the index.
-    let spaces: Option<Vec<u64>> = query.clauses.iter().find_map(|c| match c {
-        cql::Clause::Space(keys) => {
-            Some(keys.iter().filter_map(|k| site.index.space_by_key.get(k).copied()).collect())
-        }
-        _ => None,
-    });
-    let candidates: Vec<Item<'_>> = match spaces {
-        Some(ids) => ids.into_iter().flat_map(|s| items_of_space(site, s)).collect(),
+    let mut hits: Vec<Hit<'a>> = match space_sets.first() {
+        Some(spaces) => spaces.iter().flat_map(|&s| items_of_space(site, s)).filter_map(to_hit).collect(),
         None => site
             .contents
             .values()
             .map(Item::Content)
             .chain(site.comments.values().map(Item::Comment))
             .chain(site.attachments.values().map(Item::Attachment))
+            .filter_map(to_hit)
             .collect(),
     };
-    let mut hits: Vec<(i64, u64, Item<'_>)> = candidates
-        .into_iter()
-        .filter(admits)
-        .map(|item| {
-            let id = match item {
-                Item::Content(c) => c.id,
-                Item::Comment(c) => c.id,
-                Item::Attachment(a) => a.id,
-            };
-            let key = match query.order.field {
-                cql::OrderField::LastModified => item.updated(),
-                cql::OrderField::Id => 0,
-            };
-            (key, id, item)
-        })
-        .collect();
-    hits.sort_unstable_by_key(|&(key, id, _)| (key, id));
-    hits.dedup_by_key(|(_, id, _)| *id);
-    if query.order.descending {
-        hits.reverse();
+    let order = |a: &Hit<'_>, b: &Hit<'_>| {
+        let ascending = (a.0, a.1).cmp(&(b.0, b.1));
+        if descending {
+            ascending.reverse()
+        } else {
+            ascending
+        }
+    };
+    let more = hits.len() > limit;
+    if more {
+        hits.select_nth_unstable_by(limit, order);
+        hits.truncate(limit);
     }
-    hits
+    hits.sort_unstable_by(order);
+    (hits, more)
 }
 
 /// `GET /content/search?cql=…`: v1 content with cursor pagination. `_links.next` is relative to `/wiki`.
@@ -919,26 +955,18 @@ async fn content_search(State(state): State<SimState>, ctx: Ctx) -> Answer {
     };
     let expand = ContentExpand::parse(p);
     let site = state.read();
-    let hits = search(&site, &query, &statuses);
-    let from = match after {
-        None => 0,
-        Some(last) if query.order.descending => hits.partition_point(|&(k, id, _)| (k, id) >= last),
-        Some(last) => hits.partition_point(|&(k, id, _)| (k, id) <= last),
-    };
-    let page = &hits[from..(from + limit).min(hits.len())];
+    let (page, more) = search(&site, &query, &statuses, after, limit);
     let base = ctx.base();
     let results: Vec<v1::Content> =
         page.iter().map(|&(_, _, item)| content_json(&site, item, &base, expand)).collect();
     let mut links = response_links(&ctx);
-    if from + page.len() < hits.len() {
-        if let Some(&(key, id, _)) = page.last() {
-            let cursor = encode_search_cursor(key, id);
-            links.next = Some(p.link(
-                "/rest/api/content/search",
-                &["cursor", "next"],
-                &[("next", "true"), ("cursor", &cursor)],
-            ));
-        }
+    if let (true, Some(&(key, id, _))) = (more, page.last()) {
+        let cursor = encode_search_cursor(key, id);
+        links.next = Some(p.link(
+            "/rest/api/content/search",
+            &["cursor", "next"],
+            &[("next", "true"), ("cursor", &cursor)],
+        ));
     }
     let body = v1::ContentArray {
         size: Some(results.len() as u32),

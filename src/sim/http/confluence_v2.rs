@@ -940,9 +940,13 @@ fn comment_listing(site: &Site, ctx: &Ctx, ids: &[u64]) -> Answer {
     check_sort(p, COMMENT_SORTS)?;
     let body = BodyFormat::parse(p, BULK_BODY_FORMATS)?;
     let limit = p.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
-    let statuses = p.list("status");
     // Comments are always current; a status filter without `current` selects none of them.
-    let ids = if statuses.is_empty() || statuses.contains(&"current") { ids } else { &[][..] };
+    let statuses = StatusFilter::parse(
+        p,
+        &["current", "archived", "trashed", "deleted", "historical", "draft"],
+        CURRENT_AND_ARCHIVED,
+    )?;
+    let ids = if statuses.current { ids } else { &[][..] };
     let (page, next) =
         cursor_page(ids, p.first("cursor"), limit).map_err(|()| Problem::bad_request("invalid cursor"))?;
     let results: Vec<v2::Comment> =
