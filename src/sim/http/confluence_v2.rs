@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use super::common::{
     clamp_limit, confluence_time, cursor_page, decode_cursor, encode_cursor, error_response, with_next_link,
-    Product,
+    BadCursor, Product,
 };
 use super::SimState;
 use crate::atlassian::wire::confluence::v2;
@@ -701,7 +701,7 @@ async fn list_space_permissions(State(state): State<SimState>, Path(id): Path<St
     let mut ids: Vec<u64> = by_id.keys().copied().collect();
     ids.sort_unstable();
     let (page, next) = cursor_page(&ids, ctx.params.first("cursor"), limit)
-        .map_err(|()| Problem::bad_request("invalid cursor"))?;
+        .map_err(|_: BadCursor| Problem::bad_request("invalid cursor"))?;
     let results: Vec<v2::SpacePermission> = page
         .iter()
         .filter_map(|id| by_id.get(id))
@@ -904,7 +904,7 @@ fn list_page_children(state: &SimState, ctx: &Ctx, id: &str, with_type: bool) ->
     content_of_kind(&site, id, ContentKind::Page)?;
     let children = site.index.children_of.get(&id).map_or(&[][..], Vec::as_slice);
     let (page, next) = cursor_page(children, ctx.params.first("cursor"), limit)
-        .map_err(|()| Problem::bad_request("invalid cursor"))?;
+        .map_err(|_: BadCursor| Problem::bad_request("invalid cursor"))?;
     let results: Vec<v2::Child> = page
         .iter()
         .filter_map(|cid| site.contents.get(cid))
@@ -947,8 +947,8 @@ fn comment_listing(site: &Site, ctx: &Ctx, ids: &[u64]) -> Answer {
         CURRENT_AND_ARCHIVED,
     )?;
     let ids = if statuses.current { ids } else { &[][..] };
-    let (page, next) =
-        cursor_page(ids, p.first("cursor"), limit).map_err(|()| Problem::bad_request("invalid cursor"))?;
+    let (page, next) = cursor_page(ids, p.first("cursor"), limit)
+        .map_err(|_: BadCursor| Problem::bad_request("invalid cursor"))?;
     let results: Vec<v2::Comment> =
         page.iter().filter_map(|id| site.comments.get(id)).map(|cm| comment_json(site, cm, body)).collect();
     Ok(listing(ctx, results, next))
@@ -1093,8 +1093,8 @@ fn list_labels(state: &SimState, ctx: &Ctx, id: &str, kind: ContentKind) -> Answ
     labels.sort_unstable();
     labels.dedup_by_key(|(lid, _)| *lid);
     let ids: Vec<u64> = labels.iter().map(|(lid, _)| *lid).collect();
-    let (page, next) =
-        cursor_page(&ids, p.first("cursor"), limit).map_err(|()| Problem::bad_request("invalid cursor"))?;
+    let (page, next) = cursor_page(&ids, p.first("cursor"), limit)
+        .map_err(|_: BadCursor| Problem::bad_request("invalid cursor"))?;
     let results: Vec<v2::Label> = page
         .iter()
         .filter_map(|lid| labels.iter().find(|(l, _)| l == lid))
