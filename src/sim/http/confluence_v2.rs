@@ -7,8 +7,8 @@
 //! in an id-ordered map or index list and stops after `limit + 1` matches. Errors use v2's error body.
 //!
 //! Deliberately absent: anything a read-only crawler does not call (writes, inline comments, whiteboards,
-//! folders, likes, operations), sorting other than by id, and bodies in formats other than `storage`
-//! (asking for `atlas_doc_format` or `view` gives an empty `body`, which real sites also do for some content).
+//! folders, likes, operations), orders other than id order, and bodies in formats other than `storage`
+//! (asking for `atlas_doc_format` or `view` gives an empty `body` object).
 //!
 //! The request helpers at the top ([`Ctx`], [`Params`], [`Problem`]) are shared with `confluence_v1.rs`.
 
