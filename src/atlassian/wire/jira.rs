@@ -483,6 +483,23 @@ pub struct PermissionScheme {
     pub permissions: Option<Vec<PermissionGrant>>,
 }
 
+/// Response of `GET /rest/api/3/permissionscheme`: every scheme, grants included only when expanded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionSchemes {
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub permission_schemes: Vec<PermissionScheme>,
+}
+
+/// Response of `GET /rest/api/3/permissionscheme/{id}/permission`: the grants of one scheme.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PermissionGrants {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expand: Option<String>,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub permissions: Vec<PermissionGrant>,
+}
+
 /// One grant: a permission key (`BROWSE_PROJECTS`, …) given to a holder.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PermissionGrant {
@@ -691,6 +708,13 @@ pub struct SecurityScheme {
     pub levels: Vec<SecurityLevel>,
 }
 
+/// Response of `GET /project/{key}/securitylevel`: the levels the caller may set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSecurityLevels {
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub levels: Vec<SecurityLevel>,
+}
+
 /// One member of an issue security level (`SecurityLevelMember`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -730,6 +754,79 @@ pub struct User {
     pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+}
+
+/// Response of `POST /rest/api/3/changelog/bulkfetch`; `next_page_token` is absent on the last page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkChangelogResults {
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub issue_change_logs: Vec<IssueChangeLog>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueChangeLog {
+    #[serde(default, deserialize_with = "lenient::id_string")]
+    pub issue_id: String,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub change_histories: Vec<Changelog>,
+}
+
+/// One change of an issue: who, when (a Jira time stamp, or epoch seconds in the spec's example), what.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Changelog {
+    #[serde(default, deserialize_with = "lenient::id_string")]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<User>,
+    #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub items: Vec<ChangeItem>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_id: Option<String>,
+    #[serde(default, rename = "fieldtype", skip_serializing_if = "Option::is_none")]
+    pub field_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, rename = "fromString", skip_serializing_if = "Option::is_none")]
+    pub from_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, rename = "toString", skip_serializing_if = "Option::is_none")]
+    pub to_text: Option<String>,
+}
+
+/// Response of `POST /rest/api/3/permissions/check`: which of the asked projects and issues the user may
+/// access, per permission.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkPermissionGrants {
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub global_permissions: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub project_permissions: Vec<BulkProjectPermissionGrants>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkProjectPermissionGrants {
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub permission: String,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub issues: Vec<u64>,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub projects: Vec<u64>,
 }
 
 /// One entry of `GET /rest/api/3/field`.

@@ -142,20 +142,40 @@ pub fn time_zone_name(offset_minutes: i32) -> String {
 // Request plumbing
 // ---------------------------------------------------------------------------------------------------
 
-fn bad_request(message: &str) -> Response {
-    error_response(Product::Jira, StatusCode::BAD_REQUEST, message)
+/// An error answer: handlers return it with `?`, and it renders in Jira's error shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct JiraError {
+    status: StatusCode,
+    message: String,
 }
 
-fn not_found(message: &str) -> Response {
-    error_response(Product::Jira, StatusCode::NOT_FOUND, message)
+impl IntoResponse for JiraError {
+    fn into_response(self) -> Response {
+        error_response(Product::Jira, self.status, &self.message)
+    }
 }
 
-fn ok_json<T: Serialize>(body: &T) -> Response {
+/// What a handler answers: a response, or an error in Jira's shape.
+type Answer = Result<Response, JiraError>;
+
+fn bad_request(message: &str) -> JiraError {
+    JiraError { status: StatusCode::BAD_REQUEST, message: message.to_string() }
+}
+
+fn not_found(message: &str) -> JiraError {
+    JiraError { status: StatusCode::NOT_FOUND, message: message.to_string() }
+}
+
+fn ok_json<T: Serialize>(body: &T) -> Answer {
     match serde_json::to_value(body) {
-        Ok(v) => json_response(StatusCode::OK, v),
+        Ok(v) => Ok(json_response(StatusCode::OK, v)),
         Err(e) => {
+            // 5xx bodies stay generic; the detail goes to the log.
             tracing::error!("cannot serialise jira response: {e}");
-            error_response(Product::Jira, StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
+            Err(JiraError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: "Internal server error.".into(),
+            })
         }
     }
 }
@@ -190,7 +210,7 @@ impl Params {
             .collect()
     }
 
-    fn number(&self, name: &str) -> Result<Option<i64>, Response> {
+    fn number(&self, name: &str) -> Result<Option<i64>, JiraError> {
         match self.first(name) {
             None | Some("") => Ok(None),
             Some(v) => v
@@ -201,7 +221,7 @@ impl Params {
         }
     }
 
-    fn ids(&self, name: &str) -> Result<Vec<u64>, Response> {
+    fn ids(&self, name: &str) -> Result<Vec<u64>, JiraError> {
         self.list(name)
             .iter()
             .map(|v| {
@@ -220,7 +240,7 @@ impl Params {
     }
 
     /// `startAt` and `maxResults` of an offset listing, defaulted and capped.
-    fn offset_page(&self, default: usize, max: usize) -> Result<(usize, usize), Response> {
+    fn offset_page(&self, default: usize, max: usize) -> Result<(usize, usize), JiraError> {
         let start = self.number("startAt")?.unwrap_or(0).max(0) as usize;
         let size = self.number("maxResults")?.map_or(default, |n| n.clamp(1, max as i64) as usize).min(max);
         Ok((start, size))
@@ -1030,7 +1050,7 @@ fn is_searchable(site: &Site, issue: &Issue) -> bool {
     !issue.archived && site.projects.get(&issue.project_id).is_some_and(|p| !p.archived)
 }
 
-fn find_project<'s>(site: &'s Site, id_or_key: &str) -> Result<&'s Project, Response> {
+fn find_project<'s>(site: &'s Site, id_or_key: &str) -> Result<&'s Project, JiraError> {
     let found = match id_or_key.parse::<u64>() {
         Ok(id) => site.projects.get(&id),
         Err(_) => site.index.project_by_key.get(id_or_key).and_then(|id| site.projects.get(id)),
@@ -1053,12 +1073,9 @@ struct SearchInput {
     fields: Vec<String>,
 }
 
-async fn search_get(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn search_get(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {
     let params = Params::parse(raw);
-    let max_results = match params.number("maxResults") {
-        Ok(n) => n,
-        Err(response) => return response,
-    };
+    let max_results = params.number("maxResults")?;
     let input = SearchInput {
         jql: params.first("jql").unwrap_or_default().to_string(),
         next_page_token: params.first("nextPageToken").filter(|t| !t.is_empty()).map(str::to_string),
@@ -1068,11 +1085,13 @@ async fn search_get(State(state): State<SimState>, headers: HeaderMap, RawQuery(
     search(&state, &base_url(&headers), input)
 }
 
-async fn search_post(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn search_post(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Answer {
     let request: wire::SearchRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(_) => {
-            return bad_request("Invalid request payload. Refer to the REST API documentation and try again.")
+            return Err(bad_request(
+                "Invalid request payload. Refer to the REST API documentation and try again.",
+            ))
         }
     };
     let input = SearchInput {
@@ -1104,7 +1123,7 @@ impl Restriction {
     }
 }
 
-fn resolve(site: &Site, clause: &Clause, now: Millis) -> Result<Restriction, Response> {
+fn resolve(site: &Site, clause: &Clause, now: Millis) -> Result<Restriction, JiraError> {
     Ok(match clause {
         Clause::Project(refs) => {
             let mut ids = HashSet::new();
@@ -1212,10 +1231,10 @@ fn query_fingerprint(jql: &str) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-fn search(state: &SimState, base: &str, input: SearchInput) -> Response {
+fn search(state: &SimState, base: &str, input: SearchInput) -> Answer {
     let query = match jql::parse(&input.jql) {
         Ok(q) => q,
-        Err(e) => return bad_request(&e.atlassian_message()),
+        Err(e) => return Err(bad_request(&e.atlassian_message())),
     };
     let selection = FieldSelection::parse(&input.fields, DefaultFields::IdOnly);
     let cap = if selection.ids_and_keys_only() { SEARCH_MAX_IDS } else { SEARCH_MAX_FIELDS };
@@ -1225,17 +1244,15 @@ fn search(state: &SimState, base: &str, input: SearchInput) -> Response {
         None => None,
         Some(Some(t)) if t.query == fingerprint && t.last_sort.len() == query.order_by.len() => Some(t),
         Some(_) => {
-            return bad_request("The provided next page token is invalid or belongs to a different query.")
+            return Err(bad_request(
+                "The provided next page token is invalid or belongs to a different query.",
+            ))
         }
     };
 
     let site = state.read();
     let now = chrono::Utc::now().timestamp_millis();
-    let restrictions =
-        match query.clauses.iter().map(|c| resolve(&site, c, now)).collect::<Result<Vec<_>, _>>() {
-            Ok(r) => r,
-            Err(response) => return response,
-        };
+    let restrictions = query.clauses.iter().map(|c| resolve(&site, c, now)).collect::<Result<Vec<_>, _>>()?;
 
     // Start from the narrowest index the query allows; every restriction is still checked below.
     let candidates: Vec<&Issue> =
@@ -1294,21 +1311,23 @@ fn search(state: &SimState, base: &str, input: SearchInput) -> Response {
 // Issues, comments, attachments
 // ---------------------------------------------------------------------------------------------------
 
-async fn bulkfetch(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn bulkfetch(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Answer {
     let request: wire::BulkFetchRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(_) => {
-            return bad_request("Invalid request payload. Refer to the REST API documentation and try again.")
+            return Err(bad_request(
+                "Invalid request payload. Refer to the REST API documentation and try again.",
+            ))
         }
     };
     if request.issue_ids_or_keys.is_empty() {
-        return bad_request("At least one issue id or key must be given in 'issueIdsOrKeys'.");
+        return Err(bad_request("At least one issue id or key must be given in 'issueIdsOrKeys'."));
     }
     if request.issue_ids_or_keys.len() > BULKFETCH_MAX {
-        return bad_request(&format!(
+        return Err(bad_request(&format!(
             "At most {BULKFETCH_MAX} issues can be fetched at once; {} were requested.",
             request.issue_ids_or_keys.len()
-        ));
+        )));
     }
     let selection = FieldSelection::parse(&request.fields, DefaultFields::Navigable);
     let site = state.read();
@@ -1336,11 +1355,11 @@ async fn issue(
     headers: HeaderMap,
     Path(id_or_key): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Answer {
     let params = Params::parse(raw);
     let selection = FieldSelection::parse(&params.list("fields"), DefaultFields::All);
     let site = state.read();
-    let Some(issue) = visible_issue(&site, &id_or_key) else { return not_found(NO_ISSUE) };
+    let Some(issue) = visible_issue(&site, &id_or_key) else { return Err(not_found(NO_ISSUE)) };
     ok_json(&Render { site: &site, base: base_url(&headers) }.issue(issue, &selection))
 }
 
@@ -1349,23 +1368,20 @@ async fn issue_comments(
     headers: HeaderMap,
     Path(id_or_key): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Answer {
     let params = Params::parse(raw);
-    let (start, size) = match params.offset_page(COMMENTS_DEFAULT, COMMENTS_MAX) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    let (start, size) = params.offset_page(COMMENTS_DEFAULT, COMMENTS_MAX)?;
     let newest_first = match params.first("orderBy") {
         None | Some("") | Some("created") | Some("+created") => false,
         Some("-created") => true,
         Some(other) => {
-            return bad_request(&format!(
+            return Err(bad_request(&format!(
                 "The value '{other}' is not valid for 'orderBy': use 'created' or '-created'."
-            ))
+            )))
         }
     };
     let site = state.read();
-    let Some(issue) = visible_issue(&site, &id_or_key) else { return not_found(NO_ISSUE) };
+    let Some(issue) = visible_issue(&site, &id_or_key) else { return Err(not_found(NO_ISSUE)) };
     let render = Render { site: &site, base: base_url(&headers) };
     let mut comments = render.comments_of(issue.id);
     if newest_first {
@@ -1382,7 +1398,7 @@ async fn issue_comments(
 }
 
 /// The attachment, if it exists and its issue is visible.
-fn visible_attachment<'s>(site: &'s Site, id: &str) -> Result<&'s JiraAttachment, Response> {
+fn visible_attachment<'s>(site: &'s Site, id: &str) -> Result<&'s JiraAttachment, JiraError> {
     id.parse::<u64>()
         .ok()
         .and_then(|id| site.jira_attachments.get(&id))
@@ -1394,11 +1410,11 @@ async fn attachment_metadata(
     State(state): State<SimState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
+) -> Answer {
     let site = state.read();
     match visible_attachment(&site, &id) {
         Ok(a) => ok_json(&Render { site: &site, base: base_url(&headers) }.attachment_metadata(a)),
-        Err(response) => response,
+        Err(e) => Err(e),
     }
 }
 
@@ -1427,15 +1443,12 @@ async fn attachment_content(
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Answer {
     let params = Params::parse(raw);
     let site = state.read();
-    let attachment = match visible_attachment(&site, &id) {
-        Ok(a) => a,
-        Err(response) => return response,
-    };
+    let attachment = visible_attachment(&site, &id)?;
     if params.is_false("redirect") {
-        return file_response(attachment);
+        return Ok(file_response(attachment));
     }
     let location = format!(
         "{}/_media/jira/{}?token={}",
@@ -1447,7 +1460,7 @@ async fn attachment_content(
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
-    response
+    Ok(response)
 }
 
 async fn media(State(state): State<SimState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
@@ -1471,16 +1484,10 @@ async fn project_search(
     State(state): State<SimState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Answer {
     let params = Params::parse(raw);
-    let (start, size) = match params.offset_page(PROJECTS_DEFAULT, PROJECTS_MAX) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let ids = match params.ids("id") {
-        Ok(ids) => ids,
-        Err(response) => return response,
-    };
+    let (start, size) = params.offset_page(PROJECTS_DEFAULT, PROJECTS_MAX)?;
+    let ids = params.ids("id")?;
     let keys = params.list("keys");
     let text = params.first("query").map(str::to_lowercase).filter(|q| !q.is_empty());
     let statuses = params.list("status");
@@ -1495,9 +1502,9 @@ async fn project_search(
         None => (false, order.strip_prefix('+').unwrap_or(&order)),
     };
     if !matches!(order_field, "key" | "name" | "id") {
-        return bad_request(&format!(
+        return Err(bad_request(&format!(
             "Ordering projects by '{order}' is not supported; use key, name or id."
-        ));
+        )));
     }
 
     let site = state.read();
@@ -1527,11 +1534,11 @@ async fn project_search(
     ok_json(&page_bean(&values, start, size, &format!("{}{API}/project/search", render.base), &params))
 }
 
-async fn project(State(state): State<SimState>, headers: HeaderMap, Path(key): Path<String>) -> Response {
+async fn project(State(state): State<SimState>, headers: HeaderMap, Path(key): Path<String>) -> Answer {
     let site = state.read();
     match find_project(&site, &key) {
         Ok(p) => ok_json(&Render { site: &site, base: base_url(&headers) }.project_full(p)),
-        Err(response) => response,
+        Err(e) => Err(e),
     }
 }
 
@@ -1540,18 +1547,15 @@ async fn project_permission_scheme(
     headers: HeaderMap,
     Path(key): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Answer {
     let expand = HolderExpansion::parse(&Params::parse(raw).list("expand"));
     let site = state.read();
-    let project = match find_project(&site, &key) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    let project = find_project(&site, &key)?;
     match (Render { site: &site, base: base_url(&headers) })
         .permission_scheme(project.permission_scheme_id, &expand)
     {
         Some(scheme) => ok_json(&scheme),
-        None => not_found(&format!("The permission scheme of project '{key}' does not exist.")),
+        None => Err(not_found(&format!("The permission scheme of project '{key}' does not exist."))),
     }
 }
 
@@ -1560,27 +1564,23 @@ async fn permission_scheme(
     headers: HeaderMap,
     Path(scheme_id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Answer {
     let expand = HolderExpansion::parse(&Params::parse(raw).list("expand"));
     let Ok(id) = scheme_id.parse::<u64>() else {
-        return bad_request(&format!("The permission scheme id '{scheme_id}' is not a number."));
+        return Err(bad_request(&format!("The permission scheme id '{scheme_id}' is not a number.")));
     };
     let site = state.read();
     match (Render { site: &site, base: base_url(&headers) }).permission_scheme(id, &expand) {
         Some(scheme) => ok_json(&scheme),
-        None => not_found(&format!("A permission scheme with id '{id}' does not exist.")),
+        None => Err(not_found(&format!("A permission scheme with id '{id}' does not exist."))),
     }
 }
 
-async fn project_roles(
-    State(state): State<SimState>,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-) -> Response {
+async fn project_roles(State(state): State<SimState>, headers: HeaderMap, Path(key): Path<String>) -> Answer {
     let site = state.read();
     match find_project(&site, &key) {
         Ok(p) => ok_json(&Render { site: &site, base: base_url(&headers) }.role_urls(p)),
-        Err(response) => response,
+        Err(e) => Err(e),
     }
 }
 
@@ -1595,19 +1595,16 @@ async fn project_role(
     headers: HeaderMap,
     Path((key, role_id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Answer {
     let exclude_inactive = Params::parse(raw).is_true("excludeInactiveUsers");
     let Ok(role_id) = role_id.parse::<u64>() else {
-        return bad_request(&format!("The project role id '{role_id}' is not a number."));
+        return Err(bad_request(&format!("The project role id '{role_id}' is not a number.")));
     };
     let site = state.read();
-    let project = match find_project(&site, &key) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    let project = find_project(&site, &key)?;
     let render = Render { site: &site, base: base_url(&headers) };
     let Some(role) = site.roles.iter().find(|r| r.id == role_id) else {
-        return not_found(&format!("A project role with id '{role_id}' does not exist."));
+        return Err(not_found(&format!("A project role with id '{role_id}' does not exist.")));
     };
     let mut actors = Vec::new();
     if let Some(members) = project.roles.get(&role_id) {
@@ -1654,14 +1651,11 @@ async fn project_security_scheme(
     State(state): State<SimState>,
     headers: HeaderMap,
     Path(key): Path<String>,
-) -> Response {
+) -> Answer {
     let site = state.read();
-    let project = match find_project(&site, &key) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    let project = find_project(&site, &key)?;
     let Some(scheme) = project.security_scheme_id.and_then(|id| site.security_schemes.get(&id)) else {
-        return not_found(&format!("Project '{}' has no issue security level scheme.", project.key));
+        return Err(not_found(&format!("Project '{}' has no issue security level scheme.", project.key)));
     };
     let render = Render { site: &site, base: base_url(&headers) };
     ok_json(&wire::SecurityScheme {
@@ -1674,20 +1668,13 @@ async fn project_security_scheme(
     })
 }
 
-async fn level_members(
-    State(state): State<SimState>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
+async fn level_members(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {
     let params = Params::parse(raw);
-    let (start, size) = match params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
     let filters = (params.ids("schemeId"), params.ids("levelId"), params.ids("id"));
     let (schemes, levels, member_ids) = match filters {
         (Ok(s), Ok(l), Ok(m)) => (s, l, m),
-        (Err(response), _, _) | (_, Err(response), _) | (_, _, Err(response)) => return response,
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e),
     };
     let expand = HolderExpansion::parse(&params.list("expand"));
     let site = state.read();
@@ -1714,24 +1701,17 @@ async fn level_members(
 // Users, groups, fields
 // ---------------------------------------------------------------------------------------------------
 
-async fn group_members(
-    State(state): State<SimState>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
+async fn group_members(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {
     let params = Params::parse(raw);
-    let (start, size) = match params.offset_page(GROUP_MEMBERS_DEFAULT, GROUP_MEMBERS_MAX) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    let (start, size) = params.offset_page(GROUP_MEMBERS_DEFAULT, GROUP_MEMBERS_MAX)?;
     let include_inactive = params.is_true("includeInactiveUsers");
     let site = state.read();
     let group = match (params.first("groupId"), params.first("groupname")) {
         (Some(id), _) => site.group(id),
         (None, Some(name)) => site.groups.iter().find(|g| g.name == name),
-        (None, None) => return bad_request("You must specify a group with 'groupId' or 'groupname'."),
+        (None, None) => return Err(bad_request("You must specify a group with 'groupId' or 'groupname'.")),
     };
-    let Some(group) = group else { return not_found("The specified group does not exist.") };
+    let Some(group) = group else { return Err(not_found("The specified group does not exist.")) };
     let render = Render { site: &site, base: base_url(&headers) };
     let members: Vec<wire::User> = group
         .members
@@ -1743,16 +1723,9 @@ async fn group_members(
     ok_json(&page_bean(&members, start, size, &format!("{}{API}/group/member", render.base), &params))
 }
 
-async fn users_search(
-    State(state): State<SimState>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
+async fn users_search(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {
     let params = Params::parse(raw);
-    let (start, size) = match params.offset_page(USERS_DEFAULT, USERS_MAX) {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    let (start, size) = params.offset_page(USERS_DEFAULT, USERS_MAX)?;
     let site = state.read();
     let render = Render { site: &site, base: base_url(&headers) };
     let users: Vec<wire::User> =
@@ -1760,7 +1733,7 @@ async fn users_search(
     ok_json(&users)
 }
 
-async fn myself(State(state): State<SimState>, headers: HeaderMap) -> Response {
+async fn myself(State(state): State<SimState>, headers: HeaderMap) -> Answer {
     let site = state.read();
     let render = Render { site: &site, base: base_url(&headers) };
     let admin = &site.admin_account_id;
@@ -1780,7 +1753,7 @@ async fn myself(State(state): State<SimState>, headers: HeaderMap) -> Response {
     ok_json(&me)
 }
 
-async fn fields() -> Response {
+async fn fields() -> Answer {
     let list: Vec<wire::FieldDetails> = FIELD_DEFS
         .iter()
         .map(|d| wire::FieldDetails {

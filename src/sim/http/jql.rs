@@ -656,7 +656,8 @@ mod tests {
 
     #[test]
     fn refused_queries() {
-        let cases: Vec<(&str, fn(&JqlError) -> bool)> = vec![
+        type Check = fn(&JqlError) -> bool;
+        let cases: Vec<(&str, Check)> = vec![
             ("", |e| *e == JqlError::Unbounded),
             ("   ", |e| *e == JqlError::Unbounded),
             ("ORDER BY key DESC", |e| *e == JqlError::Unbounded),
