@@ -7,9 +7,10 @@
 //! issue security schemes and level members, group members, users, `myself`, `field`.
 //!
 //! Responses are built from the wire types in [`crate::atlassian::wire::jira`] so they have the spec's
-//! shape; errors have Jira's shape. The caller is always the site admin, who sees every issue that is not
-//! archived (issues of archived projects included): permission filtering is the crawler's job, checked
-//! against the oracle. Auth, rate limits and faults are not handled here but in `guard.rs`.
+//! shape; errors have Jira's shape. The caller is always the site admin, who sees every issue except
+//! archived ones and those of archived projects (both are hidden from search and from viewing):
+//! permission filtering is the crawler's job, checked against the oracle. Auth, rate limits and faults
+//! are not handled here but in `guard.rs`; the media route must stay outside Basic auth.
 //!
 //! Search pages are cut by keyset, not by offset: the token carries the sort values of the last issue
 //! served, so an issue edited during a walk moves rather than shifting every later issue by one.
@@ -863,7 +864,7 @@ impl<'a> Render<'a> {
                         all.iter().take(EMBEDDED_COMMENTS).map(|c| self.comment(c)).collect();
                     f.comment = Some(wire::CommentField {
                         self_url: Some(format!("{}{API}/issue/{}/comment", self.base, issue.id)),
-                        max_results: Some(shown.len().max(EMBEDDED_COMMENTS.min(all.len())) as u32),
+                        max_results: Some(shown.len() as u32),
                         total: Some(all.len() as u64),
                         start_at: Some(0),
                         comments: shown,
