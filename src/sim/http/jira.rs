@@ -1420,8 +1420,8 @@ async fn attachment_metadata(
 }
 
 /// The bytes of an attachment.
-// TODO(gen): switch to `crate::sim::files::render(&attachment.file)` once the renderer lands; until then
-// the file's text stands in for its bytes.
+// TODO: switch to `crate::sim::files::render(&attachment.file)` once the renderer exists; until then the
+// file's text stands in for its bytes (so `size` in the metadata may differ from the bytes served).
 fn attachment_bytes(attachment: &JiraAttachment) -> Vec<u8> {
     attachment.file.text.as_bytes().to_vec()
 }
