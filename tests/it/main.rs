@@ -2,3 +2,4 @@
 
 mod config;
 mod sim_confluence;
+mod sim_jira;
