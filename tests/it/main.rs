@@ -1,4 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
+mod config;
+mod sim_confluence;
 mod sim_guard;
+mod sim_jira;
 mod support;
