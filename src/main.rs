@@ -1,26 +1,37 @@
 //! The permdex binary: parses the command line, calls the library, maps errors to exit codes.
 //!
 //! Exit codes: 0 success; 1 the command failed; 2 bad usage or configuration (clap uses 2 for bad flags too).
+//! Logs go to stderr (`RUST_LOG` filters them); stdout carries only a command's output.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use permdex::cli::Command;
+use permdex::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = permdex::cli::Cli::parse();
-    let outcome: anyhow::Result<()> = match cli.command {
-        Command::Init(args) => {
-            permdex::config::init::run(&args).map(|written| eprintln!("{written}")).map_err(Into::into)
-        }
-    };
-    match outcome {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("permdex: {err:#}");
             exit_code(&err)
         }
     }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init(args) => {
+            let written = permdex::config::init::run(&args)?;
+            eprintln!("{written}");
+        }
+        Command::Sim(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(cli::run_sim(&args, &mut std::io::stdout(), shutdown_signal()))?;
+        }
+    }
+    Ok(())
 }
 
 /// 2 when the user must fix what they asked for (flags, config file), 1 for any other failure.
@@ -31,10 +42,47 @@ fn exit_code(err: &anyhow::Error) -> ExitCode {
     let is_usage = err.chain().any(|cause| {
         cause.downcast_ref::<permdex::config::Error>().is_some_and(usage)
             || matches!(cause.downcast_ref::<permdex::Error>(), Some(permdex::Error::Config(e)) if usage(e))
+            || cause.downcast_ref::<cli::Error>().is_some_and(cli::Error::is_usage)
     });
     if is_usage {
         ExitCode::from(2)
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM. If a handler cannot be installed, that signal is simply
+/// never seen, rather than shutting down at once.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
 }

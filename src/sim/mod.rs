@@ -18,6 +18,7 @@ pub mod http;
 pub mod model;
 pub mod mutate;
 pub mod oracle;
+pub mod run;
 
 pub use model::Site;
 

@@ -526,3 +526,175 @@ async fn bad_fault_settings_are_refused() {
     }
     assert_eq!(sim.state.guard.faults(), FaultConfig::default());
 }
+
+#[tokio::test]
+async fn running_sim_serves_until_shutdown() {
+    let addr = "127.0.0.1:0".parse().unwrap();
+    let sim = permdex::sim::run::start_with_site(
+        fixture::tiny_site(),
+        SimConfig::new(1, Scale::Tiny),
+        creds(),
+        addr,
+    )
+    .await
+    .unwrap();
+    assert!(sim.url.starts_with("http://127.0.0.1:") && !sim.url.ends_with(":0"), "{}", sim.url);
+    let http = reqwest::Client::new();
+    let users = format!("{}/_sim/users", sim.url);
+    let c = creds();
+    let response = http.get(&users).basic_auth(&c.email, Some(&c.token)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let gone = http.get(format!("{}/rest/api/3/search", sim.url)).basic_auth(&c.email, Some(&c.token));
+    assert_eq!(gone.send().await.unwrap().status(), 410);
+    assert_eq!(sim.state.guard.stats().requests, 1);
+    sim.shutdown().await;
+    let after = reqwest::Client::new().get(&users).basic_auth(&c.email, Some(&c.token)).send().await;
+    assert!(after.is_err_and(|e| e.is_connect()), "still serving after shutdown");
+}
+
+#[tokio::test]
+async fn sim_binary_prints_its_address_and_credential() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
+        .args(["sim", "--seed", "1", "--scale", "tiny", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).await.unwrap();
+    let mut stderr = String::new();
+    if line.is_empty() {
+        child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+        panic!("no JSON line on stdout; stderr: {stderr}");
+    }
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let (url, email, token) =
+        (info["url"].as_str().unwrap(), info["email"].as_str().unwrap(), info["token"].as_str().unwrap());
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    assert!(!email.is_empty() && !token.is_empty(), "{line}");
+
+    let http = reqwest::Client::new();
+    let users: Value = http
+        .get(format!("{url}/_sim/users"))
+        .basic_auth(email, Some(token))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!users["users"].as_array().unwrap().is_empty(), "{users}");
+    let anonymous = http.get(format!("{url}/_sim/users")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    // SIGTERM shuts it down gracefully: exit status 0, and the token never reached the log.
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().await.unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+    assert!(status.success(), "{status}; stderr: {stderr}");
+    assert!(!stderr.contains(token), "token in log: {stderr}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).await.unwrap();
+    assert_eq!(rest, "", "stdout carries exactly one line");
+}
+
+async fn start_real(faults: FaultConfig) -> permdex::sim::run::RunningSim {
+    let addr = "127.0.0.1:0".parse().unwrap();
+    permdex::sim::run::start_with_site(fixture::tiny_site(), config_with(faults, None), creds(), addr)
+        .await
+        .unwrap()
+}
+
+async fn get_json(sim: &permdex::sim::run::RunningSim, path: &str) -> (reqwest::header::HeaderMap, Value) {
+    let c = &sim.credentials;
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", sim.url))
+        .basic_auth(&c.email, Some(&c.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let headers = response.headers().clone();
+    (headers, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn faults_recognise_the_real_handlers_listings() {
+    let sim = start_real(faults(|f| (f.empty_next, f.null_fields) = (1.0, 1.0))).await;
+
+    let (headers, spaces) = get_json(&sim, "/wiki/api/v2/spaces").await;
+    let next = spaces["_links"]["next"].as_str().expect("an invented next link").to_string();
+    assert_eq!(headers["link"].to_str().unwrap(), format!("<{next}>; rel=\"next\""));
+    let (_, empty) = get_json(&sim, &next).await;
+    assert_eq!(empty["results"], json!([]), "{empty}");
+    assert!(empty["_links"].get("next").is_none(), "{empty}");
+
+    let (_, pages) = get_json(&sim, "/wiki/api/v2/pages?space-id=1&limit=250").await;
+    let page = &pages["results"][0];
+    assert!(page["version"]["message"].is_null() && page["position"].is_null(), "{page}");
+    assert!(page["id"].is_string() && page["version"]["number"].is_u64(), "{page}");
+
+    let (_, found) = get_json(&sim, "/rest/api/3/search/jql?jql=project%20%3D%20APP&fields=summary").await;
+    assert_eq!(found["isLast"], false, "{found}");
+    assert!(!found["issues"].as_array().unwrap().is_empty(), "{found}");
+    let token = found["nextPageToken"].as_str().unwrap();
+    let (_, empty) =
+        get_json(&sim, &format!("/rest/api/3/search/jql?jql=project%20%3D%20APP&nextPageToken={token}"))
+            .await;
+    assert_eq!((empty["issues"].clone(), empty["isLast"].clone()), (json!([]), json!(true)), "{empty}");
+
+    let (_, issue) = get_json(&sim, "/rest/api/3/issue/APP-1").await;
+    assert!(issue["fields"]["priority"].is_null() && issue["self"].is_null(), "{issue}");
+    assert_eq!(issue["key"], "APP-1");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn oracle_and_mutate_routes() {
+    use permdex::sim::oracle::{self, Scope};
+    let sim = start_real(FaultConfig::default()).await;
+    let site = fixture::tiny_site();
+    for include_archived in [false, true] {
+        let (_, body) =
+            get_json(&sim, &format!("/_sim/oracle?accountId=dave&includeArchived={include_archived}")).await;
+        let served: Vec<&str> =
+            body["visible"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let direct = oracle::visible(&site, "dave", Scope { include_archived });
+        assert_eq!(served, direct.iter().map(|d| d.0.as_str()).collect::<Vec<_>>());
+        // PUB is readable by anonymous users, so by dave too.
+        assert!(served.contains(&"confluence:page:200"), "{served:?}");
+    }
+    let http = reqwest::Client::new();
+    let c = &sim.credentials;
+    for query in ["", "?accountId=", "?accountId=dave&includeArchived=maybe"] {
+        let response = http
+            .get(format!("{}/_sim/oracle{query}", sim.url))
+            .basic_auth(&c.email, Some(&c.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+    }
+    for body in [json!({"op": "no-such-operation"}), json!([{"op": "no-such-operation"}]), json!("text")] {
+        let response = http
+            .post(format!("{}/_sim/mutate", sim.url))
+            .basic_auth(&c.email, Some(&c.token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert!(error["error"].is_string(), "{error}");
+    }
+    let anonymous = http.post(format!("{}/_sim/mutate", sim.url)).json(&json!([])).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    sim.shutdown().await;
+}

@@ -2,6 +2,9 @@
 //! beyond what Atlassian's API tells a crawler.
 //!
 //! - `GET /_sim/users`: every account with its active flag and group ids.
+//! - `GET /_sim/oracle?accountId=ID[&includeArchived=true]`: the ids of everything that account may
+//!   read, by Atlassian's rules ([`oracle::visible`]), for comparison with what an index returns.
+//! - `POST /_sim/mutate`: apply one [`Mutation`] or an array of them, in order.
 //! - `GET /_sim/stats`: the guard's counters (requests, 429s, faults per kind).
 //! - `GET /_sim/faults`, `POST /_sim/faults`: read or replace the fault settings and the rate limit.
 //!
@@ -10,22 +13,27 @@
 
 use std::time::Duration;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::common::{self, Product};
 use super::{guard, SimState};
+use crate::sim::mutate::{self, Mutation};
+use crate::sim::oracle::{self, Scope};
 use crate::sim::{FaultConfig, RateLimitConfig};
 
 pub fn routes() -> Router<SimState> {
     Router::new()
         .route("/_sim/users", get(users))
+        .route("/_sim/oracle", get(visible_to))
+        .route("/_sim/mutate", post(mutate))
         .route("/_sim/stats", get(stats))
         .route("/_sim/faults", get(faults).post(set_faults))
 }
@@ -64,6 +72,71 @@ async fn users(_: Admin, State(state): State<SimState>) -> Response {
         })
         .collect();
     Json(json!({ "users": users })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OracleQuery {
+    account_id: Option<String>,
+    #[serde(default)]
+    include_archived: bool,
+}
+
+async fn visible_to(
+    _: Admin,
+    State(state): State<SimState>,
+    query: Result<Query<OracleQuery>, QueryRejection>,
+) -> Response {
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return bad_request(format!("bad oracle query: {e}")),
+    };
+    let Some(account_id) = query.account_id.filter(|id| !id.is_empty()) else {
+        return bad_request("accountId is required");
+    };
+    let scope = Scope { include_archived: query.include_archived };
+    // Working out every item's visibility is CPU work over the whole site: off the async workers.
+    let ids = tokio::task::spawn_blocking(move || {
+        let site = state.read();
+        oracle::visible(&site, &account_id, scope)
+    })
+    .await;
+    match ids {
+        Ok(ids) => {
+            Json(json!({ "visible": ids.iter().map(|id| id.0.as_str()).collect::<Vec<_>>() })).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "oracle task failed");
+            common::json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "oracle failed"}))
+        }
+    }
+}
+
+/// `POST /_sim/mutate` takes one mutation or an array of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum MutationBatch {
+    Many(Vec<Mutation>),
+    One(Mutation),
+}
+
+async fn mutate(_: Admin, State(state): State<SimState>, body: axum::body::Bytes) -> Response {
+    let batch = match serde_json::from_slice::<MutationBatch>(&body) {
+        Ok(MutationBatch::Many(many)) => many,
+        Ok(MutationBatch::One(one)) => vec![one],
+        Err(e) => return bad_request(format!("bad mutation: {e}")),
+    };
+    let mut site = state.write();
+    for (applied, mutation) in batch.iter().enumerate() {
+        if let Err(e) = mutate::apply(&mut site, mutation) {
+            // Mutations are applied in order and not rolled back: say how many took effect.
+            return common::json_response(
+                StatusCode::BAD_REQUEST,
+                json!({"error": e.to_string(), "applied": applied}),
+            );
+        }
+    }
+    Json(json!({ "applied": batch.len() })).into_response()
 }
 
 async fn stats(_: Admin, State(state): State<SimState>) -> Response {
