@@ -271,18 +271,20 @@ async fn retry_after_follows_its_probability() {
 #[tokio::test]
 async fn server_error_fault_answers_500_or_503() {
     let sim = Sim::start(config_with(faults(|f| f.server_error = 1.0), None)).await;
-    let mut statuses = Vec::new();
+    let (mut statuses, mut retry_after_503s) = (Vec::new(), 0);
     for path in API_PATHS.iter().cycle().take(30) {
         let response = sim.get(path).send().await.unwrap();
         let status = response.status().as_u16();
         assert!(status == 500 || status == 503, "{path}: {status}");
-        if status == 500 {
-            assert!(!response.headers().contains_key("retry-after"));
-        }
+        let retry_after = response.headers().contains_key("retry-after");
+        assert!(status == 503 || !retry_after, "a 500 never says when to retry");
+        retry_after_503s += usize::from(retry_after);
         assert_error_shape(path, status, &response.json().await.unwrap());
         statuses.push(status);
     }
     assert!(statuses.contains(&500) && statuses.contains(&503), "{statuses:?}");
+    let unavailable = statuses.iter().filter(|&&s| s == 503).count();
+    assert!(retry_after_503s > 0 && retry_after_503s < unavailable, "some 503s carry Retry-After, not all");
     assert_eq!(sim.state.guard.stats().server_errors, 30);
 }
 
@@ -696,5 +698,44 @@ async fn oracle_and_mutate_routes() {
     }
     let anonymous = http.post(format!("{}/_sim/mutate", sim.url)).json(&json!([])).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn media_urls_skip_basic_auth_and_the_site_budget_but_not_faults() {
+    let sim = start_real(FaultConfig::default()).await;
+    let c = sim.credentials.clone();
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let redirect = no_redirects
+        .get(format!("{}/rest/api/3/attachment/content/10300", sim.url))
+        .basic_auth(&c.email, Some(&c.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 303);
+    let media = redirect.headers()["location"].to_str().unwrap().to_string();
+    assert!(media.contains("/_media/"), "{media}");
+    let expected = no_redirects.get(&media).send().await.unwrap();
+    assert_eq!(expected.status(), 200, "media needs no Basic auth");
+    let expected = expected.bytes().await.unwrap();
+    assert!(!expected.is_empty());
+
+    // Exhaust the site's budget: the API refuses, the media service still serves.
+    sim.state.guard.set_rate_limit(Some(RateLimitConfig {
+        capacity: 1,
+        window: Duration::from_secs(3600),
+        retry_after_probability: 1.0,
+    }));
+    let api =
+        |path: &str| no_redirects.get(format!("{}{path}", sim.url)).basic_auth(&c.email, Some(&c.token));
+    assert_eq!(api("/rest/api/3/myself").send().await.unwrap().status(), 200);
+    assert_eq!(api("/rest/api/3/myself").send().await.unwrap().status(), 429);
+    assert_eq!(no_redirects.get(&media).send().await.unwrap().bytes().await.unwrap(), expected);
+
+    sim.state.guard.set_faults(faults(|f| f.truncated = 1.0));
+    let cut = no_redirects.get(&media).send().await.unwrap();
+    assert_eq!(cut.status(), 200);
+    assert!(cut.bytes().await.is_err(), "a faulty media download is cut short");
     sim.shutdown().await;
 }

@@ -10,6 +10,10 @@
 //! 3. **faults**: per GET/POST request on a known route, seeded dice decide whether to answer 500/503,
 //!    delay, null out fields, invent an empty next page, corrupt the JSON or cut the body short.
 //!
+//! Media URLs (`/_media/…`, where attachment downloads redirect) stand for Atlassian's separate media
+//! service: they carry their own token, checked by their handlers, so they skip Basic auth and the
+//! site's rate limit; faults still apply, a download cut short being one a crawler must survive.
+//!
 //! The fault and rate limit settings start from [`SimConfig`] and can be replaced at run time
 //! ([`Guard::set_faults`], [`Guard::set_rate_limit`]); [`SimState::config`] keeps the start values.
 //! The `/_sim/` admin routes are not behind this guard: they only share its credential check
@@ -39,6 +43,9 @@ use tokio::time::Instant;
 use super::common::{self, Product};
 use super::{Credentials, SimState};
 use crate::sim::{FaultConfig, RateLimitConfig, SimConfig};
+
+/// Paths of the simulated media service (see the module documentation).
+const MEDIA_PREFIX: &str = "/_media/";
 
 /// Largest response body the fault layer buffers to rewrite; bigger bodies pass through untouched.
 const MAX_FAULT_BODY: u64 = 64 * 1024 * 1024;
@@ -346,6 +353,9 @@ pub fn unauthorized(product: Product) -> Response {
 
 async fn authenticate(State(state): State<SimState>, req: Request, next: Next) -> Response {
     bump(&state.guard.counters.requests);
+    if req.uri().path().starts_with(MEDIA_PREFIX) {
+        return next.run(req).await;
+    }
     if !is_authorized(req.headers(), &state.credentials) {
         bump(&state.guard.counters.unauthorized);
         tracing::debug!(path = req.uri().path(), "rejected request without valid credentials");
@@ -355,6 +365,9 @@ async fn authenticate(State(state): State<SimState>, req: Request, next: Next) -
 }
 
 async fn rate_limit(State(state): State<SimState>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with(MEDIA_PREFIX) {
+        return next.run(req).await;
+    }
     let product = common::product_of(req.uri().path());
     match state.guard.admit(Instant::now()) {
         Admission::Unlimited => next.run(req).await,
