@@ -5,6 +5,7 @@
 //!
 //! - [`sim`]: a deterministic Atlassian Cloud simulator (organisation model, REST API, faults, visibility oracle).
 //! - [`extract`]: text out of Confluence storage XHTML, Jira ADF and attachments, in an isolated worker.
+//! - [`index`]: the tantivy index and its schema as data, committed together with the ACL store.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
@@ -13,6 +14,7 @@ pub mod atlassian;
 pub mod cli;
 pub mod error;
 pub mod extract;
+pub mod index;
 pub mod sim;
 
 pub use error::{Error, Result};
