@@ -8,6 +8,8 @@ pub enum Error {
     #[error(transparent)]
     Acl(#[from] crate::acl::Error),
     #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    #[error(transparent)]
     Sim(#[from] crate::sim::Error),
     #[error(transparent)]
     Extract(#[from] crate::extract::Error),

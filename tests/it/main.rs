@@ -1,3 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod config;
 mod oracle;
+mod sim_confluence;
+mod sim_jira;
