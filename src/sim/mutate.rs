@@ -52,6 +52,7 @@ pub enum Mutation {
     DeletePage {
         id: u64,
     },
+    /// Archives a page (blog posts cannot be archived); its children stay where they are.
     ArchivePage {
         id: u64,
     },
@@ -311,7 +312,11 @@ fn validate(site: &Site, m: &Mutation) -> Result<(), Error> {
             validate_move(site, *id, *new_parent_id, *new_space_id)
         }
         Mutation::DeletePage { id } => content(site, *id).map(|_| ()),
-        Mutation::ArchivePage { id } => current_content(site, *id).map(|_| ()),
+        Mutation::ArchivePage { id } => match current_content(site, *id)?.kind {
+            ContentKind::Page => Ok(()),
+            // Confluence's blog post statuses have no `archived`.
+            ContentKind::BlogPost => Err(invalid(format!("blog post {id} cannot be archived"))),
+        },
         Mutation::RestorePage { id } => match content(site, *id)?.status {
             Status::Archived => Ok(()),
             Status::Current => Err(invalid(format!("content {id} is not archived"))),
@@ -1777,6 +1782,7 @@ mod tests {
             (Mutation::MovePage { id: 101, new_parent_id: Some(999), new_space_id: None }, &not_found),
             (Mutation::DeletePage { id: 120 }, &not_found),
             (Mutation::ArchivePage { id: 104 }, &invalid),
+            (Mutation::ArchivePage { id: 110 }, &invalid),
             (Mutation::RestorePage { id: 100 }, &invalid),
             (Mutation::SetReadRestriction { id: 100, users: set(&["zed"]), groups: set(&[]) }, &not_found),
             (Mutation::SetReadRestriction { id: 100, users: set(&[]), groups: set(&["g-none"]) }, &not_found),
