@@ -2,5 +2,6 @@
 
 mod config;
 mod index;
+mod oracle;
 mod sim_confluence;
 mod sim_jira;
