@@ -56,7 +56,9 @@ pub enum SpaceKind {
 }
 
 /// Who a space permission is granted to (Confluence v2 `principal`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Serialised (for `/_sim/mutate`) as `{"type": "user" | "group" | "role", "id": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum SpacePrincipal {
     User(String),
     /// By group id.
@@ -159,7 +161,8 @@ pub struct Comment {
 }
 
 /// What an attachment's bytes are, and so how `files.rs` renders them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FileKind {
     Pdf,
     Docx,
@@ -229,7 +232,9 @@ pub struct RoleActors {
 }
 
 /// Who a Jira permission grant or security level membership is given to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Serialised (for `/_sim/mutate`) as `{"type": "project_role", "value": 10001}`, `{"type": "anyone"}`, ….
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Holder {
     /// Anyone, including anonymous users.
     Anyone,
@@ -350,7 +355,9 @@ pub struct Issue {
 }
 
 /// Who a Jira comment is restricted to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Serialised (for `/_sim/mutate`) as `{"type": "group" | "role", "value": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Visibility {
     /// By group id.
     Group(String),
