@@ -696,6 +696,31 @@ async fn oracle_and_mutate_routes() {
         let error: Value = response.json().await.unwrap();
         assert!(error["error"].is_string(), "{error}");
     }
+
+    // dave is in no group; joining engineering opens space ENG's home page to him. A batch stops at
+    // its first refused mutation and says how many took effect.
+    let oracle_for_dave = || async {
+        let (_, body) = get_json(&sim, "/_sim/oracle?accountId=dave").await;
+        body["visible"].as_array().unwrap().iter().any(|id| id == "confluence:page:100")
+    };
+    assert!(!oracle_for_dave().await);
+    let join = json!({"op": "add_group_member", "group_id": "g-eng", "account_id": "dave"});
+    let batch = json!([join, {"op": "delete_page", "id": 999_999}]);
+    let mutate = |body: Value| {
+        http.post(format!("{}/_sim/mutate", sim.url)).basic_auth(&c.email, Some(&c.token)).json(&body).send()
+    };
+    let response = mutate(batch).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["applied"], 1, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("999999"), "{body}");
+    assert!(oracle_for_dave().await);
+    let leave = json!({"op": "remove_group_member", "group_id": "g-eng", "account_id": "dave"});
+    let response = mutate(leave).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["applied"], 1);
+    assert!(!oracle_for_dave().await);
+
     let anonymous = http.post(format!("{}/_sim/mutate", sim.url)).json(&json!([])).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     sim.shutdown().await;
