@@ -441,7 +441,7 @@ async fn faults_and_limits_never_touch_sim_routes() {
 #[tokio::test]
 async fn sim_routes_need_the_credential() {
     let sim = Sim::start(SimConfig::new(1, Scale::Tiny)).await;
-    for path in ["/_sim/users", "/_sim/stats", "/_sim/faults"] {
+    for path in ["/_sim/users", "/_sim/stats", "/_sim/faults", "/_sim/oracle?accountId=alice"] {
         let response = sim.http.get(format!("{}{path}", sim.base)).send().await.unwrap();
         assert_eq!(response.status(), 401, "{path}");
     }
