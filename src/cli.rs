@@ -11,4 +11,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Extract text from local files as the crawler would from attachments (isolated, bounded).
+    Extract(crate::extract::cli::ExtractArgs),
+    /// Internal: extract one file read from stdin (started by `extract` and the crawler, not by people).
+    #[command(name = "extract-worker", hide = true)]
+    ExtractWorker,
+}
