@@ -12,6 +12,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented starter permdex.toml for one site (never asks for or writes a token)
+    Init(crate::config::init::InitArgs),
     /// Extract text from local files as the crawler would from attachments (isolated, bounded).
     Extract(crate::extract::cli::ExtractArgs),
     /// Internal: extract one file read from stdin (started by `extract` and the crawler, not by people).

@@ -1,30 +1,50 @@
 //! The permdex binary: parses the command line, calls the library, maps errors to exit codes.
+//!
+//! Exit codes: 0 success; 1 the command failed; 2 bad usage or configuration (clap uses 2 for bad flags too).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use permdex::cli::{Cli, Command};
+use permdex::cli::Command;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli.command) {
+    let cli = permdex::cli::Cli::parse();
+    // `Ok` carries the status the command chose itself (e.g. `extract` fails when any file failed).
+    let outcome: anyhow::Result<ExitCode> = match cli.command {
+        Command::Init(args) => permdex::config::init::run(&args)
+            .map(|written| {
+                eprintln!("{written}");
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
+        Command::Extract(args) => permdex::extract::cli::run(&args, &mut std::io::stdout().lock())
+            .map(|summary| summary.exit_code())
+            .map_err(Into::into),
+        Command::ExtractWorker => {
+            permdex::extract::worker::serve_worker().map(|()| ExitCode::SUCCESS).map_err(Into::into)
+        }
+    };
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             eprintln!("permdex: {err:#}");
-            ExitCode::from(2)
+            exit_code(&err)
         }
     }
 }
 
-/// Runs one subcommand; `Ok` carries the exit status the command itself chose (e.g. failure when a file failed).
-fn run(command: Command) -> anyhow::Result<ExitCode> {
-    match command {
-        Command::Extract(args) => {
-            Ok(permdex::extract::cli::run(&args, &mut std::io::stdout().lock())?.exit_code())
-        }
-        Command::ExtractWorker => {
-            permdex::extract::worker::serve_worker()?;
-            Ok(ExitCode::SUCCESS)
-        }
+/// 2 when the user must fix what they asked for (flags, config file), 1 for any other failure.
+fn exit_code(err: &anyhow::Error) -> ExitCode {
+    let usage = |err: &permdex::config::Error| {
+        !matches!(err, permdex::config::Error::Read { .. } | permdex::config::Error::Write { .. })
+    };
+    let is_usage = err.chain().any(|cause| {
+        cause.downcast_ref::<permdex::config::Error>().is_some_and(usage)
+            || matches!(cause.downcast_ref::<permdex::Error>(), Some(permdex::Error::Config(e)) if usage(e))
+    });
+    if is_usage {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
     }
 }
