@@ -85,6 +85,8 @@ pub struct WorkerResponse {
 
 /// Longest request header line a worker accepts.
 const MAX_HEADER_BYTES: u64 = 64 * 1024;
+/// How long a worker that has answered may take to exit.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 /// How much of a worker's stderr is kept to explain a crash (the end, where the fatal message is).
 const STDERR_TAIL_BYTES: usize = 8 * 1024;
 
@@ -166,8 +168,10 @@ impl Extractor {
             let stderr_tail = scope.spawn(move || read_tail(stderr, STDERR_TAIL_BYTES));
 
             let answer = answer_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok();
+            // A worker that answered in time is exiting; a short grace keeps a finished file from counting as
+            // a timeout because its exit landed just after the deadline.
             let status = match answer {
-                Some(_) => wait_until(&mut child, deadline),
+                Some(_) => wait_until(&mut child, deadline.max(Instant::now() + EXIT_GRACE)),
                 None => None,
             };
             let Some(status) = status else {
