@@ -13,6 +13,8 @@ pub enum Error {
     Sim(#[from] crate::sim::Error),
     #[error(transparent)]
     Extract(#[from] crate::extract::Error),
+    #[error(transparent)]
+    Index(#[from] crate::index::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -2,3 +2,6 @@
 
 mod config;
 mod extract;
+mod index;
+mod sim_confluence;
+mod sim_jira;
