@@ -9,13 +9,23 @@ use permdex::cli::Command;
 
 fn main() -> ExitCode {
     let cli = permdex::cli::Cli::parse();
-    let outcome: anyhow::Result<()> = match cli.command {
-        Command::Init(args) => {
-            permdex::config::init::run(&args).map(|written| eprintln!("{written}")).map_err(Into::into)
+    // `Ok` carries the status the command chose itself (e.g. `extract` fails when any file failed).
+    let outcome: anyhow::Result<ExitCode> = match cli.command {
+        Command::Init(args) => permdex::config::init::run(&args)
+            .map(|written| {
+                eprintln!("{written}");
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
+        Command::Extract(args) => permdex::extract::cli::run(&args, &mut std::io::stdout().lock())
+            .map(|summary| summary.exit_code())
+            .map_err(Into::into),
+        Command::ExtractWorker => {
+            permdex::extract::worker::serve_worker().map(|()| ExitCode::SUCCESS).map_err(Into::into)
         }
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("permdex: {err:#}");
             exit_code(&err)

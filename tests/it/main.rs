@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod config;
+mod extract;
 mod index;
 mod oracle;
 mod sim_confluence;
