@@ -11,4 +11,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Write a commented starter permdex.toml for one site (never asks for or writes a token)
+    Init(crate::config::init::InitArgs),
+}

@@ -6,9 +6,15 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
+    Acl(#[from] crate::acl::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    #[error(transparent)]
     Sim(#[from] crate::sim::Error),
     #[error(transparent)]
     Extract(#[from] crate::extract::Error),
+    #[error(transparent)]
+    Index(#[from] crate::index::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

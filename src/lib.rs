@@ -3,15 +3,20 @@
 //! The library holds every part; the binary (`src/main.rs`) only parses arguments and calls in here.
 //! Modules, in the direction data flows:
 //!
+//! - [`config`]: `permdex.toml` → a validated [`config::Config`] (sources, scope, limits, server, secrets).
 //! - [`sim`]: a deterministic Atlassian Cloud simulator (organisation model, REST API, faults, visibility oracle).
 //! - [`extract`]: text out of Confluence storage XHTML, Jira ADF and attachments, in an isolated worker.
+//! - [`index`]: the tantivy index and its schema as data, committed together with the ACL store.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
+pub mod acl;
 pub mod atlassian;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod extract;
+pub mod index;
 pub mod sim;
 
 pub use error::{Error, Result};

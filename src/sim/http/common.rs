@@ -29,11 +29,11 @@ pub fn cursor_page<'a>(
     ids: &'a [u64],
     cursor: Option<&str>,
     limit: usize,
-) -> Result<(&'a [u64], Option<String>), ()> {
+) -> Result<(&'a [u64], Option<String>), BadCursor> {
     let start = match cursor {
         None | Some("") => 0,
         Some(c) => {
-            let after = decode_cursor(c).ok_or(())?;
+            let after = decode_cursor(c).ok_or(BadCursor)?;
             ids.partition_point(|&id| id <= after)
         }
     };
@@ -42,6 +42,10 @@ pub fn cursor_page<'a>(
     let next = if end < ids.len() { page.last().map(|&id| encode_cursor(id)) } else { None };
     Ok((page, next))
 }
+
+/// A cursor this simulator did not hand out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadCursor;
 
 /// The limit a client asked for, defaulted and capped as the endpoint does.
 pub fn clamp_limit(requested: Option<usize>, default: usize, max: usize) -> usize {

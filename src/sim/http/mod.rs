@@ -11,6 +11,7 @@ pub mod confluence_v1;
 pub mod confluence_v2;
 pub mod guard;
 pub mod jira;
+pub mod jql;
 
 use std::sync::{Arc, RwLock};
 

@@ -1,0 +1,394 @@
+//! `permdex init`: writes a commented starter `permdex.toml` for one site.
+//!
+//! Every key is shown with its default and a one-line comment; optional keys that need a value of their
+//! own (a token file, JWT keys, the admin key) are shown commented out. The file loads with
+//! [`Config::load`] as written, once the variable named by `--token-env` is set. `init` never asks for a
+//! token and never writes one, and it refuses to replace an existing file unless told to.
+//!
+//! This is not an interactive wizard and does not contact the site.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::types::{format_byte_size, Email, EnvVarName, SourceName};
+use super::{Config, Error, Limits, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+
+/// Flags of `permdex init`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InitArgs {
+    /// Site URL: https://<site>.atlassian.net, or the simulator's http://127.0.0.1:PORT
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// Email of the Atlassian account whose API token permdex will use
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+    /// Name of the environment variable that will hold the API token (the token itself is never asked for)
+    #[arg(long, value_name = "VAR")]
+    pub token_env: String,
+    /// Data directory (index, ACL store, sync state); default ./permdex-data beside the config file
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Where to write the config file
+    #[arg(long, short, value_name = "FILE", default_value = "permdex.toml")]
+    pub output: PathBuf,
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What to do when the output file exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    Refuse,
+    Overwrite,
+}
+
+/// The checked values a starter file is written from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Starter {
+    pub name: SourceName,
+    pub url: Url,
+    pub email: Email,
+    pub token_env: EnvVarName,
+    /// As written in the file: relative to the file's directory, or absolute.
+    pub data_dir: String,
+}
+
+/// What `run` wrote, for the one line the CLI prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub path: PathBuf,
+    pub source: SourceName,
+    pub token_env: EnvVarName,
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "wrote {} with source {:?}; set {} to the API token before running permdex",
+            self.path.display(),
+            self.source.as_str(),
+            self.token_env
+        )
+    }
+}
+
+/// `permdex init`: checks the flags, renders the starter file and writes it to `args.output`.
+pub fn run(args: &InitArgs) -> Result<Written, Error> {
+    let cwd = std::env::current_dir().map_err(|source| Error::Write { path: args.output.clone(), source })?;
+    let starter = Starter::from_args(args, &cwd)?;
+    let text = starter.render();
+    // The file must load as written; a failure here is a bug in `render`, caught before anything is written.
+    let placeholder_env =
+        std::collections::BTreeMap::from([(starter.token_env.as_str().to_owned(), "placeholder".to_owned())]);
+    Config::from_toml(&text, &args.output, &placeholder_env)?;
+    let existing = if args.force { Existing::Overwrite } else { Existing::Refuse };
+    write_file(&args.output, &text, existing)?;
+    Ok(Written { path: args.output.clone(), source: starter.name, token_env: starter.token_env })
+}
+
+/// Writes `text` to `path`. With [`Existing::Refuse`] the file is created only if absent, atomically, so
+/// a file appearing meanwhile is not clobbered either.
+pub fn write_file(path: &Path, text: &str, existing: Existing) -> Result<(), Error> {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    match existing {
+        Existing::Refuse => options.create_new(true),
+        Existing::Overwrite => options.create(true).truncate(true),
+    };
+    let mut file = options.open(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::AlreadyExists { path: path.to_owned() },
+        _ => Error::Write { path: path.to_owned(), source },
+    })?;
+    file.write_all(text.as_bytes()).map_err(|source| Error::Write { path: path.to_owned(), source })
+}
+
+impl Starter {
+    /// Checks the flags. A relative `--data` is taken relative to `cwd`, like any path on a command line,
+    /// and rewritten relative to the output file's directory, which is how the config file reads it.
+    pub fn from_args(args: &InitArgs, cwd: &Path) -> Result<Starter, Error> {
+        let flag =
+            |flag: &'static str| move |err: super::InvalidValue| Error::InitArgument { flag, reason: err.0 };
+        let url = Url::parse(&args.url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .filter(|u| u.username().is_empty() && u.password().is_none())
+            .filter(|u| u.query().is_none() && u.fragment().is_none())
+            .ok_or_else(|| Error::InitArgument {
+                flag: "--url",
+                reason: "must be http(s) URL without credentials, like https://example.atlassian.net".into(),
+            })?;
+        let email = Email::parse(&args.email).map_err(flag("--email"))?;
+        let token_env = EnvVarName::parse(&args.token_env).map_err(flag("--token-env"))?;
+        let data_dir = match &args.data {
+            None => DEFAULT_DATA_DIR.to_owned(),
+            Some(data) => data_dir_as_written(data, &args.output, cwd)?,
+        };
+        Ok(Starter { name: source_name_for(&url), url, email, token_env, data_dir })
+    }
+
+    /// The file's text.
+    pub fn render(&self) -> String {
+        let defaults = Limits::default();
+        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+        format!(
+            r#"# permdex configuration, written by `permdex init`. Every key is shown with its default.
+# Relative paths are relative to this file's directory. Secrets are never written here: tokens and keys
+# are read from environment variables (or a token file) when the file is loaded.
+
+# Where the index, the ACL store and sync state are kept.
+data_dir = {data_dir}
+
+# One [[sources]] table per Atlassian site; copy the table to add another.
+[[sources]]
+# Unique name of this source (a-z, 0-9, '-'); shown in results and on the status page.
+name = {name}
+# Site base URL: https://<site>.atlassian.net, or the simulator's http://127.0.0.1:PORT.
+url = {url}
+# The Atlassian account whose API token is used; permdex indexes what this account can read.
+email = {email}
+# Environment variable holding that account's API token (the token is never written in this file).
+token_env = {token_env}
+# Or read the token from a file only its owner can read (chmod 600); use instead of token_env, not both.
+# token_file = "atlassian-token"
+# Crawl Confluence: spaces, pages, blog posts, comments, attachments.
+confluence = true
+# Crawl Jira: projects, issues, comments, attachments.
+jira = true
+# Confluence space keys to index; empty means every space the account can read.
+include_spaces = []
+# Space keys never indexed; wins over include_spaces. Excluded users' personal spaces are added automatically.
+exclude_spaces = []
+# Jira project keys to index; empty means every project the account can browse.
+include_projects = []
+# Jira project keys never indexed; wins over include_projects.
+exclude_projects = []
+# Account ids allowed to search this source; empty means every account.
+include_users = []
+# Account ids that get no access through permdex; their personal spaces (~accountId) are not indexed.
+exclude_users = []
+# Also index archived spaces, pages and projects.
+archived = false
+# Larger attachments are skipped and recorded; a byte count or a size with B, KB, MB, GB, KiB, MiB or GiB; 0 skips all.
+max_attachment_bytes = {max_attachment_bytes}
+# Requests in flight at once, 1 to {max_concurrency}.
+concurrency = {concurrency}
+# Average requests per second the crawler paces itself to; Atlassian rate-limits bursts.
+requests_per_second = {requests_per_second:?}
+# Per-request timeout in seconds, 1 to {max_timeout}.
+timeout_secs = {timeout_secs}
+
+# The query server.
+[server]
+# Address to listen on; keep it on loopback behind a TLS reverse proxy.
+listen = {listen}
+# Accept HS256 JWTs signed with a secret (at least 32 bytes) from this variable; the token's sub is the accountId.
+# jwt_hs256_secret_env = "PERMDEX_JWT_SECRET"
+# Or accept RS256/ES256 JWTs verified with this PEM public key file (one of the two, not both).
+# jwt_public_key_file = "jwt-public.pem"
+# Static API keys, each read from a variable (at least 16 characters) and acting as one account, e.g.
+# api_keys = [{{ key_env = "PERMDEX_KEY_ALICE", account_id = "5b10ac8d82e05b22cc7d4ef5" }}]
+api_keys = []
+# Variable holding the admin API key (at least 16 characters); without it the admin API is off.
+# admin_key_env = "PERMDEX_ADMIN_KEY"
+"#,
+            data_dir = quote(&self.data_dir),
+            name = quote(self.name.as_str()),
+            url = quote(self.url.as_str().trim_end_matches('/')),
+            email = quote(self.email.as_str()),
+            token_env = quote(self.token_env.as_str()),
+            max_attachment_bytes = quote(&format_byte_size(defaults.max_attachment_bytes)),
+            max_concurrency = Limits::MAX_CONCURRENCY,
+            concurrency = defaults.concurrency,
+            requests_per_second = defaults.requests_per_second,
+            max_timeout = Limits::MAX_TIMEOUT_SECS,
+            timeout_secs = defaults.timeout.as_secs(),
+            listen = quote(DEFAULT_LISTEN),
+        )
+    }
+}
+
+/// A source name from the site's host: `acme.atlassian.net` → `acme`; `localhost` and loopback addresses
+/// → `local`; anything unusable → `site`. The file says the name can be changed.
+fn source_name_for(url: &Url) -> SourceName {
+    let candidate = match url.host() {
+        Some(url::Host::Domain(domain)) if domain.eq_ignore_ascii_case("localhost") => "local".to_owned(),
+        Some(url::Host::Domain(domain)) => domain
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect(),
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback() => "local".to_owned(),
+        Some(url::Host::Ipv6(ip)) if ip.is_loopback() => "local".to_owned(),
+        _ => String::new(),
+    };
+    SourceName::parse(candidate.trim_matches('-'))
+        .or_else(|_| SourceName::parse("site"))
+        .unwrap_or_else(|_| unreachable!("\"site\" is a valid source name"))
+}
+
+/// `data` (relative to `cwd` when relative) as the config file at `output` should say it.
+fn data_dir_as_written(data: &Path, output: &Path, cwd: &Path) -> Result<String, Error> {
+    let data = cwd.join(data);
+    let output_dir = cwd.join(output).parent().map(Path::to_owned).unwrap_or_else(|| cwd.to_owned());
+    let written = match data.strip_prefix(&output_dir) {
+        Ok(inside) if inside.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(inside) => Path::new(".").join(inside),
+        Err(_) => data.clone(),
+    };
+    written.to_str().map(str::to_owned).ok_or_else(|| Error::InitArgument {
+        flag: "--data",
+        reason: format!("{} is not valid UTF-8, which TOML requires", data.display()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn args(url: &str, output: &Path) -> InitArgs {
+        InitArgs {
+            url: url.to_owned(),
+            email: "bot@acme.example".to_owned(),
+            token_env: "ACME_TOKEN".to_owned(),
+            data: None,
+            output: output.to_owned(),
+            force: false,
+        }
+    }
+
+    fn load_rendered(starter: &Starter, path: &Path) -> Config {
+        let env = BTreeMap::from([(starter.token_env.as_str().to_owned(), "t".to_owned())]);
+        Config::from_toml(&starter.render(), path, &env).unwrap()
+    }
+
+    #[test]
+    fn starter_loads_with_the_given_values_and_every_default() {
+        let path = Path::new("/etc/permdex/permdex.toml");
+        let starter =
+            Starter::from_args(&args("https://acme.atlassian.net", path), Path::new("/home/u")).unwrap();
+        let config = load_rendered(&starter, path);
+        assert_eq!(config.data_dir(), Path::new("/etc/permdex/permdex-data"));
+        let [source] = config.sources() else { panic!("one source") };
+        assert_eq!(source.name().as_str(), "acme");
+        assert_eq!(source.url().as_str(), "https://acme.atlassian.net/");
+        assert_eq!(source.email().as_str(), "bot@acme.example");
+        assert_eq!(source.token_origin(), &super::super::TokenOrigin::Env(starter.token_env.clone()));
+        assert_eq!(*source.limits(), Limits::default());
+        assert_eq!(source.products(), super::super::Products { confluence: true, jira: true });
+        assert!(!source.include_archived());
+        assert!(source.spaces().include().is_empty() && source.spaces().exclude().is_empty());
+        assert_eq!(config.server().listen().to_string(), DEFAULT_LISTEN);
+        assert!(config.server().jwt().is_none() && config.server().admin_key().is_none());
+    }
+
+    #[test]
+    fn starter_shows_every_key() {
+        // Serde lists every key it knows when it meets an unknown one: the starter must show each of them,
+        // so a key added to the file format cannot be forgotten here.
+        let known = |text: &str| -> Vec<String> {
+            let message = match toml::from_str::<super::super::raw::RawConfig>(text) {
+                Err(err) => err.message().to_owned(),
+                Ok(_) => panic!("{text} should not parse"),
+            };
+            message.split('`').skip(3).step_by(2).map(str::to_owned).collect()
+        };
+        let mut keys = known("zzz = 1");
+        keys.extend(known("[[sources]]\nzzz = 1"));
+        keys.extend(known("[server]\nzzz = 1"));
+        keys.extend(known("[server]\napi_keys = [{ zzz = 1 }]"));
+        assert!(keys.len() > 25, "{keys:?}");
+        let starter =
+            Starter::from_args(&args("https://acme.atlassian.net", Path::new("p.toml")), Path::new("/"))
+                .unwrap()
+                .render();
+        for key in keys {
+            let shown = [
+                format!("\n{key} = "),
+                format!("\n# {key} = "),
+                format!("{{ {key} = "),
+                format!(", {key} = "),
+                format!("\n[{key}]"),
+                format!("\n[[{key}]]"),
+            ];
+            assert!(shown.iter().any(|s| starter.contains(s)), "{key} missing from the starter:\n{starter}");
+        }
+        // One comment line above every assignment.
+        let lines: Vec<&str> = starter.lines().collect();
+        for pair in lines.windows(2) {
+            if pair[1].contains(" = ") && !pair[1].starts_with('#') {
+                assert!(pair[0].starts_with("# "), "no comment above {:?}", pair[1]);
+            }
+        }
+    }
+
+    #[test]
+    fn source_names_from_hosts() {
+        let cases = [
+            ("https://acme.atlassian.net", "acme"),
+            ("https://Big_Co.atlassian.net", "big-co"),
+            ("http://127.0.0.1:8080", "local"),
+            ("http://localhost:8080", "local"),
+            ("http://[::1]:8080", "local"),
+            ("http://10.1.2.3", "site"),
+        ];
+        for (url, name) in cases {
+            assert_eq!(source_name_for(&Url::parse(url).unwrap()).as_str(), name, "{url}");
+        }
+    }
+
+    #[test]
+    fn data_dir_is_written_relative_to_the_config_file() {
+        let cwd = Path::new("/home/u");
+        let cases = [
+            ("data", "permdex.toml", "./data"),
+            ("conf/data", "conf/permdex.toml", "./data"),
+            ("conf", "conf/permdex.toml", "."),
+            ("/srv/permdex", "permdex.toml", "/srv/permdex"),
+            ("data", "/etc/permdex.toml", "/home/u/data"),
+        ];
+        for (data, output, expected) in cases {
+            assert_eq!(data_dir_as_written(Path::new(data), Path::new(output), cwd).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn bad_flags_name_the_flag() {
+        let path = Path::new("p.toml");
+        let cases: [(InitArgs, &str); 4] = [
+            (args("ftp://acme", path), "--url: must be http(s) URL"),
+            (args("https://u:p@acme.atlassian.net", path), "--url: must be http(s) URL without credentials"),
+            (
+                InitArgs { email: "bot".into(), ..args("https://a.atlassian.net", path) },
+                "--email: \"bot\" is not an email",
+            ),
+            (
+                InitArgs { token_env: "ATATT-token".into(), ..args("https://a.atlassian.net", path) },
+                "--token-env: must name",
+            ),
+        ];
+        for (args, expected) in cases {
+            let err = Starter::from_args(&args, Path::new("/")).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err}");
+            assert!(!err.contains("ATATT"), "{err}");
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        let starter = Starter {
+            data_dir: "./we\"ird \\ dir".to_owned(),
+            ..Starter::from_args(&args("https://acme.atlassian.net", Path::new("p.toml")), Path::new("/"))
+                .unwrap()
+        };
+        let config = load_rendered(&starter, Path::new("/x/p.toml"));
+        assert_eq!(config.data_dir(), Path::new("/x/./we\"ird \\ dir"));
+    }
+}

@@ -1,0 +1,270 @@
+//! [`IndexDoc`]: one searchable document as the index layer sees it, and the Jira issue-key scanner.
+//!
+//! The sync engine converts crawled Confluence and Jira items into this type; nothing here knows their JSON.
+//! Issue keys (`HADOOP-1234`) are not part of the document: the writer finds them in the title and body with
+//! [`issue_keys`] so that every document is treated the same way.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use crate::acl::ProfileId;
+
+/// Where a document comes from; the `source` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    Confluence,
+    Jira,
+}
+
+/// What a document is; the `kind` field. Comments and attachments exist in both sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Page,
+    Blogpost,
+    Comment,
+    Attachment,
+    Issue,
+}
+
+/// A document to index, or one read back from the index's stored fields.
+///
+/// Times are kept to the millisecond: finer parts are dropped when written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDoc {
+    /// Stable, unique id, e.g. `confluence:page:123` or `jira:issue:10042`. Upserts replace by this id.
+    pub id: String,
+    pub source: Source,
+    pub kind: Kind,
+    pub title: String,
+    /// Extracted plain text.
+    pub body: String,
+    /// Confluence space key.
+    pub space: Option<String>,
+    /// Jira project key.
+    pub project: Option<String>,
+    /// Id of the parent or container (the page of a comment, the issue of an attachment).
+    pub container: Option<String>,
+    pub labels: Vec<String>,
+    /// Author's accountId.
+    pub author: Option<String>,
+    /// Author's display name, for search and display.
+    pub author_name: Option<String>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    /// Link to the item in Atlassian.
+    pub url: String,
+    /// The ACL profile the document points at; a profile the committed ACL store does not know hides it.
+    pub acl_profile: ProfileId,
+    /// The source's version number, so a sync can skip items it already holds.
+    pub version: u64,
+}
+
+impl IndexDoc {
+    /// A document with the given identity and access and nothing else: empty text, no optional fields, times
+    /// at the Unix epoch, version 0. Set the public fields for the rest.
+    pub fn new(id: impl Into<String>, source: Source, kind: Kind, acl_profile: ProfileId) -> IndexDoc {
+        IndexDoc {
+            id: id.into(),
+            source,
+            kind,
+            title: String::new(),
+            body: String::new(),
+            space: None,
+            project: None,
+            container: None,
+            labels: Vec::new(),
+            author: None,
+            author_name: None,
+            created: DateTime::<Utc>::UNIX_EPOCH,
+            updated: DateTime::<Utc>::UNIX_EPOCH,
+            url: String::new(),
+            acl_profile,
+            version: 0,
+        }
+    }
+
+    /// The Jira issue keys named in the title and body, deduplicated, in sorted order.
+    pub fn issue_keys(&self) -> BTreeSet<&str> {
+        issue_keys(&self.title).chain(issue_keys(&self.body)).collect()
+    }
+}
+
+impl Source {
+    pub const ALL: [Source; 2] = [Source::Confluence, Source::Jira];
+
+    /// The value stored in the `source` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Confluence => "confluence",
+            Source::Jira => "jira",
+        }
+    }
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [Kind::Page, Kind::Blogpost, Kind::Comment, Kind::Attachment, Kind::Issue];
+
+    /// The value stored in the `kind` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Page => "page",
+            Kind::Blogpost => "blogpost",
+            Kind::Comment => "comment",
+            Kind::Attachment => "attachment",
+            Kind::Issue => "issue",
+        }
+    }
+}
+
+/// A `source` or `kind` value that names nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {value:?}")]
+pub struct UnknownValue {
+    pub what: &'static str,
+    pub value: String,
+}
+
+impl FromStr for Source {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Source::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownValue { what: "source", value: s.to_string() })
+    }
+}
+
+impl FromStr for Kind {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownValue { what: "kind", value: s.to_string() })
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Longest key kept. Real Jira keys are far shorter; a longer match is noise (an identifier in a log line)
+/// and would only bloat the term dictionary.
+const MAX_KEY_LEN: usize = 64;
+
+/// Jira issue keys in `text`: whole words of the form `[A-Z][A-Z0-9_]+-[0-9]+`, in order of appearance.
+///
+/// "Whole word" means the key is neither preceded nor followed by an ASCII letter, digit or underscore, so
+/// `xHADOOP-1` and `HADOOP-12a` name no key, while `(HADOOP-12)` and `HADOOP-12.` do. Keys longer than 64
+/// bytes are skipped.
+pub fn issue_keys(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() {
+            let start = at;
+            let starts_word = start == 0 || !is_word_byte(bytes[start - 1]);
+            if !(bytes[start].is_ascii_uppercase() && starts_word) {
+                at += 1;
+                continue;
+            }
+            let mut end = start + 1;
+            while end < bytes.len() && is_project_key_byte(bytes[end]) {
+                end += 1;
+            }
+            // Whatever happens next, no key can start inside this run: its bytes are all preceded by a word byte.
+            at = end;
+            if end - start < 2 || bytes.get(end) != Some(&b'-') {
+                continue;
+            }
+            let digits_start = end + 1;
+            let mut digits_end = digits_start;
+            while digits_end < bytes.len() && bytes[digits_end].is_ascii_digit() {
+                digits_end += 1;
+            }
+            if digits_end == digits_start {
+                continue;
+            }
+            at = digits_end;
+            let ends_word = digits_end == bytes.len() || !is_word_byte(bytes[digits_end]);
+            if ends_word && digits_end - start <= MAX_KEY_LEN {
+                // The key is ASCII and starts and ends at ASCII bytes, so these are char boundaries.
+                return Some(&text[start..digits_end]);
+            }
+        }
+        None
+    })
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn is_project_key_byte(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_keys_are_whole_words() {
+        let cases: &[(&str, &[&str])] = &[
+            ("HADOOP-1234", &["HADOOP-1234"]),
+            ("see HADOOP-1234, and (HDFS-7).", &["HADOOP-1234", "HDFS-7"]),
+            ("A1_B-9 X2-3", &["A1_B-9", "X2-3"]),
+            ("single letter A-1 is not a key", &[]),
+            ("lowercase hadoop-1 and Mixed-2 are not keys", &[]),
+            ("glued xHADOOP-1 or HADOOP-1x or HADOOP-1_ or _HADOOP-1", &[]),
+            ("no digits HADOOP- or HADOOP-x", &[]),
+            ("chain FOO-BAR-12 finds the tail", &["BAR-12"]),
+            ("dashes after HADOOP-12-3", &["HADOOP-12"]),
+            ("unicode éHADOOP-5ü around", &["HADOOP-5"]),
+            ("1HADOOP-5 starts after a digit", &[]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = issue_keys(text).collect();
+            assert_eq!(&got, want, "text {text:?}");
+        }
+    }
+
+    #[test]
+    fn overlong_keys_are_skipped() {
+        let long = format!("{}-1", "A".repeat(MAX_KEY_LEN));
+        let ok = format!("{}-1", "A".repeat(MAX_KEY_LEN - 2));
+        assert_eq!(issue_keys(&format!("{long} {ok}")).collect::<Vec<_>>(), vec![ok.as_str()]);
+    }
+
+    #[test]
+    fn doc_keys_merge_title_and_body() {
+        let mut doc = IndexDoc::new("jira:issue:1", Source::Jira, Kind::Issue, ProfileId(1));
+        doc.title = "HDFS-2 blocks HADOOP-1".into();
+        doc.body = "dup of HADOOP-1, see YARN-3".into();
+        assert_eq!(doc.issue_keys().into_iter().collect::<Vec<_>>(), vec!["HADOOP-1", "HDFS-2", "YARN-3"]);
+    }
+
+    #[test]
+    fn source_and_kind_names_round_trip() {
+        for s in Source::ALL {
+            assert_eq!(s.as_str().parse::<Source>(), Ok(s));
+        }
+        for k in Kind::ALL {
+            assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
+        }
+        assert!("Page".parse::<Kind>().is_err());
+        assert!("wiki".parse::<Source>().is_err());
+    }
+}

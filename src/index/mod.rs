@@ -1,0 +1,93 @@
+//! The search index: tantivy documents plus the ACL store, committed together.
+//!
+//! - [`schema`]: the index schema as data (`index-schema/schema.json`, embedded in the binary), the tantivy
+//!   [`Schema`](tantivy::schema::Schema) and tokenizers built from it, and the check that code and schema agree.
+//! - [`doc`]: [`IndexDoc`], the typed document the sync engine hands over, and the issue-key scanner.
+//! - [`writer`]: [`IndexWriter`]: upsert and delete by id, and the commit protocol.
+//! - [`reader`]: [`IndexReader`]: the last commit's searcher, ACL store and sync state, failing closed when the
+//!   ACL store of that commit cannot be trusted.
+//! - [`commit`]: the on-disk layout of a data dir and the generation files (`meta/gen-{n}.acl`, `.state`).
+//!
+//! ```no_run
+//! use permdex::acl::{AclStore, ClauseKey, Principal};
+//! use permdex::index::{IndexDoc, IndexReader, IndexWriter, Kind, Source};
+//!
+//! # fn main() -> Result<(), permdex::index::Error> {
+//! let dir = std::path::Path::new("/var/lib/permdex/index");
+//! let mut acl = AclStore::default();
+//! let space = acl.set_clause(ClauseKey("confluence:space:1:read".into()), &[Principal::Anyone]);
+//! let profile = acl.profile(&[space]);
+//!
+//! let mut writer = IndexWriter::open_or_create(dir)?;
+//! writer.upsert(&IndexDoc::new("confluence:page:1", Source::Confluence, Kind::Page, profile))?;
+//! writer.commit(&acl, b"sync checkpoint")?;
+//!
+//! let reader = IndexReader::open(dir)?;
+//! assert!(reader.acl_problem().is_none());
+//! let anyone = reader.acl().caller(&[Principal::Anyone]);
+//! assert_eq!(reader.visible_ids(&anyone)?, vec!["confluence:page:1".to_string()]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! This module knows neither Atlassian JSON nor the simulator: the sync engine converts what it crawled into
+//! [`IndexDoc`]s and resolved [`crate::acl`] profiles. Query building, ranking and the ACL filter on search
+//! paths live in `search/`.
+
+pub mod commit;
+pub mod doc;
+pub mod reader;
+pub mod schema;
+pub mod writer;
+
+use std::path::PathBuf;
+
+pub use commit::Generation;
+pub use doc::{issue_keys, IndexDoc, Kind, Source};
+pub use reader::IndexReader;
+pub use schema::{Fields, IndexSchema};
+pub use writer::IndexWriter;
+
+/// Errors of the index layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The schema JSON is malformed or disagrees with what the code reads and writes.
+    #[error("index schema definition is invalid: {0}")]
+    SchemaDefinition(String),
+    #[error(
+        "index at {path} was written with schema version {found} but this permdex uses version {expected}: \
+         run a full sync into a fresh data dir"
+    )]
+    SchemaVersion { path: PathBuf, found: u64, expected: u64 },
+    #[error(
+        "index at {path} does not match schema version {version} although it claims it: \
+         run a full sync into a fresh data dir"
+    )]
+    SchemaMismatch { path: PathBuf, version: u64 },
+    #[error("no permdex index at {path}")]
+    NotAnIndex { path: PathBuf },
+    #[error("an index already exists at {path}")]
+    AlreadyExists { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("index at {path}: {source}")]
+    Tantivy { path: PathBuf, source: tantivy::TantivyError },
+    #[error("index at {path} has an unreadable commit record: {reason}")]
+    CommitRecord { path: PathBuf, reason: String },
+    #[error("document {id}: {reason}")]
+    InvalidDoc { id: String, reason: String },
+    #[error("stored document {id} is unreadable: {reason}")]
+    StoredDoc { id: String, reason: String },
+}
+
+impl Error {
+    fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+
+    fn tantivy(path: impl Into<PathBuf>) -> impl FnOnce(tantivy::TantivyError) -> Error {
+        let path = path.into();
+        move |source| Error::Tantivy { path, source }
+    }
+}

@@ -1,0 +1,350 @@
+//! [`IndexReader`]: a consistent view of the last commit — tantivy searcher, ACL store and sync state of the
+//! same generation — plus the lookups the sync engine needs (by id, all ids with versions) and a per-caller
+//! visibility listing for tests.
+//!
+//! Fail closed: if the commit's ACL or state file is missing, unreadable or does not match the hash in the
+//! commit payload, the reader opens anyway with an empty ACL store (every document invisible to everyone) and
+//! says why in [`IndexReader::acl_problem`]. It never guesses, and never falls back to an older store.
+//!
+//! This file does not rank or filter queries; `search/` builds on [`IndexReader::searcher`] and
+//! [`IndexReader::acl`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tantivy::schema::{IndexRecordOption, Term, Value};
+use tantivy::{DocAddress, DocSet, ReloadPolicy, Searcher, SegmentReader, TantivyDocument, TERMINATED};
+
+use super::commit::{self, open_index, Generation, Layout};
+use super::schema::{field, IndexSchema};
+use super::{Error, Fields, IndexDoc};
+use crate::acl::{AclStore, CallerPrincipals, ProfileId};
+
+/// How often opening retries when a writer commits in the middle of it, before failing closed.
+const LOAD_ATTEMPTS: usize = 5;
+
+/// Reads one index directory. Cheap to query; [`IndexReader::reload`] picks up new commits.
+pub struct IndexReader {
+    layout: Layout,
+    schema: IndexSchema,
+    index: tantivy::Index,
+    reader: tantivy::IndexReader,
+    snapshot: Snapshot,
+}
+
+/// Everything that must come from one commit.
+struct Snapshot {
+    searcher: Searcher,
+    generation: Generation,
+    acl: Arc<AclStore>,
+    state: Arc<[u8]>,
+    problem: Option<String>,
+}
+
+impl std::fmt::Debug for IndexReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexReader")
+            .field("dir", &self.layout.root())
+            .field("generation", &self.snapshot.generation)
+            .field("problem", &self.snapshot.problem)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IndexReader {
+    /// Opens the index in `dir` at its last commit. An index written with another schema version is refused;
+    /// a commit whose ACL store cannot be trusted opens with everything invisible (see the module docs).
+    pub fn open(dir: &Path) -> Result<IndexReader, Error> {
+        let layout = Layout::new(dir);
+        let (schema, index) = open_index(&layout)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(Error::tantivy(dir))?;
+        let snapshot = load_snapshot(&layout, &index, &reader)?;
+        Ok(IndexReader { layout, schema, index, reader, snapshot })
+    }
+
+    /// Moves to the latest commit.
+    pub fn reload(&mut self) -> Result<(), Error> {
+        self.snapshot = load_snapshot(&self.layout, &self.index, &self.reader)?;
+        Ok(())
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.layout.root()
+    }
+
+    /// The tantivy searcher of the current commit. Cloning it is cheap and keeps its segments alive.
+    pub fn searcher(&self) -> &Searcher {
+        &self.snapshot.searcher
+    }
+
+    /// The tantivy index, with this schema's tokenizers registered (query parsers need them).
+    pub fn index(&self) -> &tantivy::Index {
+        &self.index
+    }
+
+    pub fn schema(&self) -> &IndexSchema {
+        &self.schema
+    }
+
+    pub fn fields(&self) -> &Fields {
+        self.schema.fields()
+    }
+
+    /// The ACL store committed with the current searcher; empty when [`IndexReader::acl_problem`] is set.
+    pub fn acl(&self) -> &Arc<AclStore> {
+        &self.snapshot.acl
+    }
+
+    /// The sync state committed with the current searcher; empty before the first commit and when
+    /// [`IndexReader::acl_problem`] is set (a sync must then start over).
+    pub fn state(&self) -> &[u8] {
+        &self.snapshot.state
+    }
+
+    pub fn generation(&self) -> Generation {
+        self.snapshot.generation
+    }
+
+    /// Why the current commit's ACL store could not be used, if it could not. While this is set every
+    /// document is invisible.
+    pub fn acl_problem(&self) -> Option<&str> {
+        self.snapshot.problem.as_deref()
+    }
+
+    /// Documents in the index (deleted ones excluded), regardless of who may see them.
+    pub fn doc_count(&self) -> u64 {
+        self.snapshot.searcher.num_docs()
+    }
+
+    /// The stored document with this id, if the index holds it.
+    pub fn get(&self, id: &str) -> Result<Option<IndexDoc>, Error> {
+        let searcher = &self.snapshot.searcher;
+        let term = Term::from_field_text(self.fields().id, id);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let inverted = segment.inverted_index(self.fields().id).map_err(self.tantivy_err())?;
+            let postings = inverted
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(|e| Error::Io { path: self.layout.tantivy_dir(), source: e })?;
+            let Some(mut postings) = postings else { continue };
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if is_alive(segment, doc) {
+                    let address = DocAddress::new(ord as u32, doc);
+                    let stored: TantivyDocument = searcher.doc(address).map_err(self.tantivy_err())?;
+                    return from_tantivy(self.fields(), id, &stored).map(Some);
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every document's id and version, sorted by id: what a sync needs to skip unchanged items and to find
+    /// deleted ones. Read from the fast columns, without touching stored documents.
+    pub fn all_ids(&self) -> Result<Vec<(String, u64)>, Error> {
+        let mut out = Vec::with_capacity(self.doc_count() as usize);
+        for segment in self.snapshot.searcher.segment_readers() {
+            let ids = SegmentIds::open(segment).map_err(self.tantivy_err())?;
+            let versions = segment.fast_fields().u64(field::VERSION).map_err(self.tantivy_err())?;
+            for doc in segment.doc_ids_alive() {
+                if let Some(id) = ids.id(doc) {
+                    out.push((id.to_string(), versions.first(doc).unwrap_or(0)));
+                }
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// The ids of every document `caller` may see under the current ACL store, sorted. For tests and audits:
+    /// search paths filter per segment instead of listing.
+    pub fn visible_ids(&self, caller: &CallerPrincipals) -> Result<Vec<String>, Error> {
+        let allowed = self.snapshot.acl.allowed_profiles(caller);
+        let mut out = Vec::new();
+        if allowed.is_empty() {
+            return Ok(out);
+        }
+        for segment in self.snapshot.searcher.segment_readers() {
+            let ids = SegmentIds::open(segment).map_err(self.tantivy_err())?;
+            let profiles = segment.fast_fields().u64(field::ACL_PROFILE).map_err(self.tantivy_err())?;
+            for doc in segment.doc_ids_alive() {
+                // A document without a profile, or with one beyond u32, matches no known profile: invisible.
+                let profile = profiles.first(doc).and_then(|p| u32::try_from(p).ok());
+                if profile.is_some_and(|p| allowed.contains(p)) {
+                    if let Some(id) = ids.id(doc) {
+                        out.push(id.to_string());
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    fn tantivy_err(&self) -> impl FnOnce(tantivy::TantivyError) -> Error + '_ {
+        Error::tantivy(self.layout.root())
+    }
+}
+
+fn is_alive(segment: &SegmentReader, doc: u32) -> bool {
+    segment.alive_bitset().is_none_or(|alive| alive.is_alive(doc))
+}
+
+/// A segment's `id` column with its dictionary decoded once, so listing every id costs one pass over the
+/// dictionary rather than one dictionary lookup per document.
+struct SegmentIds {
+    ords: tantivy::columnar::Column<u64>,
+    terms: Vec<String>,
+}
+
+impl SegmentIds {
+    fn open(segment: &SegmentReader) -> tantivy::Result<SegmentIds> {
+        let Some(column) = segment.fast_fields().str(field::ID)? else {
+            // A segment in which no document has an id (cannot happen through the writer).
+            return Ok(SegmentIds {
+                ords: tantivy::columnar::Column::build_empty_column(0),
+                terms: Vec::new(),
+            });
+        };
+        let mut terms = Vec::with_capacity(column.num_terms());
+        let mut stream = column.dictionary().stream()?;
+        while stream.advance() {
+            terms.push(String::from_utf8_lossy(stream.key()).into_owned());
+        }
+        Ok(SegmentIds { ords: column.ords().clone(), terms })
+    }
+
+    fn id(&self, doc: u32) -> Option<&str> {
+        let ord = self.ords.first(doc)?;
+        self.terms.get(usize::try_from(ord).ok()?).map(String::as_str)
+    }
+}
+
+/// Reads the commit's payload, its generation files and the matching searcher, retrying while a writer
+/// commits underneath. The payload is read before and after the searcher: if both name the same commit, the
+/// searcher shows that commit (generations only grow, so a changed commit cannot look unchanged).
+fn load_snapshot(
+    layout: &Layout,
+    index: &tantivy::Index,
+    reader: &tantivy::IndexReader,
+) -> Result<Snapshot, Error> {
+    let metas_payload = || index.load_metas().map(|m| m.payload).map_err(Error::tantivy(layout.root()));
+    for _ in 0..LOAD_ATTEMPTS {
+        let before = metas_payload()?;
+        let loaded = load_generation(layout, before.as_deref());
+        reader.reload().map_err(Error::tantivy(layout.root()))?;
+        let searcher = reader.searcher();
+        if metas_payload()? != before {
+            continue;
+        }
+        let loaded = match loaded {
+            Ok(l) if l.generation == Generation::NONE && searcher.num_docs() > 0 => Err((
+                Generation::NONE,
+                "the index holds documents but no commit names an acl store".to_string(),
+            )),
+            other => other,
+        };
+        return Ok(match loaded {
+            Ok(l) => Snapshot {
+                searcher,
+                generation: l.generation,
+                acl: Arc::new(l.acl),
+                state: l.state.into(),
+                problem: None,
+            },
+            Err((generation, problem)) => fail_closed(searcher, generation, problem, layout),
+        });
+    }
+    reader.reload().map_err(Error::tantivy(layout.root()))?;
+    let problem = "the index kept changing while it was being opened".to_string();
+    Ok(fail_closed(reader.searcher(), Generation::NONE, problem, layout))
+}
+
+fn fail_closed(searcher: Searcher, generation: Generation, problem: String, layout: &Layout) -> Snapshot {
+    tracing::warn!(dir = %layout.root().display(), generation = generation.0, %problem,
+        "acl store unusable: every document is invisible until the next good commit");
+    Snapshot {
+        searcher,
+        generation,
+        acl: Arc::new(AclStore::default()),
+        state: Arc::from(Vec::new()),
+        problem: Some(problem),
+    }
+}
+
+struct LoadedGeneration {
+    generation: Generation,
+    acl: AclStore,
+    state: Vec<u8>,
+}
+
+/// The ACL store and state a payload names, or the generation (if known) and what is wrong.
+fn load_generation(layout: &Layout, payload: Option<&str>) -> Result<LoadedGeneration, (Generation, String)> {
+    let payload = match commit::committed_generation(payload) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return Ok(LoadedGeneration {
+                generation: Generation::NONE,
+                acl: AclStore::default(),
+                state: Vec::new(),
+            })
+        }
+        Err(problem) => return Err((Generation::NONE, problem)),
+    };
+    let generation = payload.generation;
+    let files = commit::read_generation(layout, &payload).map_err(|p| (generation, p))?;
+    let acl = AclStore::from_bytes(&files.acl)
+        .map_err(|e| (generation, format!("{}: {e}", layout.acl_file(generation).display())))?;
+    Ok(LoadedGeneration { generation, acl, state: files.state })
+}
+
+fn from_tantivy(fields: &Fields, id: &str, doc: &TantivyDocument) -> Result<IndexDoc, Error> {
+    let bad = |reason: String| Error::StoredDoc { id: id.to_string(), reason };
+    let text = |f| doc.get_first(f).and_then(|v| v.as_str().map(str::to_string));
+    let required_text = |f, name: &str| text(f).ok_or_else(|| bad(format!("no {name}")));
+    let date = |f, name: &str| -> Result<DateTime<Utc>, Error> {
+        let t = doc.get_first(f).and_then(|v| v.as_datetime()).ok_or_else(|| bad(format!("no {name}")))?;
+        DateTime::<Utc>::from_timestamp_millis(t.into_timestamp_millis())
+            .ok_or_else(|| bad(format!("{name} out of range")))
+    };
+    let number =
+        |f, name: &str| doc.get_first(f).and_then(|v| v.as_u64()).ok_or_else(|| bad(format!("no {name}")));
+    let profile = number(fields.acl_profile, field::ACL_PROFILE)?;
+    Ok(IndexDoc {
+        id: required_text(fields.id, field::ID)?,
+        source: required_text(fields.source, field::SOURCE)?.parse().map_err(|e| bad(format!("{e}")))?,
+        kind: required_text(fields.kind, field::KIND)?.parse().map_err(|e| bad(format!("{e}")))?,
+        title: required_text(fields.title, field::TITLE)?,
+        body: required_text(fields.body, field::BODY)?,
+        space: text(fields.space),
+        project: text(fields.project),
+        container: text(fields.container),
+        labels: doc.get_all(fields.labels).filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        author: text(fields.author),
+        author_name: text(fields.author_name),
+        created: date(fields.created, field::CREATED)?,
+        updated: date(fields.updated, field::UPDATED)?,
+        url: required_text(fields.url, field::URL)?,
+        acl_profile: ProfileId(
+            u32::try_from(profile).map_err(|_| bad(format!("acl profile {profile} out of range")))?,
+        ),
+        version: number(fields.version, field::VERSION)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn reader_is_send_and_sync() {
+        assert_send_sync::<IndexReader>();
+    }
+}

@@ -1,0 +1,225 @@
+//! [`IndexWriter`]: creates or opens an index directory, upserts and deletes documents by id, and commits them
+//! together with the ACL store and the sync engine's state (see [`crate::index::commit`] for the protocol).
+//!
+//! Commits fsync and may wait for merges: call them off the async runtime (`spawn_blocking`). The writer is
+//! `Send`, so it can move there and back.
+//!
+//! This file does not search and does not read ACL stores back; [`crate::index::IndexReader`] does.
+
+use std::fs;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use tantivy::indexer::UserOperation;
+use tantivy::schema::Term;
+use tantivy::TantivyDocument;
+
+use super::commit::{self, open_index, Generation, Layout};
+use super::schema::{IndexSchema, SCHEMA_JSON};
+use super::{Error, Fields, IndexDoc};
+use crate::acl::AclStore;
+
+/// Memory tantivy may use to buffer documents before it flushes a segment, across all its indexing threads.
+/// Bounded so a large sync runs in steady memory.
+pub const WRITER_MEMORY_BUDGET: usize = 100 * 1024 * 1024;
+
+/// Writes one index directory. Only one writer may hold a directory at a time (tantivy keeps a lock file).
+pub struct IndexWriter {
+    layout: Layout,
+    schema: IndexSchema,
+    writer: tantivy::IndexWriter<TantivyDocument>,
+    generation: Generation,
+}
+
+impl std::fmt::Debug for IndexWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexWriter")
+            .field("dir", &self.layout.root())
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IndexWriter {
+    /// Creates a new, empty index in `dir` (which may exist if it is empty of index files).
+    pub fn create(dir: &Path) -> Result<IndexWriter, Error> {
+        let layout = Layout::new(dir);
+        if layout.schema_record().exists() || layout.tantivy_dir().join("meta.json").exists() {
+            return Err(Error::AlreadyExists { path: dir.to_path_buf() });
+        }
+        let schema = IndexSchema::embedded()?;
+        fs::create_dir_all(layout.tantivy_dir()).map_err(Error::io(layout.tantivy_dir()))?;
+        fs::create_dir_all(layout.meta_dir()).map_err(Error::io(layout.meta_dir()))?;
+        let index = tantivy::Index::builder()
+            .schema(schema.schema().clone())
+            .create_in_dir(layout.tantivy_dir())
+            .map_err(Error::tantivy(dir))?;
+        // The schema record is written last: an interrupted create leaves no record, and opening it says so
+        // instead of trusting half an index.
+        commit::write_atomically(&layout.schema_record(), SCHEMA_JSON.as_bytes())?;
+        IndexWriter::with_index(layout, schema, index, Generation::NONE)
+    }
+
+    /// Opens an existing index in `dir`. An index written with another schema version is refused.
+    pub fn open(dir: &Path) -> Result<IndexWriter, Error> {
+        let layout = Layout::new(dir);
+        let (schema, index) = open_index(&layout)?;
+        let metas = index.load_metas().map_err(Error::tantivy(dir))?;
+        let generation = commit::committed_generation(metas.payload.as_deref())
+            .map_err(|reason| Error::CommitRecord { path: dir.to_path_buf(), reason })?
+            .map_or(Generation::NONE, |p| p.generation);
+        IndexWriter::with_index(layout, schema, index, generation)
+    }
+
+    /// Opens the index in `dir`, or creates it when `dir` holds none.
+    pub fn open_or_create(dir: &Path) -> Result<IndexWriter, Error> {
+        match IndexWriter::open(dir) {
+            Err(Error::NotAnIndex { .. }) if !Layout::new(dir).tantivy_dir().join("meta.json").exists() => {
+                IndexWriter::create(dir)
+            }
+            other => other,
+        }
+    }
+
+    fn with_index(
+        layout: Layout,
+        schema: IndexSchema,
+        index: tantivy::Index,
+        generation: Generation,
+    ) -> Result<IndexWriter, Error> {
+        schema.register_tokenizers(&index);
+        let writer = index.writer(WRITER_MEMORY_BUDGET).map_err(Error::tantivy(layout.root()))?;
+        Ok(IndexWriter { layout, schema, writer, generation })
+    }
+
+    /// The generation of the last commit (0 before the first).
+    pub fn generation(&self) -> Generation {
+        self.generation
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.layout.root()
+    }
+
+    /// Adds `doc`, replacing any document with the same id (committed or not).
+    ///
+    /// Takes `&mut self` although tantivy would accept `&self`: two concurrent upserts of one id could
+    /// interleave as delete, delete, add, add and leave two documents.
+    pub fn upsert(&mut self, doc: &IndexDoc) -> Result<(), Error> {
+        if doc.id.is_empty() {
+            return Err(Error::InvalidDoc { id: String::new(), reason: "empty id".into() });
+        }
+        let tantivy_doc = to_tantivy(self.schema.fields(), doc);
+        let id_term = Term::from_field_text(self.schema.fields().id, &doc.id);
+        // A delete applies to documents added before it (by opstamp), so this removes every earlier copy of
+        // the id, committed or not, and leaves the new one.
+        self.writer
+            .run([UserOperation::Delete(id_term), UserOperation::Add(tantivy_doc)])
+            .map_err(Error::tantivy(self.layout.root()))?;
+        Ok(())
+    }
+
+    /// Removes the document with this id, if any.
+    pub fn delete(&mut self, id: &str) {
+        self.writer.delete_term(Term::from_field_text(self.schema.fields().id, id));
+    }
+
+    /// Commits every upsert and delete since the last commit, with `acl` and `state` as the next generation.
+    ///
+    /// `state` is opaque here: the sync engine's checkpoints and watermarks, handed back by
+    /// [`crate::index::IndexReader::state`]. Blocks on disk I/O.
+    pub fn commit(&mut self, acl: &AclStore, state: &[u8]) -> Result<Generation, Error> {
+        let next = self.generation.next();
+        let payload = commit::write_generation(&self.layout, next, &acl.to_bytes(), state)?;
+        let mut prepared = self.writer.prepare_commit().map_err(Error::tantivy(self.layout.root()))?;
+        prepared.set_payload(&payload.to_json());
+        prepared.commit().map_err(Error::tantivy(self.layout.root()))?;
+        self.generation = next;
+        for path in commit::remove_stale_generations(&self.layout, next) {
+            tracing::warn!(path = %path.display(), "could not remove a stale generation file");
+        }
+        Ok(next)
+    }
+
+    /// Discards every upsert and delete since the last commit.
+    pub fn rollback(&mut self) -> Result<(), Error> {
+        self.writer.rollback().map_err(Error::tantivy(self.layout.root()))?;
+        Ok(())
+    }
+
+    /// Waits for background merges to finish and releases the directory lock.
+    pub fn close(self) -> Result<(), Error> {
+        let root = self.layout.root().to_path_buf();
+        self.writer.wait_merging_threads().map_err(Error::tantivy(root))
+    }
+}
+
+/// Times are kept to the millisecond (the precision the schema gives dates).
+pub(crate) fn to_tantivy_date(t: DateTime<Utc>) -> tantivy::DateTime {
+    tantivy::DateTime::from_timestamp_millis(t.timestamp_millis())
+}
+
+fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
+    let mut out = TantivyDocument::new();
+    out.add_text(fields.id, &doc.id);
+    out.add_text(fields.source, doc.source.as_str());
+    out.add_text(fields.kind, doc.kind.as_str());
+    out.add_text(fields.title, &doc.title);
+    out.add_text(fields.body, &doc.body);
+    for key in doc.issue_keys() {
+        out.add_text(fields.keys, key);
+    }
+    let optional =
+        [(fields.space, &doc.space), (fields.project, &doc.project), (fields.container, &doc.container)];
+    for (field, value) in optional {
+        if let Some(v) = value {
+            out.add_text(field, v);
+        }
+    }
+    for label in &doc.labels {
+        out.add_text(fields.labels, label);
+    }
+    for (field, value) in [(fields.author, &doc.author), (fields.author_name, &doc.author_name)] {
+        if let Some(v) = value {
+            out.add_text(field, v);
+        }
+    }
+    out.add_date(fields.created, to_tantivy_date(doc.created));
+    out.add_date(fields.updated, to_tantivy_date(doc.updated));
+    out.add_text(fields.url, &doc.url);
+    out.add_u64(fields.acl_profile, u64::from(doc.acl_profile.0));
+    out.add_u64(fields.version, doc.version);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn writer_is_send() {
+        assert_send::<IndexWriter>();
+    }
+
+    #[test]
+    fn create_refuses_an_existing_index_and_open_refuses_an_empty_dir() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(matches!(IndexWriter::open(dir.path()), Err(Error::NotAnIndex { .. })));
+        let writer = IndexWriter::create(dir.path()).expect("create");
+        assert_eq!(writer.generation(), Generation::NONE);
+        writer.close().expect("close");
+        assert!(matches!(IndexWriter::create(dir.path()), Err(Error::AlreadyExists { .. })));
+        let writer = IndexWriter::open_or_create(dir.path()).expect("reopen");
+        assert_eq!(writer.generation(), Generation::NONE);
+    }
+
+    #[test]
+    fn empty_ids_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut writer = IndexWriter::create(dir.path()).expect("create");
+        let doc = IndexDoc::new("", super::super::Source::Jira, super::super::Kind::Issue, AclStore::NOBODY);
+        assert!(matches!(writer.upsert(&doc), Err(Error::InvalidDoc { .. })));
+    }
+}
