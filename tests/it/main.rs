@@ -2,6 +2,7 @@
 
 mod config;
 mod extract;
+mod generate;
 mod index;
 mod oracle;
 mod sim_confluence;
