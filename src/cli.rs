@@ -28,6 +28,11 @@ pub struct Cli {
 pub enum Command {
     /// Write a commented starter permdex.toml for one site (never asks for or writes a token)
     Init(crate::config::init::InitArgs),
+    /// Extract text from local files as the crawler would from attachments (isolated, bounded).
+    Extract(crate::extract::cli::ExtractArgs),
+    /// Internal: extract one file read from stdin (started by `extract` and the crawler, not by people).
+    #[command(name = "extract-worker", hide = true)]
+    ExtractWorker,
     /// Run the Atlassian Cloud simulator. Prints one JSON line `{"url", "email", "token"}` to stdout
     /// once it listens, then serves until Ctrl-C.
     Sim(SimArgs),

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("permdex: {err:#}");
             exit_code(&err)
@@ -20,18 +20,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+/// Runs one command. `Ok` carries the status the command chose itself (e.g. `extract` fails when any
+/// file failed).
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    Ok(match cli.command {
         Command::Init(args) => {
             let written = permdex::config::init::run(&args)?;
             eprintln!("{written}");
+            ExitCode::SUCCESS
+        }
+        Command::Extract(args) => {
+            permdex::extract::cli::run(&args, &mut std::io::stdout().lock())?.exit_code()
+        }
+        Command::ExtractWorker => {
+            permdex::extract::worker::serve_worker()?;
+            ExitCode::SUCCESS
         }
         Command::Sim(args) => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(cli::run_sim(&args, &mut std::io::stdout(), shutdown_signal()))?;
+            ExitCode::SUCCESS
         }
-    }
-    Ok(())
+    })
 }
 
 /// 2 when the user must fix what they asked for (flags, config file), 1 for any other failure.

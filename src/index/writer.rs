@@ -88,7 +88,7 @@ impl IndexWriter {
         generation: Generation,
     ) -> Result<IndexWriter, Error> {
         schema.register_tokenizers(&index);
-        let writer = index.writer(WRITER_MEMORY_BUDGET).map_err(Error::tantivy(layout.root()))?;
+        let writer = acquire_writer(&index).map_err(Error::tantivy(layout.root()))?;
         Ok(IndexWriter { layout, schema, writer, generation })
     }
 
@@ -151,6 +151,24 @@ impl IndexWriter {
     pub fn close(self) -> Result<(), Error> {
         let root = self.layout.root().to_path_buf();
         self.writer.wait_merging_threads().map_err(Error::tantivy(root))
+    }
+}
+
+/// Opens tantivy's writer, waiting a bounded time for the writer lock: a writer that was just dropped may
+/// still be releasing it while its threads wind down, and that is not a reason to fail a sync.
+fn acquire_writer(index: &tantivy::Index) -> tantivy::Result<tantivy::IndexWriter> {
+    const ATTEMPTS: u32 = 100;
+    let mut attempt = 0;
+    loop {
+        match index.writer(WRITER_MEMORY_BUDGET) {
+            Err(tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _))
+                if attempt < ATTEMPTS =>
+            {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
     }
 }
 

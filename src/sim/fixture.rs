@@ -77,7 +77,7 @@ fn restriction(users: &[&str], groups: &[&str]) -> Restriction {
 }
 
 fn text_file(kind: FileKind, filename: &str, text: &str) -> FileBody {
-    FileBody { kind, filename: filename.into(), text: text.into(), size: text.len() as u64 }
+    FileBody::new(kind, filename, text)
 }
 
 fn attachment(id: u64, container_id: u64, file: FileBody) -> Attachment {

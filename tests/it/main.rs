@@ -1,6 +1,8 @@
 //! Integration tests: one binary, one module per area.
 
 mod config;
+mod extract;
+mod generate;
 mod index;
 mod oracle;
 mod sim_confluence;

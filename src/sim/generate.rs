@@ -1,1 +1,0 @@
-//! Simulator: generate (being written).
