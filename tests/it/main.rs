@@ -6,4 +6,5 @@ mod generate;
 mod index;
 mod oracle;
 mod sim_confluence;
+mod sim_determinism;
 mod sim_jira;
