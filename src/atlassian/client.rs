@@ -421,13 +421,13 @@ impl Client {
                         inner.pacer.succeeded();
                         return Ok(value);
                     }
-                    Err(reason) => {
-                        Counters::bump(&inner.counters.malformed);
-                        Failure::Malformed(reason)
-                    }
+                    Err(reason) => Failure::Malformed(reason),
                 },
                 Err(failure) => failure,
             };
+            if let Failure::Malformed(_) = failure {
+                Counters::bump(&inner.counters.malformed);
+            }
             let retry_after = match &failure {
                 Failure::Final(_) => None,
                 Failure::Status { retry_after, .. } => *retry_after,
