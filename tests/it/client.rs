@@ -871,3 +871,48 @@ async fn the_token_appears_in_no_error() {
         assert!(!text.contains(TOKEN) && !text.contains(&credentials), "{text}");
     }
 }
+
+/// The bundled simulator, crawled through the client with pages of one item: every space and every issue
+/// of the model (archived issues aside, which Jira search leaves out) arrives exactly once, and the call
+/// counter matches the pages walked.
+#[tokio::test]
+async fn walks_the_simulators_listings_to_the_end() {
+    use permdex::sim::fixture::tiny_site;
+    use permdex::sim::http::{serve as serve_sim, Credentials, SimState};
+    use permdex::sim::{Scale, SimConfig};
+
+    let site = tiny_site();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let origin = format!("http://{}", listener.local_addr().expect("local addr"));
+    let credentials = Credentials { email: EMAIL.into(), token: TOKEN.into() };
+    let state = SimState::new(site.clone(), SimConfig::new(site.seed, Scale::Tiny), credentials);
+    tokio::spawn(async move { serve_sim(listener, state, std::future::pending()).await.expect("serve") });
+    let client = fast_client(&origin);
+
+    let mut spaces = CursorPager::<v2::MultiEntityResult<v2::Space>>::new("/wiki/api/v2/spaces?limit=1");
+    let mut space_ids = Vec::new();
+    while let Some(page) = spaces.next_page(&client).await.expect("spaces page") {
+        assert!(page.len() <= 1, "pages of one");
+        space_ids.extend(page.into_iter().map(|space| space.id.parse::<u64>().expect("numeric space id")));
+    }
+    let project_keys: Vec<&str> = site.projects.values().map(|project| project.key.as_str()).collect();
+    let request = jira::SearchRequest {
+        jql: Some(format!("project in ({}) order by id", project_keys.join(", "))),
+        max_results: Some(1),
+        ..Default::default()
+    };
+    let issues = Search::new("/rest/api/3/search/jql", request).collect_all(&client).await.expect("issues");
+
+    space_ids.sort_unstable();
+    assert_eq!(space_ids, site.spaces.keys().copied().collect::<Vec<_>>());
+    assert_eq!(spaces.anomaly(), None);
+    let mut issue_ids: Vec<u64> =
+        issues.iter().map(|issue| issue.id.parse().expect("numeric issue id")).collect();
+    issue_ids.sort_unstable();
+    let searchable: Vec<u64> =
+        site.issues.values().filter(|issue| !issue.archived).map(|issue| issue.id).collect();
+    assert_eq!(issue_ids, searchable);
+    let stats = client.stats();
+    assert_eq!(stats.api_calls, spaces.pages() + issues.len() as u64, "{stats:?}");
+    assert_eq!((stats.retries, stats.failures), (0, 0));
+}
