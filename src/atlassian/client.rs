@@ -331,7 +331,7 @@ impl Client {
         body: &B,
     ) -> Result<T, Error> {
         let url = self.resolve(path)?;
-        let json = serde_json::to_vec(body).map_err(|e| Error::InvalidPath {
+        let json = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
             path: without_query(path).to_owned(),
             reason: format!("cannot serialise the request body: {e}"),
         })?;
@@ -380,7 +380,7 @@ impl Client {
     /// The absolute URL of `target`: a path relative to the base URL (`/wiki/api/v2/spaces?limit=5`), or
     /// an absolute URL of the base URL's origin (some listings give their next link that way).
     pub(crate) fn resolve(&self, target: &str) -> Result<Url, Error> {
-        let invalid = |reason: &str| Error::InvalidPath {
+        let invalid = |reason: &str| Error::InvalidRequest {
             path: without_query(target).to_owned(),
             reason: reason.to_owned(),
         };
@@ -821,7 +821,7 @@ mod tests {
             ["wiki/x", "//evil.example/x", "https://evil.example/wiki", "http://acme.atlassian.net/x", ""]
         {
             let error = client.resolve(target).unwrap_err();
-            assert!(matches!(error, Error::InvalidPath { .. }), "{target}: {error}");
+            assert!(matches!(error, Error::InvalidRequest { .. }), "{target}: {error}");
         }
     }
 

@@ -20,8 +20,8 @@ pub use client::{Client, ClientConfig, ClientStats, Download};
 pub enum Error {
     #[error("invalid client configuration: {0}")]
     InvalidConfig(String),
-    #[error("invalid request path {path:?}: {reason}")]
-    InvalidPath { path: String, reason: String },
+    #[error("invalid request {path:?}: {reason}")]
+    InvalidRequest { path: String, reason: String },
     /// The site answered with a status that retrying cannot fix (4xx), or kept answering 429/5xx until
     /// the retry budget was spent.
     #[error("{method} {path}: http {status} after {attempts} attempt(s){}", detail_suffix(detail))]
