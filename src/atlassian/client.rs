@@ -789,6 +789,35 @@ mod tests {
     }
 
     #[test]
+    fn a_sources_url_credentials_and_limits_become_the_client_config() {
+        let text = r#"
+            [[sources]]
+            name = "acme"
+            url = "https://acme.atlassian.net"
+            email = "bot@acme.example"
+            token_env = "ACME_TOKEN"
+            concurrency = 7
+            requests_per_second = 2.5
+            timeout_secs = 9
+            max_attachment_bytes = "3 MiB"
+        "#;
+        let env = std::collections::BTreeMap::from([("ACME_TOKEN".to_owned(), "t0ken".to_owned())]);
+        let config =
+            crate::config::Config::from_toml(text, std::path::Path::new("/x/permdex.toml"), &env).unwrap();
+
+        let client_config = ClientConfig::for_source(&config.sources()[0]);
+
+        assert_eq!(client_config.base_url.as_str(), "https://acme.atlassian.net/");
+        assert_eq!(client_config.email.as_str(), "bot@acme.example");
+        assert_eq!(client_config.token.expose(), "t0ken");
+        assert_eq!(client_config.concurrency.get(), 7);
+        assert_eq!(client_config.requests_per_second, 2.5);
+        assert_eq!(client_config.timeout, Duration::from_secs(9));
+        assert_eq!(client_config.max_download_bytes, 3 << 20);
+        assert_eq!(client_config.max_retries, ClientConfig::DEFAULT_MAX_RETRIES);
+    }
+
+    #[test]
     fn paths_join_onto_the_base_url_and_its_prefix() {
         let cases = [
             (
