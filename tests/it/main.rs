@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod client;
 mod config;
 mod extract;
 mod generate;
