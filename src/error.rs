@@ -8,6 +8,8 @@ pub enum Error {
     #[error(transparent)]
     Acl(#[from] crate::acl::Error),
     #[error(transparent)]
+    Atlassian(#[from] crate::atlassian::Error),
+    #[error(transparent)]
     Config(#[from] crate::config::Error),
     #[error(transparent)]
     Sim(#[from] crate::sim::Error),

@@ -1,6 +1,74 @@
 //! Everything that knows Atlassian's REST APIs: the wire types (shared with the simulator, which serialises
-//! them, while the crawler deserialises them), and, later, the HTTP client and the Confluence and Jira crawlers.
+//! them, while the crawler deserialises them), the one HTTP [`client::Client`] every call to a site goes
+//! through, and the [`paginate`] walkers over its listings. The Confluence and Jira crawlers come later.
 //!
 //! Invariant: Atlassian JSON shapes live in `wire/` and nowhere else outside `sim/`.
+//! Invariant: every request to a site goes through [`client::Client`], so retries, pacing, redirect rules
+//! and the call counters hold for all of them.
 
+pub mod client;
+pub mod paginate;
 pub mod wire;
+
+pub use client::{Client, ClientConfig, ClientStats, Download};
+
+/// What can go wrong talking to an Atlassian site.
+///
+/// Paths in messages are the request path without its query string: queries carry cursors, JQL and,
+/// after a redirect to a media host, signed tokens. No variant ever holds the API token.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid client configuration: {0}")]
+    InvalidConfig(String),
+    #[error("invalid request {path:?}: {reason}")]
+    InvalidRequest { path: String, reason: String },
+    /// The site answered with a status that retrying cannot fix (4xx), or kept answering 429/5xx until
+    /// the retry budget was spent.
+    #[error("{method} {path}: http {status} after {attempts} attempt(s){}", detail_suffix(detail))]
+    Status { method: String, path: String, status: u16, attempts: u32, detail: String },
+    /// The connection failed or timed out on every attempt.
+    #[error("{method} {path}: {reason} after {attempts} attempt(s)")]
+    Transport { method: String, path: String, reason: String, attempts: u32 },
+    /// The body was cut short or was not the JSON expected, on every attempt.
+    #[error("malformed response from {path}: {reason} (after {attempts} attempt(s))")]
+    Malformed { path: String, reason: String, attempts: u32 },
+    /// The body is larger than the caller allows; the rest of it was not read.
+    #[error("{path}: response larger than the limit of {limit} bytes{}", length_suffix(*length))]
+    TooLarge { path: String, limit: u64, length: Option<u64> },
+    #[error("{path}: more than {limit} redirects")]
+    TooManyRedirects { path: String, limit: u32 },
+    #[error("{path}: unusable redirect: {reason}")]
+    BadRedirect { path: String, reason: String },
+    /// A Jira `nextPageToken` came back that an earlier page already gave: following it would loop.
+    #[error("listing {path}: the next page token repeats an earlier one after {pages} page(s)")]
+    RepeatedPageToken { path: String, pages: u64 },
+    /// A token listing kept sending empty pages that still promise more.
+    #[error("listing {path}: {pages} empty page(s) in a row that still promise more")]
+    EmptyPages { path: String, pages: u64 },
+}
+
+impl Error {
+    /// The HTTP status the site answered with, when that is what failed (404 for a deleted item, 403 for a
+    /// missing permission, 410 for a retired endpoint).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+fn detail_suffix(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    }
+}
+
+fn length_suffix(length: Option<u64>) -> String {
+    match length {
+        Some(length) => format!(" (content-length {length})"),
+        None => String::new(),
+    }
+}

@@ -70,7 +70,7 @@ impl std::str::FromStr for Scale {
 /// An external document collection loaded into the site instead of (or beside) generated text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Corpus {
-    /// The Cranfield collection (`cran.all.1400`), as Confluence pages titled `CRAN-{n}: …`.
+    /// The Cranfield collection (`cran.all.1400`), as Confluence pages in space `CRAN`, each labelled `cran-{n}`.
     Cranfield(std::path::PathBuf),
     /// A Jira issue export as CSV (the GitBugs format), as Jira issues keeping their original ids.
     JiraCsv(std::path::PathBuf),

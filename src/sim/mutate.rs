@@ -894,7 +894,7 @@ fn adf_paragraphs(text: &str) -> String {
 /// The description of a new attachment's bytes. The size is the text's length until the renderer can say
 /// how large the rendered file is.
 fn file_body(kind: FileKind, filename: &str, text: &str) -> FileBody {
-    FileBody { kind, filename: filename.to_string(), text: text.to_string(), size: text.len() as u64 }
+    FileBody::new(kind, filename, text)
 }
 
 // ---------------------------------------------------------------------------------------------------------

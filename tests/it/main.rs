@@ -1,11 +1,13 @@
 //! Integration tests: one binary, one module per area.
 
+mod client;
 mod config;
 mod extract;
 mod generate;
 mod index;
 mod oracle;
 mod sim_confluence;
+mod sim_determinism;
 mod sim_guard;
 mod sim_jira;
 mod support;

@@ -1051,7 +1051,10 @@ async fn attachment_download_redirects_to_a_media_url_that_serves_the_bytes() {
         let bytes = sim.client.get(&location).send().await.expect("media GET");
         assert_eq!(bytes.status(), StatusCode::OK);
         assert_eq!(bytes.headers()["content-type"], file.file.kind.media_type());
-        assert_eq!(bytes.bytes().await.expect("bytes").as_ref(), file.file.text.as_bytes());
+        assert_eq!(
+            bytes.bytes().await.expect("bytes").as_ref(),
+            permdex::sim::files::render(&file.file).as_slice()
+        );
         let forged = location.replacen("token=", "token=0", 1);
         assert_eq!(sim.client.get(&forged).send().await.expect("GET").status(), StatusCode::UNAUTHORIZED);
     }

@@ -1218,7 +1218,7 @@ async fn bulkfetch_returns_issues_in_id_order_and_errors_for_the_rest() {
 #[tokio::test]
 async fn attachment_content_redirects_to_media_or_serves_bytes() {
     let site = tiny_site();
-    let expected = site.jira_attachments[&10300].file.text.clone().into_bytes();
+    let expected = permdex::sim::files::render(&site.jira_attachments[&10300].file);
     let sim = Sim::start(site).await;
 
     let response = sim

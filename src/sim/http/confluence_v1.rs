@@ -1461,8 +1461,7 @@ fn media_token(seed: u64, file_id: &str) -> String {
 
 /// The bytes of an attachment's file.
 fn attachment_bytes(file: &FileBody) -> Vec<u8> {
-    // Until the renderer of `sim::files` lands, the file's text stands in for its rendered bytes.
-    file.text.as_bytes().to_vec()
+    crate::sim::files::render(file)
 }
 
 /// `GET /content/{id}/child/attachment/{attId}/download`: 302 to the media URL, as real sites answer.

@@ -1419,11 +1419,9 @@ async fn attachment_metadata(
     }
 }
 
-/// The bytes of an attachment.
-// TODO: switch to `crate::sim::files::render(&attachment.file)` once the renderer exists; until then the
-// file's text stands in for its bytes (so `size` in the metadata may differ from the bytes served).
+/// The bytes of an attachment, rendered from its description in the model.
 fn attachment_bytes(attachment: &JiraAttachment) -> Vec<u8> {
-    attachment.file.text.as_bytes().to_vec()
+    crate::sim::files::render(&attachment.file)
 }
 
 fn file_response(attachment: &JiraAttachment) -> Response {

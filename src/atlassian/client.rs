@@ -1,0 +1,983 @@
+//! The one HTTP client that talks to an Atlassian Cloud site (or the bundled simulator).
+//!
+//! A [`Client`] is built from a [`ClientConfig`]: a base URL, an email and an API token (HTTP Basic), and
+//! limits. Every request goes through the same steps:
+//!
+//! 1. a permit from a semaphore, so at most `concurrency` requests are in flight;
+//! 2. a slot from a pacer shared by all requests, so they go out at most `requests_per_second` on
+//!    average. A 429 slows the pacer down for every request, and its `Retry-After` holds all of them back;
+//! 3. the request itself, following redirects by hand: the `Authorization` header goes only to the base
+//!    URL's origin, never to another host (Jira attachment downloads redirect to a media service);
+//! 4. the body, read fully (with a size cap) before it is deserialised, so a body cut short and a body that
+//!    is not JSON are both [`Error::Malformed`], not a panic half-way through a page.
+//!
+//! 429, 5xx, connection failures, timeouts and malformed bodies are retried up to `max_retries` times:
+//! `Retry-After` (seconds or an HTTP date) is the minimum wait, otherwise exponential backoff with jitter.
+//! Other statuses (401, 403, 404, 410, …) fail at once with [`Error::Status`]. [`Client::stats`] counts
+//! calls, 429s, retries and failures for the sync run records.
+//!
+//! Paths are given relative to the base URL (`/wiki/api/v2/spaces?limit=250`); a base URL with a path
+//! prefix (`https://proxy.example/atlassian`) is kept in front of them.
+//!
+//! This file deliberately knows no endpoint and no JSON shape: the walkers in [`super::paginate`] and the
+//! crawlers do. It never logs or prints the token: `Debug` of the client and its config redact it, and
+//! error messages name the path without its query string.
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine as _;
+use rand::Rng as _;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+use super::Error;
+use crate::config::{Email, Limits, Secret, Source};
+
+/// How to reach a site and how hard to push it. `new` fills in the documented defaults.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `https://acme.atlassian.net`, or the simulator's `http://127.0.0.1:port`; may carry a path prefix.
+    pub base_url: Url,
+    /// The account the token belongs to (HTTP Basic user).
+    pub email: Email,
+    pub token: Secret,
+    /// Requests in flight at once.
+    pub concurrency: NonZeroUsize,
+    /// Average request rate; finite and > 0. A 429 lowers it for a while.
+    pub requests_per_second: f64,
+    /// Timeout of one attempt, body included.
+    pub timeout: Duration,
+    /// Retries after the first attempt of a request that failed in a way a retry can fix.
+    pub max_retries: u32,
+    /// Upper bound on any download, whatever the caller asks for.
+    pub max_download_bytes: u64,
+    /// Upper bound on a JSON body: a listing page larger than this is an error, not an allocation.
+    pub max_json_bytes: u64,
+    /// Redirect hops followed per attempt.
+    pub max_redirects: u32,
+    /// Wait before the first retry when the site gives no `Retry-After`; doubles per retry.
+    pub backoff_base: Duration,
+    /// Longest computed backoff (a `Retry-After` may ask for more and gets it, up to [`MAX_RETRY_AFTER`]).
+    pub backoff_cap: Duration,
+}
+
+/// The longest `Retry-After` honoured: a site asking for more is treated as asking for this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+impl ClientConfig {
+    pub const DEFAULT_MAX_RETRIES: u32 = 5;
+    pub const DEFAULT_MAX_JSON_BYTES: u64 = 64 << 20;
+    pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
+    pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(500);
+    pub const DEFAULT_BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+    /// A config with the default limits of [`Limits::default`] and the defaults above.
+    pub fn new(base_url: Url, email: Email, token: Secret) -> Self {
+        let limits = Limits::default();
+        Self {
+            base_url,
+            email,
+            token,
+            concurrency: limits.concurrency,
+            requests_per_second: limits.requests_per_second,
+            timeout: limits.timeout,
+            max_retries: Self::DEFAULT_MAX_RETRIES,
+            max_download_bytes: limits.max_attachment_bytes,
+            max_json_bytes: Self::DEFAULT_MAX_JSON_BYTES,
+            max_redirects: Self::DEFAULT_MAX_REDIRECTS,
+            backoff_base: Self::DEFAULT_BACKOFF_BASE,
+            backoff_cap: Self::DEFAULT_BACKOFF_CAP,
+        }
+    }
+
+    /// The config for one configured source: its URL, credentials and limits.
+    pub fn for_source(source: &Source) -> Self {
+        let limits = source.limits();
+        Self {
+            concurrency: limits.concurrency,
+            requests_per_second: limits.requests_per_second,
+            timeout: limits.timeout,
+            max_download_bytes: limits.max_attachment_bytes,
+            ..Self::new(source.url().clone(), source.email().clone(), source.token().clone())
+        }
+    }
+}
+
+/// Counters of everything the client did since it was built. All requests of all clones count together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// HTTP requests sent, each redirect hop and each retry included.
+    pub api_calls: u64,
+    /// 429 answers.
+    pub throttled: u64,
+    /// 5xx answers.
+    pub server_errors: u64,
+    /// Bodies cut short or not the JSON expected.
+    pub malformed: u64,
+    /// Attempts made again after a failure.
+    pub retries: u64,
+    /// Requests that ended in an error (after their retries, if any were allowed).
+    pub failures: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    api_calls: AtomicU64,
+    throttled: AtomicU64,
+    server_errors: AtomicU64,
+    malformed: AtomicU64,
+    retries: AtomicU64,
+    failures: AtomicU64,
+}
+
+impl Counters {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> ClientStats {
+        ClientStats {
+            api_calls: self.api_calls.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            server_errors: self.server_errors.load(Ordering::Relaxed),
+            malformed: self.malformed.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A downloaded body: all its bytes (at most the cap asked for) and its declared type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub bytes: Vec<u8>,
+    /// The `Content-Type` header, when there was one.
+    pub content_type: Option<String>,
+}
+
+/// A JSON body and the `rel="next"` target of its `Link` header, if any.
+#[derive(Debug)]
+pub(crate) struct JsonPage<T> {
+    pub value: T,
+    pub link_next: Option<String>,
+}
+
+/// The client. Cheap to clone: clones share the connection pool, the concurrency limit, the pacer and the
+/// counters.
+#[derive(Clone)]
+pub struct Client {
+    inner: std::sync::Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    /// The base URL as a string without its trailing `/`, so `prefix + "/wiki/…"` is the full URL.
+    prefix: String,
+    /// `Basic base64(email:token)`, marked sensitive so `Debug` of a header map hides it.
+    authorization: HeaderValue,
+    /// What must never appear in an error detail: the token and its Basic encoding.
+    secrets: [String; 2],
+    permits: Semaphore,
+    pacer: Pacer,
+    counters: Counters,
+    max_retries: u32,
+    max_download_bytes: u64,
+    max_json_bytes: u64,
+    max_redirects: u32,
+    backoff: Backoff,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base", &self.inner.prefix).finish_non_exhaustive()
+    }
+}
+
+/// How one call reads its body.
+#[derive(Clone, Copy)]
+enum BodyCap {
+    Json(u64),
+    Download(u64),
+}
+
+impl BodyCap {
+    fn limit(self) -> u64 {
+        match self {
+            BodyCap::Json(n) | BodyCap::Download(n) => n,
+        }
+    }
+}
+
+/// One logical request, before retries and redirects.
+struct Call<'a> {
+    method: Method,
+    url: Url,
+    /// The path without its query, for errors and logs.
+    path: &'a str,
+    json_body: Option<Vec<u8>>,
+    cap: BodyCap,
+}
+
+/// A response that made it through: status 2xx, body fully read.
+struct Fetched {
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// Why one attempt failed, and whether another may help.
+enum Failure {
+    /// 429 or 5xx; `retry_after` is what the site asked for.
+    Status {
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        detail: String,
+    },
+    Transport(String),
+    Malformed(String),
+    /// Retrying cannot help: give this error back.
+    Final(Error),
+}
+
+impl Client {
+    /// Builds the client: checks the config, builds the Basic header and the connection pool.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        let base = config.base_url;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(Error::InvalidConfig(format!("base url {base} must be an http(s) url with a host")));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(Error::InvalidConfig(format!(
+                "base url {} must not have a query or fragment",
+                without_query(base.as_str())
+            )));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(Error::InvalidConfig(
+                "base url must not carry credentials; give the email and token instead".into(),
+            ));
+        }
+        let rps = config.requests_per_second;
+        if !(rps.is_finite() && rps > 0.0) {
+            return Err(Error::InvalidConfig(format!(
+                "requests per second must be finite and > 0, not {rps}"
+            )));
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            config.email.as_str(),
+            config.token.expose()
+        ));
+        let mut authorization = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| {
+            Error::InvalidConfig("the email or token contains characters a header cannot carry".into())
+        })?;
+        authorization.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .pool_max_idle_per_host(config.concurrency.get())
+            .user_agent(concat!("permdex/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::InvalidConfig(format!("cannot build the http client: {}", describe(&e))))?;
+        let prefix = base.as_str().trim_end_matches('/').to_owned();
+        Ok(Client {
+            inner: std::sync::Arc::new(Inner {
+                http,
+                prefix,
+                base,
+                authorization,
+                secrets: [config.token.expose().to_owned(), encoded],
+                permits: Semaphore::new(config.concurrency.get()),
+                pacer: Pacer::new(Duration::from_secs_f64(1.0 / rps)),
+                counters: Counters::default(),
+                max_retries: config.max_retries,
+                max_download_bytes: config.max_download_bytes,
+                max_json_bytes: config.max_json_bytes,
+                max_redirects: config.max_redirects,
+                backoff: Backoff { base: config.backoff_base, cap: config.backoff_cap },
+            }),
+        })
+    }
+
+    /// The site's base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// What the client did so far.
+    pub fn stats(&self) -> ClientStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// `GET path` and deserialise the JSON answer.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        Ok(self.get_json_page(path).await?.value)
+    }
+
+    /// `POST path` with a JSON body (Jira's search and bulk fetch, which only read) and deserialise the
+    /// JSON answer. Retried like a GET: these endpoints change nothing.
+    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Error> {
+        let url = self.resolve(path)?;
+        let json = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
+            path: without_query(path).to_owned(),
+            reason: format!("cannot serialise the request body: {e}"),
+        })?;
+        let call = Call {
+            method: Method::POST,
+            url,
+            path: without_query(path),
+            json_body: Some(json),
+            cap: BodyCap::Json(self.inner.max_json_bytes),
+        };
+        let page = self.run(&call, decode_json::<T>).await?;
+        Ok(page.value)
+    }
+
+    /// `GET path` and deserialise the JSON answer; also hands back the `Link: <…>; rel="next"` target.
+    pub(crate) async fn get_json_page<T: DeserializeOwned>(&self, path: &str) -> Result<JsonPage<T>, Error> {
+        let call = Call {
+            method: Method::GET,
+            url: self.resolve(path)?,
+            path: without_query(path),
+            json_body: None,
+            cap: BodyCap::Json(self.inner.max_json_bytes),
+        };
+        self.run(&call, decode_json::<T>).await
+    }
+
+    /// `GET path` and read the body, at most `max_bytes` of it (and never more than the configured
+    /// `max_download_bytes`). A larger body, by `Content-Length` or while streaming, is
+    /// [`Error::TooLarge`] and the rest of it is not read.
+    pub async fn download(&self, path: &str, max_bytes: u64) -> Result<Download, Error> {
+        let call = Call {
+            method: Method::GET,
+            url: self.resolve(path)?,
+            path: without_query(path),
+            json_body: None,
+            cap: BodyCap::Download(max_bytes.min(self.inner.max_download_bytes)),
+        };
+        self.run(&call, |fetched| {
+            let content_type =
+                fetched.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            Ok(Download { bytes: fetched.body, content_type })
+        })
+        .await
+    }
+
+    /// The absolute URL of `target`: a path relative to the base URL (`/wiki/api/v2/spaces?limit=5`), or
+    /// an absolute URL of the base URL's origin (some listings give their next link that way).
+    pub(crate) fn resolve(&self, target: &str) -> Result<Url, Error> {
+        let invalid = |reason: &str| Error::InvalidRequest {
+            path: without_query(target).to_owned(),
+            reason: reason.to_owned(),
+        };
+        if target.starts_with("http://") || target.starts_with("https://") {
+            let url = Url::parse(target).map_err(|_| invalid("not a valid url"))?;
+            if url.origin() != self.inner.base.origin() {
+                return Err(invalid("points to another host than the site's base url"));
+            }
+            return Ok(url);
+        }
+        if !target.starts_with('/') || target.starts_with("//") {
+            return Err(invalid("must start with a single '/' (relative to the base url)"));
+        }
+        let url =
+            Url::parse(&format!("{}{target}", self.inner.prefix)).map_err(|_| invalid("not a valid path"))?;
+        // The prefix is a valid origin and the path starts with '/', so the origin cannot change; checked
+        // anyway because sending the token elsewhere is the one mistake this client must never make.
+        if url.origin() != self.inner.base.origin() {
+            return Err(invalid("resolves to another host than the site's base url"));
+        }
+        Ok(url)
+    }
+
+    /// Runs `call` with retries. `decode` turns a 2xx body into the result; its `Err` is a malformed
+    /// body, retried like a 5xx.
+    async fn run<T>(
+        &self,
+        call: &Call<'_>,
+        decode: impl Fn(Fetched) -> Result<T, String>,
+    ) -> Result<T, Error> {
+        let inner = &*self.inner;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let failure = match self.attempt(call, attempt).await {
+                Ok(fetched) => match decode(fetched) {
+                    Ok(value) => {
+                        inner.pacer.succeeded();
+                        return Ok(value);
+                    }
+                    Err(reason) => Failure::Malformed(reason),
+                },
+                Err(failure) => failure,
+            };
+            if let Failure::Malformed(_) = failure {
+                Counters::bump(&inner.counters.malformed);
+            }
+            let retry_after = match &failure {
+                Failure::Final(_) => None,
+                Failure::Status { retry_after, .. } => *retry_after,
+                Failure::Transport(_) | Failure::Malformed(_) => None,
+            };
+            if matches!(failure, Failure::Final(_)) || attempt > inner.max_retries {
+                Counters::bump(&inner.counters.failures);
+                return Err(final_error(call, failure, attempt));
+            }
+            let delay = inner.backoff.delay(attempt, retry_after, rand::thread_rng().gen_range(0.7..=1.3));
+            tracing::debug!(
+                method = %call.method,
+                path = call.path,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                reason = %failure_summary(&failure),
+                "retrying"
+            );
+            Counters::bump(&inner.counters.retries);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt: a permit, then each redirect hop paced and sent, then the body.
+    async fn attempt(&self, call: &Call<'_>, attempt: u32) -> Result<Fetched, Failure> {
+        let inner = &*self.inner;
+        // The semaphore is never closed, so `acquire` cannot fail; mapped anyway rather than unwrapped.
+        let _permit = inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Failure::Transport("the client's request limiter was shut down".into()))?;
+        let mut url = call.url.clone();
+        let mut method = call.method.clone();
+        let mut body = call.json_body.clone();
+        let mut hops = 0u32;
+        loop {
+            inner.pacer.wait().await;
+            Counters::bump(&inner.counters.api_calls);
+            let mut request = inner.http.request(method.clone(), url.clone());
+            if url.origin() == inner.base.origin() {
+                request = request.header(header::AUTHORIZATION, inner.authorization.clone());
+            }
+            if let BodyCap::Json(_) = call.cap {
+                request = request.header(header::ACCEPT, "application/json");
+            }
+            if let Some(json) = &body {
+                request = request.header(header::CONTENT_TYPE, "application/json").body(json.clone());
+            }
+            let response = request.send().await.map_err(|e| Failure::Transport(describe(&e)))?;
+            let status = response.status();
+            if is_followed_redirect(status) {
+                hops += 1;
+                if hops > inner.max_redirects {
+                    return Err(Failure::Final(Error::TooManyRedirects {
+                        path: call.path.to_owned(),
+                        limit: inner.max_redirects,
+                    }));
+                }
+                url = redirect_target(&url, response.headers()).map_err(|reason| {
+                    Failure::Final(Error::BadRedirect { path: call.path.to_owned(), reason })
+                })?;
+                // 303 always, and 301/302 after a POST in practice, turn the next hop into a plain GET.
+                if status == StatusCode::SEE_OTHER || (method == Method::POST && status.as_u16() < 303) {
+                    method = Method::GET;
+                    body = None;
+                }
+                continue;
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                let retry_after = retry_after(response.headers(), chrono::Utc::now());
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    Counters::bump(&inner.counters.throttled);
+                    inner.pacer.throttled(retry_after);
+                } else {
+                    Counters::bump(&inner.counters.server_errors);
+                }
+                let detail = self.error_detail(response).await;
+                return Err(Failure::Status { status, retry_after, detail });
+            }
+            if !status.is_success() {
+                let detail = self.error_detail(response).await;
+                return Err(Failure::Final(Error::Status {
+                    method: call.method.to_string(),
+                    path: call.path.to_owned(),
+                    status: status.as_u16(),
+                    attempts: attempt,
+                    detail,
+                }));
+            }
+            let headers = response.headers().clone();
+            let body = read_capped(response, call.cap, call.path).await?;
+            return Ok(Fetched { headers, body });
+        }
+    }
+
+    /// The start of an error body, for the error message: Atlassian puts the reason there
+    /// (`errorMessages`, `message`). Anything that looks like the credentials is blanked out.
+    async fn error_detail(&self, mut response: reqwest::Response) -> String {
+        const MAX_DETAIL: usize = 300;
+        let mut bytes = Vec::new();
+        while bytes.len() < MAX_DETAIL {
+            match response.chunk().await {
+                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let mut detail: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if let Some((cut, _)) = detail.char_indices().nth(MAX_DETAIL) {
+            detail.truncate(cut);
+        }
+        for secret in &self.inner.secrets {
+            if !secret.is_empty() {
+                detail = detail.replace(secret.as_str(), "[redacted]");
+            }
+        }
+        detail
+    }
+}
+
+/// The error a request ends with after `attempts` attempts.
+fn final_error(call: &Call<'_>, failure: Failure, attempts: u32) -> Error {
+    let method = call.method.to_string();
+    let path = call.path.to_owned();
+    match failure {
+        Failure::Final(error) => error,
+        Failure::Status { status, detail, .. } => {
+            Error::Status { method, path, status: status.as_u16(), attempts, detail }
+        }
+        Failure::Transport(reason) => Error::Transport { method, path, reason, attempts },
+        Failure::Malformed(reason) => Error::Malformed { path, reason, attempts },
+    }
+}
+
+fn decode_json<T: DeserializeOwned>(fetched: Fetched) -> Result<JsonPage<T>, String> {
+    let value = serde_json::from_slice(&fetched.body).map_err(|e| format!("invalid json: {e}"))?;
+    Ok(JsonPage { value, link_next: link_next(&fetched.headers) })
+}
+
+/// Reads the whole body, failing as soon as it exceeds the cap (by `Content-Length`, or while streaming).
+async fn read_capped(mut response: reqwest::Response, cap: BodyCap, path: &str) -> Result<Vec<u8>, Failure> {
+    let limit = cap.limit();
+    let too_large = |length| Failure::Final(Error::TooLarge { path: path.to_owned(), limit, length });
+    let declared = response.content_length();
+    if let Some(length) = declared.filter(|&length| length > limit) {
+        return Err(too_large(Some(length)));
+    }
+    // Preallocate what was declared (already checked against the cap), but not more than a few MiB.
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(4 << 20) as usize);
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() as u64 + chunk.len() as u64 > limit {
+                    return Err(too_large(None));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(Failure::Transport(describe(&e))),
+            Err(e) => {
+                return Err(Failure::Malformed(format!(
+                    "body cut short after {} bytes: {}",
+                    body.len(),
+                    describe(&e)
+                )))
+            }
+        }
+    }
+}
+
+fn is_followed_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+/// Where a redirect points, resolved against the URL that answered it.
+fn redirect_target(current: &Url, headers: &HeaderMap) -> Result<Url, String> {
+    let location = headers
+        .get(header::LOCATION)
+        .ok_or("no location header")?
+        .to_str()
+        .map_err(|_| "location header is not ascii".to_owned())?;
+    let target = current.join(location).map_err(|_| "location is not a valid url".to_owned())?;
+    if !matches!(target.scheme(), "http" | "https") {
+        return Err(format!("location has scheme {:?}", target.scheme()));
+    }
+    Ok(target)
+}
+
+/// The `Retry-After` wait: delay-seconds or an HTTP date (a date in the past means now), capped at
+/// [`MAX_RETRY_AFTER`]. `None` when absent or unreadable.
+fn retry_after(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    parse_retry_after(headers.get(header::RETRY_AFTER)?.to_str().ok()?, now)
+}
+
+fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if let Ok(seconds) = value.parse::<u64>() {
+        Duration::from_secs(seconds)
+    } else {
+        let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+        (at.with_timezone(&chrono::Utc) - now).to_std().unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// The target of `Link: <…>; rel="next"`, if the header has one.
+fn link_next(headers: &HeaderMap) -> Option<String> {
+    headers.get_all(header::LINK).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).find_map(
+        |link| {
+            let (target, params) = link.trim().split_once(';')?;
+            let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+            let is_next = params.split(';').any(|param| {
+                param.trim().split_once('=').is_some_and(|(name, value)| {
+                    name.trim().eq_ignore_ascii_case("rel")
+                        && value.trim().trim_matches('"').split_whitespace().any(|rel| rel == "next")
+                })
+            });
+            is_next.then(|| target.to_owned())
+        },
+    )
+}
+
+/// `path?query` → `path`.
+fn without_query(target: &str) -> &str {
+    target.split(['?', '#']).next().unwrap_or(target)
+}
+
+/// A reqwest error and its causes, without the URL (which may carry a signed media token in its query).
+fn describe(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "body error"
+    } else if error.is_builder() {
+        "invalid request"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_owned();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn failure_summary(failure: &Failure) -> String {
+    match failure {
+        Failure::Status { status, .. } => format!("http {}", status.as_u16()),
+        Failure::Transport(reason) | Failure::Malformed(reason) => reason.clone(),
+        Failure::Final(error) => error.to_string(),
+    }
+}
+
+/// Exponential backoff with jitter.
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    base: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    /// The wait before attempt `failed_attempt + 1`: `base · 2^(failed_attempt-1)`, capped, times `jitter`
+    /// (0.7–1.3, so clients that failed together do not retry together), and never less than what the
+    /// site asked for with `Retry-After`.
+    fn delay(&self, failed_attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
+        let doublings = failed_attempt.saturating_sub(1).min(30);
+        let exponential = self.base.saturating_mul(1u32 << doublings).min(self.cap);
+        let jittered = exponential.mul_f64(jitter.clamp(0.7, 1.3));
+        jittered.max(retry_after.unwrap_or(Duration::ZERO))
+    }
+}
+
+/// Spaces requests evenly: each request takes the next free slot, `interval` after the previous one.
+/// A 429 doubles the interval (for everyone, up to [`Pacer::SLOWEST`]) and, with `Retry-After`, holds
+/// every slot back until then; each success brings the interval an eighth of the way back to normal.
+struct Pacer {
+    normal: Duration,
+    state: Mutex<PacerState>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PacerState {
+    next_slot: Instant,
+    interval: Duration,
+}
+
+impl Pacer {
+    const SLOWEST: Duration = Duration::from_secs(10);
+
+    fn new(normal: Duration) -> Self {
+        Pacer { normal, state: Mutex::new(PacerState { next_slot: Instant::now(), interval: normal }) }
+    }
+
+    async fn wait(&self) {
+        let slot = self.lock().reserve(Instant::now());
+        tokio::time::sleep_until(slot).await;
+    }
+
+    fn throttled(&self, retry_after: Option<Duration>) {
+        let slowest = Self::SLOWEST.max(self.normal);
+        self.lock().throttle(Instant::now(), retry_after, slowest);
+    }
+
+    fn succeeded(&self) {
+        let normal = self.normal;
+        self.lock().recover(normal);
+    }
+
+    /// The state is a pair of numbers updated without awaiting, so a panic cannot leave it half-written:
+    /// a poisoned lock is used as it is.
+    fn lock(&self) -> std::sync::MutexGuard<'_, PacerState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl PacerState {
+    /// Takes the next slot at or after `now`.
+    fn reserve(&mut self, now: Instant) -> Instant {
+        let slot = self.next_slot.max(now);
+        self.next_slot = slot + self.interval;
+        slot
+    }
+
+    fn throttle(&mut self, now: Instant, retry_after: Option<Duration>, slowest: Duration) {
+        self.interval = self.interval.saturating_mul(2).min(slowest).max(self.interval);
+        if let Some(wait) = retry_after {
+            self.next_slot = self.next_slot.max(now + wait);
+        }
+    }
+
+    fn recover(&mut self, normal: Duration) {
+        if self.interval > normal {
+            self.interval -= (self.interval - normal) / 8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Client {
+        let config = ClientConfig::new(
+            Url::parse(base).unwrap(),
+            Email::parse("me@example.com").unwrap(),
+            Secret::new("tok3n-value".into()),
+        );
+        Client::new(config).unwrap()
+    }
+
+    #[test]
+    fn a_sources_url_credentials_and_limits_become_the_client_config() {
+        let text = r#"
+            [[sources]]
+            name = "acme"
+            url = "https://acme.atlassian.net"
+            email = "bot@acme.example"
+            token_env = "ACME_TOKEN"
+            concurrency = 7
+            requests_per_second = 2.5
+            timeout_secs = 9
+            max_attachment_bytes = "3 MiB"
+        "#;
+        let env = std::collections::BTreeMap::from([("ACME_TOKEN".to_owned(), "t0ken".to_owned())]);
+        let config =
+            crate::config::Config::from_toml(text, std::path::Path::new("/x/permdex.toml"), &env).unwrap();
+
+        let client_config = ClientConfig::for_source(&config.sources()[0]);
+
+        assert_eq!(client_config.base_url.as_str(), "https://acme.atlassian.net/");
+        assert_eq!(client_config.email.as_str(), "bot@acme.example");
+        assert_eq!(client_config.token.expose(), "t0ken");
+        assert_eq!(client_config.concurrency.get(), 7);
+        assert_eq!(client_config.requests_per_second, 2.5);
+        assert_eq!(client_config.timeout, Duration::from_secs(9));
+        assert_eq!(client_config.max_download_bytes, 3 << 20);
+        assert_eq!(client_config.max_retries, ClientConfig::DEFAULT_MAX_RETRIES);
+    }
+
+    #[test]
+    fn paths_join_onto_the_base_url_and_its_prefix() {
+        let cases = [
+            (
+                "https://acme.atlassian.net",
+                "/wiki/api/v2/spaces?limit=5",
+                "https://acme.atlassian.net/wiki/api/v2/spaces?limit=5",
+            ),
+            (
+                "https://acme.atlassian.net/",
+                "/rest/api/3/myself",
+                "https://acme.atlassian.net/rest/api/3/myself",
+            ),
+            ("http://127.0.0.1:8080/prefix", "/wiki/x", "http://127.0.0.1:8080/prefix/wiki/x"),
+            (
+                "http://127.0.0.1:8080/prefix/",
+                "/wiki/x?a=1&b=2",
+                "http://127.0.0.1:8080/prefix/wiki/x?a=1&b=2",
+            ),
+            ("http://127.0.0.1:8080/p", "http://127.0.0.1:8080/wiki/y", "http://127.0.0.1:8080/wiki/y"),
+        ];
+        for (base, path, expected) in cases {
+            assert_eq!(client(base).resolve(path).unwrap().as_str(), expected, "{base} + {path}");
+        }
+    }
+
+    #[test]
+    fn targets_that_leave_the_site_are_refused() {
+        let client = client("https://acme.atlassian.net/base");
+        for target in
+            ["wiki/x", "//evil.example/x", "https://evil.example/wiki", "http://acme.atlassian.net/x", ""]
+        {
+            let error = client.resolve(target).unwrap_err();
+            assert!(matches!(error, Error::InvalidRequest { .. }), "{target}: {error}");
+        }
+    }
+
+    #[test]
+    fn bad_base_urls_and_rates_are_refused() {
+        let email = Email::parse("me@example.com").unwrap();
+        for base in ["ftp://acme.example", "https://acme.example/?q=1", "https://user:pw@acme.example/"] {
+            let config = ClientConfig::new(Url::parse(base).unwrap(), email.clone(), Secret::new("t".into()));
+            assert!(matches!(Client::new(config), Err(Error::InvalidConfig(_))), "{base}");
+        }
+        for rps in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut config = ClientConfig::new(
+                Url::parse("https://acme.example").unwrap(),
+                email.clone(),
+                Secret::new("t".into()),
+            );
+            config.requests_per_second = rps;
+            assert!(matches!(Client::new(config), Err(Error::InvalidConfig(_))), "{rps}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let client = client("https://acme.atlassian.net");
+        let config = ClientConfig::new(
+            Url::parse("https://acme.atlassian.net").unwrap(),
+            Email::parse("me@example.com").unwrap(),
+            Secret::new("tok3n-value".into()),
+        );
+        for text in
+            [format!("{client:?}"), format!("{config:?}"), format!("{:?}", client.inner.authorization)]
+        {
+            assert!(!text.contains("tok3n-value"), "{text}");
+            assert!(!text.contains(&client.inner.secrets[1]), "{text}");
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now =
+            chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        let cases = [
+            ("30", Some(Duration::from_secs(30))),
+            (" 0 ", Some(Duration::ZERO)),
+            ("Mon, 02 Mar 2026 10:00:45 GMT", Some(Duration::from_secs(45))),
+            ("Mon, 02 Mar 2026 09:59:00 GMT", Some(Duration::ZERO)),
+            ("999999", Some(MAX_RETRY_AFTER)),
+            ("-5", None),
+            ("soon", None),
+            ("1.5", None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(parse_retry_after(value, now), expected, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_is_capped_jittered_and_respects_retry_after() {
+        let backoff = Backoff { base: Duration::from_millis(500), cap: Duration::from_secs(60) };
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        let cases = [
+            (1, None, 1.0, ms(500)),
+            (2, None, 1.0, s(1)),
+            (3, None, 1.0, s(2)),
+            (4, None, 0.7, ms(2800)),
+            (4, None, 1.3, ms(5200)),
+            (20, None, 1.0, s(60)),
+            (u32::MAX, None, 1.3, s(78)),
+            (1, Some(s(30)), 1.0, s(30)),
+            (3, Some(s(1)), 1.0, s(2)),
+            (1, None, 5.0, ms(650)),
+        ];
+        for (attempt, retry_after, jitter, expected) in cases {
+            assert_eq!(
+                backoff.delay(attempt, retry_after, jitter),
+                expected,
+                "{attempt} {retry_after:?} {jitter}"
+            );
+        }
+    }
+
+    #[test]
+    fn pacer_spaces_slots_and_slows_everyone_after_a_429() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut state = PacerState { next_slot: t0, interval: ms(100) };
+        assert_eq!(state.reserve(t0), t0);
+        assert_eq!(state.reserve(t0), t0 + ms(100));
+        assert_eq!(state.reserve(t0 + ms(500)), t0 + ms(500), "an idle pacer does not bank slots");
+        state.throttle(t0 + ms(500), None, Duration::from_secs(10));
+        assert_eq!(state.interval, ms(200));
+        assert_eq!(state.reserve(t0 + ms(600)), t0 + ms(600));
+        assert_eq!(state.reserve(t0 + ms(600)), t0 + ms(800), "slots now 200 ms apart");
+        state.throttle(t0 + ms(800), Some(Duration::from_secs(5)), Duration::from_secs(10));
+        assert_eq!(state.reserve(t0 + ms(900)), t0 + ms(5800), "retry-after holds back every request");
+        for _ in 0..6 {
+            state.throttle(t0, None, Duration::from_secs(10));
+        }
+        assert_eq!(state.interval, Duration::from_secs(10), "capped");
+        for _ in 0..200 {
+            state.recover(ms(100));
+        }
+        assert!(state.interval < ms(101), "recovers to normal: {:?}", state.interval);
+    }
+
+    #[test]
+    fn link_header_next_targets() {
+        let cases = [
+            (
+                r#"</wiki/api/v2/pages?cursor=abc>; rel="next", <https://x.atlassian.net/wiki>; rel="base""#,
+                Some("/wiki/api/v2/pages?cursor=abc"),
+            ),
+            (r#"<https://x.atlassian.net/wiki>; rel="base""#, None),
+            (r#"</a?cursor=1>;rel=next"#, Some("/a?cursor=1")),
+            ("garbage", None),
+        ];
+        for (value, expected) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::LINK, HeaderValue::from_str(value).unwrap());
+            assert_eq!(link_next(&headers).as_deref(), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn error_paths_drop_the_query() {
+        assert_eq!(without_query("/media/file/1?token=secret&x=1"), "/media/file/1");
+        assert_eq!(without_query("/wiki/api/v2/spaces"), "/wiki/api/v2/spaces");
+    }
+}
