@@ -7,6 +7,7 @@
 //! and the call counters hold for all of them.
 
 pub mod client;
+pub mod model;
 pub mod paginate;
 pub mod wire;
 

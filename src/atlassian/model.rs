@@ -1,0 +1,265 @@
+//! What the crawlers hand to the rest of permdex: Atlassian content and permissions in our own types.
+//!
+//! Wire types (`wire/`) stop at the crawlers; everything downstream (ACL resolution, the sync engine, the
+//! index) sees only these. They carry exactly what Atlassian said, not what it means: turning holders,
+//! restrictions and visibilities into clauses of principals is the job of `sync::resolve`.
+//!
+//! Ids are kept as the API serves them (strings), so they print the same as in the site's URLs and in
+//! the index's document ids.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+/// Who a Confluence space permission or restriction names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    /// Anonymous access (`role` principal `ANONYMOUS`).
+    Anonymous,
+    User(String),
+    /// By group id.
+    Group(String),
+    /// A principal this code does not understand (another role, a new type). Grants nothing: fail closed.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpaceKind {
+    Global,
+    /// A personal space and its owner's accountId, when the site says who it is.
+    Personal {
+        owner: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Space {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub kind: SpaceKind,
+    pub archived: bool,
+    /// Subjects holding the `read` operation on the space itself; nothing else counts for reading.
+    pub readers: Vec<Subject>,
+    /// Absolute web URL of the space.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContentKind {
+    Page,
+    BlogPost,
+}
+
+/// A page or blog post with its storage-format body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub id: String,
+    pub kind: ContentKind,
+    pub space_id: String,
+    pub title: String,
+    /// Storage-format XHTML.
+    pub body: String,
+    pub version: u64,
+    pub archived: bool,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub author: Option<String>,
+    pub parent_id: Option<String>,
+    pub labels: Vec<String>,
+    /// Absolute web URL.
+    pub url: String,
+}
+
+/// What decides who may read a page or blog post beyond its space: its own read restriction and those
+/// of its ancestors, root first. Read separately from bodies, so permissions refresh without them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentAccess {
+    pub id: String,
+    pub kind: ContentKind,
+    pub space_id: String,
+    pub version: u64,
+    pub archived: bool,
+    /// Ancestor ids, root first, not including the content itself.
+    pub ancestors: Vec<String>,
+    /// The content's own read restriction; `None` when it could not be read (then nobody may read it).
+    pub restriction: Option<Restriction>,
+}
+
+/// A read restriction: users and groups named. Empty lists mean "not restricted".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restriction {
+    pub users: BTreeSet<String>,
+    /// Group ids.
+    pub groups: BTreeSet<String>,
+}
+
+impl Restriction {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.groups.is_empty()
+    }
+}
+
+/// A footer comment (or reply) on a page or blog post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: String,
+    pub container_id: String,
+    pub container_kind: ContentKind,
+    pub parent_comment_id: Option<String>,
+    /// Storage-format XHTML.
+    pub body: String,
+    pub version: u64,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub author: Option<String>,
+    pub url: String,
+}
+
+/// A Confluence attachment's metadata; the bytes are downloaded separately.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// As served, e.g. `att65600`.
+    pub id: String,
+    pub container_id: String,
+    pub container_kind: ContentKind,
+    pub title: String,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+    pub version: u64,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub author: Option<String>,
+    /// Path (relative to the site) that downloads the bytes with API-token auth.
+    pub download_path: String,
+    pub url: String,
+}
+
+/// Who a Jira permission grant or security level membership names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Holder {
+    Anyone,
+    /// `applicationRole`: anyone with product access, i.e. any signed-in user of the site.
+    AnyLoggedIn,
+    /// By group id.
+    Group(String),
+    User(String),
+    /// By role id.
+    ProjectRole(String),
+    ProjectLead,
+    Reporter,
+    Assignee,
+    /// A holder type this code does not resolve (custom fields, portal customers, new types). Grants nothing.
+    Unknown(String),
+}
+
+/// Users and groups (ids) acting in a project role.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleActors {
+    pub users: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+}
+
+/// A Jira project with everything that decides who may browse its issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub lead: Option<String>,
+    /// Holders of `BROWSE_PROJECTS` in the project's permission scheme.
+    pub browse: Vec<Holder>,
+    /// Actors per role id.
+    pub roles: BTreeMap<String, RoleActors>,
+    /// Members of each issue security level of the project's scheme, by level id.
+    pub security_levels: BTreeMap<String, Vec<Holder>>,
+    pub url: String,
+}
+
+/// A Jira issue with its description (ADF) and attachment metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    pub id: String,
+    pub key: String,
+    pub project_id: String,
+    pub summary: String,
+    /// Atlassian Document Format; `Null` when the issue has no description.
+    pub description: serde_json::Value,
+    pub issue_type: String,
+    pub parent_id: Option<String>,
+    pub subtask_ids: Vec<String>,
+    pub status: Option<String>,
+    pub labels: Vec<String>,
+    pub reporter: Option<String>,
+    pub assignee: Option<String>,
+    /// The level in `fields.security` (for a sub-task Jira shows its parent's).
+    pub security_level_id: Option<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub attachments: Vec<IssueAttachment>,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueAttachment {
+    pub id: String,
+    pub issue_id: String,
+    pub filename: String,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+    pub created: Option<DateTime<Utc>>,
+    pub author: Option<String>,
+    /// Path (relative to the site) that downloads the bytes.
+    pub download_path: String,
+}
+
+/// Who a Jira comment is restricted to, beyond its issue's readers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CommentVisibility {
+    /// By group id.
+    Group(String),
+    /// By role id.
+    Role(String),
+    /// A restriction this code cannot resolve: nobody may read the comment.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueComment {
+    pub id: String,
+    pub issue_id: String,
+    pub author: Option<String>,
+    /// Atlassian Document Format.
+    pub body: serde_json::Value,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub visibility: Option<CommentVisibility>,
+}
+
+/// Users and groups of the site: who exists, who is active, who belongs where.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directory {
+    pub users: BTreeMap<String, DirectoryUser>,
+    /// By group id.
+    pub groups: BTreeMap<String, DirectoryGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryUser {
+    pub display_name: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryGroup {
+    pub name: String,
+    /// Account ids.
+    pub members: BTreeSet<String>,
+}
+
+impl Directory {
+    /// Group ids the account belongs to.
+    pub fn groups_of<'a>(&'a self, account_id: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.groups.iter().filter(move |(_, g)| g.members.contains(account_id)).map(|(id, _)| id.as_str())
+    }
+}
