@@ -199,7 +199,10 @@ fn expected_access(site: &Site, include_archived: bool) -> BTreeMap<String, Cont
         .collect()
 }
 
-fn expected_comments(site: &Site) -> Vec<(String, String, ContentKind, Option<String>, String, u64, String)> {
+/// Id, container, container kind, parent, body, version, author.
+type CommentFacts = (String, String, ContentKind, Option<String>, String, u64, String);
+
+fn expected_comments(site: &Site) -> Vec<CommentFacts> {
     site.comments
         .values()
         .map(|c| {
@@ -216,7 +219,7 @@ fn expected_comments(site: &Site) -> Vec<(String, String, ContentKind, Option<St
         .collect()
 }
 
-fn comment_facts(c: &Comment) -> (String, String, ContentKind, Option<String>, String, u64, String) {
+fn comment_facts(c: &Comment) -> CommentFacts {
     (
         c.id.clone(),
         c.container_id.clone(),
@@ -228,6 +231,7 @@ fn comment_facts(c: &Comment) -> (String, String, ContentKind, Option<String>, S
     )
 }
 
+/// Id, container, container kind, title, media type, size, version, author.
 type AttachmentFacts = (String, String, ContentKind, String, Option<String>, Option<u64>, u64, String);
 
 fn expected_attachments(site: &Site) -> Vec<AttachmentFacts> {
@@ -288,7 +292,7 @@ struct Crawl {
     pages: Vec<ContentFacts>,
     posts: Vec<ContentFacts>,
     access: BTreeMap<String, ContentAccess>,
-    comments: Vec<(String, String, ContentKind, Option<String>, String, u64, String)>,
+    comments: Vec<CommentFacts>,
     attachments: Vec<AttachmentFacts>,
     directory: Directory,
 }
@@ -657,4 +661,55 @@ async fn every_listing_walks_once_under_a_rate_limit() {
     assert_same(&got, &want);
     assert!(sim.state.guard.stats().rate_limited > 0, "the limit was hit");
     assert!(crawler.client().stats().throttled > 0);
+}
+
+/// The fixture plus 130 more spaces of two pages each: more spaces than one listing call or one CQL
+/// query takes, and more pages than one search page holds.
+fn many_spaces_site() -> Site {
+    let mut site = fixture::tiny_site();
+    let space_template = site.spaces[&2].clone();
+    let page_template = site.contents[&200].clone();
+    for n in 0..130u64 {
+        let space_id = 1_000 + n;
+        let key = format!("S{n}");
+        site.spaces
+            .insert(space_id, sim::Space { id: space_id, key, homepage_id: None, ..space_template.clone() });
+        for k in 0..2u64 {
+            let id = 10_000 + n * 2 + k;
+            let parent_id = (k == 1).then_some(id - 1);
+            let title = format!("Page {id}");
+            site.contents
+                .insert(id, sim::Content { id, space_id, parent_id, title, ..page_template.clone() });
+        }
+    }
+    site.reindex();
+    site
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_spaces_are_listed_in_chunks_that_resume_from_their_cursor() {
+    let (sim, crawler) = start(many_spaces_site()).await;
+    let site = sim.state.read().clone();
+    let ids: Vec<String> = site.spaces.keys().map(u64::to_string).collect();
+    let keys: Vec<String> = site.spaces.values().map(|s| s.key.clone()).collect();
+    assert!(ids.len() > 100);
+    let (pages, calls) = walk!(c => crawler.contents(ContentKind::Page, &ids, true, c.as_deref()));
+    assert!(calls >= 2, "two chunks of space ids: {calls} call(s)");
+    let mut got: Vec<ContentFacts> = pages.iter().map(facts).collect();
+    got.sort();
+    assert_eq!(got, expected_contents(&site, sim::ContentKind::Page, true));
+    let (access, calls) = walk!(c => crawler.access(&keys, true, c.as_deref()));
+    assert!(calls >= 3, "two queries, more than a search page: {calls} call(s)");
+    let got: BTreeMap<String, ContentAccess> = access.into_iter().map(|a| (a.id.clone(), a)).collect();
+    assert_eq!(got, expected_access(&site, true));
+    assert_eq!(got["10001"].ancestors, ["10000"]);
+
+    // A stored cursor resumes where the walk stopped.
+    let first = crawler.access(&keys, true, None).await.expect("first page");
+    let next = first.next.expect("more pages");
+    let resumed = crawler.access(&keys, true, Some(&next)).await.expect("resumed page");
+    let first_ids: BTreeSet<&str> = first.items.iter().map(|a| a.id.as_str()).collect();
+    assert!(!resumed.items.is_empty());
+    assert!(resumed.items.iter().all(|a| !first_ids.contains(a.id.as_str())));
+    assert!(crawler.access(&keys, true, Some("not a cursor")).await.is_err());
 }
