@@ -132,6 +132,7 @@ struct ContentFacts {
     updated: Option<DateTime<Utc>>,
     author: Option<String>,
     parent_id: Option<String>,
+    labels: Vec<String>,
 }
 
 fn facts(c: &Content) -> ContentFacts {
@@ -147,6 +148,7 @@ fn facts(c: &Content) -> ContentFacts {
         updated: c.updated,
         author: c.author.clone(),
         parent_id: c.parent_id.clone(),
+        labels: c.labels.clone(),
     }
 }
 
@@ -163,6 +165,7 @@ fn model_facts(c: &sim::Content) -> ContentFacts {
         updated: time(c.updated),
         author: Some(c.author.clone()),
         parent_id: c.parent_id.map(|p| p.to_string()),
+        labels: c.labels.clone(),
     }
 }
 
