@@ -7,6 +7,7 @@ mod generate;
 mod index;
 mod jira_crawl;
 mod oracle;
+mod resolve;
 mod sim_confluence;
 mod sim_determinism;
 mod sim_guard;
