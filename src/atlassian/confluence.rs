@@ -352,17 +352,22 @@ impl Confluence {
             (_, ContentKind::BlogPost) => Some(Vec::new()),
             (Some(chain), ContentKind::Page) => Some(chain.iter().map(|a| a.id.clone()).collect()),
             // Some sites send `null`: read them from v2.
-            (None, ContentKind::Page) => self.ancestors(&content.id).await.ok(),
+            (None, ContentKind::Page) => {
+                self.ancestors(&content.id).await.map_err(|e| unknown(&content.id, &e)).ok()
+            }
         };
         let expanded =
             content.restrictions.as_ref().and_then(|r| r.read.as_ref()).and_then(expanded_restriction);
         let restriction = match expanded {
             Some(Expansion::Complete(restriction)) => Some(restriction),
-            Some(Expansion::Partial) | None => self.read_restriction(&content.id).await.ok(),
+            Some(Expansion::Partial) | None => {
+                self.read_restriction(&content.id).await.map_err(|e| unknown(&content.id, &e)).ok()
+            }
         };
         ContentAccess {
             id: content.id.clone(),
             kind,
+            // A missing space id names no space, whose readers are nobody.
             space_id: content.space.as_ref().and_then(|s| s.id).map(|id| id.to_string()).unwrap_or_default(),
             version: content.version.as_ref().map_or(0, |v| u64::from(v.number)),
             archived: content.status == "archived",
@@ -389,7 +394,7 @@ impl Confluence {
             ContentKind::Page => self.ancestors(id).await?,
             ContentKind::BlogPost => Vec::new(),
         };
-        let restriction = self.read_restriction(id).await.ok();
+        let restriction = self.read_restriction(id).await.map_err(|e| unknown(id, &e)).ok();
         Ok(Some(ContentAccess {
             id: content.id,
             kind,
@@ -841,6 +846,11 @@ fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
         (Ok(x), Ok(y)) => x.cmp(&y),
         _ => a.cmp(b),
     }
+}
+
+/// Logs why an item's access could not be read; the item then stays readable by nobody.
+fn unknown(id: &str, error: &Error) {
+    tracing::warn!(content = id, %error, "access of this item is unknown: readable by nobody");
 }
 
 fn malformed(path: &str, reason: &str) -> Error {
