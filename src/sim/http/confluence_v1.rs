@@ -1559,6 +1559,14 @@ mod cql {
                     vec![],
                     Order { field: OrderField::LastModified, descending: false },
                 ),
+                (
+                    "id in (100, \"att130\") and type = page",
+                    vec![
+                        Clause::Id(vec!["100".into(), "att130".into()]),
+                        Clause::Type(vec!["page".into()]),
+                    ],
+                    Order { field: OrderField::Id, descending: false },
+                ),
             ];
             for (input, clauses, order) in cases {
                 assert_eq!(parse(input), Ok(Query { clauses, order }), "{input}");
