@@ -1561,10 +1561,7 @@ mod cql {
                 ),
                 (
                     "id in (100, \"att130\") and type = page",
-                    vec![
-                        Clause::Id(vec!["100".into(), "att130".into()]),
-                        Clause::Type(vec!["page".into()]),
-                    ],
+                    vec![Clause::Id(vec!["100".into(), "att130".into()]), Clause::Type(vec!["page".into()])],
                     Order { field: OrderField::Id, descending: false },
                 ),
             ];
