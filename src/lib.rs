@@ -18,5 +18,6 @@ pub mod error;
 pub mod extract;
 pub mod index;
 pub mod sim;
+pub mod sync;
 
 pub use error::{Error, Result};

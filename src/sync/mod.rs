@@ -1,0 +1,34 @@
+//! Sync: turning a site's content and permissions into index commits.
+//!
+//! - [`engine`]: full, incremental and permissions-only syncs of one source, with checkpoints.
+//! - [`state`]: what is remembered between runs (watermarks, checkpoints, per-document versions and ACL inputs).
+//! - [`runs`]: run records and `permdex status`.
+//! - [`view`]: a source's committed index with its directory: who a caller is at query time.
+
+pub use engine::{index_dir, sync, sync_with, Progress, ProgressEvent, Silent, SyncOptions};
+pub use runs::{Mode, RunOutcome, RunRecord};
+pub use view::SourceIndex;
+
+pub mod docs;
+pub mod engine;
+pub mod resolve;
+pub mod runs;
+pub mod state;
+pub mod view;
+
+use std::path::PathBuf;
+
+/// Errors of a sync run that end the run (per-item problems are recorded in its run record instead).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Index(#[from] crate::index::Error),
+    #[error(transparent)]
+    Atlassian(#[from] crate::atlassian::Error),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("no source named {0:?} in the configuration")]
+    UnknownSource(String),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
