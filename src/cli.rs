@@ -63,6 +63,9 @@ pub struct SyncArgs {
     /// Re-read only permissions and group membership; no page or issue bodies.
     #[arg(long)]
     pub permissions_only: bool,
+    /// Least seconds between two checkpoint commits (a killed sync resumes from its last checkpoint).
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub checkpoint_interval: f64,
 }
 
 impl SyncArgs {
@@ -280,13 +283,19 @@ pub async fn run_sync(args: &SyncArgs, stop: Arc<AtomicBool>) -> Result<Vec<RunR
             .clone()],
         None => config.sources().to_vec(),
     };
+    let checkpoint_interval =
+        Duration::try_from_secs_f64(args.checkpoint_interval).map_err(|_| Error::BadFlag {
+            flag: "checkpoint-interval",
+            reason: format!("{} is not a number of seconds", args.checkpoint_interval),
+        })?;
+    let options = engine::SyncOptions { checkpoint_interval, ..engine::SyncOptions::default() };
     let mut records = Vec::new();
     for source in &sources {
         if stop.load(Ordering::Relaxed) {
             break;
         }
         let mut progress = StderrProgress::new(source.name().as_str(), stop.clone());
-        let record = engine::sync(&config, source, args.mode(), &mut progress).await?;
+        let record = engine::sync_with(&config, source, args.mode(), &options, &mut progress).await?;
         eprint!("{}", summary(&record));
         records.push(record);
     }

@@ -732,7 +732,7 @@ impl<'a> Run<'a> {
         if let Some(info) = self.container_titles.get(id) {
             return Ok(info.title.clone());
         }
-        let doc_id = content_doc_id(kind, &id);
+        let doc_id = content_doc_id(kind, id);
         let title = self.reader.get(&doc_id)?.map(|d| d.title).unwrap_or_default();
         self.container_titles.insert(id.to_string(), ContainerInfo { title: title.clone() });
         Ok(title)
