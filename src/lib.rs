@@ -7,6 +7,7 @@
 //! - [`sim`]: a deterministic Atlassian Cloud simulator (organisation model, REST API, faults, visibility oracle).
 //! - [`extract`]: text out of Confluence storage XHTML, Jira ADF and attachments, in an isolated worker.
 //! - [`index`]: the tantivy index and its schema as data, committed together with the ACL store.
+//! - [`sync`]: crawled items → index documents, Atlassian permission rules → ACL clauses.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
