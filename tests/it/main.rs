@@ -2,6 +2,7 @@
 
 mod client;
 mod config;
+mod confluence_crawl;
 mod extract;
 mod generate;
 mod index;

@@ -672,13 +672,17 @@ pub mod v1 {
         pub links: Links,
     }
 
-    /// `GET /content/{id}/restriction/byOperation`: one restriction per operation.
+    /// `GET /content/{id}/restriction/byOperation`: one restriction per operation. The same shape is
+    /// content's `restrictions` expansion (`expand=restrictions.read.restrictions.user`), where the
+    /// operations left unexpanded are named in `_expandable`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct RestrictionsByOperation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub read: Option<ContentRestriction>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update: Option<ContentRestriction>,
+        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        pub expandable: Option<Expandable>,
         #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
         pub links: Option<Links>,
     }
@@ -800,6 +804,9 @@ pub mod v1 {
         pub container: Option<Box<Content>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub body: Option<ContentBodies>,
+        /// Read and update restrictions (`expand=restrictions.read.restrictions.user,…`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub restrictions: Option<RestrictionsByOperation>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub extensions: Option<ContentExtensions>,
         #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]

@@ -467,18 +467,71 @@ struct ContentExpand {
     ancestors: bool,
     container: bool,
     body_storage: bool,
+    /// `restrictions` or any `restrictions.…` path: the content's restrictions object.
+    restrictions: bool,
+    /// `restrictions.read…`: the read restriction, with the parts its path names.
+    read: Option<RestrictionExpand>,
+    update: Option<RestrictionExpand>,
 }
 
 impl ContentExpand {
     fn parse(params: &Params) -> Self {
         let e = expansions(params);
+        let under = |prefix: &str| e.iter().any(|x| *x == prefix || x.starts_with(&format!("{prefix}.")));
+        let operation = |op: &str| {
+            let prefix = format!("restrictions.{op}");
+            under(&prefix).then(|| RestrictionExpand {
+                users: e.contains(format!("{prefix}.restrictions.user").as_str()),
+                groups: e.contains(format!("{prefix}.restrictions.group").as_str()),
+                content: e.contains(format!("{prefix}.content").as_str()),
+            })
+        };
         ContentExpand {
             space: e.contains("space"),
-            version: e.contains("version") || e.iter().any(|x| x.starts_with("version.")),
+            version: under("version"),
             ancestors: e.contains("ancestors"),
             container: e.contains("container"),
             body_storage: e.contains("body.storage"),
+            restrictions: under("restrictions"),
+            read: operation("read"),
+            update: operation("update"),
         }
+    }
+}
+
+/// Content's `restrictions` expansion: the operations asked for, each with at most
+/// [`RESTRICTION_LIMIT`] users and groups as on the byOperation endpoint; the others in `_expandable`.
+fn content_restrictions(
+    site: &Site,
+    item: Item<'_>,
+    base: &str,
+    expand: ContentExpand,
+) -> v1::RestrictionsByOperation {
+    let id = item.v1_id();
+    let page = (0, RESTRICTION_LIMIT);
+    let mut unexpanded = Vec::new();
+    let mut operation = |op: Operation, wanted: Option<RestrictionExpand>| match wanted {
+        Some(parts) => Some(restriction_json(site, item, op, parts, page, base)),
+        None => {
+            unexpanded.push((
+                op.as_str(),
+                format!("/rest/api/content/{id}/restriction/byOperation/{}", op.as_str()),
+            ));
+            None
+        }
+    };
+    let read = operation(Operation::Read, expand.read);
+    let update = operation(Operation::Update, expand.update);
+    v1::RestrictionsByOperation {
+        read,
+        update,
+        expandable: (!unexpanded.is_empty()).then(|| expandable(&unexpanded)),
+        links: Some(v1::Links {
+            self_link: Some(format!("{base}/rest/api/content/{id}/restriction/byOperation")),
+            base: Some(base.to_string()),
+            context: Some("/wiki".into()),
+            ..Default::default()
+        }),
     }
 }
 
@@ -488,10 +541,14 @@ fn content_json(site: &Site, item: Item<'_>, base: &str, expand: ContentExpand) 
     let id = json.id.clone();
     let space = item.space_id(site).and_then(|s| site.spaces.get(&s));
     let mut unexpanded: Vec<(&str, String)> = vec![
-        ("restrictions", format!("/rest/api/content/{id}/restriction/byOperation")),
         ("history", format!("/rest/api/content/{id}/history")),
         ("children", format!("/rest/api/content/{id}/child")),
     ];
+    if expand.restrictions {
+        json.restrictions = Some(content_restrictions(site, item, base, expand));
+    } else {
+        unexpanded.push(("restrictions", format!("/rest/api/content/{id}/restriction/byOperation")));
+    }
     let space_path = space.map(|s| format!("/rest/api/space/{}", s.key)).unwrap_or_default();
     if expand.space {
         json.space = space.map(|s| space_json(s, base));
@@ -763,6 +820,7 @@ async fn restrictions_by_operation(
     let body = v1::RestrictionsByOperation {
         read: Some(restriction_json(&site, item, Operation::Read, expand, page, &base)),
         update: Some(restriction_json(&site, item, Operation::Update, expand, page, &base)),
+        expandable: None,
         links: Some(response_links(&ctx)),
     };
     Ok(Json(body).into_response())
@@ -845,6 +903,26 @@ fn items_of_space(site: &Site, space_id: u64) -> Vec<Item<'_>> {
     items
 }
 
+/// Every hit among all candidates: the items of the query's first space set (through the index), or of
+/// the whole site.
+fn search_all<'a>(
+    site: &'a Site,
+    space_sets: &[BTreeSet<u64>],
+    to_hit: impl Fn(Item<'a>) -> Option<Hit<'a>>,
+) -> Vec<Hit<'a>> {
+    match space_sets.first() {
+        Some(spaces) => spaces.iter().flat_map(|&s| items_of_space(site, s)).filter_map(to_hit).collect(),
+        None => site
+            .contents
+            .values()
+            .map(Item::Content)
+            .chain(site.comments.values().map(Item::Comment))
+            .chain(site.attachments.values().map(Item::Attachment))
+            .filter_map(to_hit)
+            .collect(),
+    }
+}
+
 /// A search result: its sort key (update time, or 0 when ordering by id), its id and the item.
 type Hit<'a> = (i64, u64, Item<'a>);
 
@@ -909,18 +987,42 @@ fn search<'a>(
         };
         (admitted && beyond((key, id))).then_some((key, id, item))
     };
-    // A space clause narrows the candidates to that space's items through the index.
-    let mut hits: Vec<Hit<'a>> = match space_sets.first() {
-        Some(spaces) => spaces.iter().flat_map(|&s| items_of_space(site, s)).filter_map(to_hit).collect(),
-        None => site
-            .contents
-            .values()
-            .map(Item::Content)
-            .chain(site.comments.values().map(Item::Comment))
-            .chain(site.attachments.values().map(Item::Attachment))
-            .filter_map(to_hit)
-            .collect(),
+    // Pages and blog posts in id order (what a permission crawl asks for) come from id-ordered lists:
+    // each source is walked from the cursor and stops after `limit + 1` hits, so a page costs the same
+    // on a site of a hundred thousand items as on a small one.
+    let contents_only = type_lists.iter().any(|types| {
+        types.iter().all(|t| t == ContentKind::Page.as_str() || t == ContentKind::BlogPost.as_str())
+    });
+    let mut hits: Vec<Hit<'a>> = if contents_only && query.order.field == cql::OrderField::Id && !descending {
+        let start = after.map_or(0, |(_, id)| id.saturating_add(1));
+        match space_sets.first() {
+            Some(spaces) => {
+                let mut merged = Vec::new();
+                for list in spaces.iter().filter_map(|s| site.index.contents_of_space.get(s)) {
+                    let from = list.partition_point(|&id| id < start);
+                    merged.extend(
+                        list[from..]
+                            .iter()
+                            .filter_map(|id| site.contents.get(id))
+                            .map(Item::Content)
+                            .filter_map(to_hit)
+                            .take(limit + 1),
+                    );
+                }
+                merged
+            }
+            None => site
+                .contents
+                .range(start..)
+                .map(|(_, c)| Item::Content(c))
+                .filter_map(to_hit)
+                .take(limit + 1)
+                .collect(),
+        }
+    } else {
+        search_all(site, &space_sets, to_hit)
     };
+
     let order = |a: &Hit<'_>, b: &Hit<'_>| {
         let ascending = (a.0, a.1).cmp(&(b.0, b.1));
         if descending {
