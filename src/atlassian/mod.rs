@@ -1,7 +1,7 @@
 //! Everything that knows Atlassian's REST APIs: the wire types (shared with the simulator, which serialises
 //! them, while the crawler deserialises them), the one HTTP [`client::Client`] every call to a site goes
-//! through, and the [`paginate`] walkers over its listings, and the crawlers built on them: [`confluence`]
-//! turns a Confluence site into the [`model`] types.
+//! through, the [`paginate`] walkers over its listings, and the crawlers ([`confluence`], [`jira`]) that
+//! turn what they read into [`model`] types.
 //!
 //! Invariant: Atlassian JSON shapes live in `wire/` and nowhere else outside `sim/`.
 //! Invariant: every request to a site goes through [`client::Client`], so retries, pacing, redirect rules
@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod confluence;
+pub mod jira;
 pub mod model;
 pub mod paginate;
 pub mod wire;

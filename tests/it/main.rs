@@ -6,6 +6,7 @@ mod confluence_crawl;
 mod extract;
 mod generate;
 mod index;
+mod jira_crawl;
 mod oracle;
 mod resolve;
 mod sim_confluence;
