@@ -207,6 +207,9 @@ struct Run<'a> {
     /// Ids the index held when the run began (beyond those in the state, after a lost state).
     indexed_at_start: BTreeSet<String>,
     snapshot: PermissionSnapshot,
+    /// Pages and blog posts the access listing showed in scope (the snapshot also holds ancestors that are
+    /// not indexed themselves, e.g. archived ones).
+    listed_content: BTreeSet<String>,
     confluence_permissions: bool,
     jira_permissions: bool,
     confluence: Option<Arc<Confluence>>,
@@ -311,6 +314,7 @@ impl<'a> Run<'a> {
             touched: HashSet::new(),
             indexed_at_start,
             snapshot: PermissionSnapshot::default(),
+            listed_content: BTreeSet::new(),
             confluence_permissions: false,
             jira_permissions: false,
             confluence,
@@ -539,21 +543,44 @@ impl<'a> Run<'a> {
                 Ok(page) => {
                     for access in page.items {
                         if self.snapshot.spaces.contains_key(&access.space_id) {
+                            self.listed_content.insert(access.id.clone());
                             self.snapshot.access.insert(access.id.clone(), access);
                         }
                     }
                     match page.next {
                         Some(next) => cursor = Some(next),
-                        None => return true,
+                        None => break,
                     }
                 }
                 Err(e) => {
                     self.record.fail("confluence:page", "access listing", format!("page restrictions: {e}"));
                     self.snapshot.access.clear();
+                    self.listed_content.clear();
                     return false;
                 }
             }
         }
+        // Ancestors the listing did not show (archived ones, when archived content is out of scope) still
+        // restrict their children: read them one by one. One that cannot be read leaves its descendants
+        // readable by nobody (resolution fails closed on a missing ancestor).
+        let missing: BTreeSet<String> = self
+            .snapshot
+            .access
+            .values()
+            .flat_map(|a| a.ancestors.iter())
+            .filter(|id| !self.snapshot.access.contains_key(*id))
+            .cloned()
+            .collect();
+        for id in missing {
+            match confluence.access_of(ContentKind::Page, &id).await {
+                Ok(Some(access)) => {
+                    self.snapshot.access.insert(id, access);
+                }
+                Ok(None) => {}
+                Err(e) => self.record.fail("confluence:page", format!("ancestor {id}"), e.to_string()),
+            }
+        }
+        true
     }
 
     /// Resolves `input` into the store, counting documents nobody can read for lack of permissions.
@@ -582,7 +609,8 @@ impl<'a> Run<'a> {
             if let AclInput::Confluence { space_id, content_id } = &mut input {
                 // A page moved to another space takes its comments and attachments along; the access listing
                 // says where it is now. Content gone from a complete listing is deleted or out of scope.
-                match self.snapshot.access.get(content_id.as_str()) {
+                let listed = self.listed_content.contains(content_id.as_str());
+                match self.snapshot.access.get(content_id.as_str()).filter(|_| listed) {
                     Some(access) if access.space_id != *space_id => {
                         *space_id = access.space_id.clone();
                         new_space = self.snapshot.spaces.get(&access.space_id).map(|s| s.key.clone());
@@ -712,7 +740,7 @@ impl<'a> Run<'a> {
 
     fn put_content(&mut self, content: &Content) -> Result<(), Error> {
         let Some(space) = self.space_of(&content.space_id) else { return Ok(()) };
-        if !self.snapshot.access.contains_key(&content.id) {
+        if !self.listed_content.contains(&content.id) {
             // Not in the access listing: out of scope (archived) or created after it was read. Its
             // permissions are unknown to this run, so it waits for the next one.
             return Ok(());
@@ -721,7 +749,7 @@ impl<'a> Run<'a> {
         let kind = content_kind_name(content.kind);
         self.record.counts_mut(kind).seen += 1;
         let profile = self.resolve(kind, &input);
-        let doc = docs::content(content, &space, &self.snapshot.directory, profile);
+        let doc = docs::page_doc(content, &space, &self.snapshot.directory, profile);
         self.container_titles.insert(content.id.clone(), ContainerInfo { title: content.title.clone() });
         self.bump_watermark(Product::Confluence, content.updated);
         self.put(doc, input, Placement::space(&space, None))
@@ -740,6 +768,9 @@ impl<'a> Run<'a> {
 
     /// The space of a comment's or attachment's container, when the container is in scope.
     fn container_space(&self, container_id: &str) -> Option<Space> {
+        if !self.listed_content.contains(container_id) {
+            return None;
+        }
         let access = self.snapshot.access.get(container_id)?;
         self.space_of(&access.space_id)
     }
@@ -756,7 +787,7 @@ impl<'a> Run<'a> {
             AclInput::Confluence { space_id: space.id.clone(), content_id: comment.container_id.clone() };
         let profile = self.resolve("confluence:comment", &input);
         let title = self.container_title(comment.container_kind, &comment.container_id)?;
-        let doc = docs::comment(comment, &title, &space, &self.snapshot.directory, profile);
+        let doc = docs::comment_doc(comment, &title, &space, &self.snapshot.directory, profile);
         self.bump_watermark(Product::Confluence, comment.updated);
         self.put(doc, input, Placement::space(&space, Some(comment.container_id.clone())))
     }
@@ -798,8 +829,7 @@ impl<'a> Run<'a> {
                 content_id: attachment.container_id.clone(),
             };
             let profile = self.resolve("confluence:attachment", &input);
-            let title = self.container_title(attachment.container_kind, &attachment.container_id)?;
-            let doc = docs::attachment(&attachment, &title, &space, text, &self.snapshot.directory, profile);
+            let doc = docs::attachment_doc(&attachment, text, &space, &self.snapshot.directory, profile);
             self.bump_watermark(Product::Confluence, attachment.updated);
             self.put(doc, input, Placement::space(&space, Some(attachment.container_id.clone())))?;
         }
@@ -925,7 +955,7 @@ impl<'a> Run<'a> {
         // The access listing holds every page's and blog post's version: fetch what is new or changed.
         let mut changed: Vec<(ContentKind, String)> = Vec::new();
         let mut unchanged: Vec<String> = Vec::new();
-        for access in self.snapshot.access.values() {
+        for access in self.snapshot.access.values().filter(|a| self.listed_content.contains(&a.id)) {
             let id = content_doc_id(access.kind, &access.id);
             let same = self.state.docs.get(&id).is_some_and(|doc| {
                 doc.version == access.version
@@ -1079,16 +1109,6 @@ impl<'a> Run<'a> {
         self.snapshot.projects.values().map(|p| p.key.clone()).collect()
     }
 
-    fn issue_input(issue: &Issue) -> AclInput {
-        AclInput::JiraIssue {
-            project_id: issue.project_id.clone(),
-            issue_id: issue.id.clone(),
-            reporter: issue.reporter.clone(),
-            assignee: issue.assignee.clone(),
-            level_id: issue.security_level_id.clone(),
-        }
-    }
-
     /// Indexes a batch of fetched issues: the issue, its comments (re-read when the issue changed) and its
     /// attachments (downloaded when new).
     async fn put_issues(&mut self, issues: Vec<Issue>) -> Step {
@@ -1099,7 +1119,7 @@ impl<'a> Run<'a> {
             let id = format!("jira:issue:{}", issue.id);
             self.record.counts_mut("jira:issue").seen += 1;
             let version = issue.updated.map_or(0, |t| t.timestamp_millis().max(0) as u64);
-            let input = Self::issue_input(&issue);
+            let input = AclInput::of_issue(&issue);
             let same = self.state.docs.get(&id).is_some_and(|d| d.version == version && d.acl == input);
             if same && self.mode != Mode::Full {
                 self.keep(&id);
@@ -1107,7 +1127,7 @@ impl<'a> Run<'a> {
                 continue;
             }
             let profile = self.resolve("jira:issue", &input);
-            let doc = docs::issue(&issue, &project, &self.snapshot.directory, profile);
+            let doc = docs::issue_doc(&issue, &project, &self.snapshot.directory, profile);
             self.bump_watermark(Product::Jira, issue.updated);
             self.put(doc, input, Placement::project(&project, None))?;
             changed.push((issue, project));
@@ -1120,7 +1140,8 @@ impl<'a> Run<'a> {
             for (index, (issue, _)) in chunk.iter().enumerate() {
                 let jira = jira.clone();
                 let issue_id = issue.id.clone();
-                tasks.spawn(async move { (index, jira.comments(&issue_id).await) });
+                let project_id = issue.project_id.clone();
+                tasks.spawn(async move { (index, jira.comments(&issue_id, &project_id).await) });
             }
             let mut results: Vec<Option<Result<Vec<IssueComment>, crate::atlassian::Error>>> =
                 (0..chunk.len()).map(|_| None).collect();
@@ -1161,13 +1182,9 @@ impl<'a> Run<'a> {
         project: &Project,
     ) -> Result<(), Error> {
         self.record.counts_mut("jira:comment").seen += 1;
-        let input = AclInput::JiraComment {
-            issue: Box::new(Self::issue_input(issue)),
-            comment_id: comment.id.clone(),
-            visibility: comment.visibility.clone().map(Into::into),
-        };
+        let input = AclInput::of_issue_comment(issue, comment);
         let profile = self.resolve("jira:comment", &input);
-        let doc = docs::issue_comment(comment, issue, project, &self.snapshot.directory, profile);
+        let doc = docs::issue_comment_doc(comment, issue, project, &self.snapshot.directory, profile);
         self.put(doc, input, Placement::project(project, Some(issue.id.clone())))
     }
 
@@ -1177,7 +1194,7 @@ impl<'a> Run<'a> {
         for (attachment, issue, project) in attachments {
             let id = format!("jira:attachment:{}", attachment.id);
             self.record.counts_mut("jira:attachment").seen += 1;
-            let input = Self::issue_input(&issue);
+            let input = AclInput::of_issue(&issue);
             // Jira attachments never change: one already indexed is re-pointed if need be, never downloaded again.
             if self.state.docs.contains_key(&id) {
                 if let Some(mut stored) = self.reader.get(&id)? {
@@ -1205,13 +1222,13 @@ impl<'a> Run<'a> {
         for ((attachment, issue, project), text) in pending.into_iter().zip(texts) {
             let id = format!("jira:attachment:{}", attachment.id);
             let text = self.attachment_text("jira:attachment", &id, text);
-            let input = Self::issue_input(&issue);
+            let input = AclInput::of_issue(&issue);
             let profile = self.resolve("jira:attachment", &input);
-            let doc = docs::issue_attachment(
+            let doc = docs::issue_attachment_doc(
                 &attachment,
+                text,
                 &issue,
                 &project,
-                text,
                 &self.snapshot.directory,
                 profile,
             );
