@@ -110,6 +110,10 @@ pub struct SyncOptions {
     pub extract: ExtractConfig,
     /// Attachment extractions at once (each is a child process).
     pub extract_concurrency: usize,
+    /// First wait before retrying a failed request when the site gives no `Retry-After`.
+    pub retry_backoff: Duration,
+    /// Retries per request after its first attempt.
+    pub max_retries: u32,
 }
 
 impl Default for SyncOptions {
@@ -119,6 +123,8 @@ impl Default for SyncOptions {
             overlap: Duration::from_secs(10 * 60),
             extract: ExtractConfig::default(),
             extract_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()).min(4),
+            retry_backoff: ClientConfig::DEFAULT_BACKOFF_BASE,
+            max_retries: ClientConfig::DEFAULT_MAX_RETRIES,
         }
     }
 }
@@ -291,7 +297,11 @@ impl<'a> Run<'a> {
         record.resumed = resumed;
         record.notes = notes;
         let indexed_at_start: BTreeSet<String> = reader.all_ids()?.into_iter().map(|(id, _)| id).collect();
-        let client_config = ClientConfig::for_source(source);
+        let client_config = ClientConfig {
+            backoff_base: options.retry_backoff,
+            max_retries: options.max_retries,
+            ..ClientConfig::for_source(source)
+        };
         let products = source.products();
         let confluence = if products.confluence {
             Some(Arc::new(Confluence::new(Client::new(client_config.clone())?)))

@@ -158,7 +158,7 @@ impl RunRecord {
     /// Records an item deliberately indexed without text, with the reason (not a failure).
     pub fn skip(&mut self, kind: &str, item: impl Into<String>, reason: impl Into<String>) {
         self.counts_mut(kind).skipped += 1;
-        if self.failures.len() < MAX_RECORDED_FAILURES {
+        if self.notes.len() < MAX_RECORDED_FAILURES {
             self.notes.push(format!("skipped {}: {}", item.into(), reason.into()));
         }
     }
