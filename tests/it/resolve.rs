@@ -293,6 +293,31 @@ fn fixture_is_exact_and_checks_every_rule() {
     for doc in ["confluence:page:103", "jira:comment:10202"] {
         assert_ne!(profiles[&DocId(doc.into())], AclStore::NOBODY, "{doc}");
     }
+    // Spot checks of the rules the fixture was written for, beyond the oracle's word.
+    let readers = |doc: &str| -> Vec<&str> {
+        let profile = profiles[&DocId(doc.into())];
+        ["alice", "bob", "carol", "dave", "erin", "gone-user"]
+            .into_iter()
+            .filter(|a| {
+                caller_principals(&adapted.snapshot.directory, a)
+                    .is_some_and(|p| store.allowed_profiles(&store.caller(p.iter())).contains(profile.0))
+            })
+            .collect()
+    };
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("inherited restriction", "confluence:page:102", &["bob"]),
+        ("reply on a restricted page", "confluence:comment:121", &["bob"]),
+        ("anonymous space", "confluence:attachment:att230", &["alice", "bob", "carol", "dave"]),
+        ("sub-task at its parent's level", "jira:issue:10102", &["alice", "bob"]),
+        ("reporter holder in browse", "jira:issue:10100", &["alice", "bob", "carol", "dave"]),
+        ("assignee member of a level", "jira:attachment:10300", &["alice", "bob", "carol"]),
+        ("comment for a group", "jira:comment:10201", &["alice", "bob"]),
+    ];
+    for (why, doc, expected) in cases {
+        assert_eq!(readers(doc), *expected, "{doc}: {why}");
+    }
+    let sub_task = &adapted.inputs[&DocId("jira:issue:10102".into())];
+    assert!(matches!(sub_task, AclInput::JiraIssue { level_id: Some(l), .. } if l == "5001"), "{sub_task:?}");
     // A single resolve agrees with the batch.
     let input = &adapted.inputs[&DocId("confluence:page:102".into())];
     assert_eq!(resolve(&mut store, &adapted.snapshot, input), profiles[&DocId("confluence:page:102".into())]);
