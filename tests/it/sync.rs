@@ -324,6 +324,28 @@ async fn full_sync_of_a_tiny_site_matches_the_oracle_and_records_bad_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_site_full_and_incremental_match_the_oracle() {
+    let h = harness(SimConfig::new(2, Scale::Small)).await;
+    let record = h.sync(Mode::Full).await;
+    assert_eq!(record.outcome, RunOutcome::Completed);
+    let pairs = h.assert_matches_oracle("small full").await;
+    h.assert_complete("small full");
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mutations = random_mutations(&h.site(), &mut rng, 20, |_| true);
+    h.mutate(&mutations).await;
+    let incremental = h.sync(Mode::Incremental).await;
+    h.assert_matches_oracle("small incremental").await;
+    h.assert_complete("small incremental");
+    eprintln!(
+        "small site: {} docs, {pairs} visible (user, doc) pairs checked; full sync {} api calls, incremental after \
+         20 mutations {} api calls",
+        record.total().seen,
+        record.api.calls,
+        incremental.api.calls
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incremental_syncs_follow_random_mutations() {
     for seed in [3_u64, 4] {
         let h = harness(SimConfig::new(seed, Scale::Tiny)).await;
@@ -522,4 +544,37 @@ async fn scope_changes_remove_what_falls_out() {
         assert_ne!(doc.space.as_deref(), Some(space.as_str()), "{id}");
         assert_ne!(doc.project.as_deref(), Some(project.as_str()), "{id}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sync_exits_non_zero_on_failures_and_status_shows_the_runs() {
+    let h = harness(SimConfig::new(11, Scale::Tiny)).await;
+    let config_path = h.data.path().join("permdex.toml");
+    std::fs::write(&config_path, config_text(&h.sim, h.data.path(), "")).expect("config file");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
+            .args(args)
+            .arg("--config")
+            .arg(&config_path)
+            .env(TOKEN_ENV, &h.sim.credentials.token)
+            .output()
+            .expect("permdex runs")
+    };
+    let sync = tokio::task::block_in_place(|| run(&["sync", "--full", "--checkpoint-interval", "0"]));
+    let stderr = String::from_utf8_lossy(&sync.stderr);
+    // The site's corrupt PDF fails extraction: the run says so and exits 1.
+    assert_eq!(sync.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("failure(s)") && stderr.contains("confluence:attachment:att"), "{stderr}");
+    assert!(!stderr.contains(&h.sim.credentials.token), "the token is never printed");
+
+    let status = tokio::task::block_in_place(|| run(&["status", "--json"]));
+    assert!(status.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status json");
+    let runs = json["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["mode"], "full");
+    assert!(runs[0]["failures"].as_array().is_some_and(|f| !f.is_empty()));
+    let table = tokio::task::block_in_place(|| run(&["status"]));
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.contains("full") && table.contains("failure"), "{table}");
 }
