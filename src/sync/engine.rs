@@ -222,6 +222,8 @@ struct Run<'a> {
     jira: Option<Arc<Jira>>,
     extractor: Extractor,
     container_titles: HashMap<String, ContainerInfo>,
+    /// Watermarks an incremental run has seen but not yet made durable.
+    pending_watermarks: HashMap<Product, Option<DateTime<Utc>>>,
 }
 
 impl<'a> Run<'a> {
@@ -331,6 +333,7 @@ impl<'a> Run<'a> {
             jira,
             extractor: Extractor::new(options.extract.clone()),
             container_titles: HashMap::new(),
+            pending_watermarks: HashMap::new(),
         };
         if drop_everything {
             let ids: Vec<String> = run.indexed_at_start.iter().cloned().collect();
@@ -365,11 +368,13 @@ impl<'a> Run<'a> {
         self.refresh_permissions()?;
         if confluence_listing == Some(Listing::Complete) {
             self.reconcile(Product::Confluence);
+            self.settle_watermark(Product::Confluence);
             self.state.confluence.checkpoint = None;
             self.state.confluence.last_complete_run = Some(self.run_id.clone());
         }
         if jira_listing == Some(Listing::Complete) {
             self.reconcile(Product::Jira);
+            self.settle_watermark(Product::Jira);
             self.state.jira.checkpoint = None;
             self.state.jira.last_complete_run = Some(self.run_id.clone());
         }
@@ -608,12 +613,15 @@ impl<'a> Run<'a> {
             .report(&ProgressEvent::Phase { product: Product::Confluence, phase: "permission refresh" });
         let ids: Vec<String> =
             self.state.docs.keys().filter(|id| !self.touched.contains(*id)).cloned().collect();
+        // Each document's current input (and new space, for content that moved), then one resolution pass
+        // that sets every clause once.
+        let mut plans: Vec<(String, AclInput, Option<String>)> = Vec::new();
         for id in ids {
             let confluence = id.starts_with("confluence:");
             if (confluence && !self.confluence_permissions) || (!confluence && !self.jira_permissions) {
                 continue;
             }
-            let Some(doc) = self.state.docs.get(&id).cloned() else { continue };
+            let Some(doc) = self.state.docs.get(&id) else { continue };
             let mut input = doc.acl.clone();
             let mut new_space = None;
             if let AclInput::Confluence { space_id, content_id } = &mut input {
@@ -632,10 +640,20 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+            plans.push((id, input, new_space));
+        }
+        let profiles = resolve::refresh_all(
+            &mut self.acl,
+            &self.snapshot,
+            plans.iter().map(|(id, i, _)| (id.as_str(), i)),
+        );
+        for ((id, input, new_space), (_, profile)) in plans.into_iter().zip(profiles) {
             let kind = kind_of(&id);
-            let profile = self.resolve(&kind, &input);
-            let unchanged = profile.0 == doc.profile && new_space.is_none() && input == doc.acl;
-            if unchanged {
+            if profile == AclStore::NOBODY {
+                self.record.counts_mut(&kind).acl_unknown += 1;
+            }
+            let Some(doc) = self.state.docs.get(&id) else { continue };
+            if profile.0 == doc.profile && new_space.is_none() && input == doc.acl {
                 continue;
             }
             match self.reader.get(&id)? {
@@ -733,8 +751,26 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Raises the product's watermark to `updated`. A full sync writes it straight into the state (an
+    /// interrupted full sync is resumed, never followed by an incremental one, so its partial watermark is
+    /// never used); an incremental sync holds it back until its listings are complete, so that a run stopped
+    /// half-way cannot move the watermark past changes it has not indexed yet.
     fn bump_watermark(&mut self, product: Product, updated: Option<DateTime<Utc>>) {
-        if let Some(t) = updated {
+        let Some(t) = updated else { return };
+        let w = match self.mode {
+            Mode::Full => &mut self.state.product_mut(product).watermark,
+            Mode::Incremental | Mode::PermissionsOnly => {
+                self.pending_watermarks.entry(product).or_insert(None)
+            }
+        };
+        if w.is_none_or(|w| t > w) {
+            *w = Some(t);
+        }
+    }
+
+    /// Moves the watermark held back by an incremental run into the state.
+    fn settle_watermark(&mut self, product: Product) {
+        if let Some(Some(t)) = self.pending_watermarks.remove(&product) {
             let w = &mut self.state.product_mut(product).watermark;
             if w.is_none_or(|w| t > w) {
                 *w = Some(t);
@@ -1389,9 +1425,10 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        // Issues listed but never indexed (a failure last time, a project newly in scope) count as changed.
+        // Issues listed but never indexed (a failure last time, a project newly in scope) count as changed;
+        // without a watermark (a full sync that saw no issue) every issue does.
         for id in &live {
-            if !self.state.docs.contains_key(&format!("jira:issue:{id}")) {
+            if since.is_none() || !self.state.docs.contains_key(&format!("jira:issue:{id}")) {
                 changed.insert(id.clone());
             }
         }
