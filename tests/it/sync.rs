@@ -578,3 +578,43 @@ async fn cli_sync_exits_non_zero_on_failures_and_status_shows_the_runs() {
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(table.contains("full") && table.contains("failure"), "{table}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_permissions_keep_the_last_good_acl_and_a_lost_state_starts_over() {
+    let h = harness(SimConfig::new(51, Scale::Tiny)).await;
+    h.sync(Mode::Full).await;
+    let before = h.fingerprint().await;
+
+    // The site refuses the token now: nothing can be read, so nothing may change.
+    let env = BTreeMap::from([(TOKEN_ENV.to_string(), "not-the-token".to_string())]);
+    let refused =
+        Config::from_toml(&config_text(&h.sim, h.data.path(), ""), &h.data.path().join("p.toml"), &env)
+            .expect("config");
+    for mode in [Mode::PermissionsOnly, Mode::Incremental] {
+        let record = sync_with(&refused, &refused.sources()[0], mode, &options(), &mut Silent)
+            .await
+            .expect("sync runs");
+        assert!(record.failed() > 0, "{mode:?}: the refusals are recorded");
+        assert_eq!(record.total().deleted, 0, "{mode:?}: a listing that failed deletes nothing");
+        assert_same(&h.fingerprint().await, &before, &format!("{mode:?} with a refused token"));
+    }
+
+    // A state file that no longer matches its commit: the next run says so and rebuilds everything.
+    let meta = permdex::sync::index_dir(h.data.path(), "sim").join("meta");
+    let newest = std::fs::read_dir(&meta)
+        .expect("meta dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "state"))
+        .max_by_key(|p| {
+            let name = p.file_stem().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            name.trim_start_matches("gen-").parse::<u64>().unwrap_or(0)
+        })
+        .expect("a state file");
+    std::fs::write(&newest, b"{\"version\": 1, \"garbage\": true}").expect("overwrite state");
+    let record = h.sync(Mode::Incremental).await;
+    assert_eq!(record.mode, Mode::Full);
+    assert!(record.notes.iter().any(|n| n.contains("starting over")), "{:?}", record.notes);
+    h.assert_matches_oracle("after starting over").await;
+    h.assert_complete("after starting over");
+}
