@@ -222,6 +222,8 @@ struct Run<'a> {
     jira: Option<Arc<Jira>>,
     extractor: Extractor,
     container_titles: HashMap<String, ContainerInfo>,
+    /// Stored Jira comments and attachments by issue id, built when first needed.
+    jira_children: Option<HashMap<String, Vec<String>>>,
     /// Watermarks an incremental run has seen but not yet made durable.
     pending_watermarks: HashMap<Product, Option<DateTime<Utc>>>,
 }
@@ -334,6 +336,7 @@ impl<'a> Run<'a> {
             extractor: Extractor::new(options.extract.clone()),
             container_titles: HashMap::new(),
             pending_watermarks: HashMap::new(),
+            jira_children: None,
         };
         if drop_everything {
             let ids: Vec<String> = run.indexed_at_start.iter().cloned().collect();
@@ -1290,13 +1293,22 @@ impl<'a> Run<'a> {
 
     fn keep_children_of_kind(&mut self, issue_doc: &str, prefix: &str) {
         let issue_id = issue_doc.trim_start_matches("jira:issue:");
+        if self.jira_children.is_none() {
+            // Built once per run: looking children up by scanning every document per issue is quadratic.
+            let mut children: HashMap<String, Vec<String>> = HashMap::new();
+            for (id, doc) in self.state.docs.iter().filter(|(id, _)| id.starts_with("jira:")) {
+                if let Some(container) = &doc.container {
+                    children.entry(container.clone()).or_default().push(id.clone());
+                }
+            }
+            self.jira_children = Some(children);
+        }
         let children: Vec<String> = self
-            .state
-            .docs
-            .iter()
-            .filter(|(id, d)| id.starts_with(prefix) && d.container.as_deref() == Some(issue_id))
-            .map(|(id, _)| id.clone())
-            .collect();
+            .jira_children
+            .as_ref()
+            .and_then(|c| c.get(issue_id))
+            .map(|ids| ids.iter().filter(|id| id.starts_with(prefix)).cloned().collect())
+            .unwrap_or_default();
         for id in children {
             self.keep(&id);
         }
