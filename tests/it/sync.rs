@@ -400,6 +400,7 @@ async fn rate_limited_and_faulty_runs_end_like_a_clean_run() {
     let h = harness(disturbed).await;
     let record = h.sync(Mode::Full).await;
     assert!(record.api.retries > 0, "faults were met and retried: {:?}", record.api);
+    assert!(record.api.throttled > 0, "the rate limit was hit: {:?}", record.api);
     let unexpected: Vec<_> =
         record.failures.iter().filter(|f| !f.reason.contains("extraction")).collect::<Vec<_>>();
     assert!(unexpected.is_empty(), "only the corrupt file fails: {unexpected:?}");
