@@ -44,6 +44,8 @@ const GROUP_MEMBERS_PAGE: u32 = 50;
 const USERS_PAGE: u32 = 1_000;
 /// The permission that lets a user see a project and its issues.
 const BROWSE_PROJECTS: &str = "BROWSE_PROJECTS";
+/// The `Unknown` browse holder of a team-managed project.
+pub const TEAM_MANAGED: &str = "team-managed project";
 /// The fields [`Jira::issues`] asks for.
 const ISSUE_FIELDS: [&str; 14] = [
     "summary",
@@ -497,17 +499,32 @@ impl RawProject {
 /// Reads one project's scheme grants, roles and security levels.
 async fn read_project(client: &Client, project: wire::Project) -> Result<RawProject, Error> {
     let id = segment(&project.id);
-    let scheme: wire::PermissionScheme = client
-        .get_json(&format!("{API}/project/{id}/permissionscheme?expand=permissions,user,group,projectRole"))
-        .await?;
-    // A scheme answered without its grants grants nothing here: fail closed.
-    let browse = scheme
-        .permissions
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|g| g.permission == BROWSE_PROJECTS)
-        .map(|g| g.holder)
-        .collect();
+    let browse = if project.simplified == Some(true) {
+        // Team-managed projects decide access per project, not through a shared scheme, and the scheme
+        // endpoint does not describe it: nobody is granted until that model is read.
+        tracing::warn!(
+            project = project.key,
+            "team-managed project: its access is not read, so nobody is granted"
+        );
+        vec![wire::PermissionHolder {
+            kind: wire::HolderType::Other(TEAM_MANAGED.into()),
+            ..Default::default()
+        }]
+    } else {
+        let scheme: wire::PermissionScheme = client
+            .get_json(&format!(
+                "{API}/project/{id}/permissionscheme?expand=permissions,user,group,projectRole"
+            ))
+            .await?;
+        // A scheme answered without its grants grants nothing here: fail closed.
+        scheme
+            .permissions
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|g| g.permission == BROWSE_PROJECTS)
+            .map(|g| g.holder)
+            .collect()
+    };
 
     let role_urls: wire::ProjectRoles = client.get_json(&format!("{API}/project/{id}/role")).await?;
     let role_ids = role_ids_by_name(&role_urls);

@@ -1,6 +1,7 @@
 //! The Jira crawler against the simulator over loopback: projects and their permissions, issues, comments
-//! and their visibility, attachments, the directory, incremental id listings, and complete walks under
-//! injected faults and rate limits. Expected values come from the simulator's model, not from the crawler.
+//! and their visibility, attachments, the directory, incremental id listings, complete walks under
+//! injected faults and rate limits, and, end to end, crawled permissions resolved by `sync::resolve`
+//! against the oracle. Expected values come from the simulator's model or oracle, not from the crawler.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -13,8 +14,10 @@ use permdex::config::{Email, Secret, Url};
 use permdex::sim::http::Credentials;
 use permdex::sim::model as sim;
 use permdex::sim::mutate::{self, Mutation};
+use permdex::sim::oracle::{all_docs, can_view, Scope};
 use permdex::sim::run::{start_with_site, RunningSim};
-use permdex::sim::{fixture, generate, FaultConfig, RateLimitConfig, Scale, SimConfig, Site};
+use permdex::sim::{fixture, generate, DocId, FaultConfig, RateLimitConfig, Scale, SimConfig, Site};
+use permdex::sync::resolve::{caller_principals, refresh_all, AclInput, PermissionSnapshot};
 
 const EMAIL: &str = "admin@example.com";
 const TOKEN: &str = "jira-crawl-token";
@@ -496,4 +499,80 @@ async fn a_rate_limited_crawl_reads_the_same_site() {
     assert!(jira.client().stats().throttled > 0, "the limit was hit");
     assert!(jira.client().stats().retries >= jira.client().stats().throttled);
     assert_eq!(got, expected);
+}
+
+/// Who may read each Jira document, as permdex would decide from this crawl, against the oracle: for every
+/// account the site knows or names, and every issue, comment and attachment in scope.
+fn assert_crawl_is_exact(site: &Site, crawl: &Crawl) {
+    let snapshot = PermissionSnapshot {
+        projects: crawl.projects.iter().map(|p| (p.id.clone(), p.clone())).collect(),
+        directory: crawl.directory.clone(),
+        ..Default::default()
+    };
+    let issues: BTreeMap<&str, &model::Issue> = crawl.issues.iter().map(|i| (i.id.as_str(), i)).collect();
+    let mut inputs: Vec<(String, AclInput)> = Vec::new();
+    for issue in &crawl.issues {
+        inputs.push((format!("jira:issue:{}", issue.id), AclInput::of_issue(issue)));
+        for attachment in &issue.attachments {
+            inputs.push((format!("jira:attachment:{}", attachment.id), AclInput::of_issue(issue)));
+        }
+    }
+    for comment in &crawl.comments {
+        inputs.push((
+            format!("jira:comment:{}", comment.id),
+            AclInput::of_issue_comment(issues[comment.issue_id.as_str()], comment),
+        ));
+    }
+    let crawled: BTreeSet<String> = inputs.iter().map(|(doc, _)| doc.clone()).collect();
+    let in_scope: BTreeSet<String> = all_docs(site, Scope::default())
+        .into_iter()
+        .map(|d| d.0)
+        .filter(|d| d.starts_with("jira:"))
+        .collect();
+    assert_eq!(crawled, in_scope, "the crawl covers exactly the Jira documents in scope");
+
+    let mut store = permdex::acl::AclStore::default();
+    let profiles = refresh_all(&mut store, &snapshot, inputs.iter().map(|(d, i)| (d.as_str(), i)));
+    let mut accounts: BTreeSet<String> = site.users.iter().map(|u| u.account_id.clone()).collect();
+    accounts.extend(site.issues.values().flat_map(|i| i.reporter.iter().chain(&i.assignee).cloned()));
+    accounts.insert("never-an-account".into());
+    let mut wrong = Vec::new();
+    for account in &accounts {
+        let allowed = match caller_principals(&snapshot.directory, account) {
+            Some(principals) => store.allowed_profiles(&store.caller(principals.iter())),
+            None => Default::default(),
+        };
+        for (doc, profile) in &profiles {
+            let granted = allowed.contains(profile.0);
+            if granted != can_view(site, account, &DocId(doc.clone())) {
+                wrong.push(format!("{}: {account} {doc}", if granted { "leak" } else { "miss" }));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} mismatches, first: {:#?}", wrong.len(), &wrong[..wrong.len().min(10)]);
+}
+
+#[tokio::test]
+async fn crawled_permissions_resolve_exactly_as_the_oracle_says() {
+    let fixture_site = fixture::tiny_site();
+    let sim = serve(fixture_site.clone(), SimConfig::new(1, Scale::Tiny)).await;
+    assert_crawl_is_exact(&fixture_site, &crawl(&jira(&sim)).await);
+
+    for seed in [31, 32] {
+        let site = generate::generate(&SimConfig::new(seed, Scale::Tiny)).expect("site");
+        let sim = serve(site.clone(), SimConfig::new(seed, Scale::Tiny)).await;
+        let jira = jira(&sim);
+        assert_crawl_is_exact(&site, &crawl(&jira).await);
+
+        // After permission and content changes, a new crawl is exact again.
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
+        for _ in 0..40 {
+            let mut site = sim.state.write();
+            let mutation = mutate::random_mutation(&site, &mut rng);
+            // Some random mutations are refused by the site (as Atlassian would); those change nothing.
+            let _ = mutate::apply(&mut site, &mutation);
+        }
+        let site = sim.state.read().clone();
+        assert_crawl_is_exact(&site, &crawl(&jira).await);
+    }
 }
