@@ -12,6 +12,14 @@
 //!    holders, roles and security levels;
 //! 4. crawls content ([`Mode::Full`]: every listing; [`Mode::Incremental`]: version diffs against the
 //!    listings the snapshot reads anyway, Jira issues updated since the watermark minus an overlap);
+//!
+//!    Confluence incremental runs do not ask CQL `lastmodified` what changed: the access listing, read for
+//!    permissions anyway, carries every page's and blog post's version and space, so comparing versions
+//!    finds every edit, move and new page without a time-zone-dependent query, and the site-wide comment and
+//!    attachment listings (metadata plus versions) find new, edited and deleted comments and attachments.
+//!    Jira has no such listing of versions: changed issues come from `updated >= watermark − overlap` (epoch
+//!    millis), deletions from the ids-only listing, deleted comments from the comment-existence check, and a
+//!    changed issue's sub-tasks are fetched again because they show their parent's security level;
 //! 5. refreshes permissions: every stored document's [`AclInput`] is resolved again against the snapshot;
 //!    clauses are rewritten in place and documents whose profile changed are re-pointed;
 //! 6. deletes what a complete listing no longer shows, and commits.
@@ -25,6 +33,9 @@
 //! Checkpoints: after each listing page, at most every [`SyncOptions::checkpoint_interval`], the engine
 //! commits the index with the state (phase, cursor, items of the page already done). Upserts are
 //! idempotent, so replaying part of a page after a crash is harmless.
+//!
+//! Attachments already indexed are not downloaded again while their version is unchanged, even if their
+//! text could not be extracted last time; a full sync into a fresh data dir retries them.
 //!
 //! Cancellation: [`Progress::should_stop`] is polled between items; on `true` the engine commits a
 //! checkpoint and returns a record with [`RunOutcome::Cancelled`]. A killed process loses at most what
@@ -504,7 +515,8 @@ impl<'a> Run<'a> {
     /// Reads the directory and each product's permission sources into the snapshot. What cannot be read
     /// is recorded; that product's permissions then stay as last committed.
     async fn read_permissions(&mut self) {
-        self.progress.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "permissions" });
+        let product = if self.confluence.is_some() { Product::Confluence } else { Product::Jira };
+        self.progress.report(&ProgressEvent::Phase { product, phase: "permissions" });
         let directory = match (&self.jira, &self.confluence) {
             (Some(jira), _) => jira.directory().await,
             (None, Some(confluence)) => confluence.directory(&[]).await,
@@ -612,8 +624,8 @@ impl<'a> Run<'a> {
 
     /// Re-resolves every stored document this run did not write, and re-points those whose profile changed.
     fn refresh_permissions(&mut self) -> Step {
-        self.progress
-            .report(&ProgressEvent::Phase { product: Product::Confluence, phase: "permission refresh" });
+        let product = if self.confluence.is_some() { Product::Confluence } else { Product::Jira };
+        self.progress.report(&ProgressEvent::Phase { product, phase: "permission refresh" });
         let ids: Vec<String> =
             self.state.docs.keys().filter(|id| !self.touched.contains(*id)).cloned().collect();
         // Each document's current input (and new space, for content that moved), then one resolution pass
