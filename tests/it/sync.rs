@@ -445,25 +445,22 @@ async fn persistent_faults_are_recorded_and_the_sync_goes_on() {
     h.assert_complete("after repair");
 }
 
-/// Stops the run after a number of progress reports.
+/// Lets a run go on for a number of stop checks (between items), then asks it to stop.
 struct StopAfter {
-    reports: usize,
-    left: usize,
+    polls_left: usize,
 }
 
 impl Progress for StopAfter {
-    fn report(&mut self, event: &ProgressEvent<'_>) {
-        if matches!(event, ProgressEvent::Items { .. }) {
-            self.reports += 1;
-        }
-    }
+    fn report(&mut self, _: &ProgressEvent<'_>) {}
 
     fn should_stop(&mut self) -> bool {
-        if self.left == 0 {
-            return true;
+        match self.polls_left.checked_sub(1) {
+            Some(left) => {
+                self.polls_left = left;
+                false
+            }
+            None => true,
         }
-        self.left -= 1;
-        false
     }
 }
 
@@ -477,7 +474,7 @@ async fn cancelled_and_killed_runs_resume_to_the_clean_result() {
     let h = harness(SimConfig::new(31, Scale::Tiny)).await;
     let mut cancelled = 0;
     for stop_after in [3, 5, 8] {
-        let record = h.sync_watched(Mode::Full, &mut StopAfter { reports: 0, left: stop_after }).await;
+        let record = h.sync_watched(Mode::Full, &mut StopAfter { polls_left: stop_after }).await;
         if record.outcome == RunOutcome::Cancelled {
             cancelled += 1;
         }
