@@ -17,8 +17,10 @@
 //! What fails for one item only (its restriction, its ancestors) makes that item's access unknown
 //! (`restriction: None`, readable by nobody), never public.
 //!
-//! Deliberately absent: inline comments, whiteboards, databases, folders as content, and labels in bulk
-//! listings (v2 bulk listings cannot include them; [`Confluence::content`] reads them per item).
+//! Labels: v2 bulk listings cannot include them, so each page of contents costs one more CQL search per
+//! 100 items (`id in (…)`, `expand=metadata.labels`).
+//!
+//! Deliberately absent: inline comments, whiteboards, databases and folders as content.
 
 use std::collections::BTreeSet;
 
@@ -86,7 +88,7 @@ enum CqlZone {
     Unmapped,
 }
 
-/// The Confluence crawler. Cheap to clone is not promised: share it behind an `Arc` if needed.
+/// The Confluence crawler of one site. Its methods take `&self`, so several tasks can call it at once.
 #[derive(Debug)]
 pub struct Confluence {
     client: Client,
@@ -173,8 +175,7 @@ impl Confluence {
     // -----------------------------------------------------------------------------------------------------
     // Pages and blog posts.
 
-    /// Pages or blog posts of the given spaces with storage bodies, one page per call. Labels are empty:
-    /// v2 bulk listings cannot include them (see [`Confluence::content`]).
+    /// Pages or blog posts of the given spaces with storage bodies and labels, one page per call.
     pub async fn contents(
         &self,
         kind: ContentKind,
@@ -201,21 +202,53 @@ impl Confluence {
                 format!("/wiki/api/v2/{collection}?{}", query.finish())
             })
             .collect();
-        match kind {
+        let mut page = match kind {
             ContentKind::Page => {
                 let page =
                     chunked_page::<v2::MultiEntityResult<v2::Page>>(&self.client, &firsts, cursor).await?;
-                Ok(Page { items: page.items.iter().map(|p| self.page_model(p)).collect(), next: page.next })
+                Page { items: page.items.iter().map(|p| self.page_model(p)).collect(), next: page.next }
             }
             ContentKind::BlogPost => {
                 let page = chunked_page::<v2::MultiEntityResult<v2::BlogPost>>(&self.client, &firsts, cursor)
                     .await?;
-                Ok(Page {
-                    items: page.items.iter().map(|b| self.blogpost_model(b)).collect(),
-                    next: page.next,
-                })
+                Page { items: page.items.iter().map(|b| self.blogpost_model(b)).collect(), next: page.next }
+            }
+        };
+        self.fill_labels(kind, &mut page.items).await?;
+        Ok(page)
+    }
+
+    /// Labels of listed contents, which v2 bulk listings cannot include: one CQL content search per
+    /// [`SEARCH_LIMIT`] ids with `expand=metadata.labels`; an item with more labels than the expansion
+    /// holds has them listed on their own.
+    async fn fill_labels(&self, kind: ContentKind, items: &mut [Content]) -> Result<(), Error> {
+        for chunk in items.chunks_mut(SEARCH_LIMIT as usize) {
+            let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
+            let cql = format!("id in ({})", cql_list(&ids));
+            let path = search_path(&cql, "metadata.labels", true);
+            let found = collect_cursor::<v1::ContentArray>(&self.client, path).await?;
+            let mut labels: std::collections::HashMap<String, Option<v1::LabelArray>> =
+                found.into_iter().map(|c| (c.id, c.metadata.and_then(|m| m.labels))).collect();
+            for content in chunk.iter_mut() {
+                content.labels = match labels.remove(&content.id).flatten() {
+                    Some(array) if !is_full(array.results.len(), array.limit) => {
+                        array.results.into_iter().map(|l| l.name).collect()
+                    }
+                    // Cut at the expansion's limit, or not returned at all (gone since it was listed):
+                    // the labels endpoint says which, a 404 meaning gone.
+                    _ => self.labels_of(kind, &content.id).await?,
+                };
             }
         }
+        Ok(())
+    }
+
+    /// Every label of one page or blog post; none for one that no longer exists.
+    async fn labels_of(&self, kind: ContentKind, id: &str) -> Result<Vec<String>, Error> {
+        let path = format!("/wiki/api/v2/{}/{}/labels?limit={V2_LIMIT}", collection(kind), segment(id));
+        let labels =
+            not_found_as_none(collect_cursor::<v2::MultiEntityResult<v2::Label>>(&self.client, path).await)?;
+        Ok(labels.unwrap_or_default().into_iter().map(|l| l.name).collect())
     }
 
     /// One page or blog post with its body and labels; `Ok(None)` when it no longer exists (404, or
@@ -243,15 +276,7 @@ impl Confluence {
                 field.results.into_iter().map(|l| l.name).collect()
             }
             // More labels than the single get includes, or none included: read them all.
-            _ => {
-                let path =
-                    format!("/wiki/api/v2/{}/{}/labels?limit={V2_LIMIT}", collection(kind), segment(id));
-                collect_cursor::<v2::MultiEntityResult<v2::Label>>(&self.client, path)
-                    .await?
-                    .into_iter()
-                    .map(|l| l.name)
-                    .collect()
-            }
+            _ => self.labels_of(kind, id).await?,
         };
         Ok(Some(Content { labels, ..content }))
     }
@@ -327,17 +352,22 @@ impl Confluence {
             (_, ContentKind::BlogPost) => Some(Vec::new()),
             (Some(chain), ContentKind::Page) => Some(chain.iter().map(|a| a.id.clone()).collect()),
             // Some sites send `null`: read them from v2.
-            (None, ContentKind::Page) => self.ancestors(&content.id).await.ok(),
+            (None, ContentKind::Page) => {
+                self.ancestors(&content.id).await.map_err(|e| unknown(&content.id, &e)).ok()
+            }
         };
         let expanded =
             content.restrictions.as_ref().and_then(|r| r.read.as_ref()).and_then(expanded_restriction);
         let restriction = match expanded {
             Some(Expansion::Complete(restriction)) => Some(restriction),
-            Some(Expansion::Partial) | None => self.read_restriction(&content.id).await.ok(),
+            Some(Expansion::Partial) | None => {
+                self.read_restriction(&content.id).await.map_err(|e| unknown(&content.id, &e)).ok()
+            }
         };
         ContentAccess {
             id: content.id.clone(),
             kind,
+            // A missing space id names no space, whose readers are nobody.
             space_id: content.space.as_ref().and_then(|s| s.id).map(|id| id.to_string()).unwrap_or_default(),
             version: content.version.as_ref().map_or(0, |v| u64::from(v.number)),
             archived: content.status == "archived",
@@ -364,7 +394,7 @@ impl Confluence {
             ContentKind::Page => self.ancestors(id).await?,
             ContentKind::BlogPost => Vec::new(),
         };
-        let restriction = self.read_restriction(id).await.ok();
+        let restriction = self.read_restriction(id).await.map_err(|e| unknown(id, &e)).ok();
         Ok(Some(ContentAccess {
             id: content.id,
             kind,
@@ -796,10 +826,11 @@ fn search_path(cql: &str, expand: &str, include_archived: bool) -> String {
     format!("/wiki/rest/api/content/search?{}", query.finish())
 }
 
-/// Space keys as a CQL list: each quoted, quotes and backslashes escaped.
-fn cql_list(keys: &[String]) -> String {
-    keys.iter()
-        .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
+/// Values (space keys, ids) as a CQL list: each quoted, quotes and backslashes escaped.
+fn cql_list(values: &[impl AsRef<str>]) -> String {
+    values
+        .iter()
+        .map(|v| format!("\"{}\"", v.as_ref().replace('\\', "\\\\").replace('"', "\\\"")))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -815,6 +846,11 @@ fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
         (Ok(x), Ok(y)) => x.cmp(&y),
         _ => a.cmp(b),
     }
+}
+
+/// Logs why an item's access could not be read; the item then stays readable by nobody.
+fn unknown(id: &str, error: &Error) {
+    tracing::warn!(content = id, %error, "access of this item is unknown: readable by nobody");
 }
 
 fn malformed(path: &str, reason: &str) -> Error {
@@ -1147,7 +1183,7 @@ mod tests {
 
     #[test]
     fn cql_lists_quote_keys() {
-        assert_eq!(cql_list(&["ENG".into(), "~a:b".into(), "q\"x".into()]), r#""ENG", "~a:b", "q\"x""#);
+        assert_eq!(cql_list(&["ENG", "~a:b", "q\"x"]), r#""ENG", "~a:b", "q\"x""#);
     }
 
     #[test]

@@ -329,6 +329,11 @@ async fn every_endpoint_answers_in_the_spec_shape() {
             "/wiki/rest/api/content/search",
             "/wiki/rest/api/content/search?cql=type%3Dpage&expand=restrictions.update.restrictions.group,restrictions.read",
         ),
+        (
+            V1,
+            "/wiki/rest/api/content/search",
+            "/wiki/rest/api/content/search?cql=id%20in%20(100,%22102%22,att130)&expand=metadata.labels",
+        ),
         (V1, "/wiki/rest/api/group", "/wiki/rest/api/group?limit=1"),
         (V1, "/wiki/rest/api/group/by-id", "/wiki/rest/api/group/by-id?id=g-eng"),
         (
@@ -1008,6 +1013,40 @@ async fn content_search_expands_read_restrictions_of_many_items_at_once() {
     let plain = sim.ok("/wiki/rest/api/content/search?cql=type%3Dpage&limit=1").await;
     assert!(plain["results"][0].get("restrictions").is_none());
     assert!(plain["results"][0]["_expandable"]["restrictions"].is_string());
+}
+
+#[tokio::test]
+async fn cql_id_lists_select_those_items_with_their_labels() {
+    let site = big_site();
+    let sim = Sim::start(site.clone()).await;
+    let cql: String = url::form_urlencoded::byte_serialize(
+        b"id in (200, \"102\", att130, 120, 999999, 200) and type in (page, attachment)",
+    )
+    .collect();
+    let body = sim.ok(&format!("/wiki/rest/api/content/search?cql={cql}&expand=metadata.labels")).await;
+    let parsed: v1::ContentArray = serde_json::from_value(body).expect("wire type");
+    let ids: Vec<&str> = parsed.results.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["102", "att130", "200"], "listed ids of the asked types, in id order, once");
+    for item in &parsed.results {
+        let labels = item.metadata.as_ref().and_then(|m| m.labels.as_ref()).expect("labels expanded");
+        let mut names: Vec<String> = labels.results.iter().map(|l| l.name.clone()).collect();
+        names.sort();
+        let mut want = match item.id.parse::<u64>() {
+            Ok(id) => site.contents[&id].labels.clone(),
+            Err(_) => Vec::new(),
+        };
+        want.sort();
+        assert_eq!(names, want, "{}", item.id);
+        assert_eq!(labels.size, Some(want.len() as u32));
+    }
+    // Archived content is found by id only when the context asks for it.
+    let archived: String = url::form_urlencoded::byte_serialize(b"id = 104").collect();
+    let current = sim.ok(&format!("/wiki/rest/api/content/search?cql={archived}")).await;
+    assert_eq!(current["size"], 0);
+    let context: String =
+        url::form_urlencoded::byte_serialize(br#"{"contentStatuses":["current","archived"]}"#).collect();
+    let both = sim.ok(&format!("/wiki/rest/api/content/search?cql={archived}&cqlcontext={context}")).await;
+    assert_eq!(both["results"][0]["id"], "104");
 }
 
 #[tokio::test]

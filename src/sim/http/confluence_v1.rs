@@ -3,14 +3,16 @@
 //! members, the current user, and attachment bytes (a 302 from the v1 download endpoint to a media URL
 //! that carries its own token, so the media route needs no Basic auth).
 //!
-//! CQL is a subset, enough for a crawler: `type`, `space`, `lastmodified` (dates read in the admin's time
-//! zone, as Confluence reads them in the calling user's), `and`, parentheses and `order by lastmodified|id`.
+//! CQL is a subset, enough for a crawler: `type`, `space`, `id`, `lastmodified` (dates read in the admin's
+//! time zone, as Confluence reads them in the calling user's), `and`, parentheses and
+//! `order by lastmodified|id`. Content search expands `space`, `version`, `ancestors`, `container`,
+//! `body.storage`, `metadata.labels` and `restrictions.{read,update}.restrictions.{user,group}`.
 //! Anything else is a 400 that names what was not understood. Content search is current content unless
 //! `cqlcontext` asks for other statuses.
 //!
 //! Deliberately absent: writes, the site search (`/wiki/rest/api/search`), CQL `or`/`not`/text search.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -22,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use super::common::{clamp_limit, confluence_time, error_response, Product};
 use super::confluence_v2::{
-    attachment_id, attachment_webui, content_webui, download_link, tiny_code, Ctx, Params, Problem,
+    attachment_id, attachment_webui, content_webui, download_link, label_id, tiny_code, Ctx, Params, Problem,
 };
 use super::SimState;
 use crate::atlassian::wire::confluence::v1;
@@ -30,6 +32,8 @@ use crate::sim::model::{
     Attachment, Comment, Content, ContentKind, FileBody, Restriction, Site, Space, SpaceKind, Status,
 };
 
+/// Labels in content's `metadata.labels` expansion.
+const LABEL_LIMIT: usize = 200;
 /// Users and groups per restriction page, and the most `limit` may ask for.
 const RESTRICTION_LIMIT: usize = 100;
 /// Group and member listings: default and most per page.
@@ -467,6 +471,8 @@ struct ContentExpand {
     ancestors: bool,
     container: bool,
     body_storage: bool,
+    /// `metadata.labels`.
+    labels: bool,
     /// `restrictions` or any `restrictions.…` path: the content's restrictions object.
     restrictions: bool,
     /// `restrictions.read…`: the read restriction, with the parts its path names.
@@ -492,6 +498,7 @@ impl ContentExpand {
             ancestors: e.contains("ancestors"),
             container: e.contains("container"),
             body_storage: e.contains("body.storage"),
+            labels: e.contains("metadata.labels"),
             restrictions: under("restrictions"),
             read: operation("read"),
             update: operation("update"),
@@ -544,6 +551,39 @@ fn content_json(site: &Site, item: Item<'_>, base: &str, expand: ContentExpand) 
         ("history", format!("/rest/api/content/{id}/history")),
         ("children", format!("/rest/api/content/{id}/child")),
     ];
+    if expand.labels {
+        let names: &[String] = match item {
+            Item::Content(c) => &c.labels,
+            Item::Comment(_) | Item::Attachment(_) => &[],
+        };
+        let results: Vec<v1::Label> = names
+            .iter()
+            .take(LABEL_LIMIT)
+            .map(|name| v1::Label {
+                prefix: "global".into(),
+                name: name.clone(),
+                id: label_id(name).to_string(),
+                label: name.clone(),
+            })
+            .collect();
+        json.metadata = Some(v1::ContentMetadata {
+            labels: Some(v1::LabelArray {
+                size: Some(results.len() as u32),
+                results,
+                start: Some(0),
+                limit: Some(LABEL_LIMIT as u32),
+                total_size: None,
+                links: None,
+            }),
+            expandable: Some(expandable(&[
+                ("currentuser", String::new()),
+                ("properties", String::new()),
+                ("frontend", String::new()),
+            ])),
+        });
+    } else {
+        unexpanded.push(("metadata", String::new()));
+    }
     if expand.restrictions {
         json.restrictions = Some(content_restrictions(site, item, base, expand));
     } else {
@@ -955,6 +995,14 @@ fn search<'a>(
             _ => None,
         })
         .collect();
+    let id_sets: Vec<BTreeSet<&str>> = query
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            cql::Clause::Id(ids) => Some(ids.iter().map(String::as_str).collect()),
+            _ => None,
+        })
+        .collect();
     let type_lists: Vec<&Vec<String>> = query
         .clauses
         .iter()
@@ -974,6 +1022,7 @@ fn search<'a>(
         let admitted = statuses.contains(&item.status())
             && type_lists.iter().all(|types| types.iter().any(|t| t == item.type_name()))
             && times.iter().all(|(cmp, unit)| cmp.holds(updated, *unit))
+            && (id_sets.is_empty() || id_sets.iter().all(|set| set.contains(item.v1_id().as_str())))
             && (space_sets.is_empty()
                 || item.space_id(site).is_some_and(|s| space_sets.iter().all(|set| set.contains(&s))));
         let id = match item {
@@ -993,7 +1042,14 @@ fn search<'a>(
     let contents_only = type_lists.iter().any(|types| {
         types.iter().all(|t| t == ContentKind::Page.as_str() || t == ContentKind::BlogPost.as_str())
     });
-    let mut hits: Vec<Hit<'a>> = if contents_only && query.order.field == cql::OrderField::Id && !descending {
+    let mut hits: Vec<Hit<'a>> = if let Some(ids) = id_sets.first() {
+        // Listed ids are looked up directly; an id listed twice is one hit.
+        let mut found: BTreeMap<u64, Hit<'a>> = BTreeMap::new();
+        for hit in ids.iter().filter_map(|raw| Item::find(site, raw).ok()).filter_map(to_hit) {
+            found.insert(hit.1, hit);
+        }
+        found.into_values().collect()
+    } else if contents_only && query.order.field == cql::OrderField::Id && !descending {
         let start = after.map_or(0, |(_, id)| id.saturating_add(1));
         match space_sets.first() {
             Some(spaces) => {
@@ -1098,6 +1154,8 @@ mod cql {
         Type(Vec<String>),
         /// `space = KEY`, `space in (A, B)`.
         Space(Vec<String>),
+        /// `id = 123`, `id in (123, att456)`: content ids as v1 spells them.
+        Id(Vec<String>),
         /// `lastmodified >= "2024/01/01 10:00"`: a local date or minute in the admin's time zone.
         LastModified(Comparison, LocalTime),
     }
@@ -1365,6 +1423,7 @@ mod cql {
                     Ok(Clause::Type(types))
                 }
                 "space" | "space.key" => Ok(Clause::Space(self.values("space")?)),
+                "id" | "content" => Ok(Clause::Id(self.values("id")?)),
                 "lastmodified" => {
                     let cmp = match self.next() {
                         Some(Token::Op("=")) => Comparison::Equal,
@@ -1377,7 +1436,9 @@ mod cql {
                     let value = self.value()?;
                     Ok(Clause::LastModified(cmp, parse_local_time(&value)?))
                 }
-                other => Err(format!("field {other:?} is not supported; use type, space or lastmodified")),
+                other => {
+                    Err(format!("field {other:?} is not supported; use type, space, id or lastmodified"))
+                }
             }
         }
 
