@@ -1461,15 +1461,16 @@ impl<'a> Run<'a> {
             self.keep(&doc);
             self.keep_children(&doc);
         }
-        // Comments deleted from issues that did not change otherwise.
+        let changed: Vec<String> = changed.into_iter().filter(|id| live.contains(id)).collect();
+        self.fetch_issues(&changed).await?;
+        // Comments deleted from issues whose comments were not read again (unchanged issues, and issues in
+        // the overlap window whose version had not moved): ask which of the stored ones still exist.
         let stored_comments: Vec<String> = self
             .state
             .docs
-            .iter()
-            .filter(|(id, d)| {
-                id.starts_with("jira:comment:") && d.container.as_ref().is_some_and(|c| !changed.contains(c))
-            })
-            .map(|(id, _)| id.trim_start_matches("jira:comment:").to_string())
+            .keys()
+            .filter(|id| id.starts_with("jira:comment:") && !self.touched.contains(*id))
+            .map(|id| id.trim_start_matches("jira:comment:").to_string())
             .collect();
         for chunk in stored_comments.chunks(1000) {
             match jira.existing_comments(chunk).await {
@@ -1487,8 +1488,6 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        let changed: Vec<String> = changed.into_iter().filter(|id| live.contains(id)).collect();
-        self.fetch_issues(&changed).await?;
         Ok(Listing::Complete)
     }
 }

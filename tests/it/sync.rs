@@ -347,7 +347,8 @@ async fn small_site_full_and_incremental_match_the_oracle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incremental_syncs_follow_random_mutations() {
-    for seed in [3_u64, 4] {
+    // Seed 9 deletes a comment of an issue whose version does not move: found by a wider sweep.
+    for seed in [3_u64, 4, 9] {
         let h = harness(SimConfig::new(seed, Scale::Tiny)).await;
         h.sync(Mode::Full).await;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
