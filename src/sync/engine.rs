@@ -261,7 +261,7 @@ impl<'a> Run<'a> {
         let mut notes = Vec::new();
         let mut acl = reader.acl().as_ref().clone();
         let mut drop_everything = false;
-        let mut state = match (reader.acl_problem(), SyncState::decode(reader.state(), name)) {
+        let loaded = match (reader.acl_problem(), SyncState::decode(reader.state(), name)) {
             (Some(problem), _) => {
                 notes.push(format!(
                     "starting over with a full sync: the committed acl store is unusable ({problem})"
@@ -277,15 +277,14 @@ impl<'a> Run<'a> {
             (None, Ok(state)) => state,
         };
         let mut mode = mode;
-        let fresh = state.is_none();
-        if fresh {
+        if loaded.is_none() {
             acl = AclStore::default();
             if mode != Mode::Full && !drop_everything {
                 notes.push("no earlier sync of this source: running a full sync".to_string());
             }
             mode = Mode::Full;
         }
-        let mut state = state.take().unwrap_or_else(|| SyncState::new(name, scope.clone()));
+        let mut state = loaded.unwrap_or_else(|| SyncState::new(name, scope.clone()));
         if state.scope != scope {
             if mode == Mode::Incremental {
                 notes.push("the configured scope changed: running a full sync".to_string());
