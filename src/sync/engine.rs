@@ -200,12 +200,6 @@ enum Listing {
     Incomplete,
 }
 
-/// The documents of a container needed to title and place its comments and attachments.
-#[derive(Debug, Clone)]
-struct ContainerInfo {
-    title: String,
-}
-
 struct Run<'a> {
     source: &'a Source,
     options: &'a SyncOptions,
@@ -232,7 +226,8 @@ struct Run<'a> {
     confluence: Option<Arc<Confluence>>,
     jira: Option<Arc<Jira>>,
     extractor: Extractor,
-    container_titles: HashMap<String, ContainerInfo>,
+    /// Titles of pages and blog posts, which their comments are titled after.
+    container_titles: HashMap<String, String>,
     /// Stored Jira comments and attachments by issue id, built when first needed.
     jira_children: Option<HashMap<String, Vec<String>>>,
     /// Watermarks an incremental run has seen but not yet made durable.
@@ -810,19 +805,19 @@ impl<'a> Run<'a> {
         self.record.counts_mut(kind).seen += 1;
         let profile = self.resolve(kind, &input);
         let doc = docs::page_doc(content, &space, &self.snapshot.directory, profile);
-        self.container_titles.insert(content.id.clone(), ContainerInfo { title: content.title.clone() });
+        self.container_titles.insert(content.id.clone(), content.title.clone());
         self.bump_watermark(Product::Confluence, content.updated);
         self.put(doc, input, Placement::space(&space, None))
     }
 
     /// The title of a page or blog post, from this run or the index.
     fn container_title(&mut self, kind: ContentKind, id: &str) -> Result<String, Error> {
-        if let Some(info) = self.container_titles.get(id) {
-            return Ok(info.title.clone());
+        if let Some(title) = self.container_titles.get(id) {
+            return Ok(title.clone());
         }
         let doc_id = content_doc_id(kind, id);
         let title = self.reader.get(&doc_id)?.map(|d| d.title).unwrap_or_default();
-        self.container_titles.insert(id.to_string(), ContainerInfo { title: title.clone() });
+        self.container_titles.insert(id.to_string(), title.clone());
         Ok(title)
     }
 
@@ -1349,9 +1344,9 @@ impl<'a> Run<'a> {
                     }
                 }
                 Err(e) => {
-                    self.record.fail("jira:issue", format!("issues {}..", chunk[0]), e.to_string());
                     for id in chunk {
                         let doc = format!("jira:issue:{id}");
+                        self.record.fail("jira:issue", doc.clone(), format!("bulk fetch: {e}"));
                         self.keep(&doc);
                         self.keep_children(&doc);
                     }
