@@ -14,3 +14,4 @@ mod sim_determinism;
 mod sim_guard;
 mod sim_jira;
 mod support;
+mod sync;
