@@ -528,9 +528,12 @@ fn drive_by_allowed(
     state: &mut AclSegment,
 ) -> tantivy::Result<()> {
     let mut scorer = weight.scorer(segment, 1.0)?;
-    // Every doc below `lower` is known not to match. The scorer is valid while no SeekLowerBound happened
-    // since the last Found (the contract of `seek_danger`), and only then is it scored.
+    // No doc below `lower` matches. `positioned` says the scorer is valid and stands on a match (a fresh
+    // scorer does, and so does one after `Found`); after `SeekLowerBound` it may be invalid and only
+    // `seek_danger` with larger targets may follow (the contract of `seek_danger`). The bound itself is
+    // not known to match, so it is always confirmed by a seek.
     let mut lower = scorer.doc();
+    let mut positioned = true;
     for doc in allowed.iter() {
         if lower == TERMINATED {
             break;
@@ -538,15 +541,22 @@ fn drive_by_allowed(
         if doc < lower {
             continue;
         }
-        if doc > lower {
+        let found = if positioned && scorer.doc() == doc {
+            true
+        } else {
             match scorer.seek_danger(doc) {
-                SeekDangerResult::Found => {}
+                SeekDangerResult::Found => true,
                 SeekDangerResult::SeekLowerBound(bound) => {
                     lower = bound;
-                    continue;
+                    positioned = false;
+                    false
                 }
             }
+        };
+        if !found {
+            continue;
         }
+        positioned = true;
         lower = doc + 1;
         if !state.accepts(doc) {
             continue;

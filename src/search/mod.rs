@@ -244,7 +244,10 @@ struct View {
 impl std::fmt::Debug for SearchService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let generation = self.view().generation;
-        f.debug_struct("SearchService").field("generation", &generation).finish_non_exhaustive()
+        f.debug_struct("SearchService")
+            .field("generation", &generation)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
     }
 }
 
