@@ -187,12 +187,15 @@ pub struct Harvest {
     /// Best first, at most the requested depth.
     pub top: Vec<Ranked>,
     pub facets: Option<FacetCounts>,
+    /// Each segment's id column, to compare ids across segments when keys tie.
+    ids: Vec<(SegmentOrdinal, StrColumn)>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Ranked {
     pub key: u64,
-    pub id: String,
+    /// The id's term ordinal in its segment's `id` column (orders ids within that segment).
+    id_ord: u64,
     pub address: DocAddress,
 }
 
@@ -334,20 +337,10 @@ impl SegmentCollector for AclSegment {
     fn harvest(self) -> Harvest {
         let mut top: Vec<Cand> = self.top.heap.into_iter().map(|r| r.0).collect();
         top.sort_unstable_by(|a, b| b.cmp(a));
-        let mut ranked = Vec::with_capacity(top.len());
-        let mut id = String::new();
-        for cand in top {
-            id.clear();
-            let known =
-                self.ids.as_ref().is_some_and(|c| c.ord_to_str(cand.id_ord, &mut id).unwrap_or(false));
-            if known {
-                ranked.push(Ranked {
-                    key: cand.key,
-                    id: id.clone(),
-                    address: DocAddress::new(self.ord, cand.doc),
-                });
-            }
-        }
+        let ranked = top
+            .into_iter()
+            .map(|c| Ranked { key: c.key, id_ord: c.id_ord, address: DocAddress::new(self.ord, c.doc) })
+            .collect();
         let facets = self.facet_columns.map(|columns| {
             let mut out: FacetCounts = Default::default();
             for (i, column) in columns.iter().enumerate() {
@@ -364,7 +357,8 @@ impl SegmentCollector for AclSegment {
             }
             out
         });
-        Harvest { total: self.total, top: ranked, facets }
+        let ids = self.ids.map(|c| vec![(self.ord, c)]).unwrap_or_default();
+        Harvest { total: self.total, top: ranked, facets, ids }
     }
 }
 
@@ -433,6 +427,7 @@ impl Collector for AclCollector {
         for fruit in fruits {
             out.total += fruit.total;
             out.top.extend(fruit.top);
+            out.ids.extend(fruit.ids);
             if let Some(f) = fruit.facets {
                 let acc = facets.get_or_insert_with(Default::default);
                 for (i, counts) in f.into_iter().enumerate() {
@@ -442,8 +437,7 @@ impl Collector for AclCollector {
                 }
             }
         }
-        out.top.sort_by(|a, b| b.key.cmp(&a.key).then_with(|| a.id.cmp(&b.id)));
-        out.top.truncate(self.depth);
+        out.top = best_by_key_then_id(std::mem::take(&mut out.top), &out.ids, self.depth);
         out.facets = if self.facets { Some(facets.unwrap_or_default()) } else { None };
         Ok(out)
     }
@@ -474,6 +468,46 @@ impl Collector for AclCollector {
         }
         Ok(state.harvest())
     }
+}
+
+/// The `depth` best of all segments' candidates: by key, then by id. Ids are only read (from the segments'
+/// dictionaries, which costs a block decode each) for runs of equal keys that span several segments; within
+/// one segment the id ordinal already orders them.
+fn best_by_key_then_id(
+    mut all: Vec<Ranked>,
+    ids: &[(SegmentOrdinal, StrColumn)],
+    depth: usize,
+) -> Vec<Ranked> {
+    all.sort_by_key(|r| std::cmp::Reverse(r.key));
+    let mut out = Vec::with_capacity(depth.min(all.len()));
+    let mut start = 0;
+    while start < all.len() && out.len() < depth {
+        let key = all[start].key;
+        let end = start + all[start..].iter().take_while(|r| r.key == key).count();
+        let run = &mut all[start..end];
+        let segment = run[0].address.segment_ord;
+        if run.iter().all(|r| r.address.segment_ord == segment) {
+            run.sort_by_key(|r| r.id_ord);
+        } else {
+            let id_of = |r: &Ranked| {
+                let mut id = String::new();
+                if let Some((_, column)) = ids.iter().find(|(ord, _)| *ord == r.address.segment_ord) {
+                    // An ordinal from the column itself always resolves; an I/O error leaves "" (ranked first).
+                    let _ = column.ord_to_str(r.id_ord, &mut id);
+                }
+                id
+            };
+            let mut keyed: Vec<(String, Ranked)> = run.iter().map(|r| (id_of(r), r.clone())).collect();
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            for (slot, (_, r)) in run.iter_mut().zip(keyed) {
+                *slot = r;
+            }
+        }
+        out.extend(run.iter().cloned());
+        start = end;
+    }
+    out.truncate(depth);
+    out
 }
 
 /// Dense relevance top-k: tantivy's pruning iteration, with the allowed set and filters tested before a

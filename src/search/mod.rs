@@ -353,12 +353,7 @@ impl SearchService {
         let harvest = view.searcher.search(tantivy_query.as_ref(), &collector)?;
 
         let page: Vec<&Ranked> = harvest.top.iter().skip(skip).take(limit).collect();
-        let next_cursor = match page.last() {
-            Some(last) if harvest.top.len() > skip + limit => {
-                Some(cursor::encode(&fingerprint, &After { key: last.key, id: last.id.clone() }))
-            }
-            _ => None,
-        };
+        let more = harvest.top.len() > skip + limit;
         let highlighter = snippet::Highlighter::new(
             &view.searcher,
             tantivy_query.as_ref(),
@@ -366,7 +361,7 @@ impl SearchService {
             view.fields.body,
         )?;
         let mut hits = Vec::with_capacity(page.len());
-        for ranked in page {
+        for ranked in &page {
             let stored: TantivyDocument = view.searcher.doc(ranked.address)?;
             let score = match rank_by {
                 RankBy::Score => collect::key_score(ranked.key),
@@ -374,6 +369,12 @@ impl SearchService {
             };
             hits.push(to_hit(&view.fields, &stored, &highlighter, request.snippets, score));
         }
+        let next_cursor = match (page.last(), hits.last()) {
+            (Some(last), Some(hit)) if more => {
+                Some(cursor::encode(&fingerprint, &After { key: last.key, id: hit.id.clone() }))
+            }
+            _ => None,
+        };
         Ok(SearchResponse { total: harvest.total, hits, facets: harvest.facets.map(to_facets), next_cursor })
     }
 

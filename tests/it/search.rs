@@ -451,14 +451,19 @@ fn build_random(steps: &[Step]) -> tempfile::TempDir {
     dir
 }
 
+/// What the brute force knows of one visible match.
+struct Expected {
+    score: f32,
+    updated: i64,
+    source: String,
+    space: Option<String>,
+    project: Option<String>,
+}
+
 /// The brute-force answer, computed without the search module's ACL code: every match of the query (tantivy,
 /// unfiltered, test-only), kept when the store says the caller may read its profile. Returns
 /// id → (score, updated millis, source, space-or-project).
-fn brute_force(
-    reader: &IndexReader,
-    caller: &CallerPrincipals,
-    query: &str,
-) -> BTreeMap<String, (f32, i64, String, Option<String>, Option<String>)> {
+fn brute_force(reader: &IndexReader, caller: &CallerPrincipals, query: &str) -> BTreeMap<String, Expected> {
     let ast = parse(query).expect("valid query");
     let tantivy_query = QueryBuilder::new(reader.index(), *reader.fields()).expect("builder").build(&ast);
     let allowed = reader.acl().allowed_profiles(caller);
@@ -483,13 +488,13 @@ fn brute_force(
         let updated = stored.get_first(f.updated).and_then(|v| v.as_datetime()).expect("updated");
         out.insert(
             text(f.id).expect("id"),
-            (
-                scores.get(&address).copied().unwrap_or(0.0),
-                updated.into_timestamp_millis(),
-                text(f.source).expect("source"),
-                text(f.space),
-                text(f.project),
-            ),
+            Expected {
+                score: scores.get(&address).copied().unwrap_or(0.0),
+                updated: updated.into_timestamp_millis(),
+                source: text(f.source).expect("source"),
+                space: text(f.space),
+                project: text(f.project),
+            },
         );
     }
     out
@@ -529,12 +534,12 @@ fn check_search(
     let mut want_source = BTreeMap::new();
     let mut want_space = BTreeMap::new();
     let mut want_project = BTreeMap::new();
-    for (_, _, source, space, project) in expected.values() {
-        *want_source.entry(source.clone()).or_insert(0u64) += 1;
-        if let Some(s) = space {
+    for e in expected.values() {
+        *want_source.entry(e.source.clone()).or_insert(0u64) += 1;
+        if let Some(s) = &e.space {
             *want_space.entry(s.clone()).or_insert(0u64) += 1;
         }
-        if let Some(p) = project {
+        if let Some(p) = &e.project {
             *want_project.entry(p.clone()).or_insert(0u64) += 1;
         }
     }
@@ -544,7 +549,8 @@ fn check_search(
 
     // The first page is the best `limit` of the brute force, by the same order.
     let rank_by_score = sort == Sort::Relevance && !query.trim().is_empty();
-    let mut order: Vec<(&String, f32, i64)> = expected.iter().map(|(id, v)| (id, v.0, v.1)).collect();
+    let mut order: Vec<(&String, f32, i64)> =
+        expected.iter().map(|(id, e)| (id, e.score, e.updated)).collect();
     if rank_by_score {
         order.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         for (hit, want) in first.hits.iter().zip(&order) {
