@@ -150,6 +150,10 @@ impl SegmentFilter {
         Ok(Some(SegmentFilter { single, labels, updated }))
     }
 
+    fn is_empty(&self) -> bool {
+        self.single.is_empty() && self.labels.is_none() && self.updated.is_none()
+    }
+
     #[inline]
     fn accepts(&self, doc: DocId) -> bool {
         for (column, ords) in &self.single {
@@ -301,6 +305,11 @@ impl AclSegment {
     #[inline]
     fn accepts(&self, doc: DocId) -> bool {
         self.filter.as_ref().is_some_and(|f| f.accepts(doc))
+    }
+
+    /// Whether an allowed match only adds to the total (no filter to test, no facet to count).
+    fn counts_only(&self) -> bool {
+        self.facet_columns.is_none() && self.filter.as_ref().is_some_and(SegmentFilter::is_empty)
     }
 
     /// Counts an accepted match into the total and the facets.
@@ -540,6 +549,9 @@ fn count_matches(
     rank_by: RankBy,
     state: &mut AclSegment,
 ) -> tantivy::Result<()> {
+    if rank_by == RankBy::Score && state.counts_only() {
+        return weight.for_each_no_score(segment, &mut |docs| state.total += allowed.count_in(docs));
+    }
     weight.for_each_no_score(segment, &mut |docs| {
         for &doc in docs {
             if allowed.contains(doc) && state.accepts(doc) {

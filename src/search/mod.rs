@@ -340,7 +340,7 @@ impl SearchService {
         let mut access = HashMap::new();
         for (ord, segment) in view.searcher.segment_readers().iter().enumerate() {
             let allowed = self.allowed_docs(segment, &mask)?;
-            let strategy = self.strategy_for(&allowed);
+            let strategy = self.strategy_for(&allowed, &ast);
             match strategy {
                 Strategy::Dense => self.inner.dense_segments.fetch_add(1, Ordering::Relaxed),
                 Strategy::Sparse => self.inner.sparse_segments.fetch_add(1, Ordering::Relaxed),
@@ -412,14 +412,14 @@ impl SearchService {
         Ok(docs)
     }
 
-    fn strategy_for(&self, allowed: &AllowedDocs) -> Strategy {
+    /// Browsing matches every document, so there the allowed set (the match set) always leads.
+    fn strategy_for(&self, allowed: &AllowedDocs, ast: &Ast) -> Strategy {
         match self.inner.options.strategy {
             StrategyChoice::Dense => Strategy::Dense,
             StrategyChoice::Sparse => Strategy::Sparse,
             StrategyChoice::Auto => {
-                if f64::from(allowed.count())
-                    <= self.inner.options.sparse_fraction * f64::from(allowed.max_doc())
-                {
+                let share = self.inner.options.sparse_fraction * f64::from(allowed.max_doc());
+                if *ast == Ast::All || f64::from(allowed.count()) <= share {
                     Strategy::Sparse
                 } else {
                     Strategy::Dense

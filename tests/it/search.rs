@@ -583,6 +583,13 @@ fn check_search(
         seen.extend(ids(&page));
         cursor = page.next_cursor;
     }
+    // Offset paging gives the same sequence.
+    let mut by_offset = Vec::new();
+    for offset in (0..expected.len()).step_by(limit) {
+        r.page = PageRequest::Offset { offset, limit };
+        by_offset.extend(ids(&service.search(caller, &r).expect("offset page")));
+    }
+    prop_assert_eq!(&by_offset, &seen, "offset and cursor paging differ for {:?}", query);
     let unique: BTreeSet<String> = seen.iter().cloned().collect();
     prop_assert_eq!(unique.len(), seen.len(), "duplicates across pages for {:?}", query);
     let want: BTreeSet<String> = expected.keys().cloned().collect();
