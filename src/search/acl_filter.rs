@@ -237,8 +237,9 @@ const MAX_MASKS: usize = 4096;
 pub struct AclCache {
     budget_bytes: usize,
     tick: u64,
-    /// Principal set → mask, for the current ACL generation only (cleared when it changes).
-    masks: HashMap<Vec<u32>, (Arc<ProfileMask>, u64)>,
+    /// (commit generation, principal set) → mask. The generation is part of the key so that a search still
+    /// running on an older commit can never file its mask under the newer commit's ACL store.
+    masks: HashMap<(u64, Vec<u32>), (Arc<ProfileMask>, u64)>,
     segments: HashMap<(SegmentVersion, MaskKey), Entry>,
     bytes: usize,
     stats: CacheStats,
@@ -256,23 +257,29 @@ impl AclCache {
         }
     }
 
-    pub fn mask(&mut self, principals: &[u32]) -> Option<Arc<ProfileMask>> {
+    pub fn mask(
+        &mut self,
+        generation: u64,
+        principals: Vec<u32>,
+    ) -> Result<Arc<ProfileMask>, (u64, Vec<u32>)> {
         self.tick += 1;
         let tick = self.tick;
-        match self.masks.get_mut(principals) {
+        let key = (generation, principals);
+        match self.masks.get_mut(&key) {
             Some((mask, used)) => {
                 *used = tick;
                 self.stats.mask_hits += 1;
-                Some(mask.clone())
+                Ok(mask.clone())
             }
             None => {
                 self.stats.mask_misses += 1;
-                None
+                Err(key)
             }
         }
     }
 
-    pub fn insert_mask(&mut self, principals: Vec<u32>, mask: Arc<ProfileMask>) -> Arc<ProfileMask> {
+    /// Files `mask` under the key [`AclCache::mask`] missed with.
+    pub fn insert_mask(&mut self, key: (u64, Vec<u32>), mask: Arc<ProfileMask>) -> Arc<ProfileMask> {
         if self.masks.len() >= MAX_MASKS {
             if let Some(oldest) = self.masks.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone())
             {
@@ -286,7 +293,7 @@ impl AclCache {
             .find(|(_, key)| key.0.same_as(&mask))
             .map(|(_, key)| key.0.clone())
             .unwrap_or(mask);
-        self.masks.insert(principals, (shared.clone(), self.tick));
+        self.masks.insert(key, (shared.clone(), self.tick));
         shared
     }
 
@@ -332,12 +339,12 @@ impl AclCache {
         }
     }
 
-    /// After a reload: forget sets of segments the new searcher does not hold, and masks of an older ACL
-    /// store. Returns the masks most recently used (newest first, at most `keep_warm`), to pre-build.
+    /// After a reload to `generation`: forget sets of segments the new searcher does not hold, and masks of
+    /// other generations. Returns the masks most recently used (newest first, at most `keep_warm`).
     pub fn retain_segments(
         &mut self,
         live: &[SegmentVersion],
-        acl_changed: bool,
+        generation: u64,
         keep_warm: usize,
     ) -> Vec<Arc<ProfileMask>> {
         let mut recent: Vec<(u64, MaskKey)> = Vec::new();
@@ -356,10 +363,7 @@ impl AclCache {
             keep
         });
         self.bytes -= freed;
-        if acl_changed {
-            self.masks.clear();
-            return Vec::new();
-        }
+        self.masks.retain(|(g, _), _| *g == generation);
         recent.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
         recent.into_iter().take(keep_warm).map(|(_, key)| key.0).collect()
     }

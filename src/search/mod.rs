@@ -274,21 +274,25 @@ impl SearchService {
     /// Moves to the latest commit: drops cached sets of segments that are gone and pre-builds the sets of
     /// recent callers for new segments.
     pub fn reload(&self) -> Result<(), Error> {
+        // The reader stays locked until the new view is in place, so concurrent reloads cannot install an
+        // older commit after a newer one.
         let mut reader = self.inner.reader.lock().unwrap_or_else(|e| e.into_inner());
         reader.reload()?;
         let view = View::of(&reader);
-        drop(reader);
         let old = self.view();
-        let acl_changed = *old.acl != *view.acl;
         let live: Vec<SegmentVersion> =
             view.searcher.segment_readers().iter().map(SegmentVersion::of).collect();
-        let warm = self.cache().retain_segments(&live, acl_changed, self.inner.options.prewarm_masks);
-        for mask in &warm {
-            for segment in view.searcher.segment_readers() {
-                self.allowed_docs(segment, mask)?;
+        let recent = self.cache().retain_segments(&live, view.generation.0, self.inner.options.prewarm_masks);
+        // Recent masks describe recent callers only while the ACL store is the same.
+        if *old.acl == *view.acl {
+            for mask in &recent {
+                for segment in view.searcher.segment_readers() {
+                    self.allowed_docs(segment, mask)?;
+                }
             }
         }
         *self.inner.view.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
+        drop(reader);
         Ok(())
     }
 
@@ -336,7 +340,7 @@ impl SearchService {
         let after = cursor.map(|c| cursor::decode(c, &fingerprint)).transpose()?;
 
         let view = self.view();
-        let mask = self.mask_for(&view.acl, caller);
+        let mask = self.mask_for(&view, caller);
         let mut access = HashMap::new();
         for (ord, segment) in view.searcher.segment_readers().iter().enumerate() {
             let allowed = self.allowed_docs(segment, &mask)?;
@@ -388,13 +392,13 @@ impl SearchService {
         self.inner.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn mask_for(&self, acl: &Arc<AclStore>, caller: &CallerPrincipals) -> Arc<ProfileMask> {
-        let principals: Vec<u32> = caller.0.iter().collect();
-        if let Some(mask) = self.cache().mask(&principals) {
-            return mask;
-        }
-        let mask = Arc::new(ProfileMask::for_caller(acl, caller));
-        self.cache().insert_mask(principals, mask)
+    fn mask_for(&self, view: &View, caller: &CallerPrincipals) -> Arc<ProfileMask> {
+        let key = match self.cache().mask(view.generation.0, caller.0.iter().collect()) {
+            Ok(mask) => return mask,
+            Err(key) => key,
+        };
+        let mask = Arc::new(ProfileMask::for_caller(&view.acl, caller));
+        self.cache().insert_mask(key, mask)
     }
 
     fn allowed_docs(
