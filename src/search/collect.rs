@@ -34,6 +34,16 @@ pub enum Strategy {
     Sparse,
 }
 
+/// How the dense strategy finds the relevance top-k.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopKPlan {
+    /// A pruning pass (block-WAND) for the top-k, then a score-free pass for the total: right for unions
+    /// of terms, where pruning skips most matches.
+    Pruning,
+    /// One pass scoring every match: right where tantivy cannot prune anyway (conjunctions, phrases).
+    SinglePass,
+}
+
 /// What ranks hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RankBy {
@@ -214,6 +224,7 @@ pub struct AclCollector {
     /// By segment ordinal of the searcher this collector is used with; a segment missing here yields nothing.
     pub access: HashMap<SegmentOrdinal, SegmentAccess>,
     pub rank_by: RankBy,
+    pub plan: TopKPlan,
     /// Hits to keep (offset + limit + 1).
     pub depth: usize,
     pub after: Option<After>,
@@ -467,10 +478,13 @@ impl Collector for AclCollector {
         let allowed = access.allowed.as_ref();
         match (access.strategy, self.rank_by) {
             (Strategy::Sparse, rank_by) => drive_by_allowed(weight, segment, allowed, rank_by, &mut state)?,
-            (Strategy::Dense, RankBy::Score) => {
-                top_by_score_pruning(weight, segment, allowed, &mut state)?;
-                count_matches(weight, segment, allowed, RankBy::Score, &mut state)?;
-            }
+            (Strategy::Dense, RankBy::Score) => match self.plan {
+                TopKPlan::Pruning => {
+                    top_by_score_pruning(weight, segment, allowed, &mut state)?;
+                    count_matches(weight, segment, allowed, RankBy::Score, &mut state)?;
+                }
+                TopKPlan::SinglePass => score_every_match(weight, segment, allowed, &mut state)?,
+            },
             (Strategy::Dense, RankBy::Updated) => {
                 count_matches(weight, segment, allowed, RankBy::Updated, &mut state)?;
             }
@@ -538,6 +552,21 @@ fn top_by_score_pruning(
             }
         }
         threshold
+    })
+}
+
+/// Dense relevance in one pass: every allowed match is scored, counted and offered.
+fn score_every_match(
+    weight: &dyn Weight,
+    segment: &SegmentReader,
+    allowed: &AllowedDocs,
+    state: &mut AclSegment,
+) -> tantivy::Result<()> {
+    weight.for_each(segment, &mut |doc, score| {
+        if allowed.contains(doc) && state.accepts(doc) {
+            state.tally(doc);
+            state.offer(score_key(score), doc);
+        }
     })
 }
 

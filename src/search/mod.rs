@@ -42,7 +42,7 @@ use tantivy::schema::Value;
 use tantivy::{Searcher, TantivyDocument};
 
 use self::acl_filter::{AclCache, AllowedDocs, CacheStats, ProfileMask, SegmentVersion};
-use self::collect::{AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, Strategy};
+use self::collect::{AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, Strategy, TopKPlan};
 use self::query::{Ast, QueryBuilder};
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::{Fields, Generation, IndexReader};
@@ -351,9 +351,18 @@ impl SearchService {
             };
             access.insert(ord as u32, SegmentAccess { allowed, strategy });
         }
-        let tantivy_query = QueryBuilder::new(&view.index, view.fields)?.build(&ast);
-        let collector =
-            AclCollector { access, rank_by, depth: skip + limit + 1, after, filters, facets: request.facets };
+        let builder = QueryBuilder::new(&view.index, view.fields)?;
+        let tantivy_query = builder.build(&ast);
+        let plan = if builder.is_term_union(&ast) { TopKPlan::Pruning } else { TopKPlan::SinglePass };
+        let collector = AclCollector {
+            access,
+            rank_by,
+            plan,
+            depth: skip + limit + 1,
+            after,
+            filters,
+            facets: request.facets,
+        };
         let harvest = view.searcher.search(tantivy_query.as_ref(), &collector)?;
 
         let page: Vec<&Ranked> = harvest.top.iter().skip(skip).take(limit).collect();

@@ -365,6 +365,24 @@ impl QueryBuilder {
         }
     }
 
+    /// Whether `ast` becomes a plain union of single-term queries: the one shape tantivy ranks with
+    /// block-WAND, and so the one where a pruning top-k pass beats scoring every match once.
+    pub fn is_term_union(&self, ast: &Ast) -> bool {
+        let single_terms = |field: FieldSel, text: &str| match field {
+            FieldSel::Text | FieldSel::Title => token_count(&self.text, text) <= 1,
+            FieldSel::Author => token_count(&self.name, text) <= 1,
+            _ => true,
+        };
+        match ast {
+            Ast::Word { field, text } | Ast::Phrase { field, text } => single_terms(*field, text),
+            Ast::Or(parts) => parts.iter().all(|p| match p {
+                Ast::Word { field, text } | Ast::Phrase { field, text } => single_terms(*field, text),
+                _ => false,
+            }),
+            Ast::All | Ast::And(_) | Ast::Not(_) => false,
+        }
+    }
+
     fn leaf(&self, field: FieldSel, text: &str) -> Option<Box<dyn Query>> {
         let mut clauses = self.leaf_clauses(field, text);
         match clauses.len() {
@@ -399,6 +417,16 @@ impl QueryBuilder {
         }
         out.into_iter().map(|q| (Occur::Should, q)).collect()
     }
+}
+
+fn token_count(analyzer: &TextAnalyzer, text: &str) -> usize {
+    let mut analyzer = analyzer.clone();
+    let mut stream = analyzer.token_stream(text);
+    let mut n = 0;
+    while stream.advance() {
+        n += 1;
+    }
+    n
 }
 
 /// A raw field's exact value.

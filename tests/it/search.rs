@@ -721,3 +721,26 @@ fn reload_after_commits_merges_and_acl_changes_is_never_stale() {
     assert_eq!(id_set(&after), id_set(&outsider_view));
     check(&service, &member, &outsider);
 }
+
+#[test]
+fn only_unions_of_terms_take_the_pruning_plan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    IndexWriter::create(dir.path()).expect("create").close().expect("close");
+    let reader = IndexReader::open(dir.path()).expect("reader");
+    let builder = QueryBuilder::new(reader.index(), *reader.fields()).expect("builder");
+    let cases = [
+        ("kafka", true),
+        ("kafka OR broker OR space:ENG", true),
+        ("\"kafka\"", true),
+        ("author:alice", true),
+        ("well-known", false),
+        ("\"disk full\"", false),
+        ("kafka broker", false),
+        ("kafka OR (a b)", false),
+        ("-kafka", false),
+        ("", false),
+    ];
+    for (query, want) in cases {
+        assert_eq!(builder.is_term_union(&parse(query).expect("valid")), want, "query {query:?}");
+    }
+}
