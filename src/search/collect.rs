@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn, TermOrdHit};
-use tantivy::query::Weight;
+use tantivy::query::{Scorer, Weight};
 use tantivy::{
     DocAddress, DocId, DocSet, Score, SeekDangerResult, SegmentOrdinal, SegmentReader, TERMINATED,
 };
@@ -225,6 +225,10 @@ pub struct AclCollector {
     pub access: HashMap<SegmentOrdinal, SegmentAccess>,
     pub rank_by: RankBy,
     pub plan: TopKPlan,
+    /// The query's union alternatives as weights of the same searcher (see
+    /// [`crate::search::query::QueryBuilder::union_alternatives`]); the sparse strategy follows each one
+    /// instead of the whole union. Empty: follow the query itself.
+    pub union: Vec<Box<dyn Weight>>,
     /// Hits to keep (offset + limit + 1).
     pub depth: usize,
     pub after: Option<After>,
@@ -477,7 +481,9 @@ impl Collector for AclCollector {
         }
         let allowed = access.allowed.as_ref();
         match (access.strategy, self.rank_by) {
-            (Strategy::Sparse, rank_by) => drive_by_allowed(weight, segment, allowed, rank_by, &mut state)?,
+            (Strategy::Sparse, rank_by) => {
+                drive_by_allowed(weight, &self.union, segment, allowed, rank_by, &mut state)?
+            }
             (Strategy::Dense, RankBy::Score) => match self.plan {
                 TopKPlan::Pruning => {
                     top_by_score_pruning(weight, segment, allowed, &mut state)?;
@@ -594,56 +600,88 @@ fn count_matches(
     })
 }
 
-/// Sparse: the allowed ids lead and the query's scorer follows with `seek_danger`.
+/// Sparse: the allowed ids lead and the query's scorer (or each union alternative's) follows.
 fn drive_by_allowed(
     weight: &dyn Weight,
+    union: &[Box<dyn Weight>],
     segment: &SegmentReader,
     allowed: &AllowedDocs,
     rank_by: RankBy,
     state: &mut AclSegment,
 ) -> tantivy::Result<()> {
-    let mut scorer = weight.scorer(segment, 1.0)?;
-    // No doc below `lower` matches. `positioned` says the scorer is valid and stands on a match (a fresh
-    // scorer does, and so does one after `Found`); after `SeekLowerBound` it may be invalid and only
-    // `seek_danger` with larger targets may follow (the contract of `seek_danger`). The bound itself is
-    // not known to match, so it is always confirmed by a seek.
-    let mut lower = scorer.doc();
-    let mut positioned = true;
+    let mut followers = if union.is_empty() {
+        vec![Follower::new(weight.scorer(segment, 1.0)?)]
+    } else {
+        let mut out = Vec::with_capacity(union.len());
+        for alternative in union {
+            out.push(Follower::new(alternative.scorer(segment, 1.0)?));
+        }
+        out
+    };
     for doc in allowed.iter() {
-        if lower == TERMINATED {
-            break;
-        }
-        if doc < lower {
-            continue;
-        }
-        let found = if positioned && scorer.doc() == doc {
-            true
-        } else {
-            match scorer.seek_danger(doc) {
-                SeekDangerResult::Found => true,
-                SeekDangerResult::SeekLowerBound(bound) => {
-                    lower = bound;
-                    positioned = false;
-                    false
+        let mut found = false;
+        let mut score = 0.0;
+        for follower in &mut followers {
+            if follower.matches(doc) {
+                found = true;
+                if rank_by == RankBy::Score {
+                    score += follower.scorer.score();
                 }
             }
-        };
-        if !found {
-            continue;
         }
-        positioned = true;
-        lower = doc + 1;
-        if !state.accepts(doc) {
+        if !found || !state.accepts(doc) {
             continue;
         }
         state.tally(doc);
         let key = match rank_by {
-            RankBy::Score => score_key(scorer.score()),
+            RankBy::Score => score_key(score),
             RankBy::Updated => state.updated_key(doc),
         };
         state.offer(key, doc);
     }
     Ok(())
+}
+
+/// A scorer asked, for increasing doc ids, "do you match this one?".
+///
+/// No doc below `lower` matches. `positioned` says the scorer is valid and stands on a match (a fresh
+/// scorer does, and so does one after `Found`); after `SeekLowerBound` it may be invalid and only
+/// `seek_danger` with larger targets may follow (the contract of `seek_danger`). The bound itself is not
+/// known to match, so it is always confirmed by a seek.
+struct Follower {
+    scorer: Box<dyn Scorer>,
+    lower: DocId,
+    positioned: bool,
+}
+
+impl Follower {
+    fn new(scorer: Box<dyn Scorer>) -> Follower {
+        Follower { lower: scorer.doc(), scorer, positioned: true }
+    }
+
+    #[inline]
+    fn matches(&mut self, doc: DocId) -> bool {
+        if self.lower == TERMINATED || doc < self.lower {
+            return false;
+        }
+        let found = if self.positioned && self.scorer.doc() == doc {
+            true
+        } else {
+            match self.scorer.seek_danger(doc) {
+                SeekDangerResult::Found => true,
+                SeekDangerResult::SeekLowerBound(bound) => {
+                    self.lower = bound;
+                    self.positioned = false;
+                    false
+                }
+            }
+        };
+        if found {
+            self.positioned = true;
+            self.lower = doc + 1;
+        }
+        found
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
+use tantivy::query::EnableScoring;
 use tantivy::schema::Value;
 use tantivy::{Searcher, TantivyDocument};
 
@@ -354,10 +355,22 @@ impl SearchService {
         let builder = QueryBuilder::new(&view.index, view.fields)?;
         let tantivy_query = builder.build(&ast);
         let plan = if builder.is_term_union(&ast) { TopKPlan::Pruning } else { TopKPlan::SinglePass };
+        // Weights of the union's alternatives, for segments where the caller's documents lead.
+        let mut union = Vec::new();
+        if access.values().any(|a| a.strategy == Strategy::Sparse) {
+            let scoring = match rank_by {
+                RankBy::Score => EnableScoring::enabled_from_searcher(&view.searcher),
+                RankBy::Updated => EnableScoring::disabled_from_searcher(&view.searcher),
+            };
+            for alternative in builder.union_alternatives(&ast) {
+                union.push(alternative.weight(scoring)?);
+            }
+        }
         let collector = AclCollector {
             access,
             rank_by,
             plan,
+            union,
             depth: skip + limit + 1,
             after,
             filters,

@@ -342,27 +342,48 @@ impl QueryBuilder {
                 Some(Box::new(BooleanQuery::new(clauses)))
             }
             Ast::Or(parts) => {
-                // Flattened into one list of term-level Should clauses where possible, so a plain union of
-                // words stays a union of term scorers (which tantivy evaluates with block-WAND).
-                let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-                for part in parts {
-                    match part {
-                        Ast::Word { field, text } | Ast::Phrase { field, text } => {
-                            should.extend(self.leaf_clauses(*field, text));
-                        }
-                        other => {
-                            if let Some(q) = self.node(other) {
-                                should.push((Occur::Should, q));
-                            }
-                        }
-                    }
-                }
+                let should = self.or_clauses(parts);
                 if should.is_empty() {
                     return None;
                 }
                 Some(Box::new(BooleanQuery::new(should)))
             }
         }
+    }
+
+    /// An OR flattened into one list of Should clauses where possible, so a plain union of words stays a
+    /// union of term scorers (which tantivy evaluates with block-WAND).
+    fn or_clauses(&self, parts: &[Ast]) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for part in parts {
+            match part {
+                Ast::Word { field, text } | Ast::Phrase { field, text } => {
+                    should.extend(self.leaf_clauses(*field, text));
+                }
+                other => {
+                    if let Some(q) = self.node(other) {
+                        should.push((Occur::Should, q));
+                    }
+                }
+            }
+        }
+        should
+    }
+
+    /// The alternatives of a top-level union (an OR, or a word searched in several fields), each its own
+    /// query: a document matches the union when it matches one of them, and scores their sum. Empty for
+    /// any other shape. Lets a sparse caller's few documents be looked up in each alternative separately
+    /// instead of through tantivy's buffered union, which is slow to seek.
+    pub fn union_alternatives(&self, ast: &Ast) -> Vec<Box<dyn Query>> {
+        let clauses = match ast {
+            Ast::Word { field, text } | Ast::Phrase { field, text } => self.leaf_clauses(*field, text),
+            Ast::Or(parts) => self.or_clauses(parts),
+            Ast::All | Ast::And(_) | Ast::Not(_) => Vec::new(),
+        };
+        if clauses.len() < 2 {
+            return Vec::new();
+        }
+        clauses.into_iter().map(|(_, q)| q).collect()
     }
 
     /// Whether `ast` becomes a plain union of single-term queries: the one shape tantivy ranks with
