@@ -8,6 +8,7 @@
 //! - [`extract`]: text out of Confluence storage XHTML, Jira ADF and attachments, in an isolated worker.
 //! - [`index`]: the tantivy index and its schema as data, committed together with the ACL store.
 //! - [`sync`]: crawled items → index documents, Atlassian permission rules → ACL clauses.
+//! - [`search`]: permission-filtered search: query language, ACL filter, ranking, facets, snippets, cursors.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod index;
+pub mod search;
 pub mod sim;
 pub mod sync;
 

@@ -9,6 +9,7 @@ mod index;
 mod jira_crawl;
 mod oracle;
 mod resolve;
+mod search;
 mod sim_confluence;
 mod sim_determinism;
 mod sim_guard;
