@@ -17,6 +17,8 @@ pub enum Error {
     Extract(#[from] crate::extract::Error),
     #[error(transparent)]
     Index(#[from] crate::index::Error),
+    #[error(transparent)]
+    Server(#[from] crate::server::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -7,6 +7,7 @@
 //! - [`sim`]: a deterministic Atlassian Cloud simulator (organisation model, REST API, faults, visibility oracle).
 //! - [`extract`]: text out of Confluence storage XHTML, Jira ADF and attachments, in an isolated worker.
 //! - [`index`]: the tantivy index and its schema as data, committed together with the ACL store.
+//! - [`server`]: the query server: authentication, search and admin API, health, metrics, OpenAPI.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod index;
+pub mod server;
 pub mod sim;
 
 pub use error::{Error, Result};
