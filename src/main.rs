@@ -41,6 +41,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(cli::run_sim(&args, &mut std::io::stdout(), shutdown_signal()))?;
             ExitCode::SUCCESS
         }
+        Command::Token(args) => {
+            cli::run_token(&args, &mut std::io::stdout().lock())?;
+            ExitCode::SUCCESS
+        }
     })
 }
 

@@ -200,3 +200,105 @@ pub async fn serve(
 ) -> Result<(), Error> {
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await.map_err(Error::Serve)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use tower::ServiceExt;
+
+    use super::search::{AclCacheStats, Readiness, SearchFailure};
+    use super::*;
+    use crate::config::{Config, Source};
+
+    struct EmptyIndex;
+
+    impl SearchIndex for EmptyIndex {
+        fn search(&self, _: &Caller, _: &SearchQuery) -> Result<SearchResults, SearchFailure> {
+            Ok(SearchResults { total: 0, hits: vec![], facets: None, next_cursor: None })
+        }
+        fn readiness(&self) -> Readiness {
+            Readiness::Ready
+        }
+        fn reload(&self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn acl_cache(&self) -> AclCacheStats {
+            AclCacheStats::default()
+        }
+    }
+
+    struct IdleRunner;
+
+    impl SyncRunner for IdleRunner {
+        fn sync(&self, _: Source) -> admin::RunFuture {
+            Box::pin(std::future::pending())
+        }
+        fn purge(&self, _: &Source) -> Result<(), String> {
+            Ok(())
+        }
+        fn last_runs(&self, _: &str, _: usize) -> Result<Vec<admin::RunSummary>, String> {
+            Ok(vec![])
+        }
+    }
+
+    fn state(limits: Limits) -> AppState {
+        let env = BTreeMap::from([("TOK".to_owned(), "t0ken".to_owned())]);
+        let text = "[[sources]]\nname = \"s\"\nurl = \"http://127.0.0.1:9\"\nemail = \"a@b.c\"\ntoken_env = \"TOK\"\n";
+        let config = Config::from_toml(text, Path::new("permdex.toml"), &env).unwrap();
+        AppState::new(
+            Authenticator::from_config(config.server()).unwrap(),
+            Arc::new(StaticCallers::default()),
+            Arc::new(EmptyIndex),
+            Sources::new(config.sources(), Arc::new(IdleRunner)),
+        )
+        .with_limits(limits)
+    }
+
+    async fn call(app: &Router, path: &str) -> (StatusCode, serde_json::Value) {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// On a paused clock: a request that never finishes is cut at the timeout with a JSON 503, and while it
+    /// holds the only slot, a fast request waits for the slot until its own timeout.
+    #[tokio::test(start_paused = true)]
+    async fn timeout_and_concurrency_limit() {
+        let limits = Limits {
+            request_timeout: Duration::from_secs(10),
+            max_body_bytes: 1024,
+            max_concurrent_requests: 1,
+        };
+        let router = Router::new()
+            .route("/slow", get(std::future::pending::<&'static str>))
+            .route("/fast", get(|| async { axum::Json(serde_json::json!({"fast": true})) }));
+        let app = layered(router, state(limits));
+
+        assert_eq!(call(&app, "/fast").await, (StatusCode::OK, serde_json::json!({"fast": true})));
+
+        let slow_app = app.clone();
+        let slow = tokio::spawn(async move { call(&slow_app, "/slow").await });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        let started = tokio::time::Instant::now();
+        let (status, body) = call(&app, "/fast").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"]["code"], "timeout");
+        assert_eq!(started.elapsed(), Duration::from_secs(10), "waited for the slot until its timeout");
+        let (status, body) = slow.await.unwrap();
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!("timeout"))
+        );
+
+        // The slot is free again.
+        assert_eq!(call(&app, "/fast").await.0, StatusCode::OK);
+    }
+}
