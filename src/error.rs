@@ -19,6 +19,8 @@ pub enum Error {
     Index(#[from] crate::index::Error),
     #[error(transparent)]
     Server(#[from] crate::server::Error),
+    #[error(transparent)]
+    Sync(#[from] crate::sync::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -8,6 +8,7 @@
 //! - [`extract`]: text out of Confluence storage XHTML, Jira ADF and attachments, in an isolated worker.
 //! - [`index`]: the tantivy index and its schema as data, committed together with the ACL store.
 //! - [`server`]: the query server: authentication, search and admin API, health, metrics, OpenAPI.
+//! - [`sync`]: crawled items → index documents, Atlassian permission rules → ACL clauses.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
@@ -20,5 +21,6 @@ pub mod extract;
 pub mod index;
 pub mod server;
 pub mod sim;
+pub mod sync;
 
 pub use error::{Error, Result};

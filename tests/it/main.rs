@@ -6,6 +6,7 @@ mod extract;
 mod generate;
 mod index;
 mod oracle;
+mod resolve;
 mod server;
 mod sim_confluence;
 mod sim_determinism;

@@ -1,0 +1,460 @@
+//! Crawled Confluence and Jira items → [`IndexDoc`]s: ids, titles, text, metadata.
+//!
+//! Each converter is a pure function of the item, what it sits in (space, container, issue, project), the
+//! [`Directory`] (author and mention display names) and the ACL profile [`super::resolve`] gave it.
+//! Document ids are `{source}:{kind}:{id as the API serves it}`: `confluence:page:123`,
+//! `confluence:blogpost:123`, `confluence:comment:123`, `confluence:attachment:att123`, `jira:issue:10042`,
+//! `jira:comment:10042`, `jira:attachment:10042`. Bodies become text here (storage XHTML with mentions named,
+//! ADF); attachment text is extracted by the caller, which runs the isolated extractor, and passed in.
+//!
+//! Nothing here fetches, extracts files or decides permissions.
+
+use chrono::{DateTime, Utc};
+
+use crate::acl::ProfileId;
+use crate::atlassian::model::{
+    Attachment, Comment, Content, ContentKind, Directory, Issue, IssueAttachment, IssueComment, Project,
+    Space,
+};
+use crate::extract::{adf_to_text, storage_to_text, UserNames};
+use crate::index::{IndexDoc, Kind, Source};
+
+/// The document id of a page or blog post.
+pub fn content_doc_id(kind: ContentKind, id: &str) -> String {
+    format!("confluence:{}:{id}", content_kind(kind).as_str())
+}
+
+/// The document id of a Confluence footer comment.
+pub fn comment_doc_id(id: &str) -> String {
+    format!("confluence:comment:{id}")
+}
+
+/// The document id of a Confluence attachment, from its id as served (`att123`).
+pub fn attachment_doc_id(id: &str) -> String {
+    format!("confluence:attachment:{id}")
+}
+
+pub fn issue_doc_id(id: &str) -> String {
+    format!("jira:issue:{id}")
+}
+
+pub fn issue_comment_doc_id(id: &str) -> String {
+    format!("jira:comment:{id}")
+}
+
+pub fn issue_attachment_doc_id(id: &str) -> String {
+    format!("jira:attachment:{id}")
+}
+
+/// The title an issue's document carries, `KEY: summary`; its comments are titled after it.
+pub fn issue_title(issue: &Issue) -> String {
+    format!("{}: {}", issue.key, issue.summary)
+}
+
+/// A page or blog post. Its container is its parent page, if any.
+pub fn page_doc(content: &Content, space: &Space, directory: &Directory, profile: ProfileId) -> IndexDoc {
+    let mut doc = IndexDoc::new(
+        content_doc_id(content.kind, &content.id),
+        Source::Confluence,
+        content_kind(content.kind),
+        profile,
+    );
+    doc.title = content.title.clone();
+    doc.body = storage_to_text(&content.body, &Names(directory));
+    doc.space = Some(space.key.clone());
+    doc.container = content.parent_id.as_deref().map(|p| content_doc_id(ContentKind::Page, p));
+    doc.labels = content.labels.clone();
+    set_author(&mut doc, content.author.as_deref(), directory);
+    set_times(&mut doc, content.created, content.updated);
+    doc.url = content.url.clone();
+    doc.version = content.version;
+    doc
+}
+
+/// A footer comment (or reply) on a page or blog post, titled after its container.
+pub fn comment_doc(
+    comment: &Comment,
+    container_title: &str,
+    space: &Space,
+    directory: &Directory,
+    profile: ProfileId,
+) -> IndexDoc {
+    let mut doc = IndexDoc::new(comment_doc_id(&comment.id), Source::Confluence, Kind::Comment, profile);
+    doc.title = format!("Comment on {container_title}");
+    doc.body = storage_to_text(&comment.body, &Names(directory));
+    doc.space = Some(space.key.clone());
+    doc.container = Some(content_doc_id(comment.container_kind, &comment.container_id));
+    set_author(&mut doc, comment.author.as_deref(), directory);
+    set_times(&mut doc, comment.created, comment.updated);
+    doc.url = comment.url.clone();
+    doc.version = comment.version;
+    doc
+}
+
+/// A Confluence attachment with the text extracted from its bytes (empty when extraction failed).
+pub fn attachment_doc(
+    attachment: &Attachment,
+    text: String,
+    space: &Space,
+    directory: &Directory,
+    profile: ProfileId,
+) -> IndexDoc {
+    let mut doc =
+        IndexDoc::new(attachment_doc_id(&attachment.id), Source::Confluence, Kind::Attachment, profile);
+    doc.title = attachment.title.clone();
+    doc.body = text;
+    doc.space = Some(space.key.clone());
+    doc.container = Some(content_doc_id(attachment.container_kind, &attachment.container_id));
+    set_author(&mut doc, attachment.author.as_deref(), directory);
+    set_times(&mut doc, attachment.created, attachment.updated);
+    doc.url = attachment.url.clone();
+    doc.version = attachment.version;
+    doc
+}
+
+/// A Jira issue, titled `KEY: summary`, with its description as text. Its container is its parent issue,
+/// if any. Jira issues have no version number; the update time (epoch millis) stands in for it.
+pub fn issue_doc(issue: &Issue, project: &Project, directory: &Directory, profile: ProfileId) -> IndexDoc {
+    let mut doc = IndexDoc::new(issue_doc_id(&issue.id), Source::Jira, Kind::Issue, profile);
+    doc.title = issue_title(issue);
+    doc.body = adf_to_text(&issue.description);
+    doc.project = Some(project.key.clone());
+    doc.container = issue.parent_id.as_deref().map(issue_doc_id);
+    doc.labels = issue.labels.clone();
+    set_author(&mut doc, issue.reporter.as_deref(), directory);
+    set_times(&mut doc, issue.created, issue.updated);
+    doc.url = issue.url.clone();
+    doc.version = millis_version(issue.updated);
+    doc
+}
+
+/// A comment on a Jira issue, titled after the issue and linked to it with the comment focused.
+pub fn issue_comment_doc(
+    comment: &IssueComment,
+    issue: &Issue,
+    project: &Project,
+    directory: &Directory,
+    profile: ProfileId,
+) -> IndexDoc {
+    let mut doc = IndexDoc::new(issue_comment_doc_id(&comment.id), Source::Jira, Kind::Comment, profile);
+    doc.title = format!("Comment on {}", issue_title(issue));
+    doc.body = adf_to_text(&comment.body);
+    doc.project = Some(project.key.clone());
+    doc.container = Some(issue_doc_id(&issue.id));
+    set_author(&mut doc, comment.author.as_deref(), directory);
+    set_times(&mut doc, comment.created, comment.updated);
+    doc.url = focused_comment_url(&issue.url, &comment.id);
+    doc.version = millis_version(comment.updated.or(comment.created));
+    doc
+}
+
+/// An attachment of a Jira issue with the text extracted from its bytes. Jira attachments never change, so
+/// the creation time stands in for a version; the link is the issue's (the attachment shows there).
+pub fn issue_attachment_doc(
+    attachment: &IssueAttachment,
+    text: String,
+    issue: &Issue,
+    project: &Project,
+    directory: &Directory,
+    profile: ProfileId,
+) -> IndexDoc {
+    let mut doc =
+        IndexDoc::new(issue_attachment_doc_id(&attachment.id), Source::Jira, Kind::Attachment, profile);
+    doc.title = attachment.filename.clone();
+    doc.body = text;
+    doc.project = Some(project.key.clone());
+    doc.container = Some(issue_doc_id(&issue.id));
+    set_author(&mut doc, attachment.author.as_deref(), directory);
+    set_times(&mut doc, attachment.created, attachment.created);
+    doc.url = issue.url.clone();
+    doc.version = millis_version(attachment.created);
+    doc
+}
+
+fn content_kind(kind: ContentKind) -> Kind {
+    match kind {
+        ContentKind::Page => Kind::Page,
+        ContentKind::BlogPost => Kind::Blogpost,
+    }
+}
+
+/// Mentions are shown by display name, as Confluence renders them; accounts the directory does not know
+/// are dropped by the extractor.
+struct Names<'a>(&'a Directory);
+
+impl UserNames for Names<'_> {
+    fn display_name(&self, account_id: &str) -> Option<String> {
+        self.0.users.get(account_id).map(|u| u.display_name.clone())
+    }
+}
+
+fn set_author(doc: &mut IndexDoc, author: Option<&str>, directory: &Directory) {
+    doc.author = author.map(str::to_owned);
+    doc.author_name = author.and_then(|a| directory.users.get(a)).map(|u| u.display_name.clone());
+}
+
+/// Missing times fall back to each other, then to the epoch (the index needs a value).
+fn set_times(doc: &mut IndexDoc, created: Option<DateTime<Utc>>, updated: Option<DateTime<Utc>>) {
+    doc.created = created.or(updated).unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    doc.updated = updated.or(created).unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+}
+
+/// A time as a version number: epoch millis, 0 when unknown or before the epoch.
+fn millis_version(time: Option<DateTime<Utc>>) -> u64 {
+    time.and_then(|t| u64::try_from(t.timestamp_millis()).ok()).unwrap_or(0)
+}
+
+fn focused_comment_url(issue_url: &str, comment_id: &str) -> String {
+    let separator = if issue_url.contains('?') { '&' } else { '?' };
+    format!("{issue_url}{separator}focusedCommentId={comment_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+    use crate::atlassian::model::{DirectoryUser, SpaceKind};
+
+    fn at(secs: i64) -> Option<DateTime<Utc>> {
+        Utc.timestamp_opt(secs, 0).single()
+    }
+
+    fn directory() -> Directory {
+        let mut d = Directory::default();
+        d.users.insert(
+            "557058:aaaa".into(),
+            DirectoryUser { display_name: "Alice Liddell".into(), active: true },
+        );
+        d.users.insert("bob".into(), DirectoryUser { display_name: "Bob Dylan".into(), active: false });
+        d
+    }
+
+    fn space() -> Space {
+        Space {
+            id: "32769".into(),
+            key: "ENG".into(),
+            name: "Engineering".into(),
+            kind: SpaceKind::Global,
+            archived: false,
+            readers: vec![],
+            url: "https://acme.atlassian.net/wiki/spaces/ENG".into(),
+        }
+    }
+
+    fn content(kind: ContentKind, parent: Option<&str>) -> Content {
+        Content {
+            id: "65601".into(),
+            kind,
+            space_id: "32769".into(),
+            title: "Design".into(),
+            body: "<p>Ask <ac:link><ri:user ri:account-id=\"557058:aaaa\" /></ac:link> or \
+                   <ac:link><ri:user ri:account-id=\"gone\" /></ac:link> about &amp; rotas.</p>"
+                .into(),
+            version: 7,
+            archived: false,
+            created: at(1_000),
+            updated: at(2_000),
+            author: Some("557058:aaaa".into()),
+            parent_id: parent.map(str::to_string),
+            labels: vec!["arch".into()],
+            url: "https://acme.atlassian.net/wiki/spaces/ENG/pages/65601".into(),
+        }
+    }
+
+    fn issue() -> Issue {
+        Issue {
+            id: "10042".into(),
+            key: "APP-7".into(),
+            project_id: "10000".into(),
+            summary: "Crash on save".into(),
+            description: json!({"type": "doc", "version": 1, "content": [
+                {"type": "paragraph", "content": [{"type": "text", "text": "Saving crashes."}]}
+            ]}),
+            issue_type: "Bug".into(),
+            parent_id: Some("10040".into()),
+            subtask_ids: vec![],
+            status: Some("To Do".into()),
+            labels: vec!["crash".into()],
+            reporter: Some("bob".into()),
+            assignee: None,
+            security_level_id: None,
+            created: at(1_000),
+            updated: at(5_000),
+            attachments: vec![],
+            url: "https://acme.atlassian.net/browse/APP-7".into(),
+        }
+    }
+
+    fn project() -> Project {
+        Project {
+            id: "10000".into(),
+            key: "APP".into(),
+            name: "App".into(),
+            lead: None,
+            browse: vec![],
+            roles: BTreeMap::new(),
+            security_levels: BTreeMap::new(),
+            url: String::new(),
+        }
+    }
+
+    #[test]
+    fn confluence_docs() {
+        let (dir, space, p) = (directory(), space(), ProfileId(3));
+        let page = page_doc(&content(ContentKind::Page, Some("65600")), &space, &dir, p);
+        assert_eq!(
+            (page.id.as_str(), page.kind, page.source, page.title.as_str()),
+            ("confluence:page:65601", Kind::Page, Source::Confluence, "Design")
+        );
+        assert_eq!(page.body, "Ask Alice Liddell or about & rotas.");
+        assert_eq!(page.space.as_deref(), Some("ENG"));
+        assert_eq!(page.container.as_deref(), Some("confluence:page:65600"));
+        assert_eq!(
+            (page.author.as_deref(), page.author_name.as_deref()),
+            (Some("557058:aaaa"), Some("Alice Liddell"))
+        );
+        assert_eq!((page.created, page.updated), (at(1_000).expect("t"), at(2_000).expect("t")));
+        assert_eq!((page.version, page.acl_profile, page.labels.clone()), (7, p, vec!["arch".to_string()]));
+        assert_eq!(page.url, "https://acme.atlassian.net/wiki/spaces/ENG/pages/65601");
+
+        let blog = page_doc(&content(ContentKind::BlogPost, None), &space, &dir, p);
+        assert_eq!(
+            (blog.id.as_str(), blog.kind, blog.container),
+            ("confluence:blogpost:65601", Kind::Blogpost, None)
+        );
+
+        let comment = Comment {
+            id: "65700".into(),
+            container_id: "65601".into(),
+            container_kind: ContentKind::BlogPost,
+            parent_comment_id: Some("65699".into()),
+            body: "<p>Agreed, <ac:link><ri:user ri:account-id=\"bob\" /></ac:link>.</p>".into(),
+            version: 2,
+            created: None,
+            updated: at(9_000),
+            author: Some("stranger".into()),
+            url: "https://acme.atlassian.net/wiki/x#comment-65700".into(),
+        };
+        let c = comment_doc(&comment, "Design", &space, &dir, p);
+        assert_eq!(
+            (c.id.as_str(), c.kind, c.title.as_str()),
+            ("confluence:comment:65700", Kind::Comment, "Comment on Design")
+        );
+        assert_eq!(c.body, "Agreed, Bob Dylan.", "an inactive account is still named");
+        assert_eq!(c.container.as_deref(), Some("confluence:blogpost:65601"));
+        assert_eq!((c.author.as_deref(), c.author_name), (Some("stranger"), None));
+        assert_eq!((c.created, c.updated, c.version), (at(9_000).expect("t"), at(9_000).expect("t"), 2));
+
+        let attachment = Attachment {
+            id: "att65800".into(),
+            container_id: "65601".into(),
+            container_kind: ContentKind::Page,
+            title: "design.pdf".into(),
+            media_type: Some("application/pdf".into()),
+            size: Some(10),
+            version: 3,
+            created: None,
+            updated: None,
+            author: None,
+            download_path: "/wiki/download".into(),
+            url: "https://acme.atlassian.net/wiki/att".into(),
+        };
+        let a = attachment_doc(&attachment, "pdf words".into(), &space, &dir, p);
+        assert_eq!(
+            (a.id.as_str(), a.kind, a.title.as_str(), a.body.as_str()),
+            ("confluence:attachment:att65800", Kind::Attachment, "design.pdf", "pdf words")
+        );
+        assert_eq!(
+            (a.container.as_deref(), a.version, a.created),
+            (Some("confluence:page:65601"), 3, DateTime::<Utc>::UNIX_EPOCH)
+        );
+    }
+
+    #[test]
+    fn jira_docs() {
+        let (dir, issue, project, p) = (directory(), issue(), project(), ProfileId(9));
+        let i = issue_doc(&issue, &project, &dir, p);
+        assert_eq!(
+            (i.id.as_str(), i.kind, i.source, i.title.as_str()),
+            ("jira:issue:10042", Kind::Issue, Source::Jira, "APP-7: Crash on save")
+        );
+        assert_eq!(
+            (i.body.as_str(), i.project.as_deref(), i.container.as_deref()),
+            ("Saving crashes.", Some("APP"), Some("jira:issue:10040"))
+        );
+        assert_eq!((i.author.as_deref(), i.author_name.as_deref()), (Some("bob"), Some("Bob Dylan")));
+        assert_eq!(
+            (i.version, i.labels.clone(), i.space.clone()),
+            (5_000_000, vec!["crash".to_string()], None)
+        );
+
+        let comment = IssueComment {
+            id: "10200".into(),
+            issue_id: "10042".into(),
+            author: Some("557058:aaaa".into()),
+            body: json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
+                {"type": "mention", "attrs": {"id": "bob", "text": "@Bob"}},
+                {"type": "text", "text": " please look"}
+            ]}]}),
+            created: at(6_000),
+            updated: at(7_000),
+            visibility: None,
+        };
+        let c = issue_comment_doc(&comment, &issue, &project, &dir, p);
+        assert_eq!(
+            (c.id.as_str(), c.kind, c.title.as_str()),
+            ("jira:comment:10200", Kind::Comment, "Comment on APP-7: Crash on save")
+        );
+        assert_eq!((c.body.as_str(), c.container.as_deref()), ("@Bob please look", Some("jira:issue:10042")));
+        assert_eq!(c.url, "https://acme.atlassian.net/browse/APP-7?focusedCommentId=10200");
+        assert_eq!((c.version, c.author_name.as_deref()), (7_000_000, Some("Alice Liddell")));
+
+        let attachment = IssueAttachment {
+            id: "10300".into(),
+            issue_id: "10042".into(),
+            filename: "crash.csv".into(),
+            media_type: None,
+            size: None,
+            created: at(8_000),
+            author: None,
+            download_path: "/rest/api/3/attachment/content/10300".into(),
+        };
+        let a = issue_attachment_doc(&attachment, "when\twhat".into(), &issue, &project, &dir, p);
+        assert_eq!(
+            (a.id.as_str(), a.kind, a.title.as_str(), a.body.as_str()),
+            ("jira:attachment:10300", Kind::Attachment, "crash.csv", "when\twhat")
+        );
+        assert_eq!(
+            (a.container.as_deref(), a.version, a.url.as_str()),
+            (Some("jira:issue:10042"), 8_000_000, "https://acme.atlassian.net/browse/APP-7")
+        );
+
+        let no_description = Issue { description: serde_json::Value::Null, updated: None, ..issue.clone() };
+        let d = issue_doc(&no_description, &project, &dir, p);
+        assert_eq!((d.body.as_str(), d.version, d.updated), ("", 0, at(1_000).expect("t")));
+    }
+
+    #[test]
+    fn doc_ids() {
+        let cases = [
+            (content_doc_id(ContentKind::Page, "65537"), "confluence:page:65537"),
+            (content_doc_id(ContentKind::BlogPost, "65538"), "confluence:blogpost:65538"),
+            (comment_doc_id("65539"), "confluence:comment:65539"),
+            (attachment_doc_id("att65600"), "confluence:attachment:att65600"),
+            (issue_doc_id("10001"), "jira:issue:10001"),
+            (issue_comment_doc_id("10020"), "jira:comment:10020"),
+            (issue_attachment_doc_id("10030"), "jira:attachment:10030"),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        assert_eq!(
+            focused_comment_url("https://x/browse/A-1?a=b", "5"),
+            "https://x/browse/A-1?a=b&focusedCommentId=5"
+        );
+    }
+}
