@@ -99,7 +99,7 @@ pub fn document() -> Value {
                 "security": user,
                 "parameters": [
                     query_param("q", "Query: terms, \"phrases\", AND/OR/NOT, -term, parentheses, field prefixes title: space: project: kind: label: author: source:, Jira keys", json!({"type": "string"})),
-                    repeated("source", "Only these sources"),
+                    repeated("source", "Only documents from these products (confluence, jira): the `source` field of hits and facets"),
                     repeated("kind", "Only these kinds (page, blogpost, comment, attachment, issue)"),
                     repeated("space", "Only these Confluence space keys"),
                     repeated("project", "Only these Jira project keys"),

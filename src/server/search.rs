@@ -1,9 +1,10 @@
 //! `GET /api/v1/search`: the search API, its query parameters, its JSON, and the [`SearchIndex`] it runs on.
 //!
-//! Parameters (all optional): `q` (query language of `crate::search`), `source`, `kind`, `space`,
-//! `project`, `label` (each repeatable; values of one parameter are alternatives), `updated_from` and
-//! `updated_to` (RFC 3339 or `YYYY-MM-DD`), `sort` (`relevance` | `updated`), `offset` and `limit`, or
-//! `cursor` and `limit` (`limit` 1..=100, default 20), `facets` and `snippets` (`true` | `false`). An
+//! Parameters (all optional): `q` (query language of `crate::search`), `source` (product: `confluence`
+//! or `jira`, as in hits and facets), `kind`, `space`, `project`, `label` (each repeatable; values of one
+//! parameter are alternatives), `updated_from` and `updated_to` (RFC 3339 or `YYYY-MM-DD`), `sort`
+//! (`relevance` | `updated`), `offset` and `limit`, or `cursor` and `limit` (`limit` 1..=100, default 20),
+//! `facets` and `snippets` (`true` | `false`). An
 //! unknown parameter is a 400, so a typo never silently widens a search.
 //!
 //! The types here are the API's wire types: `backend.rs` converts them to and from the search library's
