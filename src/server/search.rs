@@ -4,10 +4,10 @@
 //! or `jira`, as in hits and facets), `kind`, `space`, `project`, `label` (each repeatable; values of one
 //! parameter are alternatives), `updated_from` and `updated_to` (RFC 3339 or `YYYY-MM-DD`), `sort`
 //! (`relevance` | `updated`), `offset` and `limit`, or `cursor` and `limit` (`limit` 1..=100, default 20),
-//! `facets` and `snippets` (`true` | `false`). An
-//! unknown parameter is a 400, so a typo never silently widens a search.
+//! `facets` and `snippets` (`true` | `false`). An unknown parameter is a 400, so a typo never silently
+//! widens a search.
 //!
-//! The types here are the API's wire types: `backend.rs` converts them to and from the search library's
+//! The types here are the API's wire types: the index backend converts them to and from the search library's
 //! types, so the library can change without changing the API. The search itself is blocking work and runs
 //! on the blocking pool.
 //!
