@@ -1,17 +1,26 @@
 //! Everything that knows Atlassian's REST APIs: the wire types (shared with the simulator, which serialises
 //! them, while the crawler deserialises them), the one HTTP [`client::Client`] every call to a site goes
-//! through, and the [`paginate`] walkers over its listings. The Confluence and Jira crawlers come later.
+//! through, the [`paginate`] walkers over its listings, and the crawlers ([`jira`]) that turn what they
+//! read into [`model`] types.
 //!
 //! Invariant: Atlassian JSON shapes live in `wire/` and nowhere else outside `sim/`.
 //! Invariant: every request to a site goes through [`client::Client`], so retries, pacing, redirect rules
 //! and the call counters hold for all of them.
 
 pub mod client;
+pub mod jira;
 pub mod model;
 pub mod paginate;
 pub mod wire;
 
 pub use client::{Client, ClientConfig, ClientStats, Download};
+
+/// One page of a listing and the cursor of the next (None = done). The cursor is opaque and can be stored
+/// as a checkpoint and passed back later to resume.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
 
 /// What can go wrong talking to an Atlassian site.
 ///

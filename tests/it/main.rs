@@ -5,6 +5,7 @@ mod config;
 mod extract;
 mod generate;
 mod index;
+mod jira_crawl;
 mod oracle;
 mod resolve;
 mod server;

@@ -500,6 +500,11 @@ async fn every_endpoint_matches_the_spec() {
         ("/rest/api/3/group/member", "/rest/api/3/group/member?groupId=g-none"),
         ("/rest/api/3/group/member", "/rest/api/3/group/member"),
         ("/rest/api/3/users/search", "/rest/api/3/users/search?maxResults=10"),
+        ("/rest/api/3/group/bulk", "/rest/api/3/group/bulk"),
+        ("/rest/api/3/group/bulk", "/rest/api/3/group/bulk?startAt=1&maxResults=1"),
+        ("/rest/api/3/group/bulk", "/rest/api/3/group/bulk?groupId=g-mgr&groupName=many"),
+        ("/rest/api/3/group/bulk", "/rest/api/3/group/bulk?maxResults=lots"),
+        ("/rest/api/3/project/search", "/rest/api/3/project/search?expand=lead,description&maxResults=3"),
         ("/rest/api/3/myself", "/rest/api/3/myself"),
         ("/rest/api/3/field", "/rest/api/3/field"),
     ];
@@ -545,6 +550,10 @@ async fn every_endpoint_matches_the_spec() {
             json!({"issueIdsOrKeys": ["APP-1", "10101", "NOPE-1"], "fields": ["summary", "security"]}),
         ),
         ("/rest/api/3/issue/bulkfetch", json!({"issueIdsOrKeys": ["APP-3"]})),
+        ("/rest/api/3/comment/list", json!({"ids": [10202, 10200, 30005, 999, 10200]})),
+        ("/rest/api/3/comment/list", json!({"ids": []})),
+        ("/rest/api/3/comment/list", json!({"ids": (0..1001).collect::<Vec<_>>()})),
+        ("/rest/api/3/comment/list", json!({"ids": ["x"]})),
         (
             "/rest/api/3/issue/bulkfetch",
             json!({"issueIdsOrKeys": (0..101).map(|n| format!("X-{n}")).collect::<Vec<_>>()}),
@@ -1455,4 +1464,80 @@ async fn projects_by_key_id_and_search_filters() {
     let page: wire::PageBean<wire::Project> = sim.get_as("/rest/api/3/project/search?maxResults=1000").await;
     assert_eq!(page.max_results, Some(100));
     assert_eq!(page.values.len(), 100);
+}
+
+#[tokio::test]
+async fn groups_in_bulk_and_comments_by_id() {
+    let sim = Sim::start(big_site()).await;
+    let names = |page: &wire::PageBean<wire::GroupName>| -> Vec<(String, String)> {
+        page.values
+            .iter()
+            .map(|g| (g.group_id.clone().unwrap_or_default(), g.name.clone().unwrap_or_default()))
+            .collect()
+    };
+    let all: wire::PageBean<wire::GroupName> = sim.get_as("/rest/api/3/group/bulk").await;
+    let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+        items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    };
+    let expected = pairs(&[("g-eng", "engineering"), ("g-mgr", "managers"), ("g-many", "many")]);
+    assert_eq!(names(&all), expected, "by name");
+    assert_eq!((all.total, all.is_last), (Some(3), Some(true)));
+    let mut walked = Vec::new();
+    for start in 0..3 {
+        let page: wire::PageBean<wire::GroupName> =
+            sim.get_as(&format!("/rest/api/3/group/bulk?startAt={start}&maxResults=1")).await;
+        assert_eq!(page.is_last, Some(start == 2));
+        walked.extend(names(&page));
+    }
+    assert_eq!(walked, expected);
+    let filtered: wire::PageBean<wire::GroupName> =
+        sim.get_as("/rest/api/3/group/bulk?groupId=g-many&groupId=g-eng").await;
+    assert_eq!(names(&filtered), pairs(&[("g-eng", "engineering"), ("g-many", "many")]));
+    let by_name: wire::PageBean<wire::GroupName> =
+        sim.get_as("/rest/api/3/group/bulk?groupName=managers").await;
+    assert_eq!(names(&by_name), pairs(&[("g-mgr", "managers")]));
+
+    let (status, body) =
+        sim.post("/rest/api/3/comment/list", &json!({"ids": [30001, 10202, 999, 10200]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page: wire::PageBean<wire::Comment> = serde_json::from_value(body).expect("page of comments");
+    let ids: Vec<&str> = page.values.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["10200", "10202", "30001"], "existing ones, in id order");
+    assert_eq!(page.values[1].visibility.as_ref().and_then(|v| v.value.as_deref()), Some("Viewers"));
+    for body in [json!({"ids": []}), json!({}), json!({"ids": (0..1001).collect::<Vec<_>>()})] {
+        let (status, _) = sim.post("/rest/api/3/comment/list", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+
+    let mut site = tiny_site();
+    site.issues.get_mut(&10100).expect("APP-1").archived = true;
+    let archived = Sim::start(site).await;
+    let (status, body) = archived.post("/rest/api/3/comment/list", &json!({"ids": [10200, 10201]})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["values"], json!([]), "comments of archived issues are not served");
+}
+
+#[tokio::test]
+async fn sub_tasks_and_project_leads_on_request() {
+    let sim = Sim::start(tiny_site()).await;
+    let parent: wire::IssueBean = sim.get_as("/rest/api/3/issue/APP-2?fields=subtasks").await;
+    let subtasks = parent.fields.and_then(|f| f.subtasks).expect("subtasks asked for");
+    assert_eq!(
+        subtasks.iter().map(|s| (s.id.as_str(), s.key.as_deref())).collect::<Vec<_>>(),
+        [("10102", Some("APP-3"))]
+    );
+    let lone: wire::IssueBean = sim.get_as("/rest/api/3/issue/APP-1?fields=subtasks").await;
+    assert_eq!(lone.fields.and_then(|f| f.subtasks), Some(vec![]));
+    let fields: Vec<wire::FieldDetails> = sim.get_as("/rest/api/3/field").await;
+    assert!(fields.iter().any(|f| f.id == "subtasks" && f.navigable));
+
+    let plain: wire::PageBean<wire::Project> = sim.get_as("/rest/api/3/project/search").await;
+    assert!(plain.values.iter().all(|p| p.lead.is_none()), "lead only when expanded");
+    let expanded: wire::PageBean<wire::Project> = sim.get_as("/rest/api/3/project/search?expand=lead").await;
+    let leads: Vec<(&str, Option<&str>)> = expanded
+        .values
+        .iter()
+        .map(|p| (p.key.as_str(), p.lead.as_ref().map(|u| u.account_id.as_str())))
+        .collect();
+    assert_eq!(leads, [("APP", Some("carol")), ("LEAD", Some("bob")), ("OPEN", Some("alice"))]);
 }

@@ -138,6 +138,9 @@ pub struct IssueFields {
     /// The parent issue (an epic, or the issue a sub-task belongs to), with a few of its fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<IssueBean>>,
+    /// The issue's sub-tasks, each with its id, key and a few fields, like `parent`.
+    #[serde(default, deserialize_with = "lenient::opt_vec", skip_serializing_if = "Option::is_none")]
+    pub subtasks: Option<Vec<IssueBean>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusDetails>,
     #[serde(default, deserialize_with = "lenient::double_option", skip_serializing_if = "Option::is_none")]
@@ -333,6 +336,14 @@ impl From<VisibilityType> for String {
             VisibilityType::Other(s) => s,
         }
     }
+}
+
+/// Body of `POST /rest/api/3/comment/list` (`IssueCommentListRequestBean`): at most 1000 comment ids.
+/// The answer is a [`PageBean`] of the [`Comment`]s that exist and can be seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentListRequest {
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub ids: Vec<u64>,
 }
 
 /// Response of `GET /rest/api/3/issue/{key}/comment`. Page on until `start_at + len >= total`.
@@ -596,7 +607,7 @@ impl From<HolderType> for String {
     }
 }
 
-/// A group by id and (mutable) name.
+/// A group by id and (mutable) name; also the `GroupDetails` entries of `GET /group/bulk`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupName {

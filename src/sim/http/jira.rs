@@ -1,10 +1,11 @@
 //! The simulated Jira Cloud platform REST v3 API: the read endpoints a permission-aware crawler uses.
 //!
 //! Issues: `GET|POST /search/jql` (bounded JQL subset from [`super::jql`], opaque `nextPageToken`),
-//! `POST /issue/bulkfetch`, `GET /issue/{idOrKey}`, `GET /issue/{idOrKey}/comment`, attachment metadata
-//! and content (303 to a tokenised media URL on the same host, or the bytes with `redirect=false`).
-//! Permissions: projects, permission schemes (with `expand`ed holders), project roles and their actors,
-//! issue security schemes and level members, group members, users, `myself`, `field`.
+//! `POST /issue/bulkfetch`, `GET /issue/{idOrKey}`, `GET /issue/{idOrKey}/comment`, `POST /comment/list`,
+//! attachment metadata and content (303 to a tokenised media URL on the same host, or the bytes with
+//! `redirect=false`). Permissions: projects, permission schemes (with `expand`ed holders), project roles
+//! and their actors, issue security schemes and level members, groups (`group/bulk`) and their members,
+//! users, `myself`, `field`.
 //!
 //! Responses are built from the wire types in [`crate::atlassian::wire::jira`] so they have the spec's
 //! shape; errors have Jira's shape. The caller is always the site admin, who sees every issue except
@@ -58,6 +59,10 @@ const GROUP_MEMBERS_DEFAULT: usize = 50;
 const GROUP_MEMBERS_MAX: usize = 50;
 const USERS_DEFAULT: usize = 50;
 const USERS_MAX: usize = 1_000;
+/// Most ids one `POST /comment/list` may name.
+const COMMENT_LIST_MAX: usize = 1_000;
+const GROUPS_DEFAULT: usize = 50;
+const GROUPS_MAX: usize = 50;
 
 /// The Jira routes, including the media route that attachment downloads redirect to.
 pub fn routes() -> Router<SimState> {
@@ -66,6 +71,7 @@ pub fn routes() -> Router<SimState> {
         .route(&format!("{API}/issue/bulkfetch"), post(bulkfetch))
         .route(&format!("{API}/issue/{{issue}}"), get(issue))
         .route(&format!("{API}/issue/{{issue}}/comment"), get(issue_comments))
+        .route(&format!("{API}/comment/list"), post(comment_list))
         .route(&format!("{API}/attachment/{{id}}"), get(attachment_metadata))
         .route(&format!("{API}/attachment/content/{{id}}"), get(attachment_content))
         .route(&format!("{API}/project/search"), get(project_search))
@@ -76,6 +82,7 @@ pub fn routes() -> Router<SimState> {
         .route(&format!("{API}/project/{{project}}/issuesecuritylevelscheme"), get(project_security_scheme))
         .route(&format!("{API}/permissionscheme/{{scheme}}"), get(permission_scheme))
         .route(&format!("{API}/issuesecurityschemes/level/member"), get(level_members))
+        .route(&format!("{API}/group/bulk"), get(group_bulk))
         .route(&format!("{API}/group/member"), get(group_members))
         .route(&format!("{API}/users/search"), get(users_search))
         .route(&format!("{API}/myself"), get(myself))
@@ -296,6 +303,7 @@ enum IssueField {
     Project,
     IssueType,
     Parent,
+    Subtasks,
     Status,
     Priority,
     Labels,
@@ -370,6 +378,16 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["parent"],
         schema_type: "issuelink",
         schema_items: None,
+    },
+    FieldDef {
+        field: IssueField::Subtasks,
+        id: "subtasks",
+        name: "Sub-tasks",
+        navigable: true,
+        orderable: false,
+        clause_names: &["subtasks"],
+        schema_type: "array",
+        schema_items: Some("issuelinks"),
     },
     FieldDef {
         field: IssueField::Status,
@@ -848,6 +866,21 @@ impl<'a> Render<'a> {
                         .and_then(|p| self.site.issues.get(&p))
                         .map(|p| Box::new(self.parent(p)))
                 }
+                IssueField::Subtasks => {
+                    // Archiving takes a parent's sub-tasks with it; the filter only guards odd models.
+                    let subtasks = self
+                        .site
+                        .index
+                        .subtasks_of
+                        .get(&issue.id)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|id| self.site.issues.get(id))
+                        .filter(|s| !s.archived)
+                        .map(|s| self.parent(s))
+                        .collect();
+                    f.subtasks = Some(subtasks);
+                }
                 IssueField::Status => f.status = Some(self.status(&issue.status)),
                 IssueField::Priority => f.priority = Some(Some(self.priority(&issue.priority))),
                 IssueField::Labels => f.labels = Some(issue.labels.clone()),
@@ -896,7 +929,7 @@ impl<'a> Render<'a> {
         }
     }
 
-    /// The parent as Jira embeds it: id, key and a few fields.
+    /// A parent or sub-task as Jira embeds it: id, key and a few fields.
     fn parent(&self, parent: &Issue) -> wire::IssueBean {
         wire::IssueBean {
             expand: None,
@@ -1398,6 +1431,44 @@ async fn issue_comments(
     })
 }
 
+/// `POST /comment/list`: the comments among `ids` that exist and whose issue the admin can see, in id
+/// order, as one page (Jira answers up to 1000 ids at once and takes no paging parameters here).
+async fn comment_list(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Answer {
+    let Ok(request) = serde_json::from_slice::<wire::CommentListRequest>(&body) else {
+        return Err(bad_request(
+            "Invalid request payload. Refer to the REST API documentation and try again.",
+        ));
+    };
+    if request.ids.is_empty() {
+        return Err(bad_request("At least one comment id must be given in 'ids'."));
+    }
+    if request.ids.len() > COMMENT_LIST_MAX {
+        return Err(bad_request(&format!(
+            "At most {COMMENT_LIST_MAX} comments can be requested at once; {} were requested.",
+            request.ids.len()
+        )));
+    }
+    let wanted: BTreeSet<u64> = request.ids.into_iter().collect();
+    let site = state.read();
+    let render = Render { site: &site, base: base_url(&headers) };
+    let found: Vec<wire::Comment> = wanted
+        .iter()
+        .filter_map(|id| site.issue_comments.get(id))
+        .filter(|c| site.issues.get(&c.issue_id).is_some_and(|i| is_searchable(&site, i)))
+        .map(|c| render.comment(c))
+        .collect();
+    let total = found.len() as u64;
+    ok_json(&wire::PageBean {
+        self_url: Some(format!("{}{API}/comment/list", render.base)),
+        next_page: None,
+        max_results: Some(COMMENT_LIST_MAX as u32),
+        start_at: Some(0),
+        total: Some(total),
+        is_last: Some(true),
+        values: found,
+    })
+}
+
 /// The attachment, if it exists and its issue is visible.
 fn visible_attachment<'s>(site: &'s Site, id: &str) -> Result<&'s JiraAttachment, JiraError> {
     id.parse::<u64>()
@@ -1529,7 +1600,17 @@ async fn project_search(
     if descending {
         projects.reverse();
     }
-    let values: Vec<wire::Project> = projects.iter().map(|p| render.project_listed(p)).collect();
+    // `expand` adds members the listing leaves out; the others it names are not simulated.
+    let expand = params.list("expand");
+    let expanded = |name: &str| expand.iter().any(|e| e == name);
+    let values: Vec<wire::Project> = projects
+        .iter()
+        .map(|p| wire::Project {
+            lead: expanded("lead").then(|| render.user(&p.lead)),
+            description: expanded("description").then(|| p.description.clone()),
+            ..render.project_listed(p)
+        })
+        .collect();
     ok_json(&page_bean(&values, start, size, &format!("{}{API}/project/search", render.base), &params))
 }
 
@@ -1699,6 +1780,31 @@ async fn level_members(State(state): State<SimState>, headers: HeaderMap, RawQue
 // ---------------------------------------------------------------------------------------------------
 // Users, groups, fields
 // ---------------------------------------------------------------------------------------------------
+
+/// `GET /group/bulk`: groups by name (then id), optionally only those named by `groupId`/`groupName`.
+async fn group_bulk(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {
+    let params = Params::parse(raw);
+    let (start, size) = params.offset_page(GROUPS_DEFAULT, GROUPS_MAX)?;
+    // Repeated parameters only: a group name may contain a comma.
+    let values_of = |name: &str| -> BTreeSet<&str> {
+        params.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    };
+    let (ids, names) = (values_of("groupId"), values_of("groupName"));
+    let site = state.read();
+    let mut groups: Vec<&crate::sim::model::Group> = site
+        .groups
+        .iter()
+        .filter(|g| ids.is_empty() || ids.contains(g.id.as_str()))
+        .filter(|g| names.is_empty() || names.contains(g.name.as_str()))
+        .collect();
+    groups.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    let values: Vec<wire::GroupName> = groups
+        .iter()
+        .map(|g| wire::GroupName { group_id: Some(g.id.clone()), name: Some(g.name.clone()), self_url: None })
+        .collect();
+    let url = format!("{}{API}/group/bulk", base_url(&headers));
+    ok_json(&page_bean(&values, start, size, &url, &params))
+}
 
 async fn group_members(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {
     let params = Params::parse(raw);
