@@ -230,11 +230,13 @@ async fn start_sync(
     // Claimed here, not in the task, so that a second request answers 409 at once; the task owns the
     // guard and clears the flag when the run ends.
     let busy = state.sources.claim(&name)?;
+    // The run is created here, so it has its credentials before the caller hears it started.
+    let run = state.sources.runner.sync(source);
     let task_state = state.clone();
     let task_name = name.clone();
     tokio::spawn(async move {
         let _busy = busy;
-        let outcome = match task_state.sources.runner.sync(source).await {
+        let outcome = match run.await {
             Ok(run) => {
                 tracing::info!(source = %task_name, run = %run.run_id, outcome = %run.outcome, failures = run.failure_count, "sync ended");
                 if run.outcome == "completed" && run.failure_count > 0 {
