@@ -174,8 +174,9 @@ pub fn document() -> Value {
                     "facets": {"$ref": "#/components/schemas/Facets"},
                     "next_cursor": {"type": "string"}
                 }},
-                "Hit": {"type": "object", "required": ["id", "source", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
-                    "id": {"type": "string"}, "source": {"type": "string"}, "kind": {"type": "string"},
+                "Hit": {"type": "object", "required": ["site", "id", "source", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
+                    "site": {"type": "string", "description": "Configured source (site) name"},
+                    "id": {"type": "string"}, "source": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
                     "title": {"type": "string"}, "title_html": {"type": "string"}, "snippet_html": {"type": "string"},
                     "space": {"type": "string"}, "project": {"type": "string"}, "container": {"type": "string"},
                     "labels": {"type": "array", "items": {"type": "string"}}, "author_name": {"type": "string"},

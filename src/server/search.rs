@@ -77,7 +77,10 @@ pub struct SearchResults {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HitBody {
+    /// The configured source (site) the document comes from; ids are unique within one site.
+    pub site: String,
     pub id: String,
+    /// The product: `confluence` or `jira`.
     pub source: String,
     pub kind: String,
     pub title: String,

@@ -115,11 +115,12 @@ impl SearchIndex for FakeIndex {
             .0
             .iter()
             .map(|(source, principals)| HitBody {
+                site: source.clone(),
                 id: format!(
                     "{source}:{}",
                     principals.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join("|")
                 ),
-                source: source.clone(),
+                source: "confluence".into(),
                 kind: "page".into(),
                 title: "T".into(),
                 title_html: "<mark>T</mark>".into(),
