@@ -9,11 +9,16 @@
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::Config;
 use crate::sim::{self, Corpus, FaultConfig, RateLimitConfig, Scale, SimConfig};
+use crate::sync::{self as engine, Mode, Progress, ProgressEvent, RunOutcome, RunRecord};
 
 /// permdex: permission-aware search for Confluence and Jira.
 #[derive(Debug, Parser)]
@@ -39,6 +44,55 @@ pub enum Command {
     /// Mint an HS256 bearer token for an account from the configured secret (for local use and tests).
     /// Prints the token to stdout; it is never logged.
     Token(TokenArgs),
+    /// Crawl the configured sources into the index: incremental by default, resuming an interrupted run.
+    /// Exits non-zero when any item failed.
+    Sync(SyncArgs),
+    /// Show the last sync runs of each source.
+    Status(StatusArgs),
+}
+
+/// Raw flags of `permdex sync`.
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// The configuration file.
+    #[arg(long, default_value = "permdex.toml")]
+    pub config: PathBuf,
+    /// Sync only this source (default: every source, one after the other).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Re-read everything and delete what is gone, instead of only what changed.
+    #[arg(long, conflicts_with = "permissions_only")]
+    pub full: bool,
+    /// Re-read only permissions and group membership; no page or issue bodies.
+    #[arg(long)]
+    pub permissions_only: bool,
+    /// Least seconds between two checkpoint commits (a killed sync resumes from its last checkpoint).
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub checkpoint_interval: f64,
+}
+
+impl SyncArgs {
+    pub fn mode(&self) -> Mode {
+        match (self.full, self.permissions_only) {
+            (true, _) => Mode::Full,
+            (_, true) => Mode::PermissionsOnly,
+            _ => Mode::Incremental,
+        }
+    }
+}
+
+/// Raw flags of `permdex status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The configuration file.
+    #[arg(long, default_value = "permdex.toml")]
+    pub config: PathBuf,
+    /// Print JSON (one object with the runs of every source) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Runs shown per source.
+    #[arg(long, default_value_t = 5)]
+    pub last: usize,
 }
 
 /// Errors of the command line, by whose fault: a bad flag (usage) or the command failing.
@@ -54,6 +108,10 @@ pub enum Error {
     Server(#[from] crate::server::Error),
     #[error("cannot write to stdout: {0}")]
     Stdout(#[source] std::io::Error),
+    #[error(transparent)]
+    Sync(#[from] crate::sync::Error),
+    #[error("no source named {name:?} in {}", config.display())]
+    UnknownSource { name: String, config: PathBuf },
 }
 
 impl Error {
@@ -61,7 +119,7 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         use crate::config::Error as ConfigError;
         match self {
-            Error::BadFlag { .. } => true,
+            Error::BadFlag { .. } | Error::UnknownSource { .. } => true,
             Error::Config(e) => !matches!(e, ConfigError::Read { .. } | ConfigError::Write { .. }),
             Error::Server(e) => {
                 matches!(e, crate::server::Error::NoJwtKey | crate::server::Error::CannotMint)
@@ -245,6 +303,130 @@ fn token_for(config: &crate::config::Config, args: &TokenArgs) -> Result<String,
     let ttl = parse_ttl(&args.ttl)?;
     let key = config.server().jwt().ok_or(crate::server::Error::NoJwtKey)?;
     Ok(crate::server::auth::mint_token(key, &account, ttl, chrono::Utc::now())?)
+}
+
+/// Progress of a sync on stderr: phases as they start, item counts at most once a second. Stops the run
+/// (at its next checkpoint) once `stop` is set, e.g. by Ctrl-C.
+pub struct StderrProgress {
+    source: String,
+    stop: Arc<AtomicBool>,
+    last_print: Option<Instant>,
+}
+
+impl StderrProgress {
+    pub fn new(source: &str, stop: Arc<AtomicBool>) -> Self {
+        StderrProgress { source: source.to_string(), stop, last_print: None }
+    }
+}
+
+impl Progress for StderrProgress {
+    fn report(&mut self, event: &ProgressEvent<'_>) {
+        match event {
+            ProgressEvent::Phase { product, phase } => {
+                eprintln!("{}: {} {phase}", self.source, product.as_str());
+            }
+            ProgressEvent::Items { kind, done } => {
+                if self.last_print.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                    eprintln!("{}:   {kind}: {done} on this page", self.source);
+                    self.last_print = Some(Instant::now());
+                }
+            }
+            ProgressEvent::Checkpoint { .. } => {}
+        }
+    }
+
+    fn should_stop(&mut self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// `permdex sync`: syncs the chosen sources one after the other, printing progress and a summary per
+/// source on stderr. Returns every run's record; the caller decides the exit status from their failures.
+/// A stop request (`stop` set) ends the current run at a checkpoint and skips the remaining sources.
+pub async fn run_sync(args: &SyncArgs, stop: Arc<AtomicBool>) -> Result<Vec<RunRecord>, Error> {
+    let config = Config::load(&args.config)?;
+    let sources: Vec<_> = match &args.source {
+        Some(name) => vec![config
+            .source(name)
+            .ok_or_else(|| Error::UnknownSource { name: name.clone(), config: args.config.clone() })?
+            .clone()],
+        None => config.sources().to_vec(),
+    };
+    let checkpoint_interval =
+        Duration::try_from_secs_f64(args.checkpoint_interval).map_err(|_| Error::BadFlag {
+            flag: "checkpoint-interval",
+            reason: format!("{} is not a number of seconds", args.checkpoint_interval),
+        })?;
+    let options = engine::SyncOptions { checkpoint_interval, ..engine::SyncOptions::default() };
+    let mut records = Vec::new();
+    for source in &sources {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let mut progress = StderrProgress::new(source.name().as_str(), stop.clone());
+        let record = engine::sync_with(&config, source, args.mode(), &options, &mut progress).await?;
+        eprint!("{}", summary(&record));
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// A few lines on how a run went.
+pub fn summary(record: &RunRecord) -> String {
+    let t = record.total();
+    let secs = (record.ended - record.started).num_milliseconds() as f64 / 1000.0;
+    let mut out = format!(
+        "{}: {} sync {} in {secs:.1}s: {} seen, {} added, {} updated, {} deleted, {} unchanged, {} re-pointed, \
+         {} without readable permissions; {} api calls, {} throttled, {} retries\n",
+        record.source,
+        record.mode.as_str(),
+        match &record.outcome {
+            RunOutcome::Completed => "completed".to_string(),
+            RunOutcome::Cancelled => "cancelled (the next sync resumes it)".to_string(),
+            RunOutcome::Aborted(reason) => format!("aborted ({reason})"),
+        },
+        t.seen,
+        t.added,
+        t.updated,
+        t.deleted,
+        t.unchanged,
+        t.repointed,
+        t.acl_unknown,
+        record.api.calls,
+        record.api.throttled,
+        record.api.retries,
+    );
+    for note in record.notes.iter().filter(|n| !n.starts_with("skipped ")) {
+        out.push_str(&format!("{}: note: {note}\n", record.source));
+    }
+    if record.failed() > 0 {
+        out.push_str(&format!("{}: {} failure(s):\n", record.source, record.failed()));
+        for f in record.failures.iter().take(20) {
+            out.push_str(&format!("  {}: {}\n", f.item, f.reason));
+        }
+        if record.failures.len() > 20 {
+            out.push_str(&format!("  … {} more: see `permdex status --json`\n", record.failures.len() - 20));
+        }
+    }
+    out
+}
+
+/// `permdex status`: the last runs of every configured source, as a table or as JSON.
+pub fn run_status(args: &StatusArgs, out: &mut impl Write) -> Result<(), Error> {
+    let config = Config::load(&args.config)?;
+    let mut all = Vec::new();
+    for source in config.sources() {
+        all.extend(engine::runs::read_last(config.data_dir(), source.name().as_str(), args.last)?);
+    }
+    let text = if args.json {
+        let value = serde_json::json!({ "runs": all });
+        format!("{value:#}\n")
+    } else if all.is_empty() {
+        "no sync has run yet\n".to_string()
+    } else {
+        engine::runs::render_table(&all)
+    };
+    out.write_all(text.as_bytes()).map_err(Error::Stdout)
 }
 
 #[cfg(test)]

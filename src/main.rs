@@ -4,6 +4,8 @@
 //! Logs go to stderr (`RUST_LOG` filters them); stdout carries only a command's output.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Parser;
 use permdex::cli::{self, Cli, Command};
@@ -43,6 +45,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Token(args) => {
             cli::run_token(&args, &mut std::io::stdout().lock())?;
+            ExitCode::SUCCESS
+        }
+        Command::Sync(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let records = runtime.block_on(async {
+                let watcher = tokio::spawn({
+                    let stop = stop.clone();
+                    async move {
+                        shutdown_signal().await;
+                        eprintln!("permdex: stopping at the next checkpoint (the next sync resumes)");
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                });
+                let records = cli::run_sync(&args, stop.clone()).await;
+                watcher.abort();
+                records
+            })?;
+            let failed: u64 = records.iter().map(|r| r.failed()).sum();
+            let cancelled = records.iter().any(|r| r.outcome == permdex::sync::RunOutcome::Cancelled);
+            if failed > 0 {
+                eprintln!("permdex: sync finished with {failed} failure(s)");
+                ExitCode::FAILURE
+            } else if cancelled {
+                ExitCode::from(130)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Status(args) => {
+            cli::run_status(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
         }
     })

@@ -1,13 +1,14 @@
 //! Everything that knows Atlassian's REST APIs: the wire types (shared with the simulator, which serialises
 //! them, while the crawler deserialises them), the one HTTP [`client::Client`] every call to a site goes
-//! through, the [`paginate`] walkers over its listings, and the crawlers ([`jira`]) that turn what they
-//! read into [`model`] types.
+//! through, the [`paginate`] walkers over its listings, and the crawlers ([`confluence`], [`jira`]) that
+//! turn what they read into [`model`] types.
 //!
 //! Invariant: Atlassian JSON shapes live in `wire/` and nowhere else outside `sim/`.
 //! Invariant: every request to a site goes through [`client::Client`], so retries, pacing, redirect rules
 //! and the call counters hold for all of them.
 
 pub mod client;
+pub mod confluence;
 pub mod jira;
 pub mod model;
 pub mod paginate;
@@ -15,8 +16,9 @@ pub mod wire;
 
 pub use client::{Client, ClientConfig, ClientStats, Download};
 
-/// One page of a listing and the cursor of the next (None = done). The cursor is opaque and can be stored
-/// as a checkpoint and passed back later to resume.
+/// One page of a listing and the cursor of the next (`None` = done). The cursor is opaque: it can be
+/// stored as a checkpoint and passed back later to resume.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<String>,

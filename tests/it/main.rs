@@ -2,6 +2,7 @@
 
 mod client;
 mod config;
+mod confluence_crawl;
 mod extract;
 mod generate;
 mod index;
@@ -14,3 +15,4 @@ mod sim_determinism;
 mod sim_guard;
 mod sim_jira;
 mod support;
+mod sync;

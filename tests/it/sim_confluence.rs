@@ -291,6 +291,10 @@ async fn every_endpoint_answers_in_the_spec_shape() {
         (V2, "/pages/{id}/attachments", "/wiki/api/v2/pages/102/attachments"),
         (V2, "/blogposts/{id}/attachments", "/wiki/api/v2/blogposts/110/attachments"),
         (V2, "/attachments/{id}", "/wiki/api/v2/attachments/att130"),
+        (V2, "/footer-comments", "/wiki/api/v2/footer-comments?body-format=storage&limit=2"),
+        (V2, "/footer-comments", "/wiki/api/v2/footer-comments?sort=created-date"),
+        (V2, "/attachments", "/wiki/api/v2/attachments?limit=2"),
+        (V2, "/attachments", "/wiki/api/v2/attachments?status=current&mediaType=text%2Fplain"),
         (V2, "/pages/{id}/labels", "/wiki/api/v2/pages/100/labels"),
         (
             V1,
@@ -314,6 +318,22 @@ async fn every_endpoint_answers_in_the_spec_shape() {
              &expand=version,space,ancestors,container,body.storage",
         ),
         (V1, "/wiki/rest/api/content/search", "/wiki/rest/api/content/search?cql=space%3DENG&limit=2"),
+        (
+            V1,
+            "/wiki/rest/api/content/search",
+            "/wiki/rest/api/content/search?cql=type%20in%20(page,blogpost)%20and%20space%20in%20(ENG,PUB)\
+             &expand=ancestors,version,space,restrictions.read.restrictions.user,restrictions.read.restrictions.group",
+        ),
+        (
+            V1,
+            "/wiki/rest/api/content/search",
+            "/wiki/rest/api/content/search?cql=type%3Dpage&expand=restrictions.update.restrictions.group,restrictions.read",
+        ),
+        (
+            V1,
+            "/wiki/rest/api/content/search",
+            "/wiki/rest/api/content/search?cql=id%20in%20(100,%22102%22,att130)&expand=metadata.labels",
+        ),
         (V1, "/wiki/rest/api/group", "/wiki/rest/api/group?limit=1"),
         (V1, "/wiki/rest/api/group/by-id", "/wiki/rest/api/group/by-id?id=g-eng"),
         (
@@ -610,6 +630,16 @@ async fn walking_a_listing_returns_every_item_once() {
             sorted_strings(site.index.comments_of[&200].iter().copied()),
         ),
         ("/wiki/api/v2/footer-comments/4000/children?limit=2", sorted_strings(4_030..4_035)),
+        (
+            "/wiki/api/v2/footer-comments?limit=7&body-format=storage",
+            sorted_strings(site.comments.keys().copied()),
+        ),
+        ("/wiki/api/v2/attachments?limit=9", {
+            let mut ids: Vec<u64> = site.attachments.keys().copied().collect();
+            ids.sort_unstable();
+            ids.into_iter().map(|a| format!("att{a}")).collect()
+        }),
+        ("/wiki/api/v2/attachments?limit=250&mediaType=text%2Fplain", vec!["att131".to_string()]),
         ("/wiki/api/v2/pages/200/attachments?limit=6", {
             let ids = site.index.attachments_of[&200].iter().map(|a| format!("att{a}"));
             let mut ids: Vec<(u64, String)> =
@@ -925,6 +955,98 @@ async fn restrictions_match_the_model() {
     assert!(only_users["read"]["restrictions"].get("group").is_none());
     assert!(only_users["read"]["restrictions"]["_expandable"]["group"].is_string());
     assert_eq!(only_users["read"]["content"]["id"], "102");
+}
+
+#[tokio::test]
+async fn content_search_expands_read_restrictions_of_many_items_at_once() {
+    let site = big_site();
+    let sim = Sim::start(site.clone()).await;
+    let expand = "ancestors,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
+    let mut next = Some(format!(
+        "/wiki/rest/api/content/search?cql=type%20in%20(page,blogpost)&limit=50&expand={expand}"
+    ));
+    let mut seen = BTreeSet::new();
+    while let Some(path) = next {
+        let body = sim.ok(&path).await;
+        let parsed: v1::ContentArray = serde_json::from_value(body.clone()).expect("wire type");
+        for item in &parsed.results {
+            let id: u64 = item.id.parse().expect("numeric id");
+            let model = &site.contents[&id];
+            let read = item.restrictions.as_ref().and_then(|r| r.read.as_ref()).expect("read expanded");
+            let restrictions = read.restrictions.as_ref().expect("users and groups");
+            let users = restrictions.user.as_ref().expect("users expanded");
+            let groups = restrictions.group.as_ref().expect("groups expanded");
+            let user_ids: BTreeSet<String> =
+                users.results.iter().filter_map(|u| u.account_id.clone()).collect();
+            let group_ids: BTreeSet<String> = groups.results.iter().map(|g| g.id.clone()).collect();
+            if model.read_restriction.users.len() <= 100 {
+                assert_eq!(user_ids, model.read_restriction.users, "{id}");
+            } else {
+                assert_eq!(users.size, Some(100), "{id}: a full first page of users");
+                assert!(user_ids.is_subset(&model.read_restriction.users));
+            }
+            assert_eq!(group_ids, model.read_restriction.groups, "{id}");
+            assert!(item.restrictions.as_ref().and_then(|r| r.update.as_ref()).is_none(), "update not asked");
+            let ancestors: Vec<u64> = item
+                .ancestors
+                .as_ref()
+                .expect("ancestors expanded")
+                .iter()
+                .map(|a| a.id.parse().expect("numeric id"))
+                .collect();
+            assert_eq!(ancestors, site.ancestors(id), "{id}");
+            assert!(seen.insert(id), "{id} served twice");
+        }
+        let raw = &body["results"][0]["restrictions"];
+        if !raw.is_null() {
+            assert!(
+                raw["_expandable"]["update"].is_string(),
+                "the update restriction stays expandable: {raw}"
+            );
+        }
+        next = parsed.links.and_then(|l| l.next).map(|n| format!("/wiki{n}"));
+    }
+    let current: BTreeSet<u64> =
+        site.contents.values().filter(|c| c.status == Status::Current).map(|c| c.id).collect();
+    assert_eq!(seen, current);
+    // Without the expansion, restrictions stay a link.
+    let plain = sim.ok("/wiki/rest/api/content/search?cql=type%3Dpage&limit=1").await;
+    assert!(plain["results"][0].get("restrictions").is_none());
+    assert!(plain["results"][0]["_expandable"]["restrictions"].is_string());
+}
+
+#[tokio::test]
+async fn cql_id_lists_select_those_items_with_their_labels() {
+    let site = big_site();
+    let sim = Sim::start(site.clone()).await;
+    let cql: String = url::form_urlencoded::byte_serialize(
+        b"id in (200, \"102\", att130, 120, 999999, 200) and type in (page, attachment)",
+    )
+    .collect();
+    let body = sim.ok(&format!("/wiki/rest/api/content/search?cql={cql}&expand=metadata.labels")).await;
+    let parsed: v1::ContentArray = serde_json::from_value(body).expect("wire type");
+    let ids: Vec<&str> = parsed.results.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["102", "att130", "200"], "listed ids of the asked types, in id order, once");
+    for item in &parsed.results {
+        let labels = item.metadata.as_ref().and_then(|m| m.labels.as_ref()).expect("labels expanded");
+        let mut names: Vec<String> = labels.results.iter().map(|l| l.name.clone()).collect();
+        names.sort();
+        let mut want = match item.id.parse::<u64>() {
+            Ok(id) => site.contents[&id].labels.clone(),
+            Err(_) => Vec::new(),
+        };
+        want.sort();
+        assert_eq!(names, want, "{}", item.id);
+        assert_eq!(labels.size, Some(want.len() as u32));
+    }
+    // Archived content is found by id only when the context asks for it.
+    let archived: String = url::form_urlencoded::byte_serialize(b"id = 104").collect();
+    let current = sim.ok(&format!("/wiki/rest/api/content/search?cql={archived}")).await;
+    assert_eq!(current["size"], 0);
+    let context: String =
+        url::form_urlencoded::byte_serialize(br#"{"contentStatuses":["current","archived"]}"#).collect();
+    let both = sim.ok(&format!("/wiki/rest/api/content/search?cql={archived}&cqlcontext={context}")).await;
+    assert_eq!(both["results"][0]["id"], "104");
 }
 
 #[tokio::test]

@@ -672,15 +672,43 @@ pub mod v1 {
         pub links: Links,
     }
 
-    /// `GET /content/{id}/restriction/byOperation`: one restriction per operation.
+    /// `GET /content/{id}/restriction/byOperation`: one restriction per operation. The same shape is
+    /// content's `restrictions` expansion (`expand=restrictions.read.restrictions.user`), where the
+    /// operations left unexpanded are named in `_expandable`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct RestrictionsByOperation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub read: Option<ContentRestriction>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update: Option<ContentRestriction>,
+        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        pub expandable: Option<Expandable>,
         #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
         pub links: Option<Links>,
+    }
+
+    /// A label as v1 shows it: `prefix` is `global`, `my` or `team`; `label` repeats the name.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Label {
+        #[serde(default, deserialize_with = "lenient::null_default")]
+        pub prefix: String,
+        #[serde(default, deserialize_with = "lenient::null_default")]
+        pub name: String,
+        #[serde(default, deserialize_with = "lenient::id")]
+        pub id: String,
+        #[serde(default, deserialize_with = "lenient::null_default")]
+        pub label: String,
+    }
+
+    pub type LabelArray = ResultArray<Label>;
+
+    /// `metadata` of v1 content; only the labels are read (`expand=metadata.labels`).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ContentMetadata {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub labels: Option<LabelArray>,
+        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        pub expandable: Option<Expandable>,
     }
 
     /// A v1 space, as embedded in content (`expand=space`).
@@ -800,6 +828,12 @@ pub mod v1 {
         pub container: Option<Box<Content>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub body: Option<ContentBodies>,
+        /// Labels (`expand=metadata.labels`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub metadata: Option<ContentMetadata>,
+        /// Read and update restrictions (`expand=restrictions.read.restrictions.user,…`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub restrictions: Option<RestrictionsByOperation>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub extensions: Option<ContentExtensions>,
         #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]

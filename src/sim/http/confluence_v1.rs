@@ -3,14 +3,16 @@
 //! members, the current user, and attachment bytes (a 302 from the v1 download endpoint to a media URL
 //! that carries its own token, so the media route needs no Basic auth).
 //!
-//! CQL is a subset, enough for a crawler: `type`, `space`, `lastmodified` (dates read in the admin's time
-//! zone, as Confluence reads them in the calling user's), `and`, parentheses and `order by lastmodified|id`.
+//! CQL is a subset, enough for a crawler: `type`, `space`, `id`, `lastmodified` (dates read in the admin's
+//! time zone, as Confluence reads them in the calling user's), `and`, parentheses and
+//! `order by lastmodified|id`. Content search expands `space`, `version`, `ancestors`, `container`,
+//! `body.storage`, `metadata.labels` and `restrictions.{read,update}.restrictions.{user,group}`.
 //! Anything else is a 400 that names what was not understood. Content search is current content unless
 //! `cqlcontext` asks for other statuses.
 //!
 //! Deliberately absent: writes, the site search (`/wiki/rest/api/search`), CQL `or`/`not`/text search.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -22,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use super::common::{clamp_limit, confluence_time, error_response, Product};
 use super::confluence_v2::{
-    attachment_id, attachment_webui, content_webui, download_link, tiny_code, Ctx, Params, Problem,
+    attachment_id, attachment_webui, content_webui, download_link, label_id, tiny_code, Ctx, Params, Problem,
 };
 use super::SimState;
 use crate::atlassian::wire::confluence::v1;
@@ -30,6 +32,8 @@ use crate::sim::model::{
     Attachment, Comment, Content, ContentKind, FileBody, Restriction, Site, Space, SpaceKind, Status,
 };
 
+/// Labels in content's `metadata.labels` expansion.
+const LABEL_LIMIT: usize = 200;
 /// Users and groups per restriction page, and the most `limit` may ask for.
 const RESTRICTION_LIMIT: usize = 100;
 /// Group and member listings: default and most per page.
@@ -467,18 +471,74 @@ struct ContentExpand {
     ancestors: bool,
     container: bool,
     body_storage: bool,
+    /// `metadata.labels`.
+    labels: bool,
+    /// `restrictions` or any `restrictions.…` path: the content's restrictions object.
+    restrictions: bool,
+    /// `restrictions.read…`: the read restriction, with the parts its path names.
+    read: Option<RestrictionExpand>,
+    update: Option<RestrictionExpand>,
 }
 
 impl ContentExpand {
     fn parse(params: &Params) -> Self {
         let e = expansions(params);
+        let under = |prefix: &str| e.iter().any(|x| *x == prefix || x.starts_with(&format!("{prefix}.")));
+        let operation = |op: &str| {
+            let prefix = format!("restrictions.{op}");
+            under(&prefix).then(|| RestrictionExpand {
+                users: e.contains(format!("{prefix}.restrictions.user").as_str()),
+                groups: e.contains(format!("{prefix}.restrictions.group").as_str()),
+                content: e.contains(format!("{prefix}.content").as_str()),
+            })
+        };
         ContentExpand {
             space: e.contains("space"),
-            version: e.contains("version") || e.iter().any(|x| x.starts_with("version.")),
+            version: under("version"),
             ancestors: e.contains("ancestors"),
             container: e.contains("container"),
             body_storage: e.contains("body.storage"),
+            labels: e.contains("metadata.labels"),
+            restrictions: under("restrictions"),
+            read: operation("read"),
+            update: operation("update"),
         }
+    }
+}
+
+/// Content's `restrictions` expansion: the operations asked for, each with at most
+/// [`RESTRICTION_LIMIT`] users and groups as on the byOperation endpoint; the others in `_expandable`.
+fn content_restrictions(
+    site: &Site,
+    item: Item<'_>,
+    base: &str,
+    expand: ContentExpand,
+) -> v1::RestrictionsByOperation {
+    let id = item.v1_id();
+    let page = (0, RESTRICTION_LIMIT);
+    let mut unexpanded = Vec::new();
+    let mut operation = |op: Operation, wanted: Option<RestrictionExpand>| match wanted {
+        Some(parts) => Some(restriction_json(site, item, op, parts, page, base)),
+        None => {
+            unexpanded.push((
+                op.as_str(),
+                format!("/rest/api/content/{id}/restriction/byOperation/{}", op.as_str()),
+            ));
+            None
+        }
+    };
+    let read = operation(Operation::Read, expand.read);
+    let update = operation(Operation::Update, expand.update);
+    v1::RestrictionsByOperation {
+        read,
+        update,
+        expandable: (!unexpanded.is_empty()).then(|| expandable(&unexpanded)),
+        links: Some(v1::Links {
+            self_link: Some(format!("{base}/rest/api/content/{id}/restriction/byOperation")),
+            base: Some(base.to_string()),
+            context: Some("/wiki".into()),
+            ..Default::default()
+        }),
     }
 }
 
@@ -488,10 +548,47 @@ fn content_json(site: &Site, item: Item<'_>, base: &str, expand: ContentExpand) 
     let id = json.id.clone();
     let space = item.space_id(site).and_then(|s| site.spaces.get(&s));
     let mut unexpanded: Vec<(&str, String)> = vec![
-        ("restrictions", format!("/rest/api/content/{id}/restriction/byOperation")),
         ("history", format!("/rest/api/content/{id}/history")),
         ("children", format!("/rest/api/content/{id}/child")),
     ];
+    if expand.labels {
+        let names: &[String] = match item {
+            Item::Content(c) => &c.labels,
+            Item::Comment(_) | Item::Attachment(_) => &[],
+        };
+        let results: Vec<v1::Label> = names
+            .iter()
+            .take(LABEL_LIMIT)
+            .map(|name| v1::Label {
+                prefix: "global".into(),
+                name: name.clone(),
+                id: label_id(name).to_string(),
+                label: name.clone(),
+            })
+            .collect();
+        json.metadata = Some(v1::ContentMetadata {
+            labels: Some(v1::LabelArray {
+                size: Some(results.len() as u32),
+                results,
+                start: Some(0),
+                limit: Some(LABEL_LIMIT as u32),
+                total_size: None,
+                links: None,
+            }),
+            expandable: Some(expandable(&[
+                ("currentuser", String::new()),
+                ("properties", String::new()),
+                ("frontend", String::new()),
+            ])),
+        });
+    } else {
+        unexpanded.push(("metadata", String::new()));
+    }
+    if expand.restrictions {
+        json.restrictions = Some(content_restrictions(site, item, base, expand));
+    } else {
+        unexpanded.push(("restrictions", format!("/rest/api/content/{id}/restriction/byOperation")));
+    }
     let space_path = space.map(|s| format!("/rest/api/space/{}", s.key)).unwrap_or_default();
     if expand.space {
         json.space = space.map(|s| space_json(s, base));
@@ -763,6 +860,7 @@ async fn restrictions_by_operation(
     let body = v1::RestrictionsByOperation {
         read: Some(restriction_json(&site, item, Operation::Read, expand, page, &base)),
         update: Some(restriction_json(&site, item, Operation::Update, expand, page, &base)),
+        expandable: None,
         links: Some(response_links(&ctx)),
     };
     Ok(Json(body).into_response())
@@ -845,6 +943,26 @@ fn items_of_space(site: &Site, space_id: u64) -> Vec<Item<'_>> {
     items
 }
 
+/// Every hit among all candidates: the items of the query's first space set (through the index), or of
+/// the whole site.
+fn search_all<'a>(
+    site: &'a Site,
+    space_sets: &[BTreeSet<u64>],
+    to_hit: impl Fn(Item<'a>) -> Option<Hit<'a>>,
+) -> Vec<Hit<'a>> {
+    match space_sets.first() {
+        Some(spaces) => spaces.iter().flat_map(|&s| items_of_space(site, s)).filter_map(to_hit).collect(),
+        None => site
+            .contents
+            .values()
+            .map(Item::Content)
+            .chain(site.comments.values().map(Item::Comment))
+            .chain(site.attachments.values().map(Item::Attachment))
+            .filter_map(to_hit)
+            .collect(),
+    }
+}
+
 /// A search result: its sort key (update time, or 0 when ordering by id), its id and the item.
 type Hit<'a> = (i64, u64, Item<'a>);
 
@@ -877,6 +995,14 @@ fn search<'a>(
             _ => None,
         })
         .collect();
+    let id_sets: Vec<BTreeSet<&str>> = query
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            cql::Clause::Id(ids) => Some(ids.iter().map(String::as_str).collect()),
+            _ => None,
+        })
+        .collect();
     let type_lists: Vec<&Vec<String>> = query
         .clauses
         .iter()
@@ -896,6 +1022,7 @@ fn search<'a>(
         let admitted = statuses.contains(&item.status())
             && type_lists.iter().all(|types| types.iter().any(|t| t == item.type_name()))
             && times.iter().all(|(cmp, unit)| cmp.holds(updated, *unit))
+            && (id_sets.is_empty() || id_sets.iter().all(|set| set.contains(item.v1_id().as_str())))
             && (space_sets.is_empty()
                 || item.space_id(site).is_some_and(|s| space_sets.iter().all(|set| set.contains(&s))));
         let id = match item {
@@ -909,18 +1036,49 @@ fn search<'a>(
         };
         (admitted && beyond((key, id))).then_some((key, id, item))
     };
-    // A space clause narrows the candidates to that space's items through the index.
-    let mut hits: Vec<Hit<'a>> = match space_sets.first() {
-        Some(spaces) => spaces.iter().flat_map(|&s| items_of_space(site, s)).filter_map(to_hit).collect(),
-        None => site
-            .contents
-            .values()
-            .map(Item::Content)
-            .chain(site.comments.values().map(Item::Comment))
-            .chain(site.attachments.values().map(Item::Attachment))
-            .filter_map(to_hit)
-            .collect(),
+    // Pages and blog posts in id order (what a permission crawl asks for) come from id-ordered lists:
+    // each source is walked from the cursor and stops after `limit + 1` hits, so a page costs the same
+    // on a site of a hundred thousand items as on a small one.
+    let contents_only = type_lists.iter().any(|types| {
+        types.iter().all(|t| t == ContentKind::Page.as_str() || t == ContentKind::BlogPost.as_str())
+    });
+    let mut hits: Vec<Hit<'a>> = if let Some(ids) = id_sets.first() {
+        // Listed ids are looked up directly; an id listed twice is one hit.
+        let mut found: BTreeMap<u64, Hit<'a>> = BTreeMap::new();
+        for hit in ids.iter().filter_map(|raw| Item::find(site, raw).ok()).filter_map(to_hit) {
+            found.insert(hit.1, hit);
+        }
+        found.into_values().collect()
+    } else if contents_only && query.order.field == cql::OrderField::Id && !descending {
+        let start = after.map_or(0, |(_, id)| id.saturating_add(1));
+        match space_sets.first() {
+            Some(spaces) => {
+                let mut merged = Vec::new();
+                for list in spaces.iter().filter_map(|s| site.index.contents_of_space.get(s)) {
+                    let from = list.partition_point(|&id| id < start);
+                    merged.extend(
+                        list[from..]
+                            .iter()
+                            .filter_map(|id| site.contents.get(id))
+                            .map(Item::Content)
+                            .filter_map(to_hit)
+                            .take(limit + 1),
+                    );
+                }
+                merged
+            }
+            None => site
+                .contents
+                .range(start..)
+                .map(|(_, c)| Item::Content(c))
+                .filter_map(to_hit)
+                .take(limit + 1)
+                .collect(),
+        }
+    } else {
+        search_all(site, &space_sets, to_hit)
     };
+
     let order = |a: &Hit<'_>, b: &Hit<'_>| {
         let ascending = (a.0, a.1).cmp(&(b.0, b.1));
         if descending {
@@ -996,6 +1154,8 @@ mod cql {
         Type(Vec<String>),
         /// `space = KEY`, `space in (A, B)`.
         Space(Vec<String>),
+        /// `id = 123`, `id in (123, att456)`: content ids as v1 spells them.
+        Id(Vec<String>),
         /// `lastmodified >= "2024/01/01 10:00"`: a local date or minute in the admin's time zone.
         LastModified(Comparison, LocalTime),
     }
@@ -1263,6 +1423,7 @@ mod cql {
                     Ok(Clause::Type(types))
                 }
                 "space" | "space.key" => Ok(Clause::Space(self.values("space")?)),
+                "id" | "content" => Ok(Clause::Id(self.values("id")?)),
                 "lastmodified" => {
                     let cmp = match self.next() {
                         Some(Token::Op("=")) => Comparison::Equal,
@@ -1275,7 +1436,9 @@ mod cql {
                     let value = self.value()?;
                     Ok(Clause::LastModified(cmp, parse_local_time(&value)?))
                 }
-                other => Err(format!("field {other:?} is not supported; use type, space or lastmodified")),
+                other => {
+                    Err(format!("field {other:?} is not supported; use type, space, id or lastmodified"))
+                }
             }
         }
 
@@ -1395,6 +1558,11 @@ mod cql {
                     "order by lastmodified",
                     vec![],
                     Order { field: OrderField::LastModified, descending: false },
+                ),
+                (
+                    "id in (100, \"att130\") and type = page",
+                    vec![Clause::Id(vec!["100".into(), "att130".into()]), Clause::Type(vec!["page".into()])],
+                    Order { field: OrderField::Id, descending: false },
                 ),
             ];
             for (input, clauses, order) in cases {

@@ -1,5 +1,6 @@
 //! The simulated Confluence REST v2 API (`/wiki/api/v2`): spaces, space permissions, pages, blog posts,
-//! the page tree, footer comments, attachments, labels and `POST /users-bulk`, over the [`Site`] model.
+//! the page tree, footer comments (per container and site-wide), attachments (per container and
+//! site-wide), labels and `POST /users-bulk`, over the [`Site`] model.
 //!
 //! Listings page with opaque cursors, give the next page both as `_links.next` (relative, starting with
 //! `/wiki/api/v2/`, the request's own parameters plus `cursor`) and as a `Link: <…>; rel="next"` header, and
@@ -63,8 +64,10 @@ pub fn routes() -> Router<SimState> {
         .route("/wiki/api/v2/blogposts/{id}/footer-comments", get(list_blogpost_comments))
         .route("/wiki/api/v2/blogposts/{id}/attachments", get(list_blogpost_attachments))
         .route("/wiki/api/v2/blogposts/{id}/labels", get(list_blogpost_labels))
+        .route("/wiki/api/v2/footer-comments", get(list_all_comments))
         .route("/wiki/api/v2/footer-comments/{id}", get(get_comment))
         .route("/wiki/api/v2/footer-comments/{id}/children", get(list_comment_replies))
+        .route("/wiki/api/v2/attachments", get(list_all_attachments))
         .route("/wiki/api/v2/attachments/{id}", get(get_attachment))
         .route("/wiki/api/v2/users-bulk", post(users_bulk))
 }
@@ -980,6 +983,22 @@ async fn list_comment_replies(State(state): State<SimState>, Path(id): Path<Stri
     comment_listing(&site, &ctx, ids)
 }
 
+/// `GET /footer-comments`: every footer comment of the site, replies included, in id order. The spec has
+/// no status filter here: the model's comments are all current.
+async fn list_all_comments(State(state): State<SimState>, ctx: Ctx) -> Answer {
+    let p = &ctx.params;
+    check_sort(p, COMMENT_SORTS)?;
+    let body = BodyFormat::parse(p, BULK_BODY_FORMATS)?;
+    let limit = p.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
+    let after = cursor_after(p)?;
+    let site = state.read();
+    let start = after.map_or(0, |a| a.saturating_add(1));
+    let (page, next) = take_page(site.comments.range(start..).map(|(&id, _)| id), limit);
+    let results: Vec<v2::Comment> =
+        page.iter().filter_map(|id| site.comments.get(id)).map(|cm| comment_json(&site, cm, body)).collect();
+    Ok(listing(&ctx, results, next))
+}
+
 async fn get_comment(State(state): State<SimState>, Path(id): Path<String>, ctx: Ctx) -> Answer {
     let id = path_id(&id)?;
     let body = BodyFormat::parse(&ctx.params, SINGLE_BODY_FORMATS)?;
@@ -1038,6 +1057,33 @@ async fn list_blogpost_attachments(
     ctx: Ctx,
 ) -> Answer {
     list_container_attachments(&state, &ctx, &id, ContentKind::BlogPost)
+}
+
+/// `GET /attachments`: every attachment of the site in id order, walked from the cursor only as far as
+/// the page needs.
+async fn list_all_attachments(State(state): State<SimState>, ctx: Ctx) -> Answer {
+    let p = &ctx.params;
+    check_sort(p, &["created-date"])?;
+    let limit = p.limit(DEFAULT_ATTACHMENT_LIMIT, MAX_LIMIT)?;
+    // The spec's default is current and archived; the model's attachments are all current.
+    let statuses = StatusFilter::parse(p, &["current", "archived", "trashed"], CURRENT_AND_ARCHIVED)?;
+    let media_type = p.first("mediaType");
+    let filename = p.first("filename");
+    let after = cursor_after(p)?;
+    if !statuses.current {
+        return Ok(listing(&ctx, Vec::<v2::Attachment>::new(), None));
+    }
+    let site = state.read();
+    let start = after.map_or(0, |a| a.saturating_add(1));
+    let admits = |a: &Attachment| {
+        media_type.is_none_or(|m| m == a.file.kind.media_type())
+            && filename.is_none_or(|f| f == a.file.filename)
+    };
+    let (page, next) =
+        take_page(site.attachments.range(start..).filter(|(_, a)| admits(a)).map(|(&id, _)| id), limit);
+    let results: Vec<v2::Attachment> =
+        page.iter().filter_map(|aid| site.attachments.get(aid)).map(|a| attachment_json(&site, a)).collect();
+    Ok(listing(&ctx, results, next))
 }
 
 /// An attachment id as paths spell it: `att123` or `123`.

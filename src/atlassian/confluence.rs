@@ -1,0 +1,1230 @@
+//! The Confluence crawler: reads a Confluence Cloud site (or the simulator) through the shared
+//! [`Client`] and hands back the [`model`](super::model) types, never wire types.
+//!
+//! What comes from where:
+//! - spaces and their readers: v2 `/spaces` and `/spaces/{id}/permissions` (only `read` on `space` counts);
+//! - pages and blog posts with storage bodies: v2 `/pages`, `/blogposts` (≤ 100 space ids per call);
+//! - ancestors and read restrictions of many items per call: v1 CQL content search with
+//!   `expand=ancestors,restrictions.read.restrictions.user,restrictions.read.restrictions.group`;
+//! - what changed: v1 CQL `lastmodified >=`, written in the site user's time zone;
+//! - footer comments and attachments of the whole site: v2 `/footer-comments`, `/attachments`;
+//! - bytes: v1 `/content/{id}/child/attachment/{attId}/download` (the `downloadLink` refuses API tokens);
+//! - users and groups: v1 `/group` and `membersByGroupId`, v2 `POST /users-bulk`.
+//!
+//! Listings that the engine walks page by page (`contents`, `access`, `changed_since`, `comments`,
+//! `attachments`) return one [`Page`] per call with an opaque cursor that can be stored and passed back.
+//! A listing call that fails is an error: the engine records it, a listing never ends early in silence.
+//! What fails for one item only (its restriction, its ancestors) makes that item's access unknown
+//! (`restriction: None`, readable by nobody), never public.
+//!
+//! Labels: v2 bulk listings cannot include them, so each page of contents costs one more CQL search per
+//! 100 items (`id in (…)`, `expand=metadata.labels`).
+//!
+//! Deliberately absent: inline comments, whiteboards, databases and folders as content.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use tokio::sync::OnceCell;
+
+use super::client::Client;
+use super::model::{
+    Attachment, Comment, Content, ContentAccess, ContentKind, Directory, DirectoryGroup, DirectoryUser,
+    Restriction, Space, SpaceKind, Subject,
+};
+use super::paginate::{CursorAnomaly, CursorPage, CursorPager, OffsetPager};
+use super::wire::confluence::{v1, v2};
+use super::{Error, Page};
+
+/// Items per page of v2 listings: the documented maximum.
+const V2_LIMIT: u32 = 250;
+/// Space ids per v2 content listing call (`space-id` takes at most 100).
+const SPACE_IDS_PER_CALL: usize = 100;
+/// Space keys per CQL query, keeping the URL well under common length limits.
+const SPACE_KEYS_PER_QUERY: usize = 100;
+/// Results per CQL content search page.
+const SEARCH_LIMIT: u32 = 100;
+/// Users and groups per page of a restriction.
+const RESTRICTION_LIMIT: u32 = 100;
+/// Groups and members per v1 group listing page.
+const GROUP_LIMIT: u32 = 200;
+/// Account ids per `POST /users-bulk`.
+const USERS_PER_BULK: usize = 250;
+/// How far back a `changed_since` window reaches when the site's time zone is unknown: the largest
+/// distance between UTC and any zone's local time, so whatever the zone, no edit after `since` is missed.
+const UNKNOWN_ZONE_WIDENING_HOURS: i64 = 14;
+/// Restriction pages read for one item before giving up on it (at 100 per page: 100 000 principals).
+const MAX_RESTRICTION_PAGES: u32 = 1_000;
+/// Ancestor calls for one page before giving up (at 250 per call: a tree 25 000 levels deep).
+const MAX_ANCESTOR_CALLS: u32 = 100;
+/// Space permission listings read at once.
+const PARALLEL_SPACES: usize = 8;
+
+/// One item of a "what changed" listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// As the site serves it (`att123` for attachments).
+    pub id: String,
+    pub kind: ChangedKind,
+    /// The page or blog post a comment or attachment belongs to; `None` for pages and blog posts.
+    pub container_id: Option<String>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChangedKind {
+    Page,
+    BlogPost,
+    Comment,
+    Attachment,
+}
+
+/// The zone CQL dates are read in, as far as this crawler can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CqlZone {
+    Fixed(FixedOffset),
+    /// A zone name this crawler cannot turn into an offset (one with daylight saving time, or unknown).
+    Unmapped,
+}
+
+/// The Confluence crawler of one site. Its methods take `&self`, so several tasks can call it at once.
+#[derive(Debug)]
+pub struct Confluence {
+    client: Client,
+    /// The site user's time zone, read once on first use.
+    zone: OnceCell<CqlZone>,
+}
+
+impl Confluence {
+    pub fn new(client: Client) -> Self {
+        Confluence { client, zone: OnceCell::new() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Spaces.
+
+    /// Every space (global, personal; current and archived) with its readers.
+    pub async fn spaces(&self) -> Result<Vec<Space>, Error> {
+        let listed: Vec<v2::Space> = collect_cursor::<v2::MultiEntityResult<v2::Space>>(
+            &self.client,
+            format!("/wiki/api/v2/spaces?limit={V2_LIMIT}"),
+        )
+        .await?;
+        let mut spaces = Vec::with_capacity(listed.len());
+        for batch in listed.chunks(PARALLEL_SPACES) {
+            let mut tasks = tokio::task::JoinSet::new();
+            for (i, space) in batch.iter().enumerate() {
+                let client = self.client.clone();
+                let path = format!("/wiki/api/v2/spaces/{}/permissions?limit={V2_LIMIT}", segment(&space.id));
+                tasks.spawn(async move {
+                    (i, collect_cursor::<v2::MultiEntityResult<v2::SpacePermission>>(&client, path).await)
+                });
+            }
+            let mut permissions: Vec<Option<Vec<v2::SpacePermission>>> = vec![None; batch.len()];
+            while let Some(joined) = tasks.join_next().await {
+                let (i, result) = joined.map_err(|e| Error::InvalidRequest {
+                    path: "/wiki/api/v2/spaces/{id}/permissions".into(),
+                    reason: format!("permission listing task failed: {e}"),
+                })?;
+                permissions[i] = Some(result?);
+            }
+            for (space, perms) in batch.iter().zip(permissions) {
+                spaces.push(self.space_model(space, &perms.unwrap_or_default()));
+            }
+        }
+        Ok(spaces)
+    }
+
+    fn space_model(&self, space: &v2::Space, permissions: &[v2::SpacePermission]) -> Space {
+        let mut readers: Vec<Subject> = Vec::new();
+        for p in
+            permissions.iter().filter(|p| p.operation.key == "read" && p.operation.target_type == "space")
+        {
+            let subject = subject_of(&p.principal);
+            if !readers.contains(&subject) {
+                readers.push(subject);
+            }
+        }
+        let kind = if space.kind == "personal" {
+            let owner =
+                space.space_owner_id.clone().or_else(|| space.author_id.clone()).filter(|o| !o.is_empty());
+            SpaceKind::Personal { owner }
+        } else {
+            SpaceKind::Global
+        };
+        let url = match space.links.webui.as_deref() {
+            Some(webui) => self.web_url(webui),
+            None => self.web_url(&format!("/spaces/{}", segment(&space.key))),
+        };
+        Space {
+            id: space.id.clone(),
+            key: space.key.clone(),
+            name: space.name.clone(),
+            kind,
+            archived: space.status == "archived",
+            readers,
+            url,
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Pages and blog posts.
+
+    /// Pages or blog posts of the given spaces with storage bodies and labels, one page per call.
+    pub async fn contents(
+        &self,
+        kind: ContentKind,
+        space_ids: &[String],
+        include_archived: bool,
+        cursor: Option<&str>,
+    ) -> Result<Page<Content>, Error> {
+        let collection = collection(kind);
+        // Blog posts cannot be archived, and their listing does not accept the status.
+        let statuses: &[&str] = match (kind, include_archived) {
+            (ContentKind::Page, true) => &["current", "archived"],
+            _ => &["current"],
+        };
+        let firsts: Vec<String> = space_ids
+            .chunks(SPACE_IDS_PER_CALL)
+            .map(|chunk| {
+                let mut query = url::form_urlencoded::Serializer::new(String::new());
+                query.append_pair("space-id", &chunk.join(","));
+                for status in statuses {
+                    query.append_pair("status", status);
+                }
+                query.append_pair("body-format", "storage");
+                query.append_pair("limit", &V2_LIMIT.to_string());
+                format!("/wiki/api/v2/{collection}?{}", query.finish())
+            })
+            .collect();
+        let mut page = match kind {
+            ContentKind::Page => {
+                let page =
+                    chunked_page::<v2::MultiEntityResult<v2::Page>>(&self.client, &firsts, cursor).await?;
+                Page { items: page.items.iter().map(|p| self.page_model(p)).collect(), next: page.next }
+            }
+            ContentKind::BlogPost => {
+                let page = chunked_page::<v2::MultiEntityResult<v2::BlogPost>>(&self.client, &firsts, cursor)
+                    .await?;
+                Page { items: page.items.iter().map(|b| self.blogpost_model(b)).collect(), next: page.next }
+            }
+        };
+        self.fill_labels(kind, &mut page.items).await?;
+        Ok(page)
+    }
+
+    /// Labels of listed contents, which v2 bulk listings cannot include: one CQL content search per
+    /// [`SEARCH_LIMIT`] ids with `expand=metadata.labels`; an item with more labels than the expansion
+    /// holds has them listed on their own.
+    async fn fill_labels(&self, kind: ContentKind, items: &mut [Content]) -> Result<(), Error> {
+        for chunk in items.chunks_mut(SEARCH_LIMIT as usize) {
+            let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
+            let cql = format!("id in ({})", cql_list(&ids));
+            let path = search_path(&cql, "metadata.labels", true);
+            let found = collect_cursor::<v1::ContentArray>(&self.client, path).await?;
+            let mut labels: std::collections::HashMap<String, Option<v1::LabelArray>> =
+                found.into_iter().map(|c| (c.id, c.metadata.and_then(|m| m.labels))).collect();
+            for content in chunk.iter_mut() {
+                content.labels = match labels.remove(&content.id).flatten() {
+                    Some(array) if !is_full(array.results.len(), array.limit) => {
+                        array.results.into_iter().map(|l| l.name).collect()
+                    }
+                    // Cut at the expansion's limit, or not returned at all (gone since it was listed):
+                    // the labels endpoint says which, a 404 meaning gone.
+                    _ => self.labels_of(kind, &content.id).await?,
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// Every label of one page or blog post; none for one that no longer exists.
+    async fn labels_of(&self, kind: ContentKind, id: &str) -> Result<Vec<String>, Error> {
+        let path = format!("/wiki/api/v2/{}/{}/labels?limit={V2_LIMIT}", collection(kind), segment(id));
+        let labels =
+            not_found_as_none(collect_cursor::<v2::MultiEntityResult<v2::Label>>(&self.client, path).await)?;
+        Ok(labels.unwrap_or_default().into_iter().map(|l| l.name).collect())
+    }
+
+    /// One page or blog post with its body and labels; `Ok(None)` when it no longer exists (404, or
+    /// trashed, deleted or a draft).
+    pub async fn content(&self, kind: ContentKind, id: &str) -> Result<Option<Content>, Error> {
+        let path = format!(
+            "/wiki/api/v2/{}/{}?body-format=storage&include-labels=true",
+            collection(kind),
+            segment(id)
+        );
+        let (content, labels) = match kind {
+            ContentKind::Page => match not_found_as_none(self.client.get_json::<v2::Page>(&path).await)? {
+                Some(p) if is_live(&p.status) => (self.page_model(&p), p.labels),
+                _ => return Ok(None),
+            },
+            ContentKind::BlogPost => {
+                match not_found_as_none(self.client.get_json::<v2::BlogPost>(&path).await)? {
+                    Some(b) if is_live(&b.status) => (self.blogpost_model(&b), b.labels),
+                    _ => return Ok(None),
+                }
+            }
+        };
+        let labels = match labels {
+            Some(field) if !field.meta.as_ref().is_some_and(|m| m.has_more) => {
+                field.results.into_iter().map(|l| l.name).collect()
+            }
+            // More labels than the single get includes, or none included: read them all.
+            _ => self.labels_of(kind, id).await?,
+        };
+        Ok(Some(Content { labels, ..content }))
+    }
+
+    fn page_model(&self, p: &v2::Page) -> Content {
+        Content {
+            id: p.id.clone(),
+            kind: ContentKind::Page,
+            space_id: p.space_id.clone(),
+            title: p.title.clone(),
+            body: storage_of(p.body.as_ref()),
+            version: p.version.as_ref().map_or(0, |v| u64::from(v.number)),
+            archived: p.status == "archived",
+            created: p.created_at.as_deref().and_then(parse_time),
+            updated: p.version.as_ref().and_then(|v| v.created_at.as_deref()).and_then(parse_time),
+            author: p.author_id.clone(),
+            parent_id: p.parent_id.clone(),
+            labels: labels_of(p.labels.as_ref()),
+            url: self.content_url(p.links.webui.as_deref(), &p.id),
+        }
+    }
+
+    fn blogpost_model(&self, b: &v2::BlogPost) -> Content {
+        Content {
+            id: b.id.clone(),
+            kind: ContentKind::BlogPost,
+            space_id: b.space_id.clone(),
+            title: b.title.clone(),
+            body: storage_of(b.body.as_ref()),
+            version: b.version.as_ref().map_or(0, |v| u64::from(v.number)),
+            archived: b.status == "archived",
+            created: b.created_at.as_deref().and_then(parse_time),
+            updated: b.version.as_ref().and_then(|v| v.created_at.as_deref()).and_then(parse_time),
+            author: b.author_id.clone(),
+            parent_id: None,
+            labels: labels_of(b.labels.as_ref()),
+            url: self.content_url(b.links.webui.as_deref(), &b.id),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Access: ancestors and read restrictions.
+
+    /// Ancestors and own read restriction of every page and blog post in the given spaces, one page per
+    /// call, from the CQL content search with the restriction expansion. A restriction longer than the
+    /// expansion holds is completed from `restriction/byOperation/read`; one that cannot be read leaves
+    /// that item's `restriction` at `None`.
+    pub async fn access(
+        &self,
+        space_keys: &[String],
+        include_archived: bool,
+        cursor: Option<&str>,
+    ) -> Result<Page<ContentAccess>, Error> {
+        let expand = "ancestors,version,space,restrictions.read.restrictions.user,restrictions.read.restrictions.group";
+        let firsts: Vec<String> = space_keys
+            .chunks(SPACE_KEYS_PER_QUERY)
+            .map(|chunk| {
+                let cql = format!("type in (page, blogpost) and space in ({})", cql_list(chunk));
+                search_path(&cql, expand, include_archived)
+            })
+            .collect();
+        let page = chunked_page::<v1::ContentArray>(&self.client, &firsts, cursor).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for content in &page.items {
+            let Some(kind) = content_kind(&content.kind) else { continue };
+            items.push(self.access_model(kind, content).await);
+        }
+        Ok(Page { items, next: page.next })
+    }
+
+    async fn access_model(&self, kind: ContentKind, content: &v1::Content) -> ContentAccess {
+        let ancestors = match (&content.ancestors, kind) {
+            (_, ContentKind::BlogPost) => Some(Vec::new()),
+            (Some(chain), ContentKind::Page) => Some(chain.iter().map(|a| a.id.clone()).collect()),
+            // Some sites send `null`: read them from v2.
+            (None, ContentKind::Page) => {
+                self.ancestors(&content.id).await.map_err(|e| unknown(&content.id, &e)).ok()
+            }
+        };
+        let expanded =
+            content.restrictions.as_ref().and_then(|r| r.read.as_ref()).and_then(expanded_restriction);
+        let restriction = match expanded {
+            Some(Expansion::Complete(restriction)) => Some(restriction),
+            Some(Expansion::Partial) | None => {
+                self.read_restriction(&content.id).await.map_err(|e| unknown(&content.id, &e)).ok()
+            }
+        };
+        ContentAccess {
+            id: content.id.clone(),
+            kind,
+            // A missing space id names no space, whose readers are nobody.
+            space_id: content.space.as_ref().and_then(|s| s.id).map(|id| id.to_string()).unwrap_or_default(),
+            version: content.version.as_ref().map_or(0, |v| u64::from(v.number)),
+            archived: content.status == "archived",
+            // Unreadable ancestors leave the item readable by nobody, like an unreadable restriction.
+            restriction: restriction.filter(|_| ancestors.is_some()),
+            ancestors: ancestors.unwrap_or_default(),
+        }
+    }
+
+    /// Access of one page or blog post (for new or changed items): its version and space from v2, its
+    /// ancestors, its read restriction. `Ok(None)` when it no longer exists.
+    pub async fn access_of(&self, kind: ContentKind, id: &str) -> Result<Option<ContentAccess>, Error> {
+        let path = format!("/wiki/api/v2/{}/{}", collection(kind), segment(id));
+        let content = match kind {
+            ContentKind::Page => not_found_as_none(self.client.get_json::<v2::Page>(&path).await)?
+                .filter(|p| is_live(&p.status))
+                .map(|p| self.page_model(&p)),
+            ContentKind::BlogPost => not_found_as_none(self.client.get_json::<v2::BlogPost>(&path).await)?
+                .filter(|b| is_live(&b.status))
+                .map(|b| self.blogpost_model(&b)),
+        };
+        let Some(content) = content else { return Ok(None) };
+        let ancestors = match kind {
+            ContentKind::Page => self.ancestors(id).await?,
+            ContentKind::BlogPost => Vec::new(),
+        };
+        let restriction = self.read_restriction(id).await.map_err(|e| unknown(id, &e)).ok();
+        Ok(Some(ContentAccess {
+            id: content.id,
+            kind,
+            space_id: content.space_id,
+            version: content.version,
+            archived: content.archived,
+            ancestors,
+            restriction,
+        }))
+    }
+
+    /// Ancestor ids of a page, root first, from v2 `/pages/{id}/ancestors`, which gives the nearest
+    /// `limit` ancestors: a full answer means the chain goes on above its first entry.
+    async fn ancestors(&self, id: &str) -> Result<Vec<String>, Error> {
+        let mut chain: Vec<String> = Vec::new();
+        let mut from = id.to_owned();
+        for _ in 0..MAX_ANCESTOR_CALLS {
+            let path = format!("/wiki/api/v2/pages/{}/ancestors?limit={V2_LIMIT}", segment(&from));
+            let listed = self.client.get_json::<v2::MultiEntityResult<v2::Ancestor>>(&path).await?;
+            let full = listed.results.len() >= V2_LIMIT as usize;
+            let mut above: Vec<String> = listed.results.into_iter().map(|a| a.id).collect();
+            let top = above.first().cloned();
+            above.append(&mut chain);
+            chain = above;
+            match top {
+                Some(top) if full && top != from => from = top,
+                _ => return Ok(chain),
+            }
+        }
+        Err(Error::InvalidRequest {
+            path: format!("/wiki/api/v2/pages/{id}/ancestors"),
+            reason: format!("more than {MAX_ANCESTOR_CALLS} calls to read the ancestors"),
+        })
+    }
+
+    /// The whole read restriction of one item, paged from `restriction/byOperation/read`.
+    async fn read_restriction(&self, id: &str) -> Result<Restriction, Error> {
+        let mut restriction = Restriction::default();
+        for page in 0..MAX_RESTRICTION_PAGES {
+            let start = u64::from(page) * u64::from(RESTRICTION_LIMIT);
+            let path = format!(
+                "/wiki/rest/api/content/{}/restriction/byOperation/read?expand=restrictions.user,restrictions.group&start={start}&limit={RESTRICTION_LIMIT}",
+                segment(id)
+            );
+            let read: v1::ContentRestriction = self.client.get_json(&path).await?;
+            let restrictions = read.restrictions.unwrap_or_default();
+            let (Some(users), Some(groups)) = (restrictions.user, restrictions.group) else {
+                return Err(malformed(&path, "the restriction lists no users or groups"));
+            };
+            let more =
+                is_full(users.results.len(), users.limit) || is_full(groups.results.len(), groups.limit);
+            for user in users.results {
+                restriction.users.insert(
+                    account_of(&user).ok_or_else(|| malformed(&path, "a user without an account id"))?,
+                );
+            }
+            for group in groups.results {
+                if group.id.is_empty() {
+                    return Err(malformed(&path, "a group without an id"));
+                }
+                restriction.groups.insert(group.id);
+            }
+            if !more {
+                return Ok(restriction);
+            }
+        }
+        Err(malformed(
+            &format!("/wiki/rest/api/content/{id}/restriction/byOperation/read"),
+            "too many restriction pages",
+        ))
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Changes.
+
+    /// Pages, blog posts, comments and attachments of the given spaces modified at or after `since`
+    /// (current and archived), oldest first, one page per call. The CQL date is written in the site
+    /// user's time zone, rounded down to the minute; in a zone this crawler cannot map, the window starts
+    /// 14 hours earlier instead.
+    pub async fn changed_since(
+        &self,
+        space_keys: &[String],
+        since: DateTime<Utc>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Changed>, Error> {
+        let zone = *self.zone.get_or_try_init(|| self.read_zone()).await?;
+        let when = cql_time(zone, since);
+        let firsts: Vec<String> = space_keys
+            .chunks(SPACE_KEYS_PER_QUERY)
+            .map(|chunk| {
+                let cql = format!(
+                    "type in (page, blogpost, comment, attachment) and space in ({}) and lastmodified >= \"{when}\" order by lastmodified asc",
+                    cql_list(chunk)
+                );
+                search_path(&cql, "version,container", true)
+            })
+            .collect();
+        let page = chunked_page::<v1::ContentArray>(&self.client, &firsts, cursor).await?;
+        let items = page
+            .items
+            .iter()
+            .filter_map(|c| {
+                let kind = match c.kind.as_str() {
+                    "page" => ChangedKind::Page,
+                    "blogpost" => ChangedKind::BlogPost,
+                    "comment" => ChangedKind::Comment,
+                    "attachment" => ChangedKind::Attachment,
+                    _ => return None,
+                };
+                let container_id = match kind {
+                    ChangedKind::Page | ChangedKind::BlogPost => None,
+                    ChangedKind::Comment | ChangedKind::Attachment => {
+                        c.container.as_ref().map(|p| p.id.clone())
+                    }
+                };
+                Some(Changed {
+                    id: c.id.clone(),
+                    kind,
+                    container_id,
+                    version: c.version.as_ref().map_or(0, |v| u64::from(v.number)),
+                })
+            })
+            .collect();
+        Ok(Page { items, next: page.next })
+    }
+
+    async fn read_zone(&self) -> Result<CqlZone, Error> {
+        let user: v1::User = self.client.get_json("/wiki/rest/api/user/current").await?;
+        let zone = user.time_zone.as_deref().map_or(CqlZone::Unmapped, zone_of);
+        if zone == CqlZone::Unmapped {
+            tracing::warn!(
+                time_zone = user.time_zone.as_deref().unwrap_or(""),
+                "site time zone not mapped to an offset: change windows start {UNKNOWN_ZONE_WIDENING_HOURS} hours early"
+            );
+        }
+        Ok(zone)
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Comments and attachments.
+
+    /// Every footer comment of the site, replies included, one page per call.
+    pub async fn comments(&self, cursor: Option<&str>) -> Result<Page<Comment>, Error> {
+        let first = [format!("/wiki/api/v2/footer-comments?body-format=storage&limit={V2_LIMIT}")];
+        let page = chunked_page::<v2::MultiEntityResult<v2::Comment>>(&self.client, &first, cursor).await?;
+        Ok(Page {
+            items: page.items.iter().filter_map(|c| self.comment_model(c, None)).collect(),
+            next: page.next,
+        })
+    }
+
+    /// Footer comments of one page or blog post and their replies, recursively.
+    pub async fn comments_of(&self, kind: ContentKind, container_id: &str) -> Result<Vec<Comment>, Error> {
+        let container = Some((kind, container_id));
+        let path = format!(
+            "/wiki/api/v2/{}/{}/footer-comments?body-format=storage&limit={V2_LIMIT}",
+            collection(kind),
+            segment(container_id)
+        );
+        let mut pending = collect_cursor::<v2::MultiEntityResult<v2::Comment>>(&self.client, path).await?;
+        let mut comments = Vec::new();
+        let mut seen = BTreeSet::new();
+        while let Some(comment) = pending.pop() {
+            if !seen.insert(comment.id.clone()) {
+                continue;
+            }
+            let path = format!(
+                "/wiki/api/v2/footer-comments/{}/children?body-format=storage&limit={V2_LIMIT}",
+                segment(&comment.id)
+            );
+            pending.extend(collect_cursor::<v2::MultiEntityResult<v2::Comment>>(&self.client, path).await?);
+            comments.extend(self.comment_model(&comment, container));
+        }
+        comments.sort_by(|a, b| id_order(&a.id, &b.id));
+        Ok(comments)
+    }
+
+    /// A comment in the model; `None` for one not on a page or blog post (on an attachment or custom
+    /// content). `container` fills in what a reply may leave out.
+    fn comment_model(&self, c: &v2::Comment, container: Option<(ContentKind, &str)>) -> Option<Comment> {
+        let (container_kind, container_id) = match (&c.page_id, &c.blog_post_id, container) {
+            (Some(page), _, _) => (ContentKind::Page, page.clone()),
+            (None, Some(post), _) => (ContentKind::BlogPost, post.clone()),
+            (None, None, Some((kind, id))) => (kind, id.to_owned()),
+            (None, None, None) => {
+                tracing::debug!(comment = c.id, "footer comment without a page or blog post skipped");
+                return None;
+            }
+        };
+        let url = match c.links.webui.as_deref() {
+            Some(webui) => self.web_url(webui),
+            None => self.web_url(&format!(
+                "/pages/viewpage.action?pageId={}&focusedCommentId={}",
+                segment(&container_id),
+                segment(&c.id)
+            )),
+        };
+        let version = c.version.as_ref();
+        Some(Comment {
+            id: c.id.clone(),
+            container_id,
+            container_kind,
+            parent_comment_id: c.parent_comment_id.clone(),
+            body: storage_of(c.body.as_ref()),
+            version: version.map_or(0, |v| u64::from(v.number)),
+            // v2 comments carry no creation time of their own; the first version's is not worth a call.
+            created: None,
+            updated: version.and_then(|v| v.created_at.as_deref()).and_then(parse_time),
+            author: version.and_then(|v| v.author_id.clone()),
+            url,
+        })
+    }
+
+    /// Every attachment of the site, one page per call.
+    pub async fn attachments(&self, cursor: Option<&str>) -> Result<Page<Attachment>, Error> {
+        let first = [format!("/wiki/api/v2/attachments?limit={V2_LIMIT}")];
+        let page =
+            chunked_page::<v2::MultiEntityResult<v2::Attachment>>(&self.client, &first, cursor).await?;
+        Ok(Page {
+            items: page.items.iter().filter_map(|a| self.attachment_model(a)).collect(),
+            next: page.next,
+        })
+    }
+
+    /// Attachments of one page or blog post.
+    pub async fn attachments_of(
+        &self,
+        kind: ContentKind,
+        container_id: &str,
+    ) -> Result<Vec<Attachment>, Error> {
+        let path = format!(
+            "/wiki/api/v2/{}/{}/attachments?limit={V2_LIMIT}",
+            collection(kind),
+            segment(container_id)
+        );
+        let listed = collect_cursor::<v2::MultiEntityResult<v2::Attachment>>(&self.client, path).await?;
+        Ok(listed.iter().filter_map(|a| self.attachment_model(a)).collect())
+    }
+
+    /// An attachment in the model; `None` for one not on a page or blog post.
+    fn attachment_model(&self, a: &v2::Attachment) -> Option<Attachment> {
+        let (container_kind, container_id) = match (&a.page_id, &a.blog_post_id) {
+            (Some(page), _) => (ContentKind::Page, page.clone()),
+            (None, Some(post)) => (ContentKind::BlogPost, post.clone()),
+            (None, None) => {
+                tracing::debug!(attachment = a.id, "attachment without a page or blog post skipped");
+                return None;
+            }
+        };
+        let version = a.version.as_ref();
+        let url = match a.webui_link.as_deref().or(a.links.webui.as_deref()) {
+            Some(webui) => self.web_url(webui),
+            None => {
+                self.web_url(&format!("/pages/viewpageattachments.action?pageId={}", segment(&container_id)))
+            }
+        };
+        Some(Attachment {
+            download_path: format!(
+                "/wiki/rest/api/content/{}/child/attachment/{}/download",
+                segment(&container_id),
+                segment(&a.id)
+            ),
+            id: a.id.clone(),
+            container_id,
+            container_kind,
+            title: a.title.clone(),
+            media_type: a.media_type.clone().filter(|m| !m.is_empty()),
+            size: a.file_size,
+            version: version.map_or(0, |v| u64::from(v.number)),
+            created: a.created_at.as_deref().and_then(parse_time),
+            updated: version.and_then(|v| v.created_at.as_deref()).and_then(parse_time),
+            author: version.and_then(|v| v.author_id.clone()),
+            url,
+        })
+    }
+
+    /// The bytes of an attachment, following the redirect to the media host (without credentials);
+    /// larger than `max_bytes` is [`Error::TooLarge`].
+    pub async fn download(&self, attachment: &Attachment, max_bytes: u64) -> Result<Vec<u8>, Error> {
+        Ok(self.client.download(&attachment.download_path, max_bytes).await?.bytes)
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Users and groups.
+
+    /// Groups with their members, and the users they name (plus `extra_accounts`) with display name and
+    /// active flag. Accounts `users-bulk` does not know are left out: unknown means no access.
+    pub async fn directory(&self, extra_accounts: &[String]) -> Result<Directory, Error> {
+        let groups = OffsetPager::<v1::GroupArray>::new("/wiki/rest/api/group", GROUP_LIMIT)
+            .collect_all(&self.client)
+            .await?;
+        let mut directory = Directory::default();
+        let mut accounts: BTreeSet<String> =
+            extra_accounts.iter().filter(|a| !a.is_empty()).cloned().collect();
+        for group in groups.into_iter().filter(|g| !g.id.is_empty()) {
+            let path = format!("/wiki/rest/api/group/{}/membersByGroupId", segment(&group.id));
+            let members: BTreeSet<String> = OffsetPager::<v1::UserArray>::new(path, GROUP_LIMIT)
+                .collect_all(&self.client)
+                .await?
+                .iter()
+                .filter_map(account_of)
+                .collect();
+            accounts.extend(members.iter().cloned());
+            directory.groups.insert(group.id, DirectoryGroup { name: group.name, members });
+        }
+        let accounts: Vec<String> = accounts.into_iter().collect();
+        for batch in accounts.chunks(USERS_PER_BULK) {
+            let request = v2::UsersBulkRequest { account_ids: batch.to_vec() };
+            let found: v2::MultiEntityResult<v2::User> =
+                self.client.post_json("/wiki/api/v2/users-bulk", &request).await?;
+            for user in found.results.into_iter().filter(|u| !u.account_id.is_empty()) {
+                let display_name = user.display_name.or(user.public_name).unwrap_or_default();
+                let active = user.account_status.as_deref() == Some("active");
+                directory.users.insert(user.account_id, DirectoryUser { display_name, active });
+            }
+        }
+        Ok(directory)
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // URLs.
+
+    /// An absolute web URL from a `webui` path (relative to `/wiki`), or the path itself when it is
+    /// already absolute.
+    fn web_url(&self, webui: &str) -> String {
+        if webui.starts_with("http://") || webui.starts_with("https://") {
+            return webui.to_owned();
+        }
+        let base = self.client.base_url().as_str().trim_end_matches('/');
+        format!("{base}/wiki{webui}")
+    }
+
+    fn content_url(&self, webui: Option<&str>, id: &str) -> String {
+        match webui {
+            Some(webui) => self.web_url(webui),
+            None => self.web_url(&format!("/pages/viewpage.action?pageId={}", segment(id))),
+        }
+    }
+}
+
+/// Whether a single get's status is one of content that still exists for search: current or archived
+/// (or missing, as a `null` from a real site). Trashed, deleted, draft and historical content is gone.
+fn is_live(status: &str) -> bool {
+    matches!(status, "current" | "archived" | "")
+}
+
+/// The listing segment of a content kind.
+fn collection(kind: ContentKind) -> &'static str {
+    match kind {
+        ContentKind::Page => "pages",
+        ContentKind::BlogPost => "blogposts",
+    }
+}
+
+fn content_kind(kind: &str) -> Option<ContentKind> {
+    match kind {
+        "page" => Some(ContentKind::Page),
+        "blogpost" => Some(ContentKind::BlogPost),
+        _ => None,
+    }
+}
+
+/// Who a space permission names. Anything but a user, a group or the anonymous role grants nothing.
+fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
+    match (principal.kind.as_str(), principal.id.as_str()) {
+        ("user", id) if !id.is_empty() => Subject::User(id.to_owned()),
+        ("group", id) if !id.is_empty() => Subject::Group(id.to_owned()),
+        ("role", "ANONYMOUS") => Subject::Anonymous,
+        (kind, id) => Subject::Unknown(format!("{kind}:{id}")),
+    }
+}
+
+fn account_of(user: &v1::User) -> Option<String> {
+    user.account_id.clone().filter(|a| !a.is_empty())
+}
+
+fn storage_of(body: Option<&v2::Body>) -> String {
+    body.and_then(|b| b.storage.as_ref()).map(|s| s.value.clone()).unwrap_or_default()
+}
+
+fn labels_of(labels: Option<&v2::OptionalField<v2::Label>>) -> Vec<String> {
+    labels.map(|l| l.results.iter().map(|l| l.name.clone()).collect()).unwrap_or_default()
+}
+
+/// Whether a page of `len` results, of a listing that pages by `limit`, may have a successor.
+fn is_full(len: usize, limit: Option<u32>) -> bool {
+    len > 0 && len as u64 >= u64::from(limit.unwrap_or(RESTRICTION_LIMIT))
+}
+
+/// What the restriction expansion of one item says.
+enum Expansion {
+    /// Every user and group of the restriction.
+    Complete(Restriction),
+    /// Cut at the expansion's limit, or not readable as it is: read the restriction on its own.
+    Partial,
+}
+
+fn expanded_restriction(read: &v1::ContentRestriction) -> Option<Expansion> {
+    let restrictions = read.restrictions.as_ref()?;
+    let (Some(users), Some(groups)) = (&restrictions.user, &restrictions.group) else {
+        return Some(Expansion::Partial);
+    };
+    if is_full(users.results.len(), users.limit) || is_full(groups.results.len(), groups.limit) {
+        return Some(Expansion::Partial);
+    }
+    let mut restriction = Restriction::default();
+    for user in &users.results {
+        let Some(account) = account_of(user) else { return Some(Expansion::Partial) };
+        restriction.users.insert(account);
+    }
+    for group in &groups.results {
+        if group.id.is_empty() {
+            return Some(Expansion::Partial);
+        }
+        restriction.groups.insert(group.id.clone());
+    }
+    Some(Expansion::Complete(restriction))
+}
+
+/// `GET /content/search` for `cql` with `expand`, over current (and archived) content.
+fn search_path(cql: &str, expand: &str, include_archived: bool) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("cql", cql);
+    if include_archived {
+        query.append_pair("cqlcontext", r#"{"contentStatuses":["current","archived"]}"#);
+    }
+    query.append_pair("expand", expand);
+    query.append_pair("limit", &SEARCH_LIMIT.to_string());
+    format!("/wiki/rest/api/content/search?{}", query.finish())
+}
+
+/// Values (space keys, ids) as a CQL list: each quoted, quotes and backslashes escaped.
+fn cql_list(values: &[impl AsRef<str>]) -> String {
+    values
+        .iter()
+        .map(|v| format!("\"{}\"", v.as_ref().replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A path segment, percent-encoded: ids come from the site and are not trusted to be URL-safe.
+fn segment(raw: &str) -> String {
+    utf8_percent_encode(raw, NON_ALPHANUMERIC).to_string()
+}
+
+/// Numeric ids in numeric order, others after them in string order.
+fn id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+/// Logs why an item's access could not be read; the item then stays readable by nobody.
+fn unknown(id: &str, error: &Error) {
+    tracing::warn!(content = id, %error, "access of this item is unknown: readable by nobody");
+}
+
+fn malformed(path: &str, reason: &str) -> Error {
+    Error::Malformed {
+        path: path.split('?').next().unwrap_or(path).to_owned(),
+        reason: reason.to_owned(),
+        attempts: 1,
+    }
+}
+
+fn not_found_as_none<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A time as Confluence writes it: RFC 3339 (`2024-01-03T09:41:23.123Z`) or Atlassian's offset without
+/// a colon (`2024-01-03T09:41:23.123+0000`). Anything else is `None`.
+pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&Utc));
+    }
+    ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"]
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(raw, f).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Time zones.
+
+/// Zones without daylight saving time, so one offset is right all year.
+const FIXED_ZONES: &[(&str, i32)] = &[
+    ("Pacific/Marquesas", -570),
+    ("Pacific/Honolulu", -600),
+    ("America/Phoenix", -420),
+    ("America/Regina", -360),
+    ("America/Bogota", -300),
+    ("America/Lima", -300),
+    ("America/Panama", -300),
+    ("America/Caracas", -240),
+    ("America/Sao_Paulo", -180),
+    ("America/Argentina/Buenos_Aires", -180),
+    ("America/Buenos_Aires", -180),
+    ("Atlantic/Cape_Verde", -60),
+    ("Africa/Abidjan", 0),
+    ("Africa/Accra", 0),
+    ("Africa/Lagos", 60),
+    ("Africa/Algiers", 60),
+    ("Africa/Johannesburg", 120),
+    ("Africa/Cairo", 120),
+    ("Africa/Nairobi", 180),
+    ("Europe/Moscow", 180),
+    ("Europe/Istanbul", 180),
+    ("Asia/Riyadh", 180),
+    ("Asia/Tehran", 210),
+    ("Asia/Dubai", 240),
+    ("Asia/Kabul", 270),
+    ("Asia/Karachi", 300),
+    ("Asia/Tashkent", 300),
+    ("Asia/Kolkata", 330),
+    ("Asia/Calcutta", 330),
+    ("Asia/Colombo", 330),
+    ("Asia/Kathmandu", 345),
+    ("Asia/Katmandu", 345),
+    ("Asia/Dhaka", 360),
+    ("Asia/Yangon", 390),
+    ("Asia/Rangoon", 390),
+    ("Asia/Bangkok", 420),
+    ("Asia/Jakarta", 420),
+    ("Asia/Ho_Chi_Minh", 420),
+    ("Asia/Shanghai", 480),
+    ("Asia/Hong_Kong", 480),
+    ("Asia/Singapore", 480),
+    ("Asia/Taipei", 480),
+    ("Asia/Manila", 480),
+    ("Australia/Perth", 480),
+    ("Australia/Eucla", 525),
+    ("Asia/Tokyo", 540),
+    ("Asia/Seoul", 540),
+    ("Australia/Darwin", 570),
+    ("Australia/Brisbane", 600),
+    ("Pacific/Guam", 600),
+    ("Pacific/Port_Moresby", 600),
+    ("Pacific/Noumea", 660),
+    ("Pacific/Fiji", 720),
+    ("Pacific/Tarawa", 720),
+    ("Pacific/Tongatapu", 780),
+    ("Pacific/Kiritimati", 840),
+];
+
+const UTC_NAMES: &[&str] = &[
+    "UTC",
+    "UCT",
+    "GMT",
+    "Z",
+    "Zulu",
+    "Universal",
+    "Greenwich",
+    "Etc/UTC",
+    "Etc/UCT",
+    "Etc/GMT",
+    "Etc/GMT0",
+    "Etc/GMT+0",
+    "Etc/GMT-0",
+    "Etc/Universal",
+    "Etc/Zulu",
+    "Etc/Greenwich",
+    "GMT0",
+    "GMT+0",
+    "GMT-0",
+];
+
+/// The zone a `timeZone` value names: `Etc/GMT±N` (whose sign is inverted: `Etc/GMT-10` is UTC+10),
+/// an explicit offset (`+05:45`, `-0230`, `UTC+10`), or a zone without daylight saving time.
+fn zone_of(name: &str) -> CqlZone {
+    let name = name.trim();
+    let fixed = |minutes: i32| FixedOffset::east_opt(minutes * 60).map_or(CqlZone::Unmapped, CqlZone::Fixed);
+    if UTC_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+        return fixed(0);
+    }
+    if let Some(hours) = name.strip_prefix("Etc/GMT") {
+        return match hours.parse::<i32>() {
+            // Etc/GMT+12 is the westernmost, Etc/GMT-14 the easternmost.
+            Ok(h) if (-14..=12).contains(&h) && (hours.starts_with('+') || hours.starts_with('-')) => {
+                fixed(-h * 60)
+            }
+            _ => CqlZone::Unmapped,
+        };
+    }
+    let offset = name.strip_prefix("UTC").or_else(|| name.strip_prefix("GMT")).unwrap_or(name);
+    if let Some(minutes) = explicit_offset(offset) {
+        return fixed(minutes);
+    }
+    FIXED_ZONES
+        .iter()
+        .find(|(zone, _)| *zone == name)
+        .map_or(CqlZone::Unmapped, |&(_, minutes)| fixed(minutes))
+}
+
+/// `+05:45`, `-0230`, `+10` as minutes east of UTC.
+fn explicit_offset(raw: &str) -> Option<i32> {
+    let (sign, rest) = match raw.as_bytes().first()? {
+        b'+' => (1, &raw[1..]),
+        b'-' => (-1, &raw[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || rest.matches(':').count() > 1 {
+        return None;
+    }
+    let (hours, minutes) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok()?, 0),
+        3 | 4 => {
+            let split = digits.len() - 2;
+            (digits[..split].parse::<i32>().ok()?, digits[split..].parse::<i32>().ok()?)
+        }
+        _ => return None,
+    };
+    (hours <= 14 && minutes < 60).then_some(sign * (hours * 60 + minutes))
+}
+
+/// `since` as a CQL date (`yyyy/MM/dd HH:mm`) in `zone`, rounded down to the minute so the minute that
+/// holds `since` is included.
+fn cql_time(zone: CqlZone, since: DateTime<Utc>) -> String {
+    const FORMAT: &str = "%Y/%m/%d %H:%M";
+    match zone {
+        CqlZone::Fixed(offset) => since.with_timezone(&offset).format(FORMAT).to_string(),
+        CqlZone::Unmapped => {
+            (since - chrono::Duration::hours(UNKNOWN_ZONE_WIDENING_HOURS)).format(FORMAT).to_string()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Listings.
+
+/// Walks a cursor listing to its end. A next link that repeats is an error: the items after it would be
+/// missing. An empty page that still links on is how some listings end.
+async fn collect_cursor<P: CursorPage>(client: &Client, first: String) -> Result<Vec<P::Item>, Error> {
+    let path = first.split('?').next().unwrap_or(&first).to_owned();
+    let (items, anomaly) = CursorPager::<P>::new(first).collect_all(client).await?;
+    match anomaly {
+        Some(CursorAnomaly::RepeatedNext { pages, .. }) => Err(Error::RepeatedPageToken { path, pages }),
+        Some(CursorAnomaly::EmptyPageWithNext { .. }) | None => Ok(items),
+    }
+}
+
+/// One page of a listing made of several queries run one after the other (one per chunk of spaces),
+/// `firsts` being each query's first page. The cursor says which query and which link within it:
+/// `{chunk}:{link}`, the link empty at the start of a query.
+async fn chunked_page<P: CursorPage>(
+    client: &Client,
+    firsts: &[String],
+    cursor: Option<&str>,
+) -> Result<Page<P::Item>, Error> {
+    let (chunk, link) = match cursor {
+        None => (0, None),
+        Some(raw) => decode_cursor(raw)?,
+    };
+    let Some(first) = firsts.get(chunk) else { return Ok(Page { items: Vec::new(), next: None }) };
+    let target = link.unwrap_or_else(|| first.clone());
+    let page = client.get_json_page::<P>(&target).await?;
+    let (items, body_next) = page.value.into_parts();
+    let next = body_next.or(page.link_next);
+    let within = match next {
+        Some(next) if next == target => {
+            let path = target.split('?').next().unwrap_or(&target).to_owned();
+            return Err(Error::RepeatedPageToken { path, pages: 1 });
+        }
+        // An empty page that links on ends the query (Confluence does this at the end of some listings).
+        Some(_) if items.is_empty() => None,
+        other => other,
+    };
+    let next = match within {
+        Some(link) => Some(format!("{chunk}:{link}")),
+        None if chunk + 1 < firsts.len() => Some(format!("{}:", chunk + 1)),
+        None => None,
+    };
+    Ok(Page { items, next })
+}
+
+fn decode_cursor(raw: &str) -> Result<(usize, Option<String>), Error> {
+    let bad =
+        || Error::InvalidRequest { path: "cursor".into(), reason: "not a cursor this crawler made".into() };
+    let (chunk, link) = raw.split_once(':').ok_or_else(bad)?;
+    let chunk = chunk.parse().map_err(|_| bad())?;
+    Ok((chunk, (!link.is_empty()).then(|| link.to_owned())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn times_parse_in_both_atlassian_forms() {
+        let expected = Utc
+            .with_ymd_and_hms(2021, 2, 26, 1, 45, 3)
+            .single()
+            .map(|t| t + chrono::Duration::milliseconds(821));
+        let cases = [
+            ("2021-02-26T01:45:03.821Z", expected),
+            ("2021-02-26T11:45:03.821+10:00", expected),
+            ("2021-02-26T01:45:03.821+0000", expected),
+            ("2021-02-26T11:45:03.821+1000", expected),
+            ("2021-02-26T01:45:03Z", expected.map(|t| t - chrono::Duration::milliseconds(821))),
+            ("yesterday", None),
+            ("", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_time(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn zone_names_map_to_offsets() {
+        let cases: &[(&str, Option<i32>)] = &[
+            ("Etc/GMT-10", Some(600)),
+            ("Etc/GMT+5", Some(-300)),
+            ("Etc/GMT-14", Some(840)),
+            ("Etc/GMT+12", Some(-720)),
+            ("Etc/GMT", Some(0)),
+            ("Etc/UTC", Some(0)),
+            ("UTC", Some(0)),
+            ("Australia/Brisbane", Some(600)),
+            ("Asia/Kolkata", Some(330)),
+            ("Asia/Kathmandu", Some(345)),
+            ("Pacific/Marquesas", Some(-570)),
+            ("Australia/Eucla", Some(525)),
+            ("+05:45", Some(345)),
+            ("-02:30", Some(-150)),
+            ("+1000", Some(600)),
+            ("UTC+10", Some(600)),
+            ("GMT-03:00", Some(-180)),
+            ("Europe/Berlin", None),
+            ("Australia/Sydney", None),
+            ("Etc/GMT-15", None),
+            ("Etc/GMTx", None),
+            ("+25:00", None),
+            ("+05:61", None),
+            ("", None),
+        ];
+        for &(name, minutes) in cases {
+            let want =
+                minutes.and_then(|m| FixedOffset::east_opt(m * 60)).map_or(CqlZone::Unmapped, CqlZone::Fixed);
+            assert_eq!(zone_of(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn cql_times_are_local_and_rounded_down() {
+        let since = Utc.with_ymd_and_hms(2024, 3, 1, 23, 59, 59).single().expect("time");
+        let plus10 = CqlZone::Fixed(FixedOffset::east_opt(600 * 60).expect("offset"));
+        let minus5 = CqlZone::Fixed(FixedOffset::east_opt(-300 * 60).expect("offset"));
+        assert_eq!(cql_time(plus10, since), "2024/03/02 09:59");
+        assert_eq!(cql_time(minus5, since), "2024/03/01 18:59");
+        assert_eq!(cql_time(CqlZone::Unmapped, since), "2024/03/01 09:59");
+    }
+
+    #[test]
+    fn principals_map_to_subjects_and_unknown_grants_nothing() {
+        let cases = [
+            ("user", "abc", Subject::User("abc".into())),
+            ("group", "g1", Subject::Group("g1".into())),
+            ("role", "ANONYMOUS", Subject::Anonymous),
+            ("role", "ADMIN", Subject::Unknown("role:ADMIN".into())),
+            ("user", "", Subject::Unknown("user:".into())),
+            ("access_class", "x", Subject::Unknown("access_class:x".into())),
+        ];
+        for (kind, id, want) in cases {
+            let principal = v2::PermissionPrincipal { kind: kind.into(), id: id.into() };
+            assert_eq!(subject_of(&principal), want, "{kind} {id}");
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_strangers_are_refused() {
+        assert_eq!(
+            decode_cursor("0:/wiki/api/v2/pages?cursor=a:b").ok(),
+            Some((0, Some("/wiki/api/v2/pages?cursor=a:b".into())))
+        );
+        assert_eq!(decode_cursor("3:").ok(), Some((3, None)));
+        assert!(decode_cursor("/wiki/api/v2/pages").is_err());
+        assert!(decode_cursor("x:/wiki").is_err());
+    }
+
+    #[test]
+    fn cql_lists_quote_keys() {
+        assert_eq!(cql_list(&["ENG", "~a:b", "q\"x"]), r#""ENG", "~a:b", "q\"x""#);
+    }
+
+    #[test]
+    fn restriction_expansions_are_complete_only_below_their_limit() {
+        let users = |n: usize| v1::UserArray {
+            results: (0..n)
+                .map(|i| v1::User { account_id: Some(format!("u{i}")), ..Default::default() })
+                .collect(),
+            start: Some(0),
+            limit: Some(100),
+            size: Some(n as u32),
+            total_size: None,
+            links: None,
+        };
+        let groups = v1::GroupArray {
+            results: vec![],
+            start: Some(0),
+            limit: Some(100),
+            size: Some(0),
+            total_size: None,
+            links: None,
+        };
+        let read = |n: usize| v1::ContentRestriction {
+            restrictions: Some(v1::Restrictions {
+                user: Some(users(n)),
+                group: Some(groups.clone()),
+                expandable: None,
+            }),
+            ..Default::default()
+        };
+        assert!(matches!(expanded_restriction(&read(3)), Some(Expansion::Complete(r)) if r.users.len() == 3));
+        assert!(matches!(expanded_restriction(&read(100)), Some(Expansion::Partial)));
+        let no_groups = v1::ContentRestriction {
+            restrictions: Some(v1::Restrictions { user: Some(users(1)), group: None, expandable: None }),
+            ..Default::default()
+        };
+        assert!(matches!(expanded_restriction(&no_groups), Some(Expansion::Partial)));
+        let mut nameless = read(1);
+        if let Some(u) = nameless.restrictions.as_mut().and_then(|r| r.user.as_mut()) {
+            u.results[0].account_id = None;
+        }
+        assert!(matches!(expanded_restriction(&nameless), Some(Expansion::Partial)));
+    }
+}

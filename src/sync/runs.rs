@@ -1,0 +1,329 @@
+//! Run records: what one sync of one source did, appended as one JSON line to `{data_dir}/runs/{source}.jsonl`
+//! and read back by `permdex status`.
+//!
+//! A record holds the mode, start and end, the outcome, counts per document kind (seen, added, updated,
+//! deleted, unchanged, failed, ACL unknown), the HTTP client's counters, and every failure with the item it
+//! concerns and why. A run with failures says so: [`RunRecord::failed`] is what the CLI's exit status
+//! follows.
+//!
+//! This file does not sync anything; it is the record's shape, its file, and its rendering.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Error;
+use crate::atlassian::ClientStats;
+
+/// What kind of sync ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Everything in scope, then deletion reconciliation.
+    Full,
+    /// What changed since the watermark, deletions, then a permission refresh.
+    Incremental,
+    /// Only permissions and group membership; no bodies.
+    PermissionsOnly,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Incremental => "incremental",
+            Mode::PermissionsOnly => "permissions-only",
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "reason")]
+pub enum RunOutcome {
+    /// Everything listed was processed (some items may still have failed: see the counts).
+    Completed,
+    /// Stopped on request after its last checkpoint; the next run of the same mode resumes.
+    Cancelled,
+    /// Stopped by an error that ended the run (the index keeps its last checkpoint).
+    Aborted(String),
+}
+
+/// Counters of one document kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub seen: u64,
+    pub added: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    /// Indexed without text on purpose (an attachment over the size cap, a type that has no text).
+    pub skipped: u64,
+    /// Indexed, but visible to nobody because its permissions could not be read.
+    pub acl_unknown: u64,
+    /// Documents whose ACL profile changed without their content changing.
+    pub repointed: u64,
+}
+
+/// The client's counters for the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiCounts {
+    pub calls: u64,
+    pub throttled: u64,
+    pub retries: u64,
+    pub server_errors: u64,
+    pub malformed: u64,
+    pub failures: u64,
+}
+
+impl ApiCounts {
+    /// Adds the counters of one client (each product has its own).
+    pub fn add(&mut self, s: ClientStats) {
+        self.calls += s.api_calls;
+        self.throttled += s.throttled;
+        self.retries += s.retries;
+        self.server_errors += s.server_errors;
+        self.malformed += s.malformed;
+        self.failures += s.failures;
+    }
+}
+
+/// One failure: the item (document id, or the listing or permission source) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub item: String,
+    pub reason: String,
+}
+
+/// What one sync run of one source did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub source: String,
+    pub mode: Mode,
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    pub outcome: RunOutcome,
+    /// Whether the run continued an interrupted one.
+    #[serde(default)]
+    pub resumed: bool,
+    /// Per document kind (`confluence:page`, `jira:comment`, …).
+    pub counts: BTreeMap<String, Counts>,
+    pub api: ApiCounts,
+    pub failures: Vec<Failure>,
+    /// Things the operator should know that are not failures (a forced full sync and why).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// Most failures kept in one record; the count still says how many there were.
+pub const MAX_RECORDED_FAILURES: usize = 1000;
+
+impl RunRecord {
+    pub fn new(run_id: String, source: &str, mode: Mode, started: DateTime<Utc>) -> RunRecord {
+        RunRecord {
+            run_id,
+            source: source.to_string(),
+            mode,
+            started,
+            ended: started,
+            outcome: RunOutcome::Completed,
+            resumed: false,
+            counts: BTreeMap::new(),
+            api: ApiCounts::default(),
+            failures: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn counts_mut(&mut self, kind: &str) -> &mut Counts {
+        self.counts.entry(kind.to_string()).or_default()
+    }
+
+    /// Records a failure of `item` (a document id or a listing) and counts it against `kind`.
+    pub fn fail(&mut self, kind: &str, item: impl Into<String>, reason: impl Into<String>) {
+        self.counts_mut(kind).failed += 1;
+        let failure = Failure { item: item.into(), reason: reason.into() };
+        tracing::warn!(item = %failure.item, reason = %failure.reason, "sync failure");
+        if self.failures.len() < MAX_RECORDED_FAILURES {
+            self.failures.push(failure);
+        }
+    }
+
+    /// Records an item deliberately indexed without text, with the reason (not a failure).
+    pub fn skip(&mut self, kind: &str, item: impl Into<String>, reason: impl Into<String>) {
+        self.counts_mut(kind).skipped += 1;
+        if self.notes.len() < MAX_RECORDED_FAILURES {
+            self.notes.push(format!("skipped {}: {}", item.into(), reason.into()));
+        }
+    }
+
+    /// Failures of the run: failed items plus a run that did not complete.
+    pub fn failed(&self) -> u64 {
+        let items: u64 = self.counts.values().map(|c| c.failed).sum();
+        items + u64::from(matches!(self.outcome, RunOutcome::Aborted(_)))
+    }
+
+    /// Sum of the counts over every kind.
+    pub fn total(&self) -> Counts {
+        self.counts.values().fold(Counts::default(), |mut t, c| {
+            t.seen += c.seen;
+            t.added += c.added;
+            t.updated += c.updated;
+            t.deleted += c.deleted;
+            t.unchanged += c.unchanged;
+            t.failed += c.failed;
+            t.skipped += c.skipped;
+            t.acl_unknown += c.acl_unknown;
+            t.repointed += c.repointed;
+            t
+        })
+    }
+}
+
+/// Where the run records of `source` live.
+pub fn runs_file(data_dir: &Path, source: &str) -> PathBuf {
+    data_dir.join("runs").join(format!("{source}.jsonl"))
+}
+
+/// Appends `record` to its source's file (one line, flushed to disk).
+pub fn append(data_dir: &Path, record: &RunRecord) -> Result<(), Error> {
+    let path = runs_file(data_dir, &record.source);
+    let io = |source| Error::Io { path: path.clone(), source };
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(io)?;
+    }
+    let mut line =
+        serde_json::to_vec(record).map_err(|e| Error::Io { path: path.clone(), source: e.into() })?;
+    line.push(b'\n');
+    let mut file = fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io)?;
+    file.write_all(&line).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+/// The last `limit` records of `source`, oldest first. Lines that do not parse (a record cut short by a
+/// crash, a newer format) are skipped. No file means no runs.
+pub fn read_last(data_dir: &Path, source: &str, limit: usize) -> Result<Vec<RunRecord>, Error> {
+    let path = runs_file(data_dir, source);
+    let file = match fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(Error::Io { path, source }),
+    };
+    let mut records = std::collections::VecDeque::with_capacity(limit);
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|source| Error::Io { path: path.clone(), source })?;
+        let Ok(record) = serde_json::from_str::<RunRecord>(&line) else { continue };
+        if records.len() == limit {
+            records.pop_front();
+        }
+        if limit > 0 {
+            records.push_back(record);
+        }
+    }
+    Ok(records.into())
+}
+
+/// A human table of runs, one line each, newest last.
+pub fn render_table(records: &[RunRecord]) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<10} {:<16} {:<20} {:>7} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5}  {}\n",
+        "source",
+        "mode",
+        "started (UTC)",
+        "secs",
+        "seen",
+        "added",
+        "updated",
+        "deleted",
+        "failed",
+        "no-acl",
+        "calls",
+        "429s",
+        "outcome"
+    ));
+    for r in records {
+        let t = r.total();
+        let secs = (r.ended - r.started).num_milliseconds() as f64 / 1000.0;
+        let outcome = match &r.outcome {
+            RunOutcome::Completed if r.failed() > 0 => format!("completed with {} failure(s)", r.failed()),
+            RunOutcome::Completed => "ok".to_string(),
+            RunOutcome::Cancelled => "cancelled (resumable)".to_string(),
+            RunOutcome::Aborted(reason) => format!("aborted: {reason}"),
+        };
+        out.push_str(&format!(
+            "{:<10} {:<16} {:<20} {:>7.1} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5}  {}\n",
+            r.source,
+            r.mode.as_str(),
+            r.started.format("%Y-%m-%d %H:%M:%S"),
+            secs,
+            t.seen,
+            t.added,
+            t.updated,
+            t.deleted,
+            t.failed,
+            t.acl_unknown,
+            r.api.calls,
+            r.api.throttled,
+            outcome
+        ));
+        for f in r.failures.iter().take(5) {
+            out.push_str(&format!("    failed {}: {}\n", f.item, f.reason));
+        }
+        if r.failures.len() > 5 {
+            out.push_str(&format!("    … and {} more (see --json)\n", r.failures.len() - 5));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(n: u32, failed: u64) -> RunRecord {
+        let started = DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0).expect("time");
+        let mut r = RunRecord::new(format!("run-{n}"), "acme", Mode::Full, started);
+        r.counts_mut("confluence:page").seen = 10;
+        for i in 0..failed {
+            r.fail("jira:attachment", format!("jira:attachment:{i}"), "corrupt pdf");
+        }
+        r
+    }
+
+    #[test]
+    fn append_and_read_back_the_last_runs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(read_last(dir.path(), "acme", 3).expect("no file").is_empty());
+        for n in 0..5 {
+            append(dir.path(), &record(n, u64::from(n % 2))).expect("append");
+        }
+        // A torn last line (a crash mid-write) is skipped, not fatal.
+        let mut f = fs::OpenOptions::new().append(true).open(runs_file(dir.path(), "acme")).expect("open");
+        f.write_all(b"{\"run_id\": \"torn").expect("write");
+        let last = read_last(dir.path(), "acme", 3).expect("read");
+        assert_eq!(last.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), ["run-2", "run-3", "run-4"]);
+        assert_eq!(last[1].failed(), 1);
+        assert_eq!(last[1].failures[0].item, "jira:attachment:0");
+    }
+
+    #[test]
+    fn failures_count_and_show() {
+        let cases = [(record(0, 0), 0, "ok"), (record(1, 2), 2, "completed with 2 failure(s)")];
+        for (r, failed, outcome) in cases {
+            assert_eq!(r.failed(), failed);
+            let table = render_table(std::slice::from_ref(&r));
+            assert!(table.contains(outcome), "{table}");
+        }
+        let mut aborted = record(2, 0);
+        aborted.outcome = RunOutcome::Aborted("listing failed".into());
+        assert_eq!(aborted.failed(), 1);
+        assert!(render_table(&[aborted]).contains("aborted: listing failed"));
+    }
+}

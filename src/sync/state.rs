@@ -1,0 +1,295 @@
+//! The sync state of one source: what the engine must remember between runs, serialised into the state
+//! blob of every index commit (so it is always exactly as current as the documents and the ACL store).
+//!
+//! Per product: the watermark (the latest `updated` time the site reported, never the local clock) and,
+//! while a run is under way, its checkpoint (run id, phase, cursor). Per document: its version, what its
+//! permissions depend on ([`AclInput`]), the profile it points at, and the keys scope decisions need.
+//! Plus the site's directory (users, groups, members), so that a caller's principals can be worked out at
+//! query time from the same commit the documents come from.
+//!
+//! The blob is versioned JSON. A blob this code cannot read (another version, corruption) is not an error:
+//! [`SyncState::decode`] says why, and the engine starts over with a full sync.
+//!
+//! This file does no I/O and knows nothing of HTTP; it is data plus (de)serialisation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::resolve::AclInput;
+use crate::atlassian::model::{Directory, DirectoryGroup, DirectoryUser};
+
+/// Version of the state blob's layout. Bump it when a field changes meaning; older blobs then force a
+/// full sync instead of being misread.
+pub const STATE_VERSION: u32 = 1;
+
+/// Everything remembered about one source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub version: u32,
+    /// The source this state belongs to (a state is never shared between sources).
+    pub source: String,
+    /// A summary of the scope the documents were selected with; a different scope forces a full sync.
+    pub scope: String,
+    pub confluence: ProductState,
+    pub jira: ProductState,
+    /// Every indexed document of the source, by index id.
+    pub docs: BTreeMap<String, DocState>,
+    /// Users and groups as last read from the site.
+    pub directory: StoredDirectory,
+}
+
+/// Which product a piece of state belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Product {
+    Confluence,
+    Jira,
+}
+
+impl Product {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Product::Confluence => "confluence",
+            Product::Jira => "jira",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductState {
+    /// The latest `updated` time seen on an item of this product, as the site reported it.
+    pub watermark: Option<DateTime<Utc>>,
+    /// When the last run of this product completed its listings (a full sync, or an incremental one).
+    pub last_complete_run: Option<String>,
+    /// Set while a run is under way; a later run with the same mode resumes from it.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Where an interrupted run stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub run_id: String,
+    pub phase: Phase,
+    /// The cursor of the next listing page of `phase` (`None`: the phase starts from its beginning).
+    pub cursor: Option<String>,
+    /// Items of that page already processed.
+    #[serde(default)]
+    pub offset: usize,
+}
+
+/// The resumable phases of a full sync, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Pages,
+    BlogPosts,
+    Comments,
+    Attachments,
+    Issues,
+}
+
+/// What the engine remembers about one indexed document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocState {
+    /// The site's version (Confluence) or `updated` in epoch millis (Jira): unchanged means skip.
+    pub version: u64,
+    /// What the document's permissions depend on.
+    pub acl: AclInput,
+    /// The profile the indexed document points at.
+    pub profile: u32,
+    /// Space key (Confluence) or project key (Jira): decides scope.
+    pub scope_key: String,
+    /// Owner of the personal space the document is in, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space_owner: Option<String>,
+    /// The page, blog post or issue a comment or attachment belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The run that last saw the document in a listing; deletion reconciliation compares it.
+    pub seen_in: String,
+}
+
+impl SyncState {
+    /// An empty state for `source`.
+    pub fn new(source: &str, scope: String) -> SyncState {
+        SyncState { version: STATE_VERSION, source: source.to_string(), scope, ..SyncState::default() }
+    }
+
+    pub fn product(&self, product: Product) -> &ProductState {
+        match product {
+            Product::Confluence => &self.confluence,
+            Product::Jira => &self.jira,
+        }
+    }
+
+    pub fn product_mut(&mut self, product: Product) -> &mut ProductState {
+        match product {
+            Product::Confluence => &mut self.confluence,
+            Product::Jira => &mut self.jira,
+        }
+    }
+
+    /// Serialises the state for an index commit.
+    pub fn encode(&self) -> Vec<u8> {
+        // Plain data (strings, numbers, maps with string keys) always serialises.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads a state blob of `source`. An empty blob (no commit yet) is a fresh state; anything that cannot
+    /// be trusted is `Err` with the reason, and the caller starts over.
+    pub fn decode(bytes: &[u8], source: &str) -> Result<Option<SyncState>, String> {
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u32,
+        }
+        let version: VersionOnly =
+            serde_json::from_slice(bytes).map_err(|e| format!("sync state is unreadable: {e}"))?;
+        if version.version != STATE_VERSION {
+            return Err(format!(
+                "sync state has layout version {}, this permdex reads version {STATE_VERSION}",
+                version.version
+            ));
+        }
+        let state: SyncState =
+            serde_json::from_slice(bytes).map_err(|e| format!("sync state is unreadable: {e}"))?;
+        if state.source != source {
+            return Err(format!("sync state belongs to source {:?}, not {source:?}", state.source));
+        }
+        Ok(Some(state))
+    }
+
+    /// Ids of the documents of one product (by the id prefix `confluence:` / `jira:`).
+    pub fn doc_ids_of(&self, product: Product) -> impl Iterator<Item = &String> + '_ {
+        let prefix = format!("{}:", product.as_str());
+        self.docs.keys().filter(move |id| id.starts_with(&prefix))
+    }
+}
+
+/// The directory in a serialisable form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredDirectory {
+    pub users: BTreeMap<String, StoredUser>,
+    pub groups: BTreeMap<String, StoredGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredUser {
+    pub name: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredGroup {
+    pub name: String,
+    pub members: BTreeSet<String>,
+}
+
+impl From<&Directory> for StoredDirectory {
+    fn from(d: &Directory) -> Self {
+        StoredDirectory {
+            users: d
+                .users
+                .iter()
+                .map(|(id, u)| (id.clone(), StoredUser { name: u.display_name.clone(), active: u.active }))
+                .collect(),
+            groups: d
+                .groups
+                .iter()
+                .map(|(id, g)| (id.clone(), StoredGroup { name: g.name.clone(), members: g.members.clone() }))
+                .collect(),
+        }
+    }
+}
+
+impl From<&StoredDirectory> for Directory {
+    fn from(d: &StoredDirectory) -> Self {
+        Directory {
+            users: d
+                .users
+                .iter()
+                .map(|(id, u)| (id.clone(), DirectoryUser { display_name: u.name.clone(), active: u.active }))
+                .collect(),
+            groups: d
+                .groups
+                .iter()
+                .map(|(id, g)| {
+                    (id.clone(), DirectoryGroup { name: g.name.clone(), members: g.members.clone() })
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SyncState {
+        let mut state = SyncState::new("acme", "spaces=*".into());
+        state.confluence.watermark = DateTime::from_timestamp_millis(1_700_000_000_000);
+        state.jira.checkpoint = Some(Checkpoint {
+            run_id: "r1".into(),
+            phase: Phase::Issues,
+            cursor: Some("tok".into()),
+            offset: 7,
+        });
+        state.docs.insert(
+            "confluence:page:1".into(),
+            DocState {
+                version: 3,
+                acl: AclInput::Confluence { space_id: "9".into(), content_id: "1".into() },
+                profile: 4,
+                scope_key: "ENG".into(),
+                space_owner: None,
+                container: None,
+                seen_in: "r1".into(),
+            },
+        );
+        let mut directory = Directory::default();
+        directory.users.insert("u1".into(), DirectoryUser { display_name: "Ada".into(), active: true });
+        directory
+            .groups
+            .insert("g1".into(), DirectoryGroup { name: "eng".into(), members: ["u1".to_string()].into() });
+        state.directory = StoredDirectory::from(&directory);
+        state
+    }
+
+    #[test]
+    fn round_trips() {
+        let state = sample();
+        let back = SyncState::decode(&state.encode(), "acme").expect("readable").expect("present");
+        assert_eq!(back, state);
+        assert_eq!(Directory::from(&back.directory).users["u1"].display_name, "Ada");
+    }
+
+    #[test]
+    fn unreadable_states_say_why() {
+        let mut other_version = serde_json::to_value(sample()).expect("json");
+        other_version["version"] = serde_json::json!(STATE_VERSION + 1);
+        let other_version = serde_json::to_vec(&other_version).expect("bytes");
+        let cases: [(&[u8], &str, &str); 3] = [
+            (b"{not json", "acme", "unreadable"),
+            (&other_version, "acme", "layout version"),
+            (&sample().encode(), "other", "belongs to source"),
+        ];
+        for (bytes, source, want) in cases {
+            let err = SyncState::decode(bytes, source).expect_err("refused");
+            assert!(err.contains(want), "{err}");
+        }
+        assert_eq!(SyncState::decode(b"", "acme"), Ok(None));
+    }
+
+    #[test]
+    fn doc_ids_by_product() {
+        let mut state = sample();
+        let jira = state.docs["confluence:page:1"].clone();
+        state.docs.insert("jira:issue:5".into(), jira);
+        assert_eq!(state.doc_ids_of(Product::Jira).collect::<Vec<_>>(), ["jira:issue:5"]);
+        assert_eq!(state.doc_ids_of(Product::Confluence).count(), 1);
+    }
+}

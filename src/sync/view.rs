@@ -1,0 +1,74 @@
+//! [`SourceIndex`]: a source's committed index read together with its sync state, so that a caller's
+//! principals come from the directory of the very commit whose documents and ACL store are searched.
+//!
+//! A caller is known only if the directory lists them as an active account and the configuration keeps
+//! them in user scope; anyone else gets no principals at all and so sees nothing (fail closed).
+//!
+//! This file does not search or rank: it answers "who is this caller" and hands out the reader.
+
+use crate::acl::CallerPrincipals;
+use crate::atlassian::model::Directory;
+use crate::config::{Config, Source};
+use crate::index::IndexReader;
+
+use super::engine::index_dir;
+use super::resolve;
+use super::state::SyncState;
+use super::Error;
+
+/// A source's index at its last commit, with that commit's directory.
+pub struct SourceIndex {
+    reader: IndexReader,
+    state: Option<SyncState>,
+    directory: Directory,
+    source: Source,
+}
+
+impl std::fmt::Debug for SourceIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceIndex")
+            .field("source", self.source.name())
+            .field("reader", &self.reader)
+            .finish()
+    }
+}
+
+impl SourceIndex {
+    /// Opens the index of `source`. A commit whose state cannot be read has no directory: nobody is a
+    /// known caller until the next sync.
+    pub fn open(config: &Config, source: &Source) -> Result<SourceIndex, Error> {
+        let reader = IndexReader::open(&index_dir(config.data_dir(), source.name().as_str()))?;
+        let state = SyncState::decode(reader.state(), source.name().as_str()).ok().flatten();
+        let directory = state.as_ref().map(|s| Directory::from(&s.directory)).unwrap_or_default();
+        Ok(SourceIndex { reader, state, directory, source: source.clone() })
+    }
+
+    pub fn reader(&self) -> &IndexReader {
+        &self.reader
+    }
+
+    /// The sync state of the commit, if readable.
+    pub fn state(&self) -> Option<&SyncState> {
+        self.state.as_ref()
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The principals `account_id` holds in this index: none for an unknown, inactive or out-of-scope account.
+    pub fn caller(&self, account_id: &str) -> CallerPrincipals {
+        if !self.source.user_in_scope(account_id) {
+            return CallerPrincipals::default();
+        }
+        match resolve::caller_principals(&self.directory, account_id) {
+            Some(principals) => self.reader.acl().caller(principals.iter()),
+            None => CallerPrincipals::default(),
+        }
+    }
+
+    /// Ids of every document `account_id` may see (for tests and audits).
+    pub fn visible_ids(&self, account_id: &str) -> Result<Vec<String>, Error> {
+        Ok(self.reader.visible_ids(&self.caller(account_id))?)
+    }
+}
