@@ -20,8 +20,8 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod index;
-pub mod server;
 pub mod search;
+pub mod server;
 pub mod sim;
 pub mod sync;
 
