@@ -41,6 +41,11 @@ pub enum Command {
     /// Run the Atlassian Cloud simulator. Prints one JSON line `{"url", "email", "token"}` to stdout
     /// once it listens, then serves until Ctrl-C.
     Sim(SimArgs),
+    /// Mint an HS256 bearer token for an account from the configured secret (for local use and tests).
+    /// Prints the token to stdout; it is never logged.
+    Token(TokenArgs),
+    /// Run the query server (search and admin API, health, metrics) until Ctrl-C or SIGTERM.
+    Serve(crate::server::backend::ServeArgs),
     /// Crawl the configured sources into the index: incremental by default, resuming an interrupted run.
     /// Exits non-zero when any item failed.
     Sync(SyncArgs),
@@ -99,10 +104,12 @@ pub enum Error {
     BadFlag { flag: &'static str, reason: String },
     #[error(transparent)]
     Sim(#[from] sim::Error),
-    #[error("cannot write to stdout: {0}")]
-    Stdout(#[source] std::io::Error),
     #[error(transparent)]
     Config(#[from] crate::config::Error),
+    #[error(transparent)]
+    Server(#[from] crate::server::Error),
+    #[error("cannot write to stdout: {0}")]
+    Stdout(#[source] std::io::Error),
     #[error(transparent)]
     Sync(#[from] crate::sync::Error),
     #[error("no source named {name:?} in {}", config.display())]
@@ -112,7 +119,15 @@ pub enum Error {
 impl Error {
     /// Whether the user asked for something invalid (exit status 2) rather than the command failing (1).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::BadFlag { .. } | Error::UnknownSource { .. })
+        use crate::config::Error as ConfigError;
+        match self {
+            Error::BadFlag { .. } | Error::UnknownSource { .. } => true,
+            Error::Config(e) => !matches!(e, ConfigError::Read { .. } | ConfigError::Write { .. }),
+            Error::Server(e) => {
+                matches!(e, crate::server::Error::NoJwtKey | crate::server::Error::CannotMint)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -234,6 +249,62 @@ pub async fn run_sim(
     running.run_until(shutdown).await?;
     tracing::info!("simulator stopped");
     Ok(())
+}
+
+/// Raw flags of `permdex token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Account id the token authenticates as (the JWT `sub`).
+    #[arg(long = "user", value_name = "ACCOUNT_ID")]
+    pub user: String,
+    /// How long the token is valid: seconds, or a number with s, m, h or d (at most 365d).
+    #[arg(long, default_value = "1h")]
+    pub ttl: String,
+    /// The config file whose `server.jwt_hs256_secret_env` holds the secret.
+    #[arg(long, default_value = "permdex.toml")]
+    pub config: std::path::PathBuf,
+}
+
+/// Longest TTL `permdex token` mints: a year.
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Parses a TTL: `3600`, `90s`, `15m`, `1h`, `7d`; positive and at most [`MAX_TOKEN_TTL`].
+fn parse_ttl(text: &str) -> Result<Duration, Error> {
+    let bad = |reason: &str| Error::BadFlag { flag: "ttl", reason: format!("{text:?}: {reason}") };
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let multiplier = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 24 * 3600,
+        _ => return Err(bad("unit must be s, m, h or d")),
+    };
+    let n: u64 = number.parse().map_err(|_| bad("expected a whole number, like 30m or 1h"))?;
+    let ttl = Duration::from_secs(n.saturating_mul(multiplier));
+    if ttl.is_zero() || ttl > MAX_TOKEN_TTL {
+        return Err(bad("must be more than 0 and at most 365d"));
+    }
+    Ok(ttl)
+}
+
+/// `permdex token`: writes a freshly minted token (one line) to `out`.
+pub fn run_token(args: &TokenArgs, out: &mut impl Write) -> Result<(), Error> {
+    let config = crate::config::Config::load(&args.config)?;
+    let token = token_for(&config, args)?;
+    writeln!(out, "{token}").and_then(|()| out.flush()).map_err(Error::Stdout)
+}
+
+/// The token `permdex token` prints, for `config`.
+fn token_for(config: &crate::config::Config, args: &TokenArgs) -> Result<String, Error> {
+    let account = crate::config::AccountId::parse(&args.user)
+        .map_err(|e| Error::BadFlag { flag: "user", reason: e.to_string() })?;
+    let ttl = parse_ttl(&args.ttl)?;
+    let key = config.server().jwt().ok_or(crate::server::Error::NoJwtKey)?;
+    Ok(crate::server::auth::mint_token(key, &account, ttl, chrono::Utc::now())?)
 }
 
 /// Progress of a sync on stderr: phases as they start, item counts at most once a second. Stops the run
@@ -363,6 +434,56 @@ pub fn run_status(args: &StatusArgs, out: &mut impl Write) -> Result<(), Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ttl_flag() {
+        let cases: &[(&str, Option<u64>)] = &[
+            ("3600", Some(3600)),
+            ("90s", Some(90)),
+            ("15m", Some(900)),
+            ("1h", Some(3600)),
+            ("7d", Some(7 * 86400)),
+            ("365d", Some(365 * 86400)),
+            ("366d", None),
+            ("0", None),
+            ("1w", None),
+            ("h", None),
+            ("-1h", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_ttl(text).ok().map(|d| d.as_secs()), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn token_command_mints_a_token_the_server_accepts() {
+        let env = std::collections::BTreeMap::from([
+            ("JWT".to_owned(), "a-secret-of-at-least-thirty-two-bytes!".to_owned()),
+            ("TOK".to_owned(), "t0ken".to_owned()),
+        ]);
+        let source = "[[sources]]\nname = \"s\"\nurl = \"http://127.0.0.1:9\"\nemail = \"a@b.c\"\ntoken_env = \"TOK\"\n";
+        let path = std::path::Path::new("permdex.toml");
+        let with_secret = crate::config::Config::from_toml(
+            &format!("{source}[server]\njwt_hs256_secret_env = \"JWT\"\n"),
+            path,
+            &env,
+        )
+        .unwrap();
+        let args = TokenArgs { user: "557058:abc".into(), ttl: "2h".into(), config: path.into() };
+        let token = token_for(&with_secret, &args).unwrap();
+        let auth = crate::server::Authenticator::from_config(with_secret.server()).unwrap();
+        let callers = crate::server::StaticCallers(std::collections::BTreeMap::from([(
+            "557058:abc".to_owned(),
+            crate::server::SourcePrincipals(std::collections::BTreeMap::from([("s".to_owned(), vec![])])),
+        )]));
+        let header = axum::http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+        assert_eq!(auth.caller(Some(&header), &callers).unwrap().account_id.as_str(), "557058:abc");
+
+        let bad_user = TokenArgs { user: "someone@example.com".into(), ..args.clone() };
+        assert!(token_for(&with_secret, &bad_user).unwrap_err().is_usage());
+        let without_secret = crate::config::Config::from_toml(source, path, &env).unwrap();
+        assert!(token_for(&without_secret, &args).unwrap_err().is_usage());
+    }
 
     fn sim_args(extra: &[&str]) -> Result<SimArgs, clap::Error> {
         let argv = ["permdex", "sim"].into_iter().chain(extra.iter().copied());

@@ -18,6 +18,8 @@ pub enum Error {
     #[error(transparent)]
     Index(#[from] crate::index::Error),
     #[error(transparent)]
+    Server(#[from] crate::server::Error),
+    #[error(transparent)]
     Sync(#[from] crate::sync::Error),
     #[error(transparent)]
     Search(#[from] crate::search::Error),

@@ -7,6 +7,7 @@
 //! - [`sim`]: a deterministic Atlassian Cloud simulator (organisation model, REST API, faults, visibility oracle).
 //! - [`extract`]: text out of Confluence storage XHTML, Jira ADF and attachments, in an isolated worker.
 //! - [`index`]: the tantivy index and its schema as data, committed together with the ACL store.
+//! - [`server`]: the query server: authentication, search and admin API, health, metrics, OpenAPI.
 //! - [`sync`]: crawled items → index documents, Atlassian permission rules → ACL clauses.
 //! - [`search`]: permission-filtered search: query language, ACL filter, ranking, facets, snippets, cursors.
 //!
@@ -20,6 +21,7 @@ pub mod error;
 pub mod extract;
 pub mod index;
 pub mod search;
+pub mod server;
 pub mod sim;
 pub mod sync;
 

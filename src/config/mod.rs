@@ -295,6 +295,12 @@ impl Source {
         &self.token_origin
     }
 
+    /// The same source with another API token (credential rotation without a restart). The origin is
+    /// kept: it still names where the token was first read from.
+    pub fn with_token(self, token: Secret) -> Source {
+        Source { token, ..self }
+    }
+
     pub fn products(&self) -> Products {
         self.products
     }

@@ -124,6 +124,21 @@ impl IndexWriter {
         self.writer.delete_term(Term::from_field_text(self.schema.fields().id, id));
     }
 
+    /// Removes every document from `source` (all Confluence or all Jira documents), committed or not.
+    pub fn delete_source(&mut self, source: super::Source) {
+        self.writer.delete_term(Term::from_field_text(self.schema.fields().source, source.as_str()));
+    }
+
+    /// Removes every document, committed or not (purging an index). The next commit makes it final.
+    ///
+    /// By term, for each [`super::Source`], rather than tantivy's `delete_all_documents`: that drops
+    /// committed segments only, and would keep documents added since the last commit.
+    pub fn delete_all(&mut self) {
+        for source in [super::Source::Confluence, super::Source::Jira] {
+            self.delete_source(source);
+        }
+    }
+
     /// Commits every upsert and delete since the last commit, with `acl` and `state` as the next generation.
     ///
     /// `state` is opaque here: the sync engine's checkpoints and watermarks, handed back by
@@ -231,6 +246,48 @@ mod tests {
         assert!(matches!(IndexWriter::create(dir.path()), Err(Error::AlreadyExists { .. })));
         let writer = IndexWriter::open_or_create(dir.path()).expect("reopen");
         assert_eq!(writer.generation(), Generation::NONE);
+    }
+
+    #[test]
+    fn delete_source_and_delete_all() {
+        use super::super::{IndexReader, Kind, Source};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut acl = AclStore::default();
+        let anyone = acl.set_clause(crate::acl::ClauseKey("c".into()), &[crate::acl::Principal::Anyone]);
+        let profile = acl.profile(&[anyone]);
+        let docs = [
+            ("confluence:page:1", Source::Confluence, Kind::Page),
+            ("confluence:comment:2", Source::Confluence, Kind::Comment),
+            ("jira:issue:3", Source::Jira, Kind::Issue),
+        ];
+        let mut writer = IndexWriter::create(dir.path()).expect("create");
+        for (id, source, kind) in docs {
+            writer.upsert(&IndexDoc::new(id, source, kind, profile)).expect("upsert");
+        }
+        writer.commit(&acl, b"").expect("commit");
+        let ids = |dir: &Path| {
+            let mut ids: Vec<String> = IndexReader::open(dir)
+                .expect("open")
+                .all_ids()
+                .expect("ids")
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(dir.path()).len(), 3);
+
+        writer.delete_source(Source::Confluence);
+        writer.commit(&acl, b"").expect("commit");
+        assert_eq!(ids(dir.path()), vec!["jira:issue:3".to_owned()]);
+
+        writer
+            .upsert(&IndexDoc::new("confluence:page:4", Source::Confluence, Kind::Page, profile))
+            .expect("upsert");
+        writer.delete_all();
+        writer.commit(&acl, b"").expect("commit");
+        assert!(ids(dir.path()).is_empty());
     }
 
     #[test]

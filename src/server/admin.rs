@@ -1,0 +1,316 @@
+//! The admin API (admin key only): sources and their last runs, starting a sync, purging a source,
+//! replacing a source's API token without a restart.
+//!
+//! - `GET /api/v1/admin/sources`: each configured source with its URL, products, whether a sync is
+//!   running, and its last runs (counts and failures). Never a token, in any form.
+//! - `POST /api/v1/admin/sources/{name}/sync`: starts an incremental sync in the background; 202, or 409
+//!   when a sync or purge of that source is already running.
+//! - `DELETE /api/v1/admin/sources/{name}`: deletes every document of the source from its index, for good
+//!   (the next sync starts from nothing); 204, or 409 while a sync runs.
+//! - `PUT /api/v1/admin/sources/{name}/token` with `{"token": "…"}`: the next sync of the source uses
+//!   this token; 204. The token is kept in memory only, never echoed, never logged.
+//!
+//! After a sync or purge the source's index is reloaded, so searches see the new commit; searches in
+//! flight finish on the one they started with. The work itself (crawling, deleting, reading run records)
+//! is behind [`SyncRunner`]; this file only decides when it may start and who may ask.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::routing::{delete, get, post, put};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Admin;
+use super::error::ApiError;
+use super::{AppState, Route};
+use crate::config::{Secret, Source};
+
+/// How many past runs `GET /api/v1/admin/sources` shows per source.
+pub const RUNS_SHOWN: usize = 5;
+/// How many failures of one run it shows (the count is always complete).
+pub const FAILURES_SHOWN: usize = 20;
+
+/// A future a [`SyncRunner`] returns.
+pub type RunFuture = Pin<Box<dyn Future<Output = Result<RunSummary, String>> + Send>>;
+
+/// The work behind the admin API. `backend.rs` implements it over the sync engine; tests use fakes.
+pub trait SyncRunner: Send + Sync {
+    /// One incremental sync of `source`, with the token it carries, to the end.
+    fn sync(&self, source: Source) -> RunFuture;
+    /// Deletes every document of `source` from its index and commits (blocking).
+    fn purge(&self, source: &Source) -> Result<(), String>;
+    /// The last `limit` runs of `source`, oldest first (blocking: reads a file).
+    fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, String>;
+}
+
+/// One run as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub mode: String,
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    /// `completed`, `cancelled` or `aborted`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_reason: Option<String>,
+    /// Counts per document kind.
+    pub counts: BTreeMap<String, RunCounts>,
+    pub api_calls: u64,
+    pub throttled: u64,
+    /// All failures of the run (see `failures` for the first few).
+    pub failure_count: u64,
+    pub failures: Vec<RunFailure>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCounts {
+    pub seen: u64,
+    pub added: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub acl_unknown: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunFailure {
+    pub item: String,
+    pub reason: String,
+}
+
+/// One source as `GET /api/v1/admin/sources` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceStatus {
+    pub name: String,
+    pub url: String,
+    pub products: Products,
+    pub sync_running: bool,
+    pub last_runs: Vec<RunSummary>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Products {
+    pub confluence: bool,
+    pub jira: bool,
+}
+
+/// The configured sources, each with its current credentials and whether work on it is running.
+pub struct Sources {
+    entries: BTreeMap<String, Entry>,
+    runner: Arc<dyn SyncRunner>,
+    running: Arc<AtomicU64>,
+}
+
+struct Entry {
+    /// The source as configured, with the token last set through the API.
+    source: Mutex<Source>,
+    /// A sync or purge of this source is running.
+    busy: Arc<AtomicBool>,
+}
+
+/// Clears a source's busy flag when the work ends, however it ends (a panic included).
+struct BusyGuard {
+    busy: Arc<AtomicBool>,
+    running: Arc<AtomicU64>,
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.busy.store(false, Ordering::Release);
+        self.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources").field("names", &self.entries.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Sources {
+    pub fn new(sources: &[Source], runner: Arc<dyn SyncRunner>) -> Sources {
+        let entries = sources
+            .iter()
+            .map(|s| {
+                let entry = Entry { source: Mutex::new(s.clone()), busy: Arc::new(AtomicBool::new(false)) };
+                (s.name().as_str().to_owned(), entry)
+            })
+            .collect();
+        Sources { entries, runner, running: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// Syncs and purges running now.
+    pub fn running(&self) -> u64 {
+        self.running.load(Ordering::Acquire)
+    }
+
+    fn entry(&self, name: &str) -> Result<&Entry, ApiError> {
+        self.entries.get(name).ok_or_else(|| ApiError::NotFound(format!("no source named {name:?}")))
+    }
+
+    /// Marks `name` busy, or says it already is.
+    fn claim(&self, name: &str) -> Result<BusyGuard, ApiError> {
+        let entry = self.entry(name)?;
+        if entry.busy.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return Err(ApiError::Conflict(format!("a sync or purge of source {name} is already running")));
+        }
+        self.running.fetch_add(1, Ordering::AcqRel);
+        Ok(BusyGuard { busy: entry.busy.clone(), running: self.running.clone() })
+    }
+
+    fn source(&self, name: &str) -> Result<Source, ApiError> {
+        let entry = self.entry(name)?;
+        Ok(entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
+    }
+}
+
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/api/v1/admin/sources", get(list_sources)),
+        Route::new(Method::POST, "/api/v1/admin/sources/{name}/sync", post(start_sync)),
+        Route::new(Method::DELETE, "/api/v1/admin/sources/{name}", delete(purge_source)),
+        Route::new(Method::PUT, "/api/v1/admin/sources/{name}/token", put(replace_token)),
+    ]
+}
+
+/// `GET /api/v1/admin/sources`.
+async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
+    let sources = state.sources.clone();
+    let statuses = tokio::task::spawn_blocking(move || {
+        let mut statuses = Vec::with_capacity(sources.entries.len());
+        for (name, entry) in &sources.entries {
+            let source = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            let mut last_runs = sources
+                .runner
+                .last_runs(name, RUNS_SHOWN)
+                .map_err(|e| ApiError::Internal(format!("run records of source {name}: {e}")))?;
+            for run in &mut last_runs {
+                run.failures.truncate(FAILURES_SHOWN);
+            }
+            let products = source.products();
+            statuses.push(SourceStatus {
+                name: name.clone(),
+                url: source.url().to_string(),
+                products: Products { confluence: products.confluence, jira: products.jira },
+                sync_running: entry.busy.load(Ordering::Acquire),
+                last_runs,
+            });
+        }
+        Ok::<_, ApiError>(statuses)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("source listing task failed: {e}")))??;
+    Ok(Json(statuses))
+}
+
+/// The answer of `POST /api/v1/admin/sources/{name}/sync`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStarted {
+    pub source: String,
+    pub status: String,
+}
+
+/// `POST /api/v1/admin/sources/{name}/sync`.
+async fn start_sync(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<SyncStarted>), ApiError> {
+    let source = state.sources.source(&name)?;
+    // Claimed here, not in the task, so that a second request answers 409 at once; the task owns the
+    // guard and clears the flag when the run ends.
+    let busy = state.sources.claim(&name)?;
+    // The run is created here, so it has its credentials before the caller hears it started.
+    let run = state.sources.runner.sync(source);
+    let task_state = state.clone();
+    let task_name = name.clone();
+    tokio::spawn(async move {
+        let _busy = busy;
+        let outcome = match run.await {
+            Ok(run) => {
+                tracing::info!(source = %task_name, run = %run.run_id, outcome = %run.outcome, failures = run.failure_count, "sync ended");
+                if run.outcome == "completed" && run.failure_count > 0 {
+                    "completed_with_failures".to_owned()
+                } else {
+                    run.outcome
+                }
+            }
+            Err(e) => {
+                tracing::error!(source = %task_name, error = %e, "sync failed");
+                "error".to_owned()
+            }
+        };
+        task_state.metrics.record_sync(&task_name, &outcome);
+        reload(&task_state, &task_name).await;
+    });
+    Ok((StatusCode::ACCEPTED, Json(SyncStarted { source: name, status: "started".into() })))
+}
+
+/// `DELETE /api/v1/admin/sources/{name}`.
+async fn purge_source(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let source = state.sources.source(&name)?;
+    let sources = state.sources.clone();
+    let purged = tokio::task::spawn_blocking(move || {
+        let _busy = sources.claim(source.name().as_str())?;
+        sources
+            .runner
+            .purge(&source)
+            .map_err(|e| ApiError::Internal(format!("purge of source {}: {e}", source.name())))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("purge task failed: {e}")))?;
+    purged?;
+    tracing::info!(source = %name, "source purged");
+    reload(&state, &name).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `PUT /api/v1/admin/sources/{name}/token`. Deliberately not `Debug`.
+#[derive(Deserialize)]
+struct TokenBody {
+    token: String,
+}
+
+/// `PUT /api/v1/admin/sources/{name}/token`.
+async fn replace_token(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(body): Json<TokenBody>,
+) -> Result<StatusCode, ApiError> {
+    let entry = state.sources.entry(&name)?;
+    let token = body.token.trim();
+    if token.is_empty() || token.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest("token must be non-empty text without control characters".into()));
+    }
+    let mut source = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *source = source.clone().with_token(Secret::new(token.to_owned()));
+    drop(source);
+    tracing::info!(source = %name, "api token replaced");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reloads `source`'s index after a commit; a failure is logged and searches go on with the old one.
+async fn reload(state: &AppState, source: &str) {
+    let index = state.index.clone();
+    let name = source.to_owned();
+    match tokio::task::spawn_blocking(move || index.reload(&name)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(source, error = %e, "index reload failed"),
+        Err(e) => tracing::error!(source, error = %e, "index reload task failed"),
+    }
+}

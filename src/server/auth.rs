@@ -1,0 +1,434 @@
+//! Who is calling: bearer JWTs and static API keys for users, an admin key for the admin API.
+//!
+//! A user credential only names an account ([`AccountId`]). What that account may read comes from the
+//! directory the sync engine stored with each source's index, through [`Callers`]; nothing in the request
+//! (no claim, no header) can add a group. An account that no source knows, or knows as inactive or out of
+//! scope, is refused with 401 like a bad token: permdex has no anonymous searches.
+//!
+//! JWTs: HS256 with the configured secret, or RS256/ES256 with the configured public key. Exactly the one
+//! configured algorithm is accepted, so `alg: none` and algorithm confusion (an HS256 token "signed" with a
+//! public key) fail like any bad signature. `exp` and `sub` are required.
+//!
+//! The extractors [`Caller`] and [`Admin`] are what handlers ask for; a handler that takes neither is
+//! public (health, metrics, the API description).
+//!
+//! This file does not search or filter anything; it only says who the caller is.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::{AppState, Error};
+use crate::acl::Principal;
+use crate::config::{AccountId, ApiKey, JwtKey, Secret, ServerConfig};
+
+/// Seconds of clock skew tolerated on `exp`.
+const JWT_LEEWAY_SECS: u64 = 30;
+
+/// The principals an account holds in each source that knows it as an active, in-scope user, by source
+/// name. These are principals, not interned ids: each source's search interns them against its own ACL
+/// store at query time, so a reload never leaves a caller with stale ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourcePrincipals(pub BTreeMap<String, Vec<Principal>>);
+
+/// Where callers' principals come from: the directories the sync engine stored (see `backend.rs`), or a
+/// fixed table in tests.
+pub trait Callers: Send + Sync {
+    /// `None` (or an empty map) when no source knows `account_id` as an active, in-scope user.
+    fn principals(&self, account_id: &str) -> Option<SourcePrincipals>;
+}
+
+/// A fixed table of callers, for tests and tools.
+#[derive(Debug, Clone, Default)]
+pub struct StaticCallers(pub BTreeMap<String, SourcePrincipals>);
+
+impl Callers for StaticCallers {
+    fn principals(&self, account_id: &str) -> Option<SourcePrincipals> {
+        self.0.get(account_id).cloned()
+    }
+}
+
+/// An authenticated user: the account and the principals it holds in each source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: AccountId,
+    pub principals: SourcePrincipals,
+}
+
+/// Proof that the request carried the admin key. Handlers of the admin API take it as an argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admin;
+
+/// Checks credentials against the `[server]` configuration.
+pub struct Authenticator {
+    jwt: Option<JwtVerifier>,
+    api_keys: Vec<ApiKey>,
+    admin_key: Option<Secret>,
+}
+
+struct JwtVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("jwt", &self.jwt.as_ref().map(|j| j.validation.algorithms.clone()))
+            .field("api_keys", &self.api_keys.len())
+            .field("admin_key", &self.admin_key.is_some())
+            .finish()
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+}
+
+/// What a bearer token turned out to be.
+enum Identity {
+    /// A user credential that checks out, naming this account.
+    User(AccountId),
+    Admin,
+}
+
+impl Authenticator {
+    /// Builds the verifier from `[server]`. A public key that is neither RSA nor EC is an error here, at
+    /// start-up, not a 401 on every request.
+    pub fn from_config(server: &ServerConfig) -> Result<Authenticator, Error> {
+        let jwt = server.jwt().map(jwt_verifier).transpose()?;
+        Ok(Authenticator {
+            jwt,
+            api_keys: server.api_keys().to_vec(),
+            admin_key: server.admin_key().cloned(),
+        })
+    }
+
+    /// The user behind the `Authorization` header, with the principals `callers` gives it.
+    pub fn caller(
+        &self,
+        authorization: Option<&HeaderValue>,
+        callers: &dyn Callers,
+    ) -> Result<Caller, ApiError> {
+        let account_id = match self.identify(bearer(authorization)?)? {
+            Identity::User(account) => account,
+            Identity::Admin => {
+                return Err(ApiError::Forbidden("the admin key cannot be used to search".into()));
+            }
+        };
+        match callers.principals(account_id.as_str()) {
+            Some(principals) if !principals.0.is_empty() => Ok(Caller { account_id, principals }),
+            _ => Err(ApiError::Unauthorized(format!(
+                "account {account_id} is not an active user of any configured source"
+            ))),
+        }
+    }
+
+    /// Whether the `Authorization` header carries the admin key: 401 for no or a bad credential, 403 for a
+    /// valid user credential (or when the admin API is disabled).
+    pub fn admin(&self, authorization: Option<&HeaderValue>) -> Result<Admin, ApiError> {
+        let token = bearer(authorization)?;
+        match self.identify(token)? {
+            Identity::Admin => Ok(Admin),
+            Identity::User(_) if self.admin_key.is_none() => {
+                Err(ApiError::Forbidden("the admin api is disabled (no server.admin_key_env)".into()))
+            }
+            Identity::User(_) => Err(ApiError::Forbidden("this needs the admin key".into())),
+        }
+    }
+
+    /// What a bearer token is: the admin key, an API key, or a JWT that verifies.
+    fn identify(&self, token: &str) -> Result<Identity, ApiError> {
+        if self.admin_key.as_ref().is_some_and(|key| key.matches(token)) {
+            return Ok(Identity::Admin);
+        }
+        // Every key is compared, so the time taken does not say which one (if any) matched.
+        let mut matched = None;
+        for api_key in &self.api_keys {
+            if api_key.key.matches(token) {
+                matched = Some(api_key.account_id.clone());
+            }
+        }
+        if let Some(account) = matched {
+            return Ok(Identity::User(account));
+        }
+        let Some(jwt) = &self.jwt else {
+            return Err(ApiError::Unauthorized("unknown api key".into()));
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &jwt.key, &jwt.validation).map_err(|e| {
+            tracing::debug!(error = %e, "bearer token refused");
+            ApiError::Unauthorized(jwt_refusal(e.kind()).into())
+        })?;
+        let account = AccountId::parse(&data.claims.sub)
+            .map_err(|_| ApiError::Unauthorized("token subject is not an account id".into()))?;
+        Ok(Identity::User(account))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(authorization: Option<&HeaderValue>) -> Result<&str, ApiError> {
+    let value = authorization.ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
+    let text = value.to_str().map_err(|_| ApiError::Unauthorized("malformed authorization header".into()))?;
+    let (scheme, token) =
+        text.split_once(' ').ok_or_else(|| ApiError::Unauthorized("expected 'Bearer <token>'".into()))?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(ApiError::Unauthorized("expected 'Bearer <token>'".into()));
+    }
+    Ok(token)
+}
+
+/// A caller-facing reason that names the kind of problem, never the key or the library's message.
+fn jwt_refusal(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match kind {
+        K::ExpiredSignature => "token expired",
+        K::InvalidSignature => "token signature does not verify",
+        K::InvalidAlgorithm | K::InvalidAlgorithmName => "token algorithm is not accepted",
+        K::MissingRequiredClaim(_) => "token lacks a required claim (exp, sub)",
+        K::ImmatureSignature => "token is not valid yet",
+        _ => "token is not a valid jwt or api key",
+    }
+}
+
+fn jwt_verifier(key: &JwtKey) -> Result<JwtVerifier, Error> {
+    let (key, algorithm) = match key {
+        JwtKey::Hs256(secret) => (DecodingKey::from_secret(secret.expose().as_bytes()), Algorithm::HS256),
+        JwtKey::PublicKeyPem { path, pem } => match DecodingKey::from_rsa_pem(pem.as_bytes()) {
+            Ok(key) => (key, Algorithm::RS256),
+            Err(_) => match DecodingKey::from_ec_pem(pem.as_bytes()) {
+                Ok(key) => (key, Algorithm::ES256),
+                Err(e) => return Err(Error::JwtKey { path: path.clone(), reason: e.to_string() }),
+            },
+        },
+    };
+    let mut validation = Validation::new(algorithm);
+    validation.algorithms = vec![algorithm];
+    validation.leeway = JWT_LEEWAY_SECS;
+    validation.validate_exp = true;
+    validation.required_spec_claims = HashSet::from(["exp".to_owned(), "sub".to_owned()]);
+    Ok(JwtVerifier { key, validation })
+}
+
+/// Mints an HS256 token for `account`, valid for `ttl` from `now`, with the configured secret (for
+/// `permdex token`: local use and tests). A server configured with a public key cannot mint: the private
+/// key is not permdex's.
+pub fn mint_token(
+    key: &JwtKey,
+    account: &AccountId,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<String, Error> {
+    let JwtKey::Hs256(secret) = key else {
+        return Err(Error::CannotMint);
+    };
+    let ttl = chrono::Duration::from_std(ttl).map_err(|_| Error::Sign("ttl is too long".into()))?;
+    let claims =
+        Claims { sub: account.as_str().to_owned(), exp: (now + ttl).timestamp(), iat: Some(now.timestamp()) };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.expose().as_bytes()),
+    )
+    .map_err(|e| Error::Sign(e.to_string()))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        state.auth.caller(parts.headers.get(AUTHORIZATION), state.callers.as_ref())
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        state.auth.admin(parts.headers.get(AUTHORIZATION))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use base64::Engine;
+
+    use super::*;
+    use crate::config::Config;
+
+    const SECRET: &str = "jwt-secret-0a1b2c3d4e5f6a7b8c9d0e1f2a3b";
+    const API_KEY: &str = "api-key-8d1e2f3a4b5c6d7e";
+    const ADMIN_KEY: &str = "admin-key-1a2b3c4d5e6f7a8b";
+
+    fn server_config() -> ServerConfig {
+        let env: BTreeMap<String, String> =
+            [("TOK", "t0ken"), ("JWT", SECRET), ("API", API_KEY), ("ADMIN", ADMIN_KEY)]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        let text = "[[sources]]\nname = \"s\"\nurl = \"http://127.0.0.1:9\"\nemail = \"a@b.c\"\ntoken_env = \"TOK\"\n\
+                    [server]\njwt_hs256_secret_env = \"JWT\"\nadmin_key_env = \"ADMIN\"\n\
+                    api_keys = [{ key_env = \"API\", account_id = \"u-key\" }]\n";
+        Config::from_toml(text, Path::new("permdex.toml"), &env).unwrap().server().clone()
+    }
+
+    fn callers() -> StaticCallers {
+        let known = |id: &str| {
+            SourcePrincipals(BTreeMap::from([(
+                "s".to_owned(),
+                vec![Principal::User(id.into()), Principal::Anyone],
+            )]))
+        };
+        StaticCallers(BTreeMap::from([
+            ("u1".to_owned(), known("u1")),
+            ("u-key".to_owned(), known("u-key")),
+            ("u-empty".to_owned(), SourcePrincipals::default()),
+        ]))
+    }
+
+    fn header(value: &str) -> HeaderValue {
+        HeaderValue::from_str(value).unwrap()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn hs256(claims: serde_json::Value, secret: &str, alg: Algorithm) -> String {
+        jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret.as_bytes()))
+            .unwrap()
+    }
+
+    #[test]
+    fn credentials_table() {
+        let auth = Authenticator::from_config(&server_config()).unwrap();
+        let now = Utc::now().timestamp();
+        let good = hs256(serde_json::json!({"sub": "u1", "exp": now + 600}), SECRET, Algorithm::HS256);
+        let unsigned = format!(
+            "{}.{}.",
+            b64(br#"{"alg":"none","typ":"JWT"}"#),
+            b64(format!(r#"{{"sub":"u1","exp":{}}}"#, now + 600).as_bytes())
+        );
+        // (authorization header, expected outcome: Ok(account) or Err(status))
+        let cases: Vec<(Option<String>, Result<&str, u16>)> = vec![
+            (Some(format!("Bearer {good}")), Ok("u1")),
+            (Some(format!("bearer {good}")), Ok("u1")),
+            (Some(format!("Bearer {API_KEY}")), Ok("u-key")),
+            (None, Err(401)),
+            (Some("Bearer".into()), Err(401)),
+            (Some("Basic dTE6cHc=".into()), Err(401)),
+            (Some("Bearer garbage".into()), Err(401)),
+            (Some(format!("Bearer {API_KEY}x")), Err(401)),
+            (Some(format!("Bearer {unsigned}")), Err(401)),
+            (
+                Some(format!(
+                    "Bearer {}",
+                    hs256(serde_json::json!({"sub": "u1", "exp": now - 3600}), SECRET, Algorithm::HS256)
+                )),
+                Err(401),
+            ),
+            (
+                Some(format!(
+                    "Bearer {}",
+                    hs256(
+                        serde_json::json!({"sub": "u1", "exp": now + 600}),
+                        "another-secret-of-32-bytes-or-more!",
+                        Algorithm::HS256
+                    )
+                )),
+                Err(401),
+            ),
+            (
+                Some(format!(
+                    "Bearer {}",
+                    hs256(serde_json::json!({"sub": "u1", "exp": now + 600}), SECRET, Algorithm::HS384)
+                )),
+                Err(401),
+            ),
+            (
+                Some(format!("Bearer {}", hs256(serde_json::json!({"sub": "u1"}), SECRET, Algorithm::HS256))),
+                Err(401),
+            ),
+            (
+                Some(format!(
+                    "Bearer {}",
+                    hs256(serde_json::json!({"exp": now + 600}), SECRET, Algorithm::HS256)
+                )),
+                Err(401),
+            ),
+            // Valid token, account unknown to every source, or known to none as active.
+            (
+                Some(format!(
+                    "Bearer {}",
+                    hs256(serde_json::json!({"sub": "stranger", "exp": now + 600}), SECRET, Algorithm::HS256)
+                )),
+                Err(401),
+            ),
+            (
+                Some(format!(
+                    "Bearer {}",
+                    hs256(serde_json::json!({"sub": "u-empty", "exp": now + 600}), SECRET, Algorithm::HS256)
+                )),
+                Err(401),
+            ),
+            (Some(format!("Bearer {ADMIN_KEY}")), Err(403)),
+        ];
+        for (authorization, expected) in cases {
+            let value = authorization.as_deref().map(header);
+            let got = auth
+                .caller(value.as_ref(), &callers())
+                .map(|c| c.account_id.as_str().to_owned())
+                .map_err(|e| e.status().as_u16());
+            assert_eq!(got.as_deref().map_err(|s| *s), expected, "{authorization:?}");
+        }
+    }
+
+    #[test]
+    fn admin_key_table() {
+        let auth = Authenticator::from_config(&server_config()).unwrap();
+        let cases = [
+            (None, Err(401)),
+            (Some(format!("Bearer {ADMIN_KEY}")), Ok(Admin)),
+            (Some(format!("Bearer {API_KEY}")), Err(403)),
+            (Some("Bearer not-a-key".into()), Err(401)),
+        ];
+        for (authorization, expected) in cases {
+            let value = authorization.as_deref().map(header);
+            assert_eq!(
+                auth.admin(value.as_ref()).map_err(|e| e.status().as_u16()),
+                expected,
+                "{authorization:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn minted_tokens_verify_and_expire() {
+        let config = server_config();
+        let auth = Authenticator::from_config(&config).unwrap();
+        let key = config.jwt().unwrap();
+        let account = AccountId::parse("u1").unwrap();
+        let token = mint_token(key, &account, Duration::from_secs(3600), Utc::now()).unwrap();
+        let caller = auth.caller(Some(&header(&format!("Bearer {token}"))), &callers()).unwrap();
+        assert_eq!(caller.account_id, account);
+        let old = mint_token(key, &account, Duration::from_secs(60), Utc::now() - chrono::Duration::hours(2))
+            .unwrap();
+        let refused = auth.caller(Some(&header(&format!("Bearer {old}"))), &callers()).unwrap_err();
+        assert_eq!(refused, ApiError::Unauthorized("token expired".into()));
+    }
+}

@@ -1,0 +1,222 @@
+//! Prometheus metrics of the query server, in the text exposition format, served at `/metrics`.
+//!
+//! Counted here: HTTP requests by route template, method and status; request latency as a histogram per
+//! route; sync runs by source and outcome. Read at render time from elsewhere: ACL cache hits and misses
+//! (the search backend's counters) and the number of syncs running.
+//!
+//! Routes are labelled by their template (`/api/v1/admin/sources/{name}/sync`), and every path no route
+//! matches by the one label `unmatched`, so a caller cannot grow the label set without bound.
+//!
+//! Hand-written rather than a metrics crate: a handful of counters and one histogram do not need a
+//! registry, and the format is small and stable. This file does not serve anything itself.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::AppState;
+
+/// Upper bounds of the latency buckets, in seconds.
+const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// The label of requests no route matched.
+const UNMATCHED: &str = "unmatched";
+
+/// Counters the server keeps. Locks are held only to bump a counter, never across an `.await`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<RequestKey, u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    syncs: Mutex<BTreeMap<(String, String), u64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RequestKey {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    /// Observations at most each bound (not cumulative; summed when rendered).
+    buckets: [u64; LATENCY_BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// Values read from outside the server at render time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExternalGauges {
+    pub acl_cache_hits: u64,
+    pub acl_cache_misses: u64,
+    pub syncs_running: u64,
+}
+
+impl Metrics {
+    pub fn record_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let key = RequestKey { route: route.to_owned(), method: method.to_owned(), status };
+        *lock(&self.requests).entry(key).or_default() += 1;
+        let mut latency = lock(&self.latency);
+        let histogram = latency.entry(route.to_owned()).or_default();
+        if let Some(i) = LATENCY_BUCKETS.iter().position(|bound| seconds <= *bound) {
+            histogram.buckets[i] += 1;
+        }
+        histogram.count += 1;
+        histogram.sum += seconds;
+    }
+
+    /// One sync run of `source` ended with `outcome` (`completed`, `completed_with_failures`, `cancelled`,
+    /// `aborted`, `error`).
+    pub fn record_sync(&self, source: &str, outcome: &str) {
+        *lock(&self.syncs).entry((source.to_owned(), outcome.to_owned())).or_default() += 1;
+    }
+
+    /// The exposition text.
+    pub fn render(&self, external: ExternalGauges) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP permdex_http_requests_total HTTP requests answered, by route template, method and status.\n");
+        out.push_str("# TYPE permdex_http_requests_total counter\n");
+        for (key, count) in lock(&self.requests).iter() {
+            let _ = writeln!(
+                out,
+                "permdex_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {count}",
+                escape(&key.route),
+                escape(&key.method),
+                key.status
+            );
+        }
+        out.push_str(
+            "# HELP permdex_http_request_duration_seconds Time to answer a request, by route template.\n",
+        );
+        out.push_str("# TYPE permdex_http_request_duration_seconds histogram\n");
+        for (route, histogram) in lock(&self.latency).iter() {
+            let route = escape(route);
+            let mut cumulative = 0;
+            for (bound, count) in LATENCY_BUCKETS.iter().zip(histogram.buckets) {
+                cumulative += count;
+                let _ = writeln!(
+                    out,
+                    "permdex_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "permdex_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                histogram.count
+            );
+            let _ = writeln!(
+                out,
+                "permdex_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                histogram.sum
+            );
+            let _ = writeln!(
+                out,
+                "permdex_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                histogram.count
+            );
+        }
+        out.push_str(
+            "# HELP permdex_syncs_total Sync runs started by the server that ended, by source and outcome.\n",
+        );
+        out.push_str("# TYPE permdex_syncs_total counter\n");
+        for ((source, outcome), count) in lock(&self.syncs).iter() {
+            let _ = writeln!(
+                out,
+                "permdex_syncs_total{{source=\"{}\",outcome=\"{}\"}} {count}",
+                escape(source),
+                escape(outcome)
+            );
+        }
+        let gauges = [
+            ("permdex_syncs_running", "gauge", "Sync runs in progress.", external.syncs_running),
+            (
+                "permdex_acl_cache_hits_total",
+                "counter",
+                "Searches whose caller's allowed documents were already cached.",
+                external.acl_cache_hits,
+            ),
+            (
+                "permdex_acl_cache_misses_total",
+                "counter",
+                "Searches that had to compute the caller's allowed documents.",
+                external.acl_cache_misses,
+            ),
+        ];
+        for (name, kind, help, value) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
+        out
+    }
+}
+
+/// A poisoned lock only means another request panicked while bumping a counter; the counts are still
+/// usable, so the guard is taken anyway.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Escapes a label value (`\`, `"`, newline), as the exposition format requires.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Middleware: counts and times every request under its route template.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str).to_owned();
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.record_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_counts_and_buckets() {
+        let metrics = Metrics::default();
+        metrics.record_request("/api/v1/search", "GET", 200, 0.003);
+        metrics.record_request("/api/v1/search", "GET", 200, 0.2);
+        metrics.record_request("/api/v1/search", "GET", 400, 20.0);
+        metrics.record_sync("acme", "completed");
+        let text =
+            metrics.render(ExternalGauges { acl_cache_hits: 7, acl_cache_misses: 2, syncs_running: 1 });
+        let expected_lines = [
+            "permdex_http_requests_total{route=\"/api/v1/search\",method=\"GET\",status=\"200\"} 2",
+            "permdex_http_requests_total{route=\"/api/v1/search\",method=\"GET\",status=\"400\"} 1",
+            // 0.003 is not ≤ 0.001, but is ≤ 0.005.
+            "permdex_http_request_duration_seconds_bucket{route=\"/api/v1/search\",le=\"0.001\"} 0",
+            "permdex_http_request_duration_seconds_bucket{route=\"/api/v1/search\",le=\"0.005\"} 1",
+            "permdex_http_request_duration_seconds_bucket{route=\"/api/v1/search\",le=\"0.25\"} 2",
+            // 20 s is above every bound: only in +Inf.
+            "permdex_http_request_duration_seconds_bucket{route=\"/api/v1/search\",le=\"10\"} 2",
+            "permdex_http_request_duration_seconds_bucket{route=\"/api/v1/search\",le=\"+Inf\"} 3",
+            "permdex_http_request_duration_seconds_count{route=\"/api/v1/search\"} 3",
+            "permdex_syncs_total{source=\"acme\",outcome=\"completed\"} 1",
+            "permdex_syncs_running 1",
+            "permdex_acl_cache_hits_total 7",
+            "permdex_acl_cache_misses_total 2",
+        ];
+        for line in expected_lines {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

@@ -1,0 +1,252 @@
+//! The OpenAPI 3 description of permdex's HTTP API, served at `GET /api/v1/openapi.json`.
+//!
+//! Written by hand as JSON: the API is small, and a description read next to the handlers is easier to keep
+//! honest than one generated through macros. A test holds it to the router: every route is described and
+//! every described operation is a route (see `tests` below and `tests/it/server.rs`).
+//!
+//! This file describes the API; it does not serve the Atlassian simulator's API or any other.
+
+use axum::http::Method;
+use axum::routing::get;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::Route;
+
+pub(super) fn routes() -> Vec<Route> {
+    vec![Route::new(Method::GET, "/api/v1/openapi.json", get(openapi_json))]
+}
+
+async fn openapi_json() -> Json<Value> {
+    Json(document())
+}
+
+fn error_responses(codes: &[u16]) -> Value {
+    let mut responses = serde_json::Map::new();
+    for code in codes {
+        let description = match code {
+            400 => "Bad request or query (`bad_request`, `bad_query`)",
+            401 => "Missing, invalid or expired credential, or an unknown user (`unauthorized`)",
+            403 => "Valid credential without the right (`forbidden`)",
+            404 => "No such source (`not_found`)",
+            409 => "A sync or purge of the source is running (`conflict`)",
+            413 => "Body too large (`payload_too_large`)",
+            _ => "Error",
+        };
+        responses.insert(
+            code.to_string(),
+            json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    }
+    Value::Object(responses)
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+fn query_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+fn repeated(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description,
+           "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true})
+}
+
+fn name_param() -> Value {
+    json!({"name": "name", "in": "path", "required": true, "description": "Source name from permdex.toml",
+           "schema": {"type": "string"}})
+}
+
+/// The whole description.
+pub fn document() -> Value {
+    let admin = json!([{"adminKey": []}]);
+    let user = json!([{"bearer": []}]);
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "permdex",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Permission-aware search over Confluence and Jira. Every search answers only with what the caller may read in Atlassian."
+        },
+        "paths": {
+            "/healthz": {"get": {
+                "summary": "Liveness", "operationId": "healthz", "security": [],
+                "responses": {"200": {"description": "Serving", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}}
+            }},
+            "/readyz": {"get": {
+                "summary": "Readiness: the index is open and its ACL store trusted", "operationId": "readyz", "security": [],
+                "responses": {
+                    "200": {"description": "Ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
+                    "503": {"description": "Not ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}
+                }
+            }},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics (text exposition format)", "operationId": "metrics", "security": [],
+                "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+            }},
+            "/api/v1/openapi.json": {"get": {
+                "summary": "This description", "operationId": "openapi", "security": [],
+                "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            }},
+            "/api/v1/search": {"get": {
+                "summary": "Search what the caller may read",
+                "operationId": "search",
+                "security": user,
+                "parameters": [
+                    query_param("q", "Query: terms, \"phrases\", AND/OR/NOT, -term, parentheses, field prefixes title: space: project: kind: label: author: source:, Jira keys", json!({"type": "string"})),
+                    repeated("source", "Only documents from these products (confluence, jira): the `source` field of hits and facets"),
+                    repeated("kind", "Only these kinds (page, blogpost, comment, attachment, issue)"),
+                    repeated("space", "Only these Confluence space keys"),
+                    repeated("project", "Only these Jira project keys"),
+                    repeated("label", "Only documents with one of these labels"),
+                    query_param("updated_from", "Updated at or after (RFC 3339 or YYYY-MM-DD)", json!({"type": "string"})),
+                    query_param("updated_to", "Updated at or before (RFC 3339 or YYYY-MM-DD, a date includes the whole day)", json!({"type": "string"})),
+                    query_param("sort", "Order", json!({"type": "string", "enum": ["relevance", "updated"], "default": "relevance"})),
+                    query_param("offset", "Hits to skip (not with cursor)", json!({"type": "integer", "minimum": 0, "default": 0})),
+                    query_param("limit", "Hits per page", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20})),
+                    query_param("cursor", "next_cursor of the previous page (not with offset)", json!({"type": "string"})),
+                    query_param("facets", "Count matches by source, kind, space and project", json!({"type": "boolean", "default": false})),
+                    query_param("snippets", "Highlighted snippets of the body", json!({"type": "boolean", "default": false}))
+                ],
+                "responses": merge(
+                    json!({"200": {"description": "Results", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}}}),
+                    error_responses(&[400, 401, 403])
+                )
+            }},
+            "/api/v1/admin/sources": {"get": {
+                "summary": "Sources, their products and their last runs (never a token)",
+                "operationId": "listSources",
+                "security": admin,
+                "responses": merge(
+                    json!({"200": {"description": "Sources", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/SourceStatus"}}}}}}),
+                    error_responses(&[401, 403])
+                )
+            }},
+            "/api/v1/admin/sources/{name}": {"delete": {
+                "summary": "Delete every document of the source from the index, permanently",
+                "operationId": "purgeSource",
+                "security": admin,
+                "parameters": [name_param()],
+                "responses": merge(json!({"204": {"description": "Purged"}}), error_responses(&[401, 403, 404, 409]))
+            }},
+            "/api/v1/admin/sources/{name}/sync": {"post": {
+                "summary": "Start an incremental sync in the background",
+                "operationId": "startSync",
+                "security": admin,
+                "parameters": [name_param()],
+                "responses": merge(
+                    json!({"202": {"description": "Started", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStarted"}}}}}),
+                    error_responses(&[401, 403, 404, 409])
+                )
+            }},
+            "/api/v1/admin/sources/{name}/token": {"put": {
+                "summary": "Replace the source's API token in memory (used from the next sync on; never echoed)",
+                "operationId": "replaceToken",
+                "security": admin,
+                "parameters": [name_param()],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["token"], "properties": {"token": {"type": "string", "writeOnly": true}}
+                }}}},
+                "responses": merge(json!({"204": {"description": "Replaced"}}), error_responses(&[400, 401, 403, 404, 413]))
+            }}
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A JWT (sub = Atlassian accountId) or a static API key"},
+                "adminKey": {"type": "http", "scheme": "bearer", "description": "The admin key"}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string", "enum": ["bad_request", "bad_query", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "too_many_requests", "timeout", "internal"]},
+                        "message": {"type": "string"}
+                    }
+                }}},
+                "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok", "ready", "not_ready"]}}},
+                "SearchResults": {"type": "object", "required": ["total", "hits"], "properties": {
+                    "total": {"type": "integer", "description": "Matches the caller may read (exact)"},
+                    "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+                    "facets": {"$ref": "#/components/schemas/Facets"},
+                    "next_cursor": {"type": "string"}
+                }},
+                "Hit": {"type": "object", "required": ["site", "id", "source", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
+                    "site": {"type": "string", "description": "Configured source (site) name"},
+                    "id": {"type": "string"}, "source": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
+                    "title": {"type": "string"}, "title_html": {"type": "string"}, "snippet_html": {"type": "string"},
+                    "space": {"type": "string"}, "project": {"type": "string"}, "container": {"type": "string"},
+                    "labels": {"type": "array", "items": {"type": "string"}}, "author_name": {"type": "string"},
+                    "url": {"type": "string"}, "updated": {"type": "string", "format": "date-time"}, "score": {"type": "number"}
+                }},
+                "Facets": {"type": "object", "properties": {
+                    "source": {"$ref": "#/components/schemas/FacetCounts"}, "kind": {"$ref": "#/components/schemas/FacetCounts"},
+                    "space": {"$ref": "#/components/schemas/FacetCounts"}, "project": {"$ref": "#/components/schemas/FacetCounts"}
+                }},
+                "FacetCounts": {"type": "array", "items": {"type": "object", "required": ["value", "count"], "properties": {
+                    "value": {"type": "string"}, "count": {"type": "integer"}
+                }}},
+                "SyncStarted": {"type": "object", "required": ["source", "status"], "properties": {
+                    "source": {"type": "string"}, "status": {"type": "string"}
+                }},
+                "SourceStatus": {"type": "object", "required": ["name", "url", "products", "sync_running", "last_runs"], "properties": {
+                    "name": {"type": "string"}, "url": {"type": "string"},
+                    "products": {"type": "object", "properties": {"confluence": {"type": "boolean"}, "jira": {"type": "boolean"}}},
+                    "sync_running": {"type": "boolean"},
+                    "last_runs": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}}
+                }},
+                "RunSummary": {"type": "object", "properties": {
+                    "run_id": {"type": "string"}, "mode": {"type": "string"},
+                    "started": {"type": "string", "format": "date-time"}, "ended": {"type": "string", "format": "date-time"},
+                    "outcome": {"type": "string", "enum": ["completed", "cancelled", "aborted"]}, "outcome_reason": {"type": "string"},
+                    "counts": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
+                    "api_calls": {"type": "integer"}, "throttled": {"type": "integer"}, "failure_count": {"type": "integer"},
+                    "failures": {"type": "array", "items": {"type": "object", "properties": {"item": {"type": "string"}, "reason": {"type": "string"}}}}
+                }}
+            }
+        }
+    })
+}
+
+/// The `(method, path)` pairs the document describes, sorted.
+pub fn described_operations(document: &Value) -> Vec<(String, String)> {
+    let mut operations = Vec::new();
+    if let Some(paths) = document.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            for method in item.as_object().into_iter().flat_map(|m| m.keys()) {
+                operations.push((method.to_ascii_uppercase(), path.clone()));
+            }
+        }
+    }
+    operations.sort();
+    operations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_described_and_every_description_is_a_route() {
+        let mut routes: Vec<(String, String)> = super::super::routes()
+            .iter()
+            .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+            .collect();
+        routes.sort();
+        assert_eq!(described_operations(&document()), routes);
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let document = document();
+        let text = document.to_string();
+        let schemas = document["components"]["schemas"].as_object().unwrap();
+        for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(schemas.contains_key(name), "dangling $ref to {name}");
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! `GET /api/v1/search`: the search API, its query parameters, its JSON, and the [`SearchIndex`] it runs on.
+//!
+//! Parameters (all optional): `q` (query language of `crate::search`), `source` (product: `confluence`
+//! or `jira`, as in hits and facets), `kind`, `space`, `project`, `label` (each repeatable; values of one
+//! parameter are alternatives), `updated_from` and `updated_to` (RFC 3339 or `YYYY-MM-DD`), `sort`
+//! (`relevance` | `updated`), `offset` and `limit`, or `cursor` and `limit` (`limit` 1..=100, default 20),
+//! `facets` and `snippets` (`true` | `false`). An unknown parameter is a 400, so a typo never silently
+//! widens a search.
+//!
+//! The types here are the API's wire types: the index backend converts them to and from the search library's
+//! types, so the library can change without changing the API. The search itself is blocking work and runs
+//! on the blocking pool.
+//!
+//! This file does not filter by permission; the [`SearchIndex`] does, for the [`Caller`] it is given.
+
+use axum::extract::{RawQuery, State};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::AppState;
+
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+
+/// A validated search request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchQuery {
+    pub q: String,
+    pub sources: Vec<String>,
+    pub kinds: Vec<String>,
+    pub spaces: Vec<String>,
+    pub projects: Vec<String>,
+    pub labels: Vec<String>,
+    pub updated_from: Option<DateTime<Utc>>,
+    pub updated_to: Option<DateTime<Utc>>,
+    pub sort: SortOrder,
+    pub page: Page,
+    pub facets: bool,
+    pub snippets: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Relevance,
+    /// Newest first.
+    Updated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    Offset { offset: usize, limit: usize },
+    Cursor { cursor: String, limit: usize },
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page::Offset { offset: 0, limit: DEFAULT_LIMIT }
+    }
+}
+
+/// The JSON answer of a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    /// Matching documents the caller may read (exact).
+    pub total: u64,
+    pub hits: Vec<HitBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facets: Option<FacetsBody>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HitBody {
+    /// The configured source (site) the document comes from; ids are unique within one site.
+    pub site: String,
+    pub id: String,
+    /// The product: `confluence` or `jira`.
+    pub source: String,
+    pub kind: String,
+    pub title: String,
+    /// The title, HTML-escaped, with matches in `<mark>`.
+    pub title_html: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet_html: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    pub labels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    pub score: f32,
+}
+
+/// Counts over the caller-visible matches, most frequent first.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FacetsBody {
+    pub source: Vec<FacetCount>,
+    pub kind: Vec<FacetCount>,
+    pub space: Vec<FacetCount>,
+    pub project: Vec<FacetCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// Why a search failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchFailure {
+    /// The query does not parse: said to the caller as is.
+    BadQuery(String),
+    /// A request the index cannot answer (an unknown cursor, a source filter naming nothing).
+    BadRequest(String),
+    /// Something failed in the index; logged, never shown.
+    Internal(String),
+}
+
+impl From<SearchFailure> for ApiError {
+    fn from(failure: SearchFailure) -> Self {
+        match failure {
+            SearchFailure::BadQuery(message) => ApiError::BadQuery(message),
+            SearchFailure::BadRequest(message) => ApiError::BadRequest(message),
+            SearchFailure::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+/// Whether the index can answer searches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Why not, for `/readyz` (e.g. an index not opened yet, an ACL store that failed its check).
+    NotReady(String),
+}
+
+/// Counters the index keeps about its ACL cache, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AclCacheStats {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// The indexes behind the search API. Every method that touches an index blocks; the server calls them
+/// on the blocking pool.
+pub trait SearchIndex: Send + Sync {
+    /// Searches as `caller`: only documents the caller may read count, in results, total and facets.
+    fn search(&self, caller: &Caller, query: &SearchQuery) -> Result<SearchResults, SearchFailure>;
+    fn readiness(&self) -> Readiness;
+    /// Picks up the latest commit of `source`'s index (and its directory), without disturbing searches in
+    /// flight.
+    fn reload(&self, source: &str) -> Result<(), String>;
+    fn acl_cache(&self) -> AclCacheStats;
+}
+
+/// `GET /api/v1/search`.
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SearchResults>, ApiError> {
+    let query = parse_query(raw.as_deref().unwrap_or(""))?;
+    let index = state.index.clone();
+    let results = tokio::task::spawn_blocking(move || index.search(&caller, &query))
+        .await
+        .map_err(|e| ApiError::Internal(format!("search task failed: {e}")))??;
+    Ok(Json(results))
+}
+
+/// Parses and checks the query string.
+pub fn parse_query(raw: &str) -> Result<SearchQuery, ApiError> {
+    fn bad<T>(message: String) -> Result<T, ApiError> {
+        Err(ApiError::BadRequest(message))
+    }
+    let mut query = SearchQuery::default();
+    let (mut offset, mut limit, mut cursor) = (None, None, None);
+    let mut seen_single = std::collections::BTreeSet::new();
+    for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+        let value = value.into_owned();
+        let repeatable = matches!(name.as_ref(), "source" | "kind" | "space" | "project" | "label");
+        if !repeatable && !seen_single.insert(name.to_string()) {
+            return bad(format!("parameter {name} given twice"));
+        }
+        match name.as_ref() {
+            "q" => query.q = value,
+            "source" => query.sources.push(value),
+            "kind" => query.kinds.push(value),
+            "space" => query.spaces.push(value),
+            "project" => query.projects.push(value),
+            "label" => query.labels.push(value),
+            "updated_from" => query.updated_from = Some(parse_time("updated_from", &value, DayEdge::Start)?),
+            "updated_to" => query.updated_to = Some(parse_time("updated_to", &value, DayEdge::End)?),
+            "sort" => {
+                query.sort = match value.as_str() {
+                    "relevance" => SortOrder::Relevance,
+                    "updated" => SortOrder::Updated,
+                    _ => return bad(format!("sort must be relevance or updated, not {value:?}")),
+                }
+            }
+            "offset" => {
+                offset = Some(
+                    value.parse::<usize>().or_else(|_| bad(format!("offset {value:?} is not a number")))?,
+                )
+            }
+            "limit" => {
+                let n =
+                    value.parse::<usize>().or_else(|_| bad(format!("limit {value:?} is not a number")))?;
+                if !(1..=MAX_LIMIT).contains(&n) {
+                    return bad(format!("limit must be 1..={MAX_LIMIT}, not {n}"));
+                }
+                limit = Some(n);
+            }
+            "cursor" => cursor = Some(value),
+            "facets" => query.facets = parse_flag("facets", &value)?,
+            "snippets" => query.snippets = parse_flag("snippets", &value)?,
+            other => return bad(format!("unknown parameter {other:?}")),
+        }
+    }
+    if let (Some(from), Some(to)) = (query.updated_from, query.updated_to) {
+        if from > to {
+            return bad("updated_from is after updated_to".into());
+        }
+    }
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    query.page = match (offset, cursor) {
+        (Some(_), Some(_)) => return bad("give offset or cursor, not both".into()),
+        (_, Some(cursor)) => Page::Cursor { cursor, limit },
+        (offset, None) => Page::Offset { offset: offset.unwrap_or(0), limit },
+    };
+    Ok(query)
+}
+
+fn parse_flag(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::BadRequest(format!("{name} must be true or false, not {value:?}"))),
+    }
+}
+
+/// Which end of a day a bare date stands for: `updated_to=2024-05-01` includes all of May 1st.
+#[derive(Debug, Clone, Copy)]
+enum DayEdge {
+    Start,
+    End,
+}
+
+fn parse_time(name: &str, value: &str, edge: DayEdge) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        ApiError::BadRequest(format!("{name} {value:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))
+    })?;
+    let time = match edge {
+        DayEdge::Start => day.and_hms_milli_opt(0, 0, 0, 0),
+        DayEdge::End => day.and_hms_milli_opt(23, 59, 59, 999),
+    };
+    time.map(|t| t.and_utc()).ok_or_else(|| ApiError::BadRequest(format!("{name} {value:?} is out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_queries() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let cases = [
+            ("", SearchQuery::default()),
+            (
+                "q=%22release+notes%22+AND+-draft&label=a&label=b&source=acme&sort=updated&limit=5&offset=10&facets=true",
+                SearchQuery {
+                    q: "\"release notes\" AND -draft".into(),
+                    labels: vec!["a".into(), "b".into()],
+                    sources: vec!["acme".into()],
+                    sort: SortOrder::Updated,
+                    page: Page::Offset { offset: 10, limit: 5 },
+                    facets: true,
+                    ..SearchQuery::default()
+                },
+            ),
+            (
+                "cursor=abc&snippets=1&kind=page&kind=issue&space=ENG&project=OPS",
+                SearchQuery {
+                    kinds: vec!["page".into(), "issue".into()],
+                    spaces: vec!["ENG".into()],
+                    projects: vec!["OPS".into()],
+                    page: Page::Cursor { cursor: "abc".into(), limit: DEFAULT_LIMIT },
+                    snippets: true,
+                    ..SearchQuery::default()
+                },
+            ),
+            (
+                "updated_from=2024-05-01&updated_to=2024-05-01",
+                SearchQuery {
+                    updated_from: Some(t("2024-05-01T00:00:00Z")),
+                    updated_to: Some(t("2024-05-01T23:59:59.999Z")),
+                    ..SearchQuery::default()
+                },
+            ),
+            (
+                "updated_from=2024-05-01T10:00:00%2B02:00",
+                SearchQuery { updated_from: Some(t("2024-05-01T08:00:00Z")), ..SearchQuery::default() },
+            ),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(parse_query(raw).unwrap(), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn bad_queries_say_what_is_wrong() {
+        let cases = [
+            ("limit=0", "limit must be"),
+            ("limit=101", "limit must be"),
+            ("limit=ten", "not a number"),
+            ("offset=-1", "not a number"),
+            ("offset=1&cursor=x", "not both"),
+            ("sort=date", "sort must be"),
+            ("facets=yes", "facets must be"),
+            ("updated_from=yesterday", "not a date"),
+            ("updated_from=2024-05-02&updated_to=2024-05-01", "after"),
+            ("q=a&q=b", "given twice"),
+            ("lables=x", "unknown parameter"),
+        ];
+        for (raw, fragment) in cases {
+            match parse_query(raw) {
+                Err(ApiError::BadRequest(message)) => assert!(message.contains(fragment), "{raw}: {message}"),
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The real backends over real indexes: sources' indexes written with documents readable by different
+//! groups and a sync state holding the directory, served with `Indexes` and `Engine`; and a sync started
+//! over HTTP against the simulator.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use permdex::acl::{AclStore, ClauseKey, Principal};
+use permdex::index::{IndexDoc, IndexWriter, Kind, Source as DocSource};
+use permdex::server::backend::{Engine, Indexes};
+use permdex::server::{AppState, Authenticator, Sources};
+use permdex::sync::engine::index_dir;
+use permdex::sync::runs::{self, Mode, RunRecord};
+use permdex::sync::state::{StoredDirectory, StoredGroup, StoredUser, SyncState};
+use serde_json::{json, Value};
+
+use super::{config, good_jwt, ADMIN_KEY};
+
+fn user(name: &str, active: bool) -> StoredUser {
+    StoredUser { name: name.into(), active }
+}
+
+/// Writes the index of `source`: `confluence:page:1` readable by group g-eng, `confluence:page:2` by
+/// group g-hr; u1 is in g-eng, u2 in g-hr, u3 is inactive.
+fn write_index(config: &permdex::config::Config, source: &str) {
+    let dir = index_dir(config.data_dir(), source);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut acl = AclStore::default();
+    let eng = acl.set_clause(ClauseKey("eng".into()), &[Principal::Group("g-eng".into())]);
+    let hr = acl.set_clause(ClauseKey("hr".into()), &[Principal::Group("g-hr".into())]);
+    let (eng, hr) = (acl.profile(&[eng]), acl.profile(&[hr]));
+    let mut writer = IndexWriter::open_or_create(&dir).unwrap();
+    for (id, title, profile) in
+        [("confluence:page:1", "release plan", eng), ("confluence:page:2", "release salaries", hr)]
+    {
+        let mut doc = IndexDoc::new(id, DocSource::Confluence, Kind::Page, profile);
+        doc.title = title.into();
+        doc.body = format!("{title} body text");
+        doc.space = Some("ENG".into());
+        doc.url = format!("https://acme.example/{id}");
+        writer.upsert(&doc).unwrap();
+    }
+    let mut state = SyncState::new(source, String::new());
+    state.directory = StoredDirectory {
+        users: BTreeMap::from([
+            ("u1".to_owned(), user("One", true)),
+            ("u2".to_owned(), user("Two", true)),
+            ("u3".to_owned(), user("Three", false)),
+        ]),
+        groups: BTreeMap::from([
+            (
+                "g-eng".to_owned(),
+                StoredGroup {
+                    name: "eng".into(),
+                    members: BTreeSet::from(["u1".to_owned(), "u3".to_owned()]),
+                },
+            ),
+            (
+                "g-hr".to_owned(),
+                StoredGroup { name: "hr".into(), members: BTreeSet::from(["u2".to_owned()]) },
+            ),
+        ]),
+    };
+    writer.commit(&acl, &state.encode()).unwrap();
+    writer.close().unwrap();
+}
+
+#[tokio::test]
+async fn search_sees_only_what_the_directory_allows_and_purge_empties_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
+    write_index(&config, "acme");
+    let mut record = RunRecord::new("run-7".into(), "acme", Mode::Full, chrono::Utc::now());
+    record.fail("page", "confluence:page:3", "extraction timed out");
+    runs::append(config.data_dir(), &record).unwrap();
+
+    let indexes = Arc::new(Indexes::open(&config));
+    let runner = Arc::new(Engine::new(config.clone(), indexes.clone()));
+    let state = AppState::new(
+        Authenticator::from_config(config.server()).unwrap(),
+        indexes.clone(),
+        indexes.clone(),
+        Sources::new(config.sources(), runner),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(permdex::server::serve(listener, state, std::future::pending()));
+    let http = reqwest::Client::new();
+    let get = |path: String, token: String| {
+        let request = http.get(format!("{base}{path}")).bearer_auth(token);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+
+    assert_eq!(get("/readyz".into(), String::new()).await.0, 200);
+    let ids = |body: &Value| -> Vec<String> {
+        body["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let (status, body) =
+        get("/api/v1/search?q=release&facets=true&snippets=true".into(), good_jwt("u1")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((ids(&body), &body["total"]), (vec!["confluence:page:1".to_owned()], &json!(1)));
+    assert_eq!(body["facets"]["space"][0], json!({"value": "ENG", "count": 1}));
+    let (_, body) = get("/api/v1/search?q=release".into(), good_jwt("u2")).await;
+    assert_eq!(ids(&body), vec!["confluence:page:2".to_owned()]);
+    // Inactive or unknown accounts are refused outright.
+    assert_eq!(get("/api/v1/search?q=release".into(), good_jwt("u3")).await.0, 401);
+    assert_eq!(get("/api/v1/search?q=release".into(), good_jwt("nobody")).await.0, 401);
+    let (status, body) = get("/api/v1/search?q=(release".into(), good_jwt("u1")).await;
+    assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_query")), "{body}");
+
+    let (status, sources) = get("/api/v1/admin/sources".into(), ADMIN_KEY.into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(sources[0]["last_runs"][0]["run_id"], json!("run-7"));
+    assert_eq!(sources[0]["last_runs"][0]["failures"][0]["item"], json!("confluence:page:3"));
+
+    let response =
+        http.delete(format!("{base}/api/v1/admin/sources/acme")).bearer_auth(ADMIN_KEY).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+    // The purge removed the documents and the directory with them: nobody is known any more.
+    assert_eq!(get("/api/v1/search?q=release".into(), good_jwt("u1")).await.0, 401);
+}
+
+/// Serves the real backends over `config` and returns the base URL.
+async fn serve_real(config: &permdex::config::Config) -> String {
+    let indexes = Arc::new(Indexes::open(config));
+    let runner = Arc::new(Engine::new(config.clone(), indexes.clone()));
+    let state = AppState::new(
+        Authenticator::from_config(config.server()).unwrap(),
+        indexes.clone(),
+        indexes,
+        Sources::new(config.sources(), runner),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(permdex::server::serve(listener, state, std::future::pending()));
+    base
+}
+
+#[tokio::test]
+async fn several_sources_are_merged_and_paged_by_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
+    write_index(&config, "acme");
+    write_index(&config, "beta");
+    let base = serve_real(&config).await;
+    let http = reqwest::Client::new();
+    let search = |query: &str| {
+        let request = http.get(format!("{base}/api/v1/search?{query}")).bearer_auth(good_jwt("u1"));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = search("q=release&facets=true").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total"], json!(2));
+    let mut found: Vec<(String, String)> = body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["site"].as_str().unwrap().to_owned(), h["id"].as_str().unwrap().to_owned()))
+        .collect();
+    found.sort();
+    let page1 = ("acme".to_owned(), "confluence:page:1".to_owned());
+    let page1_beta = ("beta".to_owned(), "confluence:page:1".to_owned());
+    assert_eq!(found, vec![page1, page1_beta]);
+    assert_eq!(body["facets"]["space"][0], json!({"value": "ENG", "count": 2}));
+    let (_, second) = search("q=release&offset=1&limit=1").await;
+    let (_, first) = search("q=release&offset=0&limit=1").await;
+    assert_eq!((first["hits"].as_array().unwrap().len(), second["hits"].as_array().unwrap().len()), (1, 1));
+    assert_ne!(first["hits"][0]["site"], second["hits"][0]["site"], "two pages, two different hits");
+    let (status, body) = search("q=release&cursor=abc").await;
+    assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_request")), "{body}");
+}
+
+/// Counts syncs that finished, so a test can wait for one without sleeping.
+struct Watched {
+    engine: Engine,
+    finished: Arc<tokio::sync::Notify>,
+}
+
+impl permdex::server::SyncRunner for Watched {
+    fn sync(&self, source: permdex::config::Source) -> permdex::server::admin::RunFuture {
+        let run = self.engine.sync(source);
+        let finished = self.finished.clone();
+        Box::pin(async move {
+            let result = run.await;
+            finished.notify_one();
+            result
+        })
+    }
+    fn purge(&self, source: &permdex::config::Source) -> Result<(), String> {
+        self.engine.purge(source)
+    }
+    fn last_runs(
+        &self,
+        source: &str,
+        limit: usize,
+    ) -> Result<Vec<permdex::server::admin::RunSummary>, String> {
+        self.engine.last_runs(source, limit)
+    }
+}
+
+/// The whole path: an admin starts a sync of a simulated site over HTTP, the engine runs it in the
+/// background, the index reloads, and searches then count exactly what the index shows each user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_started_over_http_makes_the_site_searchable() {
+    use permdex::sim::{Scale, SimConfig};
+    let sim = permdex::sim::run::start(SimConfig::new(11, Scale::Tiny), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let env = BTreeMap::from([
+        ("SIM_TOKEN".to_owned(), sim.credentials.token.clone()),
+        ("JWT".to_owned(), super::JWT_SECRET.to_owned()),
+        ("ADMIN".to_owned(), ADMIN_KEY.to_owned()),
+    ]);
+    let text = format!(
+        "data_dir = {data:?}\n[[sources]]\nname = \"sim\"\nurl = {url:?}\nemail = {email:?}\ntoken_env = \"SIM_TOKEN\"\n\
+         requests_per_second = 2000.0\nconcurrency = 8\n[server]\njwt_hs256_secret_env = \"JWT\"\nadmin_key_env = \"ADMIN\"\n",
+        data = data.path().display().to_string(),
+        url = sim.url,
+        email = sim.credentials.email,
+    );
+    let config = permdex::config::Config::from_toml(&text, &data.path().join("permdex.toml"), &env).unwrap();
+    let indexes = Arc::new(Indexes::open(&config));
+    let options = permdex::sync::engine::SyncOptions {
+        checkpoint_interval: std::time::Duration::ZERO,
+        extract: permdex::extract::ExtractConfig {
+            worker_program: env!("CARGO_BIN_EXE_permdex").into(),
+            ..permdex::extract::ExtractConfig::default()
+        },
+        ..permdex::sync::engine::SyncOptions::default()
+    };
+    let finished = Arc::new(tokio::sync::Notify::new());
+    let runner = Watched {
+        engine: Engine::with_options(config.clone(), indexes.clone(), options),
+        finished: finished.clone(),
+    };
+    let state = AppState::new(
+        Authenticator::from_config(config.server()).unwrap(),
+        indexes.clone(),
+        indexes.clone(),
+        Sources::new(config.sources(), Arc::new(runner)),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(permdex::server::serve(listener, state, std::future::pending()));
+    let http = reqwest::Client::new();
+
+    // Nothing synced yet: not ready, and nobody is a known user.
+    assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16(), 503);
+    let response = http
+        .post(format!("{base}/api/v1/admin/sources/sim/sync"))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    finished.notified().await;
+    // The reload follows the run; wait until the source is idle again.
+    let mut idle = false;
+    for _ in 0..10_000 {
+        let sources: Value = http
+            .get(format!("{base}/api/v1/admin/sources"))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if sources[0]["sync_running"] == json!(false) {
+            // A first run has no state to be incremental against: the engine makes it a full one.
+            assert_eq!(sources[0]["last_runs"][0]["mode"], json!("full"), "{sources}");
+            assert_eq!(sources[0]["last_runs"][0]["outcome"], json!("completed"), "{sources}");
+            idle = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(idle, "the sync ended");
+    assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16(), 200);
+
+    let view = permdex::sync::view::SourceIndex::open(&config, &config.sources()[0]).unwrap();
+    let mut checked = 0;
+    for (account, user) in view.directory().users.iter().take(12) {
+        let response = http
+            .get(format!("{base}/api/v1/search?limit=100"))
+            .bearer_auth(good_jwt(account))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        if !user.active {
+            assert_eq!(status, 401, "inactive {account}");
+            continue;
+        }
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "{account}: {body}");
+        let visible = view.visible_ids(account).unwrap();
+        assert_eq!(body["total"], json!(visible.len()), "{account}");
+        for hit in body["hits"].as_array().unwrap() {
+            assert!(visible.iter().any(|id| hit["id"] == json!(id)), "{account} sees {}", hit["id"]);
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "some active users were checked");
+}
