@@ -51,6 +51,8 @@ pub enum Command {
     Sync(SyncArgs),
     /// Show the last sync runs of each source.
     Status(StatusArgs),
+    /// Search as an account: only what that account may read, exactly as the search API answers it.
+    Search(crate::server::cli_search::SearchArgs),
 }
 
 /// Raw flags of `permdex sync`.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use permdex::cli::{self, Cli, Command};
+use permdex::server::cli_search;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -83,6 +84,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::run_status(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
         }
+        Command::Search(args) => match cli_search::run(&args, &mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("permdex search: {e}");
+                if e.is_usage() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+        },
     })
 }
 

@@ -10,6 +10,7 @@ mod jira_crawl;
 mod oracle;
 mod resolve;
 mod search;
+mod search_cli;
 mod server;
 mod sim_confluence;
 mod sim_determinism;

@@ -1,0 +1,123 @@
+//! `permdex search --as ACCOUNT` end to end: a simulated site synced into an index, then the built binary
+//! browsing everything each account may read must list exactly what the simulator's oracle allows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use permdex::config::Config;
+use permdex::extract::ExtractConfig;
+use permdex::sim::run::start;
+use permdex::sim::{Scale, SimConfig};
+use permdex::sync::{sync_with, Mode, Silent, SyncOptions};
+
+const TOKEN_ENV: &str = "PERMDEX_SEARCH_CLI_TOKEN";
+
+/// The binary, with the source's token in its environment as the configuration names it.
+fn permdex(token: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_permdex"));
+    command.env(TOKEN_ENV, token);
+    command
+}
+
+/// Every id `account` finds by browsing with the CLI, page by page.
+fn browse(config: &std::path::Path, token: &str, account: &str) -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    let mut offset = 0;
+    loop {
+        let output = permdex(token)
+            .args(["search", "", "--as", account, "--json", "--limit", "100", "--offset"])
+            .arg(offset.to_string())
+            .arg("--config")
+            .arg(config)
+            .output()
+            .expect("permdex runs");
+        assert!(output.status.success(), "search as {account}: {}", String::from_utf8_lossy(&output.stderr));
+        let body: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json output");
+        let hits = body["hits"].as_array().expect("hits");
+        for hit in hits {
+            ids.insert(hit["id"].as_str().expect("id").to_string());
+        }
+        offset += hits.len();
+        if hits.is_empty() || offset as u64 >= body["total"].as_u64().expect("total") {
+            assert_eq!(
+                ids.len() as u64,
+                body["total"].as_u64().expect("total"),
+                "total counts what is listed"
+            );
+            return ids;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_as_each_account_lists_exactly_what_the_oracle_allows() {
+    let sim = start(SimConfig::new(3, Scale::Tiny), "127.0.0.1:0".parse().expect("addr")).await.expect("sim");
+    let data = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "data_dir = {data:?}\n[[sources]]\nname = \"sim\"\nurl = {url:?}\nemail = {email:?}\ntoken_env = \"{TOKEN_ENV}\"\n\
+         requests_per_second = 2000.0\nconcurrency = 8\n",
+        data = data.path().display().to_string(),
+        url = sim.url,
+        email = sim.credentials.email,
+    );
+    let config_path = data.path().join("permdex.toml");
+    std::fs::write(&config_path, &text).expect("write config");
+    let env = BTreeMap::from([(TOKEN_ENV.to_string(), sim.credentials.token.clone())]);
+    let config = Config::from_toml(&text, &config_path, &env).expect("config");
+    let options = SyncOptions {
+        extract: ExtractConfig {
+            worker_program: env!("CARGO_BIN_EXE_permdex").into(),
+            ..ExtractConfig::default()
+        },
+        ..SyncOptions::default()
+    };
+    sync_with(&config, &config.sources()[0], Mode::Full, &options, &mut Silent).await.expect("full sync");
+
+    let users: Vec<(String, bool)> = {
+        let site = sim.state.read();
+        site.users.iter().map(|u| (u.account_id.clone(), u.active)).collect()
+    };
+    let mut checked = 0;
+    for (account, active) in users.iter().filter(|(_, active)| *active).take(6) {
+        let expected: BTreeSet<String> = {
+            let site = sim.state.read();
+            permdex::sim::oracle::visible(&site, account, permdex::sim::oracle::Scope::default())
+                .into_iter()
+                .map(|d| d.0)
+                .collect()
+        };
+        let config_path = config_path.clone();
+        let (account_owned, token) = (account.clone(), sim.credentials.token.clone());
+        let found = tokio::task::spawn_blocking(move || browse(&config_path, &token, &account_owned))
+            .await
+            .expect("join");
+        let leaks: Vec<_> = found.difference(&expected).collect();
+        let misses: Vec<_> = expected.difference(&found).collect();
+        assert!(
+            leaks.is_empty() && misses.is_empty(),
+            "{account} (active {active}): leaks {leaks:?}, misses {misses:?}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "enough accounts were checked");
+
+    let inactive = users.iter().find(|(_, active)| !active).map(|(id, _)| id.clone());
+    let token = sim.credentials.token.clone();
+    let bad_query = permdex(&token)
+        .args(["search", "title:", "--as", &users[0].0, "--config"])
+        .arg(&config_path)
+        .output()
+        .expect("runs");
+    assert_eq!(bad_query.status.code(), Some(2), "a bad query is a usage error");
+    assert!(String::from_utf8_lossy(&bad_query.stderr).contains("bad query"));
+    for stranger in ["no-such-account"].into_iter().map(str::to_string).chain(inactive) {
+        let output = permdex(&token)
+            .args(["search", "", "--as", &stranger, "--config"])
+            .arg(&config_path)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{stranger} may not search");
+        assert!(output.stdout.is_empty(), "{stranger} sees nothing");
+    }
+    sim.shutdown().await;
+}
