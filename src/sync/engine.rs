@@ -512,7 +512,8 @@ impl<'a> Run<'a> {
         let product = if self.confluence.is_some() { Product::Confluence } else { Product::Jira };
         self.progress.report(&ProgressEvent::Phase { product, phase: "permissions" });
         let directory = match (&self.jira, &self.confluence) {
-            (Some(jira), _) => jira.directory().await,
+            (Some(jira), Some(confluence)) => both_directory(jira, confluence).await,
+            (Some(jira), None) => jira.directory().await,
             (None, Some(confluence)) => confluence.directory(&[]).await,
             (None, None) => Ok(Directory::default()),
         };
@@ -1549,6 +1550,21 @@ fn hint(filename: &str, media_type: &Option<String>) -> Hint {
 }
 
 /// The kind of a document id: `confluence:page:1` → `confluence:page`.
+/// The site's one directory when both products are synced: Jira lists every user (1000 a page), and
+/// Confluence lists group members 200 a page where Jira lists 50, so group memberships are read once,
+/// from Confluence. A member the user listing missed is looked up by account id.
+async fn both_directory(jira: &Jira, confluence: &Confluence) -> Result<Directory, crate::atlassian::Error> {
+    let mut users = jira.users().await?;
+    let groups = confluence.groups().await?;
+    let missing: BTreeSet<String> =
+        groups.values().flat_map(|g| g.members.iter()).filter(|a| !users.contains_key(*a)).cloned().collect();
+    if !missing.is_empty() {
+        let missing: Vec<String> = missing.into_iter().collect();
+        users.extend(confluence.users(&missing).await?);
+    }
+    Ok(Directory { users, groups })
+}
+
 fn kind_of(id: &str) -> String {
     match id.rsplit_once(':') {
         Some((kind, _)) => kind.to_string(),
