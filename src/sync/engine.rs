@@ -492,18 +492,6 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    fn space_in_scope(&self, space: &Space) -> bool {
-        if space.archived && !self.source.include_archived() {
-            return false;
-        }
-        match &space.kind {
-            SpaceKind::Personal { owner: Some(owner) } => {
-                self.source.personal_space_in_scope(&space.key, owner)
-            }
-            _ => self.source.space_in_scope(&space.key),
-        }
-    }
-
     // ---- permissions ----
 
     /// Reads the directory and each product's permission sources into the snapshot. What cannot be read
@@ -552,15 +540,16 @@ impl<'a> Run<'a> {
     }
 
     async fn read_confluence_permissions(&mut self, confluence: &Confluence) -> bool {
-        let spaces = match confluence.spaces().await {
+        // Permissions are read only for spaces in scope: the others are never indexed.
+        let source = self.source;
+        let spaces = match confluence.spaces_where(|s| space_in_scope(source, s)).await {
             Ok(spaces) => spaces,
             Err(e) => {
                 self.record.fail("confluence:space", "spaces", format!("spaces and space permissions: {e}"));
                 return false;
             }
         };
-        self.snapshot.spaces =
-            spaces.into_iter().filter(|s| self.space_in_scope(s)).map(|s| (s.id.clone(), s)).collect();
+        self.snapshot.spaces = spaces.into_iter().map(|s| (s.id.clone(), s)).collect();
         let keys: Vec<String> = self.snapshot.spaces.values().map(|s| s.key.clone()).collect();
         let mut cursor: Option<String> = None;
         loop {
@@ -1563,6 +1552,17 @@ async fn both_directory(jira: &Jira, confluence: &Confluence) -> Result<Director
         users.extend(confluence.users(&missing).await?);
     }
     Ok(Directory { users, groups })
+}
+
+/// Whether `space` is one `source` indexes.
+fn space_in_scope(source: &Source, space: &Space) -> bool {
+    if space.archived && !source.include_archived() {
+        return false;
+    }
+    match &space.kind {
+        SpaceKind::Personal { owner: Some(owner) } => source.personal_space_in_scope(&space.key, owner),
+        _ => source.space_in_scope(&space.key),
+    }
 }
 
 fn kind_of(id: &str) -> String {
