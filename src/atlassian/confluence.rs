@@ -22,7 +22,7 @@
 //!
 //! Deliberately absent: inline comments, whiteboards, databases and folders as content.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -110,11 +110,19 @@ impl Confluence {
 
     /// Every space (global, personal; current and archived) with its readers.
     pub async fn spaces(&self) -> Result<Vec<Space>, Error> {
+        self.spaces_where(|_| true).await
+    }
+
+    /// The spaces `keep` accepts, with their readers. `keep` sees each space before its permissions are
+    /// read (its `readers` are empty), so spaces left out cost no permission listing.
+    pub async fn spaces_where(&self, keep: impl Fn(&Space) -> bool) -> Result<Vec<Space>, Error> {
         let listed: Vec<v2::Space> = collect_cursor::<v2::MultiEntityResult<v2::Space>>(
             &self.client,
             format!("/wiki/api/v2/spaces?limit={V2_LIMIT}"),
         )
         .await?;
+        let listed: Vec<v2::Space> =
+            listed.into_iter().filter(|space| keep(&self.space_model(space, &[]))).collect();
         let mut spaces = Vec::with_capacity(listed.len());
         for batch in listed.chunks(PARALLEL_SPACES) {
             let mut tasks = tokio::task::JoinSet::new();
@@ -683,13 +691,25 @@ impl Confluence {
     /// Groups with their members, and the users they name (plus `extra_accounts`) with display name and
     /// active flag. Accounts `users-bulk` does not know are left out: unknown means no access.
     pub async fn directory(&self, extra_accounts: &[String]) -> Result<Directory, Error> {
-        let groups = OffsetPager::<v1::GroupArray>::new("/wiki/rest/api/group", GROUP_LIMIT)
+        let groups = self.groups().await?;
+        let accounts: BTreeSet<String> = extra_accounts
+            .iter()
+            .filter(|a| !a.is_empty())
+            .cloned()
+            .chain(groups.values().flat_map(|g| g.members.iter().cloned()))
+            .collect();
+        let accounts: Vec<String> = accounts.into_iter().collect();
+        let users = self.users(&accounts).await?;
+        Ok(Directory { users, groups })
+    }
+
+    /// Every group by id with its members' account ids (v1 `/group` and `membersByGroupId`, 200 a page).
+    pub async fn groups(&self) -> Result<BTreeMap<String, DirectoryGroup>, Error> {
+        let listed = OffsetPager::<v1::GroupArray>::new("/wiki/rest/api/group", GROUP_LIMIT)
             .collect_all(&self.client)
             .await?;
-        let mut directory = Directory::default();
-        let mut accounts: BTreeSet<String> =
-            extra_accounts.iter().filter(|a| !a.is_empty()).cloned().collect();
-        for group in groups.into_iter().filter(|g| !g.id.is_empty()) {
+        let mut groups = BTreeMap::new();
+        for group in listed.into_iter().filter(|g| !g.id.is_empty()) {
             let path = format!("/wiki/rest/api/group/{}/membersByGroupId", segment(&group.id));
             let members: BTreeSet<String> = OffsetPager::<v1::UserArray>::new(path, GROUP_LIMIT)
                 .collect_all(&self.client)
@@ -697,10 +717,15 @@ impl Confluence {
                 .iter()
                 .filter_map(account_of)
                 .collect();
-            accounts.extend(members.iter().cloned());
-            directory.groups.insert(group.id, DirectoryGroup { name: group.name, members });
+            groups.insert(group.id, DirectoryGroup { name: group.name, members });
         }
-        let accounts: Vec<String> = accounts.into_iter().collect();
+        Ok(groups)
+    }
+
+    /// Display name and active flag of `accounts` (`POST /users-bulk`, 250 a request). Accounts the site
+    /// does not know are left out: unknown means no access.
+    pub async fn users(&self, accounts: &[String]) -> Result<BTreeMap<String, DirectoryUser>, Error> {
+        let mut users = BTreeMap::new();
         for batch in accounts.chunks(USERS_PER_BULK) {
             let request = v2::UsersBulkRequest { account_ids: batch.to_vec() };
             let found: v2::MultiEntityResult<v2::User> =
@@ -708,10 +733,10 @@ impl Confluence {
             for user in found.results.into_iter().filter(|u| !u.account_id.is_empty()) {
                 let display_name = user.display_name.or(user.public_name).unwrap_or_default();
                 let active = user.account_status.as_deref() == Some("active");
-                directory.users.insert(user.account_id, DirectoryUser { display_name, active });
+                users.insert(user.account_id, DirectoryUser { display_name, active });
             }
         }
-        Ok(directory)
+        Ok(users)
     }
 
     // -----------------------------------------------------------------------------------------------------

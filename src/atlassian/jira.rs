@@ -116,14 +116,15 @@ impl Jira {
             raw.push((position, read?));
         }
         raw.sort_by_key(|(position, _)| *position);
+        let level_members = read_level_members(&self.client, &raw).await?;
 
-        let needs_group_names = raw.iter().any(|(_, p)| p.names_groups_by_name());
+        let needs_group_names = raw.iter().any(|(_, p)| p.names_groups_by_name(&level_members));
         let group_ids = if needs_group_names { self.group_ids().await? } else { HashMap::new() };
         let base = self.web_base();
         let mut projects = Vec::with_capacity(raw.len());
         let mut role_ids = HashMap::new();
         for (_, p) in raw {
-            projects.push(p.to_project(&group_ids, &base));
+            projects.push(p.to_project(&group_ids, &level_members, &base));
             role_ids.insert(p.id, p.role_ids);
         }
         self.names().role_ids = role_ids;
@@ -281,15 +282,7 @@ impl Jira {
     /// their members (`/group/member`, inactive users included). A member the user listing missed is
     /// added with what the member listing says about them.
     pub async fn directory(&self) -> Result<Directory, Error> {
-        let listed = OffsetPager::<UserList>::new(format!("{API}/users/search"), USERS_PAGE)
-            .collect_all(&self.client)
-            .await?;
-        let mut directory = Directory::default();
-        for user in listed {
-            if let Some((id, entry)) = directory_user(user) {
-                directory.users.insert(id, entry);
-            }
-        }
+        let mut directory = Directory { users: self.users().await?, groups: BTreeMap::new() };
         let groups = self.groups().await?;
         let mut tasks = JoinSet::new();
         for (group_id, name) in groups {
@@ -317,6 +310,14 @@ impl Jira {
             directory.groups.insert(group_id, group);
         }
         Ok(directory)
+    }
+
+    /// Every user the site lists (`/users/search`, every page) with display name and active flag.
+    pub async fn users(&self) -> Result<BTreeMap<String, DirectoryUser>, Error> {
+        let listed = OffsetPager::<UserList>::new(format!("{API}/users/search"), USERS_PAGE)
+            .collect_all(&self.client)
+            .await?;
+        Ok(listed.into_iter().filter_map(directory_user).collect())
     }
 
     /// Every group as (id, name), and the name → id map remembered for later resolution.
@@ -424,13 +425,18 @@ struct RawProject {
     /// Role id → its actors.
     roles: BTreeMap<String, Vec<wire::RoleActor>>,
     role_ids: BTreeMap<String, String>,
-    /// Level id → its members' holders.
-    levels: BTreeMap<String, Vec<wire::PermissionHolder>>,
+    /// Level id → the id of the security scheme it belongs to.
+    levels: BTreeMap<String, String>,
 }
 
 impl RawProject {
-    fn names_groups_by_name(&self) -> bool {
-        let holders = self.browse.iter().chain(self.levels.values().flatten());
+    fn names_groups_by_name(&self, level_members: &LevelMembers) -> bool {
+        let members = self
+            .levels
+            .iter()
+            .filter_map(|(level, scheme)| level_members.get(&(scheme.clone(), level.clone())))
+            .flatten();
+        let holders = self.browse.iter().chain(members);
         holders.into_iter().any(|h| h.kind == wire::HolderType::Group && group_id_of(h).is_none())
             || self
                 .roles
@@ -439,7 +445,12 @@ impl RawProject {
                 .any(|a| a.kind == wire::RoleActorType::Group && actor_group_id(a).is_none())
     }
 
-    fn to_project(&self, group_ids: &HashMap<String, String>, base: &str) -> Project {
+    fn to_project(
+        &self,
+        group_ids: &HashMap<String, String>,
+        level_members: &LevelMembers,
+        base: &str,
+    ) -> Project {
         let holders = |list: &[wire::PermissionHolder]| -> Vec<Holder> {
             let mut out: Vec<Holder> = list.iter().map(|h| holder(h, group_ids)).collect();
             out.sort();
@@ -490,13 +501,59 @@ impl RawProject {
             lead: self.lead.clone(),
             browse: holders(&self.browse),
             roles,
-            security_levels: self.levels.iter().map(|(id, members)| (id.clone(), holders(members))).collect(),
+            security_levels: self
+                .levels
+                .iter()
+                .map(|(level, scheme)| {
+                    let members = level_members.get(&(scheme.clone(), level.clone())).map_or(&[][..], |m| m);
+                    (level.clone(), holders(members))
+                })
+                .collect(),
             url: format!("{base}/browse/{}", self.key),
         }
     }
 }
 
-/// Reads one project's scheme grants, roles and security levels.
+/// (Security scheme id, level id) → the level's members' holders.
+type LevelMembers = HashMap<(String, String), Vec<wire::PermissionHolder>>;
+
+/// The members of every security level the projects' schemes name, each distinct (scheme, level) read
+/// once: projects sharing a scheme share its levels.
+async fn read_level_members(client: &Client, raw: &[(usize, RawProject)]) -> Result<LevelMembers, Error> {
+    let wanted: BTreeSet<(String, String)> = raw
+        .iter()
+        .flat_map(|(_, p)| p.levels.iter().map(|(level, scheme)| (scheme.clone(), level.clone())))
+        .collect();
+    let mut tasks = JoinSet::new();
+    for (scheme, level) in wanted {
+        let client = client.clone();
+        tasks.spawn(async move {
+            let path = format!(
+                "{API}/issuesecurityschemes/level/member?schemeId={}&levelId={}",
+                segment(&scheme),
+                segment(&level)
+            );
+            let members =
+                OffsetPager::<wire::PageBean<wire::SecurityLevelMember>>::new(path, LEVEL_MEMBERS_PAGE)
+                    .collect_all(&client)
+                    .await;
+            (scheme, level, members)
+        });
+    }
+    let mut read = HashMap::new();
+    while let Some(done) = tasks.join_next().await {
+        let (scheme, level, members) = joined(done);
+        let holders = members?
+            .into_iter()
+            .filter(|m| m.issue_security_level_id.is_empty() || m.issue_security_level_id == level)
+            .map(|m| m.holder)
+            .collect();
+        read.insert((scheme, level), holders);
+    }
+    Ok(read)
+}
+
+/// Reads one project's scheme grants, roles and the ids of its security levels.
 async fn read_project(client: &Client, project: wire::Project) -> Result<RawProject, Error> {
     let id = segment(&project.id);
     let browse = if project.simplified == Some(true) {
@@ -540,22 +597,9 @@ async fn read_project(client: &Client, project: wire::Project) -> Result<RawProj
         .await
     {
         Ok(scheme) => {
+            // Members are read once per (scheme, level) by the caller: schemes are shared by projects.
             for level in scheme.levels.iter().filter(|l| !l.id.is_empty()) {
-                let path = format!(
-                    "{API}/issuesecurityschemes/level/member?schemeId={}&levelId={}",
-                    scheme.id,
-                    segment(&level.id)
-                );
-                let members =
-                    OffsetPager::<wire::PageBean<wire::SecurityLevelMember>>::new(path, LEVEL_MEMBERS_PAGE)
-                        .collect_all(client)
-                        .await?;
-                let holders = members
-                    .into_iter()
-                    .filter(|m| m.issue_security_level_id.is_empty() || m.issue_security_level_id == level.id)
-                    .map(|m| m.holder)
-                    .collect();
-                levels.insert(level.id.clone(), holders);
+                levels.insert(level.id.clone(), scheme.id.to_string());
             }
         }
         // No issue security scheme: issues of the project have no level.

@@ -492,18 +492,6 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    fn space_in_scope(&self, space: &Space) -> bool {
-        if space.archived && !self.source.include_archived() {
-            return false;
-        }
-        match &space.kind {
-            SpaceKind::Personal { owner: Some(owner) } => {
-                self.source.personal_space_in_scope(&space.key, owner)
-            }
-            _ => self.source.space_in_scope(&space.key),
-        }
-    }
-
     // ---- permissions ----
 
     /// Reads the directory and each product's permission sources into the snapshot. What cannot be read
@@ -512,7 +500,8 @@ impl<'a> Run<'a> {
         let product = if self.confluence.is_some() { Product::Confluence } else { Product::Jira };
         self.progress.report(&ProgressEvent::Phase { product, phase: "permissions" });
         let directory = match (&self.jira, &self.confluence) {
-            (Some(jira), _) => jira.directory().await,
+            (Some(jira), Some(confluence)) => both_directory(jira, confluence).await,
+            (Some(jira), None) => jira.directory().await,
             (None, Some(confluence)) => confluence.directory(&[]).await,
             (None, None) => Ok(Directory::default()),
         };
@@ -551,15 +540,16 @@ impl<'a> Run<'a> {
     }
 
     async fn read_confluence_permissions(&mut self, confluence: &Confluence) -> bool {
-        let spaces = match confluence.spaces().await {
+        // Permissions are read only for spaces in scope: the others are never indexed.
+        let source = self.source;
+        let spaces = match confluence.spaces_where(|s| space_in_scope(source, s)).await {
             Ok(spaces) => spaces,
             Err(e) => {
                 self.record.fail("confluence:space", "spaces", format!("spaces and space permissions: {e}"));
                 return false;
             }
         };
-        self.snapshot.spaces =
-            spaces.into_iter().filter(|s| self.space_in_scope(s)).map(|s| (s.id.clone(), s)).collect();
+        self.snapshot.spaces = spaces.into_iter().map(|s| (s.id.clone(), s)).collect();
         let keys: Vec<String> = self.snapshot.spaces.values().map(|s| s.key.clone()).collect();
         let mut cursor: Option<String> = None;
         loop {
@@ -1549,6 +1539,32 @@ fn hint(filename: &str, media_type: &Option<String>) -> Hint {
 }
 
 /// The kind of a document id: `confluence:page:1` → `confluence:page`.
+/// The site's one directory when both products are synced: Jira lists every user (1000 a page), and
+/// Confluence lists group members 200 a page where Jira lists 50, so group memberships are read once,
+/// from Confluence. A member the user listing missed is looked up by account id.
+async fn both_directory(jira: &Jira, confluence: &Confluence) -> Result<Directory, crate::atlassian::Error> {
+    let mut users = jira.users().await?;
+    let groups = confluence.groups().await?;
+    let missing: BTreeSet<String> =
+        groups.values().flat_map(|g| g.members.iter()).filter(|a| !users.contains_key(*a)).cloned().collect();
+    if !missing.is_empty() {
+        let missing: Vec<String> = missing.into_iter().collect();
+        users.extend(confluence.users(&missing).await?);
+    }
+    Ok(Directory { users, groups })
+}
+
+/// Whether `space` is one `source` indexes.
+fn space_in_scope(source: &Source, space: &Space) -> bool {
+    if space.archived && !source.include_archived() {
+        return false;
+    }
+    match &space.kind {
+        SpaceKind::Personal { owner: Some(owner) } => source.personal_space_in_scope(&space.key, owner),
+        _ => source.space_in_scope(&space.key),
+    }
+}
+
 fn kind_of(id: &str) -> String {
     match id.rsplit_once(':') {
         Some((kind, _)) => kind.to_string(),
