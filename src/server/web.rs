@@ -101,9 +101,7 @@ async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
 async fn demo_users(State(state): State<AppState>) -> Result<Json<Vec<DemoUser>>, ApiError> {
     match &state.demo_users {
         Some(users) => Ok(Json(users.as_ref().clone())),
-        None => {
-            Err(ApiError::NotFound("no route for /api/v1/demo/users (the server is not in demo mode)".into()))
-        }
+        None => Err(ApiError::NotFound("demo users exist only in demo mode (permdex demo)".into())),
     }
 }
 
