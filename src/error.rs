@@ -21,6 +21,8 @@ pub enum Error {
     Server(#[from] crate::server::Error),
     #[error(transparent)]
     Sync(#[from] crate::sync::Error),
+    #[error(transparent)]
+    Search(#[from] crate::search::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -9,6 +9,7 @@
 //! - [`index`]: the tantivy index and its schema as data, committed together with the ACL store.
 //! - [`server`]: the query server: authentication, search and admin API, health, metrics, OpenAPI.
 //! - [`sync`]: crawled items → index documents, Atlassian permission rules → ACL clauses.
+//! - [`search`]: permission-filtered search: query language, ACL filter, ranking, facets, snippets, cursors.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
@@ -20,6 +21,7 @@ pub mod error;
 pub mod extract;
 pub mod index;
 pub mod server;
+pub mod search;
 pub mod sim;
 pub mod sync;
 

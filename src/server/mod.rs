@@ -21,6 +21,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backend;
 pub mod error;
 pub mod health;
 pub mod metrics;

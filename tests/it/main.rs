@@ -10,6 +10,7 @@ mod jira_crawl;
 mod oracle;
 mod resolve;
 mod server;
+mod search;
 mod sim_confluence;
 mod sim_determinism;
 mod sim_guard;

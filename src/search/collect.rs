@@ -1,0 +1,715 @@
+//! [`AclCollector`]: top-k, exact total and facet counts over the documents a caller may read, as a tantivy
+//! [`Collector`] whose `collect_segment` never lets a disallowed document through.
+//!
+//! Per segment the collector holds the caller's [`AllowedDocs`] (alive and readable) and picks a strategy:
+//! - **dense**: the query's scorer leads. For relevance top-k it runs tantivy's `for_each_pruning` (block-WAND
+//!   where tantivy has it) and tests the allowed set and the filters in the callback, as tantivy tests the
+//!   alive bitset; the exact total and facets come from a second, score-free pass with the same test.
+//! - **sparse**: the allowed ids lead: for each one the query's scorer is sought (`seek_danger`), so the cost
+//!   follows the caller's few documents instead of the query's many matches. One pass gives hits, total and
+//!   facets.
+//!
+//! Ranking is total and stable: by the sort key (quantised score, or `updated`), then by document id.
+//! Within a segment the id's term ordinal orders ids as their text does; across segments the merge compares
+//! the ids themselves. There is no path here that collects without an allowed set.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn, TermOrdHit};
+use tantivy::query::{Scorer, Weight};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, SeekDangerResult, SegmentOrdinal, SegmentReader, TERMINATED,
+};
+
+use super::acl_filter::AllowedDocs;
+use crate::index::schema::field;
+
+/// How a segment is iterated (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    Dense,
+    Sparse,
+}
+
+/// How the dense strategy finds the relevance top-k.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopKPlan {
+    /// A pruning pass (block-WAND) for the top-k, then a score-free pass for the total: right for unions
+    /// of terms, where pruning skips most matches.
+    Pruning,
+    /// One pass scoring every match: right where tantivy cannot prune anyway (conjunctions, phrases).
+    SinglePass,
+}
+
+/// What ranks hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankBy {
+    Score,
+    Updated,
+}
+
+/// Mantissa bits dropped from scores before ranking. Tantivy may sum a document's term scores in a different
+/// order depending on the pruning threshold (so across pages), which changes the last bits; ranking on a
+/// coarser value (relative precision 3e-5) keeps the order, and so the cursors, stable.
+const SCORE_QUANTUM_BITS: u32 = 8;
+
+pub fn quantise(score: Score) -> Score {
+    f32::from_bits(score.to_bits() & !((1 << SCORE_QUANTUM_BITS) - 1))
+}
+
+/// A sort key as an unsigned number, larger is better: scores by their (order-preserving) bits, times by
+/// their milliseconds.
+pub fn score_key(score: Score) -> u64 {
+    let bits = quantise(score).to_bits();
+    u64::from(if bits & 0x8000_0000 != 0 { !bits } else { bits | 0x8000_0000 })
+}
+
+pub fn key_score(key: u64) -> Score {
+    let bits = key as u32;
+    f32::from_bits(if bits & 0x8000_0000 != 0 { bits & 0x7fff_ffff } else { !bits })
+}
+
+pub fn updated_key(millis: i64) -> u64 {
+    (millis as u64) ^ (1 << 63)
+}
+
+pub fn key_updated(key: u64) -> i64 {
+    (key ^ (1 << 63)) as i64
+}
+
+/// Resume after this position: hits ranked strictly after (key, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub key: u64,
+    pub id: String,
+}
+
+/// Per-candidate filters read from fast columns (values are exact, as stored).
+#[derive(Debug, Clone, Default)]
+pub struct FilterSpec {
+    pub sources: Vec<String>,
+    pub kinds: Vec<String>,
+    pub spaces: Vec<String>,
+    pub projects: Vec<String>,
+    pub labels: Vec<String>,
+    /// Inclusive bounds on `updated`, in milliseconds.
+    pub updated_from: Option<i64>,
+    pub updated_to: Option<i64>,
+}
+
+/// One segment's filters, resolved to term ordinals.
+struct SegmentFilter {
+    single: Vec<(Column<u64>, Vec<u64>)>,
+    labels: Option<(Column<u64>, Vec<u64>)>,
+    updated: Option<(Column<tantivy::DateTime>, i64, i64)>,
+}
+
+impl SegmentFilter {
+    /// `None` when some filter matches nothing in the segment.
+    fn open(spec: &FilterSpec, segment: &SegmentReader) -> tantivy::Result<Option<SegmentFilter>> {
+        let resolve = |name: &str, values: &[String]| -> tantivy::Result<Option<(Column<u64>, Vec<u64>)>> {
+            let Some(column) = segment.fast_fields().str(name)? else {
+                return Ok(Some((Column::build_empty_column(segment.max_doc()), Vec::new())));
+            };
+            let mut ords = Vec::new();
+            for value in values {
+                if let Some(ord) = column.dictionary().term_ord(value.as_bytes())? {
+                    ords.push(ord);
+                }
+            }
+            ords.sort_unstable();
+            Ok(Some((column.ords().clone(), ords)))
+        };
+        let mut single = Vec::new();
+        for (name, values) in [
+            (field::SOURCE, &spec.sources),
+            (field::KIND, &spec.kinds),
+            (field::SPACE, &spec.spaces),
+            (field::PROJECT, &spec.projects),
+        ] {
+            if values.is_empty() {
+                continue;
+            }
+            match resolve(name, values)? {
+                Some((_, ords)) if ords.is_empty() => return Ok(None),
+                Some(found) => single.push(found),
+                None => return Ok(None),
+            }
+        }
+        let labels = if spec.labels.is_empty() {
+            None
+        } else {
+            match resolve(field::LABELS, &spec.labels)? {
+                Some((_, ords)) if ords.is_empty() => return Ok(None),
+                other => other,
+            }
+        };
+        let updated = if spec.updated_from.is_some() || spec.updated_to.is_some() {
+            let lo = spec.updated_from.unwrap_or(i64::MIN);
+            let hi = spec.updated_to.unwrap_or(i64::MAX);
+            if lo > hi {
+                return Ok(None);
+            }
+            Some((segment.fast_fields().date(field::UPDATED)?, lo, hi))
+        } else {
+            None
+        };
+        Ok(Some(SegmentFilter { single, labels, updated }))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.single.is_empty() && self.labels.is_none() && self.updated.is_none()
+    }
+
+    #[inline]
+    fn accepts(&self, doc: DocId) -> bool {
+        for (column, ords) in &self.single {
+            if column.first(doc).is_none_or(|o| ords.binary_search(&o).is_err()) {
+                return false;
+            }
+        }
+        if let Some((column, ords)) = &self.labels {
+            if !column.values_for_doc(doc).any(|o| ords.binary_search(&o).is_ok()) {
+                return false;
+            }
+        }
+        if let Some((column, lo, hi)) = &self.updated {
+            let Some(t) = column.first(doc).map(|d| d.into_timestamp_millis()) else {
+                return false;
+            };
+            if t < *lo || t > *hi {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Facet dimensions, in [`FacetCounts`] order.
+pub const FACET_FIELDS: [&str; 4] = [field::SOURCE, field::KIND, field::SPACE, field::PROJECT];
+
+/// Counts per value, per facet dimension.
+pub type FacetCounts = [HashMap<String, u64>; 4];
+
+/// What one segment (or, merged, the whole searcher) yields.
+#[derive(Debug, Default)]
+pub struct Harvest {
+    pub total: u64,
+    /// Best first, at most the requested depth.
+    pub top: Vec<Ranked>,
+    pub facets: Option<FacetCounts>,
+    /// Each segment's id column, to compare ids across segments when keys tie.
+    ids: Vec<(SegmentOrdinal, StrColumn)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub key: u64,
+    /// The id's term ordinal in its segment's `id` column (orders ids within that segment).
+    id_ord: u64,
+    pub address: DocAddress,
+}
+
+/// The caller's view of one segment: allowed docs and the strategy to use there.
+pub struct SegmentAccess {
+    pub allowed: Arc<AllowedDocs>,
+    pub strategy: Strategy,
+}
+
+/// Top-k + exact total + optional facets over allowed documents only.
+pub struct AclCollector {
+    /// By segment ordinal of the searcher this collector is used with; a segment missing here yields nothing.
+    pub access: HashMap<SegmentOrdinal, SegmentAccess>,
+    pub rank_by: RankBy,
+    pub plan: TopKPlan,
+    /// The query's union alternatives as weights of the same searcher (see
+    /// [`crate::search::query::QueryBuilder::union_alternatives`]); the sparse strategy follows each one
+    /// instead of the whole union. Empty: follow the query itself.
+    pub union: Vec<Box<dyn Weight>>,
+    /// Hits to keep (offset + limit + 1).
+    pub depth: usize,
+    pub after: Option<After>,
+    pub filters: FilterSpec,
+    pub facets: bool,
+}
+
+/// A candidate inside one segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cand {
+    key: u64,
+    id_ord: u64,
+    doc: DocId,
+}
+
+impl Ord for Cand {
+    /// Better is greater: higher key, then lower id.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key).then(other.id_ord.cmp(&self.id_ord))
+    }
+}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Keeps the `depth` best candidates (a min-heap of the kept ones).
+struct TopK {
+    depth: usize,
+    heap: BinaryHeap<std::cmp::Reverse<Cand>>,
+}
+
+impl TopK {
+    fn push(&mut self, cand: Cand) {
+        if self.depth == 0 {
+            return;
+        }
+        if self.heap.len() < self.depth {
+            self.heap.push(std::cmp::Reverse(cand));
+        } else if self.heap.peek().is_some_and(|worst| cand > worst.0) {
+            self.heap.pop();
+            self.heap.push(std::cmp::Reverse(cand));
+        }
+    }
+
+    /// Lowest key that can still enter, if the heap is full.
+    fn floor(&self) -> Option<u64> {
+        (self.heap.len() >= self.depth).then(|| self.heap.peek().map_or(u64::MAX, |w| w.0.key))
+    }
+}
+
+/// State for one segment.
+pub struct AclSegment {
+    ord: SegmentOrdinal,
+    ids: Option<StrColumn>,
+    id_ords: Column<u64>,
+    updated: Option<Column<tantivy::DateTime>>,
+    filter: Option<SegmentFilter>,
+    /// Resume bound: (key, first id ordinal ranked after the cursor id).
+    after: Option<(u64, u64)>,
+    top: TopK,
+    total: u64,
+    facet_columns: Option<Vec<Option<StrColumn>>>,
+    facet_counts: Vec<Vec<u64>>,
+}
+
+impl AclSegment {
+    #[inline]
+    fn id_ord(&self, doc: DocId) -> u64 {
+        self.id_ords.first(doc).unwrap_or(u64::MAX)
+    }
+
+    #[inline]
+    fn passes_after(&self, key: u64, id_ord: u64) -> bool {
+        match self.after {
+            None => true,
+            Some((k, first_ord)) => key < k || (key == k && id_ord >= first_ord),
+        }
+    }
+
+    #[inline]
+    fn updated_key(&self, doc: DocId) -> u64 {
+        let millis =
+            self.updated.as_ref().and_then(|c| c.first(doc)).map_or(i64::MIN, |d| d.into_timestamp_millis());
+        updated_key(millis)
+    }
+
+    #[inline]
+    fn accepts(&self, doc: DocId) -> bool {
+        self.filter.as_ref().is_some_and(|f| f.accepts(doc))
+    }
+
+    /// Whether an allowed match only adds to the total (no filter to test, no facet to count).
+    fn counts_only(&self) -> bool {
+        self.facet_columns.is_none() && self.filter.as_ref().is_some_and(SegmentFilter::is_empty)
+    }
+
+    /// Counts an accepted match into the total and the facets.
+    #[inline]
+    fn tally(&mut self, doc: DocId) {
+        self.total += 1;
+        if let Some(columns) = &self.facet_columns {
+            for (i, column) in columns.iter().enumerate() {
+                if let Some(ord) = column.as_ref().and_then(|c| c.ords().first(doc)) {
+                    if let Some(slot) = self.facet_counts[i].get_mut(ord as usize) {
+                        *slot += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn offer(&mut self, key: u64, doc: DocId) {
+        let id_ord = self.id_ord(doc);
+        if self.passes_after(key, id_ord) {
+            self.top.push(Cand { key, id_ord, doc });
+        }
+    }
+}
+
+impl SegmentCollector for AclSegment {
+    type Fruit = Harvest;
+
+    fn collect(&mut self, _doc: DocId, _score: Score) {
+        // Never called: `AclCollector::collect_segment` drives every segment itself, so no document reaches
+        // a segment collector without the ACL test.
+    }
+
+    fn harvest(self) -> Harvest {
+        let mut top: Vec<Cand> = self.top.heap.into_iter().map(|r| r.0).collect();
+        top.sort_unstable_by(|a, b| b.cmp(a));
+        let ranked = top
+            .into_iter()
+            .map(|c| Ranked { key: c.key, id_ord: c.id_ord, address: DocAddress::new(self.ord, c.doc) })
+            .collect();
+        let facets = self.facet_columns.map(|columns| {
+            let mut out: FacetCounts = Default::default();
+            for (i, column) in columns.iter().enumerate() {
+                let Some(column) = column else { continue };
+                for (ord, &n) in self.facet_counts[i].iter().enumerate() {
+                    if n == 0 {
+                        continue;
+                    }
+                    let mut value = String::new();
+                    if column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
+                        *out[i].entry(value).or_default() += n;
+                    }
+                }
+            }
+            out
+        });
+        let ids = self.ids.map(|c| vec![(self.ord, c)]).unwrap_or_default();
+        Harvest { total: self.total, top: ranked, facets, ids }
+    }
+}
+
+impl AclCollector {
+    fn open_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<AclSegment> {
+        let ids = segment.fast_fields().str(field::ID)?;
+        let id_ords =
+            ids.as_ref().map_or_else(|| Column::build_empty_column(segment.max_doc()), |c| c.ords().clone());
+        let after = match (&self.after, &ids) {
+            (Some(after), Some(column)) => {
+                let first_ord = match column.dictionary().term_ord_or_next(after.id.as_bytes())? {
+                    TermOrdHit::Exact(o) => o + 1,
+                    TermOrdHit::Next(o) => o,
+                };
+                Some((after.key, first_ord))
+            }
+            (Some(after), None) => Some((after.key, u64::MAX)),
+            (None, _) => None,
+        };
+        let updated = match self.rank_by {
+            RankBy::Updated => Some(segment.fast_fields().date(field::UPDATED)?),
+            RankBy::Score => None,
+        };
+        let (facet_columns, facet_counts) = if self.facets {
+            let mut columns = Vec::new();
+            let mut counts = Vec::new();
+            for name in FACET_FIELDS {
+                let column = segment.fast_fields().str(name)?;
+                counts.push(vec![0u64; column.as_ref().map_or(0, |c| c.num_terms())]);
+                columns.push(column);
+            }
+            (Some(columns), counts)
+        } else {
+            (None, Vec::new())
+        };
+        Ok(AclSegment {
+            ord,
+            ids,
+            id_ords,
+            updated,
+            filter: SegmentFilter::open(&self.filters, segment)?,
+            after,
+            top: TopK { depth: self.depth, heap: BinaryHeap::new() },
+            total: 0,
+            facet_columns,
+            facet_counts,
+        })
+    }
+}
+
+impl Collector for AclCollector {
+    type Fruit = Harvest;
+    type Child = AclSegment;
+
+    fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<AclSegment> {
+        self.open_segment(ord, segment)
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.rank_by == RankBy::Score
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Harvest>) -> tantivy::Result<Harvest> {
+        let mut out = Harvest::default();
+        let mut facets: Option<FacetCounts> = None;
+        for fruit in fruits {
+            out.total += fruit.total;
+            out.top.extend(fruit.top);
+            out.ids.extend(fruit.ids);
+            if let Some(f) = fruit.facets {
+                let acc = facets.get_or_insert_with(Default::default);
+                for (i, counts) in f.into_iter().enumerate() {
+                    for (value, n) in counts {
+                        *acc[i].entry(value).or_default() += n;
+                    }
+                }
+            }
+        }
+        out.top = best_by_key_then_id(std::mem::take(&mut out.top), &out.ids, self.depth);
+        out.facets = if self.facets { Some(facets.unwrap_or_default()) } else { None };
+        Ok(out)
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        ord: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<Harvest> {
+        let mut state = self.open_segment(ord, segment)?;
+        let Some(access) = self.access.get(&ord) else {
+            return Ok(state.harvest());
+        };
+        if access.allowed.count() == 0 || state.filter.is_none() {
+            return Ok(state.harvest());
+        }
+        let allowed = access.allowed.as_ref();
+        match (access.strategy, self.rank_by) {
+            (Strategy::Sparse, rank_by) => {
+                drive_by_allowed(weight, &self.union, segment, allowed, rank_by, &mut state)?
+            }
+            (Strategy::Dense, RankBy::Score) => match self.plan {
+                TopKPlan::Pruning => {
+                    top_by_score_pruning(weight, segment, allowed, &mut state)?;
+                    count_matches(weight, segment, allowed, RankBy::Score, &mut state)?;
+                }
+                TopKPlan::SinglePass => score_every_match(weight, segment, allowed, &mut state)?,
+            },
+            (Strategy::Dense, RankBy::Updated) => {
+                count_matches(weight, segment, allowed, RankBy::Updated, &mut state)?;
+            }
+        }
+        Ok(state.harvest())
+    }
+}
+
+/// The `depth` best of all segments' candidates: by key, then by id. Ids are only read (from the segments'
+/// dictionaries, which costs a block decode each) for runs of equal keys that span several segments; within
+/// one segment the id ordinal already orders them.
+fn best_by_key_then_id(
+    mut all: Vec<Ranked>,
+    ids: &[(SegmentOrdinal, StrColumn)],
+    depth: usize,
+) -> Vec<Ranked> {
+    all.sort_by_key(|r| std::cmp::Reverse(r.key));
+    let mut out = Vec::with_capacity(depth.min(all.len()));
+    let mut start = 0;
+    while start < all.len() && out.len() < depth {
+        let key = all[start].key;
+        let end = start + all[start..].iter().take_while(|r| r.key == key).count();
+        let run = &mut all[start..end];
+        let segment = run[0].address.segment_ord;
+        if run.iter().all(|r| r.address.segment_ord == segment) {
+            run.sort_by_key(|r| r.id_ord);
+        } else {
+            let id_of = |r: &Ranked| {
+                let mut id = String::new();
+                if let Some((_, column)) = ids.iter().find(|(ord, _)| *ord == r.address.segment_ord) {
+                    // An ordinal from the column itself always resolves; an I/O error leaves "" (ranked first).
+                    let _ = column.ord_to_str(r.id_ord, &mut id);
+                }
+                id
+            };
+            let mut keyed: Vec<(String, Ranked)> = run.iter().map(|r| (id_of(r), r.clone())).collect();
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            for (slot, (_, r)) in run.iter_mut().zip(keyed) {
+                *slot = r;
+            }
+        }
+        out.extend(run.iter().cloned());
+        start = end;
+    }
+    out.truncate(depth);
+    out
+}
+
+/// Dense relevance top-k: tantivy's pruning iteration, with the allowed set and filters tested before a
+/// document may raise the threshold.
+fn top_by_score_pruning(
+    weight: &dyn Weight,
+    segment: &SegmentReader,
+    allowed: &AllowedDocs,
+    state: &mut AclSegment,
+) -> tantivy::Result<()> {
+    let mut threshold = Score::MIN;
+    weight.for_each_pruning(threshold, segment, &mut |doc, score| {
+        if allowed.contains(doc) && state.accepts(doc) {
+            state.offer(score_key(score), doc);
+            if let Some(floor) = state.top.floor() {
+                // Ties at the floor can still enter (a lower id wins), so pass every score that quantises to
+                // the floor or higher: the threshold is just below the floor's smallest score.
+                threshold = key_score(floor).next_down();
+            }
+        }
+        threshold
+    })
+}
+
+/// Dense relevance in one pass: every allowed match is scored, counted and offered.
+fn score_every_match(
+    weight: &dyn Weight,
+    segment: &SegmentReader,
+    allowed: &AllowedDocs,
+    state: &mut AclSegment,
+) -> tantivy::Result<()> {
+    weight.for_each(segment, &mut |doc, score| {
+        if allowed.contains(doc) && state.accepts(doc) {
+            state.tally(doc);
+            state.offer(score_key(score), doc);
+        }
+    })
+}
+
+/// Score-free pass over every match: exact total and facets, and the top-k by `updated` when that ranks.
+fn count_matches(
+    weight: &dyn Weight,
+    segment: &SegmentReader,
+    allowed: &AllowedDocs,
+    rank_by: RankBy,
+    state: &mut AclSegment,
+) -> tantivy::Result<()> {
+    if rank_by == RankBy::Score && state.counts_only() {
+        return weight.for_each_no_score(segment, &mut |docs| state.total += allowed.count_in(docs));
+    }
+    weight.for_each_no_score(segment, &mut |docs| {
+        for &doc in docs {
+            if allowed.contains(doc) && state.accepts(doc) {
+                state.tally(doc);
+                if rank_by == RankBy::Updated {
+                    let key = state.updated_key(doc);
+                    state.offer(key, doc);
+                }
+            }
+        }
+    })
+}
+
+/// Sparse: the allowed ids lead and the query's scorer (or each union alternative's) follows.
+fn drive_by_allowed(
+    weight: &dyn Weight,
+    union: &[Box<dyn Weight>],
+    segment: &SegmentReader,
+    allowed: &AllowedDocs,
+    rank_by: RankBy,
+    state: &mut AclSegment,
+) -> tantivy::Result<()> {
+    let mut followers = if union.is_empty() {
+        vec![Follower::new(weight.scorer(segment, 1.0)?)]
+    } else {
+        let mut out = Vec::with_capacity(union.len());
+        for alternative in union {
+            out.push(Follower::new(alternative.scorer(segment, 1.0)?));
+        }
+        out
+    };
+    for doc in allowed.iter() {
+        let mut found = false;
+        let mut score = 0.0;
+        for follower in &mut followers {
+            if follower.matches(doc) {
+                found = true;
+                if rank_by == RankBy::Score {
+                    score += follower.scorer.score();
+                }
+            }
+        }
+        if !found || !state.accepts(doc) {
+            continue;
+        }
+        state.tally(doc);
+        let key = match rank_by {
+            RankBy::Score => score_key(score),
+            RankBy::Updated => state.updated_key(doc),
+        };
+        state.offer(key, doc);
+    }
+    Ok(())
+}
+
+/// A scorer asked, for increasing doc ids, "do you match this one?".
+///
+/// No doc below `lower` matches. `positioned` says the scorer is valid and stands on a match (a fresh
+/// scorer does, and so does one after `Found`); after `SeekLowerBound` it may be invalid and only
+/// `seek_danger` with larger targets may follow (the contract of `seek_danger`). The bound itself is not
+/// known to match, so it is always confirmed by a seek.
+struct Follower {
+    scorer: Box<dyn Scorer>,
+    lower: DocId,
+    positioned: bool,
+}
+
+impl Follower {
+    fn new(scorer: Box<dyn Scorer>) -> Follower {
+        Follower { lower: scorer.doc(), scorer, positioned: true }
+    }
+
+    #[inline]
+    fn matches(&mut self, doc: DocId) -> bool {
+        if self.lower == TERMINATED || doc < self.lower {
+            return false;
+        }
+        let found = if self.positioned && self.scorer.doc() == doc {
+            true
+        } else {
+            match self.scorer.seek_danger(doc) {
+                SeekDangerResult::Found => true,
+                SeekDangerResult::SeekLowerBound(bound) => {
+                    self.lower = bound;
+                    self.positioned = false;
+                    false
+                }
+            }
+        };
+        if found {
+            self.positioned = true;
+            self.lower = doc + 1;
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_preserve_order() {
+        let scores = [0.0f32, 1e-9, 0.5, 1.0, 1.0001, 7.25, 1e9];
+        for pair in scores.windows(2) {
+            assert!(score_key(pair[0]) <= score_key(pair[1]), "{pair:?}");
+            assert_eq!(key_score(score_key(pair[1])), quantise(pair[1]));
+        }
+        let times = [i64::MIN, -5, 0, 1, 1_700_000_000_000, i64::MAX];
+        for pair in times.windows(2) {
+            assert!(updated_key(pair[0]) < updated_key(pair[1]), "{pair:?}");
+            assert_eq!(key_updated(updated_key(pair[1])), pair[1]);
+        }
+    }
+
+    #[test]
+    fn top_k_keeps_best_with_id_tie_break() {
+        let mut top = TopK { depth: 2, heap: BinaryHeap::new() };
+        for (key, id_ord) in [(5, 9), (5, 3), (7, 8), (5, 1)] {
+            top.push(Cand { key, id_ord, doc: id_ord as u32 });
+        }
+        let mut kept: Vec<Cand> = top.heap.into_iter().map(|r| r.0).collect();
+        kept.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(kept.iter().map(|c| (c.key, c.id_ord)).collect::<Vec<_>>(), vec![(7, 8), (5, 1)]);
+    }
+}

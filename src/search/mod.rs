@@ -1,0 +1,525 @@
+//! Permission-filtered search over one index: [`SearchService::search`] takes a caller's principals and a
+//! [`SearchRequest`] and answers with hits, an exact total, facets and snippets — all computed over the
+//! documents that caller may read, and nothing else.
+//!
+//! - [`query`]: the query language (terms, phrases, AND/OR/NOT, `-term`, parentheses, field prefixes, Jira
+//!   keys) → tantivy query, with positioned errors.
+//! - [`acl_filter`]: allowed profiles per caller and allowed documents per segment, cached.
+//! - [`collect`]: the collector that ranks, counts and facets allowed matches (dense and sparse strategies).
+//! - [`snippet`]: HTML-escaped highlights with `<mark>`.
+//! - [`cursor`]: stable page cursors.
+//!
+//! Invariant: every result, total, facet count and snippet goes through the per-segment allowed set; this
+//! module has no unfiltered entry point. A document whose profile the ACL store does not know is never
+//! allowed. It knows nothing of HTTP or of Atlassian.
+//!
+//! ```no_run
+//! use permdex::acl::Principal;
+//! use permdex::index::IndexReader;
+//! use permdex::search::{SearchRequest, SearchService};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let service = SearchService::new(IndexReader::open(std::path::Path::new("/var/lib/permdex/index"))?);
+//! let caller = service.acl().caller(&[Principal::User("557058:f0e1".into()), Principal::Anyone]);
+//! let response = service.search(&caller, &SearchRequest::new("kafka OR \"consumer lag\""))?;
+//! println!("{} visible matches", response.total);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod acl_filter;
+pub mod collect;
+pub mod cursor;
+pub mod query;
+pub mod snippet;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use tantivy::query::EnableScoring;
+use tantivy::schema::Value;
+use tantivy::{Searcher, TantivyDocument};
+
+use self::acl_filter::{AclCache, AllowedDocs, CacheStats, ProfileMask, SegmentVersion};
+use self::collect::{AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, Strategy, TopKPlan};
+use self::query::{Ast, QueryBuilder};
+use crate::acl::{AclStore, CallerPrincipals};
+use crate::index::{Fields, Generation, IndexReader};
+
+/// Most hits one page may hold.
+pub const MAX_LIMIT: usize = 100;
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: usize = 20;
+/// Deepest offset + limit served by offset paging; cursors go further.
+pub const MAX_WINDOW: usize = 10_000;
+
+/// Errors of the search layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("bad query{}: {message}", position.map(|p| format!(" at character {p}")).unwrap_or_default())]
+    BadQuery { message: String, position: Option<usize> },
+    #[error("bad cursor: it is malformed or belongs to another search")]
+    BadCursor,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Index(#[from] crate::index::Error),
+    #[error("search failed: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+/// What to search for and how to present it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// The query language (see [`query`]); empty browses everything the caller may see.
+    pub query: String,
+    pub filters: Filters,
+    pub sort: Sort,
+    pub page: PageRequest,
+    /// Compute facet counts.
+    pub facets: bool,
+    /// Compute highlighted snippets of the body.
+    pub snippets: bool,
+}
+
+impl SearchRequest {
+    /// A relevance-ranked first page of [`DEFAULT_LIMIT`] hits, without facets or snippets.
+    pub fn new(query: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            filters: Filters::default(),
+            sort: Sort::Relevance,
+            page: PageRequest::default(),
+            facets: false,
+            snippets: false,
+        }
+    }
+}
+
+/// Exact-value filters; values within one list are alternatives, lists combine with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub sources: Vec<String>,
+    pub kinds: Vec<String>,
+    pub spaces: Vec<String>,
+    pub projects: Vec<String>,
+    pub labels: Vec<String>,
+    /// Inclusive.
+    pub updated_from: Option<DateTime<Utc>>,
+    /// Inclusive.
+    pub updated_to: Option<DateTime<Utc>>,
+}
+
+/// Hit order. An empty query has no relevance to rank by, so it is always ordered by `updated`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    /// Newest first.
+    Updated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageRequest {
+    Offset { offset: usize, limit: usize },
+    Cursor { cursor: String, limit: usize },
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest::Offset { offset: 0, limit: DEFAULT_LIMIT }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResponse {
+    /// Matching documents the caller may see (exact).
+    pub total: u64,
+    pub hits: Vec<Hit>,
+    /// Counts over the caller-visible matches only.
+    pub facets: Option<Facets>,
+    /// Cursor to the page after this one, when there is one.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub source: String,
+    pub kind: String,
+    pub title: String,
+    /// The title HTML-escaped, matches in `<mark>`.
+    pub title_html: String,
+    /// The best body fragment HTML-escaped, matches in `<mark>`; only when snippets were asked for.
+    pub snippet_html: Option<String>,
+    pub space: Option<String>,
+    pub project: Option<String>,
+    pub container: Option<String>,
+    pub labels: Vec<String>,
+    pub author_name: Option<String>,
+    pub url: String,
+    pub updated: Option<DateTime<Utc>>,
+    /// Relevance score (0 when sorting by `updated`).
+    pub score: f32,
+}
+
+/// Value counts, most frequent first (ties by value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub source: Vec<(String, u64)>,
+    pub kind: Vec<(String, u64)>,
+    pub space: Vec<(String, u64)>,
+    pub project: Vec<(String, u64)>,
+}
+
+/// How segments are iterated. `Auto` picks per segment by the caller's share of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StrategyChoice {
+    #[default]
+    Auto,
+    Dense,
+    Sparse,
+}
+
+/// Tuning of a [`SearchService`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchOptions {
+    pub strategy: StrategyChoice,
+    /// With `Auto`: segments where the caller may read at most this fraction of documents are driven by the
+    /// allowed set (sparse); others by the query (dense).
+    pub sparse_fraction: f64,
+    /// Memory bound of the per-segment allowed-document cache.
+    pub acl_cache_bytes: usize,
+    /// How many recently used caller masks get their allowed sets pre-built for new segments on reload.
+    pub prewarm_masks: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            strategy: StrategyChoice::Auto,
+            sparse_fraction: 0.02,
+            acl_cache_bytes: 256 * 1024 * 1024,
+            prewarm_masks: 16,
+        }
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    pub searches: u64,
+    pub dense_segments: u64,
+    pub sparse_segments: u64,
+    pub acl_cache: CacheStats,
+}
+
+/// Search over one index reader. Cheap to clone and share; [`SearchService::reload`] moves it to the latest
+/// commit while searches in flight finish on the searcher they started with.
+#[derive(Clone)]
+pub struct SearchService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    reader: Mutex<IndexReader>,
+    view: RwLock<Arc<View>>,
+    cache: Mutex<AclCache>,
+    options: SearchOptions,
+    searches: AtomicU64,
+    dense_segments: AtomicU64,
+    sparse_segments: AtomicU64,
+}
+
+/// One commit as searches see it.
+struct View {
+    searcher: Searcher,
+    acl: Arc<AclStore>,
+    generation: Generation,
+    fields: Fields,
+    index: tantivy::Index,
+}
+
+impl std::fmt::Debug for SearchService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let generation = self.view().generation;
+        f.debug_struct("SearchService")
+            .field("generation", &generation)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SearchService {
+    pub fn new(reader: IndexReader) -> SearchService {
+        SearchService::with_options(reader, SearchOptions::default())
+    }
+
+    pub fn with_options(reader: IndexReader, options: SearchOptions) -> SearchService {
+        let view = View::of(&reader);
+        SearchService {
+            inner: Arc::new(Inner {
+                reader: Mutex::new(reader),
+                view: RwLock::new(Arc::new(view)),
+                cache: Mutex::new(AclCache::new(options.acl_cache_bytes)),
+                options,
+                searches: AtomicU64::new(0),
+                dense_segments: AtomicU64::new(0),
+                sparse_segments: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Moves to the latest commit: drops cached sets of segments that are gone and pre-builds the sets of
+    /// recent callers for new segments.
+    pub fn reload(&self) -> Result<(), Error> {
+        // The reader stays locked until the new view is in place, so concurrent reloads cannot install an
+        // older commit after a newer one.
+        let mut reader = self.inner.reader.lock().unwrap_or_else(|e| e.into_inner());
+        reader.reload()?;
+        let view = View::of(&reader);
+        let old = self.view();
+        let live: Vec<SegmentVersion> =
+            view.searcher.segment_readers().iter().map(SegmentVersion::of).collect();
+        let recent = self.cache().retain_segments(&live, view.generation.0, self.inner.options.prewarm_masks);
+        // Recent masks describe recent callers only while the ACL store is the same.
+        if *old.acl == *view.acl {
+            for mask in &recent {
+                for segment in view.searcher.segment_readers() {
+                    self.allowed_docs(segment, mask)?;
+                }
+            }
+        }
+        *self.inner.view.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
+        drop(reader);
+        Ok(())
+    }
+
+    /// The ACL store of the current commit, to build [`CallerPrincipals`] with.
+    pub fn acl(&self) -> Arc<AclStore> {
+        self.view().acl.clone()
+    }
+
+    pub fn stats(&self) -> SearchStats {
+        SearchStats {
+            searches: self.inner.searches.load(Ordering::Relaxed),
+            dense_segments: self.inner.dense_segments.load(Ordering::Relaxed),
+            sparse_segments: self.inner.sparse_segments.load(Ordering::Relaxed),
+            acl_cache: self.cache().stats(),
+        }
+    }
+
+    /// Searches as `caller`: only documents the caller may read are ranked, counted, faceted or shown.
+    pub fn search(
+        &self,
+        caller: &CallerPrincipals,
+        request: &SearchRequest,
+    ) -> Result<SearchResponse, Error> {
+        self.inner.searches.fetch_add(1, Ordering::Relaxed);
+        let (skip, limit, cursor) = match &request.page {
+            PageRequest::Offset { offset, limit } => (*offset, *limit, None),
+            PageRequest::Cursor { cursor, limit } => (0, *limit, Some(cursor.as_str())),
+        };
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(Error::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}, not {limit}")));
+        }
+        if skip.saturating_add(limit) > MAX_WINDOW {
+            return Err(Error::BadRequest(format!(
+                "offset + limit may be at most {MAX_WINDOW}; use the cursor for deeper pages"
+            )));
+        }
+        let ast = query::parse(&request.query)?;
+        let rank_by = match (&ast, request.sort) {
+            (Ast::All, _) | (_, Sort::Updated) => RankBy::Updated,
+            (_, Sort::Relevance) => RankBy::Score,
+        };
+        let filters = filter_spec(&request.filters);
+        let fingerprint =
+            cursor::fingerprint(&[&request.query, &format!("{filters:?}"), &format!("{rank_by:?}")]);
+        let after = cursor.map(|c| cursor::decode(c, &fingerprint)).transpose()?;
+
+        let view = self.view();
+        let mask = self.mask_for(&view, caller);
+        let mut access = HashMap::new();
+        for (ord, segment) in view.searcher.segment_readers().iter().enumerate() {
+            let allowed = self.allowed_docs(segment, &mask)?;
+            let strategy = self.strategy_for(&allowed, &ast);
+            match strategy {
+                Strategy::Dense => self.inner.dense_segments.fetch_add(1, Ordering::Relaxed),
+                Strategy::Sparse => self.inner.sparse_segments.fetch_add(1, Ordering::Relaxed),
+            };
+            access.insert(ord as u32, SegmentAccess { allowed, strategy });
+        }
+        let builder = QueryBuilder::new(&view.index, view.fields)?;
+        let tantivy_query = builder.build(&ast);
+        let plan = if builder.is_term_union(&ast) { TopKPlan::Pruning } else { TopKPlan::SinglePass };
+        // Weights of the union's alternatives, for segments where the caller's documents lead.
+        let mut union = Vec::new();
+        if access.values().any(|a| a.strategy == Strategy::Sparse) {
+            let scoring = match rank_by {
+                RankBy::Score => EnableScoring::enabled_from_searcher(&view.searcher),
+                RankBy::Updated => EnableScoring::disabled_from_searcher(&view.searcher),
+            };
+            for alternative in builder.union_alternatives(&ast) {
+                union.push(alternative.weight(scoring)?);
+            }
+        }
+        let collector = AclCollector {
+            access,
+            rank_by,
+            plan,
+            union,
+            depth: skip + limit + 1,
+            after,
+            filters,
+            facets: request.facets,
+        };
+        let harvest = view.searcher.search(tantivy_query.as_ref(), &collector)?;
+
+        let page: Vec<&Ranked> = harvest.top.iter().skip(skip).take(limit).collect();
+        let more = harvest.top.len() > skip + limit;
+        let highlighter = snippet::Highlighter::new(
+            &view.searcher,
+            tantivy_query.as_ref(),
+            view.fields.title,
+            view.fields.body,
+        )?;
+        let mut hits = Vec::with_capacity(page.len());
+        for ranked in &page {
+            let stored: TantivyDocument = view.searcher.doc(ranked.address)?;
+            let score = match rank_by {
+                RankBy::Score => collect::key_score(ranked.key),
+                RankBy::Updated => 0.0,
+            };
+            hits.push(to_hit(&view.fields, &stored, &highlighter, request.snippets, score));
+        }
+        let next_cursor = match (page.last(), hits.last()) {
+            (Some(last), Some(hit)) if more => {
+                Some(cursor::encode(&fingerprint, &After { key: last.key, id: hit.id.clone() }))
+            }
+            _ => None,
+        };
+        Ok(SearchResponse { total: harvest.total, hits, facets: harvest.facets.map(to_facets), next_cursor })
+    }
+
+    fn view(&self) -> Arc<View> {
+        self.inner.view.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, AclCache> {
+        // The cache holds no invariant a panicking holder could break half-way that matters for safety:
+        // entries are immutable sets, so a poisoned lock is still usable.
+        self.inner.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn mask_for(&self, view: &View, caller: &CallerPrincipals) -> Arc<ProfileMask> {
+        let key = match self.cache().mask(view.generation.0, caller.0.iter().collect()) {
+            Ok(mask) => return mask,
+            Err(key) => key,
+        };
+        let mask = Arc::new(ProfileMask::for_caller(&view.acl, caller));
+        self.cache().insert_mask(key, mask)
+    }
+
+    fn allowed_docs(
+        &self,
+        segment: &tantivy::SegmentReader,
+        mask: &Arc<ProfileMask>,
+    ) -> Result<Arc<AllowedDocs>, Error> {
+        let version = SegmentVersion::of(segment);
+        if let Some(docs) = self.cache().allowed(version, mask) {
+            return Ok(docs);
+        }
+        // Built outside the lock: other callers keep searching meanwhile.
+        let docs = Arc::new(AllowedDocs::build(segment, mask)?);
+        self.cache().insert_allowed(version, mask, docs.clone());
+        Ok(docs)
+    }
+
+    /// Browsing matches every document, so there the allowed set (the match set) always leads.
+    fn strategy_for(&self, allowed: &AllowedDocs, ast: &Ast) -> Strategy {
+        match self.inner.options.strategy {
+            StrategyChoice::Dense => Strategy::Dense,
+            StrategyChoice::Sparse => Strategy::Sparse,
+            StrategyChoice::Auto => {
+                let share = self.inner.options.sparse_fraction * f64::from(allowed.max_doc());
+                if *ast == Ast::All || f64::from(allowed.count()) <= share {
+                    Strategy::Sparse
+                } else {
+                    Strategy::Dense
+                }
+            }
+        }
+    }
+}
+
+impl View {
+    fn of(reader: &IndexReader) -> View {
+        View {
+            searcher: reader.searcher().clone(),
+            acl: reader.acl().clone(),
+            generation: reader.generation(),
+            fields: *reader.fields(),
+            index: reader.index().clone(),
+        }
+    }
+}
+
+fn filter_spec(filters: &Filters) -> FilterSpec {
+    FilterSpec {
+        sources: filters.sources.clone(),
+        kinds: filters.kinds.clone(),
+        spaces: filters.spaces.clone(),
+        projects: filters.projects.clone(),
+        labels: filters.labels.clone(),
+        updated_from: filters.updated_from.map(|t| t.timestamp_millis()),
+        updated_to: filters.updated_to.map(|t| t.timestamp_millis()),
+    }
+}
+
+fn to_facets(counts: collect::FacetCounts) -> Facets {
+    let [source, kind, space, project] = counts.map(|c| {
+        let mut list: Vec<(String, u64)> = c.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        list
+    });
+    Facets { source, kind, space, project }
+}
+
+fn to_hit(
+    fields: &Fields,
+    doc: &TantivyDocument,
+    highlighter: &snippet::Highlighter,
+    snippets: bool,
+    score: f32,
+) -> Hit {
+    let text = |f| doc.get_first(f).and_then(|v| v.as_str().map(str::to_string));
+    let title = text(fields.title).unwrap_or_default();
+    let snippet_html = if snippets {
+        let body = text(fields.body).unwrap_or_default();
+        Some(highlighter.body_html(&body))
+    } else {
+        None
+    };
+    Hit {
+        id: text(fields.id).unwrap_or_default(),
+        source: text(fields.source).unwrap_or_default(),
+        kind: text(fields.kind).unwrap_or_default(),
+        title_html: highlighter.title_html(&title),
+        title,
+        snippet_html,
+        space: text(fields.space),
+        project: text(fields.project),
+        container: text(fields.container),
+        labels: doc.get_all(fields.labels).filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        author_name: text(fields.author_name),
+        url: text(fields.url).unwrap_or_default(),
+        updated: doc
+            .get_first(fields.updated)
+            .and_then(|v| v.as_datetime())
+            .and_then(|d| DateTime::<Utc>::from_timestamp_millis(d.into_timestamp_millis())),
+        score,
+    }
+}

@@ -1,0 +1,108 @@
+//! Highlighting: which parts of a title or body match the query, rendered as HTML-escaped text with
+//! `<mark>…</mark>` around the matches.
+//!
+//! Matches are found by tantivy's [`SnippetGenerator`] (the query's terms per field, analysed like the
+//! field); the HTML is written here so that escaping is ours and the same everywhere. Only documents the
+//! ACL filter already let through ever reach this file.
+
+use std::ops::Range;
+
+use tantivy::query::Query;
+use tantivy::schema::Field;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::Searcher;
+
+/// Longest body snippet, in characters of text.
+pub const SNIPPET_CHARS: usize = 200;
+
+/// Highlighters for one query: titles whole, bodies as the best fragment.
+pub struct Highlighter {
+    title: SnippetGenerator,
+    body: SnippetGenerator,
+}
+
+impl Highlighter {
+    pub fn new(searcher: &Searcher, query: &dyn Query, title: Field, body: Field) -> tantivy::Result<Self> {
+        let mut title = SnippetGenerator::create(searcher, query, title)?;
+        // Titles are shown whole; the limit only bounds the work on absurd titles.
+        title.set_max_num_chars(10_000);
+        let mut body = SnippetGenerator::create(searcher, query, body)?;
+        body.set_max_num_chars(SNIPPET_CHARS);
+        Ok(Highlighter { title, body })
+    }
+
+    /// The whole title, escaped, with its matches marked.
+    pub fn title_html(&self, title: &str) -> String {
+        let snippet = self.title.snippet(title);
+        let start = snippet.fragment_range().start;
+        let ranges: Vec<Range<usize>> =
+            snippet.highlighted().iter().map(|r| r.start + start..r.end + start).collect();
+        mark(title, &ranges)
+    }
+
+    /// The body's best fragment, escaped, with its matches marked; the body's start when nothing matches.
+    pub fn body_html(&self, body: &str) -> String {
+        let snippet = self.body.snippet(body);
+        if snippet.highlighted().is_empty() {
+            let end = body.char_indices().nth(SNIPPET_CHARS).map_or(body.len(), |(i, _)| i);
+            return mark(&body[..end], &[]);
+        }
+        mark(snippet.fragment(), snippet.highlighted())
+    }
+}
+
+/// `text` HTML-escaped, with `<mark>` around each of `ranges` (byte ranges, sorted; overlaps merged).
+pub fn mark(text: &str, ranges: &[Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len() + 16 * ranges.len());
+    let mut at = 0;
+    for range in ranges {
+        let start = range.start.max(at).min(text.len());
+        let end = range.end.min(text.len());
+        if start >= end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            continue;
+        }
+        escape_into(&text[at..start], &mut out);
+        out.push_str("<mark>");
+        escape_into(&text[start..end], &mut out);
+        out.push_str("</mark>");
+        at = end;
+    }
+    escape_into(&text[at..], &mut out);
+    out
+}
+
+pub fn escape_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_and_escapes() {
+        type Case = (&'static str, &'static [(usize, usize)], &'static str);
+        let cases: &[Case] = &[
+            ("plain", &[], "plain"),
+            ("a <b> & 'c'", &[], "a &lt;b&gt; &amp; &#39;c&#39;"),
+            ("disk full", &[(0, 4)], "<mark>disk</mark> full"),
+            ("x<y> z", &[(0, 4), (5, 6)], "<mark>x&lt;y&gt;</mark> <mark>z</mark>"),
+            ("overlap", &[(0, 4), (2, 7)], "<mark>over</mark><mark>lap</mark>"),
+            ("short", &[(3, 99)], "sho<mark>rt</mark>"),
+            ("é!", &[(1, 2)], "é!"),
+        ];
+        for (text, ranges, want) in cases {
+            let ranges: Vec<Range<usize>> = ranges.iter().map(|&(a, b)| a..b).collect();
+            assert_eq!(mark(text, &ranges), *want, "text {text:?}");
+        }
+    }
+}
