@@ -49,6 +49,9 @@ pub enum Command {
     Sync(SyncArgs),
     /// Show the last sync runs of each source.
     Status(StatusArgs),
+    /// Try permdex with nothing to set up: simulate a site, sync it, and serve the search and
+    /// integrations pages with demo users until Ctrl-C.
+    Demo(crate::demo::DemoArgs),
 }
 
 /// Raw flags of `permdex sync`.

@@ -78,6 +78,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::run_status(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
         }
+        Command::Demo(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(permdex::demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
+            ExitCode::SUCCESS
+        }
     })
 }
 
