@@ -23,6 +23,9 @@
     return result.body;
   }
 
+  // The API lists runs oldest first.
+  function newest(source) { return source.last_runs[source.last_runs.length - 1]; }
+
   function indexed(run) {
     let total = 0;
     for (const counts of Object.values(run.counts || {})) total += (counts.added || 0) + (counts.updated || 0) + (counts.unchanged || 0);
@@ -33,7 +36,7 @@
     const body = $("sources").querySelector("tbody");
     body.replaceChildren();
     for (const source of sources) {
-      const last = source.last_runs[0];
+      const last = newest(source);
       const products = [source.products.confluence && "Confluence", source.products.jira && "Jira"].filter(Boolean).join(", ");
       const status = source.sync_running ? "syncing" : last ? last.outcome : "never synced";
       const statusCell = el("td", { class: "status " + (source.sync_running ? "status-running" : last && last.outcome !== "completed" ? "status-bad" : ""), text: status });
@@ -44,7 +47,7 @@
       const purge = el("button", { type: "button", class: "danger purge", text: "Delete permanently" });
       purge.disabled = source.sync_running;
       purge.addEventListener("click", () => purgeSource(source.name));
-      body.append(el("tr", { "data-source": source.name }, [
+      body.append(el("tr", { "data-source": source.name, "data-run": last ? last.run_id : "", "data-ended": last ? last.ended : "", "data-running": String(source.sync_running) }, [
         el("td", {}, [el("strong", { text: source.name }), el("div", { class: "note", text: source.url })]),
         el("td", { text: products }),
         statusCell,
@@ -66,7 +69,7 @@
       const sources = await load();
       if (!sources) return;
       const source = sources.find((s) => s.name === name);
-      const latest = source && source.last_runs[0];
+      const latest = source && newest(source);
       if (!source || (!source.sync_running && latest && latest.run_id !== previousRun)) return;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

@@ -61,9 +61,11 @@
       $("error").textContent = errorText(result);
       show($("error"), true);
       clearResults();
-      return;
+    } else {
+      render(result.body, fresh);
     }
-    render(result.body, fresh);
+    // Counts answered searches, so scripts (and tests) can wait for a given one to be on screen.
+    document.body.dataset.searches = String(Number(document.body.dataset.searches || 0) + 1);
   }
 
   function clearResults() {
@@ -97,7 +99,6 @@
     ]);
     const where = hit.space ? "Space " + hit.space : hit.project ? "Project " + hit.project : null;
     if (where) meta.append(el("span", { class: "where", text: where }));
-    if (hit.container) meta.append(el("span", { text: hit.container }));
     if (hit.updated) meta.append(el("span", { class: "updated", text: "Updated " + formatTime(hit.updated) }));
     const item = el("li", { class: "hit", "data-id": hit.id }, [title, meta]);
     if (hit.snippet_html) {
