@@ -324,3 +324,51 @@ async fn integrations_page_runs_a_sync() {
     browser.client.clone().close().await.unwrap();
     demo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_and_assets_have_their_types_and_a_strict_policy() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = demo(data.path()).await;
+    let http = reqwest::Client::new();
+    let cases = [
+        ("/", "text/html"),
+        ("/integrations", "text/html"),
+        ("/assets/app.css", "text/css"),
+        ("/assets/common.js", "text/javascript"),
+        ("/assets/search.js", "text/javascript"),
+        ("/assets/integrations.js", "text/javascript"),
+    ];
+    for (path, content_type) in cases {
+        let response = http.get(format!("{}{path}", demo.url)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        assert!(
+            header("content-type").unwrap().starts_with(content_type),
+            "{path}: {:?}",
+            header("content-type")
+        );
+        let policy = header("content-security-policy").unwrap_or_default();
+        for directive in ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"] {
+            assert!(policy.contains(directive), "{path}: {policy}");
+        }
+        assert!(!policy.contains("unsafe"), "{path}: {policy}");
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+    }
+    let missing = http.get(format!("{}/assets/nothing.js", demo.url)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Demo mode lists the demo users, each with a token the search API accepts.
+    let users: Vec<DemoUser> =
+        http.get(format!("{}/api/v1/demo/users", demo.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(users, demo.users);
+    for user in &users {
+        let search = http
+            .get(format!("{}/api/v1/search?q=the", demo.url))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(search.status(), 200, "{}", user.display_name);
+    }
+    demo.shutdown().await;
+}
