@@ -44,6 +44,8 @@ pub enum Command {
     /// Mint an HS256 bearer token for an account from the configured secret (for local use and tests).
     /// Prints the token to stdout; it is never logged.
     Token(TokenArgs),
+    /// Run the query server (search and admin API, health, metrics) until Ctrl-C or SIGTERM.
+    Serve(crate::server::backend::ServeArgs),
     /// Crawl the configured sources into the index: incremental by default, resuming an interrupted run.
     /// Exits non-zero when any item failed.
     Sync(SyncArgs),

@@ -47,6 +47,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::run_token(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
         }
+        Command::Serve(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(permdex::server::backend::serve_command(&args, shutdown_signal()))?;
+            ExitCode::SUCCESS
+        }
         Command::Sync(args) => {
             let runtime = tokio::runtime::Runtime::new()?;
             let stop = Arc::new(AtomicBool::new(false));

@@ -8,6 +8,8 @@
 //!   the work.
 //! - [`health`], [`metrics`], [`openapi`]: `/healthz` and `/readyz`, `/metrics`, `/api/v1/openapi.json`.
 //! - [`error`]: [`ApiError`], the one JSON error shape.
+//! - [`backend`]: the real [`SearchIndex`], [`Callers`] and [`SyncRunner`] over `crate::search` and
+//!   `crate::sync`, and `permdex serve`.
 //!
 //! [`app`] builds the router from an [`AppState`]; [`serve`] runs it on a bound listener until a shutdown
 //! future resolves, so tests serve on `127.0.0.1:0`. Every route goes through the same layers: tracing,
@@ -16,8 +18,8 @@
 //! Invariant: no handler answers with a document, count, facet or snippet that did not go through the
 //! [`SearchIndex`]'s permission filter for the caller; the server never builds principals from the request.
 //!
-//! This module knows neither tantivy nor Atlassian: the index and the sync engine are behind
-//! [`SearchIndex`] and [`SyncRunner`].
+//! This module knows neither tantivy nor Atlassian JSON. Only [`backend`] knows the search library and the
+//! sync engine; handlers see them through [`SearchIndex`] and [`SyncRunner`], so they are tested with fakes.
 
 pub mod admin;
 pub mod auth;

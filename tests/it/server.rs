@@ -692,3 +692,5 @@ async fn request_bodies_over_the_limit_get_413() {
     assert!(!text.contains("xxxx"), "the body is not echoed");
     assert!(server.runner.tokens_seen.lock().unwrap().is_empty());
 }
+
+mod real_index;
