@@ -237,8 +237,26 @@ async fn search_narrow_by_facet_and_switch_user() {
         std::fs::write(std::env::var_os("PERMDEX_BROWSER_SCREENSHOT").unwrap(), png).unwrap();
     }
 
-    // Click a kind facet that holds fewer results than the whole: every result is of that kind now.
+    // The next page (by cursor) appends results not shown yet.
     let total: u64 = broad["summary"].as_str().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(total as usize > titles.len(), "{word:?} has more than one page of results: {broad}");
+    {
+        let next = browser.wait_for("#next:not([hidden])").await;
+        let more = browser.answered(async { next.click().await.unwrap() }).await;
+        let ids: Vec<Value> = browser
+            .client
+            .execute("return [...document.querySelectorAll('.hit')].map((e) => e.dataset.id);", vec![])
+            .await
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(ids.len() > titles.len(), "more results after next page: {more}");
+        let distinct: std::collections::BTreeSet<String> = ids.iter().map(|v| v.to_string()).collect();
+        assert_eq!(distinct.len(), ids.len(), "no result twice across pages");
+    }
+
+    // Click a kind facet that holds fewer results than the whole: every result is of that kind now.
     let buttons = browser.client.find_all(Locator::Css("#facets button[data-facet=\"kind\"]")).await.unwrap();
     let mut narrowed = None;
     for button in buttons {
