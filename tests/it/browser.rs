@@ -184,6 +184,22 @@ async fn visible(demo: &RunningDemo, account: &str) -> Vec<String> {
     body["visible"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
 }
 
+/// How many items `user` finds for a word nearly every document has, through the API; `None` when the
+/// server no longer knows the user (401).
+async fn search_total(demo: &RunningDemo, user: &DemoUser) -> Option<u64> {
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/search?q=the", demo.url))
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    if response.status() == 401 {
+        return None;
+    }
+    let body: Value = response.json().await.unwrap();
+    Some(body["total"].as_u64().unwrap_or_else(|| panic!("a total: {body}")))
+}
+
 fn strings(value: &Value) -> Vec<String> {
     value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
 }
@@ -338,6 +354,20 @@ async fn integrations_page_runs_a_sync() {
     assert_eq!(status, "completed");
     let last_sync = row.find(Locator::Css(".last-sync")).await.unwrap().text().await.unwrap();
     assert!(!last_sync.is_empty() && last_sync != "—", "{last_sync:?}");
+
+    // Delete permanently, after the confirm: no user finds anything any more (with the source's directory
+    // gone too, the server does not know them: 401).
+    assert!(search_total(&demo, &demo.users[0]).await.is_some_and(|n| n > 0));
+    browser.wait_for("tr[data-source=\"demo\"] button.purge").await.click().await.unwrap();
+    browser.client.accept_alert().await.expect("a confirm before deleting");
+    browser.wait_for("body[data-purges=\"1\"]").await;
+    let error =
+        browser.client.execute("return document.getElementById('error').hidden;", vec![]).await.unwrap();
+    assert_eq!(error, json!(true), "no error shown after the deletion");
+    for user in &demo.users {
+        let total = search_total(&demo, user).await;
+        assert!(matches!(total, None | Some(0)), "{} finds {total:?} after the purge", user.display_name);
+    }
 
     browser.client.clone().close().await.unwrap();
     demo.shutdown().await;

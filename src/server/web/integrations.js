@@ -78,8 +78,9 @@
   async function purgeSource(name) {
     if (!window.confirm("Delete every document of " + name + " from the index, permanently? The next sync starts over.")) return;
     const result = await call("DELETE", "/api/v1/admin/sources/" + encodeURIComponent(name), key());
-    if (!result.ok) { fail(errorText(result)); return; }
-    await load();
+    if (!result.ok) fail(errorText(result)); else await load();
+    // Counts answered deletions, so scripts (and tests) can wait for one to be done.
+    document.body.dataset.purges = String(Number(document.body.dataset.purges || 0) + 1);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
