@@ -23,6 +23,8 @@ pub enum Error {
     Sync(#[from] crate::sync::Error),
     #[error(transparent)]
     Search(#[from] crate::search::Error),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -10,6 +10,7 @@
 //! - [`server`]: the query server: authentication, search and admin API, health, metrics, OpenAPI.
 //! - [`sync`]: crawled items → index documents, Atlassian permission rules → ACL clauses.
 //! - [`search`]: permission-filtered search: query language, ACL filter, ranking, facets, snippets, cursors.
+//! - [`demo`]: `permdex demo`, the simulator, a sync and the server in demo mode in one process.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
@@ -17,6 +18,7 @@ pub mod acl;
 pub mod atlassian;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod index;

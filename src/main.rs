@@ -95,6 +95,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         },
+        Command::Demo(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(permdex::demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
+            ExitCode::SUCCESS
+        }
     })
 }
 

@@ -30,6 +30,7 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod search;
+pub mod web;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -51,6 +52,7 @@ pub use auth::{Authenticator, Caller, Callers, SourcePrincipals, StaticCallers};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use search::{SearchIndex, SearchQuery, SearchResults};
+pub use web::DemoUser;
 
 /// Errors of starting or running the server.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +100,8 @@ pub struct AppState {
     pub(crate) index: Arc<dyn SearchIndex>,
     pub(crate) sources: Arc<Sources>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The users `GET /api/v1/demo/users` lists: `Some` only in demo mode.
+    pub(crate) demo_users: Option<Arc<Vec<DemoUser>>>,
     limits: Limits,
 }
 
@@ -114,12 +118,18 @@ impl AppState {
             index,
             sources: Arc::new(sources),
             metrics: Arc::new(Metrics::default()),
+            demo_users: None,
             limits: Limits::default(),
         }
     }
 
     pub fn with_limits(self, limits: Limits) -> AppState {
         AppState { limits, ..self }
+    }
+
+    /// Demo mode: `GET /api/v1/demo/users` lists `users` with their tokens, for anyone to sign in as.
+    pub fn with_demo_users(self, users: Vec<DemoUser>) -> AppState {
+        AppState { demo_users: Some(Arc::new(users)), ..self }
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -147,6 +157,7 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.extend(openapi::routes());
     routes.push(Route::new(Method::GET, "/api/v1/search", get(search::search)));
     routes.extend(admin::routes());
+    routes.extend(web::api_routes());
     routes
 }
 
@@ -161,7 +172,7 @@ pub fn app(state: AppState) -> Router {
     for route in routes() {
         router = router.route(route.path, route.handler);
     }
-    layered(router.fallback(no_route), state)
+    layered(web::page_routes(router).fallback(no_route), state)
 }
 
 /// Applies the server's layers to `router`: outermost first, tracing, JSON error bodies, metrics, the

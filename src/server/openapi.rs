@@ -28,7 +28,7 @@ fn error_responses(codes: &[u16]) -> Value {
             400 => "Bad request or query (`bad_request`, `bad_query`)",
             401 => "Missing, invalid or expired credential, or an unknown user (`unauthorized`)",
             403 => "Valid credential without the right (`forbidden`)",
-            404 => "No such source (`not_found`)",
+            404 => "No such source, or not in demo mode for the demo route (`not_found`)",
             409 => "A sync or purge of the source is running (`conflict`)",
             413 => "Body too large (`payload_too_large`)",
             _ => "Error",
@@ -153,6 +153,16 @@ pub fn document() -> Value {
                     "type": "object", "required": ["token"], "properties": {"token": {"type": "string", "writeOnly": true}}
                 }}}},
                 "responses": merge(json!({"204": {"description": "Replaced"}}), error_responses(&[400, 401, 403, 404, 413]))
+            }},
+            "/api/v1/demo/users": {"get": {
+                "summary": "Demo mode only (`permdex demo`): users anyone may sign in as, with their bearer tokens",
+                "description": "Answers 404 unless the server was started by `permdex demo`, whose data is simulated. The web search page offers these users in a picker.",
+                "operationId": "demoUsers",
+                "security": [],
+                "responses": merge(
+                    json!({"200": {"description": "Demo users", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/DemoUser"}}}}}}),
+                    error_responses(&[404])
+                )
             }}
         },
         "components": {
@@ -189,6 +199,11 @@ pub fn document() -> Value {
                 "FacetCounts": {"type": "array", "items": {"type": "object", "required": ["value", "count"], "properties": {
                     "value": {"type": "string"}, "count": {"type": "integer"}
                 }}},
+                "DemoUser": {"type": "object", "required": ["account_id", "display_name", "description", "token"], "properties": {
+                    "account_id": {"type": "string"}, "display_name": {"type": "string"},
+                    "description": {"type": "string", "description": "What this user can see"},
+                    "token": {"type": "string", "description": "A bearer token (JWT) for this user"}
+                }},
                 "SyncStarted": {"type": "object", "required": ["source", "status"], "properties": {
                     "source": {"type": "string"}, "status": {"type": "string"}
                 }},

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod browser;
 mod client;
 mod config;
 mod confluence_crawl;

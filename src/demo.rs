@@ -1,0 +1,381 @@
+//! `permdex demo`: the whole product on one machine with nothing else installed. It starts the Atlassian
+//! simulator in-process, writes a configuration for it into a data directory, runs a full sync with progress
+//! on stderr, then serves the query server and its web pages in demo mode, with a few demo users chosen by
+//! the simulator's permission oracle so that switching user visibly changes what search returns.
+//!
+//! Secrets never go through argv: the simulator's token is written to a token file (mode 0600) the
+//! configuration names, and the admin key and JWT secret are generated here and handed to the
+//! configuration through an in-memory environment.
+//!
+//! This is a demonstration over simulated data; it is not how a real deployment is configured (that is
+//! `permdex init`, `permdex sync` and `permdex serve`).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngCore;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{AccountId, Config};
+use crate::server::backend::{Engine, Indexes};
+use crate::server::{AppState, Authenticator, DemoUser, Sources};
+use crate::sim::model::Site;
+use crate::sim::oracle::{self, Scope};
+use crate::sim::run::RunningSim;
+use crate::sim::{DocId, Scale, SimConfig};
+use crate::sync::{Mode, Progress, SyncOptions};
+
+/// The name of the one source the demo configures.
+pub const SOURCE: &str = "demo";
+const SIM_TOKEN_FILE: &str = "simulator-token";
+const ADMIN_KEY_ENV: &str = "PERMDEX_DEMO_ADMIN_KEY";
+const JWT_SECRET_ENV: &str = "PERMDEX_DEMO_JWT_SECRET";
+/// Demo tokens outlive any demo session.
+const TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Errors of starting the demo.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sim(#[from] crate::sim::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    #[error(transparent)]
+    Sync(#[from] crate::sync::Error),
+    #[error(transparent)]
+    Server(#[from] crate::server::Error),
+    #[error("demo data directory {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the demo configuration has no source {SOURCE}")]
+    NoSource,
+    #[error("simulated account {account}: {reason}")]
+    Account { account: String, reason: String },
+    #[error("the simulated site has no active user who can read anything")]
+    NoReaders,
+    #[error("cannot write to stdout: {0}")]
+    Stdout(#[source] std::io::Error),
+}
+
+/// Raw flags of `permdex demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Seed of the simulated site: the same seed and scale give the same site and demo users.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Size of the simulated site: tiny, small or medium.
+    #[arg(long, default_value = "small")]
+    pub scale: Scale,
+    /// Address the server listens on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Keep the configuration, index and run records here (default: a temporary directory removed on exit).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+/// What [`start`] needs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub sim: SimConfig,
+    pub listen: SocketAddr,
+    /// Where the configuration, token file, index and run records go (created if missing).
+    pub data_dir: PathBuf,
+    /// Options of the first sync and of syncs started from the integrations page.
+    pub sync: SyncOptions,
+}
+
+/// A demo serving in the background.
+pub struct RunningDemo {
+    /// The server's base URL, e.g. `http://127.0.0.1:8080`.
+    pub url: String,
+    /// The admin key the integrations page asks for.
+    pub admin_key: String,
+    /// The users `GET /api/v1/demo/users` lists, with their tokens.
+    pub users: Vec<DemoUser>,
+    pub sim: RunningSim,
+    pub config: Config,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<Result<(), crate::server::Error>>,
+}
+
+impl RunningDemo {
+    /// Stops the server (requests in flight finish), then the simulator.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "demo server did not shut down cleanly"),
+            Err(e) => tracing::warn!(error = %e, "demo server task failed"),
+        }
+        self.sim.shutdown().await;
+    }
+}
+
+/// Starts the simulator, configures a source for it in `options.data_dir`, syncs it fully (reporting to
+/// `progress`), and serves the query server in demo mode.
+pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<RunningDemo, Error> {
+    let sim = crate::sim::run::start(options.sim.clone(), SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let admin_key = random_secret();
+    let config = write_config(&options.data_dir, &sim, options.listen, &admin_key)?;
+    let source = config.source(SOURCE).cloned().ok_or(Error::NoSource)?;
+    crate::sync::sync_with(&config, &source, Mode::Full, &options.sync, progress).await?;
+
+    let users = {
+        let site = sim.state.read();
+        let chosen = choose_users(&site)?;
+        let key = config.server().jwt().ok_or(crate::server::Error::NoJwtKey)?;
+        let now = chrono::Utc::now();
+        let mut users = Vec::with_capacity(chosen.len());
+        for (account, description) in chosen {
+            let id = AccountId::parse(&account.account_id)
+                .map_err(|e| Error::Account { account: account.account_id.clone(), reason: e.to_string() })?;
+            let token = crate::server::auth::mint_token(key, &id, TOKEN_TTL, now)?;
+            users.push(DemoUser {
+                account_id: account.account_id.clone(),
+                display_name: account.display_name.clone(),
+                description,
+                token,
+            });
+        }
+        users
+    };
+
+    let auth = Authenticator::from_config(config.server())?;
+    let opening = config.clone();
+    let indexes = Arc::new(
+        tokio::task::spawn_blocking(move || Indexes::open(&opening))
+            .await
+            .map_err(|e| crate::server::Error::Serve(std::io::Error::other(e.to_string())))?,
+    );
+    let runner = Arc::new(Engine::with_options(config.clone(), indexes.clone(), options.sync.clone()));
+    let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner))
+        .with_demo_users(users.clone());
+    let addr = options.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| crate::server::Error::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(crate::server::Error::Serve)?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(crate::server::serve(listener, state, async {
+        // A dropped sender also means stop.
+        let _ = stopped.await;
+    }));
+    Ok(RunningDemo { url: format!("http://{local}"), admin_key, users, sim, config, stop, server })
+}
+
+/// `permdex demo`: [`start`], print how to use it on `out`, serve until `shutdown` resolves, clean up.
+pub async fn run(
+    args: &DemoArgs,
+    out: &mut dyn Write,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), crate::Error> {
+    let temporary = args.data.is_none();
+    let data_dir = match &args.data {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!(
+            "permdex-demo-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        )),
+    };
+    let options = DemoOptions {
+        sim: SimConfig::new(args.seed, args.scale),
+        listen: args.listen,
+        data_dir: data_dir.clone(),
+        sync: SyncOptions::default(),
+    };
+    eprintln!(
+        "permdex demo: simulating a site (seed {}, scale {}) and syncing it into {}",
+        args.seed,
+        scale_name(args.scale),
+        data_dir.display()
+    );
+    let mut progress = crate::cli::StderrProgress::new(SOURCE, Arc::new(AtomicBool::new(false)));
+    let started = start(options, &mut progress).await;
+    let demo = match started {
+        Ok(demo) => demo,
+        Err(e) => {
+            remove_temporary(&data_dir, temporary);
+            return Err(e.into());
+        }
+    };
+    let printed = print_welcome(&demo, out).map_err(Error::Stdout);
+    if printed.is_ok() {
+        shutdown.await;
+        eprintln!("permdex demo: stopping");
+    }
+    demo.shutdown().await;
+    remove_temporary(&data_dir, temporary);
+    Ok(printed?)
+}
+
+fn scale_name(scale: Scale) -> &'static str {
+    match scale {
+        Scale::Tiny => "tiny",
+        Scale::Small => "small",
+        Scale::Medium => "medium",
+        Scale::Large => "large",
+    }
+}
+
+fn remove_temporary(dir: &Path, temporary: bool) {
+    if temporary {
+        if let Err(e) = std::fs::remove_dir_all(dir) {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the demo data directory");
+        }
+    }
+}
+
+fn print_welcome(demo: &RunningDemo, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "\npermdex demo is serving at {}/", demo.url)?;
+    writeln!(out, "  search page:       {}/   (pick a demo user at the top right)", demo.url)?;
+    writeln!(out, "  integrations page: {}/integrations   admin key: {}", demo.url, demo.admin_key)?;
+    writeln!(out, "  API description:   {}/api/v1/openapi.json", demo.url)?;
+    writeln!(out, "\nDemo users (bearer tokens for the API):")?;
+    for user in &demo.users {
+        writeln!(out, "  {} ({}): {}", user.display_name, user.account_id, user.description)?;
+        writeln!(
+            out,
+            "    curl -H 'Authorization: Bearer {}' '{}/api/v1/search?q=project'",
+            user.token, demo.url
+        )?;
+    }
+    writeln!(out, "\nPress Ctrl-C to stop.")?;
+    out.flush()
+}
+
+/// 32 random bytes as hex.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `permdex.toml` and the simulator's token file into `data_dir` and loads the configuration.
+fn write_config(
+    data_dir: &Path,
+    sim: &RunningSim,
+    listen: SocketAddr,
+    admin_key: &str,
+) -> Result<Config, Error> {
+    let at = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    std::fs::create_dir_all(data_dir).map_err(at(data_dir))?;
+    let token_path = data_dir.join(SIM_TOKEN_FILE);
+    write_private(&token_path, &sim.credentials.token).map_err(at(&token_path))?;
+    let text = format!(
+        "# Written by `permdex demo` for its in-process simulator.\n\
+         data_dir = \".\"\n\n\
+         [[sources]]\nname = \"{SOURCE}\"\nurl = {url:?}\nemail = {email:?}\ntoken_file = \"{SIM_TOKEN_FILE}\"\n\
+         requests_per_second = 2000.0\nconcurrency = 8\n\n\
+         [server]\nlisten = \"{listen}\"\njwt_hs256_secret_env = \"{JWT_SECRET_ENV}\"\nadmin_key_env = \"{ADMIN_KEY_ENV}\"\n",
+        url = sim.url,
+        email = sim.credentials.email,
+    );
+    let config_path = data_dir.join("permdex.toml");
+    std::fs::write(&config_path, &text).map_err(at(&config_path))?;
+    let env = BTreeMap::from([
+        (ADMIN_KEY_ENV.to_owned(), admin_key.to_owned()),
+        (JWT_SECRET_ENV.to_owned(), random_secret()),
+    ]);
+    Ok(Config::from_toml(&text, &config_path, &env)?)
+}
+
+/// Writes `text` to a new file only its owner can read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// The demo users, by the oracle: who reads the most, who reads the least (but something), and someone who
+/// reads a restricted page the least-reading user cannot, so that switching between them changes results.
+fn choose_users(site: &Site) -> Result<Vec<(&crate::sim::model::User, String)>, Error> {
+    let scope = Scope::default();
+    let counted: Vec<(&crate::sim::model::User, usize)> = site
+        .users
+        .iter()
+        .filter(|u| u.active)
+        .map(|u| (u, oracle::visible(site, &u.account_id, scope).len()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let total = oracle::all_docs(site, scope).len();
+    // Ties go to the first user in the site's order, so a seed always gives the same users.
+    let most = counted.iter().fold(None, |best: Option<&(_, usize)>, c| match best {
+        Some(b) if b.1 >= c.1 => Some(b),
+        _ => Some(c),
+    });
+    let least = counted.iter().fold(None, |best: Option<&(_, usize)>, c| match best {
+        Some(b) if b.1 <= c.1 => Some(b),
+        _ => Some(c),
+    });
+    let (Some(&(most, most_n)), Some(&(least, least_n))) = (most, least) else {
+        return Err(Error::NoReaders);
+    };
+    let mut chosen = vec![(most, format!("reads the most: {most_n} of {total} items"))];
+    // A restricted page (or blog post) the least-reading user cannot read, and someone else who can.
+    let restricted = site.contents.values().filter(|c| !c.read_restriction.is_empty()).find_map(|content| {
+        let doc = DocId::confluence_content(content.kind, content.id);
+        if oracle::can_view(site, &least.account_id, &doc) {
+            return None;
+        }
+        counted
+            .iter()
+            .map(|(user, n)| (*user, *n))
+            .filter(|(user, _)| user.account_id != most.account_id && user.account_id != least.account_id)
+            .find(|(user, _)| oracle::can_view(site, &user.account_id, &doc))
+            .map(|(user, n)| (user, n, content.title.clone()))
+    });
+    if let Some((user, n, title)) = restricted {
+        chosen.push((user, format!("can read the restricted page \u{201c}{title}\u{201d}: {n} items")));
+    }
+    if least.account_id != most.account_id {
+        chosen.push((least, format!("reads the least: {least_n} items")));
+    }
+    Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_users_differ_in_what_they_read() {
+        let site = crate::sim::generate::generate(&SimConfig::new(1, Scale::Tiny)).unwrap();
+        let chosen = choose_users(&site).unwrap();
+        assert!(chosen.len() >= 2, "at least the most and the least reading users");
+        let counts: Vec<usize> = chosen
+            .iter()
+            .map(|(u, _)| oracle::visible(&site, &u.account_id, Scope::default()).len())
+            .collect();
+        let best = site
+            .users
+            .iter()
+            .filter(|u| u.active)
+            .map(|u| oracle::visible(&site, &u.account_id, Scope::default()).len())
+            .max()
+            .unwrap();
+        assert_eq!(counts[0], best);
+        assert!(counts.last().unwrap() < &counts[0]);
+        let ids: std::collections::BTreeSet<_> = chosen.iter().map(|(u, _)| &u.account_id).collect();
+        assert_eq!(ids.len(), chosen.len(), "no user twice");
+    }
+
+    #[test]
+    fn secrets_are_long_and_fresh() {
+        let (a, b) = (random_secret(), random_secret());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,96 @@
+// The integrations page: every source's status for the admin key, with "Sync now" and "Delete permanently".
+"use strict";
+
+(() => {
+  const { el, call, errorText, show, formatTime } = permdex;
+  const ADMIN_KEY = "permdex.admin";
+  const POLL_MS = 500;
+  const $ = (id) => document.getElementById(id);
+
+  function key() { return sessionStorage.getItem(ADMIN_KEY); }
+
+  function fail(message) {
+    $("error").textContent = message;
+    show($("error"), true);
+  }
+
+  async function load() {
+    show($("error"), false);
+    if (!key()) { fail("Sign in with the admin key."); return null; }
+    const result = await call("GET", "/api/v1/admin/sources", key());
+    if (!result.ok) { fail(errorText(result)); show($("sources"), false); return null; }
+    render(result.body);
+    return result.body;
+  }
+
+  // The API lists runs oldest first.
+  function newest(source) { return source.last_runs[source.last_runs.length - 1]; }
+
+  function indexed(run) {
+    let total = 0;
+    for (const counts of Object.values(run.counts || {})) total += (counts.added || 0) + (counts.updated || 0) + (counts.unchanged || 0);
+    return total;
+  }
+
+  function render(sources) {
+    const body = $("sources").querySelector("tbody");
+    body.replaceChildren();
+    for (const source of sources) {
+      const last = newest(source);
+      const products = [source.products.confluence && "Confluence", source.products.jira && "Jira"].filter(Boolean).join(", ");
+      const status = source.sync_running ? "syncing" : last ? last.outcome : "never synced";
+      const statusCell = el("td", { class: "status " + (source.sync_running ? "status-running" : last && last.outcome !== "completed" ? "status-bad" : ""), text: status });
+      const errors = last ? String(last.failure_count) + (last.outcome_reason ? " — " + last.outcome_reason : "") : "";
+      const sync = el("button", { type: "button", class: "sync" , text: "Sync now" });
+      sync.disabled = source.sync_running;
+      sync.addEventListener("click", () => syncNow(source.name, last ? last.run_id : null));
+      const purge = el("button", { type: "button", class: "danger purge", text: "Delete permanently" });
+      purge.disabled = source.sync_running;
+      purge.addEventListener("click", () => purgeSource(source.name));
+      body.append(el("tr", { "data-source": source.name, "data-run": last ? last.run_id : "", "data-ended": last ? last.ended : "", "data-running": String(source.sync_running) }, [
+        el("td", {}, [el("strong", { text: source.name }), el("div", { class: "note", text: source.url })]),
+        el("td", { text: products }),
+        statusCell,
+        el("td", { class: "last-sync", text: last ? formatTime(last.ended) : "—" }),
+        el("td", { class: "indexed", text: last ? String(indexed(last)) : "—" }),
+        el("td", { class: "errors", text: errors }),
+        el("td", { class: "actions" }, [sync, purge]),
+      ]));
+    }
+    show($("sources"), sources.length > 0);
+    show($("no-sources"), sources.length === 0);
+  }
+
+  async function syncNow(name, previousRun) {
+    const result = await call("POST", "/api/v1/admin/sources/" + encodeURIComponent(name) + "/sync", key());
+    if (!result.ok) { fail(errorText(result)); return; }
+    // Poll until the source is idle with a newer run than the one shown when the sync was asked for.
+    for (;;) {
+      const sources = await load();
+      if (!sources) return;
+      const source = sources.find((s) => s.name === name);
+      const latest = source && newest(source);
+      if (!source || (!source.sync_running && latest && latest.run_id !== previousRun)) return;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  async function purgeSource(name) {
+    if (!window.confirm("Delete every document of " + name + " from the index, permanently? The next sync starts over.")) return;
+    const result = await call("DELETE", "/api/v1/admin/sources/" + encodeURIComponent(name), key());
+    if (!result.ok) fail(errorText(result)); else await load();
+    // Counts answered deletions, so scripts (and tests) can wait for one to be done.
+    document.body.dataset.purges = String(Number(document.body.dataset.purges || 0) + 1);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("admin-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = $("admin-key").value.trim();
+      if (value) sessionStorage.setItem(ADMIN_KEY, value);
+      $("admin-key").value = "";
+      load();
+    });
+    if (key()) load();
+  });
+})();
