@@ -694,3 +694,12 @@ async fn request_bodies_over_the_limit_get_413() {
 }
 
 mod real_index;
+
+#[tokio::test]
+async fn demo_users_exist_only_in_demo_mode() {
+    let server = start().await;
+    let (status, body, text) = server.get("/api/v1/demo/users", None).await;
+    assert_eq!(status, 404, "outside demo mode nobody may list sign-in identities: {text}");
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(!text.contains("token"), "no token is listed: {text}");
+}
