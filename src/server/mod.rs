@@ -45,7 +45,7 @@ use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use admin::{SourceStatus, Sources, SyncRunner};
 pub use auth::{Authenticator, Caller, Callers, SourcePrincipals, StaticCallers};
@@ -189,7 +189,9 @@ pub(crate) fn layered(router: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::map_response(error::json_error_bodies))
-        .layer(TraceLayer::new_for_http())
+        // A 5xx that is a bug is logged at ERROR with its details where it is raised (`ApiError`); the trace
+        // layer's own note of any 5xx, which includes an expected `/readyz` 503, is only a warning.
+        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)))
         .with_state(state)
 }
 
