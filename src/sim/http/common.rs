@@ -6,7 +6,7 @@
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::{json, Value};
 
 use crate::sim::model::Millis;
@@ -66,6 +66,28 @@ pub fn jira_time(ms: Millis, offset_minutes: i32) -> String {
 
 fn utc(ms: Millis) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Milliseconds in the interval a date literal names when it gives the time to the minute, or only the day.
+pub const MINUTE_MS: i64 = 60_000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// A date literal as both JQL and CQL accept it — `yyyy/MM/dd HH:mm`, `yyyy-MM-dd HH:mm`, `yyyy/MM/dd` or
+/// `yyyy-MM-dd`, in the user's time zone — with the length of the interval it names ([`MINUTE_MS`] or
+/// [`DAY_MS`]). `None` for anything else.
+pub fn local_date_literal(text: &str) -> Option<(NaiveDateTime, i64)> {
+    let text = text.trim();
+    for format in ["%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(start) = NaiveDateTime::parse_from_str(text, format) {
+            return Some((start, MINUTE_MS));
+        }
+    }
+    for format in ["%Y/%m/%d", "%Y-%m-%d"] {
+        if let Ok(day) = NaiveDate::parse_from_str(text, format) {
+            return Some((day.and_time(NaiveTime::MIN), DAY_MS));
+        }
+    }
+    None
 }
 
 /// A JSON response with status and body.

@@ -1139,7 +1139,7 @@ async fn content_search(State(state): State<SimState>, ctx: Ctx) -> Answer {
 
 /// The CQL subset: parsing and the clauses' meaning.
 mod cql {
-    use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+    use chrono::NaiveDateTime;
 
     /// A CQL query: a conjunction of clauses and an order.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1485,25 +1485,20 @@ mod cql {
 
     /// `yyyy/MM/dd HH:mm`, `yyyy-MM-dd HH:mm`, `yyyy/MM/dd` or `yyyy-MM-dd`.
     fn parse_local_time(value: &str) -> Result<LocalTime, String> {
-        const MINUTE_MS: i64 = 60_000;
-        const DAY_MS: i64 = 86_400_000;
-        let value = value.trim();
-        for format in ["%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"] {
-            if let Ok(start) = NaiveDateTime::parse_from_str(value, format) {
-                return Ok(LocalTime { start, unit_ms: MINUTE_MS });
-            }
-        }
-        for format in ["%Y/%m/%d", "%Y-%m-%d"] {
-            if let Ok(day) = NaiveDate::parse_from_str(value, format) {
-                return Ok(LocalTime { start: day.and_time(NaiveTime::MIN), unit_ms: DAY_MS });
-            }
-        }
-        Err(format!("date {value:?} is not yyyy/MM/dd HH:mm, yyyy-MM-dd HH:mm, yyyy/MM/dd or yyyy-MM-dd"))
+        crate::sim::http::common::local_date_literal(value)
+            .map(|(start, unit_ms)| LocalTime { start, unit_ms })
+            .ok_or_else(|| {
+                format!(
+                    "date {:?} is not yyyy/MM/dd HH:mm, yyyy-MM-dd HH:mm, yyyy/MM/dd or yyyy-MM-dd",
+                    value.trim()
+                )
+            })
     }
 
     #[cfg(test)]
     mod tests {
         use super::*;
+        use chrono::{NaiveDate, NaiveTime};
 
         fn minute(s: &str) -> LocalTime {
             LocalTime {

@@ -12,7 +12,7 @@
 //! error naming the construct, never silently ignored. This module only parses: resolving keys, projects
 //! and dates against a site happens in the handler.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::NaiveDateTime;
 
 use crate::sim::model::Millis;
 
@@ -540,15 +540,8 @@ fn date_value(field: DateField, text: &str) -> Result<DateValue, JqlError> {
     if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit()) {
         return trimmed.parse().map(DateValue::EpochMillis).map_err(|_| bad());
     }
-    for format in ["%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(trimmed, format) {
-            return Ok(DateValue::Local(t));
-        }
-    }
-    for format in ["%Y/%m/%d", "%Y-%m-%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(trimmed, format) {
-            return Ok(DateValue::Local(d.and_time(NaiveTime::MIN)));
-        }
+    if let Some((start, _)) = super::common::local_date_literal(trimmed) {
+        return Ok(DateValue::Local(start));
     }
     period(trimmed).map(DateValue::Relative).ok_or_else(bad)
 }
