@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use permdex::demo::{DemoOptions, RunningDemo};
-use permdex::extract::ExtractConfig;
 use permdex::server::DemoUser;
 use permdex::sim::{Scale, SimConfig};
-use permdex::sync::{Silent, SyncOptions};
+use permdex::sync::Silent;
 use serde_json::{json, Value};
+
+use crate::support;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -155,33 +156,14 @@ async fn demo(data: &Path) -> RunningDemo {
         sim: SimConfig::new(1, Scale::Tiny),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.to_owned(),
-        sync: SyncOptions {
-            checkpoint_interval: Duration::ZERO,
-            extract: ExtractConfig {
-                worker_program: env!("CARGO_BIN_EXE_permdex").into(),
-                ..ExtractConfig::default()
-            },
-            extract_concurrency: 2,
-            retry_backoff: Duration::from_millis(5),
-            ..SyncOptions::default()
-        },
+        sync: support::quick_sync_options(),
     };
     permdex::demo::start(options, &mut Silent).await.expect("demo starts")
 }
 
 /// The oracle's answer: every item `account` may read.
 async fn visible(demo: &RunningDemo, account: &str) -> Vec<String> {
-    let body: Value = reqwest::Client::new()
-        .get(format!("{}/_sim/oracle", demo.sim.url))
-        .query(&[("accountId", account)])
-        .basic_auth(&demo.sim.credentials.email, Some(&demo.sim.credentials.token))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["visible"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    support::oracle_visible(&reqwest::Client::new(), &demo.sim, account).await
 }
 
 /// How many items `user` finds for a word nearly every document has, through the API; `None` when the

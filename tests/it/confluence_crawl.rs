@@ -14,43 +14,32 @@ use permdex::atlassian::model::{
     Subject,
 };
 use permdex::atlassian::{Client, ClientConfig, Error, Page};
-use permdex::config::{Email, Secret, Url};
-use permdex::sim::http::Credentials;
 use permdex::sim::model::{self as sim, SpacePrincipal, Status};
-use permdex::sim::mutate::{apply, random_mutation, Mutation};
-use permdex::sim::oracle::{all_docs, can_view, Scope};
-use permdex::sim::run::{start_with_site, RunningSim};
-use permdex::sim::{files, fixture, generate, DocId, FaultConfig, RateLimitConfig, Scale, SimConfig, Site};
-use permdex::sync::resolve::{caller_principals, refresh_all, AclInput, PermissionSnapshot};
+use permdex::sim::mutate::{apply, Mutation};
+use permdex::sim::oracle::Scope;
+use permdex::sim::run::RunningSim;
+use permdex::sim::{files, fixture, generate, FaultConfig, Scale, SimConfig, Site};
+use permdex::sync::resolve::{AclInput, PermissionSnapshot};
 
-const EMAIL: &str = "admin@example.com";
-const TOKEN: &str = "sim-token";
+use crate::support;
 
-fn client_config(url: &str) -> ClientConfig {
-    let mut config = ClientConfig::new(
-        Url::parse(url).expect("sim url"),
-        Email::parse(EMAIL).expect("email"),
-        Secret::new(TOKEN.into()),
-    );
-    config.requests_per_second = 100_000.0;
+fn client_config(sim: &RunningSim) -> ClientConfig {
+    let mut config = support::client_config(sim);
     config.backoff_base = Duration::from_millis(1);
-    config.backoff_cap = Duration::from_millis(20);
     config.max_retries = 10;
     config
 }
 
 async fn start(site: Site) -> (RunningSim, Confluence) {
     let config = SimConfig::new(site.seed, Scale::Tiny);
-    let credentials = Credentials { email: EMAIL.into(), token: TOKEN.into() };
-    let sim =
-        start_with_site(site, config, credentials, ([127, 0, 0, 1], 0).into()).await.expect("start sim");
-    let crawler = Confluence::new(Client::new(client_config(&sim.url)).expect("client"));
+    let sim = support::start_site(site, config).await;
+    let crawler = Confluence::new(Client::new(client_config(&sim)).expect("client"));
     (sim, crawler)
 }
 
 /// A crawler over the same simulator whose client gives up at the first failure.
 fn impatient(sim: &RunningSim) -> Confluence {
-    let mut config = client_config(&sim.url);
+    let mut config = client_config(sim);
     config.max_retries = 0;
     Confluence::new(Client::new(config).expect("client"))
 }
@@ -525,11 +514,7 @@ async fn an_unreadable_restriction_leaves_that_item_unknown_not_public() {
     let (sim, _) = start(crowded_site()).await;
     let crawler = impatient(&sim);
     // One request gets through: the listing. The extra read page 200's long restriction needs is refused.
-    sim.state.guard.set_rate_limit(Some(RateLimitConfig {
-        capacity: 1,
-        window: Duration::from_secs(3600),
-        retry_after_probability: 0.0,
-    }));
+    sim.state.guard.set_rate_limit(Some(support::rate_limit(1, Duration::from_secs(3600))));
     let keys: Vec<String> = ["ENG", "PUB"].map(String::from).to_vec();
     let page = crawler.access(&keys, false, None).await.expect("the listing itself succeeded");
     let want = expected_access(&sim.state.read(), false);
@@ -546,11 +531,7 @@ async fn an_unreadable_restriction_leaves_that_item_unknown_not_public() {
     assert!(matches!(failed, Err(Error::Status { status: 429, .. })), "{failed:?}");
 
     // access_of reads page, ancestors, then the restriction: only the restriction is refused.
-    sim.state.guard.set_rate_limit(Some(RateLimitConfig {
-        capacity: 2,
-        window: Duration::from_secs(3600),
-        retry_after_probability: 0.0,
-    }));
+    sim.state.guard.set_rate_limit(Some(support::rate_limit(2, Duration::from_secs(3600))));
     let single = crawler.access_of(ContentKind::Page, "102").await.expect("page and ancestors read");
     let single = single.expect("exists");
     assert_eq!(single.ancestors, ["100", "101"]);
@@ -658,11 +639,7 @@ async fn every_listing_walks_once_under_a_rate_limit() {
     let site = generate::generate(&SimConfig::new(13, Scale::Tiny)).expect("generate");
     let (sim, crawler) = start(site).await;
     let want = expected_crawl(&sim.state.read(), &sim.url, &[]);
-    sim.state.guard.set_rate_limit(Some(RateLimitConfig {
-        capacity: 4,
-        window: Duration::from_millis(40),
-        retry_after_probability: 0.0,
-    }));
+    sim.state.guard.set_rate_limit(Some(support::rate_limit(4, Duration::from_millis(40))));
     let got = crawl(&crawler, &[]).await;
     assert_same(&got, &want);
     assert!(sim.state.guard.stats().rate_limited > 0, "the limit was hit");
@@ -748,32 +725,13 @@ fn assert_crawl_is_exact(site: &Site, crawl: &Crawl) {
         inputs.push((format!("confluence:attachment:{}", a.0), input(&a.1)));
     }
     let crawled: BTreeSet<String> = inputs.iter().map(|(doc, _)| doc.clone()).collect();
-    let in_scope: BTreeSet<String> = all_docs(site, Scope { include_archived: true })
-        .into_iter()
-        .map(|d| d.0)
-        .filter(|d| d.starts_with("confluence:"))
-        .collect();
+    let in_scope = support::oracle_docs(site, Scope { include_archived: true }, "confluence:");
     assert_eq!(crawled, in_scope, "the crawl covers exactly the Confluence documents");
 
-    let mut store = permdex::acl::AclStore::default();
-    let profiles = refresh_all(&mut store, &snapshot, inputs.iter().map(|(d, i)| (d.as_str(), i)));
     let mut accounts: BTreeSet<String> = site.users.iter().map(|u| u.account_id.clone()).collect();
     accounts.extend(site.contents.values().flat_map(|c| c.read_restriction.users.iter().cloned()));
     accounts.insert("never-an-account".into());
-    let mut wrong = Vec::new();
-    for account in &accounts {
-        let allowed = match caller_principals(&snapshot.directory, account) {
-            Some(principals) => store.allowed_profiles(&store.caller(principals.iter())),
-            None => Default::default(),
-        };
-        for (doc, profile) in &profiles {
-            let granted = allowed.contains(profile.0);
-            if granted != can_view(site, account, &DocId(doc.clone())) {
-                wrong.push(format!("{}: {account} {doc}", if granted { "leak" } else { "miss" }));
-            }
-        }
-    }
-    assert!(wrong.is_empty(), "{} mismatches, first: {:#?}", wrong.len(), &wrong[..wrong.len().min(10)]);
+    support::assert_acls_match_oracle(site, &snapshot, &inputs, &accounts);
 }
 
 /// Every account of the site, as the engine learns them (the Jira user listing names them all).
@@ -798,13 +756,7 @@ async fn crawled_permissions_resolve_exactly_as_the_oracle_says() {
         assert_crawl_is_exact(&site, &crawl(&crawler, &extra).await);
 
         // After permission and content changes, a new crawl is exact again.
-        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
-        for _ in 0..40 {
-            let mut site = sim.state.write();
-            let mutation = random_mutation(&site, &mut rng);
-            // Some random mutations are refused by the site (as Atlassian would); those change nothing.
-            let _ = apply(&mut site, &mutation);
-        }
+        support::apply_random_mutations(&sim, seed, 40);
         let site = sim.state.read().clone();
         assert_crawl_is_exact(&site, &crawl(&crawler, &extra).await);
     }

@@ -9,38 +9,23 @@ use std::time::Duration;
 use chrono::DateTime;
 use permdex::atlassian::jira::Jira;
 use permdex::atlassian::model::{self, CommentVisibility, Holder};
-use permdex::atlassian::{Client, ClientConfig, Error};
-use permdex::config::{Email, Secret, Url};
-use permdex::sim::http::Credentials;
+use permdex::atlassian::{Client, Error};
 use permdex::sim::model as sim;
 use permdex::sim::mutate::{self, Mutation};
-use permdex::sim::oracle::{all_docs, can_view, Scope};
-use permdex::sim::run::{start_with_site, RunningSim};
-use permdex::sim::{fixture, generate, DocId, FaultConfig, RateLimitConfig, Scale, SimConfig, Site};
-use permdex::sync::resolve::{caller_principals, refresh_all, AclInput, PermissionSnapshot};
+use permdex::sim::oracle::Scope;
+use permdex::sim::run::RunningSim;
+use permdex::sim::{fixture, generate, FaultConfig, Scale, SimConfig, Site};
+use permdex::sync::resolve::{AclInput, PermissionSnapshot};
 
-const EMAIL: &str = "admin@example.com";
-const TOKEN: &str = "jira-crawl-token";
+use crate::support;
+
 /// 2024-01-01T00:00:00Z, the fixture site's epoch.
 const T0: i64 = 1_704_067_200_000;
 
-async fn serve(site: Site, config: SimConfig) -> RunningSim {
-    let credentials = Credentials { email: EMAIL.into(), token: TOKEN.into() };
-    start_with_site(site, config, credentials, "127.0.0.1:0".parse().expect("address"))
-        .await
-        .expect("sim starts")
-}
-
 /// A crawler for `sim` with quick retries and no pacing to speak of.
 fn jira(sim: &RunningSim) -> Jira {
-    let mut config = ClientConfig::new(
-        Url::parse(&sim.url).expect("sim url"),
-        Email::parse(EMAIL).expect("email"),
-        Secret::new(TOKEN.into()),
-    );
-    config.requests_per_second = 100_000.0;
+    let mut config = support::client_config(sim);
     config.backoff_base = Duration::from_millis(5);
-    config.backoff_cap = Duration::from_millis(20);
     config.max_retries = 40;
     Jira::new(Client::new(config).expect("client"))
 }
@@ -107,7 +92,7 @@ async fn projects_carry_browse_holders_roles_and_levels() {
     (archived.id, archived.key, archived.archived) = (10009, "GONE".into(), true);
     site.projects.insert(archived.id, archived);
     site.reindex();
-    let sim = serve(site, SimConfig::new(1, Scale::Tiny)).await;
+    let sim = support::start_site(site, SimConfig::new(1, Scale::Tiny)).await;
     let projects = jira(&sim).projects().await.expect("projects");
 
     assert_eq!(keys(&projects), ["APP", "OPEN", "LEAD"], "live projects only, in id order");
@@ -131,7 +116,7 @@ async fn projects_carry_browse_holders_roles_and_levels() {
 #[tokio::test]
 async fn generated_projects_match_the_model() {
     let site = generate::generate(&SimConfig::new(7, Scale::Tiny)).expect("site");
-    let sim = serve(site.clone(), SimConfig::new(7, Scale::Tiny)).await;
+    let sim = support::start_site(site.clone(), SimConfig::new(7, Scale::Tiny)).await;
     let projects = jira(&sim).projects().await.expect("projects");
     let live: Vec<&sim::Project> = site.projects.values().filter(|p| !p.archived).collect();
     assert_eq!(projects.len(), live.len());
@@ -173,7 +158,7 @@ async fn generated_projects_match_the_model() {
 #[tokio::test]
 async fn issues_carry_their_fields() {
     let site = fixture::tiny_site();
-    let sim = serve(site.clone(), SimConfig::new(1, Scale::Tiny)).await;
+    let sim = support::start_site(site.clone(), SimConfig::new(1, Scale::Tiny)).await;
     let jira = jira(&sim);
     let project_keys: Vec<String> = ["APP", "OPEN", "LEAD"].map(String::from).into();
     let (ids, _) = all_ids(&jira, &project_keys, None).await;
@@ -227,7 +212,7 @@ async fn issues_carry_their_fields() {
 
 #[tokio::test]
 async fn comments_carry_their_visibility() {
-    let sim = serve(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
+    let sim = support::start_site(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
     let jira = jira(&sim);
     // Without a prior `projects()`: the role name is resolved by reading the project's roles on demand.
     let comments = jira.comments("10100", "10000").await.expect("comments");
@@ -254,7 +239,7 @@ async fn comments_carry_their_visibility() {
 #[tokio::test]
 async fn comments_of_a_busy_issue_come_once_each_in_order() {
     let site = generate::generate(&SimConfig::new(3, Scale::Tiny)).expect("site");
-    let sim = serve(site.clone(), SimConfig::new(3, Scale::Tiny)).await;
+    let sim = support::start_site(site.clone(), SimConfig::new(3, Scale::Tiny)).await;
     let jira = jira(&sim);
     let mut checked = 0;
     for issue in site.issues.values().filter(|i| searchable(&site, i)) {
@@ -282,7 +267,7 @@ async fn comments_of_a_busy_issue_come_once_each_in_order() {
 
 #[tokio::test]
 async fn existing_comments_follow_deletions_and_archiving() {
-    let sim = serve(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
+    let sim = support::start_site(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
     let jira = jira(&sim);
     let asked: Vec<String> = ["10200", "10201", "10202", "not-a-number", "424242"].map(String::from).into();
     assert_eq!(jira.existing_comments(&asked).await.expect("list"), strings(&["10200", "10201", "10202"]));
@@ -307,7 +292,7 @@ async fn existing_comments_follow_deletions_and_archiving() {
 #[tokio::test]
 async fn attachments_download_the_files_bytes() {
     let site = generate::generate(&SimConfig::new(5, Scale::Tiny)).expect("site");
-    let sim = serve(site.clone(), SimConfig::new(5, Scale::Tiny)).await;
+    let sim = support::start_site(site.clone(), SimConfig::new(5, Scale::Tiny)).await;
     let jira = jira(&sim);
     let projects = jira.projects().await.expect("projects");
     let (ids, _) = all_ids(&jira, &keys(&projects), None).await;
@@ -330,7 +315,7 @@ async fn attachments_download_the_files_bytes() {
     }
     assert!(downloaded > 0, "some attachments were downloaded");
 
-    let fixture_sim = serve(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
+    let fixture_sim = support::start_site(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
     let fixture_jira = self::jira(&fixture_sim);
     let (issues, _) = fixture_jira.issues(&["10101".into()]).await.expect("issue");
     let attachment = &issues[0].attachments[0];
@@ -342,7 +327,7 @@ async fn attachments_download_the_files_bytes() {
 
 #[tokio::test]
 async fn directory_lists_users_groups_and_members() {
-    let sim = serve(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
+    let sim = support::start_site(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
     let jira = jira(&sim);
     let directory = jira.directory().await.expect("directory");
     let users: BTreeMap<&str, (&str, bool)> =
@@ -373,7 +358,7 @@ async fn directory_lists_users_groups_and_members() {
 #[tokio::test]
 async fn generated_directory_matches_the_model() {
     let site = generate::generate(&SimConfig::new(11, Scale::Tiny)).expect("site");
-    let sim = serve(site.clone(), SimConfig::new(11, Scale::Tiny)).await;
+    let sim = support::start_site(site.clone(), SimConfig::new(11, Scale::Tiny)).await;
     let directory = jira(&sim).directory().await.expect("directory");
     let want_users: BTreeMap<String, bool> =
         site.users.iter().map(|u| (u.account_id.clone(), u.active)).collect();
@@ -392,7 +377,7 @@ async fn generated_directory_matches_the_model() {
 
 #[tokio::test]
 async fn issue_ids_since_a_time_are_the_ones_updated_since() {
-    let sim = serve(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
+    let sim = support::start_site(fixture::tiny_site(), SimConfig::new(1, Scale::Tiny)).await;
     let jira = jira(&sim);
     let project_keys: Vec<String> = ["APP", "OPEN", "LEAD"].map(String::from).into();
     let after_generation = DateTime::from_timestamp_millis(T0 + 2 * 86_400_000).expect("time");
@@ -432,7 +417,7 @@ async fn issue_ids_page_at_five_thousand() {
         .filter(|i| i.project_id == 10001 && searchable(&site, i))
         .map(|i| i.id.to_string())
         .collect();
-    let sim = serve(site, SimConfig::new(1, Scale::Tiny)).await;
+    let sim = support::start_site(site, SimConfig::new(1, Scale::Tiny)).await;
     let jira = jira(&sim);
     let first = jira.issue_ids(&["OPEN".into()], None, None).await.expect("page");
     assert_eq!(first.items.len(), 5_000);
@@ -472,13 +457,13 @@ async fn crawl(jira: &Jira) -> Crawl {
 #[tokio::test]
 async fn walks_are_complete_and_single_under_empty_next_pages() {
     let site = generate::generate(&SimConfig::new(21, Scale::Tiny)).expect("site");
-    let clean = serve(site.clone(), SimConfig::new(21, Scale::Tiny)).await;
+    let clean = support::start_site(site.clone(), SimConfig::new(21, Scale::Tiny)).await;
     let expected = crawl(&jira(&clean)).await;
     let want_issues = site.issues.values().filter(|i| searchable(&site, i)).count();
     assert_eq!(expected.issues.len(), want_issues);
 
     let faults = FaultConfig { seed: 4, empty_next: 1.0, ..FaultConfig::default() };
-    let faulty = serve(site, SimConfig { faults, ..SimConfig::new(21, Scale::Tiny) }).await;
+    let faulty = support::start_site(site, SimConfig { faults, ..SimConfig::new(21, Scale::Tiny) }).await;
     let got = crawl(&jira(&faulty)).await;
     assert!(faulty.state.guard.stats().empty_next > 0, "the fault was injected");
     assert_eq!(got, expected);
@@ -487,13 +472,15 @@ async fn walks_are_complete_and_single_under_empty_next_pages() {
 #[tokio::test]
 async fn a_rate_limited_crawl_reads_the_same_site() {
     let site = generate::generate(&SimConfig::new(22, Scale::Tiny)).expect("site");
-    let clean = serve(site.clone(), SimConfig::new(22, Scale::Tiny)).await;
+    let clean = support::start_site(site.clone(), SimConfig::new(22, Scale::Tiny)).await;
     let expected = crawl(&jira(&clean)).await;
 
-    let rate_limit =
-        RateLimitConfig { capacity: 20, window: Duration::from_millis(100), retry_after_probability: 0.0 };
-    let limited =
-        serve(site, SimConfig { rate_limit: Some(rate_limit), ..SimConfig::new(22, Scale::Tiny) }).await;
+    let rate_limit = support::rate_limit(20, Duration::from_millis(100));
+    let limited = support::start_site(
+        site,
+        SimConfig { rate_limit: Some(rate_limit), ..SimConfig::new(22, Scale::Tiny) },
+    )
+    .await;
     let jira = jira(&limited);
     let got = crawl(&jira).await;
     assert!(jira.client().stats().throttled > 0, "the limit was hit");
@@ -524,54 +511,29 @@ fn assert_crawl_is_exact(site: &Site, crawl: &Crawl) {
         ));
     }
     let crawled: BTreeSet<String> = inputs.iter().map(|(doc, _)| doc.clone()).collect();
-    let in_scope: BTreeSet<String> = all_docs(site, Scope::default())
-        .into_iter()
-        .map(|d| d.0)
-        .filter(|d| d.starts_with("jira:"))
-        .collect();
+    let in_scope = support::oracle_docs(site, Scope::default(), "jira:");
     assert_eq!(crawled, in_scope, "the crawl covers exactly the Jira documents in scope");
 
-    let mut store = permdex::acl::AclStore::default();
-    let profiles = refresh_all(&mut store, &snapshot, inputs.iter().map(|(d, i)| (d.as_str(), i)));
     let mut accounts: BTreeSet<String> = site.users.iter().map(|u| u.account_id.clone()).collect();
     accounts.extend(site.issues.values().flat_map(|i| i.reporter.iter().chain(&i.assignee).cloned()));
     accounts.insert("never-an-account".into());
-    let mut wrong = Vec::new();
-    for account in &accounts {
-        let allowed = match caller_principals(&snapshot.directory, account) {
-            Some(principals) => store.allowed_profiles(&store.caller(principals.iter())),
-            None => Default::default(),
-        };
-        for (doc, profile) in &profiles {
-            let granted = allowed.contains(profile.0);
-            if granted != can_view(site, account, &DocId(doc.clone())) {
-                wrong.push(format!("{}: {account} {doc}", if granted { "leak" } else { "miss" }));
-            }
-        }
-    }
-    assert!(wrong.is_empty(), "{} mismatches, first: {:#?}", wrong.len(), &wrong[..wrong.len().min(10)]);
+    support::assert_acls_match_oracle(site, &snapshot, &inputs, &accounts);
 }
 
 #[tokio::test]
 async fn crawled_permissions_resolve_exactly_as_the_oracle_says() {
     let fixture_site = fixture::tiny_site();
-    let sim = serve(fixture_site.clone(), SimConfig::new(1, Scale::Tiny)).await;
+    let sim = support::start_site(fixture_site.clone(), SimConfig::new(1, Scale::Tiny)).await;
     assert_crawl_is_exact(&fixture_site, &crawl(&jira(&sim)).await);
 
     for seed in [31, 32] {
         let site = generate::generate(&SimConfig::new(seed, Scale::Tiny)).expect("site");
-        let sim = serve(site.clone(), SimConfig::new(seed, Scale::Tiny)).await;
+        let sim = support::start_site(site.clone(), SimConfig::new(seed, Scale::Tiny)).await;
         let jira = jira(&sim);
         assert_crawl_is_exact(&site, &crawl(&jira).await);
 
         // After permission and content changes, a new crawl is exact again.
-        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
-        for _ in 0..40 {
-            let mut site = sim.state.write();
-            let mutation = mutate::random_mutation(&site, &mut rng);
-            // Some random mutations are refused by the site (as Atlassian would); those change nothing.
-            let _ = mutate::apply(&mut site, &mutation);
-        }
+        support::apply_random_mutations(&sim, seed, 40);
         let site = sim.state.read().clone();
         assert_crawl_is_exact(&site, &crawl(&jira).await);
     }

@@ -1,14 +1,13 @@
 //! `permdex search --as ACCOUNT` end to end: a simulated site synced into an index, then the built binary
 //! browsing everything each account may read must list exactly what the simulator's oracle allows.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::process::Command;
 
-use permdex::config::Config;
-use permdex::extract::ExtractConfig;
-use permdex::sim::run::start;
 use permdex::sim::{Scale, SimConfig};
-use permdex::sync::{sync_with, Mode, Silent, SyncOptions};
+use permdex::sync::{Mode, Silent, SyncOptions};
+
+use crate::support;
 
 const TOKEN_ENV: &str = "PERMDEX_SEARCH_CLI_TOKEN";
 
@@ -51,27 +50,12 @@ fn browse(config: &std::path::Path, token: &str, account: &str) -> BTreeSet<Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_as_each_account_lists_exactly_what_the_oracle_allows() {
-    let sim = start(SimConfig::new(3, Scale::Tiny), "127.0.0.1:0".parse().expect("addr")).await.expect("sim");
+    let sim = support::start_generated(SimConfig::new(3, Scale::Tiny)).await;
     let data = tempfile::tempdir().expect("tempdir");
-    let text = format!(
-        "data_dir = {data:?}\n[[sources]]\nname = \"sim\"\nurl = {url:?}\nemail = {email:?}\ntoken_env = \"{TOKEN_ENV}\"\n\
-         requests_per_second = 2000.0\nconcurrency = 8\n",
-        data = data.path().display().to_string(),
-        url = sim.url,
-        email = sim.credentials.email,
-    );
-    let config_path = data.path().join("permdex.toml");
-    std::fs::write(&config_path, &text).expect("write config");
-    let env = BTreeMap::from([(TOKEN_ENV.to_string(), sim.credentials.token.clone())]);
-    let config = Config::from_toml(&text, &config_path, &env).expect("config");
-    let options = SyncOptions {
-        extract: ExtractConfig {
-            worker_program: env!("CARGO_BIN_EXE_permdex").into(),
-            ..ExtractConfig::default()
-        },
-        ..SyncOptions::default()
-    };
-    sync_with(&config, &config.sources()[0], Mode::Full, &options, &mut Silent).await.expect("full sync");
+    let config_path = support::write_sim_config(&sim, data.path(), TOKEN_ENV, "");
+    let config = support::load_sim_config(&sim, data.path(), TOKEN_ENV, "");
+    let options = SyncOptions { extract: support::extract_config(), ..SyncOptions::default() };
+    support::sync_first_source(&config, Mode::Full, &options, &mut Silent).await;
 
     let users: Vec<(String, bool)> = {
         let site = sim.state.read();

@@ -4,23 +4,24 @@
 //! ends.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use permdex::config::Config;
-use permdex::extract::ExtractConfig;
 use permdex::sim::model::{FileKind, Site};
 use permdex::sim::mutate::{random_mutation, Mutation};
 use permdex::sim::oracle::{self, Scope};
-use permdex::sim::run::{start, RunningSim};
-use permdex::sim::{FaultConfig, RateLimitConfig, Scale, SimConfig};
-use permdex::sync::{
-    sync_with, Mode, Progress, ProgressEvent, RunOutcome, RunRecord, Silent, SourceIndex, SyncOptions,
-};
+use permdex::sim::run::RunningSim;
+use permdex::sim::{FaultConfig, Scale, SimConfig};
+use permdex::sync::{Mode, Progress, ProgressEvent, RunOutcome, RunRecord, Silent, SourceIndex, SyncOptions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::support;
+
 const TOKEN_ENV: &str = "PERMDEX_SIM_TOKEN";
+/// The source's request timeout, on top of what `support::sim_config_text` writes.
+const TIMEOUT: &str = "timeout_secs = 10";
 
 struct Harness {
     sim: RunningSim,
@@ -29,44 +30,23 @@ struct Harness {
     http: reqwest::Client,
 }
 
-async fn sim(config: SimConfig) -> RunningSim {
-    start(config, "127.0.0.1:0".parse().expect("addr")).await.expect("simulator starts")
+fn config_text(sim: &RunningSim, data_dir: &Path) -> String {
+    support::sim_config_text(sim, data_dir, TOKEN_ENV, TIMEOUT)
 }
 
-fn config_text(sim: &RunningSim, data_dir: &Path, extra: &str) -> String {
-    format!(
-        "data_dir = {data:?}\n[[sources]]\nname = \"sim\"\nurl = {url:?}\nemail = {email:?}\ntoken_env = \"{TOKEN_ENV}\"\n\
-         requests_per_second = 2000.0\nconcurrency = 8\ntimeout_secs = 10\n{extra}\n",
-        data = data_dir.display().to_string(),
-        url = sim.url,
-        email = sim.credentials.email,
-    )
+fn write_config(sim: &RunningSim, data_dir: &Path) -> PathBuf {
+    support::write_sim_config(sim, data_dir, TOKEN_ENV, TIMEOUT)
 }
 
 fn load_config(sim: &RunningSim, data_dir: &Path, extra: &str) -> Config {
-    let env = BTreeMap::from([(TOKEN_ENV.to_string(), sim.credentials.token.clone())]);
-    Config::from_toml(&config_text(sim, data_dir, extra), &data_dir.join("permdex.toml"), &env)
-        .expect("config")
+    support::load_sim_config(sim, data_dir, TOKEN_ENV, &format!("{TIMEOUT}\n{extra}"))
 }
 
 async fn harness(config: SimConfig) -> Harness {
-    let sim = sim(config).await;
+    let sim = support::start_generated(config).await;
     let data = tempfile::tempdir().expect("tempdir");
     let config = load_config(&sim, data.path(), "");
     Harness { sim, data, config, http: reqwest::Client::new() }
-}
-
-fn options() -> SyncOptions {
-    SyncOptions {
-        checkpoint_interval: Duration::ZERO,
-        extract: ExtractConfig {
-            worker_program: env!("CARGO_BIN_EXE_permdex").into(),
-            ..ExtractConfig::default()
-        },
-        extract_concurrency: 2,
-        retry_backoff: Duration::from_millis(5),
-        ..SyncOptions::default()
-    }
 }
 
 impl Harness {
@@ -75,7 +55,7 @@ impl Harness {
     }
 
     async fn sync_watched(&self, mode: Mode, progress: &mut dyn Progress) -> RunRecord {
-        self.sync_with_options(mode, &options(), progress).await
+        self.sync_with_options(mode, &support::quick_sync_options(), progress).await
     }
 
     async fn sync_with_options(
@@ -84,8 +64,7 @@ impl Harness {
         options: &SyncOptions,
         progress: &mut dyn Progress,
     ) -> RunRecord {
-        let source = &self.config.sources()[0];
-        sync_with(&self.config, source, mode, options, progress).await.expect("sync runs")
+        support::sync_first_source(&self.config, mode, options, progress).await
     }
 
     fn index(&self) -> SourceIndex {
@@ -93,21 +72,7 @@ impl Harness {
     }
 
     async fn oracle(&self, account_id: &str) -> Vec<String> {
-        let response = self
-            .http
-            .get(format!("{}/_sim/oracle", self.sim.url))
-            .query(&[("accountId", account_id)])
-            .basic_auth(&self.sim.credentials.email, Some(&self.sim.credentials.token))
-            .send()
-            .await
-            .expect("oracle answers");
-        let body: serde_json::Value = response.json().await.expect("oracle json");
-        let mut ids: Vec<String> = body["visible"]
-            .as_array()
-            .expect("visible list")
-            .iter()
-            .map(|v| v.as_str().expect("id").to_string())
-            .collect();
+        let mut ids = support::oracle_visible(&self.http, &self.sim, account_id).await;
         ids.sort();
         ids
     }
@@ -407,11 +372,7 @@ async fn rate_limited_and_faulty_runs_end_like_a_clean_run() {
     let want = clean.fingerprint().await;
 
     let mut disturbed = SimConfig::new(21, Scale::Tiny);
-    disturbed.rate_limit = Some(RateLimitConfig {
-        capacity: 40,
-        window: Duration::from_millis(200),
-        retry_after_probability: 0.0,
-    });
+    disturbed.rate_limit = Some(support::rate_limit(40, Duration::from_millis(200)));
     disturbed.faults = FaultConfig {
         seed: 7,
         server_error: 0.05,
@@ -436,7 +397,7 @@ async fn persistent_faults_are_recorded_and_the_sync_goes_on() {
     config.faults = FaultConfig { seed: 3, malformed_json: 0.3, truncated: 0.1, ..FaultConfig::default() };
     let h = harness(config).await;
     // One retry only, so that some requests fail for good.
-    let impatient = SyncOptions { max_retries: 1, ..options() };
+    let impatient = SyncOptions { max_retries: 1, ..support::quick_sync_options() };
     let record = h.sync_with_options(Mode::Full, &impatient, &mut Silent).await;
     assert_ne!(record.outcome, RunOutcome::Cancelled);
     assert!(record.failed() > 0, "{record:#?}");
@@ -510,8 +471,7 @@ async fn cancelled_and_killed_runs_resume_to_the_clean_result() {
 
     // Killed: a `permdex sync` child process is killed after its first checkpoints, then the sync is resumed.
     let k = harness(SimConfig::new(31, Scale::Tiny)).await;
-    let config_path = k.data.path().join("permdex.toml");
-    std::fs::write(&config_path, config_text(&k.sim, k.data.path(), "")).expect("config file");
+    let config_path = write_config(&k.sim, k.data.path());
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
         .args(["sync", "--full", "--checkpoint-interval", "0", "--config"])
         .arg(&config_path)
@@ -555,11 +515,11 @@ async fn scope_changes_remove_what_falls_out() {
         h.data.path(),
         &format!("exclude_spaces = [{space:?}]\nexclude_projects = [{project:?}]"),
     );
-    let source = &narrowed.sources()[0];
     let record =
-        sync_with(&narrowed, source, Mode::Incremental, &options(), &mut Silent).await.expect("sync");
+        support::sync_first_source(&narrowed, Mode::Incremental, &support::quick_sync_options(), &mut Silent)
+            .await;
     assert!(record.total().deleted > 0);
-    let index = SourceIndex::open(&narrowed, source).expect("index");
+    let index = SourceIndex::open(&narrowed, &narrowed.sources()[0]).expect("index");
     for (id, _) in index.reader().all_ids().expect("ids") {
         let doc = index.reader().get(&id).expect("get").expect("doc");
         assert_ne!(doc.space.as_deref(), Some(space.as_str()), "{id}");
@@ -570,8 +530,7 @@ async fn scope_changes_remove_what_falls_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_sync_exits_non_zero_on_failures_and_status_shows_the_runs() {
     let h = harness(SimConfig::new(11, Scale::Tiny)).await;
-    let config_path = h.data.path().join("permdex.toml");
-    std::fs::write(&config_path, config_text(&h.sim, h.data.path(), "")).expect("config file");
+    let config_path = write_config(&h.sim, h.data.path());
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
             .args(args)
@@ -607,14 +566,12 @@ async fn unreadable_permissions_keep_the_last_good_acl_and_a_lost_state_starts_o
     let before = h.fingerprint().await;
 
     // The site refuses the token now: nothing can be read, so nothing may change.
-    let env = BTreeMap::from([(TOKEN_ENV.to_string(), "not-the-token".to_string())]);
-    let refused =
-        Config::from_toml(&config_text(&h.sim, h.data.path(), ""), &h.data.path().join("p.toml"), &env)
-            .expect("config");
+    let env = support::token_environment(TOKEN_ENV, "not-the-token");
+    let refused = Config::from_toml(&config_text(&h.sim, h.data.path()), &h.data.path().join("p.toml"), &env)
+        .expect("config");
     for mode in [Mode::PermissionsOnly, Mode::Incremental] {
-        let record = sync_with(&refused, &refused.sources()[0], mode, &options(), &mut Silent)
-            .await
-            .expect("sync runs");
+        let record =
+            support::sync_first_source(&refused, mode, &support::quick_sync_options(), &mut Silent).await;
         assert!(record.failed() > 0, "{mode:?}: the refusals are recorded");
         assert_eq!(record.total().deleted, 0, "{mode:?}: a listing that failed deletes nothing");
         assert_same(&h.fingerprint().await, &before, &format!("{mode:?} with a refused token"));
