@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area.
 
+mod acl_api;
 mod browser;
 mod client;
 mod config;
