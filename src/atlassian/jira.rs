@@ -2,7 +2,9 @@
 //! permdex's own [`model`](super::model) types.
 //!
 //! - [`Jira::projects`]: live projects with who may browse them (`BROWSE_PROJECTS` grants of their
-//!   permission scheme), their role actors and their issue security levels' members.
+//!   permission scheme), their role actors and their issue security levels' members;
+//!   [`Jira::projects_with_roles_in_use`] reads only the roles something names, [`Jira::role_actors`]
+//!   one more when a comment first names it.
 //! - [`Jira::issue_ids`] then [`Jira::issues`]: ids first (`search/jql`, 5000 per page), then the issues
 //!   themselves (`issue/bulkfetch`, 100 per call), as Atlassian recommends.
 //! - [`Jira::comments`], [`Jira::existing_comments`], [`Jira::download`], [`Jira::directory`].
@@ -80,6 +82,25 @@ struct Names {
     role_ids: HashMap<String, BTreeMap<String, String>>,
 }
 
+/// Role ids by project id: the roles whose actors a caller needs besides those the permission objects name.
+pub type RoleUses = BTreeMap<String, BTreeSet<String>>;
+
+/// Which roles' actors a project read fetches.
+#[derive(Debug, Clone, Copy)]
+enum RoleReads<'a> {
+    /// Every role the project lists.
+    Every,
+    /// Those its grants and levels name, and those listed for it.
+    Named(&'a RoleUses),
+}
+
+/// Whether a project read lists the project's roles (names and ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoleListing {
+    Read,
+    Skip,
+}
+
 impl Jira {
     pub fn new(client: Client) -> Self {
         Jira { client, names: Mutex::new(Names::default()) }
@@ -90,10 +111,27 @@ impl Jira {
     }
 
     /// Every live project with its browse holders (the `BROWSE_PROJECTS` grants of its permission scheme),
-    /// its role actors (`/project/{id}/role` and each `/role/{id}`), and the members of each level of its
-    /// issue security scheme (none when the project has no scheme). Projects are read concurrently, as far
-    /// as the client allows; any failure fails the whole call.
+    /// the actors of every role it has (`/project/{id}/role` and each `/role/{id}`), and the members of each
+    /// level of its issue security scheme (none when the project has no scheme). Projects are read
+    /// concurrently, as far as the client allows; any failure fails the whole call.
     pub async fn projects(&self) -> Result<Vec<Project>, Error> {
+        self.read_projects(RoleReads::Every).await
+    }
+
+    /// Like [`projects`](Self::projects), but each project's [`Project::roles`] holds only the roles whose
+    /// actors can matter: those its browse grants and its security levels' members name, and those
+    /// `in_use` lists for it (by project id: e.g. roles that indexed comments are restricted to). Each is
+    /// read directly (`/project/{id}/role/{roleId}`, a role that no longer exists having no actors), and
+    /// the role listing is not read: a comment visibility that names a role reads it when first met.
+    ///
+    /// A role left out can change nothing a document's access depends on: resolution expands a role only
+    /// where a grant, a level member or a comment visibility names it, and whoever meets a visibility
+    /// naming a role not held here reads it with [`role_actors`](Self::role_actors) first.
+    pub async fn projects_with_roles_in_use(&self, in_use: &RoleUses) -> Result<Vec<Project>, Error> {
+        self.read_projects(RoleReads::Named(in_use)).await
+    }
+
+    async fn read_projects(&self, reads: RoleReads<'_>) -> Result<Vec<Project>, Error> {
         let listed = OffsetPager::<wire::PageBean<wire::Project>>::new(
             format!("{API}/project/search?expand=lead&orderBy=id"),
             PROJECTS_PAGE,
@@ -108,7 +146,11 @@ impl Jira {
                 continue;
             }
             let client = self.client.clone();
-            tasks.spawn(async move { (position, read_project(&client, project).await) });
+            let listing = match reads {
+                RoleReads::Every => RoleListing::Read,
+                RoleReads::Named(_) => RoleListing::Skip,
+            };
+            tasks.spawn(async move { (position, read_project(&client, project, listing).await) });
         }
         let mut raw = Vec::new();
         while let Some(done) = tasks.join_next().await {
@@ -117,6 +159,7 @@ impl Jira {
         }
         raw.sort_by_key(|(position, _)| *position);
         let level_members = read_level_members(&self.client, &raw).await?;
+        read_roles(&self.client, &mut raw, &level_members, &reads).await?;
 
         let needs_group_names = raw.iter().any(|(_, p)| p.names_groups_by_name(&level_members));
         let group_ids = if needs_group_names { self.group_ids().await? } else { HashMap::new() };
@@ -125,10 +168,24 @@ impl Jira {
         let mut role_ids = HashMap::new();
         for (_, p) in raw {
             projects.push(p.to_project(&group_ids, &level_members, &base));
-            role_ids.insert(p.id, p.role_ids);
+            if matches!(reads, RoleReads::Every) {
+                role_ids.insert(p.id, p.role_ids);
+            }
         }
+        // Role names are remembered from this read, or (when the listing was not read) read again when a
+        // comment names one: never kept from an earlier snapshot.
         self.names().role_ids = role_ids;
         Ok(projects)
+    }
+
+    /// The actors of one role in one project (`/project/{id}/role/{roleId}`); a project or role that no
+    /// longer exists has none. Group actors named only by a group name that no group has are left out.
+    pub async fn role_actors(&self, project_id: &str, role_id: &str) -> Result<RoleActors, Error> {
+        let actors = read_role(&self.client, &segment(project_id), role_id).await?;
+        let needs_group_names =
+            actors.iter().any(|a| a.kind == wire::RoleActorType::Group && actor_group_id(a).is_none());
+        let group_ids = if needs_group_names { self.group_ids().await? } else { HashMap::new() };
+        Ok(role_actors_of(&actors, &group_ids, project_id, role_id))
     }
 
     /// One page of the ids of the issues of `project_keys` (all of them, or those updated at or after
@@ -422,8 +479,9 @@ struct RawProject {
     name: String,
     lead: Option<String>,
     browse: Vec<wire::PermissionHolder>,
-    /// Role id → its actors.
+    /// Role id → its actors, for the roles read.
     roles: BTreeMap<String, Vec<wire::RoleActor>>,
+    /// Role name → id, when the role listing was read.
     role_ids: BTreeMap<String, String>,
     /// Level id → the id of the security scheme it belongs to.
     levels: BTreeMap<String, String>,
@@ -445,6 +503,21 @@ impl RawProject {
                 .any(|a| a.kind == wire::RoleActorType::Group && actor_group_id(a).is_none())
     }
 
+    /// The roles this project's browse grants and its security levels' members name.
+    fn named_roles(&self, level_members: &LevelMembers) -> BTreeSet<String> {
+        let members = self
+            .levels
+            .iter()
+            .filter_map(|(level, scheme)| level_members.get(&(scheme.clone(), level.clone())))
+            .flatten();
+        self.browse
+            .iter()
+            .chain(members)
+            .filter(|h| h.kind == wire::HolderType::ProjectRole)
+            .filter_map(role_id_of)
+            .collect()
+    }
+
     fn to_project(
         &self,
         group_ids: &HashMap<String, String>,
@@ -460,39 +533,7 @@ impl RawProject {
         let roles = self
             .roles
             .iter()
-            .map(|(role_id, actors)| {
-                let mut entry = RoleActors::default();
-                for actor in actors {
-                    match actor.kind {
-                        wire::RoleActorType::User => {
-                            if let Some(user) = actor.actor_user.as_ref().filter(|u| !u.account_id.is_empty())
-                            {
-                                entry.users.insert(user.account_id.clone());
-                            }
-                        }
-                        wire::RoleActorType::Group => {
-                            let by_name = || {
-                                let group = actor.actor_group.as_ref()?;
-                                let name = group.name.as_ref().or(group.display_name.as_ref())?;
-                                group_ids.get(name).cloned()
-                            };
-                            match actor_group_id(actor).or_else(by_name) {
-                                Some(id) => {
-                                    entry.groups.insert(id);
-                                }
-                                None => tracing::warn!(
-                                    project = self.key,
-                                    role_id,
-                                    "role group actor without a known group id skipped"
-                                ),
-                            }
-                        }
-                        // Other actor types grant nothing permdex can resolve.
-                        _ => {}
-                    }
-                }
-                (role_id.clone(), entry)
-            })
+            .map(|(role_id, actors)| (role_id.clone(), role_actors_of(actors, group_ids, &self.key, role_id)))
             .collect();
         Project {
             id: self.id.clone(),
@@ -517,44 +558,49 @@ impl RawProject {
 /// (Security scheme id, level id) → the level's members' holders.
 type LevelMembers = HashMap<(String, String), Vec<wire::PermissionHolder>>;
 
-/// The members of every security level the projects' schemes name, each distinct (scheme, level) read
-/// once: projects sharing a scheme share its levels.
+/// The members of every security level the projects' schemes name, in one walk over all those schemes
+/// (`schemeId` repeated): projects sharing a scheme share its levels. Each member is filed under the level
+/// it names; one that names no level, or a level none of the projects has, is left out (it grants
+/// nothing).
 async fn read_level_members(client: &Client, raw: &[(usize, RawProject)]) -> Result<LevelMembers, Error> {
-    let wanted: BTreeSet<(String, String)> = raw
+    let wanted: BTreeMap<String, String> = raw
         .iter()
-        .flat_map(|(_, p)| p.levels.iter().map(|(level, scheme)| (scheme.clone(), level.clone())))
+        .flat_map(|(_, p)| p.levels.iter().map(|(level, scheme)| (level.clone(), scheme.clone())))
         .collect();
-    let mut tasks = JoinSet::new();
-    for (scheme, level) in wanted {
-        let client = client.clone();
-        tasks.spawn(async move {
-            let path = format!(
-                "{API}/issuesecurityschemes/level/member?schemeId={}&levelId={}",
-                segment(&scheme),
-                segment(&level)
-            );
-            let members =
-                OffsetPager::<wire::PageBean<wire::SecurityLevelMember>>::new(path, LEVEL_MEMBERS_PAGE)
-                    .collect_all(&client)
-                    .await;
-            (scheme, level, members)
-        });
+    let mut read: LevelMembers =
+        wanted.iter().map(|(level, scheme)| ((scheme.clone(), level.clone()), Vec::new())).collect();
+    let schemes: BTreeSet<&String> = wanted.values().collect();
+    if schemes.is_empty() {
+        return Ok(read);
     }
-    let mut read = HashMap::new();
-    while let Some(done) = tasks.join_next().await {
-        let (scheme, level, members) = joined(done);
-        let holders = members?
-            .into_iter()
-            .filter(|m| m.issue_security_level_id.is_empty() || m.issue_security_level_id == level)
-            .map(|m| m.holder)
-            .collect();
-        read.insert((scheme, level), holders);
+    let query: Vec<String> = schemes.iter().map(|s| format!("schemeId={}", segment(s))).collect();
+    let path = format!("{API}/issuesecurityschemes/level/member?{}", query.join("&"));
+    let members = OffsetPager::<wire::PageBean<wire::SecurityLevelMember>>::new(path, LEVEL_MEMBERS_PAGE)
+        .collect_all(client)
+        .await?;
+    for member in members {
+        let level = &member.issue_security_level_id;
+        let Some(scheme) = wanted.get(level) else {
+            tracing::debug!(level, member = member.id, "security level member of no level in use skipped");
+            continue;
+        };
+        if member.issue_security_scheme_id.as_ref().is_some_and(|s| !s.is_empty() && s != scheme) {
+            continue;
+        }
+        if let Some(holders) = read.get_mut(&(scheme.clone(), level.clone())) {
+            holders.push(member.holder);
+        }
     }
     Ok(read)
 }
 
-/// Reads one project's scheme grants, roles and the ids of its security levels.
-async fn read_project(client: &Client, project: wire::Project) -> Result<RawProject, Error> {
+/// Reads one project's scheme grants, the ids of its security levels and, when `listing` says so, the name
+/// and id of each of its roles.
+async fn read_project(
+    client: &Client,
+    project: wire::Project,
+    listing: RoleListing,
+) -> Result<RawProject, Error> {
     let id = segment(&project.id);
     let browse = if project.simplified == Some(true) {
         // Team-managed projects decide access per project, not through a shared scheme, and the scheme
@@ -583,13 +629,13 @@ async fn read_project(client: &Client, project: wire::Project) -> Result<RawProj
             .collect()
     };
 
-    let role_urls: wire::ProjectRoles = client.get_json(&format!("{API}/project/{id}/role")).await?;
-    let role_ids = role_ids_by_name(&role_urls);
-    let mut roles = BTreeMap::new();
-    for role_id in role_ids.values().collect::<BTreeSet<_>>() {
-        let role: wire::ProjectRole = client.get_json(&format!("{API}/project/{id}/role/{role_id}")).await?;
-        roles.insert(role_id.clone(), role.actors.unwrap_or_default());
-    }
+    // Role actors are read once the roles to read are known (see `read_roles`).
+    let role_ids = if listing == RoleListing::Read {
+        let role_urls: wire::ProjectRoles = client.get_json(&format!("{API}/project/{id}/role")).await?;
+        role_ids_by_name(&role_urls)
+    } else {
+        BTreeMap::new()
+    };
 
     let mut levels = BTreeMap::new();
     match client
@@ -613,10 +659,100 @@ async fn read_project(client: &Client, project: wire::Project) -> Result<RawProj
         id: project.id,
         key: project.key,
         browse,
-        roles,
+        roles: BTreeMap::new(),
         role_ids,
         levels,
     })
+}
+
+/// Reads the actors of the roles each project needs: every listed role ([`RoleReads::Every`]), or the
+/// roles its browse grants and its levels' members name plus those the caller lists for it.
+async fn read_roles(
+    client: &Client,
+    raw: &mut [(usize, RawProject)],
+    level_members: &LevelMembers,
+    reads: &RoleReads<'_>,
+) -> Result<(), Error> {
+    let mut tasks = JoinSet::new();
+    for (index, (_, project)) in raw.iter().enumerate() {
+        let wanted: BTreeSet<String> = match reads {
+            RoleReads::Every => project.role_ids.values().cloned().collect(),
+            RoleReads::Named(in_use) => {
+                let mut named = project.named_roles(level_members);
+                named.extend(in_use.get(&project.id).into_iter().flatten().cloned());
+                named
+            }
+        };
+        for role_id in wanted {
+            let client = client.clone();
+            let project_id = segment(&project.id);
+            tasks.spawn(
+                async move { (index, role_id.clone(), read_role(&client, &project_id, &role_id).await) },
+            );
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (index, role_id, actors) = joined(done);
+        raw[index].1.roles.insert(role_id, actors?);
+    }
+    Ok(())
+}
+
+/// The actors of one role of a project (`project` already a path segment); none when the project or the
+/// role no longer exists (404), which grants nothing.
+async fn read_role(client: &Client, project: &str, role_id: &str) -> Result<Vec<wire::RoleActor>, Error> {
+    let path = format!("{API}/project/{project}/role/{}", segment(role_id));
+    match client.get_json::<wire::ProjectRole>(&path).await {
+        Ok(role) => Ok(role.actors.unwrap_or_default()),
+        Err(e) if e.status() == Some(404) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Role actors in permdex's terms: users by account id, groups by id (or by a name `group_ids` knows).
+/// Other actor types, and groups that cannot be pinned to an id, grant nothing.
+fn role_actors_of(
+    actors: &[wire::RoleActor],
+    group_ids: &HashMap<String, String>,
+    project: &str,
+    role_id: &str,
+) -> RoleActors {
+    let mut entry = RoleActors::default();
+    for actor in actors {
+        match actor.kind {
+            wire::RoleActorType::User => {
+                if let Some(user) = actor.actor_user.as_ref().filter(|u| !u.account_id.is_empty()) {
+                    entry.users.insert(user.account_id.clone());
+                }
+            }
+            wire::RoleActorType::Group => {
+                let by_name = || {
+                    let group = actor.actor_group.as_ref()?;
+                    let name = group.name.as_ref().or(group.display_name.as_ref())?;
+                    group_ids.get(name).cloned()
+                };
+                match actor_group_id(actor).or_else(by_name) {
+                    Some(id) => {
+                        entry.groups.insert(id);
+                    }
+                    None => {
+                        tracing::warn!(project, role_id, "role group actor without a known group id skipped")
+                    }
+                }
+            }
+            // Other actor types grant nothing permdex can resolve.
+            _ => {}
+        }
+    }
+    entry
+}
+
+/// The role a `projectRole` holder names: `value`, `parameter` or the expanded role's id.
+fn role_id_of(h: &wire::PermissionHolder) -> Option<String> {
+    let text = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    text(&h.value)
+        .or_else(|| text(&h.parameter))
+        .or_else(|| h.project_role.as_ref().filter(|r| r.id != 0).map(|r| r.id.to_string()))
 }
 
 /// Role name → role id from a project's role map (the id ends each role URL).
@@ -669,10 +805,7 @@ fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, String>) -> Ho
             id.map_or_else(|| Holder::Unknown("user".into()), Holder::User)
         }
         wire::HolderType::ProjectRole => {
-            let id = text(&h.value)
-                .or_else(|| text(&h.parameter))
-                .or_else(|| h.project_role.as_ref().filter(|r| r.id != 0).map(|r| r.id.to_string()));
-            id.map_or_else(|| Holder::Unknown("projectRole".into()), Holder::ProjectRole)
+            role_id_of(h).map_or_else(|| Holder::Unknown("projectRole".into()), Holder::ProjectRole)
         }
         wire::HolderType::ProjectLead => Holder::ProjectLead,
         wire::HolderType::Reporter => Holder::Reporter,

@@ -9,7 +9,8 @@
 //!    a full one;
 //! 3. reads the permission snapshot: the directory, spaces in scope with their readers, the access listing
 //!    (ancestors and read restrictions of every page and blog post), projects in scope with their browse
-//!    holders, roles and security levels;
+//!    holders, security levels and the actors of the roles those or stored comments name (a role a newly
+//!    fetched comment names is read when it is met);
 //! 4. crawls content ([`Mode::Full`]: every listing; [`Mode::Incremental`]: version diffs against the
 //!    listings the snapshot reads anyway, Jira issues updated since the watermark minus an overlap);
 //!
@@ -53,16 +54,16 @@ use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
 use super::docs;
-use super::resolve::{self, AclInput, PermissionSnapshot};
+use super::resolve::{self, AclInput, PermissionSnapshot, Visibility};
 use super::runs::{self, Mode, RunOutcome, RunRecord};
 use super::state::{Checkpoint, DocState, Phase, Product, StoredDirectory, SyncState};
 use super::Error;
 use crate::acl::{AclStore, ProfileId};
 use crate::atlassian::confluence::Confluence;
-use crate::atlassian::jira::Jira;
+use crate::atlassian::jira::{Jira, RoleUses};
 use crate::atlassian::model::{
-    Attachment, Comment, Content, ContentKind, Directory, Issue, IssueAttachment, IssueComment, Project,
-    Space, SpaceKind,
+    Attachment, Comment, CommentVisibility, Content, ContentKind, Directory, Issue, IssueAttachment,
+    IssueComment, Project, Space, SpaceKind,
 };
 use crate::atlassian::{Client, ClientConfig};
 use crate::config::{Config, Source};
@@ -523,7 +524,7 @@ impl<'a> Run<'a> {
             self.confluence_permissions = self.read_confluence_permissions(&confluence).await;
         }
         if let Some(jira) = self.jira.clone() {
-            match jira.projects().await {
+            match jira.projects_with_roles_in_use(&self.roles_of_stored_comments()).await {
                 Ok(projects) => {
                     self.snapshot.projects = projects
                         .into_iter()
@@ -535,6 +536,51 @@ impl<'a> Run<'a> {
                 Err(e) => {
                     self.record.fail("jira:project", "projects", format!("projects and permissions: {e}"))
                 }
+            }
+        }
+    }
+
+    /// The roles stored comments are restricted to, by project: their actors are read with the projects
+    /// (besides the roles grants and levels name) so that a change to them re-points those comments.
+    fn roles_of_stored_comments(&self) -> RoleUses {
+        let mut uses = RoleUses::new();
+        for doc in self.state.docs.values() {
+            if let AclInput::JiraComment { issue, visibility: Some(Visibility::Role(role)), .. } = &doc.acl {
+                if let AclInput::JiraIssue { project_id, .. } = issue.as_ref() {
+                    uses.entry(project_id.clone()).or_default().insert(role.clone());
+                }
+            }
+        }
+        uses
+    }
+
+    /// Reads the actors of roles that fetched comments are restricted to and the snapshot does not hold
+    /// yet (the projects were read with only the roles in use then). One that cannot be read is recorded
+    /// and stays absent, so its comments are readable by nobody until a later run reads it.
+    async fn read_comment_roles(&mut self, jira: &Jira, comments: &[(String, &[IssueComment])]) {
+        let mut missing: BTreeSet<(String, String)> = BTreeSet::new();
+        for (project_id, comments) in comments {
+            let Some(project) = self.snapshot.projects.get(project_id) else { continue };
+            for comment in comments.iter() {
+                if let Some(CommentVisibility::Role(role)) = &comment.visibility {
+                    if !project.roles.contains_key(role) {
+                        missing.insert((project_id.clone(), role.clone()));
+                    }
+                }
+            }
+        }
+        for (project_id, role) in missing {
+            match jira.role_actors(&project_id, &role).await {
+                Ok(actors) => {
+                    if let Some(project) = self.snapshot.projects.get_mut(&project_id) {
+                        project.roles.insert(role, actors);
+                    }
+                }
+                Err(e) => self.record.fail(
+                    "jira:comment",
+                    format!("role {role} of project {project_id}"),
+                    format!("role actors: {e}"),
+                ),
             }
         }
     }
@@ -1194,6 +1240,15 @@ impl<'a> Run<'a> {
                 let (index, comments) = joined.map_err(|e| Error::Task(e.to_string()))?;
                 results[index] = Some(comments);
             }
+            let fetched: Vec<(String, &[IssueComment])> = chunk
+                .iter()
+                .zip(&results)
+                .filter_map(|((issue, _), r)| match r {
+                    Some(Ok(comments)) => Some((issue.project_id.clone(), comments.as_slice())),
+                    _ => None,
+                })
+                .collect();
+            self.read_comment_roles(&jira, &fetched).await;
             for ((issue, project), comments) in chunk.iter().zip(results) {
                 let issue_doc = format!("jira:issue:{}", issue.id);
                 match comments {
