@@ -43,7 +43,7 @@ pub mod writer;
 use std::path::PathBuf;
 
 pub use commit::Generation;
-pub use doc::{issue_keys, IndexDoc, Kind, Source};
+pub use doc::{id_hash, issue_keys, IndexDoc, Kind, Source};
 pub use reader::IndexReader;
 pub use schema::{Fields, IndexSchema};
 pub use writer::IndexWriter;

@@ -34,6 +34,7 @@ const FAST_TOKENIZER: &str = "raw";
 /// Field names, shared by the writer, the reader and the search layer.
 pub mod field {
     pub const ID: &str = "id";
+    pub const ID_HASH: &str = "id_hash";
     pub const SOURCE: &str = "source";
     pub const KIND: &str = "kind";
     pub const TITLE: &str = "title";
@@ -474,6 +475,7 @@ pub const CODE_FIELDS: &[CodeField] = {
     use Need::*;
     &[
         code_field(field::ID, Text, &[Indexed, Stored, Fast]),
+        code_field(field::ID_HASH, U64, &[Fast]),
         code_field(field::SOURCE, Text, &[Indexed, Stored, Fast]),
         code_field(field::KIND, Text, &[Indexed, Stored, Fast]),
         code_field(field::TITLE, Text, &[Indexed, Stored, Positions]),
@@ -497,6 +499,7 @@ pub const CODE_FIELDS: &[CodeField] = {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fields {
     pub id: Field,
+    pub id_hash: Field,
     pub source: Field,
     pub kind: Field,
     pub title: Field,
@@ -525,6 +528,7 @@ impl Fields {
         };
         Ok(Fields {
             id: get(field::ID)?,
+            id_hash: get(field::ID_HASH)?,
             source: get(field::SOURCE)?,
             kind: get(field::KIND)?,
             title: get(field::TITLE)?,
@@ -746,8 +750,10 @@ mod tests {
     /// tokenizer without bumping `version` fails here; after a bump, add the new version's hash below.
     #[test]
     fn definition_changes_bump_the_version() {
-        const PINNED: &[(u64, &str)] =
-            &[(1, "a59a31aab20adedca5757c904195382324b96d69b23d2ec3f3b3a1a2f276e734")];
+        const PINNED: &[(u64, &str)] = &[
+            (1, "a59a31aab20adedca5757c904195382324b96d69b23d2ec3f3b3a1a2f276e734"),
+            (2, "711d7e2e5c4f3497f6e78642cebe54064f0bb573991b0213c815514139af3c2b"),
+        ];
         let version = IndexSchema::embedded().expect("valid").version();
         let canonical = IndexSchema::canonical_definition(SCHEMA_JSON).expect("canonical");
         let hash: String = Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();

@@ -195,6 +195,7 @@ pub(crate) fn to_tantivy_date(t: DateTime<Utc>) -> tantivy::DateTime {
 fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     let mut out = TantivyDocument::new();
     out.add_text(fields.id, &doc.id);
+    out.add_u64(fields.id_hash, super::id_hash(&doc.id));
     out.add_text(fields.source, doc.source.as_str());
     out.add_text(fields.kind, doc.kind.as_str());
     out.add_text(fields.title, &doc.title);

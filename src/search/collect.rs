@@ -2,16 +2,22 @@
 //! [`Collector`] whose `collect_segment` never lets a disallowed document through.
 //!
 //! Per segment the collector holds the caller's [`AllowedDocs`] (alive and readable) and picks a strategy:
-//! - **dense**: the query's scorer leads. For relevance top-k it runs tantivy's `for_each_pruning` (block-WAND
-//!   where tantivy has it) and tests the allowed set and the filters in the callback, as tantivy tests the
-//!   alive bitset; the exact total and facets come from a second, score-free pass with the same test.
+//! - **dense**: the query's scorer leads, and each match is tested against the allowed set and the filters
+//!   the way tantivy tests its alive bitset. One pass scores every match, so it gives hits, the exact total
+//!   and facets together. Tantivy's block-WAND pruning is not used: it skips the very matches an exact
+//!   total must count, and a pruning pass followed by a counting pass measured slower than this one pass
+//!   (see the README's benchmark); unfiltered, tantivy's own top-k with an exact count also scores every
+//!   match.
 //! - **sparse**: the allowed ids lead: for each one the query's scorer is sought (`seek_danger`), so the cost
 //!   follows the caller's few documents instead of the query's many matches. One pass gives hits, total and
 //!   facets.
 //!
-//! Ranking is total and stable: by the sort key (quantised score, or `updated`), then by document id.
-//! Within a segment the id's term ordinal orders ids as their text does; across segments the merge compares
-//! the ids themselves. There is no path here that collects without an allowed set.
+//! Ranking is total and stable: by the sort key (quantised score, or `updated`), then by the id's hash (the
+//! `id_hash` column, see [`crate::index::id_hash`]), then by the id itself. Equal keys are common (BM25
+//! gives equal scores to equally long documents with the same term counts), so the hash settles ties with
+//! one column read and no dictionary lookup; only equal hashes of different ids, which practically never
+//! happen, fall back to the ids: within a segment by their term ordinal, which orders ids as their text
+//! does, and across segments by the text. There is no path here that collects without an allowed set.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -25,6 +31,7 @@ use tantivy::{
 };
 
 use super::acl_filter::AllowedDocs;
+use crate::index::id_hash;
 use crate::index::schema::field;
 
 /// How a segment is iterated (see the module docs).
@@ -34,16 +41,6 @@ pub enum Strategy {
     Sparse,
 }
 
-/// How the dense strategy finds the relevance top-k.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TopKPlan {
-    /// A pruning pass (block-WAND) for the top-k, then a score-free pass for the total: right for unions
-    /// of terms, where pruning skips most matches.
-    Pruning,
-    /// One pass scoring every match: right where tantivy cannot prune anyway (conjunctions, phrases).
-    SinglePass,
-}
-
 /// What ranks hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RankBy {
@@ -51,9 +48,10 @@ pub enum RankBy {
     Updated,
 }
 
-/// Mantissa bits dropped from scores before ranking. Tantivy may sum a document's term scores in a different
-/// order depending on the pruning threshold (so across pages), which changes the last bits; ranking on a
-/// coarser value (relative precision 3e-5) keeps the order, and so the cursors, stable.
+/// Mantissa bits dropped from scores before ranking. A document's term scores may be summed in a different
+/// order depending on how its segment is iterated (the union's own scorer when dense, its alternatives one
+/// by one when sparse), which changes the last bits; ranking on a coarser value (relative precision 3e-5)
+/// keeps the order, and so the cursors, stable.
 const SCORE_QUANTUM_BITS: u32 = 8;
 
 pub fn quantise(score: Score) -> Score {
@@ -160,10 +158,6 @@ impl SegmentFilter {
         Ok(Some(SegmentFilter { single, labels, updated }))
     }
 
-    fn is_empty(&self) -> bool {
-        self.single.is_empty() && self.labels.is_none() && self.updated.is_none()
-    }
-
     #[inline]
     fn accepts(&self, doc: DocId) -> bool {
         for (column, ords) in &self.single {
@@ -208,6 +202,8 @@ pub struct Harvest {
 #[derive(Debug, Clone)]
 pub struct Ranked {
     pub key: u64,
+    /// The id's hash: the tie-break after the key.
+    tie: u64,
     /// The id's term ordinal in its segment's `id` column (orders ids within that segment).
     id_ord: u64,
     pub address: DocAddress,
@@ -224,7 +220,6 @@ pub struct AclCollector {
     /// By segment ordinal of the searcher this collector is used with; a segment missing here yields nothing.
     pub access: HashMap<SegmentOrdinal, SegmentAccess>,
     pub rank_by: RankBy,
-    pub plan: TopKPlan,
     /// The query's union alternatives as weights of the same searcher (see
     /// [`crate::search::query::QueryBuilder::union_alternatives`]); the sparse strategy follows each one
     /// instead of the whole union. Empty: follow the query itself.
@@ -240,14 +235,15 @@ pub struct AclCollector {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cand {
     key: u64,
+    tie: u64,
     id_ord: u64,
     doc: DocId,
 }
 
 impl Ord for Cand {
-    /// Better is greater: higher key, then lower id.
+    /// Better is greater: higher key, then lower id hash, then lower id.
     fn cmp(&self, other: &Self) -> Ordering {
-        self.key.cmp(&other.key).then(other.id_ord.cmp(&self.id_ord))
+        self.key.cmp(&other.key).then(other.tie.cmp(&self.tie)).then(other.id_ord.cmp(&self.id_ord))
     }
 }
 impl PartialOrd for Cand {
@@ -279,6 +275,12 @@ impl TopK {
     fn floor(&self) -> Option<u64> {
         (self.heap.len() >= self.depth).then(|| self.heap.peek().map_or(u64::MAX, |w| w.0.key))
     }
+
+    /// Whether a candidate with this key cannot enter whatever its id: the heap is full of higher keys.
+    #[inline]
+    fn rejects(&self, key: u64) -> bool {
+        self.floor().is_some_and(|floor| key < floor)
+    }
 }
 
 /// State for one segment.
@@ -286,10 +288,11 @@ pub struct AclSegment {
     ord: SegmentOrdinal,
     ids: Option<StrColumn>,
     id_ords: Column<u64>,
+    ties: Column<u64>,
     updated: Option<Column<tantivy::DateTime>>,
     filter: Option<SegmentFilter>,
-    /// Resume bound: (key, first id ordinal ranked after the cursor id).
-    after: Option<(u64, u64)>,
+    /// Resume bound: (key, id hash, first id ordinal ranked after the cursor id).
+    after: Option<(u64, u64, u64)>,
     top: TopK,
     total: u64,
     facet_columns: Option<Vec<Option<StrColumn>>>,
@@ -303,10 +306,17 @@ impl AclSegment {
     }
 
     #[inline]
-    fn passes_after(&self, key: u64, id_ord: u64) -> bool {
+    fn tie(&self, doc: DocId) -> u64 {
+        self.ties.first(doc).unwrap_or(u64::MAX)
+    }
+
+    #[inline]
+    fn passes_after(&self, key: u64, tie: u64, id_ord: u64) -> bool {
         match self.after {
             None => true,
-            Some((k, first_ord)) => key < k || (key == k && id_ord >= first_ord),
+            Some((k, t, first_ord)) => {
+                key < k || (key == k && (tie > t || (tie == t && id_ord >= first_ord)))
+            }
         }
     }
 
@@ -320,11 +330,6 @@ impl AclSegment {
     #[inline]
     fn accepts(&self, doc: DocId) -> bool {
         self.filter.as_ref().is_some_and(|f| f.accepts(doc))
-    }
-
-    /// Whether an allowed match only adds to the total (no filter to test, no facet to count).
-    fn counts_only(&self) -> bool {
-        self.facet_columns.is_none() && self.filter.as_ref().is_some_and(SegmentFilter::is_empty)
     }
 
     /// Counts an accepted match into the total and the facets.
@@ -343,9 +348,12 @@ impl AclSegment {
     }
 
     fn offer(&mut self, key: u64, doc: DocId) {
-        let id_ord = self.id_ord(doc);
-        if self.passes_after(key, id_ord) {
-            self.top.push(Cand { key, id_ord, doc });
+        if self.top.rejects(key) {
+            return;
+        }
+        let (tie, id_ord) = (self.tie(doc), self.id_ord(doc));
+        if self.passes_after(key, tie, id_ord) {
+            self.top.push(Cand { key, tie, id_ord, doc });
         }
     }
 }
@@ -363,7 +371,12 @@ impl SegmentCollector for AclSegment {
         top.sort_unstable_by(|a, b| b.cmp(a));
         let ranked = top
             .into_iter()
-            .map(|c| Ranked { key: c.key, id_ord: c.id_ord, address: DocAddress::new(self.ord, c.doc) })
+            .map(|c| Ranked {
+                key: c.key,
+                tie: c.tie,
+                id_ord: c.id_ord,
+                address: DocAddress::new(self.ord, c.doc),
+            })
             .collect();
         let facets = self.facet_columns.map(|columns| {
             let mut out: FacetCounts = Default::default();
@@ -397,11 +410,15 @@ impl AclCollector {
                     TermOrdHit::Exact(o) => o + 1,
                     TermOrdHit::Next(o) => o,
                 };
-                Some((after.key, first_ord))
+                Some((after.key, id_hash(&after.id), first_ord))
             }
-            (Some(after), None) => Some((after.key, u64::MAX)),
+            (Some(after), None) => Some((after.key, id_hash(&after.id), u64::MAX)),
             (None, _) => None,
         };
+        let ties = segment
+            .fast_fields()
+            .u64(field::ID_HASH)
+            .unwrap_or_else(|_| Column::build_empty_column(segment.max_doc()));
         let updated = match self.rank_by {
             RankBy::Updated => Some(segment.fast_fields().date(field::UPDATED)?),
             RankBy::Score => None,
@@ -422,6 +439,7 @@ impl AclCollector {
             ord,
             ids,
             id_ords,
+            ties,
             updated,
             filter: SegmentFilter::open(&self.filters, segment)?,
             after,
@@ -484,35 +502,28 @@ impl Collector for AclCollector {
             (Strategy::Sparse, rank_by) => {
                 drive_by_allowed(weight, &self.union, segment, allowed, rank_by, &mut state)?
             }
-            (Strategy::Dense, RankBy::Score) => match self.plan {
-                TopKPlan::Pruning => {
-                    top_by_score_pruning(weight, segment, allowed, &mut state)?;
-                    count_matches(weight, segment, allowed, RankBy::Score, &mut state)?;
-                }
-                TopKPlan::SinglePass => score_every_match(weight, segment, allowed, &mut state)?,
-            },
-            (Strategy::Dense, RankBy::Updated) => {
-                count_matches(weight, segment, allowed, RankBy::Updated, &mut state)?;
-            }
+            (Strategy::Dense, RankBy::Score) => score_every_match(weight, segment, allowed, &mut state)?,
+            (Strategy::Dense, RankBy::Updated) => newest_matches(weight, segment, allowed, &mut state)?,
         }
         Ok(state.harvest())
     }
 }
 
-/// The `depth` best of all segments' candidates: by key, then by id. Ids are only read (from the segments'
-/// dictionaries, which costs a block decode each) for runs of equal keys that span several segments; within
-/// one segment the id ordinal already orders them.
+/// The `depth` best of all segments' candidates: by key, then by id hash, then by id. Ids are only read
+/// (from the segments' dictionaries, which costs a block decode each) for runs of equal key and hash that
+/// span several segments, which takes two ids with the same 64-bit hash; within one segment the id ordinal
+/// already orders them.
 fn best_by_key_then_id(
     mut all: Vec<Ranked>,
     ids: &[(SegmentOrdinal, StrColumn)],
     depth: usize,
 ) -> Vec<Ranked> {
-    all.sort_by_key(|r| std::cmp::Reverse(r.key));
-    let mut out = Vec::with_capacity(depth.min(all.len()));
+    all.sort_by_key(|r| (std::cmp::Reverse(r.key), r.tie));
+    // Runs past `depth` cannot change what is kept.
     let mut start = 0;
-    while start < all.len() && out.len() < depth {
-        let key = all[start].key;
-        let end = start + all[start..].iter().take_while(|r| r.key == key).count();
+    while start < all.len().min(depth) {
+        let (key, tie) = (all[start].key, all[start].tie);
+        let end = start + all[start..].iter().take_while(|r| r.key == key && r.tie == tie).count();
         let run = &mut all[start..end];
         let segment = run[0].address.segment_ord;
         if run.iter().all(|r| r.address.segment_ord == segment) {
@@ -532,33 +543,10 @@ fn best_by_key_then_id(
                 *slot = r;
             }
         }
-        out.extend(run.iter().cloned());
         start = end;
     }
-    out.truncate(depth);
-    out
-}
-
-/// Dense relevance top-k: tantivy's pruning iteration, with the allowed set and filters tested before a
-/// document may raise the threshold.
-fn top_by_score_pruning(
-    weight: &dyn Weight,
-    segment: &SegmentReader,
-    allowed: &AllowedDocs,
-    state: &mut AclSegment,
-) -> tantivy::Result<()> {
-    let mut threshold = Score::MIN;
-    weight.for_each_pruning(threshold, segment, &mut |doc, score| {
-        if allowed.contains(doc) && state.accepts(doc) {
-            state.offer(score_key(score), doc);
-            if let Some(floor) = state.top.floor() {
-                // Ties at the floor can still enter (a lower id wins), so pass every score that quantises to
-                // the floor or higher: the threshold is just below the floor's smallest score.
-                threshold = key_score(floor).next_down();
-            }
-        }
-        threshold
-    })
+    all.truncate(depth);
+    all
 }
 
 /// Dense relevance in one pass: every allowed match is scored, counted and offered.
@@ -576,25 +564,19 @@ fn score_every_match(
     })
 }
 
-/// Score-free pass over every match: exact total and facets, and the top-k by `updated` when that ranks.
-fn count_matches(
+/// Dense by `updated`: a score-free pass over every match gives the total, the facets and the newest.
+fn newest_matches(
     weight: &dyn Weight,
     segment: &SegmentReader,
     allowed: &AllowedDocs,
-    rank_by: RankBy,
     state: &mut AclSegment,
 ) -> tantivy::Result<()> {
-    if rank_by == RankBy::Score && state.counts_only() {
-        return weight.for_each_no_score(segment, &mut |docs| state.total += allowed.count_in(docs));
-    }
     weight.for_each_no_score(segment, &mut |docs| {
         for &doc in docs {
             if allowed.contains(doc) && state.accepts(doc) {
                 state.tally(doc);
-                if rank_by == RankBy::Updated {
-                    let key = state.updated_key(doc);
-                    state.offer(key, doc);
-                }
+                let key = state.updated_key(doc);
+                state.offer(key, doc);
             }
         }
     })
@@ -703,13 +685,17 @@ mod tests {
     }
 
     #[test]
-    fn top_k_keeps_best_with_id_tie_break() {
-        let mut top = TopK { depth: 2, heap: BinaryHeap::new() };
-        for (key, id_ord) in [(5, 9), (5, 3), (7, 8), (5, 1)] {
-            top.push(Cand { key, id_ord, doc: id_ord as u32 });
+    fn top_k_keeps_best_by_key_then_hash_then_id() {
+        let mut top = TopK { depth: 3, heap: BinaryHeap::new() };
+        // (key, tie, id_ord): equal keys go to the lower hash, equal hashes to the lower id.
+        for (key, tie, id_ord) in [(5, 4, 9), (5, 2, 3), (7, 9, 8), (5, 2, 1), (5, 3, 0), (4, 0, 2)] {
+            top.push(Cand { key, tie, id_ord, doc: id_ord as u32 });
         }
+        assert!(top.rejects(4), "a lower key than every kept one cannot enter");
+        assert!(!top.rejects(5), "an equal key may still win on its hash");
         let mut kept: Vec<Cand> = top.heap.into_iter().map(|r| r.0).collect();
         kept.sort_unstable_by(|a, b| b.cmp(a));
-        assert_eq!(kept.iter().map(|c| (c.key, c.id_ord)).collect::<Vec<_>>(), vec![(7, 8), (5, 1)]);
+        let kept: Vec<(u64, u64, u64)> = kept.iter().map(|c| (c.key, c.tie, c.id_ord)).collect();
+        assert_eq!(kept, vec![(7, 9, 8), (5, 2, 1), (5, 2, 3)]);
     }
 }

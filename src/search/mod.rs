@@ -43,7 +43,7 @@ use tantivy::schema::Value;
 use tantivy::{Searcher, TantivyDocument};
 
 use self::acl_filter::{AclCache, AllowedDocs, CacheStats, ProfileMask, SegmentVersion};
-use self::collect::{AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, Strategy, TopKPlan};
+use self::collect::{AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, Strategy};
 use self::query::{Ast, QueryBuilder};
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::{Fields, Generation, IndexReader};
@@ -354,7 +354,6 @@ impl SearchService {
         }
         let builder = QueryBuilder::new(&view.index, view.fields)?;
         let tantivy_query = builder.build(&ast);
-        let plan = if builder.is_term_union(&ast) { TopKPlan::Pruning } else { TopKPlan::SinglePass };
         // Weights of the union's alternatives, for segments where the caller's documents lead.
         let mut union = Vec::new();
         if access.values().any(|a| a.strategy == Strategy::Sparse) {
@@ -369,7 +368,6 @@ impl SearchService {
         let collector = AclCollector {
             access,
             rank_by,
-            plan,
             union,
             depth: skip + limit + 1,
             after,
@@ -380,7 +378,7 @@ impl SearchService {
 
         let page: Vec<&Ranked> = harvest.top.iter().skip(skip).take(limit).collect();
         let more = harvest.top.len() > skip + limit;
-        let highlighter = snippet::Highlighter::new(
+        let mut highlighter = snippet::Highlighter::new(
             &view.searcher,
             tantivy_query.as_ref(),
             view.fields.title,
@@ -393,7 +391,7 @@ impl SearchService {
                 RankBy::Score => collect::key_score(ranked.key),
                 RankBy::Updated => 0.0,
             };
-            hits.push(to_hit(&view.fields, &stored, &highlighter, request.snippets, score));
+            hits.push(hit_from_stored(&view.fields, &stored, &mut highlighter, request.snippets, score));
         }
         let next_cursor = match (page.last(), hits.last()) {
             (Some(last), Some(hit)) if more => {
@@ -488,10 +486,12 @@ fn to_facets(counts: collect::FacetCounts) -> Facets {
     Facets { source, kind, space, project }
 }
 
-fn to_hit(
+/// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
+/// `snippets`. Public so that tools measuring search build pages exactly as searches do.
+pub fn hit_from_stored(
     fields: &Fields,
     doc: &TantivyDocument,
-    highlighter: &snippet::Highlighter,
+    highlighter: &mut snippet::Highlighter,
     snippets: bool,
     score: f32,
 ) -> Hit {

@@ -386,36 +386,6 @@ impl QueryBuilder {
         clauses.into_iter().map(|(_, q)| q).collect()
     }
 
-    /// Whether `ast` becomes a plain union of single-term queries on fields that record term frequencies:
-    /// the one shape tantivy ranks with block-WAND, and so the one where a pruning top-k pass beats scoring
-    /// every match once.
-    ///
-    /// Fields indexed without frequencies (the exact-value fields, `keys`, `author`) are left out: their
-    /// postings carry no block maximum, tantivy then bounds each full block's score by 0, and the pruning
-    /// pass skips whole blocks of matches that tie with the worst kept hit (which a lower id must still
-    /// beat), so pages would repeat some documents and never show others.
-    pub fn is_term_union(&self, ast: &Ast) -> bool {
-        let single_terms = |field: FieldSel, text: &str| match field {
-            // A word shaped like an issue key also searches `keys`.
-            FieldSel::Text => token_count(&self.text, text) <= 1 && issue_keys(text).next() != Some(text),
-            FieldSel::Title => token_count(&self.text, text) <= 1,
-            FieldSel::Author
-            | FieldSel::Space
-            | FieldSel::Project
-            | FieldSel::Kind
-            | FieldSel::Label
-            | FieldSel::Source => false,
-        };
-        match ast {
-            Ast::Word { field, text } | Ast::Phrase { field, text } => single_terms(*field, text),
-            Ast::Or(parts) => parts.iter().all(|p| match p {
-                Ast::Word { field, text } | Ast::Phrase { field, text } => single_terms(*field, text),
-                _ => false,
-            }),
-            Ast::All | Ast::And(_) | Ast::Not(_) => false,
-        }
-    }
-
     fn leaf(&self, field: FieldSel, text: &str) -> Option<Box<dyn Query>> {
         let mut clauses = self.leaf_clauses(field, text);
         match clauses.len() {
@@ -450,16 +420,6 @@ impl QueryBuilder {
         }
         out.into_iter().map(|q| (Occur::Should, q)).collect()
     }
-}
-
-fn token_count(analyzer: &TextAnalyzer, text: &str) -> usize {
-    let mut analyzer = analyzer.clone();
-    let mut stream = analyzer.token_stream(text);
-    let mut n = 0;
-    while stream.advance() {
-        n += 1;
-    }
-    n
 }
 
 /// A raw field's exact value.

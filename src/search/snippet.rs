@@ -1,15 +1,18 @@
 //! Highlighting: which parts of a title or body match the query, rendered as HTML-escaped text with
 //! `<mark>…</mark>` around the matches.
 //!
-//! Matches are found by tantivy's [`SnippetGenerator`] (the query's terms per field, analysed like the
-//! field); the HTML is written here so that escaping is ours and the same everywhere. Only documents the
+//! Titles are shown whole: each token the title field's analyser makes of them is marked when the query
+//! searches the title for that term. Bodies are long, so tantivy's [`SnippetGenerator`] picks the best
+//! fragment. The HTML is written here so that escaping is ours and the same everywhere. Only documents the
 //! ACL filter already let through ever reach this file.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use tantivy::query::Query;
 use tantivy::schema::Field;
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Searcher;
 
 /// Longest body snippet, in characters of text.
@@ -17,26 +20,41 @@ pub const SNIPPET_CHARS: usize = 200;
 
 /// Highlighters for one query: titles whole, bodies as the best fragment.
 pub struct Highlighter {
-    title: SnippetGenerator,
+    /// The title field's analyser, made once per query (making one builds its stemmer).
+    title_analyzer: TextAnalyzer,
+    /// The terms the query searches the title for, as the analyser writes them.
+    title_terms: HashSet<String>,
     body: SnippetGenerator,
 }
 
 impl Highlighter {
     pub fn new(searcher: &Searcher, query: &dyn Query, title: Field, body: Field) -> tantivy::Result<Self> {
-        let mut title = SnippetGenerator::create(searcher, query, title)?;
-        // Titles are shown whole; the limit only bounds the work on absurd titles.
-        title.set_max_num_chars(10_000);
+        let title_analyzer = searcher.index().tokenizer_for_field(title)?;
+        let mut title_terms = HashSet::new();
+        query.query_terms(&mut |term, _| {
+            if term.field() == title {
+                if let Some(text) = term.value().as_str() {
+                    title_terms.insert(text.to_owned());
+                }
+            }
+        });
         let mut body = SnippetGenerator::create(searcher, query, body)?;
         body.set_max_num_chars(SNIPPET_CHARS);
-        Ok(Highlighter { title, body })
+        Ok(Highlighter { title_analyzer, title_terms, body })
     }
 
     /// The whole title, escaped, with its matches marked.
-    pub fn title_html(&self, title: &str) -> String {
-        let snippet = self.title.snippet(title);
-        let start = snippet.fragment_range().start;
-        let ranges: Vec<Range<usize>> =
-            snippet.highlighted().iter().map(|r| r.start + start..r.end + start).collect();
+    pub fn title_html(&mut self, title: &str) -> String {
+        if self.title_terms.is_empty() {
+            return mark(title, &[]);
+        }
+        let mut ranges: Vec<Range<usize>> = Vec::new();
+        let mut stream = self.title_analyzer.token_stream(title);
+        while let Some(token) = stream.next() {
+            if self.title_terms.contains(&token.text) {
+                ranges.push(token.offset_from..token.offset_to);
+            }
+        }
         mark(title, &ranges)
     }
 

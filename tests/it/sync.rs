@@ -372,7 +372,8 @@ async fn rate_limited_and_faulty_runs_end_like_a_clean_run() {
     let want = clean.fingerprint().await;
 
     let mut disturbed = SimConfig::new(21, Scale::Tiny);
-    disturbed.rate_limit = Some(support::rate_limit(40, Duration::from_millis(200)));
+    // 80 requests a second: eight concurrent requests stay under it only if each takes over 100 ms.
+    disturbed.rate_limit = Some(support::rate_limit(20, Duration::from_millis(250)));
     disturbed.faults = FaultConfig {
         seed: 7,
         server_error: 0.05,
