@@ -188,14 +188,17 @@ async fn measure(args: &Args, demo: &RunningDemo) -> anyhow::Result<()> {
     }
     let mut readers = pick_readers(&users, doc_count, args.some_share)?;
     if !readers.iter().any(|r| r.label == "few") {
-        // Every simulated account reads too much: measure the sparse path with the narrowest sizeable
-        // group's principal alone, a caller the library can search as but no account signs in as.
-        let groups: BTreeSet<Principal> = users
+        // Every simulated account reads too much: measure the sparse path with one principal alone (a group,
+        // or an account without its groups), the one reading the most under 1%: a caller the library can
+        // search as but no account signs in as.
+        let singles: BTreeSet<Principal> = users
             .iter()
-            .flat_map(|u| u.principals.iter().filter(|p| matches!(p, Principal::Group(_))).cloned())
+            .flat_map(|u| {
+                u.principals.iter().filter(|p| matches!(p, Principal::Group(_) | Principal::User(_))).cloned()
+            })
             .collect();
         let mut best: Option<Reader> = None;
-        for group in groups {
+        for group in singles {
             let principals = vec![group.clone()];
             let n = visible(&principals)?;
             if n > 0 && (n as f64) < 0.01 * doc_count as f64 && best.as_ref().is_none_or(|b| n > b.visible) {

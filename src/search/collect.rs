@@ -213,6 +213,25 @@ pub struct Ranked {
 pub struct SegmentAccess {
     pub allowed: Arc<AllowedDocs>,
     pub strategy: Strategy,
+    pub columns: Arc<SegmentColumns>,
+}
+
+/// The id columns of one segment that ranking reads. Opening a text column reads its dictionary's index, so
+/// the search service opens these once per segment and shares them across searches.
+pub struct SegmentColumns {
+    ids: Option<StrColumn>,
+    ties: Column<u64>,
+}
+
+impl SegmentColumns {
+    pub fn open(segment: &SegmentReader) -> tantivy::Result<SegmentColumns> {
+        let ids = segment.fast_fields().str(field::ID)?;
+        let ties = segment
+            .fast_fields()
+            .u64(field::ID_HASH)
+            .unwrap_or_else(|_| Column::build_empty_column(segment.max_doc()));
+        Ok(SegmentColumns { ids, ties })
+    }
 }
 
 /// Top-k + exact total + optional facets over allowed documents only.
@@ -400,8 +419,13 @@ impl SegmentCollector for AclSegment {
 }
 
 impl AclCollector {
-    fn open_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<AclSegment> {
-        let ids = segment.fast_fields().str(field::ID)?;
+    fn open_segment(
+        &self,
+        ord: SegmentOrdinal,
+        segment: &SegmentReader,
+        columns: &SegmentColumns,
+    ) -> tantivy::Result<AclSegment> {
+        let ids = columns.ids.clone();
         let id_ords =
             ids.as_ref().map_or_else(|| Column::build_empty_column(segment.max_doc()), |c| c.ords().clone());
         let after = match (&self.after, &ids) {
@@ -415,10 +439,7 @@ impl AclCollector {
             (Some(after), None) => Some((after.key, id_hash(&after.id), u64::MAX)),
             (None, _) => None,
         };
-        let ties = segment
-            .fast_fields()
-            .u64(field::ID_HASH)
-            .unwrap_or_else(|_| Column::build_empty_column(segment.max_doc()));
+        let ties = columns.ties.clone();
         let updated = match self.rank_by {
             RankBy::Updated => Some(segment.fast_fields().date(field::UPDATED)?),
             RankBy::Score => None,
@@ -456,7 +477,10 @@ impl Collector for AclCollector {
     type Child = AclSegment;
 
     fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<AclSegment> {
-        self.open_segment(ord, segment)
+        match self.access.get(&ord) {
+            Some(access) => self.open_segment(ord, segment, &access.columns),
+            None => self.open_segment(ord, segment, &SegmentColumns::open(segment)?),
+        }
     }
 
     fn requires_scoring(&self) -> bool {
@@ -490,10 +514,10 @@ impl Collector for AclCollector {
         ord: SegmentOrdinal,
         segment: &SegmentReader,
     ) -> tantivy::Result<Harvest> {
-        let mut state = self.open_segment(ord, segment)?;
         let Some(access) = self.access.get(&ord) else {
-            return Ok(state.harvest());
+            return Ok(self.open_segment(ord, segment, &SegmentColumns::open(segment)?)?.harvest());
         };
+        let mut state = self.open_segment(ord, segment, &access.columns)?;
         if access.allowed.count() == 0 || state.filter.is_none() {
             return Ok(state.harvest());
         }

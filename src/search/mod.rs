@@ -43,7 +43,9 @@ use tantivy::schema::Value;
 use tantivy::{Searcher, TantivyDocument};
 
 use self::acl_filter::{AclCache, AllowedDocs, CacheStats, ProfileMask, SegmentVersion};
-use self::collect::{AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, Strategy};
+use self::collect::{
+    AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, SegmentColumns, Strategy,
+};
 use self::query::{Ast, QueryBuilder};
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::{Fields, Generation, IndexReader};
@@ -240,6 +242,8 @@ struct View {
     generation: Generation,
     fields: Fields,
     index: tantivy::Index,
+    /// Each segment's ranking columns, by segment ordinal, opened by the first search that needs them.
+    columns: Vec<std::sync::OnceLock<Arc<SegmentColumns>>>,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -350,7 +354,8 @@ impl SearchService {
                 Strategy::Dense => self.inner.dense_segments.fetch_add(1, Ordering::Relaxed),
                 Strategy::Sparse => self.inner.sparse_segments.fetch_add(1, Ordering::Relaxed),
             };
-            access.insert(ord as u32, SegmentAccess { allowed, strategy });
+            let columns = view.columns(ord, segment)?;
+            access.insert(ord as u32, SegmentAccess { allowed, strategy, columns });
         }
         let builder = QueryBuilder::new(&view.index, view.fields)?;
         let tantivy_query = builder.build(&ast);
@@ -455,13 +460,28 @@ impl SearchService {
 
 impl View {
     fn of(reader: &IndexReader) -> View {
+        let searcher = reader.searcher().clone();
+        let columns = searcher.segment_readers().iter().map(|_| std::sync::OnceLock::new()).collect();
         View {
-            searcher: reader.searcher().clone(),
+            searcher,
             acl: reader.acl().clone(),
             generation: reader.generation(),
             fields: *reader.fields(),
             index: reader.index().clone(),
+            columns,
         }
+    }
+
+    fn columns(&self, ord: usize, segment: &tantivy::SegmentReader) -> Result<Arc<SegmentColumns>, Error> {
+        let Some(slot) = self.columns.get(ord) else {
+            return Ok(Arc::new(SegmentColumns::open(segment)?));
+        };
+        if let Some(columns) = slot.get() {
+            return Ok(columns.clone());
+        }
+        // Two searches may both open them; the second's copy is dropped.
+        let opened = Arc::new(SegmentColumns::open(segment)?);
+        Ok(slot.get_or_init(|| opened).clone())
     }
 }
 
