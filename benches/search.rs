@@ -490,7 +490,7 @@ impl Load<'_> {
             list.join("\n"),
             self.token
         );
-        write_private(&script, &text)?;
+        demo::write_private(&script, &text)?;
         let threads = self.connections.min(2);
         let output = Command::new("wrk")
             .arg(format!("-t{threads}"))
@@ -585,13 +585,4 @@ fn parse_duration_us(text: &str) -> anyhow::Result<u64> {
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| p.is_file()))
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
 }

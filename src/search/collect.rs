@@ -158,6 +158,10 @@ impl SegmentFilter {
         Ok(Some(SegmentFilter { single, labels, updated }))
     }
 
+    fn is_empty(&self) -> bool {
+        self.single.is_empty() && self.labels.is_none() && self.updated.is_none()
+    }
+
     #[inline]
     fn accepts(&self, doc: DocId) -> bool {
         for (column, ords) in &self.single {
@@ -275,6 +279,9 @@ impl PartialOrd for Cand {
 struct TopK {
     depth: usize,
     heap: BinaryHeap<std::cmp::Reverse<Cand>>,
+    /// The worst kept key once the heap is full, else 0: a key below it cannot enter. Kept apart from the
+    /// heap because every match is compared with it.
+    floor: u64,
 }
 
 impl TopK {
@@ -288,17 +295,19 @@ impl TopK {
             self.heap.pop();
             self.heap.push(std::cmp::Reverse(cand));
         }
+        if self.heap.len() >= self.depth {
+            self.floor = self.heap.peek().map_or(0, |w| w.0.key);
+        }
     }
 
-    /// Lowest key that can still enter, if the heap is full.
-    fn floor(&self) -> Option<u64> {
-        (self.heap.len() >= self.depth).then(|| self.heap.peek().map_or(u64::MAX, |w| w.0.key))
-    }
-
-    /// Whether a candidate with this key cannot enter whatever its id: the heap is full of higher keys.
+    /// The (key, id hash) of the worst kept candidate, once the heap is full: nothing ranked below it can
+    /// enter any more.
     #[inline]
-    fn rejects(&self, key: u64) -> bool {
-        self.floor().is_some_and(|floor| key < floor)
+    fn worst(&self) -> Option<(u64, u64)> {
+        if self.heap.len() < self.depth {
+            return None;
+        }
+        Some(self.heap.peek().map_or((u64::MAX, 0), |w| (w.0.key, w.0.tie)))
     }
 }
 
@@ -366,14 +375,26 @@ impl AclSegment {
         }
     }
 
+    /// Offers a match to the top-k. Most matches are turned away by their key alone, the rest by their id
+    /// hash; only a candidate that may enter has its id ordinal read.
+    #[inline]
     fn offer(&mut self, key: u64, doc: DocId) {
-        if self.top.rejects(key) {
+        if key < self.top.floor {
             return;
         }
-        let (tie, id_ord) = (self.tie(doc), self.id_ord(doc));
+        let tie = self.tie(doc);
+        if self.top.worst().is_some_and(|(k, t)| key == k && tie > t) {
+            return;
+        }
+        let id_ord = self.id_ord(doc);
         if self.passes_after(key, tie, id_ord) {
             self.top.push(Cand { key, tie, id_ord, doc });
         }
+    }
+
+    /// Whether an allowed match needs nothing but counting and offering: no filter to test, no facet.
+    fn plain(&self) -> bool {
+        self.facet_columns.is_none() && self.filter.as_ref().is_some_and(SegmentFilter::is_empty)
     }
 }
 
@@ -464,7 +485,7 @@ impl AclCollector {
             updated,
             filter: SegmentFilter::open(&self.filters, segment)?,
             after,
-            top: TopK { depth: self.depth, heap: BinaryHeap::new() },
+            top: TopK { depth: self.depth, heap: BinaryHeap::new(), floor: 0 },
             total: 0,
             facet_columns,
             facet_counts,
@@ -580,6 +601,14 @@ fn score_every_match(
     allowed: &AllowedDocs,
     state: &mut AclSegment,
 ) -> tantivy::Result<()> {
+    if state.plain() {
+        return weight.for_each(segment, &mut |doc, score| {
+            if allowed.contains(doc) {
+                state.total += 1;
+                state.offer(score_key(score), doc);
+            }
+        });
+    }
     weight.for_each(segment, &mut |doc, score| {
         if allowed.contains(doc) && state.accepts(doc) {
             state.tally(doc);
@@ -710,13 +739,13 @@ mod tests {
 
     #[test]
     fn top_k_keeps_best_by_key_then_hash_then_id() {
-        let mut top = TopK { depth: 3, heap: BinaryHeap::new() };
+        let mut top = TopK { depth: 3, heap: BinaryHeap::new(), floor: 0 };
         // (key, tie, id_ord): equal keys go to the lower hash, equal hashes to the lower id.
         for (key, tie, id_ord) in [(5, 4, 9), (5, 2, 3), (7, 9, 8), (5, 2, 1), (5, 3, 0), (4, 0, 2)] {
             top.push(Cand { key, tie, id_ord, doc: id_ord as u32 });
         }
-        assert!(top.rejects(4), "a lower key than every kept one cannot enter");
-        assert!(!top.rejects(5), "an equal key may still win on its hash");
+        assert_eq!(top.worst(), Some((5, 2)), "the worst kept candidate bounds what may enter");
+        assert_eq!(top.floor, 5);
         let mut kept: Vec<Cand> = top.heap.into_iter().map(|r| r.0).collect();
         kept.sort_unstable_by(|a, b| b.cmp(a));
         let kept: Vec<(u64, u64, u64)> = kept.iter().map(|c| (c.key, c.tie, c.id_ord)).collect();

@@ -868,24 +868,11 @@ fn check_probe(
     }
 }
 
-/// Whether a mutation changes who may read what.
+/// Whether a mutation changes who may read what: the permission-only ones, and the two that also touch
+/// an issue's or a comment's version.
 fn changes_access(m: &Mutation) -> bool {
-    matches!(
-        m,
-        Mutation::SetReadRestriction { .. }
-            | Mutation::SetSpacePermission { .. }
-            | Mutation::AddGrant { .. }
-            | Mutation::RemoveGrant { .. }
-            | Mutation::AddLevelMember { .. }
-            | Mutation::RemoveLevelMember { .. }
-            | Mutation::SetRoleActors { .. }
-            | Mutation::AddGroupMember { .. }
-            | Mutation::RemoveGroupMember { .. }
-            | Mutation::RenameGroup { .. }
-            | Mutation::DeactivateUser { .. }
-            | Mutation::SetIssueSecurityLevel { .. }
-            | Mutation::SetCommentVisibility { .. }
-    )
+    super::support::permission_only(m)
+        || matches!(m, Mutation::SetIssueSecurityLevel { .. } | Mutation::SetCommentVisibility { .. })
 }
 
 /// `n` random mutations valid in order on `site`, at least `permission_changes` of them changing who may

@@ -15,7 +15,7 @@ use permdex::atlassian::ClientConfig;
 use permdex::config::{Config, Email, Secret, Url};
 use permdex::extract::ExtractConfig;
 use permdex::sim::http::Credentials;
-use permdex::sim::mutate;
+use permdex::sim::mutate::{self, Mutation};
 use permdex::sim::oracle::{all_docs, can_view, Scope};
 use permdex::sim::run::{start, start_with_site, RunningSim};
 use permdex::sim::{DocId, RateLimitConfig, SimConfig, Site};
@@ -199,4 +199,22 @@ pub async fn sync_first_source(
     progress: &mut dyn Progress,
 ) -> RunRecord {
     sync_with(config, &config.sources()[0], mode, options, progress).await.expect("sync runs")
+}
+
+/// Whether a mutation changes only who may read what (no version, no time stamp).
+pub fn permission_only(m: &Mutation) -> bool {
+    matches!(
+        m,
+        Mutation::SetReadRestriction { .. }
+            | Mutation::SetSpacePermission { .. }
+            | Mutation::AddGrant { .. }
+            | Mutation::RemoveGrant { .. }
+            | Mutation::AddLevelMember { .. }
+            | Mutation::RemoveLevelMember { .. }
+            | Mutation::SetRoleActors { .. }
+            | Mutation::AddGroupMember { .. }
+            | Mutation::RemoveGroupMember { .. }
+            | Mutation::RenameGroup { .. }
+            | Mutation::DeactivateUser { .. }
+    )
 }

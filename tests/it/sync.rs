@@ -177,24 +177,6 @@ fn assert_same(got: &Fingerprint, want: &Fingerprint, context: &str) {
     );
 }
 
-/// Whether a mutation changes only who may read what (no version, no time stamp).
-fn permission_only(m: &Mutation) -> bool {
-    matches!(
-        m,
-        Mutation::SetReadRestriction { .. }
-            | Mutation::SetSpacePermission { .. }
-            | Mutation::AddGrant { .. }
-            | Mutation::RemoveGrant { .. }
-            | Mutation::AddLevelMember { .. }
-            | Mutation::RemoveLevelMember { .. }
-            | Mutation::SetRoleActors { .. }
-            | Mutation::AddGroupMember { .. }
-            | Mutation::RemoveGroupMember { .. }
-            | Mutation::RenameGroup { .. }
-            | Mutation::DeactivateUser { .. }
-    )
-}
-
 /// `n` random mutations, each valid on the site as left by the ones before it.
 fn random_mutations(
     site: &Site,
@@ -357,7 +339,7 @@ async fn permissions_only_syncs_follow_permission_changes() {
     h.sync(Mode::Full).await;
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     for round in 0..3 {
-        let mutations = random_mutations(&h.site(), &mut rng, 8, permission_only);
+        let mutations = random_mutations(&h.site(), &mut rng, 8, support::permission_only);
         h.mutate(&mutations).await;
         let record = h.sync(Mode::PermissionsOnly).await;
         assert_eq!(record.total().added + record.total().updated, 0, "no bodies in a permissions-only run");
