@@ -351,8 +351,9 @@ impl QueryBuilder {
         }
     }
 
-    /// An OR flattened into one list of Should clauses where possible, so a plain union of words stays a
-    /// union of term scorers (which tantivy evaluates with block-WAND).
+    /// An OR flattened into one list of Should clauses where possible, so a plain union of words stays one
+    /// flat union of term scorers (cheaper to iterate than nested unions, and what the sparse strategy follows
+    /// alternative by alternative).
     fn or_clauses(&self, parts: &[Ast]) -> Vec<(Occur, Box<dyn Query>)> {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for part in parts {
