@@ -179,19 +179,7 @@ impl World {
 
     /// Applies `mutations` through `/_sim/mutate`, runs an incremental sync and reloads the server's index.
     async fn mutate_and_resync(&self, mutations: &[Mutation]) {
-        let response = self
-            .http
-            .post(format!("{}/_sim/mutate", self.sim.url))
-            .basic_auth(&self.sim.credentials.email, Some(&self.sim.credentials.token))
-            .json(mutations)
-            .send()
-            .await
-            .expect("mutate answers");
-        assert!(
-            response.status().is_success(),
-            "mutations refused: {}",
-            response.text().await.unwrap_or_default()
-        );
+        super::support::post_mutations(&self.http, &self.sim, mutations).await;
         let record = sync_with(
             &self.config,
             &self.config.sources()[0],

@@ -218,3 +218,20 @@ pub fn permission_only(m: &Mutation) -> bool {
             | Mutation::DeactivateUser { .. }
     )
 }
+
+/// Applies `mutations` through the simulator's `/_sim/mutate`, as a test outside the process would; all of
+/// them must be accepted.
+pub async fn post_mutations(http: &reqwest::Client, sim: &RunningSim, mutations: &[Mutation]) {
+    let response = http
+        .post(format!("{}/_sim/mutate", sim.url))
+        .basic_auth(&sim.credentials.email, Some(&sim.credentials.token))
+        .json(mutations)
+        .send()
+        .await
+        .expect("mutate answers");
+    assert!(
+        response.status().is_success(),
+        "mutations refused: {}",
+        response.text().await.unwrap_or_default()
+    );
+}

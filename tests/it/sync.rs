@@ -78,19 +78,7 @@ impl Harness {
     }
 
     async fn mutate(&self, mutations: &[Mutation]) {
-        let response = self
-            .http
-            .post(format!("{}/_sim/mutate", self.sim.url))
-            .basic_auth(&self.sim.credentials.email, Some(&self.sim.credentials.token))
-            .json(mutations)
-            .send()
-            .await
-            .expect("mutate answers");
-        assert!(
-            response.status().is_success(),
-            "mutations refused: {}",
-            response.text().await.unwrap_or_default()
-        );
+        support::post_mutations(&self.http, &self.sim, mutations).await;
     }
 
     fn site(&self) -> Site {
