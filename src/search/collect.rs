@@ -602,12 +602,22 @@ fn score_every_match(
     state: &mut AclSegment,
 ) -> tantivy::Result<()> {
     if state.plain() {
-        return weight.for_each(segment, &mut |doc, score| {
+        // The hot loop of a broad query: the count and the floor stay in locals, so a match that cannot
+        // enter costs a membership test, an increment and one comparison.
+        let mut total = 0u64;
+        let mut floor = state.top.floor;
+        weight.for_each(segment, &mut |doc, score| {
             if allowed.contains(doc) {
-                state.total += 1;
-                state.offer(score_key(score), doc);
+                total += 1;
+                let key = score_key(score);
+                if key >= floor {
+                    state.offer(key, doc);
+                    floor = state.top.floor;
+                }
             }
-        });
+        })?;
+        state.total += total;
+        return Ok(());
     }
     weight.for_each(segment, &mut |doc, score| {
         if allowed.contains(doc) && state.accepts(doc) {
