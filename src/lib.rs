@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod eval;
 pub mod extract;
 pub mod index;
 pub mod search;
