@@ -87,8 +87,9 @@ async fn search_as_each_account_lists_exactly_what_the_oracle_allows() {
 
     let inactive = users.iter().find(|(_, active)| !active).map(|(id, _)| id.clone());
     let token = sim.credentials.token.clone();
+    let too_many: Vec<String> = (0..=permdex::search::query::MAX_TERMS).map(|i| format!("w{i}")).collect();
     let bad_query = permdex(&token)
-        .args(["search", "title:", "--as", &users[0].0, "--config"])
+        .args(["search", &too_many.join(" "), "--as", &users[0].0, "--config"])
         .arg(&config_path)
         .output()
         .expect("runs");
