@@ -53,6 +53,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Search as an account: only what that account may read, exactly as the search API answers it.
     Search(crate::server::cli_search::SearchArgs),
+    /// Evaluate search quality: run topics, score runs as trec_eval does, compare runs, and measure a
+    /// test collection end to end through the simulator.
+    Eval(crate::eval::cli::EvalArgs),
     /// Try permdex with nothing to set up: simulate a site, sync it, and serve the search and
     /// integrations pages with demo users until Ctrl-C.
     Demo(crate::demo::DemoArgs),

@@ -95,12 +95,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         },
+        Command::Eval(args) => run_eval(args)?,
         Command::Demo(args) => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(permdex::demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
             ExitCode::SUCCESS
         }
     })
+}
+
+/// `permdex eval …`: progress and problems on stderr, results on stdout.
+fn run_eval(args: permdex::eval::cli::EvalArgs) -> anyhow::Result<ExitCode> {
+    use permdex::eval::cli::{self as eval, EvalCommand};
+    let mut out = std::io::stdout().lock();
+    match args.command {
+        EvalCommand::Run(args) => eval::run(&args, &mut out)?,
+        EvalCommand::Score(args) => eval::score(&args, &mut out)?,
+        EvalCommand::Compare(args) => eval::compare(&args, &mut out)?,
+        EvalCommand::Collection(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let mut progress = cli::StderrProgress::new("eval", Arc::new(AtomicBool::new(false)));
+            if !runtime.block_on(eval::collection(&args, &mut progress, &mut out))? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// 2 when the user must fix what they asked for (flags, config file), 1 for any other failure.

@@ -337,6 +337,31 @@ fn parse_bugs(text: &str) -> Result<Vec<BugRow>, String> {
     Ok(bugs)
 }
 
+/// The key of the space a SMART collection is loaded into.
+pub const CORPUS_SPACE: &str = "CRAN";
+/// The key of the project a Jira CSV is loaded into.
+pub const CORPUS_PROJECT: &str = "HADOOP";
+
+/// Takes the generated organisation's content out of `site`, keeping its people, groups and schemes and
+/// the corpus: the space [`CORPUS_SPACE`] with its pages and the project [`CORPUS_PROJECT`] with its
+/// issues. Evaluation searches such a site, so that ranking statistics (document frequencies, lengths) are
+/// the collection's own, as when it is indexed directly.
+pub fn keep_only_corpus(site: &mut Site) {
+    site.spaces.retain(|_, space| space.key == CORPUS_SPACE);
+    let spaces: BTreeSet<u64> = site.spaces.keys().copied().collect();
+    site.contents.retain(|_, c| spaces.contains(&c.space_id));
+    let contents: BTreeSet<u64> = site.contents.keys().copied().collect();
+    site.comments.retain(|_, c| contents.contains(&c.container_id));
+    site.attachments.retain(|_, a| contents.contains(&a.container_id));
+    site.projects.retain(|_, p| p.key == CORPUS_PROJECT);
+    let projects: BTreeSet<u64> = site.projects.keys().copied().collect();
+    site.issues.retain(|_, i| projects.contains(&i.project_id));
+    let issues: BTreeSet<u64> = site.issues.keys().copied().collect();
+    site.issue_comments.retain(|_, c| issues.contains(&c.issue_id));
+    site.jira_attachments.retain(|_, a| issues.contains(&a.issue_id));
+    site.reindex();
+}
+
 /// Which part of a collection a document is dealt into (see the module docs); in [`Part::ALL`] order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
@@ -405,7 +430,7 @@ fn add_cranfield<R: Rng>(rng: &mut R, site: &mut Site, people: &People, docs: Ve
         space_id,
         Space {
             id: space_id,
-            key: "CRAN".into(),
+            key: CORPUS_SPACE.into(),
             name: "Cranfield Collection".into(),
             description: "The Cranfield test collection, one page per document.".into(),
             kind: SpaceKind::Global,
@@ -588,7 +613,7 @@ fn add_bugs<R: Rng>(
         project_id,
         Project {
             id: project_id,
-            key: "HADOOP".into(),
+            key: CORPUS_PROJECT.into(),
             name: "Apache Hadoop (mirror)".into(),
             description: "Bug reports imported from the Apache Hadoop issue tracker.".into(),
             lead,
