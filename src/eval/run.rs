@@ -16,6 +16,9 @@ use crate::server::auth::Caller;
 use crate::server::backend::Indexes;
 use crate::server::search::{Page, SearchFailure, SearchIndex, SearchQuery};
 
+/// Hits asked for beyond the depth, for those that are not collection documents.
+const CONTAINER_MARGIN: usize = 8;
+
 /// One hit of a ranking: what the run and the audits need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RankedHit {
@@ -117,8 +120,9 @@ pub struct RunSpec {
 pub fn run_topics(ranker: &dyn Ranker, topics: &[Topic], spec: &RunSpec) -> TopicRuns {
     let mut out =
         TopicRuns { run: Run { by_query: BTreeMap::new(), tag: spec.tag.clone() }, ..TopicRuns::default() };
-    // One more than the depth, so that taking the topic's own document out still leaves `depth`.
-    let depth = spec.depth + usize::from(spec.exclude_self);
+    // A little more than the depth, so that taking out the topic's own document and the few hits that are
+    // not documents of the collection (its space's home and section pages) still leaves `depth`.
+    let depth = spec.depth + usize::from(spec.exclude_self) + CONTAINER_MARGIN;
     for topic in topics {
         let hits = match ranker.rank(&topic.text, depth) {
             Ok(hits) => hits,
@@ -183,7 +187,7 @@ mod tests {
         let runs = run_topics(&ranker, &topics, &spec);
         let docnos: Vec<&str> = runs.run.by_query["7"].iter().map(|d| d.docno.as_str()).collect();
         assert_eq!(docnos, ["8", "9"], "the topic's own issue and non-collection hits are left out");
-        assert_eq!(runs.ids["7"], ["p:1", "home", "p:2"]);
+        assert_eq!(runs.ids["7"], ["p:1", "home", "p:2", "p:3"]);
         assert_eq!(runs.failures, vec![("8".to_string(), "too long".to_string())]);
         assert!(runs.run.by_query["8"].is_empty());
     }
