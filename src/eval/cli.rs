@@ -16,7 +16,7 @@ use crate::config::{AccountId, Config};
 use crate::server::auth::{Caller, Callers};
 use crate::server::backend::Indexes;
 
-const DEFAULT_MEASURES: &str = "ndcg_cut.10,map,recip_rank,recip_rank_cut.10,P.10,recall.100,recall.1000";
+pub const DEFAULT_MEASURES: &str = "ndcg_cut.10,map,recip_rank,recip_rank_cut.10,P.10,recall.100,recall.1000";
 
 /// `permdex eval`.
 #[derive(Debug, Clone, Args)]

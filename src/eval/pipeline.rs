@@ -82,6 +82,8 @@ pub struct Variant {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CollectionReport {
     pub collection: String,
+    pub seed: u64,
+    pub depth: usize,
     pub documents: usize,
     pub topics: usize,
     pub judged_topics: usize,
@@ -132,7 +134,7 @@ pub async fn evaluate_collection(
     let result = async {
         let sim = start_corpus_site(collection, options.seed).await?;
         let config =
-            crate::demo::write_config(&data_dir, &sim, SocketAddr::from(([127, 0, 0, 1], 0)), "unused")
+            crate::demo::write_config(&data_dir, &sim, SocketAddr::from(([127, 0, 0, 1], 0)), &random_key())
                 .map_err(|e| Error::Format(e.to_string()))?;
         let source =
             config.source(crate::demo::SOURCE).cloned().ok_or_else(|| Error::Format("no source".into()))?;
@@ -198,6 +200,7 @@ fn measure(
         collection.topics.iter().map(|t| (t.id.clone(), t.text.clone())).collect();
     let accounts =
         if options.accounts.is_empty() { choose_accounts(site, &docno_of) } else { options.accounts.clone() };
+    let unfiltered = audit::unfiltered_rankings(&reader, QueryOptions::default(), &topic_text)?;
     let mut reports = Vec::new();
     for account in &accounts {
         eprintln!("permdex eval: {} topics as {account}", collection.topics.len());
@@ -213,13 +216,7 @@ fn measure(
         let runs = run_topics(&ranker, &collection.topics, &spec);
         let qrels = collection.qrels.restricted(|docno| readable_docnos.contains(docno));
         let evaluation = evaluate(&qrels, &runs.run, &options.measures, ScoreOptions::default());
-        let ranking = audit::compare_with_unfiltered(
-            &reader,
-            QueryOptions::default(),
-            &topic_text,
-            &runs.ids,
-            &readable,
-        )?;
+        let ranking = audit::compare_with_unfiltered(&unfiltered, &runs.ids, &readable);
         let leaks = audit::leaks(&runs.ids, &readable);
         reports.push(AccountReport {
             account: account.clone(),
@@ -271,6 +268,8 @@ fn measure(
         .unwrap_or_default();
     Ok(CollectionReport {
         collection: collection.name.clone(),
+        seed: options.seed,
+        depth: options.depth,
         documents: collection.documents.len(),
         topics: collection.topics.len(),
         judged_topics: collection.qrels.by_query.len(),
@@ -370,7 +369,7 @@ fn build_direct_index(collection: &Collection, dir: &Path) -> Result<SearchServi
 fn sweep_variants() -> Vec<(String, QueryOptions)> {
     let base = QueryOptions::default();
     let mut out = vec![("default".to_string(), base)];
-    for boost in [0.5, 1.5, 2.0, 3.0] {
+    for boost in [0.5, 1.0, 1.5, 2.0, 3.0].into_iter().filter(|b| *b != base.title_boost) {
         out.push((format!("title boost {boost}"), QueryOptions { title_boost: boost, ..base }));
     }
     out.push((
@@ -387,4 +386,9 @@ fn sweep_variants() -> Vec<(String, QueryOptions)> {
         out.push((format!("coordination bonus {bonus}"), QueryOptions { coordination: bonus, ..base }));
     }
     out
+}
+
+/// A fresh admin key for the configuration (nobody uses it: evaluation serves no API).
+fn random_key() -> String {
+    format!("{:032x}", rand::random::<u128>())
 }

@@ -13,6 +13,9 @@ use super::Error;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Expected {
     pub collection: String,
+    /// The seed and depth the numbers were measured with.
+    pub seed: u64,
+    pub depth: usize,
     pub documents: usize,
     pub topics: usize,
     pub indexed_documents: u64,
@@ -33,6 +36,8 @@ impl Expected {
         let full = report.full_reader();
         Expected {
             collection: report.collection.clone(),
+            seed: report.seed,
+            depth: report.depth,
             documents: report.documents,
             topics: report.topics,
             indexed_documents: report.indexed_documents,
@@ -60,6 +65,8 @@ impl Expected {
             }
         };
         same("collection", self.collection.clone(), got.collection.clone());
+        same("seed", self.seed.to_string(), got.seed.to_string());
+        same("depth", self.depth.to_string(), got.depth.to_string());
         same("documents", self.documents.to_string(), got.documents.to_string());
         same("topics", self.topics.to_string(), got.topics.to_string());
         same("indexed documents", self.indexed_documents.to_string(), got.indexed_documents.to_string());

@@ -141,3 +141,65 @@ fn summary_is_the_mean_of_queries_and_counts_are_summed() {
     let rets: f64 = e.column(Measure::NumRet).unwrap().values().sum();
     assert_eq!(e.get(Measure::NumRet).unwrap(), rets);
 }
+
+fn permdex_eval(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_permdex")).arg("eval").args(args).output().expect("permdex runs")
+}
+
+#[test]
+fn score_and_compare_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    std::fs::write(path("qrels"), "1 0 a 2\n1 0 b 1\n2 0 c 1\n").unwrap();
+    std::fs::write(path("base.txt"), "1 Q0 x 1 3 base\n1 Q0 a 2 2 base\n2 Q0 c 1 1 base\n").unwrap();
+    std::fs::write(path("better.txt"), "1 Q0 a 1 3 better\n1 Q0 b 2 2 better\n2 Q0 c 1 1 better\n").unwrap();
+
+    let scored = permdex_eval(&[
+        "score",
+        "--qrels",
+        &path("qrels"),
+        &path("base.txt"),
+        "--metrics",
+        "recip_rank,P.1",
+        "--per-query",
+    ]);
+    assert!(scored.status.success(), "{}", String::from_utf8_lossy(&scored.stderr));
+    let text = String::from_utf8(scored.stdout).unwrap();
+    for line in [
+        "recip_rank            \t1\t0.5000",
+        "runid                 \tall\tbase",
+        "recip_rank            \tall\t0.7500",
+        "P.1                   \tall\t0.5000",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in\n{text}");
+    }
+    let json = permdex_eval(&["score", "--qrels", &path("qrels"), &path("better.txt"), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(json["all"]["recip_rank"], serde_json::json!(1.0));
+
+    let compared = permdex_eval(&[
+        "compare",
+        "--qrels",
+        &path("qrels"),
+        &path("base.txt"),
+        &path("better.txt"),
+        "--metrics",
+        "recip_rank",
+        "--html",
+        &path("report.html"),
+    ]);
+    assert!(compared.status.success(), "{}", String::from_utf8_lossy(&compared.stderr));
+    let markdown = String::from_utf8(compared.stdout).unwrap();
+    assert!(markdown.contains("| better.txt | 1.0000 | +0.2500 |"), "{markdown}");
+    let html = std::fs::read_to_string(path("report.html")).unwrap();
+    assert!(
+        html.contains("<svg")
+            && !html.contains("<script")
+            && !html.contains("src=")
+            && !html.contains("<link")
+    );
+
+    let bad = permdex_eval(&["score", "--qrels", &path("qrels"), &path("base.txt"), "--metrics", "mrr"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown measure"));
+}

@@ -5,6 +5,7 @@ mod browser;
 mod client;
 mod config;
 mod confluence_crawl;
+mod eval_collection;
 mod eval_trec;
 mod extract;
 mod generate;
