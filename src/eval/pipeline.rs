@@ -319,7 +319,7 @@ fn choose_accounts(site: &Site, docno_of: &HashMap<String, String>) -> Vec<Strin
         })
         .filter(|(n, _)| *n > 0)
         .collect();
-    counted.sort_by(|a, b| b.0.cmp(&a.0));
+    counted.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut chosen: Vec<String> = Vec::new();
     let distinct_counts: Vec<usize> = {
         let mut c: Vec<usize> = counted.iter().map(|(n, _)| *n).collect();

@@ -329,7 +329,7 @@ pub fn read(input: &str) -> Result<Ast, Error> {
 
 /// Refuses a query of more than [`MAX_TERMS`] distinct words and phrases.
 fn check_terms(ast: &Ast) -> Result<(), Error> {
-    fn collect<'a>(ast: &'a Ast, seen: &mut HashSet<(u8, String)>) {
+    fn collect(ast: &Ast, seen: &mut HashSet<(u8, String)>) {
         match ast {
             Ast::All => {}
             Ast::Word { field, text } => {
@@ -482,6 +482,9 @@ impl Parser {
     }
 }
 
+/// A clause of a boolean query.
+type Clause = (Occur, Box<dyn Query>);
+
 /// Ranking choices for bare words, measured with `permdex eval` (see the README's evaluation section).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QueryOptions {
@@ -600,7 +603,7 @@ impl QueryBuilder {
 
     /// The Should clauses of a bag's bare parts, and how many distinct bare words they stand for: stop words
     /// dropped (unless nothing else is left), each word once, a word of several tokens as those words.
-    fn bare_clauses(&self, parts: &[Ast]) -> (Vec<(Occur, Box<dyn Query>)>, usize) {
+    fn bare_clauses(&self, parts: &[Ast]) -> (Vec<Clause>, usize) {
         let bare: Vec<&Ast> = parts.iter().filter(|p| !matches!(p, Ast::Must(_) | Ast::Not(_))).collect();
         let content = |p: &&Ast| match p {
             Ast::Word { field: FieldSel::Text, text } => !is_stop_word(text),
