@@ -40,28 +40,19 @@ pub struct ApiRanker<'a> {
 
 impl Ranker for ApiRanker<'_> {
     fn rank(&self, text: &str, depth: usize) -> Result<Vec<RankedHit>, String> {
-        let mut out: Vec<RankedHit> = Vec::new();
-        while out.len() < depth {
-            let limit = (depth - out.len()).min(MAX_LIMIT);
+        pages(depth, |offset, limit| {
             let query = SearchQuery {
                 q: text.to_string(),
-                page: Page::Offset { offset: out.len(), limit },
+                page: Page::Offset { offset, limit },
                 ..SearchQuery::default()
             };
             let results = self.indexes.search(&self.caller, &query).map_err(|f| match f {
                 SearchFailure::BadQuery(m) | SearchFailure::BadRequest(m) | SearchFailure::Internal(m) => m,
             })?;
-            let got = results.hits.len();
-            out.extend(results.hits.into_iter().map(|h| RankedHit {
-                id: h.id,
-                labels: h.labels,
-                score: h.score,
-            }));
-            if got < limit || out.len() as u64 >= results.total {
-                break;
-            }
-        }
-        Ok(out)
+            let hits =
+                results.hits.into_iter().map(|h| RankedHit { id: h.id, labels: h.labels, score: h.score });
+            Ok((hits.collect(), results.total))
+        })
     }
 }
 
@@ -73,24 +64,34 @@ pub struct ServiceRanker<'a> {
 
 impl Ranker for ServiceRanker<'_> {
     fn rank(&self, text: &str, depth: usize) -> Result<Vec<RankedHit>, String> {
-        let mut out: Vec<RankedHit> = Vec::new();
-        while out.len() < depth {
-            let limit = (depth - out.len()).min(MAX_LIMIT);
+        pages(depth, |offset, limit| {
             let mut request = SearchRequest::new(text);
-            request.page = PageRequest::Offset { offset: out.len(), limit };
+            request.page = PageRequest::Offset { offset, limit };
             let response = self.service.search(&self.caller, &request).map_err(|e| e.to_string())?;
-            let got = response.hits.len();
-            out.extend(response.hits.into_iter().map(|h| RankedHit {
-                id: h.id,
-                labels: h.labels,
-                score: h.score,
-            }));
-            if got < limit || out.len() as u64 >= response.total {
-                break;
-            }
-        }
-        Ok(out)
+            let hits =
+                response.hits.into_iter().map(|h| RankedHit { id: h.id, labels: h.labels, score: h.score });
+            Ok((hits.collect(), response.total))
+        })
     }
+}
+
+/// The first `depth` hits, fetched in pages of at most [`MAX_LIMIT`] by `page(offset, limit)`, which
+/// answers with a page of hits and the total.
+fn pages(
+    depth: usize,
+    mut page: impl FnMut(usize, usize) -> Result<(Vec<RankedHit>, u64), String>,
+) -> Result<Vec<RankedHit>, String> {
+    let mut out: Vec<RankedHit> = Vec::new();
+    while out.len() < depth {
+        let limit = (depth - out.len()).min(MAX_LIMIT);
+        let (hits, total) = page(out.len(), limit)?;
+        let got = hits.len();
+        out.extend(hits);
+        if got < limit || out.len() as u64 >= total {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// What running a set of topics gave.
