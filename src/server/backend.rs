@@ -29,10 +29,11 @@ use crate::atlassian::model::Directory;
 use crate::config::{Config, Source};
 use crate::index::{IndexReader, IndexWriter};
 use crate::search::{self, SearchService};
-use crate::sync::engine::{index_dir, Progress, ProgressEvent, SyncOptions};
+use crate::sync::engine::{index_dir, SyncOptions};
 use crate::sync::resolve::caller_principals;
 use crate::sync::runs::{self, Mode, RunOutcome, RunRecord};
 use crate::sync::view::SourceIndex;
+use crate::sync::{Progress, ProgressEvent};
 
 /// Every configured source's index, as the server searches it.
 pub struct Indexes {

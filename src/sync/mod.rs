@@ -1,6 +1,11 @@
 //! Synchronisation: turning a site's content and permissions into index commits.
 //!
-//! - [`engine`]: full, incremental and permissions-only syncs of one source, with checkpoints.
+//! - [`engine`]: full, incremental and permissions-only syncs of one source, with checkpoints: the steps
+//!   of a run in order. Its private siblings: `ledger` (the bookkeeping every step writes to: writer,
+//!   state, run record, watermarks, checkpoints), `permissions` (the snapshot and the refresh),
+//!   `confluence` and `jira` (the crawls), `attachments` (download and extraction), `listing` (the one
+//!   listing walker), `scope`.
+//! - [`progress`]: what a run reports while it runs, and how it is asked to stop.
 //! - [`resolve`]: Atlassian permission rules (space reads, page restrictions and their inheritance, Jira
 //!   browse grants, security levels, comment visibility) → clauses and profiles in the ACL store; the
 //!   principals of a caller.
@@ -11,16 +16,25 @@
 //!
 //! `resolve` and `docs` are pure functions of the crawled model; only `engine` fetches and writes.
 
+mod attachments;
+mod confluence;
 pub mod docs;
 pub mod engine;
+mod jira;
+mod ledger;
+mod listing;
+mod permissions;
+pub mod progress;
 pub mod resolve;
 pub mod runs;
+mod scope;
 pub mod state;
 pub mod view;
 
 use std::path::PathBuf;
 
-pub use engine::{index_dir, sync, sync_with, Progress, ProgressEvent, Silent, SyncOptions};
+pub use engine::{index_dir, sync, sync_with, SyncOptions};
+pub use progress::{Progress, ProgressEvent, Silent};
 pub use runs::{Mode, RunOutcome, RunRecord};
 pub use view::SourceIndex;
 
