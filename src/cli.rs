@@ -332,9 +332,9 @@ impl Progress for StderrProgress {
             ProgressEvent::Phase { product, phase } => {
                 eprintln!("{}: {} {phase}", self.source, product.as_str());
             }
-            ProgressEvent::Items { kind, done } => {
+            ProgressEvent::Items { product, kind, done } => {
                 if self.last_print.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                    eprintln!("{}:   {kind}: {done} on this page", self.source);
+                    eprintln!("{}:   {product}:{kind}: {done} on this page", self.source);
                     self.last_print = Some(Instant::now());
                 }
             }

@@ -103,7 +103,8 @@ impl SearchRequest {
 /// Exact-value filters; values within one list are alternatives, lists combine with AND.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filters {
-    pub sources: Vec<String>,
+    /// Products (`confluence`, `jira`): the index's `source` field.
+    pub products: Vec<String>,
     pub kinds: Vec<String>,
     pub spaces: Vec<String>,
     pub projects: Vec<String>,
@@ -149,7 +150,8 @@ pub struct SearchResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub id: String,
-    pub source: String,
+    /// The product: `confluence` or `jira`.
+    pub product: String,
     pub kind: String,
     pub title: String,
     /// The title HTML-escaped, matches in `<mark>`.
@@ -170,7 +172,7 @@ pub struct Hit {
 /// Value counts, most frequent first (ties by value).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {
-    pub source: Vec<(String, u64)>,
+    pub product: Vec<(String, u64)>,
     pub kind: Vec<(String, u64)>,
     pub space: Vec<(String, u64)>,
     pub project: Vec<(String, u64)>,
@@ -487,7 +489,7 @@ impl View {
 
 fn filter_spec(filters: &Filters) -> FilterSpec {
     FilterSpec {
-        sources: filters.sources.clone(),
+        products: filters.products.clone(),
         kinds: filters.kinds.clone(),
         spaces: filters.spaces.clone(),
         projects: filters.projects.clone(),
@@ -498,12 +500,12 @@ fn filter_spec(filters: &Filters) -> FilterSpec {
 }
 
 fn to_facets(counts: collect::FacetCounts) -> Facets {
-    let [source, kind, space, project] = counts.map(|c| {
+    let [product, kind, space, project] = counts.map(|c| {
         let mut list: Vec<(String, u64)> = c.into_iter().collect();
         list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         list
     });
-    Facets { source, kind, space, project }
+    Facets { product, kind, space, project }
 }
 
 /// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
@@ -525,7 +527,7 @@ pub fn hit_from_stored(
     };
     Hit {
         id: text(fields.id).unwrap_or_default(),
-        source: text(fields.source).unwrap_or_default(),
+        product: text(fields.source).unwrap_or_default(),
         kind: text(fields.kind).unwrap_or_default(),
         title_html: highlighter.title_html(&title),
         title,

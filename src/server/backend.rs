@@ -121,7 +121,7 @@ fn to_request(query: &SearchQuery, page: search::PageRequest) -> search::SearchR
     search::SearchRequest {
         query: query.q.clone(),
         filters: search::Filters {
-            sources: query.sources.clone(),
+            products: query.products.clone(),
             kinds: query.kinds.clone(),
             spaces: query.spaces.clone(),
             projects: query.projects.clone(),
@@ -151,9 +151,9 @@ fn to_failure(error: search::Error) -> SearchFailure {
 
 fn to_hit(site: &str, hit: search::Hit) -> HitBody {
     HitBody {
-        site: site.to_owned(),
+        source: site.to_owned(),
         id: hit.id,
-        source: hit.source,
+        product: hit.product,
         kind: hit.kind,
         title: hit.title,
         title_html: hit.title_html,
@@ -178,7 +178,7 @@ fn to_results(site: &str, response: search::SearchResponse) -> SearchResults {
         total: response.total,
         hits: response.hits.into_iter().map(|hit| to_hit(site, hit)).collect(),
         facets: response.facets.map(|f| FacetsBody {
-            source: facet_counts(f.source),
+            product: facet_counts(f.product),
             kind: facet_counts(f.kind),
             space: facet_counts(f.space),
             project: facet_counts(f.project),
@@ -199,9 +199,14 @@ fn add_counts(into: &mut Vec<FacetCount>, more: Vec<FacetCount>) {
 
 impl SearchIndex for Indexes {
     fn search(&self, caller: &Caller, query: &SearchQuery) -> Result<SearchResults, SearchFailure> {
+        if let Some(unknown) = query.sources.iter().find(|name| !self.sites.contains_key(name.as_str())) {
+            return Err(SearchFailure::BadRequest(format!("no source named {unknown:?}")));
+        }
+        let wanted = |name: &str| query.sources.is_empty() || query.sources.iter().any(|s| s == name);
         let sites: Vec<(&str, OpenSite, &Vec<Principal>)> = self
             .open_sites()
             .into_iter()
+            .filter(|(name, _)| wanted(name))
             .filter_map(|(name, site)| caller.principals.0.get(name).map(|p| (name, site, p)))
             .collect();
         let search_one =
@@ -261,7 +266,7 @@ impl SearchIndex for Indexes {
                     merged.total += part.total;
                     merged.hits.extend(part.hits);
                     if let (Some(into), Some(more)) = (merged.facets.as_mut(), part.facets) {
-                        add_counts(&mut into.source, more.source);
+                        add_counts(&mut into.product, more.product);
                         add_counts(&mut into.kind, more.kind);
                         add_counts(&mut into.space, more.space);
                         add_counts(&mut into.project, more.project);
@@ -373,7 +378,7 @@ fn summary(record: RunRecord) -> RunSummary {
         counts: record
             .counts
             .into_iter()
-            .map(|(kind, c)| {
+            .map(|(counted, c)| {
                 let counts = RunCounts {
                     seen: c.seen,
                     added: c.added,
@@ -384,7 +389,7 @@ fn summary(record: RunRecord) -> RunSummary {
                     skipped: c.skipped,
                     acl_unknown: c.acl_unknown,
                 };
-                (kind, counts)
+                (counted.to_string(), counts)
             })
             .collect(),
         api_calls: record.api.calls,

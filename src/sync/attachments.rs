@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 use super::runs::RunRecord;
 use super::Error;
 use crate::extract::{ExtractConfig, Extractor, Hint, Outcome};
+use crate::index::DocId;
 
 /// An attachment's text or why it has none.
 pub(super) enum AttachmentText {
@@ -25,16 +26,16 @@ pub(super) enum AttachmentText {
 }
 
 impl AttachmentText {
-    /// The text to index for the attachment `id` of `kind`, recording why there is none.
-    pub(super) fn into_text(self, record: &mut RunRecord, kind: &str, id: &str) -> String {
+    /// The text to index for the attachment `id`, recording why there is none.
+    pub(super) fn into_text(self, record: &mut RunRecord, id: &DocId) -> String {
         match self {
             AttachmentText::Text(text) => text,
             AttachmentText::Skipped(reason) => {
-                record.skip(kind, id, reason);
+                record.skip(id, id.to_string(), reason);
                 String::new()
             }
             AttachmentText::Failed(reason) => {
-                record.fail(kind, id, reason);
+                record.fail(id, id.to_string(), reason);
                 String::new()
             }
         }

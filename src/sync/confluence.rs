@@ -21,17 +21,19 @@ use tokio::task::JoinSet;
 
 use super::attachments::{hint, AttachmentPipeline, Fetch};
 use super::docs;
-use super::ledger::{kind_of, Ledger, Placement, Step};
+use super::ledger::{Ledger, Placement, Step};
 use super::listing::{Listing, Walk};
 use super::permissions::Permissions;
 use super::progress::ProgressEvent;
 use super::resolve::AclInput;
+use super::runs::Counted;
 use super::runs::Mode;
-use super::state::{Phase, Product};
+use super::state::Phase;
 use super::Error;
 use crate::atlassian::confluence::Confluence;
 use crate::atlassian::model::{Attachment, Comment, Content, ContentKind};
 use crate::config::Source;
+use crate::index::{DocId, Kind, Product};
 
 /// Items of a listing page processed between two stop points and checkpoints.
 const CHUNK: usize = 20;
@@ -125,7 +127,8 @@ impl ConfluenceCrawl<'_, '_> {
             };
             self.ledger
                 .report(&ProgressEvent::Phase { product: Product::Confluence, phase: phase_name(phase) });
-            let mut walk = Walk::resume(cursor, phase_kind(phase), format!("listing {}", phase_name(phase)));
+            let counted = Counted::Docs(Product::Confluence, phase_kind(phase));
+            let mut walk = Walk::resume(cursor, counted, format!("listing {}", phase_name(phase)));
             while walk.has_more() {
                 self.ledger.set_checkpoint(Product::Confluence, phase, walk.cursor(), offset);
                 let Some(batch) = walk
@@ -179,7 +182,8 @@ impl ConfluenceCrawl<'_, '_> {
                 }
             }
             *offset += take;
-            self.ledger.report(&ProgressEvent::Items { kind: phase_kind(phase), done: *offset as u64 });
+            let (product, kind) = (Product::Confluence, phase_kind(phase));
+            self.ledger.report(&ProgressEvent::Items { product, kind, done: *offset as u64 });
             self.ledger.set_checkpoint(Product::Confluence, phase, cursor.clone(), *offset);
             self.ledger.checkpoint_due().await?;
         }
@@ -197,11 +201,11 @@ impl ConfluenceCrawl<'_, '_> {
         self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "changed content" });
         // The access listing holds every page's and blog post's version: fetch what is new or changed.
         let mut changed: Vec<(ContentKind, String)> = Vec::new();
-        let mut unchanged: Vec<String> = Vec::new();
+        let mut unchanged: Vec<DocId> = Vec::new();
         for access in
             permissions.snapshot.access.values().filter(|a| permissions.listed_content.contains(&a.id))
         {
-            let id = docs::content_doc_id(access.kind, &access.id);
+            let id = docs::content_id(access.kind, &access.id);
             let same = self.ledger.state.docs.get(&id).is_some_and(|doc| {
                 doc.version == access.version
                     && matches!(&doc.acl, AclInput::Confluence { space_id, .. } if *space_id == access.space_id)
@@ -225,13 +229,13 @@ impl ConfluenceCrawl<'_, '_> {
             }
             while let Some(joined) = tasks.join_next().await {
                 let (id, kind, fetched) = joined.map_err(|e| Error::Task(e.to_string()))?;
-                let doc_id = docs::content_doc_id(kind, &id);
+                let doc_id = docs::content_id(kind, &id);
                 match fetched {
                     Ok(Some(content)) => self.put_content(&content)?,
                     // Gone since the access listing was read: reconciliation deletes it.
                     Ok(None) => {}
                     Err(e) => {
-                        self.ledger.record.fail(&kind_of(&doc_id), doc_id.clone(), e.to_string());
+                        self.ledger.record.fail(&doc_id, doc_id.to_string(), e.to_string());
                         // Keep the old copy rather than delete something that merely failed to load.
                         self.ledger.keep(&doc_id);
                     }
@@ -239,7 +243,7 @@ impl ConfluenceCrawl<'_, '_> {
             }
         }
         self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "comments" });
-        let mut comments = Walk::new("confluence:comment", "listing comments");
+        let mut comments = Walk::new(Counted::Docs(Product::Confluence, Kind::Comment), "listing comments");
         while comments.has_more() {
             self.ledger.stop_point()?;
             let listed =
@@ -250,7 +254,8 @@ impl ConfluenceCrawl<'_, '_> {
             }
         }
         self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "attachments" });
-        let mut attachments = Walk::new("confluence:attachment", "listing attachments");
+        let attachments_of = Counted::Docs(Product::Confluence, Kind::Attachment);
+        let mut attachments = Walk::new(attachments_of, "listing attachments");
         while attachments.has_more() {
             self.ledger.stop_point()?;
             let listed = attachments
@@ -270,9 +275,9 @@ impl ConfluenceCrawl<'_, '_> {
             return Ok(());
         }
         let input = AclInput::Confluence { space_id: space.id.clone(), content_id: content.id.clone() };
-        let kind = kind_of(&docs::content_doc_id(content.kind, &content.id));
-        self.ledger.record.counts_mut(&kind).seen += 1;
-        let profile = self.ledger.resolve(&self.permissions.snapshot, &kind, &input);
+        let id = docs::content_id(content.kind, &content.id);
+        self.ledger.record.counts_mut(&id).seen += 1;
+        let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
         let doc = docs::page_doc(content, &space, &self.permissions.snapshot.directory, profile);
         self.titles.insert(content.id.clone(), content.title.clone());
         self.ledger.bump_watermark(Product::Confluence, content.updated);
@@ -284,15 +289,15 @@ impl ConfluenceCrawl<'_, '_> {
         if let Some(title) = self.titles.get(id) {
             return Ok(title.clone());
         }
-        let title = self.ledger.stored(&docs::content_doc_id(kind, id))?.map(|d| d.title).unwrap_or_default();
+        let title = self.ledger.stored(&docs::content_id(kind, id))?.map(|d| d.title).unwrap_or_default();
         self.titles.insert(id.to_string(), title.clone());
         Ok(title)
     }
 
     fn put_comment(&mut self, comment: &Comment) -> Result<(), Error> {
         let Some(space) = self.permissions.container_space(&comment.container_id) else { return Ok(()) };
-        let id = docs::comment_doc_id(&comment.id);
-        self.ledger.record.counts_mut("confluence:comment").seen += 1;
+        let id = DocId::confluence(Kind::Comment, &comment.id);
+        self.ledger.record.counts_mut(&id).seen += 1;
         let same = self.ledger.state.docs.get(&id).is_some_and(|d| d.version == comment.version);
         if same && self.ledger.mode != Mode::Full {
             self.ledger.keep(&id);
@@ -300,7 +305,7 @@ impl ConfluenceCrawl<'_, '_> {
         }
         let input =
             AclInput::Confluence { space_id: space.id.clone(), content_id: comment.container_id.clone() };
-        let profile = self.ledger.resolve(&self.permissions.snapshot, "confluence:comment", &input);
+        let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
         let title = self.container_title(comment.container_kind, &comment.container_id)?;
         let doc = docs::comment_doc(comment, &title, &space, &self.permissions.snapshot.directory, profile);
         self.ledger.bump_watermark(Product::Confluence, comment.updated);
@@ -313,8 +318,8 @@ impl ConfluenceCrawl<'_, '_> {
         let mut pending = Vec::new();
         for attachment in attachments {
             let Some(space) = self.permissions.container_space(&attachment.container_id) else { continue };
-            let id = docs::attachment_doc_id(&attachment.id);
-            self.ledger.record.counts_mut("confluence:attachment").seen += 1;
+            let id = DocId::confluence(Kind::Attachment, &attachment.id);
+            self.ledger.record.counts_mut(&id).seen += 1;
             if self.ledger.state.docs.get(&id).is_some_and(|d| d.version == attachment.version) {
                 self.ledger.keep(&id);
                 continue;
@@ -336,13 +341,13 @@ impl ConfluenceCrawl<'_, '_> {
             .collect();
         let texts = self.attachments.run(fetches).await?;
         for ((attachment, space), text) in pending.into_iter().zip(texts) {
-            let id = docs::attachment_doc_id(&attachment.id);
-            let text = text.into_text(&mut self.ledger.record, "confluence:attachment", &id);
+            let id = DocId::confluence(Kind::Attachment, &attachment.id);
+            let text = text.into_text(&mut self.ledger.record, &id);
             let input = AclInput::Confluence {
                 space_id: space.id.clone(),
                 content_id: attachment.container_id.clone(),
             };
-            let profile = self.ledger.resolve(&self.permissions.snapshot, "confluence:attachment", &input);
+            let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
             let doc = docs::attachment_doc(
                 &attachment,
                 text,
@@ -367,13 +372,13 @@ fn phase_name(phase: Phase) -> &'static str {
     }
 }
 
-fn phase_kind(phase: Phase) -> &'static str {
+/// The kind of document a Confluence listing phase lists.
+fn phase_kind(phase: Phase) -> Kind {
     match phase {
-        Phase::Pages => "confluence:page",
-        Phase::BlogPosts => "confluence:blogpost",
-        Phase::Comments => "confluence:comment",
-        Phase::Attachments => "confluence:attachment",
-        Phase::Issues => "jira:issue",
+        Phase::Pages => Kind::Page,
+        Phase::BlogPosts => Kind::Blogpost,
+        Phase::Comments => Kind::Comment,
+        Phase::Attachments | Phase::Issues => Kind::Attachment,
     }
 }
 

@@ -53,13 +53,13 @@ use super::permissions::{self, Permissions};
 use super::progress::Progress;
 use super::runs::{self, Mode, RunRecord};
 use super::scope;
-use super::state::Product;
 use super::Error;
 use crate::atlassian::confluence::Confluence;
 use crate::atlassian::jira::Jira;
 use crate::atlassian::{Client, ClientConfig};
 use crate::config::{Config, Source};
 use crate::extract::ExtractConfig;
+use crate::index::Product;
 
 /// Where the index of `source` lives inside the data dir. Each source has its own index, ACL store and
 /// state: two sites' ids and permission objects never mix.

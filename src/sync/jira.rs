@@ -24,12 +24,16 @@ use super::listing::{Listing, Walk};
 use super::permissions::Permissions;
 use super::progress::ProgressEvent;
 use super::resolve::AclInput;
+use super::runs::Counted;
 use super::runs::Mode;
-use super::state::{Phase, Product};
+use super::state::Phase;
 use super::Error;
 use crate::atlassian::jira::Jira;
 use crate::atlassian::model::{Issue, IssueAttachment, IssueComment, Project};
 use crate::config::Source;
+use crate::index::{DocId, Kind, Product};
+
+const ISSUES: Counted = Counted::Docs(Product::Jira, Kind::Issue);
 
 /// Issues fetched per call (Jira's bulk fetch limit).
 const ISSUES_PER_FETCH: usize = 100;
@@ -47,7 +51,7 @@ pub(super) struct JiraCrawl<'r, 'p> {
     /// How far before the watermark an incremental run looks again.
     pub(super) overlap: Duration,
     /// Stored Jira comments and attachments by issue id, built when first needed.
-    pub(super) children: Option<HashMap<String, Vec<String>>>,
+    pub(super) children: Option<HashMap<String, Vec<DocId>>>,
 }
 
 impl JiraCrawl<'_, '_> {
@@ -69,7 +73,7 @@ impl JiraCrawl<'_, '_> {
         if keys.is_empty() {
             return Ok(Listing::Complete);
         }
-        let mut walk = Walk::resume(token, "jira:issue", "listing issues");
+        let mut walk = Walk::resume(token, ISSUES, "listing issues");
         while walk.has_more() {
             self.ledger.set_checkpoint(Product::Jira, Phase::Issues, walk.cursor(), offset);
             let listed = walk.next(&mut self.ledger.record, |token| async move {
@@ -80,7 +84,8 @@ impl JiraCrawl<'_, '_> {
                 let end = (offset + ISSUES_PER_FETCH).min(ids.len());
                 self.fetch_issues(&ids[offset..end]).await?;
                 offset = end;
-                self.ledger.report(&ProgressEvent::Items { kind: "jira:issue", done: offset as u64 });
+                let (product, kind) = (Product::Jira, Kind::Issue);
+                self.ledger.report(&ProgressEvent::Items { product, kind, done: offset as u64 });
                 self.ledger.set_checkpoint(Product::Jira, Phase::Issues, walk.page_cursor(), offset);
                 self.ledger.checkpoint_due().await?;
             }
@@ -103,7 +108,7 @@ impl JiraCrawl<'_, '_> {
         self.ledger.report(&ProgressEvent::Phase { product: Product::Jira, phase: "changed issues" });
         // Every live issue id (ids only, cheap): what is not listed was deleted or archived.
         let mut live = BTreeSet::new();
-        let mut walk = Walk::new("jira:issue", "listing issues");
+        let mut walk = Walk::new(ISSUES, "listing issues");
         while let Some(ids) = walk
             .next(&mut self.ledger.record, |token| async move {
                 site.issue_ids(keys, None, token.as_deref()).await
@@ -119,7 +124,7 @@ impl JiraCrawl<'_, '_> {
         let since = self.ledger.state.jira.watermark.map(|w| w - overlap);
         let mut changed: BTreeSet<String> = BTreeSet::new();
         if let Some(since) = since {
-            let mut walk = Walk::new("jira:issue", "listing changed issues");
+            let mut walk = Walk::new(ISSUES, "listing changed issues");
             while let Some(ids) = walk
                 .next(&mut self.ledger.record, |token| async move {
                     site.issue_ids(keys, Some(since), token.as_deref()).await
@@ -135,14 +140,13 @@ impl JiraCrawl<'_, '_> {
         // Issues listed but never indexed (a failure last time, a project newly in scope) count as changed;
         // without a watermark (a full sync that saw no issue) every issue does.
         for id in &live {
-            if since.is_none() || !self.ledger.state.docs.contains_key(&docs::issue_doc_id(id)) {
+            if since.is_none() || !self.ledger.state.docs.contains_key(&DocId::jira(Kind::Issue, id)) {
                 changed.insert(id.clone());
             }
         }
         for id in live.iter().filter(|id| !changed.contains(*id)) {
-            let doc = docs::issue_doc_id(id);
-            self.ledger.keep(&doc);
-            self.keep_children(&doc);
+            self.ledger.keep(&DocId::jira(Kind::Issue, id));
+            self.keep_children(id);
         }
         let changed: Vec<String> = changed.into_iter().filter(|id| live.contains(id)).collect();
         self.fetch_issues(&changed).await?;
@@ -153,21 +157,25 @@ impl JiraCrawl<'_, '_> {
             .state
             .docs
             .keys()
-            .filter(|id| id.starts_with("jira:comment:") && !self.ledger.touched(id))
-            .map(|id| id.trim_start_matches("jira:comment:").to_string())
+            .filter(|id| id.product == Product::Jira && id.kind == Kind::Comment && !self.ledger.touched(id))
+            .map(|id| id.native.clone())
             .collect();
         for chunk in stored_comments.chunks(COMMENTS_PER_CHECK) {
             match site.existing_comments(chunk).await {
                 Ok(existing) => {
                     for id in chunk.iter().filter(|id| !existing.contains(*id)) {
-                        if let Some(doc) = self.ledger.state.docs.get_mut(&docs::issue_comment_doc_id(id)) {
+                        if let Some(doc) = self.ledger.state.docs.get_mut(&DocId::jira(Kind::Comment, id)) {
                             // Not seen: reconciliation deletes it.
                             doc.seen_in.clear();
                         }
                     }
                 }
                 Err(e) => {
-                    self.ledger.record.fail("jira:comment", "checking comments", e.to_string());
+                    self.ledger.record.fail(
+                        Counted::Docs(Product::Jira, Kind::Comment),
+                        "checking comments",
+                        e.to_string(),
+                    );
                     return Ok(Listing::Incomplete);
                 }
             }
@@ -183,7 +191,7 @@ impl JiraCrawl<'_, '_> {
             match site.issues(chunk).await {
                 Ok((issues, errors)) => {
                     for (id, message) in errors {
-                        self.ledger.record.fail("jira:issue", docs::issue_doc_id(&id), message);
+                        self.ledger.record.fail(ISSUES, DocId::jira(Kind::Issue, id).to_string(), message);
                     }
                     // A changed parent's sub-tasks show its security level: fetch them again too.
                     let known: HashSet<&str> = chunk.iter().map(String::as_str).collect();
@@ -200,10 +208,10 @@ impl JiraCrawl<'_, '_> {
                 }
                 Err(e) => {
                     for id in chunk {
-                        let doc = docs::issue_doc_id(id);
-                        self.ledger.record.fail("jira:issue", doc.clone(), format!("bulk fetch: {e}"));
+                        let doc = DocId::jira(Kind::Issue, id);
+                        self.ledger.record.fail(&doc, doc.to_string(), format!("bulk fetch: {e}"));
                         self.ledger.keep(&doc);
-                        self.keep_children(&doc);
+                        self.keep_children(id);
                     }
                 }
             }
@@ -220,18 +228,18 @@ impl JiraCrawl<'_, '_> {
             let Some(project) = self.permissions.snapshot.projects.get(&issue.project_id).cloned() else {
                 continue;
             };
-            let id = docs::issue_doc_id(&issue.id);
-            self.ledger.record.counts_mut("jira:issue").seen += 1;
+            let id = DocId::jira(Kind::Issue, &issue.id);
+            self.ledger.record.counts_mut(&id).seen += 1;
             let version = issue.updated.map_or(0, |t| t.timestamp_millis().max(0) as u64);
             let input = AclInput::of_issue(&issue);
             let same =
                 self.ledger.state.docs.get(&id).is_some_and(|d| d.version == version && d.acl == input);
             if same && self.ledger.mode != Mode::Full {
                 self.ledger.keep(&id);
-                self.keep_children(&id);
+                self.keep_children(&issue.id);
                 continue;
             }
-            let profile = self.ledger.resolve(&self.permissions.snapshot, "jira:issue", &input);
+            let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
             let doc = docs::issue_doc(&issue, &project, &self.permissions.snapshot.directory, profile);
             self.ledger.bump_watermark(Product::Jira, issue.updated);
             self.ledger.put(doc, input, Placement::project(&project, None))?;
@@ -264,7 +272,7 @@ impl JiraCrawl<'_, '_> {
                 .collect();
             self.permissions.read_comment_roles(self.ledger, site, &fetched).await;
             for ((issue, project), comments) in chunk.iter().zip(results) {
-                let issue_doc = docs::issue_doc_id(&issue.id);
+                let issue_doc = DocId::jira(Kind::Issue, &issue.id);
                 match comments {
                     Some(Ok(comments)) => {
                         for comment in comments {
@@ -273,11 +281,11 @@ impl JiraCrawl<'_, '_> {
                     }
                     Some(Err(e)) => {
                         self.ledger.record.fail(
-                            "jira:comment",
+                            Counted::Docs(Product::Jira, Kind::Comment),
                             format!("comments of {issue_doc}"),
                             e.to_string(),
                         );
-                        self.keep_children_of_kind(&issue_doc, "jira:comment:");
+                        self.keep_comments(&issue.id);
                     }
                     None => {}
                 }
@@ -299,9 +307,10 @@ impl JiraCrawl<'_, '_> {
         issue: &Issue,
         project: &Project,
     ) -> Result<(), Error> {
-        self.ledger.record.counts_mut("jira:comment").seen += 1;
+        let id = DocId::jira(Kind::Comment, &comment.id);
+        self.ledger.record.counts_mut(&id).seen += 1;
         let input = AclInput::of_issue_comment(issue, comment);
-        let profile = self.ledger.resolve(&self.permissions.snapshot, "jira:comment", &input);
+        let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
         let doc =
             docs::issue_comment_doc(comment, issue, project, &self.permissions.snapshot.directory, profile);
         self.ledger.put(doc, input, Placement::project(project, Some(issue.id.clone())))
@@ -310,14 +319,13 @@ impl JiraCrawl<'_, '_> {
     async fn put_issue_attachments(&mut self, attachments: Vec<(IssueAttachment, Issue, Project)>) -> Step {
         let mut pending = Vec::new();
         for (attachment, issue, project) in attachments {
-            let id = docs::issue_attachment_doc_id(&attachment.id);
-            self.ledger.record.counts_mut("jira:attachment").seen += 1;
+            let id = DocId::jira(Kind::Attachment, &attachment.id);
+            self.ledger.record.counts_mut(&id).seen += 1;
             let input = AclInput::of_issue(&issue);
             // Jira attachments never change: one already indexed is re-pointed if need be, never downloaded again.
             if self.ledger.state.docs.contains_key(&id) {
                 if let Some(mut stored) = self.ledger.stored(&id)? {
-                    stored.acl_profile =
-                        self.ledger.resolve(&self.permissions.snapshot, "jira:attachment", &input);
+                    stored.acl_profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
                     self.ledger.put(stored, input, Placement::project(&project, Some(issue.id.clone())))?;
                     continue;
                 }
@@ -339,10 +347,10 @@ impl JiraCrawl<'_, '_> {
             .collect();
         let texts = self.attachments.run(fetches).await?;
         for ((attachment, issue, project), text) in pending.into_iter().zip(texts) {
-            let id = docs::issue_attachment_doc_id(&attachment.id);
-            let text = text.into_text(&mut self.ledger.record, "jira:attachment", &id);
+            let id = DocId::jira(Kind::Attachment, &attachment.id);
+            let text = text.into_text(&mut self.ledger.record, &id);
             let input = AclInput::of_issue(&issue);
-            let profile = self.ledger.resolve(&self.permissions.snapshot, "jira:attachment", &input);
+            let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
             let doc = docs::issue_attachment_doc(
                 &attachment,
                 text,
@@ -357,26 +365,30 @@ impl JiraCrawl<'_, '_> {
     }
 
     /// Marks the stored comments and attachments of an unchanged issue as seen.
-    fn keep_children(&mut self, issue_doc: &str) {
-        self.keep_children_of_kind(issue_doc, "jira:");
+    fn keep_children(&mut self, issue_id: &str) {
+        self.keep_children_where(issue_id, |_| true);
     }
 
-    fn keep_children_of_kind(&mut self, issue_doc: &str, prefix: &str) {
-        let issue_id = issue_doc.trim_start_matches("jira:issue:");
+    /// Marks the stored comments of an issue as seen (when they could not be read again).
+    fn keep_comments(&mut self, issue_id: &str) {
+        self.keep_children_where(issue_id, |id| id.kind == Kind::Comment);
+    }
+
+    fn keep_children_where(&mut self, issue_id: &str, wanted: impl Fn(&DocId) -> bool) {
         let state = &self.ledger.state;
         let children = self.children.get_or_insert_with(|| {
             // Built once per run: looking children up by scanning every document per issue is quadratic.
-            let mut children: HashMap<String, Vec<String>> = HashMap::new();
-            for (id, doc) in state.docs.iter().filter(|(id, _)| id.starts_with("jira:")) {
+            let mut children: HashMap<String, Vec<DocId>> = HashMap::new();
+            for (id, doc) in state.docs.iter().filter(|(id, _)| id.product == Product::Jira) {
                 if let Some(container) = &doc.container {
                     children.entry(container.clone()).or_default().push(id.clone());
                 }
             }
             children
         });
-        let children: Vec<String> = children
+        let children: Vec<DocId> = children
             .get(issue_id)
-            .map(|ids| ids.iter().filter(|id| id.starts_with(prefix)).cloned().collect())
+            .map(|ids| ids.iter().filter(|id| wanted(id)).cloned().collect())
             .unwrap_or_default();
         for id in children {
             self.ledger.keep(&id);

@@ -21,15 +21,15 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::progress::{Progress, ProgressEvent};
-use super::resolve::{self, AclInput, PermissionSnapshot};
+use super::resolve::{self, AclInput, PermissionSnapshot, Resolver};
 use super::runs::{Mode, RunOutcome, RunRecord};
 use super::scope;
-use super::state::{Checkpoint, DocState, Phase, Product, SyncState};
+use super::state::{Checkpoint, DocState, Phase, SyncState};
 use super::Error;
 use crate::acl::{AclStore, ProfileId};
 use crate::atlassian::model::{Project, Space, SpaceKind};
 use crate::config::Source;
-use crate::index::{IndexDoc, IndexReader, IndexWriter};
+use crate::index::{DocId, IndexDoc, IndexReader, IndexWriter, Product};
 
 /// Why a step stopped early.
 pub(super) enum Halt {
@@ -87,9 +87,9 @@ pub(super) struct Ledger<'p> {
     /// The index as committed when the run began: stored documents to re-point, ids to reconcile.
     reader: IndexReader,
     /// Documents written or decided by this run (the permission refresh skips them: they are current).
-    touched: HashSet<String>,
+    touched: HashSet<DocId>,
     /// Ids the index held when the run began (beyond those in the state, after a lost state).
-    indexed_at_start: BTreeSet<String>,
+    indexed_at_start: BTreeSet<DocId>,
     /// Watermarks an incremental run has seen but not yet made durable.
     pending_watermarks: HashMap<Product, Option<DateTime<Utc>>>,
     last_checkpoint: Instant,
@@ -169,7 +169,7 @@ impl<'p> Ledger<'p> {
         let mut record = RunRecord::new(run_id.clone(), name, mode, started);
         record.resumed = resumed;
         record.notes = notes;
-        let indexed_at_start: BTreeSet<String> = reader.all_ids()?.into_iter().map(|(id, _)| id).collect();
+        let indexed: Vec<String> = reader.all_ids()?.into_iter().map(|(id, _)| id).collect();
         let mut ledger = Ledger {
             run_id,
             mode,
@@ -179,17 +179,18 @@ impl<'p> Ledger<'p> {
             writer: Some(writer),
             reader,
             touched: HashSet::new(),
-            indexed_at_start,
+            // An id that is no document id of ours is never reconciled (nor written by a sync).
+            indexed_at_start: indexed.iter().filter_map(|id| id.parse().ok()).collect(),
             pending_watermarks: HashMap::new(),
             last_checkpoint: Instant::now(),
             checkpoint_interval,
             progress,
         };
         if drop_everything {
-            let ids: Vec<String> = std::mem::take(&mut ledger.indexed_at_start).into_iter().collect();
-            for id in ids {
-                ledger.writer_mut()?.delete(&id);
+            for id in &indexed {
+                ledger.writer_mut()?.delete(id);
             }
+            ledger.indexed_at_start.clear();
         }
         Ok(ledger)
     }
@@ -280,42 +281,46 @@ impl<'p> Ledger<'p> {
 
     // ---- documents ----
 
-    /// Resolves `input` into the store, counting documents nobody can read for lack of permissions.
+    /// Resolves the `input` of document `id` into the store, counting documents nobody can read for lack
+    /// of permissions.
     pub(super) fn resolve(
         &mut self,
         snapshot: &PermissionSnapshot,
-        kind: &str,
+        id: &DocId,
         input: &AclInput,
     ) -> ProfileId {
         let profile = resolve::resolve(&mut self.acl, snapshot, input);
         if profile == AclStore::NOBODY {
-            self.record.counts_mut(kind).acl_unknown += 1;
+            self.record.counts_mut(id).acl_unknown += 1;
         }
         profile
     }
 
-    /// Re-resolves many stored documents against `snapshot` at once, setting each clause once.
-    pub(super) fn refresh_all<'i>(
+    /// Re-resolves many stored documents against `snapshot` at once, setting each clause once; one profile
+    /// per input, in order.
+    pub(super) fn resolve_all<'i>(
         &mut self,
         snapshot: &PermissionSnapshot,
-        inputs: impl IntoIterator<Item = (&'i str, &'i AclInput)>,
-    ) -> Vec<(String, ProfileId)> {
-        resolve::refresh_all(&mut self.acl, snapshot, inputs)
+        inputs: impl IntoIterator<Item = &'i AclInput>,
+    ) -> Vec<ProfileId> {
+        let mut resolver = Resolver::new(&mut self.acl, snapshot);
+        inputs.into_iter().map(|input| resolver.resolve(input)).collect()
     }
 
     /// Upserts `doc` and records it in the state and the counts.
     pub(super) fn put(&mut self, doc: IndexDoc, input: AclInput, place: Placement) -> Result<(), Error> {
-        let kind = kind_of(&doc.id);
-        let counts = self.record.counts_mut(&kind);
-        match self.state.docs.get(&doc.id) {
+        // Every document the sync writes was named by a DocId (`docs.rs`).
+        let id: DocId = doc.id.parse()?;
+        let counts = self.record.counts_mut(&id);
+        match self.state.docs.get(&id) {
             Some(old) if old.version == doc.version => counts.unchanged += 1,
             Some(_) => counts.updated += 1,
             None => counts.added += 1,
         }
         self.writer_mut()?.upsert(&doc)?;
-        self.touched.insert(doc.id.clone());
+        self.touched.insert(id.clone());
         self.state.docs.insert(
-            doc.id.clone(),
+            id,
             DocState {
                 version: doc.version,
                 acl: input,
@@ -330,32 +335,31 @@ impl<'p> Ledger<'p> {
     }
 
     /// Marks a stored document as seen by this run without rewriting it.
-    pub(super) fn keep(&mut self, id: &str) {
-        let kind = kind_of(id);
+    pub(super) fn keep(&mut self, id: &DocId) {
         if let Some(doc) = self.state.docs.get_mut(id) {
             doc.seen_in = self.run_id.clone();
-            self.record.counts_mut(&kind).unchanged += 1;
+            self.record.counts_mut(id).unchanged += 1;
         }
     }
 
     /// Deletes a document from the index and the state, counting it if it was known.
-    pub(super) fn delete(&mut self, id: &str) -> Result<(), Error> {
-        self.writer_mut()?.delete(id);
+    pub(super) fn delete(&mut self, id: &DocId) -> Result<(), Error> {
+        self.writer_mut()?.delete(&id.to_string());
         let known = self.state.docs.remove(id).is_some() | self.indexed_at_start.remove(id);
         if known {
-            self.record.counts_mut(&kind_of(id)).deleted += 1;
+            self.record.counts_mut(id).deleted += 1;
         }
-        self.touched.insert(id.to_string());
+        self.touched.insert(id.clone());
         Ok(())
     }
 
     /// The document as the index held it when the run began.
-    pub(super) fn stored(&self, id: &str) -> Result<Option<IndexDoc>, Error> {
-        Ok(self.reader.get(id)?)
+    pub(super) fn stored(&self, id: &DocId) -> Result<Option<IndexDoc>, Error> {
+        Ok(self.reader.get(&id.to_string())?)
     }
 
     /// Whether this run has written or decided `id` already.
-    pub(super) fn touched(&self, id: &str) -> bool {
+    pub(super) fn touched(&self, id: &DocId) -> bool {
         self.touched.contains(id)
     }
 
@@ -364,20 +368,19 @@ impl<'p> Ledger<'p> {
     /// so the next listing adds it again.
     pub(super) fn repoint(
         &mut self,
-        id: &str,
+        id: &DocId,
         profile: ProfileId,
         input: AclInput,
         new_space: Option<String>,
     ) -> Result<(), Error> {
-        let kind = kind_of(id);
-        match self.reader.get(id)? {
+        match self.stored(id)? {
             Some(mut stored) => {
                 stored.acl_profile = profile;
                 if let Some(key) = &new_space {
                     stored.space = Some(key.clone());
                 }
                 self.writer_mut()?.upsert(&stored)?;
-                self.record.counts_mut(&kind).repointed += 1;
+                self.record.counts_mut(id).repointed += 1;
                 if let Some(doc) = self.state.docs.get_mut(id) {
                     doc.profile = profile.0;
                     doc.acl = input;
@@ -388,7 +391,7 @@ impl<'p> Ledger<'p> {
             }
             None => {
                 self.state.docs.remove(id);
-                self.record.fail(&kind, id.to_string(), "in the sync state but not in the index");
+                self.record.fail(id, id.to_string(), "in the sync state but not in the index");
             }
         }
         Ok(())
@@ -409,17 +412,16 @@ impl<'p> Ledger<'p> {
 
     /// Deletes the product's documents this run's complete listings did not show.
     fn reconcile(&mut self, product: Product) {
-        let prefix = format!("{}:", product.as_str());
-        let stale: Vec<String> = self
+        let stale: Vec<DocId> = self
             .state
             .docs
             .iter()
-            .filter(|(id, doc)| id.starts_with(&prefix) && doc.seen_in != self.run_id)
+            .filter(|(id, doc)| id.product == product && doc.seen_in != self.run_id)
             .map(|(id, _)| id.clone())
             .chain(
                 self.indexed_at_start
                     .iter()
-                    .filter(|id| id.starts_with(&prefix) && !self.state.docs.contains_key(*id))
+                    .filter(|id| id.product == product && !self.state.docs.contains_key(*id))
                     .cloned(),
             )
             .collect();
@@ -453,31 +455,6 @@ impl<'p> Ledger<'p> {
             if w.is_none_or(|w| t > w) {
                 *w = Some(t);
             }
-        }
-    }
-}
-
-/// The kind of a document id: `confluence:page:1` → `confluence:page`.
-pub(super) fn kind_of(id: &str) -> String {
-    match id.rsplit_once(':') {
-        Some((kind, _)) => kind.to_string(),
-        None => id.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinds_of_ids() {
-        let cases = [
-            ("confluence:page:1", "confluence:page"),
-            ("confluence:attachment:att9", "confluence:attachment"),
-            ("jira:comment:10020", "jira:comment"),
-        ];
-        for (id, kind) in cases {
-            assert_eq!(kind_of(id), kind, "{id}");
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use std::future::Future;
 
-use super::runs::RunRecord;
+use super::runs::{Counted, RunRecord};
 use crate::atlassian::Page;
 
 /// What one listing achieved.
@@ -56,21 +56,21 @@ pub(super) struct Walk {
     /// The cursor the page last returned was fetched with.
     fetched_with: Option<String>,
     state: State,
-    /// The document kind a failed fetch is counted against, and the item it is recorded as.
-    kind: &'static str,
+    /// What a failed fetch is counted against, and the item it is recorded as.
+    counted: Counted,
     item: String,
 }
 
 impl Walk {
     /// A walk from the first page. A failed fetch is counted against `kind` and recorded as `item`
     /// (`"listing comments"`).
-    pub(super) fn new(kind: &'static str, item: impl Into<String>) -> Walk {
-        Walk::resume(None, kind, item)
+    pub(super) fn new(counted: Counted, item: impl Into<String>) -> Walk {
+        Walk::resume(None, counted, item)
     }
 
     /// A walk from a stored cursor (`None`: the first page).
-    pub(super) fn resume(cursor: Option<String>, kind: &'static str, item: impl Into<String>) -> Walk {
-        Walk { next: cursor.clone(), fetched_with: cursor, state: State::Open, kind, item: item.into() }
+    pub(super) fn resume(cursor: Option<String>, counted: Counted, item: impl Into<String>) -> Walk {
+        Walk { next: cursor.clone(), fetched_with: cursor, state: State::Open, counted, item: item.into() }
     }
 
     /// Whether another page may follow.
@@ -112,7 +112,7 @@ impl Walk {
                 Some(items)
             }
             Err(e) => {
-                record.fail(self.kind, self.item.clone(), e.to_string());
+                record.fail(self.counted, self.item.clone(), e.to_string());
                 self.state = State::Failed;
                 None
             }
@@ -131,7 +131,10 @@ impl Walk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::{Kind, Product};
     use crate::sync::runs::Mode;
+
+    const COMMENTS: Counted = Counted::Docs(Product::Confluence, Kind::Comment);
 
     fn record() -> RunRecord {
         RunRecord::new("r".into(), "s", Mode::Full, chrono::DateTime::UNIX_EPOCH)
@@ -141,7 +144,7 @@ mod tests {
     fn walk(pages: &[Result<&[u32], ()>]) -> (Vec<u32>, Vec<Option<String>>, Listing, RunRecord) {
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
         let mut record = record();
-        let mut walk = Walk::new("confluence:comment", "listing comments");
+        let mut walk = Walk::new(COMMENTS, "listing comments");
         let (mut items, mut cursors) = (Vec::new(), Vec::new());
         runtime.block_on(async {
             while let Some(page) = walk
@@ -175,7 +178,7 @@ mod tests {
         let (items, _, listing, record) = walk(&[Ok(&[1]), Err(()), Ok(&[3])]);
         assert_eq!(items, [1]);
         assert_eq!(listing, Listing::Incomplete);
-        assert_eq!(record.counts["confluence:comment"].failed, 1);
+        assert_eq!(record.counts[&COMMENTS].failed, 1);
         assert_eq!(record.failures[0].item, "listing comments");
     }
 }

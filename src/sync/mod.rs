@@ -54,4 +54,7 @@ pub enum Error {
     UnknownSource(String),
     #[error("background task failed: {0}")]
     Task(String),
+    /// A document the engine wrote without a well-formed id (a bug: `docs.rs` names every document).
+    #[error("{0}")]
+    BadDocId(#[from] crate::index::UnknownValue),
 }

@@ -16,17 +16,19 @@
 
 use std::collections::BTreeSet;
 
-use super::ledger::{kind_of, Ledger, Step};
+use super::ledger::{Ledger, Step};
 use super::listing::{Listing, Walk};
 use super::progress::ProgressEvent;
 use super::resolve::{AclInput, PermissionSnapshot, Visibility};
+use super::runs::Counted;
 use super::scope::space_in_scope;
-use super::state::{Product, StoredDirectory};
+use super::state::StoredDirectory;
 use crate::acl::AclStore;
 use crate::atlassian::confluence::Confluence;
 use crate::atlassian::jira::{Jira, RoleUses};
 use crate::atlassian::model::{CommentVisibility, ContentKind, Directory, IssueComment, Space};
 use crate::config::Source;
+use crate::index::{DocId, Kind, Product};
 
 /// The permission snapshot of a run and what could be read of it.
 #[derive(Debug, Default)]
@@ -91,7 +93,7 @@ impl Permissions {
                     }
                 }
                 Err(e) => ledger.record.fail(
-                    "jira:comment",
+                    Counted::Docs(Product::Jira, Kind::Comment),
                     format!("role {role} of project {project_id}"),
                     format!("role actors: {e}"),
                 ),
@@ -124,7 +126,7 @@ pub(super) async fn read(
         }
         Err(e) => {
             ledger.record.fail(
-                "directory",
+                Counted::Directory,
                 "directory",
                 format!("users and groups: {e} (kept the last read)"),
             );
@@ -145,7 +147,7 @@ pub(super) async fn read(
                 permissions.jira = true;
             }
             Err(e) => {
-                ledger.record.fail("jira:project", "projects", format!("projects and permissions: {e}"))
+                ledger.record.fail(Counted::Projects, "projects", format!("projects and permissions: {e}"))
             }
         }
     }
@@ -192,7 +194,7 @@ async fn read_confluence(
     let spaces = match confluence.spaces_where(|s| space_in_scope(source, s)).await {
         Ok(spaces) => spaces,
         Err(e) => {
-            ledger.record.fail("confluence:space", "spaces", format!("spaces and space permissions: {e}"));
+            ledger.record.fail(Counted::Spaces, "spaces", format!("spaces and space permissions: {e}"));
             return false;
         }
     };
@@ -201,7 +203,8 @@ async fn read_confluence(
     let keys: Vec<String> = snapshot.spaces.values().map(|s| s.key.clone()).collect();
     let keys = keys.as_slice();
     let archived = source.include_archived();
-    let mut walk = Walk::new("confluence:page", "access listing (page restrictions)");
+    let pages = Counted::Docs(Product::Confluence, Kind::Page);
+    let mut walk = Walk::new(pages, "access listing (page restrictions)");
     while let Some(listed) = walk
         .next(&mut ledger.record, |cursor| async move {
             confluence.access(keys, archived, cursor.as_deref()).await
@@ -236,7 +239,7 @@ async fn read_confluence(
                 snapshot.access.insert(id, access);
             }
             Ok(None) => {}
-            Err(e) => ledger.record.fail("confluence:page", format!("ancestor {id}"), e.to_string()),
+            Err(e) => ledger.record.fail(pages, format!("ancestor {id}"), e.to_string()),
         }
     }
     true
@@ -247,13 +250,12 @@ async fn read_confluence(
 /// comments and attachments along.
 pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, product: Product) -> Step {
     ledger.report(&ProgressEvent::Phase { product, phase: "permission refresh" });
-    let ids: Vec<String> = ledger.state.docs.keys().filter(|id| !ledger.touched(id)).cloned().collect();
+    let ids: Vec<DocId> = ledger.state.docs.keys().filter(|id| !ledger.touched(id)).cloned().collect();
     // Each document's current input (and new space, for content that moved), then one resolution pass
     // that sets every clause once.
-    let mut plans: Vec<(String, AclInput, Option<String>)> = Vec::new();
+    let mut plans: Vec<(DocId, AclInput, Option<String>)> = Vec::new();
     for id in ids {
-        let product = if id.starts_with("confluence:") { Product::Confluence } else { Product::Jira };
-        if !permissions.read_for(product) {
+        if !permissions.read_for(id.product) {
             continue;
         }
         let Some(doc) = ledger.state.docs.get(&id) else { continue };
@@ -275,11 +277,10 @@ pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, produc
         }
         plans.push((id, input, new_space));
     }
-    let profiles =
-        ledger.refresh_all(&permissions.snapshot, plans.iter().map(|(id, input, _)| (id.as_str(), input)));
-    for ((id, input, new_space), (_, profile)) in plans.into_iter().zip(profiles) {
+    let profiles = ledger.resolve_all(&permissions.snapshot, plans.iter().map(|(_, input, _)| input));
+    for ((id, input, new_space), profile) in plans.into_iter().zip(profiles) {
         if profile == AclStore::NOBODY {
-            ledger.record.counts_mut(&kind_of(&id)).acl_unknown += 1;
+            ledger.record.counts_mut(&id).acl_unknown += 1;
         }
         let Some(doc) = ledger.state.docs.get(&id) else { continue };
         if profile.0 == doc.profile && new_space.is_none() && input == doc.acl {

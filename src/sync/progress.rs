@@ -3,7 +3,7 @@
 //!
 //! This file neither syncs nor prints; the command line and the server implement [`Progress`].
 
-use super::state::Product;
+use crate::index::{Kind, Product};
 
 /// What a run tells whoever watches it, and how it is asked to stop.
 pub trait Progress: Send {
@@ -25,7 +25,8 @@ pub enum ProgressEvent<'a> {
     },
     /// Documents processed so far in the current phase.
     Items {
-        kind: &'a str,
+        product: Product,
+        kind: Kind,
         done: u64,
     },
     Checkpoint {

@@ -10,6 +10,7 @@ use super::ledger::Ledger;
 use super::Error;
 use crate::atlassian::model::{Space, SpaceKind};
 use crate::config::Source;
+use crate::index::{DocId, Product};
 
 /// Whether `space` is one `source` indexes.
 pub(super) fn space_in_scope(source: &Source, space: &Space) -> bool {
@@ -25,22 +26,22 @@ pub(super) fn space_in_scope(source: &Source, space: &Space) -> bool {
 /// Deletes documents that the configuration no longer covers (product off, space or project out).
 pub(super) fn drop_out_of_scope(ledger: &mut Ledger<'_>, source: &Source) -> Result<(), Error> {
     let products = source.products();
-    let out: Vec<String> = ledger
+    let out: Vec<DocId> = ledger
         .state
         .docs
         .iter()
         .filter(|(id, doc)| {
-            let confluence = id.starts_with("confluence:");
-            let product_on = if confluence { products.confluence } else { products.jira };
-            let key_in = if confluence {
-                match &doc.space_owner {
-                    Some(owner) => source.personal_space_in_scope(&doc.scope_key, owner),
-                    None => source.space_in_scope(&doc.scope_key),
+            let in_scope = match id.product {
+                Product::Confluence => {
+                    products.confluence
+                        && match &doc.space_owner {
+                            Some(owner) => source.personal_space_in_scope(&doc.scope_key, owner),
+                            None => source.space_in_scope(&doc.scope_key),
+                        }
                 }
-            } else {
-                source.project_in_scope(&doc.scope_key)
+                Product::Jira => products.jira && source.project_in_scope(&doc.scope_key),
             };
-            !(product_on && key_in)
+            !in_scope
         })
         .map(|(id, _)| id.clone())
         .collect();
