@@ -24,7 +24,6 @@
 //! Nothing here fetches, indexes or decides permissions.
 
 pub mod adf;
-pub mod cli;
 pub mod office;
 pub mod pdf;
 pub mod sniff;

@@ -1,6 +1,6 @@
 //! The server's real backends: [`Indexes`] (one [`SearchService`] per configured source, with the directory
 //! of the same index, as [`SearchIndex`] and [`Callers`]) and [`Engine`] (the sync engine as
-//! [`SyncRunner`]), and [`run`], which is `permdex serve` ([`serve_command`] from its flags).
+//! [`SyncRunner`]), and [`run`], which is `permdex serve`.
 //!
 //! Each source has its own index (`sync::engine::index_dir`); a caller is searched in every source whose
 //! directory knows them as an active, in-scope account, with that source's principals. With one source,
@@ -455,24 +455,6 @@ impl SyncRunner for Engine {
             .map(|records| records.into_iter().map(summary).collect())
             .map_err(|e| e.to_string())
     }
-}
-
-/// Raw flags of `permdex serve`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// The configuration file (its `[server]` table: listen address, JWT key, API keys, admin key).
-    #[arg(long, default_value = "permdex.toml")]
-    pub config: std::path::PathBuf,
-}
-
-/// `permdex serve` from its flags: loads the configuration and [`run`]s until `shutdown` resolves.
-pub async fn serve_command(
-    args: &ServeArgs,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), crate::Error> {
-    let config = Config::load(&args.config)?;
-    run(config, shutdown).await?;
-    Ok(())
 }
 
 /// Opens every source's index, listens on `server.listen`, and serves until `shutdown` resolves; requests

@@ -24,7 +24,6 @@
 pub mod admin;
 pub mod auth;
 pub mod backend;
-pub mod cli_search;
 pub mod error;
 pub mod health;
 pub mod metrics;

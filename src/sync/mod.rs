@@ -34,7 +34,7 @@ pub mod view;
 use std::path::PathBuf;
 
 pub use engine::{index_dir, sync, sync_with, SyncOptions};
-pub use progress::{Progress, ProgressEvent, Silent};
+pub use progress::{Progress, ProgressEvent, Silent, StderrProgress};
 pub use runs::{Mode, RunOutcome, RunRecord};
 pub use view::SourceIndex;
 

@@ -7,12 +7,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Args;
+use permdex::config::{AccountId, Config};
+use permdex::server::backend::Indexes;
+use permdex::server::search::{Page, SearchFailure, SearchIndex, SearchQuery, SearchResults, SortOrder};
+use permdex::server::{Caller, Callers};
 
-use super::auth::{Caller, Callers};
-use super::backend::Indexes;
-use super::search::{Page, SearchFailure, SearchIndex, SearchQuery, SearchResults};
-use crate::config::{AccountId, Config};
+use super::Usage;
 
 /// Raw flags of `permdex search`.
 #[derive(Debug, Clone, Args)]
@@ -35,6 +37,12 @@ pub struct SearchArgs {
     /// Results to skip.
     #[arg(long, default_value_t = 0)]
     pub offset: usize,
+    /// Only these configured sources (by name).
+    #[arg(long)]
+    pub source: Vec<String>,
+    /// Only these products (confluence, jira).
+    #[arg(long)]
+    pub product: Vec<String>,
     /// Only these kinds (page, blogpost, comment, attachment, issue).
     #[arg(long)]
     pub kind: Vec<String>,
@@ -49,78 +57,43 @@ pub struct SearchArgs {
     pub recent: bool,
 }
 
-/// What can stop a search from the command line.
-#[derive(Debug, thiserror::Error)]
-pub enum SearchCliError {
-    #[error(transparent)]
-    Config(#[from] crate::config::Error),
-    #[error("{0:?} is not an account id")]
-    BadAccount(String),
-    #[error("account {0} is not an active, in-scope user of any synced source")]
-    UnknownAccount(String),
-    #[error("bad query: {0}")]
-    BadQuery(String),
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    #[error("search failed: {0}")]
-    Internal(String),
-    #[error("cannot write to stdout: {0}")]
-    Stdout(#[from] std::io::Error),
-}
-
-impl SearchCliError {
-    /// Whether the user asked for something invalid (exit status 2) rather than the search failing (1).
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            SearchCliError::BadAccount(_)
-                | SearchCliError::UnknownAccount(_)
-                | SearchCliError::BadQuery(_)
-                | SearchCliError::BadRequest(_)
-        )
-    }
-}
-
 /// Runs `permdex search` and writes the results to `out`.
-pub fn run(args: &SearchArgs, out: &mut impl Write) -> Result<(), SearchCliError> {
+pub fn run(args: &SearchArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let config = Config::load(&args.config)?;
     let results = search(&config, args)?;
     if args.json {
-        let json =
-            serde_json::to_string_pretty(&results).map_err(|e| SearchCliError::Internal(e.to_string()))?;
-        writeln!(out, "{json}")?;
+        let json = serde_json::to_string_pretty(&results).context("cannot render the results")?;
+        writeln!(out, "{json}").context("cannot write to stdout")?;
     } else {
-        write_table(&results, args, out)?;
+        write_table(&results, args, out).context("cannot write to stdout")?;
     }
     Ok(())
 }
 
 /// Searches `config`'s indexes as `args.account`.
-pub fn search(config: &Config, args: &SearchArgs) -> Result<SearchResults, SearchCliError> {
-    let account_id =
-        AccountId::parse(&args.account).map_err(|_| SearchCliError::BadAccount(args.account.clone()))?;
+fn search(config: &Config, args: &SearchArgs) -> anyhow::Result<SearchResults> {
+    let account_id = AccountId::parse(&args.account)
+        .map_err(|_| Usage(format!("{:?} is not an account id", args.account)))?;
     let indexes = Indexes::open(config);
-    let principals = indexes
-        .principals(account_id.as_str())
-        .ok_or_else(|| SearchCliError::UnknownAccount(args.account.clone()))?;
+    let principals = indexes.principals(account_id.as_str()).ok_or_else(|| {
+        Usage(format!("account {} is not an active, in-scope user of any synced source", args.account))
+    })?;
     let caller = Caller { account_id, principals };
     let query = SearchQuery {
         q: args.query.clone(),
+        sources: args.source.clone(),
+        products: args.product.clone(),
         kinds: args.kind.clone(),
         spaces: args.space.clone(),
         projects: args.project.clone(),
-        sort: if args.recent {
-            super::search::SortOrder::Updated
-        } else {
-            super::search::SortOrder::Relevance
-        },
+        sort: if args.recent { SortOrder::Updated } else { SortOrder::Relevance },
         page: Page::Offset { offset: args.offset, limit: args.limit },
         ..SearchQuery::default()
     };
     indexes.search(&caller, &query).map_err(|failure| match failure {
-        SearchFailure::BadQuery(m) => SearchCliError::BadQuery(m),
-        SearchFailure::BadRequest(m) => SearchCliError::BadRequest(m),
-        SearchFailure::Internal(m) => SearchCliError::Internal(m),
+        SearchFailure::BadQuery(m) => Usage(format!("bad query: {m}")).into(),
+        SearchFailure::BadRequest(m) => Usage(format!("bad request: {m}")).into(),
+        SearchFailure::Internal(m) => anyhow::anyhow!("search failed: {m}"),
     })
 }
 
