@@ -1,8 +1,9 @@
 //! `permdex search "query" --as ACCOUNT_ID`: the search API's path, from the command line.
 //!
-//! It opens the same per-source indexes the server opens ([`Indexes`]), takes the account's principals from
-//! the directory synced with each index (never from the command line), and runs the same permission-filtered
-//! search. There is no way to search unfiltered from here.
+//! It opens each configured source's index once, takes the account's principals from the directory synced
+//! with each index (never from the command line), and runs the same permission-filtered search across
+//! sources as the server (`permdex::search::search_sources`), answering in the API's JSON. There is no way
+//! to search unfiltered from here.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,9 +11,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use permdex::config::{AccountId, Config};
-use permdex::server::backend::Indexes;
-use permdex::server::search::{Page, SearchFailure, SearchIndex, SearchQuery, SearchResults, SortOrder};
-use permdex::server::{Caller, Callers};
+use permdex::search::{search_sources, SearchService, SourcePart};
+use permdex::server::backend::{request_of, results_of};
+use permdex::server::search::{Page, SearchQuery, SearchResults, SortOrder};
+use permdex::sync::SourceIndex;
 
 use super::Usage;
 
@@ -74,11 +76,34 @@ pub fn run(args: &SearchArgs, out: &mut impl Write) -> anyhow::Result<()> {
 fn search(config: &Config, args: &SearchArgs) -> anyhow::Result<SearchResults> {
     let account_id = AccountId::parse(&args.account)
         .map_err(|_| Usage(format!("{:?} is not an account id", args.account)))?;
-    let indexes = Indexes::open(config);
-    let principals = indexes.principals(account_id.as_str()).ok_or_else(|| {
-        Usage(format!("account {} is not an active, in-scope user of any synced source", args.account))
-    })?;
-    let caller = Caller { account_id, principals };
+    let mut opened = Vec::new();
+    for source in config.sources() {
+        let name = source.name().as_str();
+        match SourceIndex::open(config, source) {
+            Ok(view) => {
+                let principals = view.principals(account_id.as_str());
+                let (reader, _) = view.into_parts();
+                opened.push((name, Some(SearchService::new(reader)), principals));
+            }
+            Err(e) => {
+                tracing::warn!(source = name, error = %e, "index not open");
+                opened.push((name, None, None));
+            }
+        }
+    }
+    if opened.iter().all(|(_, _, principals)| principals.is_none()) {
+        let unknown =
+            format!("account {} is not an active, in-scope user of any synced source", args.account);
+        return Err(Usage(unknown).into());
+    }
+    let parts: Vec<SourcePart<'_>> = opened
+        .iter()
+        .map(|(name, service, principals)| SourcePart {
+            name,
+            service: service.as_ref(),
+            principals: principals.as_deref(),
+        })
+        .collect();
     let query = SearchQuery {
         q: args.query.clone(),
         sources: args.source.clone(),
@@ -90,11 +115,14 @@ fn search(config: &Config, args: &SearchArgs) -> anyhow::Result<SearchResults> {
         page: Page::Offset { offset: args.offset, limit: args.limit },
         ..SearchQuery::default()
     };
-    indexes.search(&caller, &query).map_err(|failure| match failure {
-        SearchFailure::BadQuery(m) => Usage(format!("bad query: {m}")).into(),
-        SearchFailure::BadRequest(m) => Usage(format!("bad request: {m}")).into(),
-        SearchFailure::Internal(m) => anyhow::anyhow!("search failed: {m}"),
-    })
+    match search_sources(&parts, &query.sources, &request_of(&query)) {
+        Ok(response) => Ok(results_of(response)),
+        Err(e @ permdex::search::Error::BadQuery { .. }) => Err(Usage(e.to_string()).into()),
+        Err(e @ (permdex::search::Error::BadCursor | permdex::search::Error::BadRequest(_))) => {
+            Err(Usage(e.to_string()).into())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("search failed")),
+    }
 }
 
 fn write_table(results: &SearchResults, args: &SearchArgs, out: &mut impl Write) -> std::io::Result<()> {

@@ -8,6 +8,7 @@
 //! - [`collect`]: the collector that ranks, counts and facets allowed matches (dense and sparse strategies).
 //! - [`snippet`]: HTML-escaped highlights with `<mark>`.
 //! - [`cursor`]: stable page cursors.
+//! - [`sources`]: one search across several sources (sites), each with its own index, merged.
 //!
 //! Invariant: every result, total, facet count and snippet goes through the per-segment allowed set; this
 //! module has no unfiltered entry point. A document whose profile the ACL store does not know is never
@@ -32,6 +33,7 @@ pub mod collect;
 pub mod cursor;
 pub mod query;
 pub mod snippet;
+pub mod sources;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +51,8 @@ use self::collect::{
 use self::query::{Ast, QueryBuilder};
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::{Fields, Generation, IndexReader};
+
+pub use self::sources::{search_sources, SourceHit, SourcePart, SourcesResponse};
 
 /// Most hits one page may hold.
 pub const MAX_LIMIT: usize = 100;
@@ -301,6 +305,11 @@ impl SearchService {
         *self.inner.view.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
         drop(reader);
         Ok(())
+    }
+
+    /// Reads the commit this service moved to last (its sync state, whether its ACL store is trusted).
+    pub fn with_reader<T>(&self, read: impl FnOnce(&IndexReader) -> T) -> T {
+        read(&self.inner.reader.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The ACL store of the current commit, to build [`CallerPrincipals`] with.

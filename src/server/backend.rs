@@ -1,17 +1,18 @@
 //! The server's real backends: [`Indexes`] (one [`SearchService`] per configured source, with the directory
-//! of the same index, as [`SearchIndex`] and [`Callers`]) and [`Engine`] (the sync engine as
+//! of the same commit, as [`SearchIndex`] and [`Callers`]) and [`Engine`] (the sync engine as
 //! [`SyncRunner`]), and [`run`], which is `permdex serve`.
 //!
-//! Each source has its own index (`sync::engine::index_dir`); a caller is searched in every source whose
-//! directory knows them as an active, in-scope account, with that source's principals. With one source,
-//! paging is the library's (offset or cursor). With several, hits are merged by score or by date and paged
-//! by offset; a cursor cannot span indexes, so it is refused there.
+//! Each source has its own index (`sync::index_dir`), opened once. A caller is searched in every source
+//! whose directory knows them as an active, in-scope account, with that source's principals
+//! ([`sync::view::principals_in`](crate::sync::view::principals_in)); the search across sources and the
+//! merge are the search library's ([`search::search_sources`]).
 //!
 //! Reloads: after each checkpoint commit of a sync run by the server, and after the run, the source's
 //! [`SearchService`] moves to the new commit (searches in flight finish on the old one) and the directory
-//! is read again. A source without an index yet is opened at its first reload.
+//! is read from that commit. A source without an index yet is opened at its first reload.
 //!
-//! This file converts between the search library's and the API's types; it holds no HTTP code.
+//! This file converts between the search library's and the API's types ([`request_of`], [`results_of`]);
+//! it holds no HTTP code.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -24,15 +25,14 @@ use super::search::{
     SearchResults, SortOrder,
 };
 use super::{AppState, Error};
-use crate::acl::{AclStore, Principal};
+use crate::acl::AclStore;
 use crate::atlassian::model::Directory;
 use crate::config::{Config, Source};
-use crate::index::{IndexReader, IndexWriter};
+use crate::index::IndexWriter;
 use crate::search::{self, SearchService};
 use crate::sync::engine::{index_dir, SyncOptions};
-use crate::sync::resolve::caller_principals;
 use crate::sync::runs::{self, Mode, RunOutcome, RunRecord};
-use crate::sync::view::SourceIndex;
+use crate::sync::view::{directory_of, principals_in, SourceIndex};
 use crate::sync::{Progress, ProgressEvent};
 
 /// Every configured source's index, as the server searches it.
@@ -93,23 +93,17 @@ impl Indexes {
 
 fn open_site(config: &Config, source: &Source) -> Result<OpenSite, String> {
     let view = SourceIndex::open(config, source).map_err(|e| e.to_string())?;
-    let directory = Arc::new(view.directory().clone());
     let acl_problem = view.reader().acl_problem().map(str::to_owned);
-    drop(view);
-    let reader = IndexReader::open(&index_dir(config.data_dir(), source.name().as_str()))
-        .map_err(|e| e.to_string())?;
-    Ok(OpenSite { service: SearchService::new(reader), directory, acl_problem })
+    let (reader, directory) = view.into_parts();
+    Ok(OpenSite { service: SearchService::new(reader), directory: Arc::new(directory), acl_problem })
 }
 
 impl Callers for Indexes {
     fn principals(&self, account_id: &str) -> Option<SourcePrincipals> {
         let mut by_source = BTreeMap::new();
         for (name, site) in &self.sites {
-            if !site.source.user_in_scope(account_id) {
-                continue;
-            }
             let Some(open) = read_lock(&site.open).clone() else { continue };
-            if let Some(principals) = caller_principals(&open.directory, account_id) {
+            if let Some(principals) = principals_in(&site.source, &open.directory, account_id) {
                 by_source.insert(name.clone(), principals);
             }
         }
@@ -117,7 +111,8 @@ impl Callers for Indexes {
     }
 }
 
-fn to_request(query: &SearchQuery, page: search::PageRequest) -> search::SearchRequest {
+/// The search library's request for an API query.
+pub fn request_of(query: &SearchQuery) -> search::SearchRequest {
     search::SearchRequest {
         query: query.q.clone(),
         filters: search::Filters {
@@ -133,25 +128,37 @@ fn to_request(query: &SearchQuery, page: search::PageRequest) -> search::SearchR
             SortOrder::Relevance => search::Sort::Relevance,
             SortOrder::Updated => search::Sort::Updated,
         },
-        page,
+        page: match &query.page {
+            Page::Offset { offset, limit } => search::PageRequest::Offset { offset: *offset, limit: *limit },
+            Page::Cursor { cursor, limit } => {
+                search::PageRequest::Cursor { cursor: cursor.clone(), limit: *limit }
+            }
+        },
         facets: query.facets,
         snippets: query.snippets,
     }
 }
 
-fn to_failure(error: search::Error) -> SearchFailure {
-    match error {
-        e @ search::Error::BadQuery { .. } => SearchFailure::BadQuery(e.to_string()),
-        e @ (search::Error::BadCursor | search::Error::BadRequest(_)) => {
-            SearchFailure::BadRequest(e.to_string())
+impl From<search::Error> for SearchFailure {
+    fn from(error: search::Error) -> Self {
+        match error {
+            e @ search::Error::BadQuery { .. } => SearchFailure::BadQuery(e.to_string()),
+            e @ (search::Error::BadCursor | search::Error::BadRequest(_)) => {
+                SearchFailure::BadRequest(e.to_string())
+            }
+            other => SearchFailure::Internal(other.to_string()),
         }
-        other => SearchFailure::Internal(other.to_string()),
     }
 }
 
-fn to_hit(site: &str, hit: search::Hit) -> HitBody {
-    HitBody {
-        source: site.to_owned(),
+fn facet_counts(counts: Vec<(String, u64)>) -> Vec<FacetCount> {
+    counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect()
+}
+
+/// The API's answer for a search across sources.
+pub fn results_of(response: search::SourcesResponse) -> SearchResults {
+    let hit = |search::SourceHit { source, hit }: search::SourceHit| HitBody {
+        source,
         id: hit.id,
         product: hit.product,
         kind: hit.kind,
@@ -166,17 +173,10 @@ fn to_hit(site: &str, hit: search::Hit) -> HitBody {
         url: hit.url,
         updated: hit.updated,
         score: hit.score,
-    }
-}
-
-fn facet_counts(counts: Vec<(String, u64)>) -> Vec<FacetCount> {
-    counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect()
-}
-
-fn to_results(site: &str, response: search::SearchResponse) -> SearchResults {
+    };
     SearchResults {
         total: response.total,
-        hits: response.hits.into_iter().map(|hit| to_hit(site, hit)).collect(),
+        hits: response.hits.into_iter().map(hit).collect(),
         facets: response.facets.map(|f| FacetsBody {
             product: facet_counts(f.product),
             kind: facet_counts(f.kind),
@@ -187,101 +187,20 @@ fn to_results(site: &str, response: search::SearchResponse) -> SearchResults {
     }
 }
 
-/// Adds `more` into `into`, keeping most frequent first (ties by value), as the library orders them.
-fn add_counts(into: &mut Vec<FacetCount>, more: Vec<FacetCount>) {
-    let mut counts: BTreeMap<String, u64> = into.drain(..).map(|c| (c.value, c.count)).collect();
-    for c in more {
-        *counts.entry(c.value).or_default() += c.count;
-    }
-    into.extend(counts.into_iter().map(|(value, count)| FacetCount { value, count }));
-    into.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-}
-
 impl SearchIndex for Indexes {
     fn search(&self, caller: &Caller, query: &SearchQuery) -> Result<SearchResults, SearchFailure> {
-        if let Some(unknown) = query.sources.iter().find(|name| !self.sites.contains_key(name.as_str())) {
-            return Err(SearchFailure::BadRequest(format!("no source named {unknown:?}")));
-        }
-        let wanted = |name: &str| query.sources.is_empty() || query.sources.iter().any(|s| s == name);
-        let sites: Vec<(&str, OpenSite, &Vec<Principal>)> = self
-            .open_sites()
-            .into_iter()
-            .filter(|(name, _)| wanted(name))
-            .filter_map(|(name, site)| caller.principals.0.get(name).map(|p| (name, site, p)))
+        let open: Vec<(&str, Option<OpenSite>)> =
+            self.sites.iter().map(|(name, site)| (name.as_str(), read_lock(&site.open).clone())).collect();
+        let parts: Vec<search::SourcePart<'_>> = open
+            .iter()
+            .map(|(name, site)| search::SourcePart {
+                name,
+                service: site.as_ref().map(|s| &s.service),
+                principals: caller.principals.0.get(*name).map(Vec::as_slice),
+            })
             .collect();
-        let search_one =
-            |name: &str, site: &OpenSite, principals: &Vec<Principal>, page: search::PageRequest| {
-                let interned = site.service.acl().caller(principals.iter());
-                let response =
-                    site.service.search(&interned, &to_request(query, page)).map_err(to_failure)?;
-                Ok(to_results(name, response))
-            };
-        let page = match &query.page {
-            Page::Offset { offset, limit } => search::PageRequest::Offset { offset: *offset, limit: *limit },
-            Page::Cursor { cursor, limit } => {
-                search::PageRequest::Cursor { cursor: cursor.clone(), limit: *limit }
-            }
-        };
-        match sites.as_slice() {
-            [] => Ok(SearchResults {
-                total: 0,
-                hits: vec![],
-                facets: query.facets.then(FacetsBody::default),
-                next_cursor: None,
-            }),
-            [(name, site, principals)] => search_one(name, site, principals, page),
-            several => {
-                let Page::Offset { offset, limit } = query.page else {
-                    return Err(SearchFailure::BadRequest(
-                        "cursor paging works within one source; use offset when searching several".into(),
-                    ));
-                };
-                let mut merged = SearchResults {
-                    total: 0,
-                    hits: vec![],
-                    facets: query.facets.then(FacetsBody::default),
-                    next_cursor: None,
-                };
-                for (name, site, principals) in several {
-                    // The first offset + limit hits of each site, in pages the library accepts.
-                    let wanted = offset + limit;
-                    let first = search_one(
-                        name,
-                        site,
-                        principals,
-                        search::PageRequest::Offset { offset: 0, limit: wanted.min(search::MAX_LIMIT) },
-                    )?;
-                    let mut part = first;
-                    while part.hits.len() < wanted && (part.hits.len() as u64) < part.total {
-                        let page = search::PageRequest::Offset {
-                            offset: part.hits.len(),
-                            limit: (wanted - part.hits.len()).min(search::MAX_LIMIT),
-                        };
-                        let more = search_one(name, site, principals, page)?;
-                        if more.hits.is_empty() {
-                            break;
-                        }
-                        part.hits.extend(more.hits);
-                    }
-                    merged.total += part.total;
-                    merged.hits.extend(part.hits);
-                    if let (Some(into), Some(more)) = (merged.facets.as_mut(), part.facets) {
-                        add_counts(&mut into.product, more.product);
-                        add_counts(&mut into.kind, more.kind);
-                        add_counts(&mut into.space, more.space);
-                        add_counts(&mut into.project, more.project);
-                    }
-                }
-                match query.sort {
-                    SortOrder::Relevance if !query.q.trim().is_empty() => {
-                        merged.hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)))
-                    }
-                    _ => merged.hits.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| a.id.cmp(&b.id))),
-                }
-                merged.hits = merged.hits.into_iter().skip(offset).take(limit).collect();
-                Ok(merged)
-            }
-        }
+        let response = search::search_sources(&parts, &query.sources, &request_of(query))?;
+        Ok(results_of(response))
     }
 
     fn readiness(&self) -> Readiness {
@@ -307,12 +226,10 @@ impl SearchIndex for Indexes {
         let reloaded = match current {
             Some(open) => {
                 open.service.reload().map_err(|e| e.to_string())?;
-                let view = SourceIndex::open(&self.config, &site.source).map_err(|e| e.to_string())?;
-                OpenSite {
-                    service: open.service,
-                    directory: Arc::new(view.directory().clone()),
-                    acl_problem: view.reader().acl_problem().map(str::to_owned),
-                }
+                let (directory, acl_problem) = open.service.with_reader(|reader| {
+                    (directory_of(reader, &site.source), reader.acl_problem().map(str::to_owned))
+                });
+                OpenSite { service: open.service, directory: Arc::new(directory), acl_problem }
             }
             None => open_site(&self.config, &site.source)?,
         };
