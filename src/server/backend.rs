@@ -24,7 +24,7 @@ use super::search::{
     AclCacheStats, FacetCount, FacetsBody, HitBody, Page, Readiness, SearchFailure, SearchIndex, SearchQuery,
     SearchResults, SortOrder,
 };
-use super::{AppState, Error};
+use super::{AppState, BackendError, Error};
 use crate::acl::AclStore;
 use crate::atlassian::model::Directory;
 use crate::config::{Config, Source};
@@ -91,8 +91,8 @@ impl Indexes {
     }
 }
 
-fn open_site(config: &Config, source: &Source) -> Result<OpenSite, String> {
-    let view = SourceIndex::open(config, source).map_err(|e| e.to_string())?;
+fn open_site(config: &Config, source: &Source) -> Result<OpenSite, BackendError> {
+    let view = SourceIndex::open(config, source)?;
     let acl_problem = view.reader().acl_problem().map(str::to_owned);
     let (reader, directory) = view.into_parts();
     Ok(OpenSite { service: SearchService::new(reader), directory: Arc::new(directory), acl_problem })
@@ -220,12 +220,12 @@ impl SearchIndex for Indexes {
         Readiness::Ready
     }
 
-    fn reload(&self, source: &str) -> Result<(), String> {
-        let site = self.sites.get(source).ok_or_else(|| format!("no source named {source:?}"))?;
+    fn reload(&self, source: &str) -> Result<(), BackendError> {
+        let site = self.sites.get(source).ok_or_else(|| BackendError::UnknownSource(source.to_owned()))?;
         let current = read_lock(&site.open).clone();
         let reloaded = match current {
             Some(open) => {
-                open.service.reload().map_err(|e| e.to_string())?;
+                open.service.reload()?;
                 let (directory, acl_problem) = open.service.with_reader(|reader| {
                     (directory_of(reader, &site.source), reader.acl_problem().map(str::to_owned))
                 });
@@ -351,26 +351,25 @@ impl SyncRunner for Engine {
                     .await;
             drop(progress);
             let _ = reloader.await;
-            result.map(summary).map_err(|e| e.to_string())
+            Ok(summary(result?))
         })
     }
 
-    fn purge(&self, source: &Source) -> Result<(), String> {
+    fn purge(&self, source: &Source) -> Result<(), BackendError> {
         let dir = index_dir(self.config.data_dir(), source.name().as_str());
         if !dir.exists() {
             return Ok(());
         }
-        let mut writer = IndexWriter::open_or_create(&dir).map_err(|e| e.to_string())?;
+        let mut writer = IndexWriter::open_or_create(&dir)?;
         writer.delete_all();
         // An empty ACL store and no sync state: the next sync starts over from nothing.
-        writer.commit(&AclStore::default(), b"").map_err(|e| e.to_string())?;
-        writer.close().map_err(|e| e.to_string())
+        writer.commit(&AclStore::default(), b"")?;
+        Ok(writer.close()?)
     }
 
-    fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, String> {
-        runs::read_last(self.config.data_dir(), source, limit)
-            .map(|records| records.into_iter().map(summary).collect())
-            .map_err(|e| e.to_string())
+    fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, BackendError> {
+        let records = runs::read_last(self.config.data_dir(), source, limit)?;
+        Ok(records.into_iter().map(summary).collect())
     }
 }
 

@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, BackendError};
 use super::AppState;
 
 pub const DEFAULT_LIMIT: usize = 20;
@@ -165,7 +165,7 @@ pub trait SearchIndex: Send + Sync {
     fn readiness(&self) -> Readiness;
     /// Picks up the latest commit of `source`'s index (and its directory), without disturbing searches in
     /// flight.
-    fn reload(&self, source: &str) -> Result<(), String>;
+    fn reload(&self, source: &str) -> Result<(), BackendError>;
     fn acl_cache(&self) -> AclCacheStats;
 }
 

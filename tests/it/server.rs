@@ -150,7 +150,7 @@ impl SearchIndex for FakeIndex {
         }
     }
 
-    fn reload(&self, _source: &str) -> Result<(), String> {
+    fn reload(&self, _source: &str) -> Result<(), permdex::server::BackendError> {
         self.reloads.fetch_add(1, Ordering::SeqCst);
         self.reloaded.notify_one();
         Ok(())
@@ -202,12 +202,16 @@ impl SyncRunner for FakeRunner {
         })
     }
 
-    fn purge(&self, source: &Source) -> Result<(), String> {
+    fn purge(&self, source: &Source) -> Result<(), permdex::server::BackendError> {
         self.purged.lock().unwrap().push(source.name().to_string());
         Ok(())
     }
 
-    fn last_runs(&self, _source: &str, _limit: usize) -> Result<Vec<RunSummary>, String> {
+    fn last_runs(
+        &self,
+        _source: &str,
+        _limit: usize,
+    ) -> Result<Vec<RunSummary>, permdex::server::BackendError> {
         Ok(vec![run_summary()])
     }
 }

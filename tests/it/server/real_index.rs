@@ -209,14 +209,14 @@ impl permdex::server::SyncRunner for Watched {
             result
         })
     }
-    fn purge(&self, source: &permdex::config::Source) -> Result<(), String> {
+    fn purge(&self, source: &permdex::config::Source) -> Result<(), permdex::server::BackendError> {
         self.engine.purge(source)
     }
     fn last_runs(
         &self,
         source: &str,
         limit: usize,
-    ) -> Result<Vec<permdex::server::admin::RunSummary>, String> {
+    ) -> Result<Vec<permdex::server::admin::RunSummary>, permdex::server::BackendError> {
         self.engine.last_runs(source, limit)
     }
 }
