@@ -4,7 +4,7 @@
 //!
 //! Each source has its own index (`sync::index_dir`), opened once. A caller is searched in every source
 //! whose directory knows them as an active, in-scope account, with that source's principals
-//! ([`sync::view::principals_in`](crate::sync::view::principals_in)); the search across sources and the
+//! ([`sync::principals_in`](crate::sync::principals_in)); the search across sources and the
 //! merge are the search library's ([`search::search_sources`]).
 //!
 //! Reloads: after each checkpoint commit of a sync run by the server, and after the run, the source's
@@ -30,9 +30,8 @@ use crate::atlassian::model::Directory;
 use crate::config::{Config, Source};
 use crate::index::IndexWriter;
 use crate::search::{self, SearchService};
-use crate::sync::engine::{index_dir, SyncOptions};
 use crate::sync::runs::{self, Mode, RunOutcome, RunRecord};
-use crate::sync::view::{directory_of, principals_in, SourceIndex};
+use crate::sync::{directory_of, index_dir, principals_in, SourceIndex, SyncOptions};
 use crate::sync::{Progress, ProgressEvent};
 
 /// Every configured source's index, as the server searches it.
@@ -347,8 +346,7 @@ impl SyncRunner for Engine {
             });
             let mut progress = CommitSignal(tx);
             let result =
-                crate::sync::engine::sync_with(&config, &source, Mode::Incremental, &options, &mut progress)
-                    .await;
+                crate::sync::sync_with(&config, &source, Mode::Incremental, &options, &mut progress).await;
             drop(progress);
             let _ = reloader.await;
             Ok(summary(result?))

@@ -9,7 +9,7 @@ use permdex::acl::{AclStore, ClauseKey, Principal};
 use permdex::index::{DocId, IndexDoc, IndexWriter, Kind, Product};
 use permdex::server::backend::{Engine, Indexes};
 use permdex::server::{AppState, Authenticator, Sources};
-use permdex::sync::engine::index_dir;
+use permdex::sync::index_dir;
 use permdex::sync::runs::{self, Mode, RunRecord};
 use permdex::sync::state::{StoredDirectory, StoredGroup, StoredUser, SyncState};
 use serde_json::{json, Value};
@@ -244,13 +244,13 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
     );
     let config = permdex::config::Config::from_toml(&text, &data.path().join("permdex.toml"), &env).unwrap();
     let indexes = Arc::new(Indexes::open(&config));
-    let options = permdex::sync::engine::SyncOptions {
+    let options = permdex::sync::SyncOptions {
         checkpoint_interval: std::time::Duration::ZERO,
         extract: permdex::extract::ExtractConfig {
             worker_program: env!("CARGO_BIN_EXE_permdex").into(),
             ..permdex::extract::ExtractConfig::default()
         },
-        ..permdex::sync::engine::SyncOptions::default()
+        ..permdex::sync::SyncOptions::default()
     };
     let finished = Arc::new(tokio::sync::Notify::new());
     let runner = Watched {
@@ -302,7 +302,7 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
     assert!(idle, "the sync ended");
     assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16(), 200);
 
-    let view = permdex::sync::view::SourceIndex::open(&config, &config.sources()[0]).unwrap();
+    let view = permdex::sync::SourceIndex::open(&config, &config.sources()[0]).unwrap();
     let mut checked = 0;
     for (account, user) in view.directory().users.iter().take(12) {
         let response = http
