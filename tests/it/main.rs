@@ -20,3 +20,4 @@ mod sim_guard;
 mod sim_jira;
 mod support;
 mod sync;
+mod tidy;
