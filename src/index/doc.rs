@@ -173,7 +173,8 @@ impl fmt::Display for Kind {
 /// API serves it. Upserts replace by this id; the simulator's oracle spells ids the same way.
 ///
 /// Ids order as their strings do, so maps keyed by them iterate in the same order as the ids' text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct DocId {
     pub product: Product,
     pub kind: Kind,
@@ -237,16 +238,16 @@ impl PartialOrd for DocId {
     }
 }
 
-impl serde::Serialize for DocId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+impl TryFrom<String> for DocId {
+    type Error = UnknownValue;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
     }
 }
 
-impl<'de> serde::Deserialize<'de> for DocId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+impl From<DocId> for String {
+    fn from(id: DocId) -> String {
+        id.to_string()
     }
 }
 

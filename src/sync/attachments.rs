@@ -45,14 +45,22 @@ impl AttachmentText {
 /// One attachment to fetch: its size as listed (if known), what the extractor is told about it, and the
 /// download.
 pub(super) struct Fetch<F> {
-    pub(super) size: Option<u64>,
-    pub(super) hint: Hint,
-    pub(super) download: F,
+    size: Option<u64>,
+    hint: Hint,
+    download: F,
 }
 
-/// What the extractor is told about a file besides its bytes.
-pub(super) fn hint(filename: &str, media_type: &Option<String>) -> Hint {
-    Hint { filename: Some(filename.to_string()), media_type: media_type.clone() }
+impl<F> Fetch<F> {
+    /// An attachment of `size` bytes (when listed) named `filename`, fetched by `download`.
+    pub(super) fn new(
+        size: Option<u64>,
+        filename: &str,
+        media_type: &Option<String>,
+        download: F,
+    ) -> Fetch<F> {
+        let hint = Hint { filename: Some(filename.to_string()), media_type: media_type.clone() };
+        Fetch { size, hint, download }
+    }
 }
 
 /// Downloads and extracts attachments with bounded concurrency.

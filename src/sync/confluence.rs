@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::attachments::{hint, AttachmentPipeline, Fetch};
+use super::attachments::{AttachmentPipeline, Fetch};
 use super::docs;
 use super::ledger::{Ledger, Placement, Step};
 use super::listing::{Listing, Walk};
@@ -38,7 +38,7 @@ use crate::index::{DocId, Kind, Product};
 /// Items of a listing page processed between two stop points and checkpoints.
 const CHUNK: usize = 20;
 
-/// The Confluence side of one run.
+/// The Confluence side of one run; the engine runs it only when Confluence's permissions were read.
 pub(super) struct ConfluenceCrawl<'r, 'p> {
     pub(super) ledger: &'r mut Ledger<'p>,
     pub(super) permissions: &'r Permissions,
@@ -108,9 +108,6 @@ async fn list(
 impl ConfluenceCrawl<'_, '_> {
     /// Every listing, resuming an interrupted full sync at its checkpoint.
     pub(super) async fn full(&mut self) -> Step<Listing> {
-        if !self.permissions.confluence {
-            return Ok(Listing::Incomplete);
-        }
         let site = self.site;
         let space_ids: Vec<String> = self.permissions.snapshot.spaces.keys().cloned().collect();
         let space_ids = space_ids.as_slice();
@@ -193,9 +190,6 @@ impl ConfluenceCrawl<'_, '_> {
     /// What changed since the last run: version diffs against the access listing, then the comment and
     /// attachment listings.
     pub(super) async fn incremental(&mut self) -> Step<Listing> {
-        if !self.permissions.confluence {
-            return Ok(Listing::Incomplete);
-        }
         let site = self.site;
         let permissions = self.permissions;
         self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "changed content" });
@@ -329,14 +323,11 @@ impl ConfluenceCrawl<'_, '_> {
         let cap = self.attachments.max_bytes();
         let fetches = pending
             .iter()
-            .map(|(attachment, _)| {
-                let site = self.site.clone();
-                let download = attachment.clone();
-                Fetch {
-                    size: attachment.size,
-                    hint: hint(&attachment.title, &attachment.media_type),
-                    download: async move { site.download(&download, cap).await.map_err(|e| e.to_string()) },
-                }
+            .map(|(a, _)| {
+                let (site, attachment) = (self.site.clone(), a.clone());
+                let download =
+                    async move { site.download(&attachment, cap).await.map_err(|e| e.to_string()) };
+                Fetch::new(a.size, &a.title, &a.media_type, download)
             })
             .collect();
         let texts = self.attachments.run(fetches).await?;

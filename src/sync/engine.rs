@@ -191,8 +191,10 @@ impl<'a> Run<'a> {
         .await;
         self.ledger.stop_point()?;
         let mode = self.ledger.mode;
+        // A product whose permissions could not be read is not crawled: what it holds stays as committed.
         let confluence_listing = match (&self.confluence, mode) {
             (None, _) | (_, Mode::PermissionsOnly) => None,
+            (Some(_), _) if !self.permissions.confluence => Some(Listing::Incomplete),
             (Some(site), mode) => {
                 let mut crawl = ConfluenceCrawl {
                     ledger: &mut self.ledger,
@@ -207,6 +209,7 @@ impl<'a> Run<'a> {
         };
         let jira_listing = match (&self.jira, mode) {
             (None, _) | (_, Mode::PermissionsOnly) => None,
+            (Some(_), _) if !self.permissions.jira => Some(Listing::Incomplete),
             (Some(site), mode) => {
                 let mut crawl = JiraCrawl {
                     ledger: &mut self.ledger,

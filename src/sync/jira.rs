@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::attachments::{hint, AttachmentPipeline, Fetch};
+use super::attachments::{AttachmentPipeline, Fetch};
 use super::docs;
 use super::ledger::{Ledger, Placement, Step};
 use super::listing::{Listing, Walk};
@@ -40,7 +40,7 @@ const ISSUES_PER_FETCH: usize = 100;
 /// Stored comments asked about per existence check.
 const COMMENTS_PER_CHECK: usize = 1000;
 
-/// The Jira side of one run.
+/// The Jira side of one run; the engine runs it only when Jira's projects and permissions were read.
 pub(super) struct JiraCrawl<'r, 'p> {
     pub(super) ledger: &'r mut Ledger<'p>,
     /// Mutable: the actors of a role a fetched comment is restricted to are read when it is met.
@@ -61,9 +61,6 @@ impl JiraCrawl<'_, '_> {
 
     /// Every issue of the projects in scope, resuming an interrupted full sync at its checkpoint.
     pub(super) async fn full(&mut self) -> Step<Listing> {
-        if !self.permissions.jira {
-            return Ok(Listing::Incomplete);
-        }
         let site = self.site;
         let keys = self.project_keys();
         let keys = keys.as_slice();
@@ -99,9 +96,6 @@ impl JiraCrawl<'_, '_> {
     /// Issues changed since the watermark (minus the overlap), issues never indexed, deleted issues and
     /// deleted comments.
     pub(super) async fn incremental(&mut self) -> Step<Listing> {
-        if !self.permissions.jira {
-            return Ok(Listing::Incomplete);
-        }
         let site = self.site;
         let keys = self.project_keys();
         let keys = keys.as_slice();
@@ -335,14 +329,11 @@ impl JiraCrawl<'_, '_> {
         let cap = self.attachments.max_bytes();
         let fetches = pending
             .iter()
-            .map(|(attachment, _, _)| {
-                let site = self.site.clone();
-                let download = attachment.clone();
-                Fetch {
-                    size: attachment.size,
-                    hint: hint(&attachment.filename, &attachment.media_type),
-                    download: async move { site.download(&download, cap).await.map_err(|e| e.to_string()) },
-                }
+            .map(|(a, _, _)| {
+                let (site, attachment) = (self.site.clone(), a.clone());
+                let download =
+                    async move { site.download(&attachment, cap).await.map_err(|e| e.to_string()) };
+                Fetch::new(a.size, &a.filename, &a.media_type, download)
             })
             .collect();
         let texts = self.attachments.run(fetches).await?;

@@ -57,7 +57,8 @@ pub enum RunOutcome {
 /// What a count is about: the documents of one product and kind, or a permission source (whose failures
 /// are counted too). Written as `confluence:page`, `jira:comment`, `confluence:space`, `jira:project`,
 /// `directory`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Counted {
     Docs(Product, Kind),
     /// Confluence spaces and their permissions.
@@ -101,16 +102,16 @@ impl std::str::FromStr for Counted {
     }
 }
 
-impl Serialize for Counted {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+impl TryFrom<String> for Counted {
+    type Error = UnknownValue;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
     }
 }
 
-impl<'de> Deserialize<'de> for Counted {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+impl From<Counted> for String {
+    fn from(counted: Counted) -> String {
+        counted.to_string()
     }
 }
 
