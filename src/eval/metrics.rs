@@ -24,6 +24,9 @@ use std::str::FromStr;
 use super::trec::{Qrels, Run, Scored};
 use super::Error;
 
+/// The measures `permdex eval` reports when none are asked for.
+pub const DEFAULT_MEASURES: &str = "ndcg_cut.10,map,recip_rank,recip_rank_cut.10,P.10,recall.100,recall.1000";
+
 /// One measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Measure {

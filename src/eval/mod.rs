@@ -12,14 +12,13 @@
 //! - [`report`]: the collection report as Markdown.
 //! - [`stats`], [`compare`]: significance tests between runs, and their reports (Markdown, JSON, HTML).
 //! - [`regression`]: expected metrics per collection, checked in CI.
-//! - [`cli`]: `permdex eval …`, the thin command line over all of it.
 //!
-//! Everything here takes plain structs and returns results; the command line reads files and prints.
+//! Everything here takes plain structs and returns results; the command line (`src/cli/eval.rs`) reads
+//! files and prints.
 //! Nothing here searches without permissions except [`audit`], which compares a caller's ranking with the
 //! unfiltered one on tantivy directly and returns only the comparison.
 
 pub mod audit;
-pub mod cli;
 pub mod collection;
 pub mod compare;
 pub mod coverage;

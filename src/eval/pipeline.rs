@@ -25,7 +25,7 @@ use super::run::{run_topics, ApiRanker, RunSpec, ServiceRanker, TopicRuns};
 use super::Error;
 use crate::acl::{AclStore, ClauseKey, Principal};
 use crate::config::AccountId;
-use crate::index::{IndexDoc, IndexReader, IndexWriter, Kind, Source};
+use crate::index::{IndexDoc, IndexReader, IndexWriter, Kind, Product};
 use crate::search::query::QueryOptions;
 use crate::search::{SearchOptions, SearchService};
 use crate::server::auth::{Caller, Callers};
@@ -350,8 +350,8 @@ fn build_direct_index(collection: &Collection, dir: &Path) -> Result<SearchServi
     let profile = acl.profile(&[everyone]);
     let mut writer = IndexWriter::create(dir)?;
     let (source, kind, prefix) = match collection.kind {
-        super::collection::Kind::Cranfield => (Source::Confluence, Kind::Page, "cran-"),
-        super::collection::Kind::JiraCsv => (Source::Jira, Kind::Issue, "orig-"),
+        super::collection::Kind::Cranfield => (Product::Confluence, Kind::Page, "cran-"),
+        super::collection::Kind::JiraCsv => (Product::Jira, Kind::Issue, "orig-"),
     };
     for doc in &collection.documents {
         let mut d = IndexDoc::new(format!("{}:{}", collection.name, doc.docno), source, kind, profile);

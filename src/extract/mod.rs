@@ -5,7 +5,7 @@
 //! - [`adf_to_text`]: Atlassian Document Format JSON → text.
 //! - [`Extractor`]: attachments (PDF, DOCX/PPTX/XLSX, plain text, Markdown, CSV, JSON, HTML) → text, each in
 //!   a child process with a time budget, a memory bound and size caps, so one hostile file costs one failed
-//!   attachment and never the caller. The type comes from the bytes ([`sniff`]); the filename and media type
+//!   attachment and never the caller. The type comes from the bytes ([`sniff()`]); the filename and media type
 //!   in the [`Hint`] only break ties.
 //!
 //! ```no_run
@@ -24,7 +24,6 @@
 //! Nothing here fetches, indexes or decides permissions.
 
 pub mod adf;
-pub mod cli;
 pub mod office;
 pub mod pdf;
 pub mod sniff;

@@ -1,5 +1,5 @@
 //! Text-like attachments (plain text, Markdown, CSV, JSON, HTML, XML) to clean text, plus the small
-//! building blocks every extractor here shares: a whitespace-collapsing [`TextSink`], a lenient entity
+//! building blocks every extractor here shares: a whitespace-collapsing `TextSink`, a lenient entity
 //! decoder and a forgiving markup stripper.
 //!
 //! This is deliberately not an HTML parser: the stripper only needs to know which tags end a block,

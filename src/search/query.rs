@@ -11,13 +11,13 @@
 //! and     := unary ( "AND" unary )*              every side must match
 //! unary   := ("NOT" | "-") unary | "+" unary | primary
 //! primary := "(" bag ")" | FIELD ":" (word | "phrase" | "(" bag ")") | word | "phrase"
-//! FIELD   := title | space | project | kind | label | author | source
+//! FIELD   := title | space | project | kind | label | author | product
 //! ```
 //! In a bag, a bare word is optional; `+word`, a quoted phrase, a field prefix, a parenthesised group, an
 //! `AND` or an `OR` must match; `-x` and `NOT x` must not. Operators are upper case (`and`, `or`, `not` are
 //! ordinary words). A word of another `name:` form is searched as text, so pasted URLs work. Words and
 //! phrases without a field search the title and the body; a word shaped like a Jira issue key
-//! (`HADOOP-1234`) also matches the `keys` field whole. `space:`, `project:`, `kind:`, `source:` and
+//! (`HADOOP-1234`) also matches the `keys` field whole. `space:`, `project:`, `kind:`, `product:` and
 //! `label:` match exact values; `author:` matches an accountId or the author's name.
 //!
 //! **Sentences.** A query with an English stop word, question word or pronoun among its bare words ("how
@@ -94,7 +94,7 @@ pub enum FieldSel {
     Kind,
     Label,
     Author,
-    Source,
+    Product,
 }
 
 impl FieldSel {
@@ -106,7 +106,7 @@ impl FieldSel {
             "kind" => FieldSel::Kind,
             "label" => FieldSel::Label,
             "author" => FieldSel::Author,
-            "source" => FieldSel::Source,
+            "product" => FieldSel::Product,
             _ => return None,
         })
     }
@@ -770,7 +770,7 @@ impl QueryBuilder {
             FieldSel::Project => out.push(exact(f.project, text)),
             FieldSel::Kind => out.push(exact(f.kind, text)),
             FieldSel::Label => out.push(exact(f.labels, text)),
-            FieldSel::Source => out.push(exact(f.source, text)),
+            FieldSel::Product => out.push(exact(f.source, text)),
         }
         out.into_iter().map(|q| (Occur::Should, q)).collect()
     }
@@ -879,7 +879,7 @@ mod tests {
             ("kind:page", wf(FieldSel::Kind, "page")),
             ("label:needs-triage", wf(FieldSel::Label, "needs-triage")),
             ("author:alice", wf(FieldSel::Author, "alice")),
-            ("source:jira", wf(FieldSel::Source, "jira")),
+            ("product:jira", wf(FieldSel::Product, "jira")),
             ("title:\"disk full\"", Ast::Phrase { field: FieldSel::Title, text: "disk full".into() }),
             ("title:(x OR y)", Ast::Or(vec![wf(FieldSel::Title, "x"), wf(FieldSel::Title, "y")])),
             ("title:(x y)", bag(vec![wf(FieldSel::Title, "x"), wf(FieldSel::Title, "y")])),

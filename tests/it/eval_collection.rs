@@ -23,7 +23,7 @@ async fn measured(kind: Kind, regression: &str) -> (CollectionReport, Expected, 
         seed: expected.seed,
         depth: expected.depth,
         accounts: Vec::new(),
-        measures: Measure::parse_list(permdex::eval::cli::DEFAULT_MEASURES).unwrap(),
+        measures: Measure::parse_list(permdex::eval::metrics::DEFAULT_MEASURES).unwrap(),
         data_dir: None,
         sweep: false,
     };

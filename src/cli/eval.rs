@@ -1,22 +1,25 @@
-//! `permdex eval …`: the command line of evaluation. Flags are parsed here and handed to the library as
-//! plain values; files are read and reports printed here, nothing else.
+//! `permdex eval …`: the command line of evaluation. Flags are parsed here and handed to the library
+//! (`permdex::eval`) as plain values; files are read and reports printed here, nothing else.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
 use clap::{Args, Subcommand};
+use permdex::sync::StderrProgress;
 
-use super::collection::{self, Docno};
-use super::metrics::{evaluate, Evaluation, Measure, ScoreOptions};
-use super::pipeline::{evaluate_collection, CollectionOptions, CollectionReport};
-use super::run::{run_topics, ApiRanker, RunSpec};
-use super::trec::{parse_topics, Qrels, Run};
-use super::Error;
-use crate::config::{AccountId, Config};
-use crate::server::auth::{Caller, Callers};
-use crate::server::backend::Indexes;
-
-pub const DEFAULT_MEASURES: &str = "ndcg_cut.10,map,recip_rank,recip_rank_cut.10,P.10,recall.100,recall.1000";
+use permdex::config::{AccountId, Config};
+use permdex::eval::collection::{self, Docno};
+use permdex::eval::metrics::{evaluate, Evaluation, Measure, ScoreOptions, DEFAULT_MEASURES};
+use permdex::eval::pipeline::{evaluate_collection, CollectionOptions, CollectionReport};
+use permdex::eval::run::{run_topics, ApiRanker, RunSpec};
+use permdex::eval::trec::{parse_topics, Qrels, Run};
+use permdex::eval::Error;
+use permdex::server::auth::{Caller, Callers};
+use permdex::server::backend::Indexes;
 
 /// `permdex eval`.
 #[derive(Debug, Clone, Args)]
@@ -166,6 +169,25 @@ pub struct CollectionArgs {
     pub json: bool,
 }
 
+/// Runs one `permdex eval` command: progress and problems on stderr, results on stdout; 1 when a
+/// regression check fails.
+pub fn dispatch(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match args.command {
+        EvalCommand::Run(args) => run(&args, &mut out)?,
+        EvalCommand::Score(args) => score(&args, &mut out)?,
+        EvalCommand::Compare(args) => compare(&args, &mut out)?,
+        EvalCommand::Collection(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let mut progress = StderrProgress::new("eval", Arc::new(AtomicBool::new(false)));
+            if !runtime.block_on(collection(&args, &mut progress, &mut out))? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::Format(format!("cannot read {}: {e}", path.display())))
 }
@@ -256,14 +278,14 @@ pub fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<(), Error> {
         runs.push((name, run));
     }
     let measures = Measure::parse_list(&args.metrics)?;
-    let comparisons = super::compare::compare(&qrels, &runs, &measures, args.resamples, args.seed);
+    let comparisons = permdex::eval::compare::compare(&qrels, &runs, &measures, args.resamples, args.seed);
     if let Some(path) = &args.html {
-        write_file(path, &super::compare::html(&comparisons))?;
+        write_file(path, &permdex::eval::compare::html(&comparisons))?;
     }
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&comparisons).unwrap_or_default())
     } else {
-        super::compare::markdown(&comparisons)
+        permdex::eval::compare::markdown(&comparisons)
     };
     out.write_all(text.as_bytes()).map_err(stdout_error)
 }
@@ -271,7 +293,7 @@ pub fn compare(args: &CompareArgs, out: &mut dyn Write) -> Result<(), Error> {
 /// `permdex eval collection`. Returns whether the regression check (if asked for) passed.
 pub async fn collection(
     args: &CollectionArgs,
-    progress: &mut dyn crate::sync::Progress,
+    progress: &mut dyn permdex::sync::Progress,
     out: &mut dyn Write,
 ) -> Result<bool, Error> {
     let kind: collection::Kind = args.kind.parse()?;
@@ -291,14 +313,14 @@ pub async fn collection(
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&report).unwrap_or_default())
     } else {
-        super::report::collection_markdown(&report)
+        permdex::eval::report::collection_markdown(&report)
     };
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
     if let Some(path) = &args.write_regression {
-        write_file(path, &super::regression::Expected::of(&report).to_json())?;
+        write_file(path, &permdex::eval::regression::Expected::of(&report).to_json())?;
     }
     if let Some(path) = &args.check {
-        let expected = super::regression::Expected::parse(&read(path)?)?;
+        let expected = permdex::eval::regression::Expected::parse(&read(path)?)?;
         let problems = expected.check(&report);
         for p in &problems {
             eprintln!("permdex eval: regression {}: {p}", path.display());
@@ -315,7 +337,7 @@ fn write_outputs(
 ) -> Result<(), Error> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::Format(format!("cannot create {}: {e}", dir.display())))?;
-    write_file(&dir.join("topics.tsv"), &super::trec::topics_to_tsv(&collection.topics))?;
+    write_file(&dir.join("topics.tsv"), &permdex::eval::trec::topics_to_tsv(&collection.topics))?;
     write_file(&dir.join("qrels.txt"), &collection.qrels.to_trec())?;
     for (n, account) in report.accounts.iter().enumerate() {
         write_file(&dir.join(format!("run-account{}.txt", n + 1)), &account.runs.run.to_trec())?;

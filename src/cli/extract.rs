@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use permdex::extract::{Error, ExtractConfig, Extractor, Hint, Outcome};
 use serde::Serialize;
 
-use super::{Error, ExtractConfig, Extractor, Hint, Outcome};
+use super::Usage;
 
 /// Flags of `permdex extract`.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,13 +35,15 @@ pub struct ExtractArgs {
 
 impl ExtractArgs {
     /// The validated worker configuration these flags describe.
-    pub fn config(&self) -> Result<ExtractConfig, Error> {
+    pub fn config(&self) -> Result<ExtractConfig, Usage> {
         let time_budget = Duration::try_from_secs_f64(self.time_budget)
             .ok()
             .filter(|budget| !budget.is_zero())
-            .ok_or_else(|| Error::Failed {
-                name: "--time-budget".to_owned(),
-                reason: format!("{} is not a positive number of seconds", self.time_budget),
+            .ok_or_else(|| {
+                Usage::flag(
+                    "time-budget",
+                    format!("{} is not a positive number of seconds", self.time_budget),
+                )
             })?;
         Ok(ExtractConfig {
             time_budget,
@@ -85,7 +88,7 @@ struct FileReport {
 }
 
 /// Extracts every file in `args`, writing the report to `out`.
-pub fn run(args: &ExtractArgs, out: &mut dyn Write) -> Result<Summary, Error> {
+pub fn run(args: &ExtractArgs, out: &mut dyn Write) -> anyhow::Result<Summary> {
     let extractor = Extractor::new(args.config()?);
     let mut summary = Summary::default();
     let mut reports = Vec::new();
