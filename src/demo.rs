@@ -169,7 +169,7 @@ pub(crate) fn write_config(
         let path = path.to_owned();
         move |source| Error::Io { path, source }
     };
-    std::fs::create_dir_all(data_dir).map_err(at(data_dir))?;
+    crate::sync::datadir::create_private_dir(data_dir).map_err(at(data_dir))?;
     let token_path = data_dir.join(SIM_TOKEN_FILE);
     write_private(&token_path, &sim.credentials.token).map_err(at(&token_path))?;
     let text = format!(
@@ -182,7 +182,7 @@ pub(crate) fn write_config(
         email = sim.credentials.email,
     );
     let config_path = data_dir.join("permdex.toml");
-    std::fs::write(&config_path, &text).map_err(at(&config_path))?;
+    write_private(&config_path, &text).map_err(at(&config_path))?;
     let env = BTreeMap::from([
         (ADMIN_KEY_ENV.to_owned(), admin_key.to_owned()),
         (JWT_SECRET_ENV.to_owned(), random_secret()),
@@ -192,11 +192,7 @@ pub(crate) fn write_config(
 
 /// Writes `text` to a new file only its owner can read.
 pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
+    crate::sync::datadir::private_file_options().open(path)?.write_all(text.as_bytes())
 }
 
 /// The demo users, by the oracle: who reads the most, who reads the least (but something), and someone who

@@ -5,10 +5,15 @@
 //! alone: numbers, addresses, scales); each command's module checks what needs several flags or a range
 //! and builds the library's own types. A flag that fails that check is a [`Usage`] error.
 //!
-//! Exit statuses: 0 success; 1 the command failed (or, for `sync` and `extract`, some item failed); 2 bad
-//! usage or configuration (clap uses 2 for bad flags too); 130 a sync stopped by Ctrl-C.
+//! Exit statuses: 0 success; 1 the command failed (or, for `sync` and `extract`, some item failed; for
+//! `doctor`, some source is damaged); 2 bad usage or configuration (clap uses 2 for bad flags too); 130 a
+//! sync stopped by Ctrl-C.
+//!
+//! Every command runs with umask 077 ([`restrict_file_modes`]), and those that read a configuration warn
+//! when its data directory is open to other local accounts ([`load_config`]).
 
 mod demo;
+mod doctor;
 mod eval;
 mod extract;
 mod init;
@@ -17,7 +22,7 @@ mod sim;
 mod sync;
 mod token;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -54,8 +59,11 @@ pub enum Command {
     /// Crawl the configured sources into the index: incremental by default, resuming an interrupted run.
     /// Exits non-zero when any item failed.
     Sync(sync::SyncArgs),
-    /// Show the last sync runs of each source.
+    /// Show the last sync runs of each source, and any source whose index cannot be trusted.
     Status(sync::StatusArgs),
+    /// Check a data directory offline: every source's commit, ACL store, state and segment checksums,
+    /// and files other local accounts could read. Exits 1 when a source is damaged.
+    Doctor(doctor::DoctorArgs),
     /// Search as an account: only what that account may read, exactly as the search API answers it.
     Search(search::SearchArgs),
     /// Evaluate search quality: run topics, score runs as trec_eval does, compare runs, and measure a
@@ -110,7 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Serve(args) => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config)?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(permdex::server::backend::run(config, shutdown_signal()))?;
             ExitCode::SUCCESS
@@ -119,6 +127,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => {
             sync::status(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
+        }
+        Command::Doctor(args) => {
+            if doctor::run(&args, &mut std::io::stdout().lock())? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Command::Search(args) => {
             search::run(&args, &mut std::io::stdout().lock())?;
@@ -131,6 +146,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
     })
+}
+
+/// Loads the configuration, warning when its data directory is open to other local accounts.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let config = Config::load(path)?;
+    warn_if_exposed(config.data_dir());
+    Ok(config)
+}
+
+/// Warns (on stderr) when `data_dir` exists and other local accounts can read it.
+pub fn warn_if_exposed(data_dir: &Path) {
+    if let Some(warning) = permdex::sync::datadir::exposure_warning(data_dir) {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// Makes everything this process creates readable by its owner only (directories 0700, files 0600),
+/// including the files tantivy writes: a data directory holds the text of restricted pages.
+pub fn restrict_file_modes() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail and touches no memory.
+    unsafe {
+        libc::umask(0o077);
+    }
 }
 
 /// `permdex sync` with Ctrl-C stopping the run at its next checkpoint: 1 when any item failed, 130 when

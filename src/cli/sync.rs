@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use permdex::config::Config;
 use permdex::sync::{self as engine, Mode, RunOutcome, RunRecord, StderrProgress};
 
 use super::Usage;
@@ -62,7 +61,7 @@ pub struct StatusArgs {
 /// source on stderr. Returns every run's record; the caller decides the exit status from their failures.
 /// A stop request (`stop` set) ends the current run at a checkpoint and skips the remaining sources.
 pub async fn run(args: &SyncArgs, stop: Arc<AtomicBool>) -> anyhow::Result<Vec<RunRecord>> {
-    let config = Config::load(&args.config)?;
+    let config = super::load_config(&args.config)?;
     let sources: Vec<_> = match &args.source {
         Some(name) => vec![config
             .source(name)
@@ -127,20 +126,34 @@ fn summary(record: &RunRecord) -> String {
     out
 }
 
-/// `permdex status`: the last runs of every configured source, as a table or as JSON.
+/// `permdex status`: each source's index as a reader finds it (damaged or not) and the last runs of every
+/// configured source, as a table or as JSON.
 pub fn status(args: &StatusArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = super::load_config(&args.config)?;
     let mut all = Vec::new();
+    let mut indexes = Vec::new();
     for source in config.sources() {
         all.extend(engine::runs::read_last(config.data_dir(), source.name().as_str(), args.last)?);
+        indexes.push(engine::doctor::check_source(config.data_dir(), source.name().as_str()));
     }
     let text = if args.json {
-        let value = serde_json::json!({ "runs": all });
+        let value = serde_json::json!({ "sources": indexes, "runs": all });
         format!("{value:#}\n")
-    } else if all.is_empty() {
-        "no sync has run yet\n".to_string()
     } else {
-        engine::runs::render_table(&all)
+        let mut text = String::new();
+        for damaged in indexes.iter().filter(|s| !s.problems.is_empty()) {
+            text.push_str(&format!(
+                "{}: index cannot be trusted, searches find nothing of it until the next sync rebuilds it: {}\n",
+                damaged.name,
+                damaged.problems.join("; ")
+            ));
+        }
+        text.push_str(&if all.is_empty() {
+            "no sync has run yet\n".to_string()
+        } else {
+            engine::runs::render_table(&all)
+        });
+        text
     };
     out.write_all(text.as_bytes()).context("cannot write to stdout")
 }

@@ -72,6 +72,12 @@ impl Layout {
     pub fn state_file(&self, generation: Generation) -> PathBuf {
         self.meta_dir().join(format!("gen-{}.state", generation.0))
     }
+
+    /// `path` relative to the index directory, for messages that may leave the host (a readiness reason
+    /// names `meta/gen-3.acl`, never where the data directory is).
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+    }
 }
 
 /// What a tantivy commit's payload says.
@@ -107,12 +113,32 @@ pub fn committed_generation(payload: Option<&str>) -> Result<Option<CommitPayloa
     payload.map(CommitPayload::parse).transpose()
 }
 
+/// Creates `dir` and its missing parents readable only by their owner (mode 0700 on Unix): an index holds
+/// the text of restricted pages.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Options that create (or truncate) a file readable only by its owner (mode 0600 on Unix).
+pub fn private_file_options() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
 /// Writes `bytes` to `path` so that a reader sees either the old file or the whole new one, never a part: a
-/// temporary file beside it, fsynced, renamed over, and the directory fsynced so the rename is durable.
+/// temporary file beside it (readable only by its owner), fsynced, renamed over, and the directory fsynced
+/// so the rename is durable.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let tmp = tmp_path(path);
     let result = (|| {
-        let mut file = fs::File::create(&tmp).map_err(Error::io(&tmp))?;
+        let mut file = private_file_options().open(&tmp).map_err(Error::io(&tmp))?;
         file.write_all(bytes).map_err(Error::io(&tmp))?;
         file.sync_all().map_err(Error::io(&tmp))?;
         fs::rename(&tmp, path).map_err(Error::io(path))?;
@@ -165,13 +191,15 @@ pub struct GenerationFiles {
     pub state: Vec<u8>,
 }
 
-/// Reads the files `payload` names and checks their hashes. The error says which file and what is wrong.
+/// Reads the files `payload` names and checks their hashes. The error says which file (relative to the
+/// index directory) and what is wrong.
 pub fn read_generation(layout: &Layout, payload: &CommitPayload) -> Result<GenerationFiles, String> {
     let read = |path: PathBuf, want: &str| -> Result<Vec<u8>, String> {
-        let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = layout.relative(&path);
+        let bytes = fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
         let got = sha256_hex(&bytes);
         if got != want {
-            return Err(format!("{}: sha256 {got} does not match the commit's {want}", path.display()));
+            return Err(format!("{name}: sha256 {got} does not match the commit's {want}"));
         }
         Ok(bytes)
     };

@@ -6,7 +6,6 @@
 //!
 //! This file does not search and does not read ACL stores back; [`crate::index::IndexReader`] does.
 
-use std::fs;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +28,8 @@ pub struct IndexWriter {
     schema: IndexSchema,
     writer: tantivy::IndexWriter<TantivyDocument>,
     generation: Generation,
+    /// Whether an upsert or delete waits for the next commit.
+    pending: bool,
 }
 
 impl std::fmt::Debug for IndexWriter {
@@ -48,8 +49,8 @@ impl IndexWriter {
             return Err(Error::AlreadyExists { path: dir.to_path_buf() });
         }
         let schema = IndexSchema::embedded()?;
-        fs::create_dir_all(layout.tantivy_dir()).map_err(Error::io(layout.tantivy_dir()))?;
-        fs::create_dir_all(layout.meta_dir()).map_err(Error::io(layout.meta_dir()))?;
+        commit::create_private_dir(&layout.tantivy_dir()).map_err(Error::io(layout.tantivy_dir()))?;
+        commit::create_private_dir(&layout.meta_dir()).map_err(Error::io(layout.meta_dir()))?;
         let index = tantivy::Index::builder()
             .schema(schema.schema().clone())
             .create_in_dir(layout.tantivy_dir())
@@ -89,7 +90,7 @@ impl IndexWriter {
     ) -> Result<IndexWriter, Error> {
         schema.register_tokenizers(&index);
         let writer = acquire_writer(&index).map_err(Error::tantivy(layout.root()))?;
-        Ok(IndexWriter { layout, schema, writer, generation })
+        Ok(IndexWriter { layout, schema, writer, generation, pending: false })
     }
 
     /// The generation of the last commit (0 before the first).
@@ -116,27 +117,35 @@ impl IndexWriter {
         self.writer
             .run([UserOperation::Delete(id_term), UserOperation::Add(tantivy_doc)])
             .map_err(Error::tantivy(self.layout.root()))?;
+        self.pending = true;
         Ok(())
     }
 
     /// Removes the document with this id, if any.
     pub fn delete(&mut self, id: &str) {
         self.writer.delete_term(Term::from_field_text(self.schema.fields().id, id));
+        self.pending = true;
     }
 
     /// Removes every document of `product` (all Confluence or all Jira documents), committed or not.
     pub fn delete_product(&mut self, product: super::Product) {
         self.writer.delete_term(Term::from_field_text(self.schema.fields().source, product.as_str()));
+        self.pending = true;
     }
 
-    /// Removes every document, committed or not (purging an index). The next commit makes it final.
-    ///
-    /// By term, for each [`super::Product`], rather than tantivy's `delete_all_documents`: that drops
-    /// committed segments only, and would keep documents added since the last commit.
-    pub fn delete_all(&mut self) {
-        for product in super::Product::ALL {
-            self.delete_product(product);
+    /// Drops every committed segment without reading it, for an index whose commit cannot be trusted
+    /// (deleting by term would read damaged term dictionaries). The next commit makes it final. Only
+    /// before any upsert or delete of this writer: tantivy's way of dropping segments also forgets
+    /// operations not yet committed.
+    pub fn discard_committed(&mut self) -> Result<(), Error> {
+        if self.pending {
+            return Err(Error::CommitRecord {
+                path: self.layout.root().to_path_buf(),
+                reason: "committed segments can only be discarded before any other change".into(),
+            });
         }
+        self.writer.delete_all_documents().map_err(Error::tantivy(self.layout.root()))?;
+        Ok(())
     }
 
     /// Commits every upsert and delete since the last commit, with `acl` and `state` as the next generation.
@@ -150,6 +159,7 @@ impl IndexWriter {
         prepared.set_payload(&payload.to_json());
         prepared.commit().map_err(Error::tantivy(self.layout.root()))?;
         self.generation = next;
+        self.pending = false;
         for path in commit::remove_stale_generations(&self.layout, next) {
             tracing::warn!(path = %path.display(), "could not remove a stale generation file");
         }
@@ -159,6 +169,7 @@ impl IndexWriter {
     /// Discards every upsert and delete since the last commit.
     pub fn rollback(&mut self) -> Result<(), Error> {
         self.writer.rollback().map_err(Error::tantivy(self.layout.root()))?;
+        self.pending = false;
         Ok(())
     }
 
@@ -250,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn delete_product_and_delete_all() {
+    fn delete_product_and_discard_committed() {
         use super::super::{IndexReader, Kind, Product};
         let dir = tempfile::tempdir().expect("tempdir");
         let mut acl = AclStore::default();
@@ -286,7 +297,10 @@ mod tests {
         writer
             .upsert(&IndexDoc::new("confluence:page:4", Product::Confluence, Kind::Page, profile))
             .expect("upsert");
-        writer.delete_all();
+        assert!(writer.discard_committed().is_err(), "would forget the pending upsert");
+        writer.commit(&acl, b"").expect("commit");
+        assert_eq!(ids(dir.path()).len(), 2);
+        writer.discard_committed().expect("nothing pending");
         writer.commit(&acl, b"").expect("commit");
         assert!(ids(dir.path()).is_empty());
     }

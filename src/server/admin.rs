@@ -95,6 +95,9 @@ pub struct SourceStatus {
     pub url: String,
     pub products: Products,
     pub sync_running: bool,
+    /// Why the source's index cannot be trusted (it serves nothing until a sync rebuilds it), if it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity_problem: Option<String>,
     pub last_runs: Vec<RunSummary>,
 }
 
@@ -186,6 +189,7 @@ pub(super) fn routes() -> Vec<Route> {
 /// `GET /api/v1/admin/sources`.
 async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
     let sources = state.sources.clone();
+    let mut problems = state.index.source_problems();
     let statuses = tokio::task::spawn_blocking(move || {
         let mut statuses = Vec::with_capacity(sources.entries.len());
         for (name, entry) in &sources.entries {
@@ -203,6 +207,7 @@ async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Ve
                 url: source.url().to_string(),
                 products: Products { confluence: products.confluence, jira: products.jira },
                 sync_running: entry.busy.load(Ordering::Acquire),
+                integrity_problem: problems.remove(name),
                 last_runs,
             });
         }

@@ -49,8 +49,8 @@ struct Site {
 struct OpenSite {
     service: SearchService,
     directory: Arc<Directory>,
-    /// Why the commit's ACL store is not trusted (every document invisible), if it is not.
-    acl_problem: Option<String>,
+    /// Why the commit is not trusted (its ACL store, state or segment files; every document invisible).
+    integrity_problem: Option<String>,
 }
 
 fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -92,9 +92,9 @@ impl Indexes {
 
 fn open_site(config: &Config, source: &Source) -> Result<OpenSite, BackendError> {
     let view = SourceIndex::open(config, source)?;
-    let acl_problem = view.reader().acl_problem().map(str::to_owned);
+    let integrity_problem = view.reader().integrity_problem().map(str::to_owned);
     let (reader, directory) = view.into_parts();
-    Ok(OpenSite { service: SearchService::new(reader), directory: Arc::new(directory), acl_problem })
+    Ok(OpenSite { service: SearchService::new(reader), directory: Arc::new(directory), integrity_problem })
 }
 
 impl Callers for Indexes {
@@ -203,20 +203,20 @@ impl SearchIndex for Indexes {
     }
 
     fn readiness(&self) -> Readiness {
-        let mut open = 0;
-        for (name, site) in &self.sites {
-            match read_lock(&site.open).as_ref() {
-                Some(OpenSite { acl_problem: Some(problem), .. }) => {
-                    return Readiness::NotReady(format!("source {name}: {problem}"))
-                }
-                Some(_) => open += 1,
-                None => {}
-            }
+        if let Some((name, problem)) = self.source_problems().into_iter().next() {
+            return Readiness::NotReady(format!("source {name}: {problem}"));
         }
-        if open == 0 {
+        if self.open_sites().is_empty() {
             return Readiness::NotReady("no source has an index yet: run a sync".into());
         }
         Readiness::Ready
+    }
+
+    fn source_problems(&self) -> BTreeMap<String, String> {
+        self.open_sites()
+            .into_iter()
+            .filter_map(|(name, site)| Some((name.to_owned(), site.integrity_problem?)))
+            .collect()
     }
 
     fn reload(&self, source: &str) -> Result<(), BackendError> {
@@ -225,10 +225,10 @@ impl SearchIndex for Indexes {
         let reloaded = match current {
             Some(open) => {
                 open.service.reload()?;
-                let (directory, acl_problem) = open.service.with_reader(|reader| {
-                    (directory_of(reader, &site.source), reader.acl_problem().map(str::to_owned))
+                let (directory, integrity_problem) = open.service.with_reader(|reader| {
+                    (directory_of(reader, &site.source), reader.integrity_problem().map(str::to_owned))
                 });
-                OpenSite { service: open.service, directory: Arc::new(directory), acl_problem }
+                OpenSite { service: open.service, directory: Arc::new(directory), integrity_problem }
             }
             None => open_site(&self.config, &site.source)?,
         };
@@ -359,7 +359,8 @@ impl SyncRunner for Engine {
             return Ok(());
         }
         let mut writer = IndexWriter::open_or_create(&dir)?;
-        writer.delete_all();
+        // Unread, so that a damaged index can be purged too.
+        writer.discard_committed()?;
         // An empty ACL store and no sync state: the next sync starts over from nothing.
         writer.commit(&AclStore::default(), b"")?;
         Ok(writer.close()?)

@@ -239,6 +239,9 @@ mod tests {
         fn readiness(&self) -> Readiness {
             Readiness::Ready
         }
+        fn source_problems(&self) -> BTreeMap<String, String> {
+            BTreeMap::new()
+        }
         fn reload(&self, _: &str) -> Result<(), BackendError> {
             Ok(())
         }

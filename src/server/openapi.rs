@@ -79,7 +79,7 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "Serving", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}}
             }},
             "/readyz": {"get": {
-                "summary": "Readiness: the index is open and its ACL store trusted", "operationId": "readyz", "security": [],
+                "summary": "Readiness: every source's index is open and trusted (ACL store, state, segment checksums)", "operationId": "readyz", "security": [],
                 "responses": {
                     "200": {"description": "Ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
                     "503": {"description": "Not ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}
@@ -178,7 +178,10 @@ pub fn document() -> Value {
                         "message": {"type": "string"}
                     }
                 }}},
-                "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok", "ready", "not_ready"]}}},
+                "Status": {"type": "object", "required": ["status"], "properties": {
+                    "status": {"type": "string", "enum": ["ok", "ready", "not_ready"]},
+                    "reason": {"type": "string", "description": "Why not ready (a source and what is wrong with its index)"}
+                }},
                 "SearchResults": {"type": "object", "required": ["total", "hits"], "properties": {
                     "total": {"type": "integer", "description": "Matches the caller may read (exact)"},
                     "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
@@ -212,6 +215,7 @@ pub fn document() -> Value {
                     "name": {"type": "string"}, "url": {"type": "string"},
                     "products": {"type": "object", "properties": {"confluence": {"type": "boolean"}, "jira": {"type": "boolean"}}},
                     "sync_running": {"type": "boolean"},
+                    "integrity_problem": {"type": "string", "description": "Why the source's index cannot be trusted: it serves nothing until the next sync rebuilds it"},
                     "last_runs": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}}
                 }},
                 "RunSummary": {"type": "object", "properties": {

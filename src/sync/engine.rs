@@ -120,7 +120,7 @@ pub async fn sync_with(
 ) -> Result<RunRecord, Error> {
     let started = Utc::now();
     let dir = index_dir(config.data_dir(), source.name().as_str());
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
+    super::datadir::create_private_dir(&dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
     let ledger = Ledger::open(&dir, source, mode, options.checkpoint_interval, progress, started).await?;
     let mut run = Run::new(ledger, source, options)?;
     let result = run.execute().await;

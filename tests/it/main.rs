@@ -10,6 +10,7 @@ mod eval_trec;
 mod extract;
 mod generate;
 mod index;
+mod integrity;
 mod jira_crawl;
 mod oracle;
 mod resolve;

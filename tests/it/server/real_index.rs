@@ -197,6 +197,68 @@ async fn several_sources_are_merged_and_paged_by_offset() {
     assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_request")), "{body}");
 }
 
+/// A source whose segment files fail their checksum serves nothing, says why in `/readyz` and the admin
+/// listing (with no path of the host), while another source still answers; a purge empties it unread.
+#[tokio::test]
+async fn a_damaged_source_serves_nothing_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
+    write_index(&config, "acme");
+    write_index(&config, "beta");
+    let tantivy = index_dir(config.data_dir(), "beta").join("tantivy");
+    let store = std::fs::read_dir(&tantivy)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "store"))
+        .unwrap();
+    let mut bytes = std::fs::read(&store).unwrap();
+    bytes[0] ^= 0x20;
+    std::fs::write(&store, bytes).unwrap();
+
+    let base = serve_real(&config).await;
+    let http = reqwest::Client::new();
+    let response = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    let body: Value = response.json().await.unwrap();
+    let reason = body["reason"].as_str().unwrap();
+    assert!(reason.starts_with("source beta: 1 segment file(s) damaged: tantivy/"), "{reason}");
+    assert!(reason.contains(".store fails its checksum"), "{reason}");
+    assert!(!reason.contains(&dir.path().display().to_string()), "no host path: {reason}");
+
+    let sources: Value = http
+        .get(format!("{base}/api/v1/admin/sources"))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sources[0].get("integrity_problem"), None, "{sources}");
+    assert!(
+        sources[1]["integrity_problem"].as_str().is_some_and(|p| p.contains("fails its checksum")),
+        "{sources}"
+    );
+
+    // u1 reads page 1 in both sources; only acme's answers.
+    let body: Value = http
+        .get(format!("{base}/api/v1/search?q=release"))
+        .bearer_auth(good_jwt("u1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((&body["total"], &body["hits"][0]["source"]), (&json!(1), &json!("acme")), "{body}");
+
+    let response =
+        http.delete(format!("{base}/api/v1/admin/sources/beta")).bearer_auth(ADMIN_KEY).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 204, "a damaged source can be purged");
+    let status = http.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16();
+    assert_eq!(status, 200, "after the purge nothing damaged is left");
+}
+
 /// Counts syncs that finished, so a test can wait for one without sleeping.
 struct Watched {
     engine: Engine,
