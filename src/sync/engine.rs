@@ -35,8 +35,9 @@
 //! commits the index with the state (phase, cursor, items of the page already done). Upserts are
 //! idempotent, so replaying part of a page after a crash is harmless.
 //!
-//! Attachments already indexed are not downloaded again while their version is unchanged, even if their
-//! text could not be extracted last time; a full sync into a fresh data dir retries them.
+//! Attachments already indexed are not downloaded again while their version is unchanged, unless their
+//! last extraction failed, found no text or was skipped by an older extractor than this one (the stamp in
+//! their state): then the next sync tries again.
 //!
 //! Cancellation: [`Progress::should_stop`] is polled between items; on `true` the engine commits a
 //! checkpoint and returns a record with [`RunOutcome::Cancelled`]. A killed process loses at most what
@@ -56,7 +57,9 @@ use tokio::task::JoinSet;
 use super::docs;
 use super::resolve::{self, AclInput, PermissionSnapshot, Visibility};
 use super::runs::{self, Mode, RunOutcome, RunRecord};
-use super::state::{Checkpoint, DocState, Phase, Product, StoredDirectory, SyncState};
+use super::state::{
+    Checkpoint, DocState, ExtractionStamp, ExtractionStatus, Phase, Product, StoredDirectory, SyncState,
+};
 use super::Error;
 use crate::acl::{AclStore, ProfileId};
 use crate::atlassian::confluence::Confluence;
@@ -67,7 +70,7 @@ use crate::atlassian::model::{
 };
 use crate::atlassian::{Client, ClientConfig};
 use crate::config::{Config, Source};
-use crate::extract::{ExtractConfig, Extractor, Hint, Outcome};
+use crate::extract::{ExtractConfig, Extractor, Hint, Outcome, EXTRACTOR_VERSION};
 use crate::index::{IndexDoc, IndexReader, IndexWriter};
 
 /// Where the index of `source` lives inside the data dir. Each source has its own index, ACL store and
@@ -738,6 +741,8 @@ impl<'a> Run<'a> {
             Some(_) => counts.updated += 1,
             None => counts.added += 1,
         }
+        // A document rewritten without being extracted again (a re-pointed attachment) keeps its stamp.
+        let extraction = self.state.docs.get(&doc.id).and_then(|old| old.extraction);
         self.writer_mut()?.upsert(&doc)?;
         self.touched.insert(doc.id.clone());
         self.state.docs.insert(
@@ -750,6 +755,7 @@ impl<'a> Run<'a> {
                 space_owner: place.space_owner,
                 container: place.container,
                 seen_in: self.run_id.clone(),
+                extraction,
             },
         );
         Ok(())
@@ -892,7 +898,8 @@ impl<'a> Run<'a> {
             let Some(space) = self.container_space(&attachment.container_id) else { continue };
             let id = format!("confluence:attachment:{}", attachment.id);
             self.record.counts_mut("confluence:attachment").seen += 1;
-            if self.state.docs.get(&id).is_some_and(|d| d.version == attachment.version) {
+            let stored = self.state.docs.get(&id);
+            if stored.is_some_and(|d| d.version == attachment.version && !d.extraction_outdated()) {
                 self.keep(&id);
                 continue;
             }
@@ -914,7 +921,7 @@ impl<'a> Run<'a> {
             .await?;
         for ((attachment, space), text) in pending.into_iter().zip(texts) {
             let id = format!("confluence:attachment:{}", attachment.id);
-            let text = self.attachment_text("confluence:attachment", &id, text);
+            let (text, stamp) = self.attachment_text("confluence:attachment", &id, text);
             let input = AclInput::Confluence {
                 space_id: space.id.clone(),
                 content_id: attachment.container_id.clone(),
@@ -923,6 +930,7 @@ impl<'a> Run<'a> {
             let doc = docs::attachment_doc(&attachment, text, &space, &self.snapshot.directory, profile);
             self.bump_watermark(Product::Confluence, attachment.updated);
             self.put(doc, input, Placement::space(&space, Some(attachment.container_id.clone())))?;
+            self.stamp(&id, stamp);
         }
         Ok(())
     }
@@ -1179,18 +1187,33 @@ impl<'a> Run<'a> {
         Ok(out.into_iter().map(|t| t.unwrap_or(AttachmentText::Failed("no result".into()))).collect())
     }
 
-    /// The text to index for an attachment, recording why there is none.
-    fn attachment_text(&mut self, kind: &str, id: &str, text: AttachmentText) -> String {
+    /// The text to index for an attachment and its stamp, recording why there is none.
+    fn attachment_text(&mut self, kind: &str, id: &str, text: AttachmentText) -> (String, ExtractionStamp) {
+        let stamp = |status| ExtractionStamp { status, extractor: EXTRACTOR_VERSION };
         match text {
-            AttachmentText::Text(text) => text,
+            AttachmentText::Text(text) if text.trim().is_empty() => {
+                self.record.empty(kind, id);
+                (text, stamp(ExtractionStatus::Empty))
+            }
+            AttachmentText::Text(text) => {
+                self.record.counts_mut(kind).extracted += 1;
+                (text, stamp(ExtractionStatus::Ok))
+            }
             AttachmentText::Skipped(reason) => {
                 self.record.skip(kind, id, reason);
-                String::new()
+                (String::new(), stamp(ExtractionStatus::Skipped))
             }
             AttachmentText::Failed(reason) => {
                 self.record.fail(kind, id, reason);
-                String::new()
+                (String::new(), stamp(ExtractionStatus::Failed))
             }
+        }
+    }
+
+    /// Records how the attachment just written was extracted.
+    fn stamp(&mut self, id: &str, stamp: ExtractionStamp) {
+        if let Some(doc) = self.state.docs.get_mut(id) {
+            doc.extraction = Some(stamp);
         }
     }
 
@@ -1295,8 +1318,9 @@ impl<'a> Run<'a> {
             let id = format!("jira:attachment:{}", attachment.id);
             self.record.counts_mut("jira:attachment").seen += 1;
             let input = AclInput::of_issue(&issue);
-            // Jira attachments never change: one already indexed is re-pointed if need be, never downloaded again.
-            if self.state.docs.contains_key(&id) {
+            // Jira attachments never change: one already indexed is re-pointed if need be, and downloaded again
+            // only when a newer extractor may read what an older one could not.
+            if self.state.docs.get(&id).is_some_and(|d| !d.extraction_outdated()) {
                 if let Some(mut stored) = self.reader.get(&id)? {
                     stored.acl_profile = self.resolve("jira:attachment", &input);
                     self.put(stored, input, Placement::project(&project, Some(issue.id.clone())))?;
@@ -1321,7 +1345,7 @@ impl<'a> Run<'a> {
             .await?;
         for ((attachment, issue, project), text) in pending.into_iter().zip(texts) {
             let id = format!("jira:attachment:{}", attachment.id);
-            let text = self.attachment_text("jira:attachment", &id, text);
+            let (text, stamp) = self.attachment_text("jira:attachment", &id, text);
             let input = AclInput::of_issue(&issue);
             let profile = self.resolve("jira:attachment", &input);
             let doc = docs::issue_attachment_doc(
@@ -1333,6 +1357,7 @@ impl<'a> Run<'a> {
                 profile,
             );
             self.put(doc, input, Placement::project(&project, Some(issue.id.clone())))?;
+            self.stamp(&id, stamp);
         }
         Ok(())
     }
