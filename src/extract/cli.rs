@@ -184,10 +184,10 @@ fn extract_file(extractor: &Extractor, path: &std::path::Path) -> FileReport {
 /// A file read up to the size cap.
 enum Capped {
     Whole(Vec<u8>),
-    /// Over the cap: the bytes read (the cap plus one) and the size, from the file system when it knows.
+    /// Over the cap: the bytes read (at most the cap plus one) and the size, when the file system knows it.
     Over {
         head: Vec<u8>,
-        len: u64,
+        len: Option<u64>,
     },
 }
 
@@ -201,14 +201,14 @@ fn read_capped(path: &std::path::Path, cap: usize) -> std::io::Result<Capped> {
     if let Some(len) = known_len.filter(|&len| len > cap as u64) {
         let mut head = Vec::new();
         file.take(HEAD).read_to_end(&mut head)?;
-        return Ok(Capped::Over { head, len });
+        return Ok(Capped::Over { head, len: Some(len) });
     }
     let limit = cap as u64 + 1;
     let mut bytes = Vec::with_capacity(known_len.unwrap_or(0).min(limit) as usize);
     file.take(limit).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap as u64 {
-        let len = known_len.unwrap_or(bytes.len() as u64).max(bytes.len() as u64);
-        return Ok(Capped::Over { head: bytes, len });
+        // A pipe, or a file that grew while being read: its size is not known, only that it is too large.
+        return Ok(Capped::Over { head: bytes, len: None });
     }
     Ok(Capped::Whole(bytes))
 }

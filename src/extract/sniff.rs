@@ -203,13 +203,7 @@ pub fn sniff(bytes: &[u8], hint: &Hint) -> FileType {
     match magic {
         FileType::Zip => sniff_zip(bytes, hint),
         document if is_zip_document(document) => sniff_zip(bytes, hint),
-        FileType::Text
-        | FileType::Markdown
-        | FileType::Csv
-        | FileType::Json
-        | FileType::Html
-        | FileType::Xml
-        | FileType::Eml => sniff_text(bytes, hint),
+        text if is_text_type(text) => sniff_text(bytes, hint),
         other => other,
     }
 }

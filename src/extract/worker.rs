@@ -115,7 +115,7 @@ impl Extractor {
     pub fn extract(&self, bytes: &[u8], hint: &Hint) -> Extraction {
         let started = Instant::now();
         if bytes.len() > self.config.max_input_bytes {
-            return self.oversized(bytes, hint, bytes.len() as u64);
+            return self.oversized(bytes, hint, Some(bytes.len() as u64));
         }
         let (detected, outcome, confinement) = match self.run_worker(bytes, hint) {
             Ok(response) => (response.detected, response.outcome, Some(response.confinement)),
@@ -124,11 +124,14 @@ impl Extractor {
         Extraction { detected, outcome, elapsed: started.elapsed(), confinement }
     }
 
-    /// The outcome of an input of `len` bytes, over the size cap, of which the caller read only `head`
-    /// (enough to name its type): skipped, without starting a worker.
-    pub fn oversized(&self, head: &[u8], hint: &Hint, len: u64) -> Extraction {
-        let reason =
-            format!("input of {len} bytes exceeds the limit of {} bytes", self.config.max_input_bytes);
+    /// The outcome of an input over the size cap (of `len` bytes, when known), of which the caller read only
+    /// `head` (enough to name its type): skipped, without starting a worker.
+    pub fn oversized(&self, head: &[u8], hint: &Hint, len: Option<u64>) -> Extraction {
+        let limit = self.config.max_input_bytes;
+        let reason = match len {
+            Some(len) => format!("input of {len} bytes exceeds the limit of {limit} bytes"),
+            None => format!("input exceeds the limit of {limit} bytes"),
+        };
         Extraction {
             detected: sniff_magic(head, hint),
             outcome: Outcome::Skipped { reason },

@@ -100,16 +100,7 @@ fn every_corpus_file_gets_an_outcome_with_a_reason() {
         ("simple4.pdf", "Text2"),
         ("013-reportlab-overlay_reportlab-overlay.pdf", "Fingerprint: asdfSa2123"),
         ("LICENSE.CC-BY-SA-4.0", "Attribution-ShareAlike 4.0"),
-    ];
-    for (name, needle) in known_text {
-        let text =
-            results[name].outcome.text().unwrap_or_else(|| panic!("{name}: {:?}", results[name].outcome));
-        assert!(text.contains(needle), "{name}: {needle:?} not in {:?}", &text[..text.len().min(400)]);
-    }
-    assert_eq!(results["files.json"].detected, FileType::Json);
-
-    // Files pdf-extract panics on, cannot parse, or reads as fragments, which the second engine reads.
-    let recovered = [
+        // Files pdf-extract panics on, cannot parse, or reads as fragments, which the second engine reads.
         ("90ms_rksj_h_sample.pdf", "日本語テスト"),
         ("issue1002.pdf", "The natural, unstoppable process of acquiring"),
         ("contrib_issue-625-identity-cmap.pdf", "Faktura nr FV 1/2021"),
@@ -119,11 +110,12 @@ fn every_corpus_file_gets_an_outcome_with_a_reason() {
         ("simple1.pdf", "Hello World"),
         ("008-reportlab-inline-image_inline-image.pdf", "Test"),
     ];
-    for (name, needle) in recovered {
+    for (name, needle) in known_text {
         let text =
             results[name].outcome.text().unwrap_or_else(|| panic!("{name}: {:?}", results[name].outcome));
         assert!(text.contains(needle), "{name}: {needle:?} not in {:?}", &text[..text.len().min(400)]);
     }
+    assert_eq!(results["files.json"].detected, FileType::Json);
 
     // Files no engine can read: a failure with every engine's reason, never text.
     let known_failures = [
@@ -146,29 +138,32 @@ fn build_pdf(content: &[u8], page_extra: &[u8]) -> Vec<u8> {
     let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
     stream.extend_from_slice(content);
     stream.extend_from_slice(b"\nendstream");
-    let objects: Vec<Vec<u8>> = vec![
+    pdf_of_objects(&[page, stream, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec()])
+}
+
+/// A one-page PDF with a correct cross-reference table: the catalog (object 1) and page tree (2), then
+/// `objects` from number 3 on, of which the first must be the page.
+pub fn pdf_of_objects(objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut all = vec![
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        page,
-        stream,
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
     ];
+    all.extend_from_slice(objects);
     let mut pdf = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
-    for (number, body) in objects.iter().enumerate() {
+    for (number, body) in all.iter().enumerate() {
         offsets.push(pdf.len());
         pdf.extend_from_slice(format!("{} 0 obj\n", number + 1).as_bytes());
         pdf.extend_from_slice(body);
         pdf.extend_from_slice(b"\nendobj\n");
     }
     let xref = pdf.len();
-    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", all.len() + 1).as_bytes());
     for offset in offsets {
         pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
     pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1)
-            .as_bytes(),
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", all.len() + 1).as_bytes(),
     );
     pdf
 }
@@ -493,4 +488,46 @@ fn worker_sandbox_denies_writes_and_network() {
     let extraction = extractor().extract(b"<!doctype html><p>x</p>", &Hint::default());
     let confinement = extraction.confinement.expect("the worker answered");
     assert!(confinement.is_complete(), "{confinement}");
+}
+
+#[test]
+fn extract_command_reads_no_more_than_the_size_cap() {
+    // An endless input: a named pipe that a writer keeps filling until its reader goes away.
+    let dir = tempfile::tempdir().unwrap();
+    let endless = dir.path().join("endless.txt");
+    let c_path = std::ffi::CString::new(endless.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let writer_path = endless.clone();
+    let writer = std::thread::spawn(move || {
+        let mut pipe = std::fs::OpenOptions::new().write(true).open(writer_path).unwrap();
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut written = 0usize;
+        // Ends with a broken pipe once the command stops reading.
+        while pipe.write_all(&chunk).is_ok() {
+            written += chunk.len();
+        }
+        written
+    });
+    let mut child = Command::new(permdex_bin())
+        .args(["extract", "--json", "--max-input", "1"])
+        .arg(&endless)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("permdex extract kept reading an endless input");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    let reports: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(reports[0]["status"], "skipped", "{}", reports[0]);
+    assert_eq!(reports[0]["reason"], "input exceeds the limit of 1048576 bytes");
+    // What the pipe held when the reader stopped is bounded by the cap, not by the input.
+    assert!(written < 8 << 20, "{written} bytes written before the command stopped reading");
 }

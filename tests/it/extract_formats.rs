@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use permdex::extract::{Engines, ExtractConfig, Extraction, Extractor, FileType, Hint, Ocr, Outcome};
 
-use super::extract::config;
+use super::extract::{config, pdf_of_objects as pdf};
 
 fn extract(bytes: &[u8], filename: &str) -> Extraction {
     Extractor::new(config()).extract(bytes, &Hint::from_filename(filename))
@@ -30,32 +30,6 @@ fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
         writer.write_all(content).unwrap();
     }
     writer.finish().unwrap().into_inner()
-}
-
-/// A one-page PDF: the given objects after the catalog (1) and page tree (2); object 3 must be the page.
-fn pdf(objects: &[Vec<u8>]) -> Vec<u8> {
-    let mut all = vec![
-        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-    ];
-    all.extend_from_slice(objects);
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (number, body) in all.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", number + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", all.len() + 1).as_bytes());
-    for offset in offsets {
-        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", all.len() + 1).as_bytes(),
-    );
-    out
 }
 
 fn stream(dictionary: &str, data: &[u8]) -> Vec<u8> {
