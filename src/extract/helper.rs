@@ -47,24 +47,16 @@ pub fn run(program: &Path, args: &[&str], input: &[u8], max_output: usize) -> Re
         scope.spawn(move || {
             let _ = stdin.write_all(input);
         });
-        let errors = scope.spawn(move || {
-            let mut errors = Vec::new();
-            let _ = stderr.take(16 * 1024).read_to_end(&mut errors);
-            errors
-        });
+        let errors = scope.spawn(move || read_tail(stderr, 16 * 1024));
         let mut output = Vec::new();
         let read = stdout.take(max_output as u64).read_to_end(&mut output);
+        // Output past the cap is not read: the program may be blocked writing it, or still reading its input.
+        if output.len() >= max_output {
+            let _ = child.kill();
+        }
         (read.map(|_| output), errors.join().unwrap_or_default())
     });
-    // Output past the cap is not read; the program may be blocked writing it.
-    let status = match &output {
-        Ok(output) if output.len() >= max_output => {
-            let _ = child.kill();
-            child.wait()
-        }
-        _ => child.wait(),
-    }
-    .map_err(|err| format!("{shown}: {err}"))?;
+    let status = child.wait().map_err(|err| format!("{shown}: {err}"))?;
     let output = output.map_err(|err| format!("cannot read {shown} output: {err}"))?;
     if !status.success() && output.len() < max_output {
         let detail = String::from_utf8_lossy(&errors);
@@ -77,6 +69,20 @@ pub fn run(program: &Path, args: &[&str], input: &[u8], max_output: usize) -> Re
     Ok(output)
 }
 
+/// Reads a stream to its end, keeping only its last `keep` bytes (so the writer never blocks on a full pipe).
+fn read_tail(mut stream: impl Read, keep: usize) -> Vec<u8> {
+    let mut tail = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(read @ 1..) = stream.read(&mut chunk) {
+        tail.extend_from_slice(&chunk[..read]);
+        if tail.len() > keep * 2 {
+            tail.drain(..tail.len() - keep);
+        }
+    }
+    let start = tail.len().saturating_sub(keep);
+    tail.split_off(start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +93,11 @@ mod tests {
         assert_eq!(run(&cat, &[], b"hello", 1024).unwrap(), b"hello");
         assert_eq!(run(&cat, &[], &vec![b'x'; 10_000], 100).unwrap().len(), 100);
         let sh = find_program("sh").expect("sh in PATH");
+        // A program that writes more to stdout than is read is stopped; more to stderr than is kept, read.
+        let endless = run(&sh, &["-c", "exec yes output"], b"", 1000);
+        assert_eq!(endless.map(|out| out.len()), Ok(1000));
+        let noisy = run(&sh, &["-c", "head -c 200000 /dev/zero >&2; echo done"], b"", 1000);
+        assert_eq!(noisy.as_deref(), Ok(&b"done\n"[..]));
         let err = run(&sh, &["-c", "echo broken input >&2; exit 3"], b"", 1024).unwrap_err();
         assert!(err.starts_with("sh failed (exit status: 3): broken input"), "{err}");
         let err = run(Path::new("/nonexistent/tool"), &[], b"", 10).unwrap_err();

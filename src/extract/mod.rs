@@ -3,10 +3,12 @@
 //! - [`storage_to_text`]: Confluence storage format (XHTML with `ac:`/`ri:` macros) → text, mentions named
 //!   through a [`UserNames`] lookup.
 //! - [`adf_to_text`]: Atlassian Document Format JSON → text.
-//! - [`Extractor`]: attachments (PDF, DOCX/PPTX/XLSX, plain text, Markdown, CSV, JSON, HTML) → text, each in
-//!   a child process with a time budget, a memory bound and size caps, so one hostile file costs one failed
-//!   attachment and never the caller. The type comes from the bytes ([`sniff`]); the filename and media type
-//!   in the [`Hint`] only break ties.
+//! - [`Extractor`]: attachments (PDF, DOCX/PPTX/XLSX, ODT/ODS/ODP, XLS, RTF, HTML, e-mail, zip, plain text,
+//!   Markdown, CSV, JSON, XML; images with OCR when [`Engines::ocr`] is on) → text, each in a child process
+//!   with an empty environment, a sandbox, a time budget, a memory bound and size caps, so one hostile file
+//!   costs one failed attachment and never the caller. The type comes from the bytes ([`sniff`]); the filename
+//!   and media type in the [`Hint`] only break ties. Files inside files (zip members, e-mail attachments) go
+//!   through the same dispatcher ([`Nested`]), to a bounded depth.
 //!
 //! ```no_run
 //! use permdex::extract::{ExtractConfig, Extractor, Hint, Outcome};
