@@ -6,7 +6,7 @@
 //! - [`Extractor`]: attachments (PDF, DOCX/PPTX/XLSX, ODT/ODS/ODP, XLS, RTF, HTML, e-mail, zip, plain text,
 //!   Markdown, CSV, JSON, XML; images with OCR when [`Engines::ocr`] is on) → text, each in a child process
 //!   with an empty environment, a sandbox, a time budget, a memory bound and size caps, so one hostile file
-//!   costs one failed attachment and never the caller. The type comes from the bytes ([`sniff`]); the filename
+//!   costs one failed attachment and never the caller. The type comes from the bytes ([`sniff()`]); the filename
 //!   and media type in the [`Hint`] only break ties. Files inside files (zip members, e-mail attachments) go
 //!   through the same dispatcher ([`Nested`]), to a bounded depth.
 //!
@@ -27,7 +27,6 @@
 
 pub mod adf;
 pub mod archive;
-pub mod cli;
 pub mod eml;
 pub mod helper;
 pub mod html;

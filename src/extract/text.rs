@@ -1,5 +1,5 @@
 //! Text-like attachments (plain text, Markdown, CSV, JSON, XML) to clean text, plus the small building
-//! blocks every extractor here shares: a whitespace-collapsing [`TextSink`], a lenient entity decoder and a
+//! blocks every extractor here shares: a whitespace-collapsing `TextSink`, a lenient entity decoder and a
 //! forgiving markup stripper.
 //!
 //! The stripper is deliberately not an HTML parser (HTML goes through html2text, in `html.rs`): it reads

@@ -8,6 +8,7 @@
 //! - [`collect`]: the collector that ranks, counts and facets allowed matches (dense and sparse strategies).
 //! - [`snippet`]: HTML-escaped highlights with `<mark>`.
 //! - [`cursor`]: stable page cursors.
+//! - [`sources`]: one search across several sources (sites), each with its own index, merged.
 //!
 //! Invariant: every result, total, facet count and snippet goes through the per-segment allowed set; this
 //! module has no unfiltered entry point. A document whose profile the ACL store does not know is never
@@ -32,6 +33,7 @@ pub mod collect;
 pub mod cursor;
 pub mod query;
 pub mod snippet;
+pub mod sources;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +51,8 @@ use self::collect::{
 use self::query::{Ast, QueryBuilder};
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::{Fields, Generation, IndexReader};
+
+pub use self::sources::{search_sources, SourceHit, SourcePart, SourcesResponse};
 
 /// Most hits one page may hold.
 pub const MAX_LIMIT: usize = 100;
@@ -103,7 +107,8 @@ impl SearchRequest {
 /// Exact-value filters; values within one list are alternatives, lists combine with AND.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filters {
-    pub sources: Vec<String>,
+    /// Products (`confluence`, `jira`): the index's `source` field.
+    pub products: Vec<String>,
     pub kinds: Vec<String>,
     pub spaces: Vec<String>,
     pub projects: Vec<String>,
@@ -149,7 +154,8 @@ pub struct SearchResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub id: String,
-    pub source: String,
+    /// The product: `confluence` or `jira`.
+    pub product: String,
     pub kind: String,
     pub title: String,
     /// The title HTML-escaped, matches in `<mark>`.
@@ -170,7 +176,7 @@ pub struct Hit {
 /// Value counts, most frequent first (ties by value).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {
-    pub source: Vec<(String, u64)>,
+    pub product: Vec<(String, u64)>,
     pub kind: Vec<(String, u64)>,
     pub space: Vec<(String, u64)>,
     pub project: Vec<(String, u64)>,
@@ -299,6 +305,11 @@ impl SearchService {
         *self.inner.view.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
         drop(reader);
         Ok(())
+    }
+
+    /// Reads the commit this service moved to last (its sync state, whether its ACL store is trusted).
+    pub fn with_reader<T>(&self, read: impl FnOnce(&IndexReader) -> T) -> T {
+        read(&self.inner.reader.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The ACL store of the current commit, to build [`CallerPrincipals`] with.
@@ -487,7 +498,7 @@ impl View {
 
 fn filter_spec(filters: &Filters) -> FilterSpec {
     FilterSpec {
-        sources: filters.sources.clone(),
+        products: filters.products.clone(),
         kinds: filters.kinds.clone(),
         spaces: filters.spaces.clone(),
         projects: filters.projects.clone(),
@@ -498,12 +509,12 @@ fn filter_spec(filters: &Filters) -> FilterSpec {
 }
 
 fn to_facets(counts: collect::FacetCounts) -> Facets {
-    let [source, kind, space, project] = counts.map(|c| {
+    let [product, kind, space, project] = counts.map(|c| {
         let mut list: Vec<(String, u64)> = c.into_iter().collect();
         list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         list
     });
-    Facets { source, kind, space, project }
+    Facets { product, kind, space, project }
 }
 
 /// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
@@ -525,7 +536,7 @@ pub fn hit_from_stored(
     };
     Hit {
         id: text(fields.id).unwrap_or_default(),
-        source: text(fields.source).unwrap_or_default(),
+        product: text(fields.source).unwrap_or_default(),
         kind: text(fields.kind).unwrap_or_default(),
         title_html: highlighter.title_html(&title),
         title,

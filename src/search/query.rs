@@ -6,12 +6,12 @@
 //! and     := unary ( ["AND"] unary )*          juxtaposition means AND
 //! unary   := ("NOT" | "-") unary | primary
 //! primary := "(" or ")" | FIELD ":" (word | "phrase" | "(" or ")") | word | "phrase"
-//! FIELD   := title | space | project | kind | label | author | source
+//! FIELD   := title | space | project | kind | label | author | product
 //! ```
 //! Operators are upper case (`and`, `or`, `not` are ordinary words). A word of another `name:` form is
 //! searched as text, so pasted URLs work. Words and phrases without a field search the title and the body;
 //! a word shaped like a Jira issue key (`HADOOP-1234`) also matches the `keys` field whole. `space:`,
-//! `project:`, `kind:`, `source:` and `label:` match exact values; `author:` matches an accountId or the
+//! `project:`, `kind:`, `product:` and `label:` match exact values; `author:` matches an accountId or the
 //! author's name.
 //!
 //! Bad syntax is an [`Error::BadQuery`] with the character position; the parser never panics, and bounds
@@ -44,7 +44,7 @@ pub enum FieldSel {
     Kind,
     Label,
     Author,
-    Source,
+    Product,
 }
 
 impl FieldSel {
@@ -56,7 +56,7 @@ impl FieldSel {
             "kind" => FieldSel::Kind,
             "label" => FieldSel::Label,
             "author" => FieldSel::Author,
-            "source" => FieldSel::Source,
+            "product" => FieldSel::Product,
             _ => return None,
         })
     }
@@ -417,7 +417,7 @@ impl QueryBuilder {
             FieldSel::Project => out.push(exact(f.project, text)),
             FieldSel::Kind => out.push(exact(f.kind, text)),
             FieldSel::Label => out.push(exact(f.labels, text)),
-            FieldSel::Source => out.push(exact(f.source, text)),
+            FieldSel::Product => out.push(exact(f.source, text)),
         }
         out.into_iter().map(|q| (Occur::Should, q)).collect()
     }
@@ -492,7 +492,7 @@ mod tests {
             ("kind:page", wf(FieldSel::Kind, "page")),
             ("label:needs-triage", wf(FieldSel::Label, "needs-triage")),
             ("author:alice", wf(FieldSel::Author, "alice")),
-            ("source:jira", wf(FieldSel::Source, "jira")),
+            ("product:jira", wf(FieldSel::Product, "jira")),
             ("title:\"disk full\"", Ast::Phrase { field: FieldSel::Title, text: "disk full".into() }),
             ("title:(a OR b)", Ast::Or(vec![wf(FieldSel::Title, "a"), wf(FieldSel::Title, "b")])),
             ("-space:ENG", not(wf(FieldSel::Space, "ENG"))),

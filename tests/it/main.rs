@@ -22,3 +22,4 @@ mod sim_guard;
 mod sim_jira;
 mod support;
 mod sync;
+mod tidy;

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use permdex::extract::{Engines, Error, ExtractConfig, Extractor, Hint, Ocr, Outcome, PdfEngine};
 use serde::Serialize;
 
-use super::{Engines, Error, ExtractConfig, Extractor, Hint, Ocr, Outcome, PdfEngine};
+use super::Usage;
 
 /// Flags of `permdex extract`.
 #[derive(Debug, Clone, clap::Args)]
@@ -41,25 +42,28 @@ pub struct ExtractArgs {
 
 impl ExtractArgs {
     /// The validated worker configuration these flags describe.
-    pub fn config(&self) -> Result<ExtractConfig, Error> {
+    pub fn config(&self) -> Result<ExtractConfig, Usage> {
         let time_budget = Duration::try_from_secs_f64(self.time_budget)
             .ok()
             .filter(|budget| !budget.is_zero())
-            .ok_or_else(|| Error::Failed {
-                name: "--time-budget".to_owned(),
-                reason: format!("{} is not a positive number of seconds", self.time_budget),
+            .ok_or_else(|| {
+                Usage::flag(
+                    "time-budget",
+                    format!("{} is not a positive number of seconds", self.time_budget),
+                )
             })?;
         let mut engines = Engines::default();
         if self.ocr {
-            engines.ocr = Some(Ocr::detect().ok_or_else(|| Error::Failed {
-                name: "--ocr".to_owned(),
-                reason: "tesseract is not installed (Debian package tesseract-ocr)".to_owned(),
+            engines.ocr = Some(Ocr::detect().ok_or_else(|| {
+                Usage::flag("ocr", "tesseract is not installed (Debian package tesseract-ocr)".to_owned())
             })?);
         }
         if self.pdftotext {
-            let poppler = PdfEngine::pdftotext().ok_or_else(|| Error::Failed {
-                name: "--pdftotext".to_owned(),
-                reason: "pdftotext is not installed (Debian package poppler-utils)".to_owned(),
+            let poppler = PdfEngine::pdftotext().ok_or_else(|| {
+                Usage::flag(
+                    "pdftotext",
+                    "pdftotext is not installed (Debian package poppler-utils)".to_owned(),
+                )
             })?;
             engines.pdf.insert(0, poppler);
         }
@@ -112,7 +116,7 @@ struct FileReport {
 }
 
 /// Extracts every file in `args`, writing the report to `out`.
-pub fn run(args: &ExtractArgs, out: &mut dyn Write) -> Result<Summary, Error> {
+pub fn run(args: &ExtractArgs, out: &mut dyn Write) -> anyhow::Result<Summary> {
     let extractor = Extractor::new(args.config()?);
     let mut summary = Summary::default();
     let mut reports = Vec::new();
