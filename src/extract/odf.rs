@@ -1,5 +1,5 @@
 //! OpenDocument (ODT text, ODS spreadsheets, ODP presentations) to text: `content.xml` read with quick-xml
-//! through the same bounded zip reader as Office Open XML ([`Package`]), so the zip-bomb limits hold.
+//! through the same bounded zip reader as Office Open XML (the `Package` reader), so the zip-bomb limits hold.
 //!
 //! Paragraphs, headings, list items, frames and notes become lines; table cells are separated by tabs and
 //! rows by lines (a spreadsheet's sheets each start with their name); `text:s` and `text:tab` keep their

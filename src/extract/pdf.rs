@@ -5,7 +5,7 @@
 //! files the other cannot. pdf-extract spaces most files well but panics on some CJK CMaps, gives up on
 //! damaged cross-reference tables, and on some fonts emits text glued together or split into fragments;
 //! pdf_oxide repairs broken files and reads identity and non-Unicode CMaps, but mangles a few font encodings
-//! that pdf-extract reads. So each engine's text is judged by how it reads ([`Reading`]: word-like tokens of
+//! that pdf-extract reads. So each engine's text is judged by how it reads (`Reading`: word-like tokens of
 //! plausible length): the first engine whose text reads well and is substantial wins; otherwise the next
 //! engine is asked, and its text wins only when it reads clearly better. Known gap: pdf-extract writes right-to-left scripts in visual (reversed) order.
 //!
