@@ -136,8 +136,12 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
     );
     let runner = Arc::new(Engine::with_options(config.clone(), indexes.clone(), options.sync.clone()));
     let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner))
+        .with_limits(crate::server::Limits::from_config(config.server()))
         .with_demo_users(users.clone());
     let addr = options.listen;
+    if let Some(warning) = exposure_warning(addr) {
+        tracing::warn!("{warning}");
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| crate::server::Error::Bind { addr, source })?;
@@ -188,6 +192,17 @@ pub(crate) fn write_config(
         (JWT_SECRET_ENV.to_owned(), random_secret()),
     ]);
     Ok(Config::from_toml(&text, &config_path, &env)?)
+}
+
+/// A warning when the demo listens beyond loopback: its page hands out working tokens and the admin key
+/// to whoever reaches it.
+pub fn exposure_warning(listen: SocketAddr) -> Option<String> {
+    (!listen.ip().is_loopback()).then(|| {
+        format!(
+            "the demo listens on {listen}, beyond loopback: anyone who can reach it gets working tokens for \
+             every demo user; listen on 127.0.0.1 unless that is what you want"
+        )
+    })
 }
 
 /// Writes `text` to a new file only its owner can read.
@@ -246,6 +261,17 @@ fn choose_users(site: &Site) -> Result<Vec<(&crate::sim::model::User, String)>, 
 mod tests {
     use super::*;
     use crate::sim::Scale;
+
+    #[test]
+    fn listening_beyond_loopback_is_warned_about() {
+        for quiet in ["127.0.0.1:7700", "[::1]:7700", "127.0.0.2:1"] {
+            assert_eq!(exposure_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        for open in ["0.0.0.0:7700", "[::]:7700", "192.168.1.5:80"] {
+            let warning = exposure_warning(open.parse().unwrap()).unwrap_or_default();
+            assert!(warning.contains("beyond loopback") && warning.contains(open), "{open}: {warning}");
+        }
+    }
 
     #[test]
     fn demo_users_differ_in_what_they_read() {

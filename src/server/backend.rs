@@ -384,7 +384,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             .map_err(|e| Error::Serve(std::io::Error::other(e.to_string())))?,
     );
     let runner = Arc::new(Engine::new(config.clone(), indexes.clone()));
-    let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner));
+    let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner))
+        .with_limits(super::Limits::from_config(config.server()));
     let addr = config.server().listen();
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;

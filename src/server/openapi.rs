@@ -86,8 +86,11 @@ pub fn document() -> Value {
                 }
             }},
             "/metrics": {"get": {
-                "summary": "Prometheus metrics (text exposition format)", "operationId": "metrics", "security": [],
-                "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+                "summary": "Prometheus metrics (text exposition format); needs the metrics key when server.metrics_key_env is set", "operationId": "metrics", "security": [{}, {"metricsKey": []}],
+                "responses": merge(
+                    json!({"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}),
+                    error_responses(&[401])
+                )
             }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This description", "operationId": "openapi", "security": [],
@@ -169,7 +172,8 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "A JWT (sub = Atlassian accountId) or a static API key"},
-                "adminKey": {"type": "http", "scheme": "bearer", "description": "The admin key"}
+                "adminKey": {"type": "http", "scheme": "bearer", "description": "The admin key"},
+                "metricsKey": {"type": "http", "scheme": "bearer", "description": "The metrics key (server.metrics_key_env)"}
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {

@@ -9,6 +9,7 @@ mod eval_collection;
 mod eval_trec;
 mod extract;
 mod extract_formats;
+mod fuzz;
 mod generate;
 mod index;
 mod integrity;

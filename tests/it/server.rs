@@ -714,6 +714,7 @@ async fn request_bodies_over_the_limit_get_413() {
     assert!(server.runner.tokens_seen.lock().unwrap().is_empty());
 }
 
+mod hardening;
 mod real_index;
 
 #[tokio::test]
