@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::types::{format_byte_size, Email, EnvVarName, SourceName};
-use super::{Config, Error, Limits, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use super::{Config, ConnectionLimits, Error, JwtRules, Limits, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
 
 /// What `permdex init` was asked for, as given on the command line (checked by [`run`]).
 #[derive(Debug, Clone)]
@@ -185,6 +185,21 @@ listen = {listen}
 api_keys = []
 # Variable holding the admin API key (at least 16 characters); without it the admin API is off.
 # admin_key_env = "PERMDEX_ADMIN_KEY"
+# When set, a JWT's aud must name this audience and its iss must equal this issuer.
+# jwt_audience = "permdex"
+# jwt_issuer = "https://idp.example.com"
+# The longest a JWT may live (exp - iat), in seconds.
+jwt_max_lifetime_secs = {jwt_max_lifetime_secs}
+# Clock skew tolerated on a JWT's exp, nbf and iat, in seconds.
+jwt_leeway_secs = {jwt_leeway_secs}
+# Variable holding a bearer key for /metrics (at least 16 characters); without it /metrics is open.
+# metrics_key_env = "PERMDEX_METRICS_KEY"
+# Seconds a client has to send a request's headers (also how long a connection may sit idle).
+header_read_timeout_secs = {header_read_timeout_secs}
+# The most connections served at once; more wait.
+max_connections = {max_connections}
+# Whether search terms may appear in debug logs.
+log_search_terms = false
 "#,
             data_dir = quote(&self.data_dir),
             name = quote(self.name.as_str()),
@@ -198,6 +213,10 @@ api_keys = []
             max_timeout = Limits::MAX_TIMEOUT_SECS,
             timeout_secs = defaults.timeout.as_secs(),
             listen = quote(DEFAULT_LISTEN),
+            jwt_max_lifetime_secs = JwtRules::DEFAULT_MAX_LIFETIME.as_secs(),
+            jwt_leeway_secs = JwtRules::DEFAULT_LEEWAY.as_secs(),
+            header_read_timeout_secs = ConnectionLimits::default().header_read_timeout.as_secs(),
+            max_connections = ConnectionLimits::default().max_connections,
         )
     }
 }
