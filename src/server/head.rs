@@ -16,8 +16,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
 
-/// The longest request target (path and query) accepted.
-pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The longest request target (path and query) accepted: room for the longest query the search accepts
+/// (`MAX_QUERY_CHARS`) in ASCII, below hyper's own limit (64 KiB, answered with a bare 414).
+pub const MAX_URI_BYTES: usize = 60 * 1024;
 /// The most header lines accepted.
 pub const MAX_HEADERS: usize = 100;
 /// The most bytes of header names and values accepted.

@@ -10,7 +10,7 @@
 //! runs are labelled by configured source and by outcome.
 //!
 //! `/metrics` needs no credential unless `server.metrics_key_env` is set; then it takes that key as a
-//! bearer token ([`MetricsAccess`]).
+//! bearer token ([`super::auth::MetricsAccess`]).
 //!
 //! Hand-written rather than a metrics crate: a handful of counters and one histogram do not need a
 //! registry, and the format is small and stable. This file does not serve anything itself.

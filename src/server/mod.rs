@@ -12,10 +12,10 @@
 //!   `crate::sync`, and `permdex serve`.
 //!
 //! [`app`] builds the router from an [`AppState`]; [`serve`] runs it on a bound listener until a shutdown
-//! future resolves, so tests serve on `127.0.0.1:0`, through [`listen`] (a connection cap and a deadline
+//! future resolves, so tests serve on `127.0.0.1:0`, through `listen.rs` (a connection cap and a deadline
 //! for each request's headers). Every route goes through the same layers: tracing (paths only: query
 //! strings hold search terms, logged only when `server.log_search_terms` is set), `nosniff` on every
-//! response, JSON error bodies, metrics, limits on the request head ([`head`]), a timeout, a body-size
+//! response, JSON error bodies, metrics, limits on the request head (`head.rs`), a timeout, a body-size
 //! limit and a global concurrency limit.
 //!
 //! Invariant: no handler answers with a document, count, facet or snippet that did not go through the

@@ -64,7 +64,7 @@ async fn raw(base: &str, request: &[u8]) -> (u16, String, Value) {
 #[tokio::test]
 async fn every_refusal_is_json_and_every_response_says_nosniff() {
     let server = start_with("jwt_hs256_secret_env = \"JWT\"", Limits::default()).await;
-    let long_uri = format!("/api/v1/search?q={}", "a".repeat(10_000));
+    let long_uri = format!("/api/v1/search?q={}", "a".repeat(62_000));
     let many_headers: String = (0..150).map(|i| format!("x-h{i}: v\r\n")).collect();
     let big_header = format!("x-big: {}\r\n", "b".repeat(40_000));
     let cases = [
