@@ -9,6 +9,9 @@
 //! configured algorithm is accepted, so `alg: none` and algorithm confusion (an HS256 token "signed" with a
 //! public key) fail like any bad signature. `exp` and `sub` are required.
 //!
+//! Browsers signed in through `login/` carry a session cookie instead; the [`Caller`] extractor accepts it
+//! when no `Authorization` header is sent (bearer first), under the same directory rule.
+//!
 //! The extractors [`Caller`] and [`Admin`] are what handlers ask for; a handler that takes neither is
 //! public (health, metrics, the API description).
 //!
@@ -44,6 +47,27 @@ pub struct SourcePrincipals(pub BTreeMap<String, Vec<Principal>>);
 pub trait Callers: Send + Sync {
     /// `None` (or an empty map) when no source knows `account_id` as an active, in-scope user.
     fn principals(&self, account_id: &str) -> Option<SourcePrincipals>;
+
+    /// The account whose profile shows `email` (compared without case), for sign-in by e-mail. Hidden
+    /// addresses are not in any directory, so they match nothing.
+    fn account_by_email(&self, _email: &str) -> EmailMatch {
+        EmailMatch::None
+    }
+
+    /// The account's display name, as a directory lists it.
+    fn display_name(&self, _account_id: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Which account an e-mail address names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailMatch {
+    One(AccountId),
+    /// No directory shows the address.
+    None,
+    /// Different accounts show it (in different sources): the address cannot say who is signing in.
+    Several,
 }
 
 /// A fixed table of callers, for tests and tools.
@@ -128,12 +152,7 @@ impl Authenticator {
                 return Err(ApiError::Forbidden("the admin key cannot be used to search".into()));
             }
         };
-        match callers.principals(account_id.as_str()) {
-            Some(principals) if !principals.0.is_empty() => Ok(Caller { account_id, principals }),
-            _ => Err(ApiError::Unauthorized(format!(
-                "account {account_id} is not an active user of any configured source"
-            ))),
-        }
+        account_caller(account_id, callers)
     }
 
     /// Whether the `Authorization` header carries the admin key: 401 for no or a bad credential, 403 for a
@@ -174,6 +193,17 @@ impl Authenticator {
         let account = AccountId::parse(&data.claims.sub)
             .map_err(|_| ApiError::Unauthorized("token subject is not an account id".into()))?;
         Ok(Identity::User(account))
+    }
+}
+
+/// `account_id` as a caller, with the principals `callers` gives it; 401 when no source knows it as an
+/// active user.
+pub(crate) fn account_caller(account_id: AccountId, callers: &dyn Callers) -> Result<Caller, ApiError> {
+    match callers.principals(account_id.as_str()) {
+        Some(principals) if !principals.0.is_empty() => Ok(Caller { account_id, principals }),
+        _ => Err(ApiError::Unauthorized(format!(
+            "account {account_id} is not an active user of any configured source"
+        ))),
     }
 }
 
@@ -248,8 +278,17 @@ pub fn mint_token(
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
+    /// A bearer token when the request has one; otherwise the browser's session cookie (with its CSRF
+    /// token on state-changing requests).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        state.auth.caller(parts.headers.get(AUTHORIZATION), state.callers.as_ref())
+        let authorization = parts.headers.get(AUTHORIZATION);
+        if authorization.is_none() {
+            if let Some(account) = super::login::session_account(&state.login, &parts.method, &parts.headers)
+            {
+                return account_caller(account?, state.callers.as_ref());
+            }
+        }
+        state.auth.caller(authorization, state.callers.as_ref())
     }
 }
 

@@ -78,7 +78,12 @@ pub(super) fn api_routes() -> Vec<Route> {
 
 fn page(content_type: &'static str, body: &'static str) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
+    secure_headers(response.headers_mut(), content_type);
+    response
+}
+
+/// The content type and the headers every page and asset carries: the policy, no sniffing, no framing.
+pub(super) fn secure_headers(headers: &mut axum::http::HeaderMap, content_type: &'static str) {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -86,7 +91,6 @@ fn page(content_type: &'static str, body: &'static str) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // The files change only with the binary; revalidating keeps an upgraded server's pages consistent.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
 }
 
 async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {

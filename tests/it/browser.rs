@@ -417,3 +417,146 @@ async fn pages_and_assets_have_their_types_and_a_strict_policy() {
     }
     demo.shutdown().await;
 }
+
+impl Browser {
+    /// Runs `body` (an async function body; `return` its answer) in the page and waits for its answer.
+    async fn run_async(&self, body: &str) -> Value {
+        let script =
+            format!("const done = arguments[arguments.length - 1]; (async () => {{ {body} }})().then(done);");
+        self.client.execute_async(&script, vec![]).await.expect("script runs")
+    }
+
+    /// The page's `/auth/session` answer.
+    async fn session(&self) -> Value {
+        self.run_async("return (await fetch('/auth/session')).json();").await
+    }
+
+    /// From the search page, signs in with `provider` as `account` on the simulator's consent page.
+    async fn sign_in(&self, demo: &RunningDemo, provider: &str, account: &str) {
+        self.client.goto(&demo.url).await.unwrap();
+        self.wait_for("body[data-signin=\"ready\"]").await;
+        self.wait_for(&format!("a[data-provider=\"{provider}\"]")).await.click().await.unwrap();
+        let select = self.wait_for("select#account").await;
+        select.select_by_value(account).await.expect("the consent page offers the account");
+        self.client.find(Locator::Css("#accept")).await.unwrap().click().await.unwrap();
+    }
+}
+
+/// A site user who is active, can read something, and whose e-mail is visible (`hidden` false) or hidden.
+fn user_with_email(demo: &RunningDemo, hidden: bool) -> (String, String) {
+    let site = demo.sim.state.read();
+    let user = site
+        .users
+        .iter()
+        .filter(|u| u.active && u.email_hidden == hidden)
+        .find(|u| {
+            !permdex::sim::oracle::visible(&site, &u.account_id, permdex::sim::oracle::Scope::default())
+                .is_empty()
+        })
+        .unwrap_or_else(|| panic!("an active reader whose e-mail is hidden={hidden}"));
+    (user.account_id.clone(), user.email.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_with_atlassian_and_oidc_sign_out_and_csrf() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = demo(data.path()).await;
+    let browser = Browser::start().await;
+    let reader = demo.users[0].clone();
+
+    // Sign in with Atlassian: authorize, consent, token, /me; the page greets the account by name.
+    browser.sign_in(&demo, "atlassian", &reader.account_id).await;
+    browser.wait_for(&format!("body[data-signed-in=\"{}\"]", reader.account_id)).await;
+    let name = browser.wait_for("#session-name").await.text().await.unwrap();
+    assert_eq!(name, reader.display_name);
+    let cookies = browser.client.get_all_cookies().await.unwrap();
+    let cookie = cookies.iter().find(|c| c.name() == "permdex_session").expect("a session cookie");
+    assert_eq!(cookie.http_only(), Some(true), "{cookie:?}");
+    assert_eq!(format!("{:?}", cookie.same_site()), "Some(Lax)", "{cookie:?}");
+    assert_ne!(cookie.secure(), Some(true), "plain http over loopback: not Secure");
+    assert!(
+        !cookies.iter().any(|c| c.name() == "permdex_login" && !c.value().is_empty()),
+        "the sign-in cookie is cleared: {cookies:?}"
+    );
+
+    // The session searches as that account: the page's count is the API's for the same account's token.
+    let shown = browser.search("the").await;
+    assert!(shown["error"].is_null(), "{shown}");
+    let total: u64 = shown["summary"].as_str().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(Some(total), search_total(&demo, &reader).await, "{shown}");
+
+    // A state-changing request without the CSRF token is refused, and the session survives it.
+    let refused = browser.run_async("return (await fetch('/auth/logout', {method: 'POST'})).status;").await;
+    assert_eq!(refused, json!(403));
+    let csrf_wrong = browser
+        .run_async("return (await fetch('/auth/logout', {method: 'POST', headers: {'X-CSRF-Token': 'nope'}})).status;")
+        .await;
+    assert_eq!(csrf_wrong, json!(403));
+    assert_eq!(browser.session().await["signed_in"], json!(true));
+    // Nor does the cookie work from a program that does not send it with the token.
+    let session_id = cookie.value().to_owned();
+    let http = reqwest::Client::new();
+    let status = http
+        .post(format!("{}/auth/logout", demo.url))
+        .header("cookie", format!("permdex_session={session_id}"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403);
+    // Bearer tokens keep working beside sessions.
+    assert!(search_total(&demo, &reader).await.is_some_and(|n| n > 0));
+
+    // Sign out: the session is gone on the server, not only in this browser.
+    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.wait_for("a[data-provider=\"atlassian\"]").await;
+    assert_eq!(browser.session().await["signed_in"], json!(false));
+    let status = http
+        .get(format!("{}/api/v1/search?q=the", demo.url))
+        .header("cookie", format!("permdex_session={session_id}"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401, "the old session cookie no longer searches");
+
+    // OpenID Connect: the e-mail claim names the account through the synced directory.
+    let (visible_account, _) = user_with_email(&demo, false);
+    browser.sign_in(&demo, "oidc", &visible_account).await;
+    browser.wait_for(&format!("body[data-signed-in=\"{visible_account}\"]")).await;
+    assert_eq!(browser.session().await["provider"], json!("oidc"));
+
+    // The provider rotates its signing key: the next sign-in's ID token is verified with the new key.
+    demo.sim.state.oauth.rotate_oidc_key();
+    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.wait_for("a[data-provider=\"oidc\"]").await;
+    browser.sign_in(&demo, "oidc", &visible_account).await;
+    browser.wait_for(&format!("body[data-signed-in=\"{visible_account}\"]")).await;
+    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.wait_for("a[data-provider=\"oidc\"]").await;
+
+    // A hidden e-mail address matches nobody: a page says why, and nobody is signed in.
+    let (hidden_account, hidden_email) = user_with_email(&demo, true);
+    browser.sign_in(&demo, "oidc", &hidden_account).await;
+    let message = browser.wait_for("#login-error").await.text().await.unwrap();
+    assert!(message.contains(&hidden_email) && message.contains("hides"), "{message}");
+    assert_eq!(browser.session().await["signed_in"], json!(false));
+
+    // Someone the sites do not know at all: the same, never another account's access.
+    browser.sign_in(&demo, "oidc", "outsider").await;
+    let message = browser.wait_for("#login-error").await.text().await.unwrap();
+    assert!(message.contains("visitor@elsewhere.example"), "{message}");
+    assert_eq!(browser.session().await["signed_in"], json!(false));
+
+    // Declining at Atlassian signs nobody in.
+    browser.client.goto(&demo.url).await.unwrap();
+    browser.wait_for("a[data-provider=\"atlassian\"]").await.click().await.unwrap();
+    browser.wait_for("select#account").await;
+    browser.client.find(Locator::Css("#decline")).await.unwrap().click().await.unwrap();
+    let message = browser.wait_for("#login-error").await.text().await.unwrap();
+    assert!(message.contains("declined"), "{message}");
+    assert_eq!(browser.session().await["signed_in"], json!(false));
+
+    browser.client.clone().close().await.unwrap();
+    demo.shutdown().await;
+}

@@ -1,4 +1,5 @@
-// The search page: sign-in (token or demo user), query, facets, cursor pagination.
+// The search page: sign-in (a provider's session, a demo user or a pasted token), query, facets, cursor
+// pagination.
 "use strict";
 
 (() => {
@@ -11,9 +12,26 @@
   // Current search: query text, selected facet values, and the cursor of the next page.
   const state = { q: "", filters: { product: [], kind: [], space: [], project: [] }, next: null };
 
-  function token() { return sessionStorage.getItem(TOKEN_KEY); }
+  // The browser's session, when signed in with a provider: searches then send the cookie, not a token.
+  let session = null;
+
+  function token() { return session ? null : sessionStorage.getItem(TOKEN_KEY); }
 
   async function setUpSignIn() {
+    const info = await call("GET", "/auth/session", null);
+    if (info.ok && info.body && info.body.signed_in) {
+      session = info.body;
+      $("session-name").textContent = session.display_name;
+      show($("session"), true);
+      $("sign-out").addEventListener("click", signOut);
+      document.body.dataset.signedIn = session.account_id;
+      return;
+    }
+    const providers = (info.ok && info.body && info.body.providers) || [];
+    for (const provider of providers) {
+      $("providers").append(el("a", { class: "button", href: provider.href, "data-provider": provider.id, text: provider.label }));
+    }
+    show($("providers"), providers.length > 0);
     const demo = await call("GET", "/api/v1/demo/users", null);
     if (demo.ok && Array.isArray(demo.body) && demo.body.length) {
       const select = $("user-select");
@@ -29,7 +47,8 @@
         if (state.q) search(true);
       });
       show($("user-picker"), true);
-    } else {
+    } else if (!providers.length) {
+      // No provider to sign in with: a bearer token (from `permdex token` or your identity system) works.
       const form = $("token-form");
       show(form, true);
       form.addEventListener("submit", (event) => {
@@ -42,6 +61,16 @@
     }
   }
 
+  async function signOut() {
+    const result = await call("POST", "/auth/logout", null, session.csrf_token);
+    if (!result.ok) {
+      $("error").textContent = errorText(result);
+      show($("error"), true);
+      return;
+    }
+    window.location.reload();
+  }
+
   function params(fresh) {
     const p = new URLSearchParams({ q: state.q, limit: String(PAGE_SIZE), facets: "true", snippets: "true" });
     for (const [name] of FACETS) for (const value of state.filters[name]) p.append(name, value);
@@ -51,8 +80,8 @@
 
   async function search(fresh) {
     show($("error"), false);
-    if (!token()) {
-      $("error").textContent = "Sign in first: paste a bearer token.";
+    if (!session && !token()) {
+      $("error").textContent = "Sign in first.";
       show($("error"), true);
       return;
     }
@@ -145,6 +174,7 @@
       if (state.q) search(true); else clearResults();
     });
     $("next").addEventListener("click", () => search(false));
-    setUpSignIn();
+    // body[data-signin=ready] tells scripts (and tests) the sign-in controls are in place.
+    setUpSignIn().then(() => { document.body.dataset.signin = "ready"; });
   });
 })();
