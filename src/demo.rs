@@ -7,6 +7,10 @@
 //! configuration names, and the admin key and JWT secret are generated here and handed to the
 //! configuration through an in-memory environment.
 //!
+//! Sign-in works as in a deployment: the demo server is registered as an OAuth app of the simulated
+//! Atlassian and as a client of the simulator's OpenID provider (client secrets in 0600 files), so the
+//! search page's "Sign in" buttons run the real flows; the demo users are a shortcut beside them.
+//!
 //! This is a demonstration over simulated data; it is not how a real deployment is configured (that is
 //! `permdex init`, `permdex sync` and `permdex serve`). What the command prints, and its temporary data
 //! directory, are the binary's (`src/cli/demo.rs`).

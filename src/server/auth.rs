@@ -158,12 +158,13 @@ impl Authenticator {
     /// Whether the `Authorization` header carries the admin key: 401 for no or a bad credential, 403 for a
     /// valid user credential (or when the admin API is disabled).
     pub fn admin(&self, authorization: Option<&HeaderValue>) -> Result<Admin, ApiError> {
+        // Said first: no credential can help while the admin API is off.
+        if self.admin_key.is_none() {
+            return Err(ApiError::Forbidden("the admin api is disabled (no server.admin_key_env)".into()));
+        }
         let token = bearer(authorization)?;
         match self.identify(token)? {
             Identity::Admin => Ok(Admin),
-            Identity::User(_) if self.admin_key.is_none() => {
-                Err(ApiError::Forbidden("the admin api is disabled (no server.admin_key_env)".into()))
-            }
             Identity::User(_) => Err(ApiError::Forbidden("this needs the admin key".into())),
         }
     }
@@ -453,6 +454,20 @@ mod tests {
                 expected,
                 "{authorization:?}"
             );
+        }
+    }
+
+    /// Without an admin key, every admin request hears that the admin API is off, not that a token is missing.
+    #[test]
+    fn admin_api_disabled_says_so() {
+        let env = BTreeMap::from([("TOK".to_owned(), "t0ken".to_owned())]);
+        let text = "[[sources]]\nname = \"s\"\nurl = \"http://127.0.0.1:9\"\nemail = \"a@b.c\"\ntoken_env = \"TOK\"\n";
+        let config = Config::from_toml(text, Path::new("permdex.toml"), &env).unwrap();
+        let auth = Authenticator::from_config(config.server()).unwrap();
+        for authorization in [None, Some(header("Bearer anything-at-all"))] {
+            let refused = auth.admin(authorization.as_ref()).unwrap_err();
+            assert_eq!(refused.status().as_u16(), 403);
+            assert!(refused.to_string().contains("admin api is disabled"), "{refused}");
         }
     }
 

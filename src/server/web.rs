@@ -3,7 +3,8 @@
 //! nothing to install next to the binary. Also `GET /api/v1/demo/users`, which lets the search page offer a
 //! picker of demo users when the server runs in demo mode (`permdex demo`).
 //!
-//! The pages call the JSON API with a bearer token kept in the browser's sessionStorage; they render data
+//! The pages call the JSON API with the session cookie of a sign-in (`login/`), or a bearer token kept in the
+//! browser's sessionStorage (pasted, or a demo user's); they render data
 //! as text, except the `title_html`/`snippet_html` the API escapes itself. Every page and asset is served
 //! with a Content-Security-Policy that allows only same-origin scripts, styles and requests.
 //!

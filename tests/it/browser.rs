@@ -469,6 +469,20 @@ async fn sign_in_with_atlassian_and_oidc_sign_out_and_csrf() {
     browser.wait_for(&format!("body[data-signed-in=\"{}\"]", reader.account_id)).await;
     let name = browser.wait_for("#session-name").await.text().await.unwrap();
     assert_eq!(name, reader.display_name);
+    // Signed in, the demo's user picker is hidden, and no style rule shows a hidden element anyway.
+    let shown_hidden = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[hidden]')]
+                 .filter((e) => getComputedStyle(e).display !== 'none').map((e) => e.id);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown_hidden, json!([]), "hidden elements on screen");
+    let picker =
+        browser.client.execute("return document.getElementById('user-picker').hidden;", vec![]).await;
+    assert_eq!(picker.unwrap(), json!(true));
     let cookies = browser.client.get_all_cookies().await.unwrap();
     let cookie = cookies.iter().find(|c| c.name() == "permdex_session").expect("a session cookie");
     assert_eq!(cookie.http_only(), Some(true), "{cookie:?}");
