@@ -25,6 +25,13 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// Longest wait for anything on a page: far above what a tiny site needs, short enough to fail fast.
 const WAIT: Duration = Duration::from_secs(20);
 
+/// The screen a browser renders for.
+#[derive(Debug, Clone, Copy)]
+enum Screen {
+    Desktop,
+    Phone { width: u32, height: u32 },
+}
+
 /// chromedriver and a browser session; the driver is killed on drop.
 struct Browser {
     client: Client,
@@ -41,6 +48,12 @@ impl Drop for Browser {
 
 impl Browser {
     async fn start() -> Browser {
+        Browser::start_sized(Screen::Desktop).await
+    }
+
+    /// A browser with a desktop window, or a phone's screen (emulated: desktop windows are at least
+    /// 500 px wide).
+    async fn start_sized(screen: Screen) -> Browser {
         for program in [CHROMEDRIVER, CHROMIUM] {
             assert!(
                 Path::new(program).exists(),
@@ -78,14 +91,17 @@ impl Browser {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1280,900",
         ]
         .iter()
         .map(|a| a.to_string())
-        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .chain(["--window-size=1280,900".to_owned(), format!("--user-data-dir={}", profile.path().display())])
         .collect::<Vec<_>>();
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args}));
+        let mut options = json!({"binary": CHROMIUM, "args": args});
+        if let Screen::Phone { width, height } = screen {
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0, "touch": true}});
+        }
+        capabilities.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
@@ -110,7 +126,7 @@ impl Browser {
         self.client
             .execute(
                 "const all = (css) => [...document.querySelectorAll(css)].map((e) => e.textContent);
-                 return {titles: all('.hit .title'), kinds: all('.hit .kind'),
+                 return {titles: all('.hit .title'), kinds: [...document.querySelectorAll('.hit .kind')].map((e) => e.dataset.kind),
                          summary: document.getElementById('summary').textContent,
                          empty: !document.getElementById('empty').hidden,
                          error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent,
@@ -570,6 +586,144 @@ async fn sign_in_with_atlassian_and_oidc_sign_out_and_csrf() {
     let message = browser.wait_for("#login-error").await.text().await.unwrap();
     assert!(message.contains("declined"), "{message}");
     assert_eq!(browser.session().await["signed_in"], json!(false));
+
+    browser.client.clone().close().await.unwrap();
+    demo.shutdown().await;
+}
+
+impl Browser {
+    /// Presses and releases `key` (a character, or a WebDriver key code such as `\u{E015}` for ArrowDown)
+    /// wherever the focus is.
+    async fn press(&self, key: char) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client.perform_actions(keys).await.expect("keys pressed");
+    }
+
+    /// The focused element's id, or its `data-id` of the result it is in.
+    async fn focused(&self) -> Value {
+        let script = "const e = document.activeElement; const hit = e.closest('.hit');
+                      return hit ? hit.dataset.id : e.id;";
+        self.client.execute(script, vec![]).await.expect("script runs")
+    }
+
+    async fn query_string(&self) -> String {
+        self.client.current_url().await.unwrap().query().unwrap_or_default().to_owned()
+    }
+
+    /// Whether the page is wider than the window (sideways scrolling), with both widths.
+    async fn overflow(&self) -> Value {
+        let script = "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth};";
+        self.client.execute(script, vec![]).await.expect("script runs")
+    }
+}
+
+const ARROW_DOWN: char = '\u{E015}';
+const ARROW_UP: char = '\u{E013}';
+const ENTER: char = '\u{E007}';
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_phone() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = demo(data.path()).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&demo.url).await.unwrap();
+    browser.wait_for("body[data-signin=\"ready\"]").await;
+
+    // The query, then a filter, then the sort: each is a history entry in the URL.
+    let broad = browser.search("the").await;
+    let total = broad["summary"].as_str().unwrap().to_owned();
+    assert_eq!(browser.query_string().await, "q=the");
+    let facet = browser.wait_for("#facets button[data-facet=\"kind\"]").await;
+    let kind = facet.attr("data-value").await.unwrap().unwrap();
+    let label = facet.find(Locator::Css("span")).await.unwrap().text().await.unwrap();
+    assert!(
+        !label.is_empty() && label.chars().next().unwrap().is_uppercase(),
+        "readable facet name: {label:?}"
+    );
+    browser.answered(async { facet.click().await.unwrap() }).await;
+    assert_eq!(browser.query_string().await, format!("q=the&kind={kind}"));
+    let sort = browser.wait_for("#sort").await;
+    let newest = browser.answered(async { sort.select_by_value("updated").await.unwrap() }).await;
+    assert_eq!(browser.query_string().await, format!("q=the&kind={kind}&sort=updated"));
+    let kinds = strings(&newest["kinds"]);
+    assert!(!kinds.is_empty() && kinds.iter().all(|k| *k == kind), "{newest}");
+
+    // Back undoes the sort, then the filter; forward redoes the filter.
+    browser.answered(async { browser.client.back().await.unwrap() }).await;
+    assert_eq!(browser.query_string().await, format!("q=the&kind={kind}"));
+    let sort_value = browser.client.execute("return document.getElementById('sort').value;", vec![]).await;
+    assert_eq!(sort_value.unwrap(), json!("relevance"));
+    let unfiltered = browser.answered(async { browser.client.back().await.unwrap() }).await;
+    assert_eq!(unfiltered["summary"].as_str().unwrap(), total, "{unfiltered}");
+    browser.answered(async { browser.client.forward().await.unwrap() }).await;
+    browser.wait_for(&format!("#facets button[data-value=\"{kind}\"][aria-pressed=\"true\"]")).await;
+
+    // A reload (or a shared link) shows the same search.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for("body[data-searches=\"1\"]").await;
+    let query = browser.client.execute("return document.getElementById('q').value;", vec![]).await;
+    assert_eq!(query.unwrap(), json!("the"));
+    browser.wait_for(&format!("#facets button[data-value=\"{kind}\"][aria-pressed=\"true\"]")).await;
+    // Relative times, exact on hover.
+    let time = browser.wait_for(".hit time").await;
+    let (shown, exact) = (time.text().await.unwrap(), time.attr("title").await.unwrap().unwrap_or_default());
+    assert!(shown.contains("ago") || shown.contains("yesterday") || shown.contains("last"), "{shown:?}");
+    assert!(!exact.is_empty() && exact != shown, "{exact:?}");
+
+    // Keyboard: "/" focuses the box, arrows walk the results (and back up to the box), Enter opens.
+    browser.client.execute("document.activeElement.blur();", vec![]).await.unwrap();
+    browser.press('/').await;
+    assert_eq!(browser.focused().await, json!("q"));
+    let ids: Vec<String> = strings(
+        &browser
+            .client
+            .execute("return [...document.querySelectorAll('.hit')].map((e) => e.dataset.id);", vec![])
+            .await
+            .unwrap(),
+    );
+    assert!(ids.len() >= 2, "{ids:?}");
+    browser.press(ARROW_DOWN).await;
+    assert_eq!(browser.focused().await, json!(ids[0]));
+    browser.press(ARROW_DOWN).await;
+    assert_eq!(browser.focused().await, json!(ids[1]));
+    browser.press(ARROW_UP).await;
+    browser.press(ARROW_UP).await;
+    assert_eq!(browser.focused().await, json!("q"));
+    browser.press(ARROW_DOWN).await;
+    let tabs = browser.client.windows().await.unwrap().len();
+    browser.press(ENTER).await;
+    // The focused result's link opens (in a new tab, as the links do).
+    let started = std::time::Instant::now();
+    while browser.client.windows().await.unwrap().len() == tabs {
+        assert!(started.elapsed() < WAIT, "Enter on a result opens it");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    browser.client.clone().close().await.unwrap();
+
+    // At 390 px wide nothing scrolls sideways: the search page with results, and the integrations page.
+    let browser = Browser::start_sized(Screen::Phone { width: 390, height: 844 }).await;
+    browser.client.goto(&demo.url).await.unwrap();
+    browser.wait_for("body[data-signin=\"ready\"]").await;
+    for path in ["/?q=the", "/integrations"] {
+        browser.client.goto(&format!("{}{path}", demo.url)).await.unwrap();
+        browser.wait_for("body").await;
+        if path.starts_with("/?") {
+            browser.wait_for("body[data-searches=\"1\"]").await;
+        } else {
+            // With the sources table on screen.
+            browser.wait_for("#admin-key").await.send_keys(&demo.admin_key).await.unwrap();
+            browser.client.find(Locator::Css("#admin-form button")).await.unwrap().click().await.unwrap();
+            browser.wait_for("tr[data-source=\"demo\"][data-running=\"false\"]").await;
+        }
+        let widths = browser.overflow().await;
+        let (inner, scroll) = (widths["inner"].as_u64().unwrap(), widths["scroll"].as_u64().unwrap());
+        assert!(inner <= 400, "the window is phone-sized: {widths}");
+        assert!(scroll <= inner, "{path} scrolls sideways at {inner} px: {widths}");
+    }
 
     browser.client.clone().close().await.unwrap();
     demo.shutdown().await;
