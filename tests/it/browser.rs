@@ -496,6 +496,7 @@ async fn sign_in_with_atlassian_and_oidc_sign_out_and_csrf() {
         .await
         .unwrap();
     assert_eq!(shown_hidden, json!([]), "hidden elements on screen");
+    assert_eq!(browser.accessibility_violations().await, json!([]), "the signed-in search page");
     let picker =
         browser.client.execute("return document.getElementById('user-picker').hidden;", vec![]).await;
     assert_eq!(picker.unwrap(), json!(true));
@@ -570,6 +571,7 @@ async fn sign_in_with_atlassian_and_oidc_sign_out_and_csrf() {
     browser.sign_in(&demo, "oidc", &hidden_account).await;
     let message = browser.wait_for("#login-error").await.text().await.unwrap();
     assert!(message.contains(&hidden_email) && message.contains("hides"), "{message}");
+    assert_eq!(browser.accessibility_violations().await, json!([]), "the sign-in error page");
     assert_eq!(browser.session().await["signed_in"], json!(false));
 
     // Someone the sites do not know at all: the same, never another account's access.
@@ -620,6 +622,27 @@ impl Browser {
     }
 }
 
+/// axe-core, fetched by `.ci/run` (a test tool: never committed, never shipped).
+const AXE: &str = "target/axe-core/axe.min.js";
+
+impl Browser {
+    /// The page's serious and critical accessibility violations by axe-core: rule id, help and elements.
+    async fn accessibility_violations(&self) -> Value {
+        let axe = std::fs::read_to_string(AXE).unwrap_or_else(|e| {
+            panic!(
+                "{AXE}: {e}; .ci/run fetches it (npm pack axe-core@4.10.2, then axe.min.js from the tarball)"
+            )
+        });
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\n{axe}\n\
+             window.axe.run(document, {{resultTypes: ['violations']}}).then((r) => done(r.violations\
+               .filter((v) => v.impact === 'serious' || v.impact === 'critical')\
+               .map((v) => ({{id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' '))}}))));"
+        );
+        self.client.execute_async(&script, vec![]).await.expect("axe runs")
+    }
+}
+
 const ARROW_DOWN: char = '\u{E015}';
 const ARROW_UP: char = '\u{E013}';
 const ENTER: char = '\u{E007}';
@@ -667,6 +690,7 @@ async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_pho
     let query = browser.client.execute("return document.getElementById('q').value;", vec![]).await;
     assert_eq!(query.unwrap(), json!("the"));
     browser.wait_for(&format!("#facets button[data-value=\"{kind}\"][aria-pressed=\"true\"]")).await;
+    assert_eq!(browser.accessibility_violations().await, json!([]), "the search page with results");
     // Relative times, exact on hover.
     let time = browser.wait_for(".hit time").await;
     let (shown, exact) = (time.text().await.unwrap(), time.attr("title").await.unwrap().unwrap_or_default());
@@ -719,6 +743,7 @@ async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_pho
             browser.client.find(Locator::Css("#admin-form button")).await.unwrap().click().await.unwrap();
             browser.wait_for("tr[data-source=\"demo\"][data-running=\"false\"]").await;
         }
+        assert_eq!(browser.accessibility_violations().await, json!([]), "{path} at phone width");
         let widths = browser.overflow().await;
         let (inner, scroll) = (widths["inner"].as_u64().unwrap(), widths["scroll"].as_u64().unwrap());
         assert!(inner <= 400, "the window is phone-sized: {widths}");
