@@ -643,6 +643,19 @@ impl Browser {
     }
 }
 
+/// Where to save the README's screenshots: `PERMDEX_SCREENSHOTS=docs/screenshots cargo test --test it
+/// browser::search_page` (unset: none are taken).
+fn screenshot_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("PERMDEX_SCREENSHOTS").map(std::path::PathBuf::from)
+}
+
+impl Browser {
+    async fn screenshot(&self, path: &Path) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
 const ARROW_DOWN: char = '\u{E015}';
 const ARROW_UP: char = '\u{E013}';
 const ENTER: char = '\u{E007}';
@@ -726,6 +739,16 @@ async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_pho
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    if let Some(dir) = screenshot_dir() {
+        browser.client.goto(&format!("{}/?q=the", demo.url)).await.unwrap();
+        browser.wait_for("body[data-searches=\"1\"]").await;
+        browser.screenshot(&dir.join("search-desktop.png")).await;
+        browser.client.goto(&format!("{}/integrations", demo.url)).await.unwrap();
+        browser.wait_for("#admin-key").await.send_keys(&demo.admin_key).await.unwrap();
+        browser.client.find(Locator::Css("#admin-form button")).await.unwrap().click().await.unwrap();
+        browser.wait_for("tr[data-source=\"demo\"][data-running=\"false\"]").await;
+        browser.screenshot(&dir.join("integrations-desktop.png")).await;
+    }
     browser.client.clone().close().await.unwrap();
 
     // At 390 px wide nothing scrolls sideways: the search page with results, and the integrations page.
@@ -748,6 +771,10 @@ async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_pho
         let (inner, scroll) = (widths["inner"].as_u64().unwrap(), widths["scroll"].as_u64().unwrap());
         assert!(inner <= 400, "the window is phone-sized: {widths}");
         assert!(scroll <= inner, "{path} scrolls sideways at {inner} px: {widths}");
+        if let Some(dir) = screenshot_dir() {
+            let name = if path.starts_with("/?") { "search-phone.png" } else { "integrations-phone.png" };
+            browser.screenshot(&dir.join(name)).await;
+        }
     }
 
     browser.client.clone().close().await.unwrap();
