@@ -31,6 +31,7 @@
 pub mod acl_filter;
 pub mod collect;
 pub mod cursor;
+pub mod parse;
 pub mod query;
 pub mod snippet;
 pub mod sources;
