@@ -892,6 +892,7 @@ fn directory_user(user: wire::User) -> Option<(String, DirectoryUser)> {
     let entry = DirectoryUser {
         display_name: user.display_name.unwrap_or_default(),
         active: user.active.unwrap_or(false),
+        email: user.email_address.filter(|e| !e.trim().is_empty()),
     };
     Some((id, entry))
 }

@@ -200,6 +200,11 @@ header_read_timeout_secs = {header_read_timeout_secs}
 max_connections = {max_connections}
 # Whether search terms may appear in debug logs.
 log_search_terms = false
+# Sign in with Atlassian: an OAuth 2.0 (3LO) app from developer.atlassian.com with scope read:me; the
+# secret comes from a variable or a 0600 client_secret_file; the callback is the app's registered one.
+# atlassian_login = {{ client_id = "your-app-client-id", client_secret_env = "PERMDEX_ATLASSIAN_SECRET", callback_url = "https://permdex.example/auth/atlassian/callback" }}
+# Sign in with OpenID Connect (code + PKCE); the email claim names the account through the synced directory.
+# oidc_login = {{ issuer = "https://idp.example", client_id = "permdex", client_secret_env = "PERMDEX_OIDC_SECRET", callback_url = "https://permdex.example/auth/oidc/callback", label = "Sign in with Okta" }}
 "#,
             data_dir = quote(&self.data_dir),
             name = quote(self.name.as_str()),

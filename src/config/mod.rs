@@ -429,6 +429,36 @@ pub struct ServerConfig {
     metrics_key: Option<Secret>,
     connections: ConnectionLimits,
     log_search_terms: bool,
+    atlassian_login: Option<AtlassianLogin>,
+    oidc_login: Option<OidcLogin>,
+}
+
+/// `[server.atlassian_login]`: an OAuth 2.0 (3LO) app registered in Atlassian's developer console.
+#[derive(Debug, Clone)]
+pub struct AtlassianLogin {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Where Atlassian sends the browser back: `https://permdex.example/auth/atlassian/callback`. It must
+    /// be the app's registered callback URL; an `https` URL also makes the session cookie `Secure`.
+    pub callback_url: Url,
+    /// Atlassian's authorization server, `https://auth.atlassian.com` (`/authorize`, `/oauth/token`).
+    pub auth_url: Url,
+    /// Atlassian's API gateway, `https://api.atlassian.com` (`/me`).
+    pub api_url: Url,
+}
+
+/// `[server.oidc_login]`: an OpenID Connect provider (Okta, Entra ID, Google Workspace, Keycloak…).
+#[derive(Debug, Clone)]
+pub struct OidcLogin {
+    /// The issuer; its discovery document is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: Url,
+    pub client_id: String,
+    /// `None` for a public client (PKCE alone).
+    pub client_secret: Option<Secret>,
+    /// `https://permdex.example/auth/oidc/callback`.
+    pub callback_url: Url,
+    /// The sign-in button's text, e.g. "Sign in with Okta".
+    pub label: String,
 }
 
 impl ServerConfig {
@@ -467,6 +497,16 @@ impl ServerConfig {
     /// Whether search terms may appear in debug logs (off by default: they can be sensitive).
     pub fn log_search_terms(&self) -> bool {
         self.log_search_terms
+    }
+
+    /// `None` when Sign in with Atlassian is not configured.
+    pub fn atlassian_login(&self) -> Option<&AtlassianLogin> {
+        self.atlassian_login.as_ref()
+    }
+
+    /// `None` when sign-in with OpenID Connect is not configured.
+    pub fn oidc_login(&self) -> Option<&OidcLogin> {
+        self.oidc_login.as_ref()
     }
 }
 

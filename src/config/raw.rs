@@ -68,6 +68,32 @@ pub(super) struct RawServer {
     pub header_read_timeout_secs: Option<i64>,
     pub max_connections: Option<i64>,
     pub log_search_terms: Option<bool>,
+    pub atlassian_login: Option<RawAtlassianLogin>,
+    pub oidc_login: Option<RawOidcLogin>,
+}
+
+/// `[server.atlassian_login]`: Sign in with Atlassian (OAuth 2.0 authorization code, "3LO").
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAtlassianLogin {
+    pub client_id: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub client_secret_file: Option<String>,
+    pub callback_url: Option<String>,
+    pub auth_url: Option<String>,
+    pub api_url: Option<String>,
+}
+
+/// `[server.oidc_login]`: sign in with an OpenID Connect provider (authorization code with PKCE).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOidcLogin {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub client_secret_file: Option<String>,
+    pub callback_url: Option<String>,
+    pub label: Option<String>,
 }
 
 /// One entry of `server.api_keys`.

@@ -19,13 +19,13 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawApiKey, RawConfig, RawServer, RawSize, RawSource};
+use super::raw::{RawApiKey, RawAtlassianLogin, RawConfig, RawOidcLogin, RawServer, RawSize, RawSource};
 use super::types::{
     parse_byte_size, AccountId, Email, EnvVarName, InvalidValue, ProjectKey, Secret, SourceName, SpaceKey,
 };
 use super::{
-    ApiKey, Config, ConnectionLimits, Env, JwtKey, JwtRules, KeyFilter, Limits, Products, ServerConfig,
-    Source, TokenOrigin, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+    ApiKey, AtlassianLogin, Config, ConnectionLimits, Env, JwtKey, JwtRules, KeyFilter, Limits, OidcLogin,
+    Products, ServerConfig, Source, TokenOrigin, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
 };
 
 /// Largest token or key file accepted; anything bigger is not a token.
@@ -537,6 +537,9 @@ fn validate_server(
                 }),
         },
     };
+    let atlassian_login =
+        raw.atlassian_login.and_then(|raw| validate_atlassian_login(raw, base_dir, env, report));
+    let oidc_login = raw.oidc_login.and_then(|raw| validate_oidc_login(raw, base_dir, env, report));
 
     if report.problems.len() > problems_before {
         return None;
@@ -550,6 +553,8 @@ fn validate_server(
         metrics_key,
         connections,
         log_search_terms: raw.log_search_terms.unwrap_or(false),
+        atlassian_login,
+        oidc_login,
     })
 }
 
@@ -567,6 +572,134 @@ fn seconds_in(
         report.problem(key, format!("must be between {} and {}", range.start(), range.end()));
     }
     valid.map(Duration::from_secs)
+}
+
+const ATLASSIAN_AUTH_URL: &str = "https://auth.atlassian.com";
+const ATLASSIAN_API_URL: &str = "https://api.atlassian.com";
+
+fn validate_atlassian_login(
+    raw: RawAtlassianLogin,
+    base_dir: &Path,
+    env: &dyn Env,
+    report: &mut Report,
+) -> Option<AtlassianLogin> {
+    let key = "server.atlassian_login";
+    let client_id = required_text(&format!("{key}.client_id"), raw.client_id, report);
+    let client_secret =
+        match client_secret(key, raw.client_secret_env, raw.client_secret_file, base_dir, env, report) {
+            Some(Some(secret)) => Some(secret),
+            Some(None) => {
+                report.problem(
+                key,
+                "set client_secret_env = \"VAR\" or client_secret_file = \"path\" (never the secret itself)",
+            );
+                None
+            }
+            None => None,
+        };
+    let callback_url = login_url(&format!("{key}.callback_url"), raw.callback_url.as_deref(), report);
+    let auth_url = login_url(
+        &format!("{key}.auth_url"),
+        Some(raw.auth_url.as_deref().unwrap_or(ATLASSIAN_AUTH_URL)),
+        report,
+    );
+    let api_url = login_url(
+        &format!("{key}.api_url"),
+        Some(raw.api_url.as_deref().unwrap_or(ATLASSIAN_API_URL)),
+        report,
+    );
+    Some(AtlassianLogin {
+        client_id: client_id?,
+        client_secret: client_secret?,
+        callback_url: callback_url?,
+        auth_url: auth_url?,
+        api_url: api_url?,
+    })
+}
+
+fn validate_oidc_login(
+    raw: RawOidcLogin,
+    base_dir: &Path,
+    env: &dyn Env,
+    report: &mut Report,
+) -> Option<OidcLogin> {
+    let key = "server.oidc_login";
+    let issuer = login_url(&format!("{key}.issuer"), raw.issuer.as_deref(), report);
+    let client_id = required_text(&format!("{key}.client_id"), raw.client_id, report);
+    let client_secret =
+        client_secret(key, raw.client_secret_env, raw.client_secret_file, base_dir, env, report);
+    let callback_url = login_url(&format!("{key}.callback_url"), raw.callback_url.as_deref(), report);
+    let label = raw.label.unwrap_or_else(|| "Sign in with SSO".to_owned());
+    Some(OidcLogin {
+        issuer: issuer?,
+        client_id: client_id?,
+        client_secret: client_secret?,
+        callback_url: callback_url?,
+        label,
+    })
+}
+
+fn required_text(key: &str, value: Option<String>, report: &mut Report) -> Option<String> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(value) => Some(value),
+        None => {
+            report.problem(key, "is required");
+            None
+        }
+    }
+}
+
+/// An `https` URL (or `http` to a loopback host, for local testing), without a query or credentials.
+fn login_url(key: &str, text: Option<&str>, report: &mut Report) -> Option<Url> {
+    let Some(text) = text else {
+        report.problem(key, "is required");
+        return None;
+    };
+    let url = match Url::parse(text) {
+        Ok(url) => url,
+        Err(e) => {
+            report.problem(key, format!("{text:?} is not a URL: {e}"));
+            return None;
+        }
+    };
+    let secure = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
+    if !secure {
+        report.problem(key, format!("{text:?} must be https (plain http only to a loopback host)"));
+        return None;
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+        report.problem(key, format!("{text:?} must not carry credentials or a query"));
+        return None;
+    }
+    Some(url)
+}
+
+/// A client secret from `client_secret_env` or `client_secret_file` (0600). `Some(None)` when neither is
+/// set; `None` on a problem.
+fn client_secret(
+    key: &str,
+    secret_env: Option<String>,
+    secret_file: Option<String>,
+    base_dir: &Path,
+    env: &dyn Env,
+    report: &mut Report,
+) -> Option<Option<Secret>> {
+    match (secret_env, secret_file) {
+        (Some(var), None) => {
+            let var_key = format!("{key}.client_secret_env");
+            let name = report.check(&var_key, EnvVarName::parse(&var))?;
+            secret_from_env(&var_key, &name, env, report).map(Some)
+        }
+        (None, Some(file)) => {
+            let file_key = format!("{key}.client_secret_file");
+            secret_from_file(&file_key, &base_dir.join(file), report).map(Some)
+        }
+        (Some(_), Some(_)) => {
+            report.problem(key, "set at most one of client_secret_env and client_secret_file");
+            None
+        }
+        (None, None) => Some(None),
+    }
 }
 
 fn validate_api_key(key: &str, raw: RawApiKey, env: &dyn Env, report: &mut Report) -> Option<ApiKey> {

@@ -19,7 +19,7 @@ use std::future::Future;
 use std::sync::{Arc, RwLock};
 
 use super::admin::{RunCounts, RunFailure, RunFuture, RunSummary, Sources, SyncRunner};
-use super::auth::{Authenticator, Caller, Callers, SourcePrincipals};
+use super::auth::{Authenticator, Caller, Callers, EmailMatch, SourcePrincipals};
 use super::search::{
     AclCacheStats, FacetCount, FacetsBody, HitBody, Page, Readiness, SearchFailure, SearchIndex, SearchQuery,
     SearchResults, SortOrder,
@@ -27,7 +27,7 @@ use super::search::{
 use super::{AppState, BackendError, Error};
 use crate::acl::AclStore;
 use crate::atlassian::model::Directory;
-use crate::config::{Config, Source};
+use crate::config::{AccountId, Config, Source};
 use crate::index::IndexWriter;
 use crate::search::{self, SearchService};
 use crate::sync::runs::{self, Mode, RunOutcome, RunRecord};
@@ -107,6 +107,35 @@ impl Callers for Indexes {
             }
         }
         (!by_source.is_empty()).then_some(SourcePrincipals(by_source))
+    }
+
+    fn account_by_email(&self, email: &str) -> EmailMatch {
+        let wanted = email.trim();
+        let mut found: Option<String> = None;
+        for site in self.sites.values() {
+            let Some(open) = read_lock(&site.open).clone() else { continue };
+            for (account, user) in &open.directory.users {
+                if !user.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(wanted)) {
+                    continue;
+                }
+                match &found {
+                    Some(other) if other != account => return EmailMatch::Several,
+                    _ => found = Some(account.clone()),
+                }
+            }
+        }
+        match found.map(|id| AccountId::parse(&id)) {
+            Some(Ok(account)) => EmailMatch::One(account),
+            // An id the directory holds but we cannot read matches nobody.
+            Some(Err(_)) | None => EmailMatch::None,
+        }
+    }
+
+    fn display_name(&self, account_id: &str) -> Option<String> {
+        self.sites.values().find_map(|site| {
+            let open = read_lock(&site.open).clone()?;
+            open.directory.users.get(account_id).map(|u| u.display_name.clone()).filter(|n| !n.is_empty())
+        })
     }
 }
 
@@ -384,8 +413,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             .map_err(|e| Error::Serve(std::io::Error::other(e.to_string())))?,
     );
     let runner = Arc::new(Engine::new(config.clone(), indexes.clone()));
+    let login = super::login::Login::from_config(config.server())?;
     let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner))
-        .with_limits(super::Limits::from_config(config.server()));
+        .with_limits(super::Limits::from_config(config.server()))
+        .with_login(login);
     let addr = config.server().listen();
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;

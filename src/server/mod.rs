@@ -6,6 +6,7 @@
 //! - [`search`]: `GET /api/v1/search` and the [`SearchIndex`] it runs on.
 //! - [`admin`]: sources and runs, start a sync, purge a source, replace a token; the [`SyncRunner`] doing
 //!   the work.
+//! - [`login`]: signing in from the browser (Atlassian, OpenID Connect) and the session cookie.
 //! - [`health`], [`metrics`], [`openapi`]: `/healthz` and `/readyz`, `/metrics`, `/api/v1/openapi.json`.
 //! - [`error`]: [`ApiError`], the one JSON error shape.
 //! - [`backend`]: the real [`SearchIndex`], [`Callers`] and [`SyncRunner`] over `crate::search` and
@@ -31,6 +32,7 @@ pub mod error;
 mod head;
 pub mod health;
 mod listen;
+pub mod login;
 pub mod metrics;
 pub mod openapi;
 pub mod search;
@@ -126,6 +128,8 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// The users `GET /api/v1/demo/users` lists: `Some` only in demo mode.
     pub(crate) demo_users: Option<Arc<Vec<DemoUser>>>,
+    /// Sign-in providers and browser sessions (none configured: bearer tokens and API keys only).
+    pub(crate) login: Arc<login::Login>,
     limits: Limits,
 }
 
@@ -137,6 +141,7 @@ impl AppState {
         sources: Sources,
     ) -> AppState {
         AppState {
+            login: Arc::new(login::Login::none()),
             auth: Arc::new(auth),
             callers,
             index,
@@ -154,6 +159,11 @@ impl AppState {
     /// Demo mode: `GET /api/v1/demo/users` lists `users` with their tokens, for anyone to sign in as.
     pub fn with_demo_users(self, users: Vec<DemoUser>) -> AppState {
         AppState { demo_users: Some(Arc::new(users)), ..self }
+    }
+
+    /// Browser sign-in with the providers `login` configures.
+    pub fn with_login(self, login: login::Login) -> AppState {
+        AppState { login: Arc::new(login), ..self }
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -196,7 +206,7 @@ pub fn app(state: AppState) -> Router {
     for route in routes() {
         router = router.route(route.path, route.handler);
     }
-    layered(web::page_routes(router).fallback(no_route), state)
+    layered(login::routes(web::page_routes(router)).fallback(no_route), state)
 }
 
 /// Applies the server's layers to `router`: outermost first, tracing, response headers, JSON error

@@ -199,6 +199,9 @@ pub struct StoredDirectory {
 pub struct StoredUser {
     pub name: String,
     pub active: bool,
+    /// Written since sign-in by e-mail; states from before it read as "no address known".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,7 +216,12 @@ impl From<&Directory> for StoredDirectory {
             users: d
                 .users
                 .iter()
-                .map(|(id, u)| (id.clone(), StoredUser { name: u.display_name.clone(), active: u.active }))
+                .map(|(id, u)| {
+                    (
+                        id.clone(),
+                        StoredUser { name: u.display_name.clone(), active: u.active, email: u.email.clone() },
+                    )
+                })
                 .collect(),
             groups: d
                 .groups
@@ -230,7 +238,16 @@ impl From<&StoredDirectory> for Directory {
             users: d
                 .users
                 .iter()
-                .map(|(id, u)| (id.clone(), DirectoryUser { display_name: u.name.clone(), active: u.active }))
+                .map(|(id, u)| {
+                    (
+                        id.clone(),
+                        DirectoryUser {
+                            display_name: u.name.clone(),
+                            active: u.active,
+                            email: u.email.clone(),
+                        },
+                    )
+                })
                 .collect(),
             groups: d
                 .groups
@@ -271,7 +288,9 @@ mod tests {
             },
         );
         let mut directory = Directory::default();
-        directory.users.insert("u1".into(), DirectoryUser { display_name: "Ada".into(), active: true });
+        directory
+            .users
+            .insert("u1".into(), DirectoryUser { display_name: "Ada".into(), active: true, email: None });
         directory
             .groups
             .insert("g1".into(), DirectoryGroup { name: "eng".into(), members: ["u1".to_string()].into() });

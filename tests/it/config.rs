@@ -272,3 +272,51 @@ fn the_binary_maps_init_errors_to_exit_codes() {
     assert!(String::from_utf8_lossy(&bad_url.stderr).contains("--url: must be http(s) URL"));
     assert!(!output.exists());
 }
+
+/// Sign-in sections: the client secret from a 0600 file (never echoed), https or loopback URLs, required keys.
+#[test]
+fn sign_in_sections_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("token"), "file-token-0a1b2c\n", 0o600);
+    write(&dir.path().join("client-secret"), "cl13nt-s3cr3t-value\n", 0o600);
+    write(&dir.path().join("open-secret"), "cl13nt-s3cr3t-value\n", 0o644);
+    let base = "[[sources]]\nname = \"s\"\nurl = \"https://s.atlassian.net\"\nemail = \"a@b.c\"\ntoken_file = \"token\"\n\
+                [server]\n";
+    let good_atlassian =
+        "[server.atlassian_login]\nclient_id = \"cid\"\nclient_secret_file = \"client-secret\"\n\
+                          callback_url = \"https://permdex.example/auth/atlassian/callback\"\n";
+    let good_oidc = "[server.oidc_login]\nissuer = \"https://idp.example\"\nclient_id = \"permdex\"\n\
+                     callback_url = \"http://127.0.0.1:7700/auth/oidc/callback\"\n";
+    // (sections, expected problem or None)
+    let cases: Vec<(String, Option<&str>)> = vec![
+        (format!("{good_atlassian}{good_oidc}"), None),
+        (good_atlassian.replace("client_secret_file = \"client-secret\"\n", ""), Some("client_secret_env")),
+        (good_atlassian.replace("client-secret", "open-secret"), Some("chmod 600")),
+        (good_atlassian.replace("https://permdex.example", "http://permdex.example"), Some("must be https")),
+        (good_atlassian.replace("client_id = \"cid\"\n", ""), Some("client_id: is required")),
+        (good_oidc.replace("issuer = \"https://idp.example\"\n", ""), Some("issuer: is required")),
+        (format!("{good_atlassian}client_secret = \"x\"\n"), Some("client_secret")),
+    ];
+    let path = dir.path().join("permdex.toml");
+    for (sections, expected) in cases {
+        fs::write(&path, format!("{base}{sections}")).unwrap();
+        match (Config::load(&path), expected) {
+            (Ok(config), None) => {
+                let atlassian = config.server().atlassian_login().expect("atlassian_login");
+                assert_eq!(atlassian.client_secret.expose(), "cl13nt-s3cr3t-value");
+                assert_eq!(atlassian.auth_url.as_str(), "https://auth.atlassian.com/");
+                assert_eq!(atlassian.api_url.as_str(), "https://api.atlassian.com/");
+                let oidc = config.server().oidc_login().expect("oidc_login");
+                assert!(oidc.client_secret.is_none(), "a public client");
+                assert!(!format!("{config:?}").contains("cl13nt-s3cr3t-value"), "secret in Debug");
+            }
+            (Err(err), Some(expected)) => {
+                let message = err.to_string();
+                assert!(message.contains(expected), "{sections}: {message}");
+                assert!(!message.contains("cl13nt-s3cr3t-value"), "{message}");
+            }
+            (Ok(_), Some(expected)) => panic!("{sections}: loads, expected {expected:?}"),
+            (Err(err), None) => panic!("{sections}: {err}"),
+        }
+    }
+}

@@ -3,7 +3,8 @@
 //! [`app`] builds the router from a [`SimState`]; [`serve`] runs it on a bound listener until shutdown,
 //! so tests use port 0. Each product's routes live beside their handlers (`confluence_v2.rs`,
 //! `confluence_v1.rs`, `jira.rs`); cross-cutting behaviour (auth, rate limits, faults, 404s) is in
-//! middleware (`guard.rs`). Wire JSON is built here and nowhere else.
+//! middleware (`guard.rs`). Wire JSON is built here and nowhere else. Sign-in (Atlassian's OAuth 2.0
+//! endpoints and an OpenID provider) is in `oauth.rs` and `oidc.rs`, outside the guard.
 
 pub mod admin;
 pub mod common;
@@ -12,6 +13,8 @@ pub mod confluence_v2;
 pub mod guard;
 pub mod jira;
 pub mod jql;
+pub mod oauth;
+pub mod oidc;
 
 use std::sync::{Arc, RwLock};
 
@@ -33,6 +36,8 @@ pub struct SimState {
     pub config: Arc<SimConfig>,
     pub credentials: Arc<Credentials>,
     pub guard: Arc<guard::Guard>,
+    /// Sign-in: registered OAuth clients, codes, tokens and the OpenID provider's keys (`oauth.rs`).
+    pub oauth: Arc<oauth::Authorizations>,
 }
 
 impl SimState {
@@ -43,6 +48,7 @@ impl SimState {
             config: Arc::new(config),
             credentials: Arc::new(credentials),
             guard: Arc::new(guard),
+            oauth: Arc::default(),
         }
     }
 
@@ -60,7 +66,9 @@ impl SimState {
 pub fn app(state: SimState) -> Router {
     let atlassian =
         Router::new().merge(confluence_v2::routes()).merge(confluence_v1::routes()).merge(jira::routes());
-    guard::wrap(atlassian, state.clone()).merge(admin::routes().with_state(state))
+    guard::wrap(atlassian, state.clone())
+        .merge(admin::routes().with_state(state.clone()))
+        .merge(oauth::routes().with_state(state))
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves.

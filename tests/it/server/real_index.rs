@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::{config, good_jwt, ADMIN_KEY};
 
 fn user(name: &str, active: bool) -> StoredUser {
-    StoredUser { name: name.into(), active }
+    StoredUser { name: name.into(), active, email: None }
 }
 
 /// Writes the index of `source`: `confluence:page:1` readable by group g-eng, `confluence:page:2` by
