@@ -98,16 +98,18 @@ impl ClientConfig {
         }
     }
 
-    /// The config for one configured source: its URL, credentials and limits.
-    pub fn for_source(source: &Source) -> Self {
+    /// The config for one configured source: its URL, credentials and limits. Fails when the source's
+    /// token was not read with its configuration.
+    pub fn for_source(source: &Source) -> Result<Self, Error> {
+        let token = source.token().map_err(|e| Error::InvalidConfig(e.to_string()))?.clone();
         let limits = source.limits();
-        Self {
+        Ok(Self {
             concurrency: limits.concurrency,
             requests_per_second: limits.requests_per_second,
             timeout: limits.timeout,
             max_download_bytes: limits.max_attachment_bytes,
-            ..Self::new(source.url().clone(), source.email().clone(), source.token().clone())
-        }
+            ..Self::new(source.url().clone(), source.email().clone(), token)
+        })
     }
 }
 
@@ -805,7 +807,7 @@ mod tests {
         let config =
             crate::config::Config::from_toml(text, std::path::Path::new("/x/permdex.toml"), &env).unwrap();
 
-        let client_config = ClientConfig::for_source(&config.sources()[0]);
+        let client_config = ClientConfig::for_source(&config.sources()[0]).unwrap();
 
         assert_eq!(client_config.base_url.as_str(), "https://acme.atlassian.net/");
         assert_eq!(client_config.email.as_str(), "bot@acme.example");

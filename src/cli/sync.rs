@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use permdex::config::Config;
+use permdex::config::{Config, Secrets};
 use permdex::sync::{self as engine, Mode, RunOutcome, RunRecord, StderrProgress};
 
 use super::Usage;
@@ -62,7 +62,7 @@ pub struct StatusArgs {
 /// source on stderr. Returns every run's record; the caller decides the exit status from their failures.
 /// A stop request (`stop` set) ends the current run at a checkpoint and skips the remaining sources.
 pub async fn run(args: &SyncArgs, stop: Arc<AtomicBool>) -> anyhow::Result<Vec<RunRecord>> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for(&args.config, Secrets::SOURCE_TOKENS)?;
     let sources: Vec<_> = match &args.source {
         Some(name) => vec![config
             .source(name)
@@ -129,7 +129,7 @@ fn summary(record: &RunRecord) -> String {
 
 /// `permdex status`: the last runs of every configured source, as a table or as JSON.
 pub fn status(args: &StatusArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for(&args.config, Secrets::NONE)?;
     let mut all = Vec::new();
     for source in config.sources() {
         all.extend(engine::runs::read_last(config.data_dir(), source.name().as_str(), args.last)?);

@@ -11,8 +11,8 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::types::{format_byte_size, Email, EnvVarName, SourceName};
-use super::{Config, Error, Limits, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use super::types::{format_byte_size, format_duration, Email, EnvVarName, SourceName};
+use super::{Config, Error, Limits, Schedule, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
 
 /// What `permdex init` was asked for, as given on the command line (checked by [`run`]).
 #[derive(Debug, Clone)]
@@ -124,6 +124,7 @@ impl Starter {
     /// The file's text.
     pub fn render(&self) -> String {
         let defaults = Limits::default();
+        let schedule = Schedule::default();
         let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
         format!(
             r#"# permdex configuration, written by `permdex init`. Every key is shown with its default.
@@ -171,6 +172,15 @@ concurrency = {concurrency}
 requests_per_second = {requests_per_second:?}
 # Per-request timeout in seconds, 1 to {max_timeout}.
 timeout_secs = {timeout_secs}
+# How often `permdex serve` syncs what changed since the last run: a duration like "15m", "6h" or "7d", or "off".
+interval = {interval}
+# How often `permdex serve` re-reads permissions and group membership alone (no page or issue bodies).
+permissions_interval = {permissions_interval}
+# How often `permdex serve` re-reads everything and removes what is gone.
+full_interval = {full_interval}
+# Past this age of the last complete permission read, this source's documents are withheld from every
+# search until a sync refreshes them (fail closed), whoever runs the syncs; "off" never withholds.
+max_permission_age = {max_permission_age}
 
 # The query server.
 [server]
@@ -197,6 +207,10 @@ api_keys = []
             requests_per_second = defaults.requests_per_second,
             max_timeout = Limits::MAX_TIMEOUT_SECS,
             timeout_secs = defaults.timeout.as_secs(),
+            interval = quote(&format_duration(schedule.incremental)),
+            permissions_interval = quote(&format_duration(schedule.permissions)),
+            full_interval = quote(&format_duration(schedule.full)),
+            max_permission_age = quote(&format_duration(Some(Schedule::DEFAULT_MAX_PERMISSION_AGE))),
             listen = quote(DEFAULT_LISTEN),
         )
     }

@@ -68,6 +68,8 @@ pub enum Error {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    KeysNotRead(#[from] crate::config::SecretNotRead),
 }
 
 /// Limits every request is held to.

@@ -146,7 +146,7 @@ impl<'a> Run<'a> {
         let client_config = ClientConfig {
             backoff_base: options.retry_backoff,
             max_retries: options.max_retries,
-            ..ClientConfig::for_source(source)
+            ..ClientConfig::for_source(source)?
         };
         let products = source.products();
         let confluence = if products.confluence {

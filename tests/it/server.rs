@@ -194,7 +194,7 @@ fn run_summary() -> RunSummary {
 
 impl SyncRunner for FakeRunner {
     fn sync(&self, source: Source) -> RunFuture {
-        self.tokens_seen.lock().unwrap().push(source.token().expose().to_owned());
+        self.tokens_seen.lock().unwrap().push(source.token().unwrap().expose().to_owned());
         let release = self.release.clone();
         Box::pin(async move {
             release.notified().await;
