@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngCore;
@@ -23,8 +22,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{AccountId, Config};
-use crate::server::backend::{Engine, Indexes};
-use crate::server::{AppState, Authenticator, DemoUser, Sources};
+use crate::server::backend::{ServeOptions, Service};
+use crate::server::DemoUser;
 use crate::sim::model::Site;
 use crate::sim::oracle::{self, Scope};
 use crate::sim::run::RunningSim;
@@ -101,6 +100,12 @@ impl RunningDemo {
 /// Starts the simulator, configures a source for it in `options.data_dir`, syncs it fully (reporting to
 /// `progress`), and serves the query server in demo mode.
 pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<RunningDemo, Error> {
+    // The port is taken first: a port in use is said at once, not after a sync.
+    let addr = options.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| crate::server::Error::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(crate::server::Error::Serve)?;
     let sim = crate::sim::run::start(options.sim.clone(), SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let admin_key = random_secret();
     let config = write_config(&options.data_dir, &sim, options.listen, &admin_key)?;
@@ -127,23 +132,10 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
         users
     };
 
-    let auth = Authenticator::from_config(config.server())?;
-    let opening = config.clone();
-    let indexes = Arc::new(
-        tokio::task::spawn_blocking(move || Indexes::open(&opening))
-            .await
-            .map_err(|e| crate::server::Error::Serve(std::io::Error::other(e.to_string())))?,
-    );
-    let runner = Arc::new(Engine::with_options(config.clone(), indexes.clone(), options.sync.clone()));
-    let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner))
-        .with_demo_users(users.clone());
-    let addr = options.listen;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| crate::server::Error::Bind { addr, source })?;
-    let local = listener.local_addr().map_err(crate::server::Error::Serve)?;
+    let serve_options = ServeOptions { sync: options.sync.clone(), ..ServeOptions::default() };
+    let service = Service::open(config.clone(), serve_options).await?.with_demo_users(users.clone());
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(crate::server::serve(listener, state, async {
+    let server = tokio::spawn(service.serve(listener, async {
         // A dropped sender also means stop.
         let _ = stopped.await;
     }));

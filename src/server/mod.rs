@@ -29,6 +29,7 @@ pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod search;
+pub mod watch;
 pub mod web;
 
 use std::future::Future;
@@ -236,7 +237,7 @@ mod tests {
 
     impl SearchIndex for EmptyIndex {
         fn search(&self, _: &Caller, _: &SearchQuery) -> Result<SearchResults, SearchFailure> {
-            Ok(SearchResults { total: 0, hits: vec![], facets: None, next_cursor: None })
+            Ok(SearchResults { total: 0, hits: vec![], facets: None, next_cursor: None, withheld: vec![] })
         }
         fn readiness(&self) -> Readiness {
             Readiness::Ready

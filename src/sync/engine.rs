@@ -182,6 +182,7 @@ impl<'a> Run<'a> {
 
     async fn execute(&mut self) -> Step {
         scope::drop_out_of_scope(&mut self.ledger, self.source)?;
+        let snapshot_started = Utc::now();
         self.permissions = permissions::read(
             &mut self.ledger,
             self.source,
@@ -225,6 +226,9 @@ impl<'a> Run<'a> {
         };
         let product = self.main_product();
         permissions::refresh(&mut self.ledger, &self.permissions, product)?;
+        if self.permissions.complete(self.source) {
+            self.ledger.state.permissions_refreshed = Some(snapshot_started);
+        }
         if confluence_listing == Some(Listing::Complete) {
             self.ledger.complete(Product::Confluence);
         }

@@ -38,7 +38,7 @@ use std::path::PathBuf;
 pub use engine::{index_dir, sync, sync_with, SyncOptions};
 pub use progress::{Progress, ProgressEvent, Silent, StderrProgress};
 pub use runs::{Mode, RunOutcome, RunRecord};
-pub use view::{directory_of, principals_in, SourceIndex};
+pub use view::{facts_of, principals_in, CommitFacts, SourceIndex};
 
 /// Errors of the sync engine that end a run (per-item problems are recorded in its run record instead).
 #[derive(Debug, thiserror::Error)]

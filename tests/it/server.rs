@@ -139,7 +139,7 @@ impl SearchIndex for FakeIndex {
             product: vec![FacetCount { value: "confluence".into(), count: hits.len() as u64 }],
             ..FacetsBody::default()
         });
-        Ok(SearchResults { total: hits.len() as u64, hits, facets, next_cursor: None })
+        Ok(SearchResults { total: hits.len() as u64, hits, facets, next_cursor: None, withheld: vec![] })
     }
 
     fn readiness(&self) -> Readiness {

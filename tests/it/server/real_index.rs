@@ -41,6 +41,8 @@ fn write_index(config: &permdex::config::Config, source: &str) {
         writer.upsert(&doc).unwrap();
     }
     let mut state = SyncState::new(source, String::new());
+    // As a sync that read every permission source just now.
+    state.permissions_refreshed = Some(chrono::Utc::now());
     state.directory = StoredDirectory {
         users: BTreeMap::from([
             ("u1".to_owned(), user("One", true)),
