@@ -28,7 +28,7 @@ use crate::sim::model::Site;
 use crate::sim::oracle::{self, Scope};
 use crate::sim::run::RunningSim;
 use crate::sim::{DocId, SimConfig};
-use crate::sync::{Mode, Progress, SyncOptions};
+use crate::sync::{Mode, Progress};
 
 /// The name of the one source the demo configures.
 pub const SOURCE: &str = "demo";
@@ -66,8 +66,8 @@ pub struct DemoOptions {
     pub listen: SocketAddr,
     /// Where the configuration, token file, index and run records go (created if missing).
     pub data_dir: PathBuf,
-    /// Options of the first sync and of syncs started from the integrations page.
-    pub sync: SyncOptions,
+    /// The server's options; their sync options are also those of the first sync.
+    pub serve: ServeOptions,
 }
 
 /// A demo serving in the background.
@@ -110,7 +110,7 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
     let admin_key = random_secret();
     let config = write_config(&options.data_dir, &sim, options.listen, &admin_key)?;
     let source = config.source(SOURCE).cloned().ok_or(Error::NoSource)?;
-    crate::sync::sync_with(&config, &source, Mode::Full, &options.sync, progress).await?;
+    crate::sync::sync_with(&config, &source, Mode::Full, &options.serve.sync, progress).await?;
 
     let users = {
         let site = sim.state.read();
@@ -132,8 +132,7 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
         users
     };
 
-    let serve_options = ServeOptions { sync: options.sync.clone(), ..ServeOptions::default() };
-    let service = Service::open(config.clone(), serve_options).await?.with_demo_users(users.clone());
+    let service = Service::open(config.clone(), options.serve.clone()).await?.with_demo_users(users.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(service.serve(listener, async {
         // A dropped sender also means stop.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use permdex::demo::{DemoOptions, RunningDemo};
+use permdex::server::backend::ServeOptions;
 use permdex::server::DemoUser;
 use permdex::sim::{Scale, SimConfig};
 use permdex::sync::Silent;
@@ -156,7 +157,7 @@ async fn demo(data: &Path) -> RunningDemo {
         sim: SimConfig::new(1, Scale::Tiny),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.to_owned(),
-        sync: support::quick_sync_options(),
+        serve: ServeOptions { sync: support::quick_sync_options(), ..ServeOptions::default() },
     };
     permdex::demo::start(options, &mut Silent).await.expect("demo starts")
 }
