@@ -20,6 +20,7 @@ pub mod acl;
 pub mod atlassian;
 pub mod config;
 pub mod demo;
+pub mod eval;
 pub mod extract;
 pub mod index;
 pub mod search;
