@@ -72,7 +72,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         sim: SimConfig::new(args.seed, args.scale),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: PathBuf::from(data.path()),
-        serve: ServeOptions { sync: sync.clone(), poll_interval: poll },
+        serve: ServeOptions { sync: sync.clone(), poll_interval: poll, ..ServeOptions::default() },
     };
     eprintln!("simulating and syncing (seed {}, scale {:?})", args.seed, args.scale);
     let demo = demo::start(options, &mut Silent).await.context("demo stack")?;

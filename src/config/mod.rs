@@ -273,6 +273,12 @@ impl<K: Ord + Borrow<str>> KeyFilter<K> {
     pub fn exclude(&self) -> &BTreeSet<K> {
         &self.exclude
     }
+
+    /// Keys named in the include or exclude list that `exists` does not know (a typo, a key renamed
+    /// on the site): such a key silently matches nothing.
+    pub fn unknown_keys(&self, exists: impl Fn(&str) -> bool) -> Vec<&str> {
+        self.include.iter().chain(&self.exclude).map(Borrow::borrow).filter(|key| !exists(key)).collect()
+    }
 }
 
 impl<K: Ord> Default for KeyFilter<K> {
@@ -389,6 +395,28 @@ impl Source {
 
     pub fn token_origin(&self) -> &TokenOrigin {
         &self.token_origin
+    }
+
+    /// Writes `token` where this source's token is read from, so a replacement survives a restart: the
+    /// token file (mode 0600, replaced atomically). A token read from an environment variable cannot be
+    /// written back: `Err` says so and what to do.
+    pub fn persist_token(&self, token: &Secret) -> Result<PathBuf, String> {
+        match &self.token_origin {
+            TokenOrigin::Env(var) => Err(format!(
+                "the token of source {} is read from the environment variable {var}, which permdex cannot \
+                 change: it is used until the server restarts; set {var} to the new token before then, or \
+                 configure token_file so replacements are kept",
+                self.name
+            )),
+            TokenOrigin::File(path) => {
+                write_private(path, token.expose()).map(|()| path.clone()).map_err(|e| {
+                    format!(
+                        "the token is used until the server restarts, but cannot be written to {}: {e}",
+                        path.display()
+                    )
+                })
+            }
+        }
     }
 
     /// The same source with another API token (credential rotation without a restart). The origin is
@@ -514,6 +542,32 @@ impl ServerConfig {
             unread => Err(SecretNotRead { what: unread.join(" and "), origin: "[server]".into() }),
         }
     }
+}
+
+/// Replaces `path` with `text` and a newline, readable and writable by the owner only (0600 on Unix):
+/// written to a temporary file beside it, then renamed over it, so a reader never sees half a token.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("token");
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::admin::{RunCounts, RunFailure, RunFuture, RunSummary, Sources, SyncRunner};
+use super::admin::{LiveProgress, RunCounts, RunFailure, RunFuture, RunSummary, Sources, SyncRunner};
 use super::auth::{Authenticator, Caller, Callers, SourcePrincipals};
 use super::search::{
     AclCacheStats, FacetCount, FacetsBody, HitBody, IndexedCounts, Page, Readiness, SearchFailure,
@@ -382,6 +382,8 @@ pub struct Engine {
     config: Config,
     indexes: Arc<Indexes>,
     options: SyncOptions,
+    /// The progress of each run going on now, by source.
+    live: Arc<Mutex<BTreeMap<String, LiveProgress>>>,
 }
 
 impl Engine {
@@ -391,19 +393,46 @@ impl Engine {
 
     /// With other sync knobs (tests point the attachment extractor at the permdex binary).
     pub fn with_options(config: Config, indexes: Arc<Indexes>, options: SyncOptions) -> Engine {
-        Engine { config, indexes, options }
+        Engine { config, indexes, options, live: Arc::default() }
     }
 }
 
-/// Tells a listener about each checkpoint commit, without blocking the sync.
-struct CommitSignal(tokio::sync::mpsc::UnboundedSender<()>);
+/// Tells a listener about each checkpoint commit, without blocking the sync, and keeps the run's live
+/// progress where the admin API reads it.
+struct CommitSignal {
+    commits: tokio::sync::mpsc::UnboundedSender<()>,
+    live: Arc<Mutex<BTreeMap<String, LiveProgress>>>,
+    source: String,
+    started: std::time::Instant,
+    /// Documents seen so far, per kind (the events carry each kind's running count).
+    seen: BTreeMap<String, u64>,
+}
 
 impl Progress for CommitSignal {
     fn report(&mut self, event: &ProgressEvent<'_>) {
-        if let ProgressEvent::Checkpoint { .. } = event {
-            // The listener is gone only when the run is over; nothing left to reload then.
-            let _ = self.0.send(());
+        let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = live.entry(self.source.clone()).or_default();
+        match event {
+            ProgressEvent::Checkpoint { .. } => {
+                // The listener is gone only when the run is over; nothing left to reload then.
+                let _ = self.commits.send(());
+            }
+            ProgressEvent::Phase { product, phase } => entry.phase = format!("{} {phase}", product.as_str()),
+            ProgressEvent::Items { product, kind, done } => {
+                self.seen.insert(format!("{product}:{kind}"), *done);
+                entry.done = self.seen.values().sum();
+                let secs = self.started.elapsed().as_secs_f64();
+                entry.per_second =
+                    if secs > 0.0 { (entry.done as f64 / secs * 10.0).round() / 10.0 } else { 0.0 };
+            }
         }
+        entry.seconds = self.started.elapsed().as_secs();
+    }
+}
+
+impl Drop for CommitSignal {
+    fn drop(&mut self) {
+        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.source);
     }
 }
 
@@ -450,10 +479,11 @@ fn summary(record: RunRecord) -> RunSummary {
 }
 
 impl SyncRunner for Engine {
-    fn sync(&self, source: Source) -> RunFuture {
+    fn sync(&self, source: Source, mode: Mode) -> RunFuture {
         let config = self.config.clone();
         let indexes = self.indexes.clone();
         let options = self.options.clone();
+        let live = self.live.clone();
         Box::pin(async move {
             let name = source.name().as_str().to_owned();
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -474,9 +504,14 @@ impl SyncRunner for Engine {
                     }
                 }
             });
-            let mut progress = CommitSignal(tx);
-            let result =
-                crate::sync::sync_with(&config, &source, Mode::Incremental, &options, &mut progress).await;
+            let mut progress = CommitSignal {
+                commits: tx,
+                live: live.clone(),
+                source: name.clone(),
+                started: std::time::Instant::now(),
+                seen: BTreeMap::new(),
+            };
+            let result = crate::sync::sync_with(&config, &source, mode, &options, &mut progress).await;
             drop(progress);
             let _ = reloader.await;
             Ok(summary(result?))
@@ -488,6 +523,7 @@ impl SyncRunner for Engine {
         if !dir.exists() {
             return Ok(());
         }
+        let _lock = crate::sync::lock::SourceLock::acquire(self.config.data_dir(), source.name().as_str())?;
         let mut writer = IndexWriter::open_or_create(&dir)?;
         writer.delete_all();
         // An empty ACL store and no sync state: the next sync starts over from nothing.
@@ -499,6 +535,10 @@ impl SyncRunner for Engine {
         let records = runs::read_last(self.config.data_dir(), source, limit)?;
         Ok(records.into_iter().map(summary).collect())
     }
+
+    fn progress(&self, source: &str) -> Option<LiveProgress> {
+        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(source).cloned()
+    }
 }
 
 /// Knobs of `permdex serve` that are not configuration: the demo and tests set them.
@@ -508,11 +548,18 @@ pub struct ServeOptions {
     pub sync: SyncOptions,
     /// How often each index's committed generation is polled for commits made by anyone.
     pub poll_interval: Duration,
+    /// Whether the server syncs each source on its configured schedule (`permdex serve` does; the
+    /// library's default, which tests and tools start from, does not: they sync when they choose).
+    pub scheduled: bool,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        ServeOptions { sync: SyncOptions::default(), poll_interval: super::watch::DEFAULT_POLL_INTERVAL }
+        ServeOptions {
+            sync: SyncOptions::default(),
+            poll_interval: super::watch::DEFAULT_POLL_INTERVAL,
+            scheduled: false,
+        }
     }
 }
 
@@ -564,8 +611,24 @@ impl Service {
             names,
             self.options.poll_interval,
         ));
+        let schedules: Vec<_> = if self.options.scheduled {
+            self.config
+                .sources()
+                .iter()
+                .map(|s| {
+                    let task =
+                        super::schedule::run(self.state.clone(), s.name().as_str().to_owned(), *s.schedule());
+                    tokio::spawn(task)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let served = super::serve(listener, self.state, shutdown).await;
         follower.abort();
+        for schedule in schedules {
+            schedule.abort();
+        }
         served
     }
 }
@@ -575,7 +638,8 @@ impl Service {
 /// last checkpoint at the next sync.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
     let addr = config.server().listen();
-    let service = Service::open(config.clone(), ServeOptions::default()).await?;
+    let service =
+        Service::open(config.clone(), ServeOptions { scheduled: true, ..ServeOptions::default() }).await?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
     let local = listener.local_addr().map_err(Error::Serve)?;

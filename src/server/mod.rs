@@ -28,6 +28,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod schedule;
 pub mod search;
 pub mod watch;
 pub mod web;
@@ -207,6 +208,8 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
         acl_cache_hits: acl.hits,
         acl_cache_misses: acl.misses,
         syncs_running: state.sources.running(),
+        sources: state.index.served(),
+        now: chrono::Utc::now(),
     };
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render(external))
 }
@@ -253,7 +256,7 @@ mod tests {
     struct IdleRunner;
 
     impl SyncRunner for IdleRunner {
-        fn sync(&self, _: Source) -> admin::RunFuture {
+        fn sync(&self, _: Source, _: crate::sync::Mode) -> admin::RunFuture {
             Box::pin(std::future::pending())
         }
         fn purge(&self, _: &Source) -> Result<(), BackendError> {

@@ -45,6 +45,11 @@ pub struct SyncState {
     /// older than the source's `max_permission_age`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions_refreshed: Option<DateTime<Utc>>,
+    /// The record of a run as of its last checkpoint, while it runs; `None` once it ended. A committed
+    /// state that still holds one was left by a run that was killed: the next run records it as such
+    /// and, when it resumes that run, carries its failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfinished: Option<super::runs::RunRecord>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -366,6 +366,15 @@ async fn integrations_page_runs_a_sync() {
         let total = search_total(&demo, user).await;
         assert!(matches!(total, None | Some(0)), "{} finds {total:?} after the purge", user.display_name);
     }
+    // The page shows what the index holds now, not what the last run counted.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for("tr[data-source=\"demo\"] .indexed").await;
+    let held = browser
+        .client
+        .execute("return document.querySelector('tr[data-source=\"demo\"] .indexed').textContent;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(held, json!("0"), "nothing is held after the purge");
 
     browser.client.clone().close().await.unwrap();
     demo.shutdown().await;

@@ -206,8 +206,12 @@ struct Watched {
 }
 
 impl permdex::server::SyncRunner for Watched {
-    fn sync(&self, source: permdex::config::Source) -> permdex::server::admin::RunFuture {
-        let run = self.engine.sync(source);
+    fn sync(
+        &self,
+        source: permdex::config::Source,
+        mode: permdex::sync::Mode,
+    ) -> permdex::server::admin::RunFuture {
+        let run = self.engine.sync(source, mode);
         let finished = self.finished.clone();
         Box::pin(async move {
             let result = run.await;

@@ -34,8 +34,11 @@ async fn mismatches(d: &Deployment, http: &reqwest::Client, base: &str) -> Vec<(
 async fn a_cron_sync_after_revocations_reaches_the_running_server_with_no_leak() {
     let d =
         Deployment::new(support::start_generated(SimConfig::new(17, Scale::Tiny)).await, NO_SCHEDULE).await;
-    let options =
-        ServeOptions { poll_interval: Duration::from_millis(50), sync: support::quick_sync_options() };
+    let options = ServeOptions {
+        poll_interval: Duration::from_millis(50),
+        sync: support::quick_sync_options(),
+        ..ServeOptions::default()
+    };
     let base = d.serve(options).await;
     let http = reqwest::Client::new();
     let ready =

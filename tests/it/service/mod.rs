@@ -6,7 +6,9 @@
 //! and keys come from environment variables, the built `permdex` binary for cron-style syncs, and the
 //! server in this process through `Service`, the same assembly `permdex serve` runs.
 
+mod cli;
 mod freshness;
+mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
