@@ -449,6 +449,6 @@ mod tests {
         let mut aborted = record(2, 0);
         aborted.outcome = RunOutcome::Aborted("listing failed".into());
         assert_eq!(aborted.failed(), 1);
-        assert!(render_table(&[aborted]).contains("aborted: listing failed"));
+        assert!(render_table(&[aborted]).contains("failed: listing failed"));
     }
 }

@@ -177,12 +177,14 @@ fn jwt_key_files_must_be_public_keys() {
 }
 
 #[test]
-fn a_missing_file_is_a_read_error() {
+fn a_missing_file_says_to_run_init() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nope.toml");
     let err = Config::load(&path).unwrap_err();
-    assert!(matches!(err, Error::Read { .. }), "{err:?}");
-    assert!(err.to_string().starts_with(&format!("cannot read config file {}", path.display())));
+    assert!(matches!(err, Error::Missing { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.starts_with(&format!("no config file at {}", path.display())), "{message}");
+    assert!(message.contains("permdex init --url"), "{message}");
 }
 
 fn init_args(output: &Path, token_env: &str) -> InitOptions {
@@ -260,15 +262,15 @@ fn the_binary_maps_init_errors_to_exit_codes() {
     };
     let first = init("https://acme.atlassian.net");
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stderr).contains("set ACME_TOKEN"));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("export ACME_TOKEN="));
 
     let again = init("https://acme.atlassian.net");
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists; pass --force"));
 
     fs::remove_file(&output).unwrap();
-    let bad_url = init("acme.atlassian.net");
+    let bad_url = init("ftp://acme.atlassian.net");
     assert_eq!(bad_url.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("--url: must be http(s) URL"));
+    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("--url: must be a site URL"));
     assert!(!output.exists());
 }
