@@ -1,6 +1,6 @@
 //! The sync schedule of `permdex serve`: each source is synced by itself, incrementally every `interval`,
 //! permissions-only every `permissions_interval` and in full every `full_interval` (its
-//! [`Schedule`](crate::config::Schedule)), each wait lengthened by a random jitter so that sources and
+//! [`Schedule`]), each wait lengthened by a random jitter so that sources and
 //! servers do not all call Atlassian at the same moment.
 //!
 //! One task per source, so a source never has two runs at once from here; the run itself also takes the

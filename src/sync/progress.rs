@@ -49,7 +49,7 @@ impl Progress for Silent {
 
 /// Progress of a sync on stderr. On a terminal, one live line (indicatif): the phase, documents seen so
 /// far, their rate and the time spent; phases that end are left above it. Not on a terminal (a log, cron),
-/// plain lines: each phase as it starts and the count at most every [`PLAIN_EVERY`]. Never colour, so
+/// plain lines: each phase as it starts and the count at most every 5 s. Never colour, so
 /// nothing to turn off for `NO_COLOR` or a pipe. Stops the run (at its next checkpoint) once `stop` is set,
 /// e.g. by Ctrl-C.
 pub struct StderrProgress {
