@@ -132,6 +132,7 @@ impl Authenticator {
     /// Builds the verifier from `[server]`. A public key that is neither RSA nor EC is an error here, at
     /// start-up, not a 401 on every request.
     pub fn from_config(server: &ServerConfig) -> Result<Authenticator, Error> {
+        server.require_keys()?;
         let jwt = server.jwt().map(jwt_verifier).transpose()?;
         Ok(Authenticator {
             jwt,
