@@ -8,6 +8,7 @@
 //! Exit statuses: 0 success; 1 the command failed (or, for `sync` and `extract`, some item failed); 2 bad
 //! usage or configuration (clap uses 2 for bad flags too); 130 a sync stopped by Ctrl-C.
 
+mod bench;
 mod demo;
 mod extract;
 mod init;
@@ -60,6 +61,9 @@ pub enum Command {
     /// Try permdex with nothing to set up: simulate a site, sync it, and serve the search and
     /// integrations pages with demo users until Ctrl-C.
     Demo(demo::DemoArgs),
+    /// Measure what permission filtering costs: ACL-filter strategies on generated corpora (`acl`), their
+    /// charts (`plot`), and the real pipeline under HTTP load (`site`).
+    Bench(bench::BenchArgs),
 }
 
 /// Raw flags of `permdex serve`.
@@ -125,6 +129,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
             ExitCode::SUCCESS
         }
+        Command::Bench(args) => {
+            bench::run(&args)?;
+            ExitCode::SUCCESS
+        }
     })
 }
 
@@ -160,10 +168,12 @@ fn run_sync(args: &sync::SyncArgs) -> anyhow::Result<ExitCode> {
 
 /// Whether `err` is the user's to fix (flags, names, the config file) rather than the command failing.
 pub fn is_usage(err: &anyhow::Error) -> bool {
+    use permdex::bench::Error as BenchError;
     use permdex::config::Error as ConfigError;
     use permdex::server::Error as ServerError;
     err.chain().any(|cause| {
         cause.is::<Usage>()
+            || cause.downcast_ref::<BenchError>().is_some_and(|e| matches!(e, BenchError::Parameter(_)))
             || cause
                 .downcast_ref::<ConfigError>()
                 .is_some_and(|e| !matches!(e, ConfigError::Read { .. } | ConfigError::Write { .. }))
