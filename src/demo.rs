@@ -157,8 +157,9 @@ fn random_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes `permdex.toml` and the simulator's token file into `data_dir` and loads the configuration.
-fn write_config(
+/// Writes `permdex.toml` (one source, [`SOURCE`], reading `sim`) and the simulator's token file into
+/// `data_dir` and loads the configuration. Evaluation uses it too.
+pub(crate) fn write_config(
     data_dir: &Path,
     sim: &RunningSim,
     listen: SocketAddr,
@@ -172,7 +173,7 @@ fn write_config(
     let token_path = data_dir.join(SIM_TOKEN_FILE);
     write_private(&token_path, &sim.credentials.token).map_err(at(&token_path))?;
     let text = format!(
-        "# Written by `permdex demo` for its in-process simulator.\n\
+        "# Written by permdex for its in-process simulator.\n\
          data_dir = \".\"\n\n\
          [[sources]]\nname = \"{SOURCE}\"\nurl = {url:?}\nemail = {email:?}\ntoken_file = \"{SIM_TOKEN_FILE}\"\n\
          requests_per_second = 2000.0\nconcurrency = 8\n\n\

@@ -23,6 +23,7 @@ pub mod atlassian;
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod eval;
 pub mod extract;
 pub mod index;
 pub mod search;

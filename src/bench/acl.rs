@@ -22,7 +22,7 @@ use super::report::{
     load_average, BenchResult, Commit, CorpusFacts, Correctness, Machine, Parameters, SegmentFacts, Spread,
     StrategyFacts, TargetCheck, Unreachable, FORMAT,
 };
-use super::strategy::{self, BenchCaller, StrategyName};
+use super::strategy::{self, BenchCaller, Strategy, StrategyName};
 use super::{plot, Error, Progress};
 use crate::index::IndexReader;
 
@@ -91,8 +91,16 @@ impl AclBench {
     }
 }
 
+/// Opens a strategy by name over the index in a directory, with an over-fetch factor.
+type Opener = dyn Fn(StrategyName, &Path, usize) -> Result<Box<dyn Strategy>, Error>;
+
 /// Runs the benchmark and writes its files. Fails after writing them when an answer was wrong.
 pub fn run(bench: &AclBench, progress: &mut dyn Progress) -> Result<BenchResult, Error> {
+    run_with(bench, &strategy::open, progress)
+}
+
+/// [`run`], each strategy opened by `open` (the tests swap in a wrong one to see it caught).
+fn run_with(bench: &AclBench, open: &Opener, progress: &mut dyn Progress) -> Result<BenchResult, Error> {
     bench.validate()?;
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -112,7 +120,7 @@ pub fn run(bench: &AclBench, progress: &mut dyn Progress) -> Result<BenchResult,
     let generate_seconds = generating.elapsed().as_secs_f64();
     progress.advance(1);
     let mut built = Built::write(&model, &index_dir, progress)?;
-    let outcome = measure(bench, &mut model, &mut built, progress);
+    let outcome = measure(bench, open, &mut model, &mut built, progress);
     drop(built);
     let index_bytes = build::dir_bytes(&index_dir);
     if !bench.keep_index {
@@ -148,6 +156,7 @@ pub fn run(bench: &AclBench, progress: &mut dyn Progress) -> Result<BenchResult,
 
 fn measure(
     bench: &AclBench,
+    open: &Opener,
     model: &mut Corpus,
     built: &mut Built,
     progress: &mut dyn Progress,
@@ -163,7 +172,7 @@ fn measure(
 
     let mut strategies = Vec::new();
     for &name in &bench.strategies {
-        strategies.push(strategy::open(name, &dir, bench.overfetch)?);
+        strategies.push(open(name, &dir, bench.overfetch)?);
     }
     let bench_callers: Vec<BenchCaller> =
         picked.callers.iter().map(|c| changes::bench_caller(&c.label, &c.who)).collect();
@@ -413,4 +422,118 @@ pub fn targets(result: &BenchResult) -> Vec<TargetCheck> {
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     std::fs::write(path, bytes).map_err(Error::io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::corpus::DocOrder;
+    use crate::bench::strategy::Answer;
+    use crate::bench::Quiet;
+
+    /// Answers as `inner` does, then spoils the answer as `spoil` says, under `inner`'s name.
+    struct Wrong {
+        inner: Box<dyn Strategy>,
+        spoil: fn(&mut Answer),
+    }
+
+    impl Strategy for Wrong {
+        fn name(&self) -> StrategyName {
+            self.inner.name()
+        }
+        fn search(&self, caller: &BenchCaller, query: &BenchQuery, k: usize) -> Result<Answer, Error> {
+            let mut answer = self.inner.search(caller, query, k)?;
+            (self.spoil)(&mut answer);
+            Ok(answer)
+        }
+    }
+
+    fn tiny(out: &Path) -> AclBench {
+        let mut bench = AclBench::new(1500, out.to_path_buf());
+        bench.corpus = CorpusParams { order: DocOrder::Random, ..CorpusParams::sized(1500, 11) };
+        bench.selectivities = vec![0.1, 0.5];
+        bench.strategies = vec![StrategyName::Unfiltered, StrategyName::Permdex, StrategyName::TermSet];
+        bench.shapes = vec![Shape::Word, Shape::Facets];
+        bench.per_shape = 2;
+        bench.rounds = 1;
+        bench.k = 5;
+        bench.threads = vec![1];
+        bench.changes = false;
+        bench
+    }
+
+    /// A run whose `victim` strategy answers as `lie` says fails, names the victim alone, and still writes
+    /// its result with the failures listed.
+    fn caught(victim: StrategyName, lie: fn(StrategyName, &Path, usize) -> Result<Box<dyn Strategy>, Error>) {
+        let out = tempfile::tempdir().expect("tempdir");
+        let bench = tiny(out.path());
+        let open = move |name: StrategyName, dir: &Path, overfetch: usize| {
+            if name == victim {
+                lie(name, dir, overfetch)
+            } else {
+                strategy::open(name, dir, overfetch)
+            }
+        };
+        let err = run_with(&bench, &open, &mut Quiet).expect_err("a wrong strategy fails the run");
+        assert!(matches!(err, Error::WrongAnswer(_)), "{err}");
+        let written = BenchResult::read_json(&out.path().join("result.json")).expect("result.json");
+        let failures = &written.correctness.failures;
+        assert!(!failures.is_empty());
+        assert!(failures.iter().all(|f| f.strategy == victim), "{failures:?}");
+        assert!(written.latency.is_empty(), "nothing is timed after a wrong answer");
+    }
+
+    #[test]
+    fn unfiltered_answers_passed_off_as_filtered_are_caught() {
+        // The unfiltered baseline under permdex's name: it shows documents the callers may not read.
+        caught(StrategyName::Permdex, |_, dir, overfetch| {
+            let inner = strategy::open(StrategyName::Unfiltered, dir, overfetch)?;
+            struct Renamed(Box<dyn Strategy>);
+            impl Strategy for Renamed {
+                fn name(&self) -> StrategyName {
+                    StrategyName::Permdex
+                }
+                fn search(
+                    &self,
+                    caller: &BenchCaller,
+                    query: &BenchQuery,
+                    k: usize,
+                ) -> Result<Answer, Error> {
+                    self.0.search(caller, query, k)
+                }
+            }
+            Ok(Box::new(Renamed(inner)))
+        });
+    }
+
+    #[test]
+    fn a_total_off_by_one_is_caught() {
+        caught(StrategyName::TermSet, |name, dir, overfetch| {
+            let inner = strategy::open(name, dir, overfetch)?;
+            Ok(Box::new(Wrong { inner, spoil: |a| a.total = a.total.map(|t| t + 1) }))
+        });
+    }
+
+    #[test]
+    fn a_wrong_facet_count_is_caught() {
+        caught(StrategyName::Permdex, |name, dir, overfetch| {
+            let inner = strategy::open(name, dir, overfetch)?;
+            Ok(Box::new(Wrong {
+                inner,
+                spoil: |a| {
+                    if let Some(count) = a.facets.as_mut().and_then(|f| f.values_mut().next()) {
+                        *count += 1;
+                    }
+                },
+            }))
+        });
+    }
+
+    #[test]
+    fn a_right_run_of_the_same_shape_passes() {
+        // The control: the same tiny run with every strategy as shipped is right.
+        let out = tempfile::tempdir().expect("tempdir");
+        let result = run(&tiny(out.path()), &mut Quiet).expect("right");
+        assert!(result.correctness.answers_checked > 0);
+    }
 }

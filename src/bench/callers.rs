@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn callers_come_close_to_their_targets() {
-        let corpus = Corpus::generate(&CorpusParams::sized(20_000, 3)).expect("corpus");
+        let corpus = Corpus::generate(&CorpusParams::sized(100_000, 3)).expect("corpus");
         let targets = [0.001, 0.01, 0.1, 0.5, 1.0];
         let picked = pick(&corpus, &targets);
         assert!(picked.unreachable.is_empty(), "{:?}", picked.unreachable);

@@ -49,7 +49,8 @@ pub struct CorpusParams {
     pub length_exponent: f64,
     pub users: u32,
     pub groups: u32,
-    /// Group `g` (0-based) has about `users / (g + 1)^group_exponent` members.
+    /// Group `g` (0-based) has about `users / (g + 1)^group_exponent` members
+    /// ([`CorpusParams::falling_to_one`] makes the last group a single member).
     pub group_exponent: f64,
     /// Confluence spaces and Jira projects.
     pub spaces: u32,
@@ -73,7 +74,17 @@ pub struct CorpusParams {
 
 impl CorpusParams {
     /// A site of `docs` documents with the other sizes scaled from it.
+    /// The group exponent under which sizes fall from all `users` (group 0) to one member (the last group).
+    pub fn falling_to_one(users: u32, groups: u32) -> f64 {
+        if users < 2 || groups < 2 {
+            return 1.0;
+        }
+        f64::from(users).ln() / f64::from(groups).ln()
+    }
+
     pub fn sized(docs: u32, seed: u64) -> CorpusParams {
+        let users = (docs / 100).clamp(50, 10_000);
+        let groups = (docs / 1000).clamp(20, 1000);
         CorpusParams {
             seed,
             docs,
@@ -82,9 +93,9 @@ impl CorpusParams {
             min_words: 8,
             max_words: 600,
             length_exponent: 1.0,
-            users: (docs / 100).clamp(50, 10_000),
-            groups: (docs / 1000).clamp(20, 1000),
-            group_exponent: 0.8,
+            users,
+            groups,
+            group_exponent: CorpusParams::falling_to_one(users, groups),
             spaces: (docs / 5000).clamp(8, 400),
             projects: (docs / 10_000).clamp(4, 200),
             jira_share: 0.3,
@@ -716,8 +727,10 @@ mod tests {
             let visible = corpus.visible_profiles(&CallerSet::new(&corpus, who));
             corpus.alive_per_profile().iter().zip(&visible).filter(|(_, v)| **v).map(|(n, _)| n).sum()
         };
-        // Every clause but a personal space's names a group or anyone: every group reads all but those.
-        let groups: Vec<Who> = (0..params.groups).map(Who::Group).collect();
+        // Every clause but a personal space's names a group or anyone: a signed-in caller (who holds
+        // anyone) in every group reads all but those.
+        let groups: Vec<Who> =
+            std::iter::once(Who::Anyone).chain((0..params.groups).map(Who::Group)).collect();
         let personal: u64 = corpus
             .containers
             .iter()

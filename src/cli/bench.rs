@@ -197,6 +197,8 @@ impl AclArgs {
         corpus.seed = self.seed;
         corpus.users = self.users.unwrap_or(corpus.users);
         corpus.groups = self.groups.unwrap_or(corpus.groups);
+        corpus.group_exponent =
+            permdex::bench::corpus::CorpusParams::falling_to_one(corpus.users, corpus.groups);
         corpus.spaces = self.spaces.unwrap_or(corpus.spaces);
         corpus.projects = self.projects.unwrap_or(corpus.projects);
         corpus.vocabulary = self.vocabulary.unwrap_or(corpus.vocabulary);

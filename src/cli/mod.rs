@@ -10,6 +10,7 @@
 
 mod bench;
 mod demo;
+mod eval;
 mod extract;
 mod init;
 mod search;
@@ -58,6 +59,9 @@ pub enum Command {
     Status(sync::StatusArgs),
     /// Search as an account: only what that account may read, exactly as the search API answers it.
     Search(search::SearchArgs),
+    /// Evaluate search quality: run topics, score runs as trec_eval does, compare runs, and measure a
+    /// test collection end to end through the simulator.
+    Eval(eval::EvalArgs),
     /// Try permdex with nothing to set up: simulate a site, sync it, and serve the search and
     /// integrations pages with demo users until Ctrl-C.
     Demo(demo::DemoArgs),
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             search::run(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
         }
+        Command::Eval(args) => eval::dispatch(args)?,
         Command::Demo(args) => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;

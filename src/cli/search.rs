@@ -21,8 +21,9 @@ use super::Usage;
 /// Raw flags of `permdex search`.
 #[derive(Debug, Clone, Args)]
 pub struct SearchArgs {
-    /// The query: terms, "phrases", AND/OR/NOT, field prefixes (title:, space:, project:, kind:, label:,
-    /// author:), Jira keys. An empty query browses everything the account may read.
+    /// The query, as people type it: bare words ranked by BM25 (any may match); +term, "phrases", AND/OR/NOT,
+    /// -term, field prefixes (title:, space:, project:, kind:, label:, author:, product:) filter; Jira keys
+    /// match whole. An empty query browses everything the account may read.
     pub query: String,
     /// Search as this account: what it may read on the Atlassian site, nothing more.
     #[arg(long = "as", value_name = "ACCOUNT_ID")]

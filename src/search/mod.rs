@@ -2,8 +2,8 @@
 //! [`SearchRequest`] and answers with hits, an exact total, facets and snippets — all computed over the
 //! documents that caller may read, and nothing else.
 //!
-//! - [`query`]: the query language (terms, phrases, AND/OR/NOT, `-term`, parentheses, field prefixes, Jira
-//!   keys) → tantivy query, with positioned errors.
+//! - [`query`]: the query language (a bag of words ranked by BM25; `+term`, phrases, AND/OR/NOT, `-term`,
+//!   parentheses, field prefixes, Jira keys; sentences read as text) → tantivy query.
 //! - [`acl_filter`]: allowed profiles per caller and allowed documents per segment, cached.
 //! - [`collect`]: the collector that ranks, counts and facets allowed matches (dense and sparse strategies).
 //! - [`snippet`]: HTML-escaped highlights with `<mark>`.
@@ -48,7 +48,7 @@ use self::acl_filter::{AclCache, AllowedDocs, CacheStats, ProfileMask, SegmentVe
 use self::collect::{
     AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, SegmentColumns, Strategy,
 };
-use self::query::{Ast, QueryBuilder};
+use self::query::{Ast, QueryBuilder, QueryOptions};
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::{Fields, Generation, IndexReader};
 
@@ -202,6 +202,8 @@ pub struct SearchOptions {
     pub acl_cache_bytes: usize,
     /// How many recently used caller masks get their allowed sets pre-built for new segments on reload.
     pub prewarm_masks: usize,
+    /// How bare words rank.
+    pub query: QueryOptions,
 }
 
 impl Default for SearchOptions {
@@ -211,6 +213,7 @@ impl Default for SearchOptions {
             sparse_fraction: 0.02,
             acl_cache_bytes: 256 * 1024 * 1024,
             prewarm_masks: 16,
+            query: QueryOptions::default(),
         }
     }
 }
@@ -345,7 +348,7 @@ impl SearchService {
                 "offset + limit may be at most {MAX_WINDOW}; use the cursor for deeper pages"
             )));
         }
-        let ast = query::parse(&request.query)?;
+        let ast = query::read(&request.query)?;
         let rank_by = match (&ast, request.sort) {
             (Ast::All, _) | (_, Sort::Updated) => RankBy::Updated,
             (_, Sort::Relevance) => RankBy::Score,
@@ -368,7 +371,7 @@ impl SearchService {
             let columns = view.columns(ord, segment)?;
             access.insert(ord as u32, SegmentAccess { allowed, strategy, columns });
         }
-        let builder = QueryBuilder::new(&view.index, view.fields)?;
+        let builder = QueryBuilder::with_options(&view.index, view.fields, self.inner.options.query)?;
         let tantivy_query = builder.build(&ast);
         // Weights of the union's alternatives, for segments where the caller's documents lead.
         let mut union = Vec::new();

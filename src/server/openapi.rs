@@ -98,7 +98,7 @@ pub fn document() -> Value {
                 "operationId": "search",
                 "security": user,
                 "parameters": [
-                    query_param("q", "Query: terms, \"phrases\", AND/OR/NOT, -term, parentheses, field prefixes title: space: project: kind: label: author: product:, Jira keys", json!({"type": "string"})),
+                    query_param("q", "Query as people type it: bare words ranked by BM25 (any may match; stop words dropped); +term, \"phrases\", AND/OR/NOT, -term, parentheses and field prefixes title: space: project: kind: label: author: product: filter; Jira keys match whole; a sentence is read as text", json!({"type": "string"})),
                     repeated("source", "Only documents from these configured sources (by name): the `source` field of hits"),
                     repeated("product", "Only documents from these products (confluence, jira): the `product` field of hits and facets"),
                     repeated("kind", "Only these kinds (page, blogpost, comment, attachment, issue)"),

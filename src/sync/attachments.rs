@@ -14,8 +14,9 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use super::runs::RunRecord;
+use super::state::{ExtractionStamp, ExtractionStatus};
 use super::Error;
-use crate::extract::{ExtractConfig, Extractor, Hint, Outcome};
+use crate::extract::{ExtractConfig, Extractor, Hint, Outcome, EXTRACTOR_VERSION};
 use crate::index::DocId;
 
 /// An attachment's text or why it has none.
@@ -26,17 +27,25 @@ pub(super) enum AttachmentText {
 }
 
 impl AttachmentText {
-    /// The text to index for the attachment `id`, recording why there is none.
-    pub(super) fn into_text(self, record: &mut RunRecord, id: &DocId) -> String {
+    /// The text to index for the attachment `id` and the stamp of its outcome, recording why there is none.
+    pub(super) fn into_text(self, record: &mut RunRecord, id: &DocId) -> (String, ExtractionStamp) {
+        let stamp = |status| ExtractionStamp { status, extractor: EXTRACTOR_VERSION };
         match self {
-            AttachmentText::Text(text) => text,
+            AttachmentText::Text(text) if text.trim().is_empty() => {
+                record.empty(id, id.to_string());
+                (text, stamp(ExtractionStatus::Empty))
+            }
+            AttachmentText::Text(text) => {
+                record.counts_mut(id).extracted += 1;
+                (text, stamp(ExtractionStatus::Ok))
+            }
             AttachmentText::Skipped(reason) => {
                 record.skip(id, id.to_string(), reason);
-                String::new()
+                (String::new(), stamp(ExtractionStatus::Skipped))
             }
             AttachmentText::Failed(reason) => {
                 record.fail(id, id.to_string(), reason);
-                String::new()
+                (String::new(), stamp(ExtractionStatus::Failed))
             }
         }
     }

@@ -314,7 +314,8 @@ impl ConfluenceCrawl<'_, '_> {
             let Some(space) = self.permissions.container_space(&attachment.container_id) else { continue };
             let id = DocId::confluence(Kind::Attachment, &attachment.id);
             self.ledger.record.counts_mut(&id).seen += 1;
-            if self.ledger.state.docs.get(&id).is_some_and(|d| d.version == attachment.version) {
+            let stored = self.ledger.state.docs.get(&id);
+            if stored.is_some_and(|d| d.version == attachment.version && !d.extraction_outdated()) {
                 self.ledger.keep(&id);
                 continue;
             }
@@ -333,7 +334,7 @@ impl ConfluenceCrawl<'_, '_> {
         let texts = self.attachments.run(fetches).await?;
         for ((attachment, space), text) in pending.into_iter().zip(texts) {
             let id = DocId::confluence(Kind::Attachment, &attachment.id);
-            let text = text.into_text(&mut self.ledger.record, &id);
+            let (text, stamp) = text.into_text(&mut self.ledger.record, &id);
             let input = AclInput::Confluence {
                 space_id: space.id.clone(),
                 content_id: attachment.container_id.clone(),
@@ -348,6 +349,7 @@ impl ConfluenceCrawl<'_, '_> {
             );
             self.ledger.bump_watermark(Product::Confluence, attachment.updated);
             self.ledger.put(doc, input, Placement::space(&space, Some(attachment.container_id.clone())))?;
+            self.ledger.stamp(&id, stamp);
         }
         Ok(())
     }

@@ -316,8 +316,9 @@ impl JiraCrawl<'_, '_> {
             let id = DocId::jira(Kind::Attachment, &attachment.id);
             self.ledger.record.counts_mut(&id).seen += 1;
             let input = AclInput::of_issue(&issue);
-            // Jira attachments never change: one already indexed is re-pointed if need be, never downloaded again.
-            if self.ledger.state.docs.contains_key(&id) {
+            // Jira attachments never change: one already indexed is re-pointed if need be, and downloaded again
+            // only when a newer extractor may read what an older one could not.
+            if self.ledger.state.docs.get(&id).is_some_and(|d| !d.extraction_outdated()) {
                 if let Some(mut stored) = self.ledger.stored(&id)? {
                     stored.acl_profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
                     self.ledger.put(stored, input, Placement::project(&project, Some(issue.id.clone())))?;
@@ -339,7 +340,7 @@ impl JiraCrawl<'_, '_> {
         let texts = self.attachments.run(fetches).await?;
         for ((attachment, issue, project), text) in pending.into_iter().zip(texts) {
             let id = DocId::jira(Kind::Attachment, &attachment.id);
-            let text = text.into_text(&mut self.ledger.record, &id);
+            let (text, stamp) = text.into_text(&mut self.ledger.record, &id);
             let input = AclInput::of_issue(&issue);
             let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
             let doc = docs::issue_attachment_doc(
@@ -351,6 +352,7 @@ impl JiraCrawl<'_, '_> {
                 profile,
             );
             self.ledger.put(doc, input, Placement::project(&project, Some(issue.id.clone())))?;
+            self.ledger.stamp(&id, stamp);
         }
         Ok(())
     }

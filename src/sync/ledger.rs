@@ -24,7 +24,7 @@ use super::progress::{Progress, ProgressEvent};
 use super::resolve::{self, AclInput, PermissionSnapshot, Resolver};
 use super::runs::{Mode, RunOutcome, RunRecord};
 use super::scope;
-use super::state::{Checkpoint, DocState, Phase, SyncState};
+use super::state::{Checkpoint, DocState, ExtractionStamp, Phase, SyncState};
 use super::Error;
 use crate::acl::{AclStore, ProfileId};
 use crate::atlassian::model::{Project, Space, SpaceKind};
@@ -317,6 +317,8 @@ impl<'p> Ledger<'p> {
             Some(_) => counts.updated += 1,
             None => counts.added += 1,
         }
+        // A document rewritten without being extracted again (a re-pointed attachment) keeps its stamp.
+        let extraction = self.state.docs.get(&id).and_then(|old| old.extraction);
         self.writer_mut()?.upsert(&doc)?;
         self.touched.insert(id.clone());
         self.state.docs.insert(
@@ -329,9 +331,17 @@ impl<'p> Ledger<'p> {
                 space_owner: place.space_owner,
                 container: place.container,
                 seen_in: self.run_id.clone(),
+                extraction,
             },
         );
         Ok(())
+    }
+
+    /// Records how the attachment just written was extracted.
+    pub(super) fn stamp(&mut self, id: &DocId, stamp: ExtractionStamp) {
+        if let Some(doc) = self.state.docs.get_mut(id) {
+            doc.extraction = Some(stamp);
+        }
     }
 
     /// Marks a stored document as seen by this run without rewriting it.

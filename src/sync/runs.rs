@@ -126,6 +126,12 @@ pub struct Counts {
     pub failed: u64,
     /// Indexed without text on purpose (an attachment over the size cap, a type that has no text).
     pub skipped: u64,
+    /// Attachments whose text was extracted.
+    #[serde(default)]
+    pub extracted: u64,
+    /// Attachments read without error but without text (a scan without OCR, an empty file).
+    #[serde(default)]
+    pub empty: u64,
     /// Indexed, but visible to nobody because its permissions could not be read.
     pub acl_unknown: u64,
     /// Documents whose ACL profile changed without their content changing.
@@ -225,6 +231,14 @@ impl RunRecord {
         }
     }
 
+    /// Records an attachment read without error but without text.
+    pub fn empty(&mut self, counted: impl Into<Counted>, item: impl Into<String>) {
+        self.counts_mut(counted).empty += 1;
+        if self.notes.len() < MAX_RECORDED_FAILURES {
+            self.notes.push(format!("empty {}: no text found", item.into()));
+        }
+    }
+
     /// Failures of the run: failed items plus a run that did not complete.
     pub fn failed(&self) -> u64 {
         let items: u64 = self.counts.values().map(|c| c.failed).sum();
@@ -241,6 +255,8 @@ impl RunRecord {
             t.unchanged += c.unchanged;
             t.failed += c.failed;
             t.skipped += c.skipped;
+            t.extracted += c.extracted;
+            t.empty += c.empty;
             t.acl_unknown += c.acl_unknown;
             t.repointed += c.repointed;
             t
@@ -335,6 +351,15 @@ pub fn render_table(records: &[RunRecord]) -> String {
             r.api.throttled,
             outcome
         ));
+        if t.extracted + t.empty + t.skipped > 0 {
+            out.push_str(&format!(
+                "    attachments extracted: {} ok, {} empty, {} skipped, failed ones below\n",
+                t.extracted, t.empty, t.skipped
+            ));
+        }
+        for note in r.notes.iter().filter(|n| n.starts_with("skipped ") || n.starts_with("empty ")).take(5) {
+            out.push_str(&format!("    {note}\n"));
+        }
         for f in r.failures.iter().take(5) {
             out.push_str(&format!("    failed {}: {}\n", f.item, f.reason));
         }

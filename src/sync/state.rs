@@ -93,6 +93,41 @@ pub struct DocState {
     pub container: Option<String>,
     /// The run that last saw the document in a listing; deletion reconciliation compares it.
     pub seen_in: String,
+    /// For an attachment: what its extraction gave and which extractor gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extraction: Option<ExtractionStamp>,
+}
+
+/// The outcome of an attachment's extraction and the extractor version that produced it
+/// ([`crate::extract::EXTRACTOR_VERSION`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtractionStamp {
+    pub status: ExtractionStatus,
+    pub extractor: u32,
+}
+
+/// What an attachment's extraction gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractionStatus {
+    Ok,
+    /// Read without error, but no text.
+    Empty,
+    Failed,
+    Skipped,
+}
+
+impl DocState {
+    /// An attachment whose text a newer extractor may find: its last extraction failed, found nothing or
+    /// was skipped, by an older extractor. An attachment stored before outcomes were stamped counts as one.
+    pub fn extraction_outdated(&self) -> bool {
+        match self.extraction {
+            None => true,
+            Some(stamp) => {
+                stamp.status != ExtractionStatus::Ok && stamp.extractor < crate::extract::EXTRACTOR_VERSION
+            }
+        }
+    }
 }
 
 impl SyncState {
@@ -232,6 +267,7 @@ mod tests {
                 space_owner: None,
                 container: None,
                 seen_in: "r1".into(),
+                extraction: Some(ExtractionStamp { status: ExtractionStatus::Failed, extractor: 1 }),
             },
         );
         let mut directory = Directory::default();
@@ -275,5 +311,24 @@ mod tests {
         state.docs.insert(DocId::jira(Kind::Issue, "5"), jira);
         assert_eq!(state.doc_ids_of(Product::Jira).collect::<Vec<_>>(), [&DocId::jira(Kind::Issue, "5")]);
         assert_eq!(state.doc_ids_of(Product::Confluence).count(), 1);
+    }
+
+    #[test]
+    fn older_extractors_failures_are_outdated() {
+        let current = crate::extract::EXTRACTOR_VERSION;
+        let cases = [
+            (None, true),
+            (Some((ExtractionStatus::Ok, 1)), false),
+            (Some((ExtractionStatus::Failed, current - 1)), true),
+            (Some((ExtractionStatus::Empty, current - 1)), true),
+            (Some((ExtractionStatus::Skipped, current - 1)), true),
+            (Some((ExtractionStatus::Failed, current)), false),
+            (Some((ExtractionStatus::Empty, current)), false),
+        ];
+        let mut doc = sample().docs.values().next().expect("a sample document").clone();
+        for (stamp, outdated) in cases {
+            doc.extraction = stamp.map(|(status, extractor)| ExtractionStamp { status, extractor });
+            assert_eq!(doc.extraction_outdated(), outdated, "{stamp:?}");
+        }
     }
 }

@@ -168,6 +168,10 @@ impl World {
                         project: doc.project.clone(),
                         keys: permdex::index::issue_keys(&doc.title).map(str::to_owned).collect(),
                         words: title_words(&doc.title),
+                        content: title_words(&doc.title)
+                            .into_iter()
+                            .filter(|w| !permdex::search::query::is_sentence_word(w))
+                            .collect(),
                     },
                 );
             }
@@ -301,6 +305,9 @@ struct Doc {
     keys: Vec<String>,
     /// The title's words as the index's tokenizer splits them, lower-cased.
     words: Vec<String>,
+    /// Those of `words` that find documents on their own: not stop words, question words or pronouns
+    /// (a query of several words drops its stop words, and such words make it a sentence).
+    content: Vec<String>,
 }
 
 struct Catalogue {
@@ -447,7 +454,7 @@ fn derive_probes(
     rng: &mut ChaCha8Rng,
     n: usize,
 ) -> Vec<Probe> {
-    let worded: Vec<&Doc> = catalogue.docs.values().filter(|d| !d.words.is_empty()).collect();
+    let worded: Vec<&Doc> = catalogue.docs.values().filter(|d| !d.content.is_empty()).collect();
     let restricted: Vec<&Doc> =
         worded.iter().copied().filter(|d| readers.get(&d.id).is_some_and(|r| *r < active_users)).collect();
     let keyed: Vec<&Doc> =
@@ -481,7 +488,7 @@ fn derive_probes(
         let i = probes.len();
         let pool = if i % 2 == 0 && !restricted.is_empty() { &restricted } else { &worded };
         let d: &Doc = pick::<&Doc>(rng, pool);
-        let word = |rng: &mut ChaCha8Rng, doc: &Doc| pick(rng, &doc.words).clone();
+        let word = |rng: &mut ChaCha8Rng, doc: &Doc| pick(rng, &doc.content).clone();
         let mut probe = match i % 12 {
             0 => Probe::text(word(rng, d), vec![d.id.clone()]),
             1 => {

@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, TimeZone, Utc};
 use permdex::acl::{AclStore, CallerPrincipals, ClauseKey, Principal, ProfileId};
 use permdex::index::{id_hash, IndexDoc, IndexReader, IndexWriter, Kind, Product};
-use permdex::search::query::{parse, QueryBuilder};
+use permdex::search::query::{self, parse, QueryBuilder};
 use permdex::search::{
     Error, Facets, Filters, PageRequest, SearchOptions, SearchRequest, SearchResponse, SearchService, Sort,
     StrategyChoice,
@@ -178,16 +178,30 @@ fn query_language_matches_what_it_says() {
         ("kafka", &["c:1", "c:3", "c:5"]),
         ("KAFKA", &["c:1", "c:3", "c:5"]),
         ("brokers", &["c:1", "c:2", "j:1", "j:2"]),
-        ("kafka broker", &["c:1"]),
+        // Bare words are a bag: any of them matches.
+        ("kafka broker", &["c:1", "c:2", "c:3", "c:5", "j:1", "j:2"]),
+        ("broker broker kafka", &["c:1", "c:2", "c:3", "c:5", "j:1", "j:2"]),
+        ("+kafka broker", &["c:1", "c:3", "c:5"]),
+        ("+kafka +broker", &["c:1"]),
         ("kafka AND broker", &["c:1"]),
         ("kafka OR zookeeper", &["c:1", "c:3", "c:5"]),
         ("disk OR zookeeper", &["c:1", "c:2", "c:3", "j:1"]),
         ("broker -disk", &["j:2"]),
         ("broker NOT disk", &["j:2"]),
         ("-kafka", &["c:2", "c:4", "j:1", "j:2"]),
-        ("(kafka OR disk) broker", &["c:1", "c:2", "j:1"]),
-        ("kafka (broker OR upgrade)", &["c:1", "c:3"]),
+        // Syntax filters: an OR group must match.
+        ("(kafka OR disk) broker", &["c:1", "c:2", "c:3", "c:5", "j:1"]),
+        ("kafka (broker OR upgrade)", &["c:1", "c:2", "c:3", "j:1", "j:2"]),
         ("\"disk full\"", &["c:2", "j:1"]),
+        ("\"disk full\" kafka", &["c:2", "j:1"]),
+        // Sentences: stop words go, and a dash is never a NOT.
+        ("how do I fix a full disk?", &["c:1", "c:2", "c:4", "j:1"]),
+        ("what is the broker -disk", &["c:1", "c:2", "j:1", "j:2"]),
+        ("the", &["c:2", "c:4"]),
+        // Syntax that does not parse is searched as words.
+        ("\"disk", &["c:1", "c:2", "j:1"]),
+        ("(release notes", &["c:3", "c:4"]),
+        ("title:", &[]),
         ("\"full disk\"", &[]),
         ("title:kafka", &["c:1"]),
         ("title:(release OR crash)", &["c:3", "c:4", "j:1"]),
@@ -215,18 +229,31 @@ fn query_language_matches_what_it_says() {
         assert_eq!(id_set(&got), want, "query {query:?}");
         assert_eq!(got.total as usize, want.len(), "total of {query:?}");
     }
+    // Documents holding more of the words rank first.
+    for query in ["kafka broker", "how do I fix a full disk?"] {
+        let got = c.service.search(&c.public, &request(query)).unwrap();
+        let first = &got.hits[0].id;
+        assert!(["c:1", "c:2", "j:1"].contains(&first.as_str()), "{query:?} ranks {first} first");
+    }
+    assert_eq!(ids(&c.service.search(&c.public, &request("kafka broker")).unwrap())[0], "c:1");
 }
 
 #[test]
 fn bad_queries_and_requests_are_errors_not_panics() {
     let c = corpus();
-    for query in ["\"open", "a (b", "a)", "OR", "title:", "a AND"] {
-        match c.service.search(&c.public, &request(query)) {
-            Err(Error::BadQuery { message, position }) => {
-                assert!(!message.is_empty() && position.is_some(), "{query:?}: {message} {position:?}")
+    let too_long = "kafka ".repeat(query::MAX_QUERY_CHARS / 6 + 1);
+    let too_many: Vec<String> = (0..=query::MAX_TERMS).map(|i| format!("w{i}")).collect();
+    for query in [too_long, too_many.join(" ")] {
+        match c.service.search(&c.public, &request(&query)) {
+            Err(Error::BadQuery { message, .. }) => {
+                assert!(message.contains("too long") || message.contains("too many"), "{message}")
             }
-            other => panic!("{query:?} gave {other:?}"),
+            other => panic!("{} gave {other:?}", &query[..30]),
         }
+    }
+    // Bad syntax is never an error: its words are searched.
+    for query in ["\"open", "a (b", "a)", "OR", "title:", "a AND", "((((", "+", "-"] {
+        assert!(c.service.search(&c.public, &request(query)).is_ok(), "{query:?}");
     }
     let bad_pages = [
         PageRequest::Offset { offset: 0, limit: 0 },

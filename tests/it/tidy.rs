@@ -154,6 +154,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ("sync", &["acl", "atlassian", "config", "extract", "index"]),
     ("server", &["acl", "atlassian", "config", "index", "search", "sync"]),
     ("demo", &["config", "server", "sim", "sync"]),
+    ("eval", &["acl", "config", "demo", "index", "search", "server", "sim", "sync"]),
     ("bench", &["acl", "config", "demo", "index", "search", "server", "sim", "sync"]),
 ];
 

@@ -16,7 +16,7 @@
 //! render attachment bytes (`files.rs`).
 
 mod confluence;
-mod corpus;
+pub mod corpus;
 mod jira;
 mod people;
 mod text;

@@ -121,8 +121,12 @@ async fn search_sees_only_what_the_directory_allows_and_purge_empties_it() {
     // Inactive or unknown accounts are refused outright.
     assert_eq!(get("/api/v1/search?q=release".into(), good_jwt("u3")).await.0, 401);
     assert_eq!(get("/api/v1/search?q=release".into(), good_jwt("nobody")).await.0, 401);
-    let (status, body) = get("/api/v1/search?q=(release".into(), good_jwt("u1")).await;
+    // A query over the size limits is refused; bad syntax is searched as words.
+    let too_many: Vec<String> = (0..=permdex::search::query::MAX_TERMS).map(|i| format!("w{i}")).collect();
+    let (status, body) = get(format!("/api/v1/search?q={}", too_many.join("+")), good_jwt("u1")).await;
     assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_query")), "{body}");
+    let (status, body) = get("/api/v1/search?q=(release".into(), good_jwt("u1")).await;
+    assert_eq!((status, ids(&body)), (200, vec!["confluence:page:1".to_owned()]), "{body}");
 
     let (status, sources) = get("/api/v1/admin/sources".into(), ADMIN_KEY.into()).await;
     assert_eq!(status, 200);
