@@ -464,7 +464,10 @@ mod tests {
 
     /// A run whose `victim` strategy answers as `lie` says fails, names the victim alone, and still writes
     /// its result with the failures listed.
-    fn caught(victim: StrategyName, lie: fn(StrategyName, &Path, usize) -> Result<Box<dyn Strategy>, Error>) {
+    /// Opens a wrong strategy in place of the named one.
+    type Lie = fn(StrategyName, &Path, usize) -> Result<Box<dyn Strategy>, Error>;
+
+    fn caught(victim: StrategyName, lie: Lie) {
         let out = tempfile::tempdir().expect("tempdir");
         let bench = tiny(out.path());
         let open = move |name: StrategyName, dir: &Path, overfetch: usize| {
