@@ -93,7 +93,7 @@ pub fn bench_caller(label: &str, who: &[Who]) -> BenchCaller {
 }
 
 /// For each caller and shape: a search service that has served someone else (so its columns and the page
-/// cache are warm) answers the caller's first query; the median of [`COLD_REPEATS`] such services.
+/// cache are warm) answers the caller's first query; the median of `COLD_REPEATS` such services.
 pub fn cold_queries(
     context: &Context,
     model: &Corpus,
