@@ -9,6 +9,7 @@
 //! usage or configuration (clap uses 2 for bad flags too); 3 a sync run failed as a whole (credentials
 //! refused, site unreachable, index unusable: nothing committed is lost); 130 a sync stopped by Ctrl-C.
 
+mod bench;
 mod check;
 mod demo;
 mod eval;
@@ -69,6 +70,9 @@ pub enum Command {
     /// Try permdex with nothing to set up: simulate a site, sync it, and serve the search and
     /// integrations pages with demo users until Ctrl-C.
     Demo(demo::DemoArgs),
+    /// Measure what permission filtering costs: ACL-filter strategies on generated corpora (`acl`), their
+    /// charts (`plot`), and the real pipeline under HTTP load (`site`).
+    Bench(bench::BenchArgs),
 }
 
 /// Raw flags of `permdex serve`.
@@ -144,6 +148,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
             ExitCode::SUCCESS
         }
+        Command::Bench(args) => {
+            bench::run(&args)?;
+            ExitCode::SUCCESS
+        }
     })
 }
 
@@ -194,10 +202,12 @@ struct RunFailed;
 
 /// Whether `err` is the user's to fix (flags, names, the config file) rather than the command failing.
 pub fn is_usage(err: &anyhow::Error) -> bool {
+    use permdex::bench::Error as BenchError;
     use permdex::config::Error as ConfigError;
     use permdex::server::Error as ServerError;
     err.chain().any(|cause| {
         cause.is::<Usage>()
+            || cause.downcast_ref::<BenchError>().is_some_and(|e| matches!(e, BenchError::Parameter(_)))
             || cause
                 .downcast_ref::<ConfigError>()
                 .is_some_and(|e| !matches!(e, ConfigError::Read { .. } | ConfigError::Write { .. }))

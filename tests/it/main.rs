@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod acl_api;
+mod bench;
 mod browser;
 mod client;
 mod config;
