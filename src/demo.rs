@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngCore;
@@ -27,15 +26,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{AccountId, Config};
-use crate::server::backend::{Engine, Indexes};
-use crate::server::login::Login;
-use crate::server::{AppState, Authenticator, DemoUser, Sources};
+use crate::server::backend::{ServeOptions, Service};
+use crate::server::DemoUser;
 use crate::sim::http::oauth::OAuthClient;
 use crate::sim::model::Site;
 use crate::sim::oracle::{self, Scope};
 use crate::sim::run::RunningSim;
 use crate::sim::{DocId, SimConfig};
-use crate::sync::{Mode, Progress, SyncOptions};
+use crate::sync::{Mode, Progress};
 
 /// The name of the one source the demo configures.
 pub const SOURCE: &str = "demo";
@@ -75,8 +73,8 @@ pub struct DemoOptions {
     pub listen: SocketAddr,
     /// Where the configuration, token file, index and run records go (created if missing).
     pub data_dir: PathBuf,
-    /// Options of the first sync and of syncs started from the integrations page.
-    pub sync: SyncOptions,
+    /// The server's options; their sync options are also those of the first sync.
+    pub serve: ServeOptions,
 }
 
 /// A demo serving in the background.
@@ -109,18 +107,19 @@ impl RunningDemo {
 /// Starts the simulator, configures a source for it in `options.data_dir`, syncs it fully (reporting to
 /// `progress`), and serves the query server in demo mode.
 pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<RunningDemo, Error> {
-    let sim = crate::sim::run::start(options.sim.clone(), SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let admin_key = random_secret();
-    // Bound first: the sign-in callbacks registered with the simulator name the port.
+    // The port is taken first: a port in use is said at once, not after a sync.
     let addr = options.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| crate::server::Error::Bind { addr, source })?;
     let local = listener.local_addr().map_err(crate::server::Error::Serve)?;
+    let sim = crate::sim::run::start(options.sim.clone(), SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let admin_key = random_secret();
+    // The sign-in callbacks registered with the simulator name the port, so it is bound before this too.
     let sign_in = register_sign_in(&options.data_dir, &sim, local)?;
     let config = write_config_with(&options.data_dir, &sim, options.listen, &admin_key, &sign_in)?;
     let source = config.source(SOURCE).cloned().ok_or(Error::NoSource)?;
-    crate::sync::sync_with(&config, &source, Mode::Full, &options.sync, progress).await?;
+    crate::sync::sync_with(&config, &source, Mode::Full, &options.serve.sync, progress).await?;
 
     let users = {
         let site = sim.state.read();
@@ -142,24 +141,12 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
         users
     };
 
-    let auth = Authenticator::from_config(config.server())?;
-    let opening = config.clone();
-    let indexes = Arc::new(
-        tokio::task::spawn_blocking(move || Indexes::open(&opening))
-            .await
-            .map_err(|e| crate::server::Error::Serve(std::io::Error::other(e.to_string())))?,
-    );
-    let runner = Arc::new(Engine::with_options(config.clone(), indexes.clone(), options.sync.clone()));
-    let login = Login::from_config(config.server())?;
-    let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner))
-        .with_limits(crate::server::Limits::from_config(config.server()))
-        .with_demo_users(users.clone())
-        .with_login(login);
+    let service = Service::open(config.clone(), options.serve.clone()).await?.with_demo_users(users.clone());
     if let Some(warning) = exposure_warning(local) {
         tracing::warn!("{warning}");
     }
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(crate::server::serve(listener, state, async {
+    let server = tokio::spawn(service.serve(listener, async {
         // A dropped sender also means stop.
         let _ = stopped.await;
     }));

@@ -13,7 +13,10 @@
 //!
 //! 429, 5xx, connection failures, timeouts and malformed bodies are retried up to `max_retries` times:
 //! `Retry-After` (seconds or an HTTP date) is the minimum wait, otherwise exponential backoff with jitter.
-//! Other statuses (401, 403, 404, 410, …) fail at once with [`Error::Status`]. [`Client::stats`] counts
+//! A TLS failure, and a name that does not resolve or a refused connection before the site ever answered,
+//! fail at once with [`Error::Unreachable`] (after the site answered once, they are retried: a restart or
+//! a network blip). Other statuses (401, 403, 404, 410, …) fail at once with [`Error::Status`]. The first
+//! failure that no retry fixes is kept for [`Client::permanent_failure`]. [`Client::stats`] counts
 //! calls, 429s, retries and failures for the sync run records.
 //!
 //! Paths are given relative to the base URL (`/wiki/api/v2/spaces?limit=250`); a base URL with a path
@@ -38,6 +41,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use url::Url;
 
+use super::diagnosis::{diagnose, unreachable_kind, Diagnosis, Unreachable};
 use super::Error;
 use crate::config::{Email, Limits, Secret, Source};
 
@@ -98,16 +102,18 @@ impl ClientConfig {
         }
     }
 
-    /// The config for one configured source: its URL, credentials and limits.
-    pub fn for_source(source: &Source) -> Self {
+    /// The config for one configured source: its URL, credentials and limits. Fails when the source's
+    /// token was not read with its configuration.
+    pub fn for_source(source: &Source) -> Result<Self, Error> {
+        let token = source.token().map_err(|e| Error::InvalidConfig(e.to_string()))?.clone();
         let limits = source.limits();
-        Self {
+        Ok(Self {
             concurrency: limits.concurrency,
             requests_per_second: limits.requests_per_second,
             timeout: limits.timeout,
             max_download_bytes: limits.max_attachment_bytes,
-            ..Self::new(source.url().clone(), source.email().clone(), source.token().clone())
-        }
+            ..Self::new(source.url().clone(), source.email().clone(), token)
+        })
     }
 }
 
@@ -194,6 +200,10 @@ struct Inner {
     max_json_bytes: u64,
     max_redirects: u32,
     backoff: Backoff,
+    /// Whether the site has answered at least once (any status).
+    reached: std::sync::atomic::AtomicBool,
+    /// The first failure no retry fixes (see [`super::diagnosis::diagnose`]).
+    permanent: Mutex<Option<Diagnosis>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -304,6 +314,8 @@ impl Client {
                 max_json_bytes: config.max_json_bytes,
                 max_redirects: config.max_redirects,
                 backoff: Backoff { base: config.backoff_base, cap: config.backoff_cap },
+                reached: std::sync::atomic::AtomicBool::new(false),
+                permanent: Mutex::new(None),
             }),
         })
     }
@@ -316,6 +328,12 @@ impl Client {
     /// What the client did so far.
     pub fn stats(&self) -> ClientStats {
         self.inner.counters.snapshot()
+    }
+
+    /// The first failure this client met that no retry can fix (credentials refused, a right missing, the
+    /// host unreachable), if any.
+    pub fn permanent_failure(&self) -> Option<Diagnosis> {
+        self.inner.permanent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// `GET path` and deserialise the JSON answer.
@@ -435,7 +453,15 @@ impl Client {
             };
             if matches!(failure, Failure::Final(_)) || attempt > inner.max_retries {
                 Counters::bump(&inner.counters.failures);
-                return Err(final_error(call, failure, attempt));
+                let error = final_error(call, failure, attempt);
+                if let Some(diagnosis) = diagnose(&error) {
+                    inner
+                        .permanent
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .get_or_insert(diagnosis);
+                }
+                return Err(error);
             }
             let delay = inner.backoff.delay(attempt, retry_after, rand::thread_rng().gen_range(0.7..=1.3));
             tracing::debug!(
@@ -477,7 +503,8 @@ impl Client {
             if let Some(json) = &body {
                 request = request.header(header::CONTENT_TYPE, "application/json").body(json.clone());
             }
-            let response = request.send().await.map_err(|e| Failure::Transport(describe(&e)))?;
+            let response = request.send().await.map_err(|e| self.send_failure(call, &url, &e))?;
+            inner.reached.store(true, Ordering::Relaxed);
             let status = response.status();
             if is_followed_redirect(status) {
                 hops += 1;
@@ -521,6 +548,24 @@ impl Client {
             let headers = response.headers().clone();
             let body = read_capped(response, call.cap, call.path).await?;
             return Ok(Fetched { headers, body });
+        }
+    }
+
+    /// Why sending failed: final when retrying cannot help (TLS always; a name that does not resolve or a
+    /// refused connection while the site has never answered), else a transport failure to retry.
+    fn send_failure(&self, call: &Call<'_>, url: &Url, error: &reqwest::Error) -> Failure {
+        let reason = describe(error);
+        let kind = unreachable_kind(error)
+            .filter(|kind| *kind == Unreachable::Tls || !self.inner.reached.load(Ordering::Relaxed));
+        match kind {
+            Some(kind) => Failure::Final(Error::Unreachable {
+                method: call.method.to_string(),
+                path: call.path.to_owned(),
+                host: url.host_str().unwrap_or_default().to_owned(),
+                kind,
+                reason,
+            }),
+            None => Failure::Transport(reason),
         }
     }
 
@@ -805,7 +850,7 @@ mod tests {
         let config =
             crate::config::Config::from_toml(text, std::path::Path::new("/x/permdex.toml"), &env).unwrap();
 
-        let client_config = ClientConfig::for_source(&config.sources()[0]);
+        let client_config = ClientConfig::for_source(&config.sources()[0]).unwrap();
 
         assert_eq!(client_config.base_url.as_str(), "https://acme.atlassian.net/");
         assert_eq!(client_config.email.as_str(), "bot@acme.example");

@@ -6,12 +6,15 @@
 //! and builds the library's own types. A flag that fails that check is a [`Usage`] error.
 //!
 //! Exit statuses: 0 success; 1 the command failed (or, for `sync` and `extract`, some item failed; for
-//! `doctor`, some source is damaged); 2 bad usage or configuration (clap uses 2 for bad flags too); 130 a
-//! sync stopped by Ctrl-C.
+//! `doctor`, some source is damaged); 2 bad usage or configuration (clap uses 2 for bad flags too); 3 a sync
+//! run failed as a whole (credentials refused, site unreachable, index unusable: nothing committed is lost);
+//! 130 a sync stopped by Ctrl-C.
 //!
 //! Every command runs with umask 077 ([`restrict_file_modes`]), and those that read a configuration warn
 //! when its data directory is open to other local accounts ([`load_config`]).
 
+mod bench;
+mod check;
 mod demo;
 mod doctor;
 mod eval;
@@ -28,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use permdex::config::Config;
+use permdex::config::{Config, Secrets};
 
 /// permdex: permission-aware search for Confluence and Jira.
 #[derive(Debug, Parser)]
@@ -59,6 +62,9 @@ pub enum Command {
     /// Crawl the configured sources into the index: incremental by default, resuming an interrupted run.
     /// Exits non-zero when any item failed.
     Sync(sync::SyncArgs),
+    /// Try the credential and every call the crawler needs, one line per capability (✓/✗ and what to do);
+    /// exits 1 on any ✗. `--list` prints the spaces and projects the account can see.
+    Check(check::CheckArgs),
     /// Show the last sync runs of each source, and any source whose index cannot be trusted.
     Status(sync::StatusArgs),
     /// Check a data directory offline: every source's commit, ACL store, state and segment checksums,
@@ -72,6 +78,9 @@ pub enum Command {
     /// Try permdex with nothing to set up: simulate a site, sync it, and serve the search and
     /// integrations pages with demo users until Ctrl-C.
     Demo(demo::DemoArgs),
+    /// Measure what permission filtering costs: ACL-filter strategies on generated corpora (`acl`), their
+    /// charts (`plot`), and the real pipeline under HTTP load (`site`).
+    Bench(bench::BenchArgs),
 }
 
 /// Raw flags of `permdex serve`.
@@ -118,12 +127,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Serve(args) => {
-            let config = load_config(&args.config)?;
+            let config = load_config(&args.config, Secrets::ALL)?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(permdex::server::backend::run(config, shutdown_signal()))?;
             ExitCode::SUCCESS
         }
         Command::Sync(args) => run_sync(&args)?,
+        Command::Check(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let checked = runtime.block_on(check::run(&args, &mut std::io::stdout().lock()))?;
+            if checked.all_passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Command::Status(args) => {
             sync::status(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
@@ -145,12 +163,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
             ExitCode::SUCCESS
         }
+        Command::Bench(args) => {
+            bench::run(&args)?;
+            ExitCode::SUCCESS
+        }
     })
 }
 
 /// Loads the configuration, warning when its data directory is open to other local accounts.
-pub fn load_config(path: &Path) -> anyhow::Result<Config> {
-    let config = Config::load(path)?;
+pub fn load_config(path: &Path, secrets: Secrets) -> anyhow::Result<Config> {
+    let config = Config::load_for(path, secrets)?;
     warn_if_exposed(config.data_dir());
     Ok(config)
 }
@@ -172,27 +194,34 @@ pub fn restrict_file_modes() {
     }
 }
 
-/// `permdex sync` with Ctrl-C stopping the run at its next checkpoint: 1 when any item failed, 130 when
-/// stopped.
+/// `permdex sync` with Ctrl-C stopping the run at its next checkpoint: 3 when a run failed as a whole, 1
+/// when any item failed, 130 when stopped.
 fn run_sync(args: &sync::SyncArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let stop = Arc::new(AtomicBool::new(false));
-    let records = runtime.block_on(async {
-        let watcher = tokio::spawn({
-            let stop = stop.clone();
-            async move {
-                shutdown_signal().await;
-                eprintln!("permdex: stopping at the next checkpoint (the next sync resumes)");
-                stop.store(true, Ordering::Relaxed);
-            }
-        });
-        let records = sync::run(args, stop.clone()).await;
-        watcher.abort();
-        records
-    })?;
+    let records = runtime
+        .block_on(async {
+            let watcher = tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    shutdown_signal().await;
+                    eprintln!("permdex: stopping at the next checkpoint (the next sync resumes)");
+                    stop.store(true, Ordering::Relaxed);
+                }
+            });
+            let records = sync::run(args, stop.clone()).await;
+            watcher.abort();
+            records
+        })
+        .map_err(|e| if is_usage(&e) { e } else { e.context(RunFailed) })?;
     let failed: u64 = records.iter().map(|r| r.failed()).sum();
     let cancelled = records.iter().any(|r| r.outcome == permdex::sync::RunOutcome::Cancelled);
-    Ok(if failed > 0 {
+    let aborted =
+        records.iter().filter(|r| matches!(r.outcome, permdex::sync::RunOutcome::Aborted(_))).count();
+    Ok(if aborted > 0 {
+        eprintln!("permdex: {aborted} sync run(s) failed; what was committed before is kept");
+        ExitCode::from(RUN_FAILED)
+    } else if failed > 0 {
         eprintln!("permdex: sync finished with {failed} failure(s)");
         ExitCode::FAILURE
     } else if cancelled {
@@ -202,12 +231,22 @@ fn run_sync(args: &sync::SyncArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The exit status of a sync run that failed as a whole.
+const RUN_FAILED: u8 = 3;
+
+/// Marks an error as a sync run failing as a whole (exit status 3) rather than bad usage.
+#[derive(Debug, thiserror::Error)]
+#[error("the sync run failed")]
+struct RunFailed;
+
 /// Whether `err` is the user's to fix (flags, names, the config file) rather than the command failing.
 pub fn is_usage(err: &anyhow::Error) -> bool {
+    use permdex::bench::Error as BenchError;
     use permdex::config::Error as ConfigError;
     use permdex::server::Error as ServerError;
     err.chain().any(|cause| {
         cause.is::<Usage>()
+            || cause.downcast_ref::<BenchError>().is_some_and(|e| matches!(e, BenchError::Parameter(_)))
             || cause
                 .downcast_ref::<ConfigError>()
                 .is_some_and(|e| !matches!(e, ConfigError::Read { .. } | ConfigError::Write { .. }))
@@ -221,9 +260,28 @@ pub fn is_usage(err: &anyhow::Error) -> bool {
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
     if is_usage(err) {
         ExitCode::from(2)
+    } else if err.downcast_ref::<RunFailed>().is_some() {
+        ExitCode::from(RUN_FAILED)
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// `err` and its causes on one line, each cause once: a cause whose text its parent's message already
+/// carries (`bind: address in use` over `address in use`) is not repeated.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM. If a handler cannot be installed, that signal is simply

@@ -47,6 +47,10 @@ pub(super) struct RawSource {
     pub concurrency: Option<i64>,
     pub requests_per_second: Option<f64>,
     pub timeout_secs: Option<i64>,
+    pub interval: Option<String>,
+    pub permissions_interval: Option<String>,
+    pub full_interval: Option<String>,
+    pub max_permission_age: Option<String>,
 }
 
 /// The `[server]` table.

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::schema::IndexSchema;
+use super::schema::{ExtraField, IndexSchema};
 use super::Error;
 
 /// A commit's sequence number. Generation 0 means nothing has been committed yet.
@@ -258,33 +258,51 @@ struct SchemaRecordVersion {
     version: u64,
 }
 
+/// The extra fields a schema record names (see [`crate::index::schema::ExtraField`]); read only once its
+/// version is known to be this permdex's.
+#[derive(Deserialize)]
+struct SchemaRecordExtras {
+    #[serde(default)]
+    extra_fields: Vec<ExtraField>,
+}
+
+fn read_schema_record(layout: &Layout) -> Result<Vec<u8>, Error> {
+    let path = layout.schema_record();
+    match fs::read(&path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::NotAnIndex { path: layout.root().to_path_buf() })
+        }
+        Err(e) => Err(Error::Io { path, source: e }),
+    }
+}
+
 /// Reads the schema version an index directory was created with.
 pub fn recorded_schema_version(layout: &Layout) -> Result<u64, Error> {
-    let path = layout.schema_record();
-    let bytes = match fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::NotAnIndex { path: layout.root().to_path_buf() });
-        }
-        Err(e) => return Err(Error::Io { path, source: e }),
-    };
-    let record: SchemaRecordVersion = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::CommitRecord { path: path.clone(), reason: format!("schema record: {e}") })?;
+    let bytes = read_schema_record(layout)?;
+    let record: SchemaRecordVersion = serde_json::from_slice(&bytes).map_err(|e| Error::CommitRecord {
+        path: layout.schema_record(),
+        reason: format!("schema record: {e}"),
+    })?;
     Ok(record.version)
 }
 
 /// Opens the tantivy index of `layout` after checking the recorded schema version, and registers tokenizers.
-/// Shared by the writer and the reader.
+/// Shared by the writer and the reader. The returned schema carries the extra fields the record names.
 pub fn open_index(layout: &Layout) -> Result<(IndexSchema, tantivy::Index), Error> {
-    let schema = IndexSchema::embedded()?;
+    let embedded = IndexSchema::embedded()?;
     let found = recorded_schema_version(layout)?;
-    if found != schema.version() {
+    if found != embedded.version() {
         return Err(Error::SchemaVersion {
             path: layout.root().to_path_buf(),
             found,
-            expected: schema.version(),
+            expected: embedded.version(),
         });
     }
+    let extras: SchemaRecordExtras = serde_json::from_slice(&read_schema_record(layout)?).map_err(|e| {
+        Error::CommitRecord { path: layout.schema_record(), reason: format!("schema record: {e}") }
+    })?;
+    let schema = embedded.with_extra_fields(&extras.extra_fields)?;
     let index = tantivy::Index::open_in_dir(layout.tantivy_dir()).map_err(Error::tantivy(layout.root()))?;
     // Same version number, different fields: someone changed the schema without bumping the version.
     if index.schema() != *schema.schema() {

@@ -48,9 +48,9 @@ use std::path::PathBuf;
 
 pub use commit::Generation;
 pub use doc::{id_hash, issue_keys, DocId, IndexDoc, Kind, Product, UnknownValue};
-pub use reader::IndexReader;
-pub use schema::{Fields, IndexSchema};
-pub use writer::IndexWriter;
+pub use reader::{Holdings, IndexReader};
+pub use schema::{ExtraField, ExtraKind, Fields, IndexSchema};
+pub use writer::{ExtraValue, IndexWriter, WriterOptions};
 
 /// Errors of the index layer.
 #[derive(Debug, thiserror::Error)]

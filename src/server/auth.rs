@@ -139,6 +139,7 @@ impl Authenticator {
     /// Builds the verifier from `[server]`. A public key that is neither RSA nor EC is an error here, at
     /// start-up, not a 401 on every request.
     pub fn from_config(server: &ServerConfig) -> Result<Authenticator, Error> {
+        server.require_keys()?;
         let jwt = server.jwt().map(|key| jwt_verifier(key, server.jwt_rules())).transpose()?;
         Ok(Authenticator {
             jwt,

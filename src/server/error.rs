@@ -78,6 +78,7 @@ impl BackendError {
     pub fn into_api(self, what: &str) -> ApiError {
         match self {
             BackendError::UnknownSource(_) => ApiError::NotFound(self.to_string()),
+            BackendError::Sync(crate::sync::Error::Busy { .. }) => ApiError::Conflict(self.to_string()),
             // Our error messages carry their causes' text already.
             other => ApiError::Internal(format!("{what}: {other}")),
         }

@@ -35,7 +35,9 @@ mod listen;
 pub mod login;
 pub mod metrics;
 pub mod openapi;
+pub mod schedule;
 pub mod search;
+pub mod watch;
 pub mod web;
 
 use std::future::Future;
@@ -77,6 +79,8 @@ pub enum Error {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    KeysNotRead(#[from] crate::config::SecretNotRead),
 }
 
 /// Limits every request is held to.
@@ -255,6 +259,8 @@ async fn metrics_text(_: auth::MetricsAccess, State(state): State<AppState>) -> 
         acl_cache_hits: acl.hits,
         acl_cache_misses: acl.misses,
         syncs_running: state.sources.running(),
+        sources: state.index.served(),
+        now: chrono::Utc::now(),
     };
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render(external))
 }
@@ -294,7 +300,7 @@ mod tests {
 
     impl SearchIndex for EmptyIndex {
         fn search(&self, _: &Caller, _: &SearchQuery) -> Result<SearchResults, SearchFailure> {
-            Ok(SearchResults { total: 0, hits: vec![], facets: None, next_cursor: None })
+            Ok(SearchResults { total: 0, hits: vec![], facets: None, next_cursor: None, withheld: vec![] })
         }
         fn readiness(&self) -> Readiness {
             Readiness::Ready
@@ -313,7 +319,7 @@ mod tests {
     struct IdleRunner;
 
     impl SyncRunner for IdleRunner {
-        fn sync(&self, _: Source) -> admin::RunFuture {
+        fn sync(&self, _: Source, _: crate::sync::Mode) -> admin::RunFuture {
             Box::pin(std::future::pending())
         }
         fn purge(&self, _: &Source) -> Result<(), BackendError> {

@@ -41,6 +41,8 @@ pub(super) struct Permissions {
     pub(super) confluence: bool,
     /// Whether Jira's projects and permissions were read this run.
     pub(super) jira: bool,
+    /// Whether the directory (users, groups, members) was read this run.
+    pub(super) directory: bool,
 }
 
 impl Permissions {
@@ -50,6 +52,12 @@ impl Permissions {
             Product::Confluence => self.confluence,
             Product::Jira => self.jira,
         }
+    }
+
+    /// Whether everything `source` syncs was read: the directory and each product's permission sources.
+    pub(super) fn complete(&self, source: &Source) -> bool {
+        let products = source.products();
+        self.directory && (!products.confluence || self.confluence) && (!products.jira || self.jira)
     }
 
     pub(super) fn space(&self, space_id: &str) -> Option<Space> {
@@ -123,6 +131,7 @@ pub(super) async fn read(
         Ok(directory) => {
             ledger.state.directory = StoredDirectory::from(&directory);
             permissions.snapshot.directory = directory;
+            permissions.directory = true;
         }
         Err(e) => {
             ledger.record.fail(

@@ -39,6 +39,17 @@ pub struct SyncState {
     pub docs: BTreeMap<DocId, DocState>,
     /// Users and groups as last read from the site.
     pub directory: StoredDirectory,
+    /// When the last permission snapshot that was read in full (directory and every synced product's
+    /// permission sources) began to be read; every document's permissions are at least this fresh.
+    /// `None` until a run reads one in full. The server withholds the source's documents once this is
+    /// older than the source's `max_permission_age`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_refreshed: Option<DateTime<Utc>>,
+    /// The record of a run as of its last checkpoint, while it runs; `None` once it ended. A committed
+    /// state that still holds one was left by a run that was killed: the next run records it as such
+    /// and, when it resumes that run, carries its failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfinished: Option<super::runs::RunRecord>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use permdex::demo::{DemoOptions, RunningDemo};
+use permdex::server::backend::ServeOptions;
 use permdex::server::DemoUser;
 use permdex::sim::{Scale, SimConfig};
 use permdex::sync::Silent;
@@ -172,7 +173,7 @@ async fn demo(data: &Path) -> RunningDemo {
         sim: SimConfig::new(1, Scale::Tiny),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.to_owned(),
-        sync: support::quick_sync_options(),
+        serve: ServeOptions { sync: support::quick_sync_options(), ..ServeOptions::default() },
     };
     permdex::demo::start(options, &mut Silent).await.expect("demo starts")
 }
@@ -381,6 +382,15 @@ async fn integrations_page_runs_a_sync() {
         let total = search_total(&demo, user).await;
         assert!(matches!(total, None | Some(0)), "{} finds {total:?} after the purge", user.display_name);
     }
+    // The page shows what the index holds now, not what the last run counted.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for("tr[data-source=\"demo\"] .indexed").await;
+    let held = browser
+        .client
+        .execute("return document.querySelector('tr[data-source=\"demo\"] .indexed').textContent;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(held, json!("0"), "nothing is held after the purge");
 
     browser.client.clone().close().await.unwrap();
     demo.shutdown().await;

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod acl_api;
+mod bench;
 mod browser;
 mod client;
 mod config;
@@ -20,6 +21,7 @@ mod resolve;
 mod search;
 mod search_cli;
 mod server;
+mod service;
 mod sim_confluence;
 mod sim_determinism;
 mod sim_guard;

@@ -26,10 +26,20 @@
   // The API lists runs oldest first.
   function newest(source) { return source.last_runs[source.last_runs.length - 1]; }
 
-  function indexed(run) {
-    let total = 0;
-    for (const counts of Object.values(run.counts || {})) total += (counts.added || 0) + (counts.updated || 0) + (counts.unchanged || 0);
-    return total;
+  // What the index holds now (whoever committed it), not what the last run counted.
+  function indexedCell(source) {
+    const indexed = source.served && source.served.indexed;
+    if (!indexed) return el("td", { class: "indexed", text: "—" });
+    const kinds = Object.entries(indexed.by_kind || {}).map(([kind, n]) => kind + ": " + n).join(", ");
+    return el("td", { class: "indexed", title: kinds, text: String(indexed.total) });
+  }
+
+  // When permissions were last read in full, or why the source's documents are withheld.
+  function freshnessCell(source) {
+    const served = source.served;
+    if (!served) return el("td", { class: "freshness", text: "—" });
+    if (served.withheld) return el("td", { class: "freshness status-bad", text: "withheld: " + served.withheld });
+    return el("td", { class: "freshness", text: served.permissions_refreshed ? formatTime(served.permissions_refreshed) : "never" });
   }
 
   function render(sources) {
@@ -38,8 +48,11 @@
     for (const source of sources) {
       const last = newest(source);
       const products = [source.products.confluence && "Confluence", source.products.jira && "Jira"].filter(Boolean).join(", ");
+      const p = source.progress;
       const damaged = Boolean(source.integrity_problem);
-      const status = source.sync_running ? "syncing" : damaged ? "damaged" : last ? last.outcome : "never synced";
+      const status = source.sync_running
+        ? "syncing" + (p ? " — " + (p.phase || "starting") + ": " + p.done + " items, " + p.per_second + "/s, " + p.seconds + " s" : "")
+        : damaged ? "damaged" : last ? last.outcome : "never synced";
       const bad = damaged || (last && last.outcome !== "completed");
       const statusCell = el("td", { class: "status " + (source.sync_running ? "status-running" : bad ? "status-bad" : ""), text: status });
       let errors = last ? String(last.failure_count) + (last.outcome_reason ? " — " + last.outcome_reason : "") : "";
@@ -55,7 +68,8 @@
         el("td", { text: products }),
         statusCell,
         el("td", { class: "last-sync", text: last ? formatTime(last.ended) : "—" }),
-        el("td", { class: "indexed", text: last ? String(indexed(last)) : "—" }),
+        indexedCell(source),
+        freshnessCell(source),
         el("td", { class: "errors", text: errors }),
         el("td", { class: "actions" }, [sync, purge]),
       ]));

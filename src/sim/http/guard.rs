@@ -4,7 +4,9 @@
 //! [`wrap`] puts the product routes behind three layers, outermost first:
 //!
 //! 1. **auth**: HTTP Basic `email:token` against [`SimState::credentials`], compared in constant time.
-//!    Anything else is a 401 in the product's error shape with `WWW-Authenticate`.
+//!    Anything else is a 401 in the product's error shape with `WWW-Authenticate`. The
+//!    [`Credentials::limited`] pair is accepted too, and answered 403 on calls that need Jira's
+//!    Administer right.
 //! 2. **rate limit** (when configured): one token bucket for the whole API. Refusals are 429s with
 //!    Atlassian's headers; admitted responses carry `X-RateLimit-Limit`/`-Remaining`.
 //! 3. **faults**: per GET/POST request on a known route, seeded dice decide whether to answer 500/503,
@@ -357,11 +359,29 @@ async fn authenticate(State(state): State<SimState>, req: Request, next: Next) -
         return next.run(req).await;
     }
     if !is_authorized(req.headers(), &state.credentials) {
+        if is_authorized(req.headers(), &state.credentials.limited()) {
+            if needs_jira_admin(req.uri().path()) {
+                return common::error_response(
+                    common::product_of(req.uri().path()),
+                    StatusCode::FORBIDDEN,
+                    "You do not have permission to view this resource.",
+                );
+            }
+            return next.run(req).await;
+        }
         bump(&state.guard.counters.unauthorized);
         tracing::debug!(path = req.uri().path(), "rejected request without valid credentials");
         return unauthorized(common::product_of(req.uri().path()));
     }
     next.run(req).await
+}
+
+/// Jira calls that need the Administer Jira right (see [`Credentials::limited`]).
+fn needs_jira_admin(path: &str) -> bool {
+    path.starts_with("/rest/api/3/")
+        && ["/permissionscheme", "/issuesecurityschemes/", "/issuesecuritylevelscheme"]
+            .iter()
+            .any(|p| path.contains(p))
 }
 
 async fn rate_limit(State(state): State<SimState>, req: Request, next: Next) -> Response {

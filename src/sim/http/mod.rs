@@ -29,6 +29,16 @@ pub struct Credentials {
     pub token: String,
 }
 
+impl Credentials {
+    /// A second credential the site accepts, whose account lacks Jira's Administer right: permission
+    /// schemes and issue security schemes answer it 403, as Jira Cloud answers an account without
+    /// "Administer Jira". Derived from the admin credential, so it needs no configuration.
+    pub fn limited(&self) -> Credentials {
+        let domain = self.email.split_once('@').map_or("example.com", |(_, d)| d);
+        Credentials { email: format!("member@{domain}"), token: format!("{}-member", self.token) }
+    }
+}
+
 /// Shared state of one running simulator. Cheap to clone.
 #[derive(Clone)]
 pub struct SimState {
