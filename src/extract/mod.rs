@@ -30,6 +30,7 @@ pub mod archive;
 pub mod eml;
 pub mod helper;
 pub mod html;
+pub mod layer;
 pub mod legacy;
 pub mod ocr;
 pub mod odf;

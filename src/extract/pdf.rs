@@ -29,6 +29,8 @@ pub enum PdfEngine {
     PdfExtract,
     /// The pdf_oxide crate.
     PdfOxide,
+    /// permdex's own walk over the text layer (`layer/`).
+    TextLayer,
     /// poppler's `pdftotext` program (opt-in: it must be installed).
     Pdftotext { program: PathBuf },
 }
@@ -46,6 +48,7 @@ impl PdfEngine {
         match self {
             PdfEngine::PdfExtract => "pdf-extract",
             PdfEngine::PdfOxide => "pdf_oxide",
+            PdfEngine::TextLayer => "text layer",
             PdfEngine::Pdftotext { .. } => "pdftotext",
         }
     }
@@ -60,6 +63,10 @@ impl PdfEngine {
             }
             PdfEngine::PdfOxide => catch_unwind(AssertUnwindSafe(|| oxide_text(bytes, max_output)))
                 .map_err(|payload| Error::Panicked { reason: panic_message(payload.as_ref()) })??,
+            PdfEngine::TextLayer => {
+                catch_unwind(AssertUnwindSafe(|| super::layer::layer_text(bytes, max_output)))
+                    .map_err(|payload| Error::Panicked { reason: panic_message(payload.as_ref()) })??
+            }
             PdfEngine::Pdftotext { program } => {
                 let output = helper::run(program, &["-q", "-enc", "UTF-8", "-", "-"], bytes, max_output)
                     .map_err(|reason| Error::Pdf { reason })?;

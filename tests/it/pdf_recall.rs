@@ -187,7 +187,7 @@ fn report(title: &str, results: &[FileResult]) -> Totals {
     for result in results {
         by_corpus.entry(&result.corpus).or_default().add(result);
         all.add(result);
-        if result.recall.is_some_and(|recall| recall < 0.5) || result.outcome != "ok" {
+        if result.recall.is_some_and(|recall| recall < 0.99) || result.outcome != "ok" {
             let recall = result.recall.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"));
             println!(
                 "  {:<50} words {:>5} recall {recall:>4} {}",
@@ -262,6 +262,7 @@ fn compare_engines(roots: &[PathBuf]) {
     let mut chains = vec![
         ("pdf-extract alone", vec![PdfEngine::PdfExtract]),
         ("pdf_oxide alone", vec![PdfEngine::PdfOxide]),
+        ("text layer alone", vec![PdfEngine::TextLayer]),
         ("default (pdf-extract, then pdf_oxide)", PdfEngine::BUILT_IN.to_vec()),
     ];
     chains.extend(PdfEngine::pdftotext().map(|poppler| ("pdftotext through the worker", vec![poppler])));
