@@ -228,14 +228,15 @@ impl<'a> Interpreter<'a> {
             } else {
                 ((glyph.width * size + spacing) * state.horizontal_scale, 0.0)
             };
-            // Spaces are not recorded: as in poppler, the gap they leave is what separates words, and a space
+            // A space is recorded as a single " " (whatever the font maps it to) for the layout to weigh: one
             // that the next character overprints separates nothing.
-            if !glyph.text.trim().is_empty() && self.placed.len() < self.max_chars {
+            if !glyph.text.is_empty() && self.placed.len() < self.max_chars {
+                let text = if glyph.text.trim().is_empty() { " ".to_owned() } else { glyph.text };
                 let start = apply(&to_page, (0.0, state.rise));
                 let end = apply(&to_page, (tx, ty + state.rise));
                 let scale = (to_page[2] * to_page[2] + to_page[3] * to_page[3]).sqrt();
                 let size = (size * font.em * scale).abs();
-                self.placed.push(Placed { text: glyph.text, start, end, size });
+                self.placed.push(Placed { text, start, end, size });
             }
             *tm = concat(&translate(tx, ty), tm);
         }

@@ -94,13 +94,10 @@ impl Font {
             }
             return font;
         }
-        let (glyph_scale, em) = if subtype == b"Type3" {
-            let matrix = numbers(doc, dict.get(b"FontMatrix").ok());
-            let scale = matrix.first().copied().filter(|s| s.abs() > 1e-9).unwrap_or(0.001);
-            let vertical_scale = matrix.get(3).copied().filter(|s| s.abs() > 1e-9).unwrap_or(scale);
-            (scale, (vertical_scale * 1000.0).abs())
-        } else {
-            (0.001, 1.0)
+        let matrix = numbers(doc, dict.get(b"FontMatrix").ok());
+        let glyph_scale = match (subtype.as_slice(), matrix.first()) {
+            (b"Type3", Some(scale)) if scale.abs() > 1e-9 => *scale,
+            _ => 0.001,
         };
         let descriptor = dict.get(b"FontDescriptor").ok().and_then(|d| resolve(doc, d).as_dict().ok());
         let missing = descriptor
@@ -116,16 +113,41 @@ impl Font {
             ..Widths::default()
         };
         let fallback = Fallback::Table(Box::new(simple_encoding(doc, dict, &subtype)));
-        Font {
+        let mut font = Font {
             codes: Codes::OneByte,
             to_unicode,
             fallback,
             cid_map: None,
             widths,
             glyph_scale,
-            em,
+            em: 1.0,
             vertical: false,
+        };
+        if subtype == b"Type3" {
+            let aspect = match matrix.as_slice() {
+                [a, _, _, d, ..] if a.abs() > 1e-9 => (d / a).abs(),
+                _ => 1.0,
+            };
+            font.em = font.type3_em() * aspect;
         }
+        font
+    }
+
+    /// A Type3 font's em, which its glyph space does not tell without drawing the glyphs: guessed from
+    /// its widths, taking an `m` as 0.6 em wide and any other letter (or any glyph) as half an em.
+    fn type3_em(&self) -> f64 {
+        let Fallback::Table(table) = &self.fallback else { return 1.0 };
+        let width_of = |wanted: &dyn Fn(&str) -> bool| {
+            (0..256u32)
+                .filter(|&code| table[code as usize].as_deref().is_some_and(wanted))
+                .map(|code| self.width(code, 1) * self.glyph_scale)
+                .find(|width| *width > 0.0)
+        };
+        width_of(&|text| text == "m")
+            .map(|width| width / 0.6)
+            .or_else(|| width_of(&|text| text.chars().all(char::is_alphabetic)).map(|width| width / 0.5))
+            .or_else(|| width_of(&|_| true).map(|width| width / 0.5))
+            .unwrap_or(1.0)
     }
 
     fn composite(doc: &Document, dict: &Dictionary, to_unicode: Option<CMap>) -> Font {

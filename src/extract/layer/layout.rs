@@ -75,24 +75,29 @@ fn line_text(mut line: Vec<Placed>) -> String {
     let across = |c: &Placed| -c.start.0 * direction.1 + c.start.1 * direction.0;
     let end_along = |c: &Placed| c.end.0 * direction.0 + c.end.1 * direction.1;
     line.sort_by(|a, b| along(a).total_cmp(&along(b)));
+    let (spaces, line): (Vec<Placed>, Vec<Placed>) = line.into_iter().partition(|c| c.text == " ");
 
     let mut words: Vec<Vec<Placed>> = vec![Vec::new()];
     let mut previous: Option<&Placed> = None;
     for c in &line {
         if let Some(p) = previous {
-            let overprint = c.text == p.text && (along(c) - along(p)).abs() < 0.1 * p.size.max(c.size);
+            let size = p.size.max(c.size);
+            let overprint = c.text == p.text && (along(c) - along(p)).abs() < 0.1 * size;
             if overprint {
                 continue;
             }
-            let size = p.size.max(c.size);
             let gap = along(c) - end_along(p);
-            if gap > WORD_GAP * size || (across(c) - across(p)).abs() > BASELINE_SHIFT * size {
+            // A space glyph drawn where the last character ends separates it from the next one, unless the
+            // next one starts back over the space.
+            let first_space = spaces.partition_point(|s| along(s) < end_along(p) - 0.01 * size);
+            let spaced = spaces
+                .get(first_space)
+                .is_some_and(|s| along(s) <= along(c) && along(c) >= (along(s) + end_along(s)) / 2.0);
+            if spaced || gap > WORD_GAP * size || (across(c) - across(p)).abs() > BASELINE_SHIFT * size {
                 words.push(Vec::new());
             }
         }
-        if c.text.trim().is_empty() {
-            words.push(Vec::new());
-        } else if let Some(word) = words.last_mut() {
+        if let Some(word) = words.last_mut() {
             word.push(c.clone());
         }
         previous = Some(c);
