@@ -37,7 +37,7 @@ pub enum PdfEngine {
 
 impl PdfEngine {
     /// The engines compiled into permdex, in the order they are tried.
-    pub const BUILT_IN: [PdfEngine; 2] = [PdfEngine::PdfExtract, PdfEngine::PdfOxide];
+    pub const BUILT_IN: [PdfEngine; 3] = [PdfEngine::PdfExtract, PdfEngine::TextLayer, PdfEngine::PdfOxide];
 
     /// poppler's `pdftotext` from `PATH`, when it is installed.
     pub fn pdftotext() -> Option<Self> {
@@ -107,11 +107,17 @@ pub fn pdf_to_text(bytes: &[u8], engines: &Engines, max_output: usize) -> Result
                 if reading.reads_well() && reading.words >= SUBSTANTIAL_WORDS {
                     return Ok(text);
                 }
-                // A later engine replaces an earlier doubtful text only when it reads clearly better: on
-                // short or damaged files the engines' word counts differ by a few either way.
-                let better = best.as_ref().is_none_or(|(score, _)| reading.score() > *score * CLEARLY_BETTER);
+                // On short or damaged files the engines' word counts differ by a few either way, so a
+                // later engine replaces an earlier doubtful text only when it reads clearly better, except
+                // the text layer, which measured more faithful than pdf-extract on such files: it stands
+                // unless the earlier text reads clearly better.
+                let score = reading.score();
+                let better = best.as_ref().is_none_or(|(best, _)| match engine {
+                    PdfEngine::TextLayer => score * CLEARLY_BETTER >= *best,
+                    _ => score > *best * CLEARLY_BETTER,
+                });
                 if better {
-                    best = Some((reading.score(), text));
+                    best = Some((score, text));
                 }
             }
             Err(err) => {

@@ -263,7 +263,9 @@ fn compare_engines(roots: &[PathBuf]) {
         ("pdf-extract alone", vec![PdfEngine::PdfExtract]),
         ("pdf_oxide alone", vec![PdfEngine::PdfOxide]),
         ("text layer alone", vec![PdfEngine::TextLayer]),
-        ("default (pdf-extract, then pdf_oxide)", PdfEngine::BUILT_IN.to_vec()),
+        ("default (pdf-extract, text layer, pdf_oxide)", PdfEngine::BUILT_IN.to_vec()),
+        ("X layer first", vec![PdfEngine::TextLayer, PdfEngine::PdfExtract, PdfEngine::PdfOxide]),
+        ("X layer, oxide", vec![PdfEngine::TextLayer, PdfEngine::PdfOxide]),
     ];
     chains.extend(PdfEngine::pdftotext().map(|poppler| ("pdftotext through the worker", vec![poppler])));
     for (label, engines) in chains {

@@ -108,7 +108,9 @@ fn line_text(mut line: Vec<Placed>) -> String {
     let mut texts: Vec<String> = words
         .into_iter()
         .map(|mut word| {
-            if word.iter().any(|c| is_rtl(&c.text)) {
+            // A word mostly in a right-to-left script was read in visual order. (A producer's `/ToUnicode`
+            // may give one glyph a whole phrase; its text is already in reading order.)
+            if word.iter().filter(|c| is_rtl(&c.text)).count() * 2 > word.len() {
                 word.reverse();
                 reattach_marks(&mut word);
             }
