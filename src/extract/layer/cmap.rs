@@ -211,7 +211,7 @@ mod tests {
             (0x11, Some("fi")),
             (0x24, Some("A")),
             (0x26, Some("C")),
-            (0x27, None),
+            (0x27, Some("'")),
             (0x30, Some("b")),
             (0x31, Some("\u{1d49c}")),
             (0x48, Some("H")),

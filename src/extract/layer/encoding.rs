@@ -210,7 +210,7 @@ mod tests {
             (b"uni0041", Some("A")),
             (b"uni00660069", Some("fi")),
             (b"u1F600", Some("\u{1f600}")),
-            (b"f_f_i", Some("ffi")),
+            (b"T_h", Some("Th")),
             (b"a.sc", Some("a")),
             (b"g123", None),
         ];

@@ -13,19 +13,32 @@ use super::content::Placed;
 const WORD_GAP: f64 = 0.1;
 /// Baselines closer than this share of the font size are the same line.
 const SAME_LINE: f64 = 0.5;
-/// Within a line, a baseline shift (a superscript, a subscript) wider than this share of the font size
-/// starts a new word, as poppler's does.
+/// Within a line, a shift of baseline wider than this share of the font size between characters of one
+/// size starts a new word (a smaller raised or lowered character is an index of the word it follows).
 const BASELINE_SHIFT: f64 = 0.1;
+/// How far above and below a line's baseline, as shares of its font size, smaller characters belong to it.
+const SUPERSCRIPT: f64 = 0.6;
+const SUBSCRIPT: f64 = 0.3;
 
 /// The text of one page (or one annotation), lines separated by newlines.
 pub fn lines(placed: &[Placed]) -> String {
     let mut out = String::new();
     for line in split_lines(placed) {
         let text = line_text(line);
-        if !text.trim().is_empty() {
-            out.push_str(text.trim_end());
-            out.push('\n');
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
         }
+        // A word hyphenated at the end of the last line continues here: joined, as poppler joins it.
+        let hyphen = ["-\n", "\u{ad}\n"].into_iter().find(|ending| out.ends_with(ending));
+        if let Some(hyphen) = hyphen {
+            let before = &out[..out.len() - hyphen.len()];
+            if before.ends_with(char::is_alphabetic) && text.starts_with(char::is_alphabetic) {
+                out.truncate(before.len());
+            }
+        }
+        out.push_str(text);
+        out.push('\n');
     }
     out
 }
@@ -62,10 +75,31 @@ fn same_line(last: &Placed, next: &Placed) -> bool {
     let parallel = direction.0 * next_direction.0 + direction.1 * next_direction.1 > 0.9
         || next.start == next.end
         || last.start == last.end;
-    // Distance of the next character's start from the last one's baseline.
+    // Height of the next character's baseline over the last one's.
     let (ox, oy) = (next.start.0 - last.start.0, next.start.1 - last.start.1);
-    let across = (-ox * direction.1 + oy * direction.0).abs();
-    parallel && across <= SAME_LINE * last.size.max(next.size).max(1e-6)
+    let rise = -ox * direction.1 + oy * direction.0;
+    parallel && within_line(rise, last.size, next.size)
+}
+
+/// Whether a baseline `rise` above another (negative: below) keeps two characters of these sizes on one
+/// line: within half the size for text of one size; for a smaller character, the band of a superscript
+/// or subscript of the larger one (small print under a large heading is not on its line).
+fn within_line(rise: f64, last_size: f64, next_size: f64) -> bool {
+    let (small, large) = (last_size.min(next_size).max(1e-6), last_size.max(next_size));
+    if rise.abs() <= SAME_LINE * small {
+        return true;
+    }
+    if !differ_in_size(last_size, next_size) {
+        return false;
+    }
+    // The smaller character's height over the larger's baseline.
+    let small_rise = if next_size < last_size { rise } else { -rise };
+    (-SUBSCRIPT * large..=SUPERSCRIPT * large).contains(&small_rise)
+}
+
+/// Sizes more than a fifth apart: a superscript, a subscript, small print.
+fn differ_in_size(a: f64, b: f64) -> bool {
+    a.max(b) > 1.2 * a.min(b)
 }
 
 /// One line's characters in reading order, with spaces at word gaps.
@@ -93,7 +127,9 @@ fn line_text(mut line: Vec<Placed>) -> String {
             let spaced = spaces
                 .get(first_space)
                 .is_some_and(|s| along(s) <= along(c) && along(c) >= (along(s) + end_along(s)) / 2.0);
-            if spaced || gap > WORD_GAP * size || (across(c) - across(p)).abs() > BASELINE_SHIFT * size {
+            let shifted =
+                (across(c) - across(p)).abs() > BASELINE_SHIFT * size && !differ_in_size(p.size, c.size);
+            if spaced || gap > WORD_GAP * size || shifted {
                 words.push(Vec::new());
             }
         }
@@ -161,6 +197,10 @@ mod tests {
             .collect()
     }
 
+    fn small(text: &str, x: f64, y: f64) -> Vec<Placed> {
+        run(text, x, y, 2.0).into_iter().map(|c| Placed { size: 4.0, ..c }).collect()
+    }
+
     #[test]
     fn gaps_lines_overprint_and_direction() {
         let cases: Vec<(&str, Vec<Placed>, &str)> = vec![
@@ -172,6 +212,10 @@ mod tests {
             ),
             ("tight gap", [run("Hel", 0.0, 100.0, 5.0), run("lo", 15.5, 100.0, 5.0)].concat(), "Hello\n"),
             ("two lines", [run("ab", 0.0, 100.0, 5.0), run("cd", 0.0, 88.0, 5.0)].concat(), "ab\ncd\n"),
+            ("hyphenated", [run("pop-", 0.0, 100.0, 5.0), run("ular", 0.0, 88.0, 5.0)].concat(), "popular\n"),
+            ("dash", [run("x -", 0.0, 100.0, 5.0), run("y", 0.0, 88.0, 5.0)].concat(), "x -\ny\n"),
+            ("superscript", [run("750", 0.0, 100.0, 5.0), small("1", 15.0, 104.0)].concat(), "7501\n"),
+            ("small print below", [run("Big", 0.0, 100.0, 15.0), small("x", 0.0, 96.0)].concat(), "Big\nx\n"),
             ("out of order", [run("lo", 15.0, 100.0, 5.0), run("Hel", 0.0, 100.0, 5.0)].concat(), "Hello\n"),
             ("raised", [run("ab", 0.0, 100.0, 5.0), run("cd", 10.0, 104.0, 5.0)].concat(), "ab cd\n"),
             ("fake bold", [run("Bold", 0.0, 100.0, 5.0), run("Bold", 0.3, 100.0, 5.0)].concat(), "Bold\n"),

@@ -381,7 +381,7 @@ mod tests {
             (b"[[[", vec![Token::Operand(Array(vec![Array(vec![Array(vec![])])]))]),
         ];
         for (text, expected) in cases {
-            assert_eq!(tokens(text), expected, "{:?}", String::from_utf8_lossy(text));
+            assert_eq!(tokens(text), expected, "{:?}", std::string::String::from_utf8_lossy(text));
         }
     }
 

@@ -9,6 +9,7 @@
 //! characters, a depth limit for nested forms. Not here: glyph outlines or font programs (a code without a
 //! `/ToUnicode` entry or a known encoding has no text), OCR, and any repair of the file beyond lopdf's.
 
+mod annotations;
 mod cmap;
 mod content;
 mod encoding;
@@ -19,7 +20,7 @@ mod repair;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
-use self::content::{Interpreter, Matrix, IDENTITY};
+use self::content::{Interpreter, IDENTITY};
 use super::Error;
 
 /// Operators run per document at most: enough for thousands of dense pages, and a stop for forms that
@@ -44,10 +45,20 @@ pub fn layer_text(bytes: &[u8], max_output: usize) -> Result<String, Error> {
         interpreter.run(&content, &resources, IDENTITY);
         text.push_str(&layout::lines(&interpreter.placed));
         interpreter.placed.clear();
-        for (appearance, dict, ctm) in annotation_appearances(&doc, page_id) {
-            interpreter.run_form(&appearance, dict, &resources, &ctm);
+        let mut values = String::new();
+        for annotation in annotations::annotations(&doc, page_id) {
+            let before = interpreter.placed.len();
+            if let Some((appearance, dict, ctm)) = &annotation.appearance {
+                interpreter.run_form(appearance, dict, &resources, ctm);
+            }
+            // A field shown without an appearance of its own (`/NeedAppearances`) still has its value.
+            if let Some(value) = annotation.value.filter(|_| interpreter.placed.len() == before) {
+                values.push_str(&value);
+                values.push('\n');
+            }
         }
         text.push_str(&layout::lines(&interpreter.placed));
+        text.push_str(&values);
         text.push('\n');
     }
     Ok(text)
@@ -134,47 +145,4 @@ fn page_resources(doc: &Document, page_id: ObjectId) -> Vec<&Dictionary> {
         };
     }
     resources
-}
-
-/// Each visible annotation's normal appearance: its content, its stream dictionary, and the transform
-/// that puts it in the annotation's rectangle.
-fn annotation_appearances(doc: &Document, page_id: ObjectId) -> Vec<(Vec<u8>, &Dictionary, Matrix)> {
-    let mut appearances = Vec::new();
-    let Ok(page) = doc.get_dictionary(page_id) else { return appearances };
-    let Some(annotations) = page.get(b"Annots").ok().and_then(|a| resolve(doc, a).as_array().ok()) else {
-        return appearances;
-    };
-    for annotation in annotations.iter().take(10_000) {
-        let Ok(annotation) = resolve(doc, annotation).as_dict() else { continue };
-        let hidden = annotation.get(b"F").and_then(Object::as_i64).is_ok_and(|flags| flags & 2 != 0);
-        let Some(normal) = annotation
-            .get(b"AP")
-            .ok()
-            .and_then(|ap| resolve(doc, ap).as_dict().ok())
-            .and_then(|ap| ap.get(b"N").ok())
-            .map(|n| resolve(doc, n))
-        else {
-            continue;
-        };
-        // A field with several states names the one shown in /AS.
-        let stream = match normal {
-            Object::Stream(stream) => Some(stream),
-            Object::Dictionary(states) => annotation
-                .get(b"AS")
-                .and_then(Object::as_name)
-                .ok()
-                .and_then(|state| states.get(state).ok())
-                .and_then(|s| resolve(doc, s).as_stream().ok()),
-            _ => None,
-        };
-        let Some(stream) = stream.filter(|_| !hidden) else { continue };
-        let Some(content) = decoded(stream) else { continue };
-        let rect = font::numbers(doc, annotation.get(b"Rect").ok());
-        let origin = match rect.as_slice() {
-            [x0, y0, x1, y1] => [1.0, 0.0, 0.0, 1.0, x0.min(*x1), y0.min(*y1)],
-            _ => IDENTITY,
-        };
-        appearances.push((content, &stream.dict, origin));
-    }
-    appearances
 }
