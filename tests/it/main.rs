@@ -16,6 +16,7 @@ mod index;
 mod integrity;
 mod jira_crawl;
 mod oracle;
+mod pdf_layer;
 mod pdf_recall;
 mod resolve;
 mod search;

@@ -1,6 +1,7 @@
 //! What a page's annotations show: each visible annotation's normal appearance stream (form fields,
-//! stamps, free text), and the value of a text or choice field, for a form that leaves drawing its
-//! fields to the reader (`/NeedAppearances`).
+//! stamps, free text), and, for an annotation that leaves drawing itself to the reader (a form with
+//! `/NeedAppearances`, a free-text note without an appearance), the text it would draw: a text or choice
+//! field's value, a free-text note's contents.
 //!
 //! Not here: running the appearances (`content.rs` does, as forms placed at the annotation's rectangle),
 //! pop-up notes and link targets, which are not shown on the page.
@@ -17,7 +18,8 @@ const MAX_ANNOTATIONS: usize = 10_000;
 pub struct Annotation<'a> {
     /// The appearance content, its stream dictionary, and the transform to the annotation's rectangle.
     pub appearance: Option<(Vec<u8>, &'a Dictionary, Matrix)>,
-    /// A text or choice field's value.
+    /// What the annotation draws when it has no appearance: a text or choice field's value, a free-text
+    /// note's contents.
     pub value: Option<String>,
 }
 
@@ -39,7 +41,7 @@ pub fn annotations(doc: &Document, page_id: ObjectId) -> Vec<Annotation<'_>> {
         })
         .map(|annotation| Annotation {
             appearance: appearance(doc, annotation),
-            value: field_value(doc, annotation),
+            value: drawn_text(doc, annotation),
         })
         .collect()
 }
@@ -67,8 +69,13 @@ fn appearance<'a>(
     Some((content, &stream.dict, origin))
 }
 
-/// The value of a text (`/Tx`) or choice (`/Ch`) field; type and value may be inherited from its parents.
-fn field_value(doc: &Document, annotation: &Dictionary) -> Option<String> {
+/// The value of a text (`/Tx`) or choice (`/Ch`) field (type and value may be inherited from its
+/// parents), or the contents of a free-text note.
+fn drawn_text(doc: &Document, annotation: &Dictionary) -> Option<String> {
+    if annotation.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"FreeText".as_slice()) {
+        let contents = decode_text_string(resolve(doc, annotation.get(b"Contents").ok()?)).ok()?;
+        return Some(contents).filter(|c| !c.trim().is_empty());
+    }
     let kind = inherited(doc, annotation, b"FT").and_then(|t| t.as_name().ok())?;
     if kind != b"Tx" && kind != b"Ch" {
         return None;

@@ -127,11 +127,8 @@ impl<'a> Interpreter<'a> {
             self.budget -= 1;
             let n = |i: usize| operands.get(i).and_then(Operand::number).unwrap_or(0.0);
             match operator.as_slice() {
-                b"q" => {
-                    if saved.len() < 256 {
-                        saved.push(state.clone());
-                    }
-                }
+                // Saves nested deeper than this are not kept (their restores then find an outer state).
+                b"q" if saved.len() < 256 => saved.push(state.clone()),
                 b"Q" => {
                     if let Some(previous) = saved.pop() {
                         state = previous;

@@ -137,8 +137,10 @@ impl Font {
     /// its widths, taking an `m` as 0.6 em wide and any other letter (or any glyph) as half an em.
     fn type3_em(&self) -> f64 {
         let Fallback::Table(table) = &self.fallback else { return 1.0 };
+        // Only codes the font gives a width: its encoding names characters it has no glyph for.
+        let first = self.widths.first_char;
         let width_of = |wanted: &dyn Fn(&str) -> bool| {
-            (0..256u32)
+            (first..first.saturating_add(self.widths.simple.len() as u32).min(256))
                 .filter(|&code| table[code as usize].as_deref().is_some_and(wanted))
                 .map(|code| self.width(code, 1) * self.glyph_scale)
                 .find(|width| *width > 0.0)
