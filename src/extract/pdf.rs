@@ -1,15 +1,19 @@
-//! PDF to text, in the current process: pdf-extract first, pdf_oxide when pdf-extract fails or its text does
-//! not read as words, poppler's `pdftotext` when configured, and OCR for a PDF whose text layer is empty.
+//! PDF to text, in the current process: pdf-extract first, then our text-layer engine (`layer/`) and
+//! pdf_oxide when pdf-extract fails or its text does not read as words, poppler's `pdftotext` when
+//! configured, and OCR for a PDF whose text layer is empty.
 //!
-//! Why two built-in engines: measured against poppler on the test corpus (README, "Extraction"), each reads
-//! files the other cannot. pdf-extract spaces most files well but panics on some CJK CMaps, gives up on
-//! damaged cross-reference tables, and on some fonts emits text glued together or split into fragments;
-//! pdf_oxide repairs broken files and reads identity and non-Unicode CMaps, but mangles a few font encodings
-//! that pdf-extract reads. So each engine's text is judged by how it reads (`Reading`: word-like tokens of
-//! plausible length): the first engine whose text reads well and is substantial wins; otherwise the next
-//! engine is asked, and its text wins only when it reads clearly better. Known gap: pdf-extract writes right-to-left scripts in visual (reversed) order.
+//! Why three built-in engines: measured against poppler on the test corpus (README, "Extraction"), each reads
+//! files the others cannot. pdf-extract spaces most files well but panics on some CJK CMaps, gives up on
+//! damaged cross-reference tables, writes right-to-left scripts in visual (reversed) order, and on some fonts
+//! emits text glued together or split into fragments. The text layer places every character and spaces words
+//! by position, reads predefined CJK CMaps, Type3 fonts, form fields and broken files, but knows no glyph
+//! outline: a font without `/ToUnicode` or a known encoding has no text for it. pdf_oxide reads identity
+//! CMaps through the embedded font programs, but mangles a few font encodings. So each engine's text is
+//! judged by how it reads (`Reading`: word-like tokens of plausible length): the first engine whose text
+//! reads well and is substantial wins; otherwise the next engine is asked, and its text wins when it reads
+//! clearly better, or, for the text layer, unless the earlier text reads clearly better.
 //!
-//! Both engines panic, overflow their stacks, loop and allocate without bound on hostile files, which no code
+//! The engines panic, overflow their stacks, loop and allocate without bound on hostile files, which no code
 //! inside the process can stop. So this module is only ever called inside the extraction worker (see
 //! `worker.rs`), never in the crawler's own process; panics are caught and become a failed engine.
 

@@ -85,7 +85,8 @@ impl GraphicsState {
 /// Runs content streams of one document, sharing its loaded fonts and its operator budget.
 pub struct Interpreter<'a> {
     doc: &'a Document,
-    fonts: HashMap<ObjectId, Rc<Font>>,
+    /// Loaded fonts by the address of their dictionary.
+    fonts: HashMap<usize, Rc<Font>>,
     /// Operators left to run in this document.
     budget: usize,
     /// Forms currently being run, to refuse cycles.
@@ -241,15 +242,15 @@ impl<'a> Interpreter<'a> {
 
     fn font(&mut self, resources: &[&'a Dictionary], name: &[u8]) -> Option<Rc<Font>> {
         let object = lookup(self.doc, resources, b"Font", name)?;
-        let id = object.as_reference().ok();
-        if let Some(font) = id.and_then(|id| self.fonts.get(&id)) {
+        let dict = resolve(self.doc, object).as_dict().ok()?;
+        // The document is not changed while it is read, so a font dictionary's address names it, whether
+        // it is an object of its own or written inline in a resource dictionary.
+        let key = dict as *const Dictionary as usize;
+        if let Some(font) = self.fonts.get(&key) {
             return Some(font.clone());
         }
-        let dict = resolve(self.doc, object).as_dict().ok()?;
         let font = Rc::new(Font::load(self.doc, dict));
-        if let Some(id) = id {
-            self.fonts.insert(id, font.clone());
-        }
+        self.fonts.insert(key, font.clone());
         Some(font)
     }
 

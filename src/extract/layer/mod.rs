@@ -26,6 +26,8 @@ use super::Error;
 /// Operators run per document at most: enough for thousands of dense pages, and a stop for forms that
 /// draw each other in a fan.
 const OPERATOR_BUDGET: usize = 20_000_000;
+/// Characters recorded per page at most (each costs about a hundred bytes until the page is laid out).
+const MAX_CHARS_PER_PAGE: usize = 1 << 20;
 
 /// The text of every page of a PDF, pages separated by blank lines; stops once `max_output` bytes are had.
 pub fn layer_text(bytes: &[u8], max_output: usize) -> Result<String, Error> {
@@ -33,7 +35,7 @@ pub fn layer_text(bytes: &[u8], max_output: usize) -> Result<String, Error> {
     if doc.is_encrypted() {
         return Err(Error::Pdf { reason: "encrypted with a user password".to_owned() });
     }
-    let mut interpreter = Interpreter::new(&doc, OPERATOR_BUDGET, max_output);
+    let mut interpreter = Interpreter::new(&doc, OPERATOR_BUDGET, max_output.min(MAX_CHARS_PER_PAGE));
     let mut text = String::new();
     for page_id in doc.get_pages().into_values() {
         if text.len() >= max_output || interpreter.exhausted() {
