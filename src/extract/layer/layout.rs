@@ -1,11 +1,14 @@
 //! From placed characters to lines of words, the way a reader sees them on the page.
 //!
-//! Characters that follow each other in the content stream on one baseline make a line; within it they
-//! are ordered by position along the baseline, a character drawn again on top of itself (fake bold) is
-//! dropped, and a gap wider than a tenth of the font size is a space (poppler's word break). Lines in a
-//! right-to-left script come out in visual order from the positions, so their words are turned back into
-//! reading order. Not here: columns, reading order of blocks, hyphenation (a word search needs the words,
-//! not the page's design).
+//! Characters that follow each other in the content stream on one baseline make a line. Within it, as in
+//! poppler, words are made in drawing order: a character drawn right where the last one ends continues
+//! its word, while a gap wider than a tenth of the font size, a space glyph, a jump back or a shift of
+//! baseline starts a new one; a word drawn twice over itself (fake bold) is read once; then the words are
+//! ordered by position. Lines in a right-to-left script come out in visual order from the positions, so
+//! their words are turned back into reading order, and a word hyphenated at a line's end is joined. Not
+//! here: columns and the reading order of blocks (a word search needs the words, not the page's design).
+
+use std::collections::HashMap;
 
 use super::content::Placed;
 
@@ -103,42 +106,64 @@ fn differ_in_size(a: f64, b: f64) -> bool {
 }
 
 /// One line's characters in reading order, with spaces at word gaps.
-fn line_text(mut line: Vec<Placed>) -> String {
+fn line_text(line: Vec<Placed>) -> String {
     let (direction, _, _) = frame(&line[0]);
     let along = |c: &Placed| c.start.0 * direction.0 + c.start.1 * direction.1;
     let across = |c: &Placed| -c.start.0 * direction.1 + c.start.1 * direction.0;
     let end_along = |c: &Placed| c.end.0 * direction.0 + c.end.1 * direction.1;
-    line.sort_by(|a, b| along(a).total_cmp(&along(b)));
-    let (spaces, line): (Vec<Placed>, Vec<Placed>) = line.into_iter().partition(|c| c.text == " ");
 
-    let mut words: Vec<Vec<Placed>> = vec![Vec::new()];
-    let mut previous: Option<&Placed> = None;
+    // Words in drawing order: a character joins the last one's word when it is drawn right after it (or,
+    // in a right-to-left script drawn in reading order, right before it), with no space glyph between
+    // them that it does not draw back over, on the same baseline.
+    let mut words: Vec<Vec<Placed>> = Vec::new();
+    let mut space: Option<&Placed> = None;
     for c in &line {
-        if let Some(p) = previous {
+        if c.text == " " {
+            space = Some(c);
+            continue;
+        }
+        let joins = words.last().and_then(|word| word.last()).is_some_and(|p| {
             let size = p.size.max(c.size);
-            let overprint = c.text == p.text && (along(c) - along(p)).abs() < 0.1 * size;
-            if overprint {
-                continue;
-            }
-            let gap = along(c) - end_along(p);
-            // A space glyph drawn where the last character ends separates it from the next one, unless the
-            // next one starts back over the space.
-            let first_space = spaces.partition_point(|s| along(s) < end_along(p) - 0.01 * size);
-            let spaced = spaces
-                .get(first_space)
-                .is_some_and(|s| along(s) <= along(c) && along(c) >= (along(s) + end_along(s)) / 2.0);
+            let forward = (along(c) - end_along(p)).abs() <= WORD_GAP * size;
+            let backward = !forward && (along(p) - end_along(c)).abs() <= WORD_GAP * size;
+            let spaced = space.is_some_and(|s| {
+                let middle = (along(s) + end_along(s)) / 2.0;
+                if forward {
+                    along(c) >= middle
+                } else {
+                    end_along(c) <= middle
+                }
+            });
             let shifted =
                 (across(c) - across(p)).abs() > BASELINE_SHIFT * size && !differ_in_size(p.size, c.size);
-            if spaced || gap > WORD_GAP * size || shifted {
-                words.push(Vec::new());
-            }
+            (forward || backward) && !spaced && !shifted
+        });
+        match words.last_mut() {
+            Some(word) if joins => word.push(c.clone()),
+            _ => words.push(vec![c.clone()]),
         }
-        if let Some(word) = words.last_mut() {
-            word.push(c.clone());
-        }
-        previous = Some(c);
+        space = None;
     }
-    words.retain(|word| !word.is_empty());
+    // A word drawn again over itself (fake bold, shadows) is read once. Only the last few places of each
+    // word are compared, so a line of one word repeated cannot take quadratic time.
+    let mut kept: Vec<Vec<Placed>> = Vec::with_capacity(words.len());
+    let mut places: HashMap<String, Vec<f64>> = HashMap::new();
+    for word in words {
+        let text: String = word.iter().map(|c| c.text.as_str()).collect();
+        let at = along(&word[0]);
+        let seen = places.entry(text).or_default();
+        if seen.iter().rev().take(16).any(|&other| (other - at).abs() < 0.1 * word[0].size) {
+            continue;
+        }
+        seen.push(at);
+        kept.push(word);
+    }
+    // Then the words, and the characters of each, in their order on the line.
+    for word in &mut kept {
+        word.sort_by(|a, b| along(a).total_cmp(&along(b)));
+    }
+    kept.sort_by(|a, b| along(&a[0]).total_cmp(&along(&b[0])));
+    let words = kept;
 
     let right_to_left = line.iter().filter(|c| is_rtl(&c.text)).count() * 2 > line.len();
     let mut texts: Vec<String> = words
@@ -216,7 +241,17 @@ mod tests {
             ("dash", [run("x -", 0.0, 100.0, 5.0), run("y", 0.0, 88.0, 5.0)].concat(), "x -\ny\n"),
             ("superscript", [run("750", 0.0, 100.0, 5.0), small("1", 15.0, 104.0)].concat(), "7501\n"),
             ("small print below", [run("Big", 0.0, 100.0, 15.0), small("x", 0.0, 96.0)].concat(), "Big\nx\n"),
-            ("out of order", [run("lo", 15.0, 100.0, 5.0), run("Hel", 0.0, 100.0, 5.0)].concat(), "Hello\n"),
+            (
+                "drawn right to left",
+                [run("right", 30.0, 100.0, 5.0), run("left", 0.0, 100.0, 5.0)].concat(),
+                "left right\n",
+            ),
+            (
+                "each drawn a point on",
+                [run("word", 0.0, 100.0, 5.0), run("word", 1.0, 100.0, 5.0), run("word", 2.0, 100.0, 5.0)]
+                    .concat(),
+                "word word word\n",
+            ),
             ("raised", [run("ab", 0.0, 100.0, 5.0), run("cd", 10.0, 104.0, 5.0)].concat(), "ab cd\n"),
             ("fake bold", [run("Bold", 0.0, 100.0, 5.0), run("Bold", 0.3, 100.0, 5.0)].concat(), "Bold\n"),
             (

@@ -35,7 +35,7 @@ pub fn layer_text(bytes: &[u8], max_output: usize) -> Result<String, Error> {
     if doc.is_encrypted() {
         return Err(Error::Pdf { reason: "encrypted with a user password".to_owned() });
     }
-    let mut interpreter = Interpreter::new(&doc, OPERATOR_BUDGET, max_output.min(MAX_CHARS_PER_PAGE));
+    let mut interpreter = Interpreter::new(&doc, OPERATOR_BUDGET, MAX_CHARS_PER_PAGE);
     let mut text = String::new();
     for page_id in doc.get_pages().into_values() {
         if text.len() >= max_output || interpreter.exhausted() {
