@@ -11,8 +11,8 @@
 //! CMaps through the embedded font programs, but mangles a few font encodings. So each engine's text is
 //! judged by how it reads (`Reading`: word-like tokens of plausible length): the first engine whose text
 //! reads well and is substantial wins; otherwise the next engine is asked, and its text wins when it reads
-//! clearly better, or, for the text layer, unless the earlier text reads clearly better; a text-layer text
-//! that wins and reads well ends the search.
+//! clearly better (the text layer replaces pdf-extract's text unless that reads clearly better); a
+//! text-layer text that wins and reads well ends the search.
 //!
 //! The engines panic, overflow their stacks, loop and allocate without bound on hostile files, which no code
 //! inside the process can stop. So this module is only ever called inside the extraction worker (see
@@ -103,7 +103,8 @@ fn oxide_text(bytes: &[u8], max_output: usize) -> Result<String, Error> {
 /// Extracts the text layer of a PDF with the configured engines (see the module header for how one is
 /// chosen). A scanned PDF without a text layer yields an empty string, or its recognised text when OCR is on.
 pub fn pdf_to_text(bytes: &[u8], engines: &Engines, max_output: usize) -> Result<String, Error> {
-    let mut best: Option<(f64, String)> = None;
+    // The best text so far: its score, its text, and the engine that read it.
+    let mut best: Option<(f64, String, &PdfEngine)> = None;
     let mut failures = Vec::new();
     for engine in &engines.pdf {
         match engine.text(bytes, max_output) {
@@ -114,18 +115,18 @@ pub fn pdf_to_text(bytes: &[u8], engines: &Engines, max_output: usize) -> Result
                 }
                 // On short or damaged files the engines' word counts differ by a few either way, so a
                 // later engine replaces an earlier doubtful text only when it reads clearly better, except
-                // the text layer, which measured more faithful than pdf-extract on such files: it stands
-                // unless the earlier text reads clearly better.
+                // that the text layer, which measured more faithful than pdf-extract on such files, replaces
+                // pdf-extract's text unless that reads clearly better.
                 let score = reading.score();
-                let better = best.as_ref().is_none_or(|(best, _)| match engine {
-                    PdfEngine::TextLayer => score * CLEARLY_BETTER >= *best,
+                let better = best.as_ref().is_none_or(|(best, _, by)| match (engine, by) {
+                    (PdfEngine::TextLayer, PdfEngine::PdfExtract) => score * CLEARLY_BETTER >= *best,
                     _ => score > *best * CLEARLY_BETTER,
                 });
                 if better {
                     // The text layer's text, when it reads well, measured as faithful as pdf_oxide's on every
                     // file: pdf_oxide, the slowest engine, is not asked.
                     let settled = *engine == PdfEngine::TextLayer && reading.reads_well();
-                    best = Some((score, text));
+                    best = Some((score, text, engine));
                     if settled {
                         break;
                     }
@@ -136,13 +137,13 @@ pub fn pdf_to_text(bytes: &[u8], engines: &Engines, max_output: usize) -> Result
             }
         }
     }
-    let has_words = best.as_ref().is_some_and(|(score, _)| *score > 0.0);
+    let has_words = best.as_ref().is_some_and(|(score, _, _)| *score > 0.0);
     if let (false, Some(ocr)) = (has_words, &engines.ocr) {
         return ocr::pdf_to_text(bytes, ocr, max_output);
     }
     match best {
         // No words, and an engine said why (a password, a broken file): the reason beats an empty text.
-        Some((_, text)) if has_words || failures.is_empty() => Ok(text),
+        Some((_, text, _)) if has_words || failures.is_empty() => Ok(text),
         _ => Err(Error::Pdf { reason: failures.join("; ") }),
     }
 }
