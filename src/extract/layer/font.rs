@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use lopdf::{Dictionary, Document, Object};
 
+use super::cid::CidText;
 use super::cmap::{CMap, CodeRange};
 use super::encoding::{self, Legacy, Predefined, Table};
 use super::{resolve, stream_bytes};
@@ -44,7 +45,8 @@ enum Fallback {
     Ucs2,
     Utf16,
     Legacy(Legacy),
-    None,
+    /// A CID's text, from the font program or the character collection.
+    Cid(CidText),
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -163,7 +165,9 @@ impl Font {
                     Some(Predefined::Legacy(legacy)) => {
                         (Codes::Legacy(legacy), Fallback::Legacy(legacy), None, vertical)
                     }
-                    Some(Predefined::Identity) | None => (Codes::TwoByte, Fallback::None, None, vertical),
+                    Some(Predefined::Identity) | None => {
+                        (Codes::TwoByte, Fallback::Cid(CidText::Unknown), None, vertical)
+                    }
                 }
             }
             Ok(stream @ Object::Stream(_)) => {
@@ -174,9 +178,9 @@ impl Font {
                 } else {
                     Codes::Ranges(cmap.codespace.clone())
                 };
-                (codes, Fallback::None, Some(cmap), vertical)
+                (codes, Fallback::Cid(CidText::Unknown), Some(cmap), vertical)
             }
-            _ => (Codes::TwoByte, Fallback::None, None, false),
+            _ => (Codes::TwoByte, Fallback::Cid(CidText::Unknown), None, false),
         };
         let descendant = dict
             .get(b"DescendantFonts")
@@ -192,6 +196,12 @@ impl Font {
             }
             read_cid_widths(doc, descendant.get(b"W").ok(), &mut widths);
         }
+        let fallback = match (fallback, descendant) {
+            (Fallback::Cid(_), Some(descendant)) if to_unicode.is_none() => {
+                Fallback::Cid(CidText::of(doc, descendant))
+            }
+            (fallback, _) => fallback,
+        };
         Font { codes, to_unicode, fallback, cid_map, widths, glyph_scale: 0.001, em: 1.0, vertical }
     }
 
@@ -247,7 +257,10 @@ impl Font {
                 char::decode_utf16(units).filter_map(Result::ok).collect()
             }
             Fallback::Legacy(legacy) => legacy.decode(code_bytes),
-            Fallback::None => String::new(),
+            Fallback::Cid(cids) => {
+                let cid = self.cid_map.as_ref().and_then(|map| map.cid(code)).unwrap_or(code);
+                cids.text(cid).map(String::from).unwrap_or_default()
+            }
         }
     }
 

@@ -10,6 +10,7 @@
 //! `/ToUnicode` entry or a known encoding has no text), OCR, and any repair of the file beyond lopdf's.
 
 mod annotations;
+mod cid;
 mod cmap;
 mod content;
 mod encoding;
