@@ -1,11 +1,12 @@
 //! The text-layer PDF engine alone, through the isolated worker, on crafted files that each hold one thing
 //! the other engines get wrong: word gaps made by position, `/ToUnicode` maps with one-byte and array
 //! destinations, predefined CJK CMaps, Type3 fonts, right-to-left text drawn in visual order, forms that
-//! draw each other, broken cross-reference tables and stream lengths, and form fields without appearances.
+//! draw each other, broken cross-reference tables and stream lengths, and form fields without appearances;
+//! and corpus files in CJK encodings.
 
 use permdex::extract::{Extractor, Hint, Outcome, PdfEngine};
 
-use super::extract::{config, pdf_of_objects};
+use super::extract::{config, pdf_of_objects, CORPUS};
 
 /// The text the text layer alone reads from a one-page PDF: `content` on the page, `resources` as the
 /// page's resource dictionary, `more` as objects 5 on (object 4 is the content stream).
@@ -79,6 +80,12 @@ fn fonts_are_decoded_by_their_maps_and_encodings() {
             "BT /F1 12 Tf 72 700 Td <93fa967b8cea> Tj ET",
             vec!["<< /Type /Font /Subtype /Type0 /BaseFont /MS-Mincho /Encoding /90ms-RKSJ-H /DescendantFonts [<< /Type /Font /Subtype /CIDFontType2 /BaseFont /MS-Mincho /CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 2 >> >>] >>".to_owned()],
             "日本語",
+        ),
+        (
+            // Identity-coded CIDs of Adobe-Japan1, no /ToUnicode: the collection's table gives the text.
+            "BT /F1 12 Tf 72 700 Td <034B0CD4> Tj ET",
+            vec!["<< /Type /Font /Subtype /Type0 /BaseFont /Ryumin-Light /Encoding /Identity-H /DescendantFonts [<< /Type /Font /Subtype /CIDFontType0 /BaseFont /Ryumin-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 2 >> >>] >>".to_owned()],
+            "あ日",
         ),
         (
             // A Type3 font: glyph widths in its own glyph space, text from its encoding.
@@ -160,4 +167,24 @@ fn annotations_show_their_appearance_or_their_value() {
     let more: Vec<&str> = more.iter().map(String::as_str).collect();
     let bytes = pdf("", MONO_RESOURCES, "/Annots [6 0 R 8 0 R 9 0 R]", &more);
     assert_eq!(layer_text_of(&bytes), "stamped\nAlice");
+}
+
+#[test]
+fn corpus_files_in_cjk_encodings_read_alone() {
+    // Each file's fonts lack what pdf-extract needs: a /ToUnicode map or a CMap it knows.
+    let cases = [
+        // Shift-JIS codes under 90ms-RKSJ-H.
+        ("pdfjs-selected/90ms_rksj_h_sample.pdf", "日本語テスト"),
+        // JIS X 0208 row-cell codes under the plain V CMap.
+        ("pdfminer-samples/simple3.pdf", "あいうえお"),
+        // Adobe-Japan1 CIDs of a font that is not embedded.
+        ("pdfminer-samples/jo.pdf", "わたくしといふ現象は"),
+        // An embedded TrueType CIDFont: its cmap table gives the text.
+        ("pdfjs-selected/arial_unicode_en_cidfont.pdf", "This is an Arial Unicode PDF"),
+    ];
+    for (path, needle) in cases {
+        let bytes = std::fs::read(format!("{CORPUS}/{path}")).expect("corpus file readable");
+        let text = layer_text_of(&bytes);
+        assert!(text.contains(needle), "{path}: {needle:?} not in {:?}", &text[..text.len().min(300)]);
+    }
 }
