@@ -394,6 +394,10 @@ impl Client {
         if !target.starts_with('/') || target.starts_with("//") {
             return Err(invalid("must start with a single '/' (relative to the base url)"));
         }
+        if has_dot_segment(without_query(target)) {
+            // The URL parser would resolve it away, and the request would go to another path.
+            return Err(invalid("has a '.' or '..' path segment"));
+        }
         let url =
             Url::parse(&format!("{}{target}", self.inner.prefix)).map_err(|_| invalid("not a valid path"))?;
         // The prefix is a valid origin and the path starts with '/', so the origin cannot change; checked
@@ -651,6 +655,14 @@ fn link_next(headers: &HeaderMap) -> Option<String> {
     )
 }
 
+/// Whether a path has a `.` or `..` segment, spelled plainly or percent-encoded.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let lower = segment.to_ascii_lowercase().replace("%2e", ".");
+        lower == "." || lower == ".."
+    })
+}
+
 /// `path?query` → `path`.
 fn without_query(target: &str) -> &str {
     target.split(['?', '#']).next().unwrap_or(target)
@@ -846,9 +858,16 @@ mod tests {
     #[test]
     fn targets_that_leave_the_site_are_refused() {
         let client = client("https://acme.atlassian.net/base");
-        for target in
-            ["wiki/x", "//evil.example/x", "https://evil.example/wiki", "http://acme.atlassian.net/x", ""]
-        {
+        for target in [
+            "wiki/x",
+            "//evil.example/x",
+            "https://evil.example/wiki",
+            "http://acme.atlassian.net/x",
+            "",
+            "/wiki/rest/api/group/%2E%2E/membersByGroupId",
+            "/wiki/rest/api/group/../x",
+            "/rest/api/3/project/%2e/role",
+        ] {
             let error = client.resolve(target).unwrap_err();
             assert!(matches!(error, Error::InvalidRequest { .. }), "{target}: {error}");
         }

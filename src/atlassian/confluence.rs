@@ -25,7 +25,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use tokio::sync::OnceCell;
 
 use super::client::Client;
@@ -34,6 +33,7 @@ use super::model::{
     Restriction, Space, SpaceKind, Subject,
 };
 use super::paginate::{CursorAnomaly, CursorPage, CursorPager, OffsetPager};
+use super::path::segment;
 use super::wire::confluence::{v1, v2};
 use super::{Error, Page};
 
@@ -861,11 +861,6 @@ fn cql_list(values: &[impl AsRef<str>]) -> String {
         .map(|v| format!("\"{}\"", v.as_ref().replace('\\', "\\\\").replace('"', "\\\"")))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A path segment, percent-encoded: ids come from the site and are not trusted to be URL-safe.
-fn segment(raw: &str) -> String {
-    utf8_percent_encode(raw, NON_ALPHANUMERIC).to_string()
 }
 
 /// Numeric ids in numeric order, others after them in string order.

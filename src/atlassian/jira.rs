@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
@@ -28,6 +27,7 @@ use super::model::{
     IssueComment, Project, RoleActors,
 };
 use super::paginate::{OffsetPage, OffsetPager, OffsetParts};
+use super::path::{query, segment};
 use super::wire::jira as wire;
 use super::{Error, Page};
 
@@ -346,8 +346,8 @@ impl Jira {
             let client = self.client.clone();
             tasks.spawn(async move {
                 let path = format!(
-                    "{API}/group/member?groupId={}&includeInactiveUsers=true",
-                    utf8_percent_encode(&group_id, NON_ALPHANUMERIC)
+                    "{API}/group/member?{}",
+                    query(&[("groupId", &group_id), ("includeInactiveUsers", "true")])
                 );
                 let members = OffsetPager::<wire::PageBean<wire::User>>::new(path, GROUP_MEMBERS_PAGE)
                     .collect_all(&client)
@@ -573,8 +573,8 @@ async fn read_level_members(client: &Client, raw: &[(usize, RawProject)]) -> Res
     if schemes.is_empty() {
         return Ok(read);
     }
-    let query: Vec<String> = schemes.iter().map(|s| format!("schemeId={}", segment(s))).collect();
-    let path = format!("{API}/issuesecurityschemes/level/member?{}", query.join("&"));
+    let pairs: Vec<(&str, &str)> = schemes.iter().map(|s| ("schemeId", s.as_str())).collect();
+    let path = format!("{API}/issuesecurityschemes/level/member?{}", query(&pairs));
     let members = OffsetPager::<wire::PageBean<wire::SecurityLevelMember>>::new(path, LEVEL_MEMBERS_PAGE)
         .collect_all(client)
         .await?;
@@ -899,11 +899,6 @@ fn directory_user(user: wire::User) -> Option<(String, DirectoryUser)> {
 /// Jira's `2021-02-26T01:45:03.821+0000`, or RFC 3339.
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     wire::parse_jira_time(text).map(|t| t.with_timezone(&Utc))
-}
-
-/// An id as one path segment.
-fn segment(id: &str) -> String {
-    utf8_percent_encode(id, NON_ALPHANUMERIC).to_string()
 }
 
 fn malformed(path: &str, reason: String) -> Error {

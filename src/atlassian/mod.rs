@@ -12,6 +12,7 @@ pub mod confluence;
 pub mod jira;
 pub mod model;
 pub mod paginate;
+pub mod path;
 pub mod wire;
 
 pub use client::{Client, ClientConfig, ClientStats, Download};

@@ -10,6 +10,7 @@ mod generate;
 mod index;
 mod jira_crawl;
 mod oracle;
+mod path_encoding;
 mod resolve;
 mod search;
 mod search_cli;

@@ -81,6 +81,9 @@ pub struct GuardStats {
     pub malformed_json: u64,
     pub empty_next: u64,
     pub null_fields: u64,
+    /// Requests whose path percent-encodes an unreserved character (`%2D` for `-`): RFC 3986 lets a
+    /// server take them for the same path, but not every server in front of a site does.
+    pub over_encoded_paths: u64,
 }
 
 #[derive(Default)]
@@ -94,6 +97,7 @@ struct Counters {
     malformed_json: AtomicU64,
     empty_next: AtomicU64,
     null_fields: AtomicU64,
+    over_encoded_paths: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -184,6 +188,7 @@ impl Guard {
             malformed_json: get(&c.malformed_json),
             empty_next: get(&c.empty_next),
             null_fields: get(&c.null_fields),
+            over_encoded_paths: get(&c.over_encoded_paths),
         }
     }
 
@@ -338,6 +343,25 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()
 }
 
+/// Whether a raw (undecoded) path spells an unreserved character (`A-Z a-z 0-9 - . _ ~`) as `%XX`. A
+/// segment that is only an encoded `.` or `..` is not counted: left as it is, it would be a dot-segment.
+fn encodes_unreserved(raw_path: &str) -> bool {
+    raw_path
+        .split('/')
+        .filter(|s| !s.eq_ignore_ascii_case("%2e") && !s.eq_ignore_ascii_case("%2e%2e"))
+        .any(segment_encodes_unreserved)
+}
+
+fn segment_encodes_unreserved(segment: &str) -> bool {
+    segment.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    })
+}
+
 /// The 401 Atlassian answers to a missing or wrong credential. It never repeats what was sent.
 pub fn unauthorized(product: Product) -> Response {
     let mut response = common::error_response(
@@ -353,6 +377,10 @@ pub fn unauthorized(product: Product) -> Response {
 
 async fn authenticate(State(state): State<SimState>, req: Request, next: Next) -> Response {
     bump(&state.guard.counters.requests);
+    if encodes_unreserved(req.uri().path()) {
+        bump(&state.guard.counters.over_encoded_paths);
+        tracing::debug!(path = req.uri().path(), "path percent-encodes an unreserved character");
+    }
     if req.uri().path().starts_with(MEDIA_PREFIX) {
         return next.run(req).await;
     }
@@ -754,6 +782,7 @@ impl IntoResponse for GuardStats {
             "malformedJson": self.malformed_json,
             "emptyNext": self.empty_next,
             "nullFields": self.null_fields,
+            "overEncodedPaths": self.over_encoded_paths,
         }))
         .into_response()
     }
@@ -790,6 +819,24 @@ mod tests {
         let mut bearer = HeaderMap::new();
         bearer.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t0k3n"));
         assert!(!is_authorized(&bearer, &creds()));
+    }
+
+    #[test]
+    fn over_encoded_unreserved_characters_are_noticed() {
+        let cases = [
+            ("/wiki/rest/api/group/a-b.c_d~e/membersByGroupId", false),
+            ("/wiki/rest/api/group/a%20b%C3%A4%2F%3F%23%25/membersByGroupId", false),
+            ("/wiki/rest/api/group/a%2Db/membersByGroupId", true),
+            ("/x/%2e%2E", false),
+            ("/x/%2e%2Ex", true),
+            ("/x/%5f", true),
+            ("/x/%7E", true),
+            ("/x/%41", true),
+            ("/x/%zz%", false),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(encodes_unreserved(path), expected, "{path}");
+        }
     }
 
     #[test]
