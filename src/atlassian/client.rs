@@ -5,7 +5,9 @@
 //!
 //! 1. a permit from a semaphore, so at most `concurrency` requests are in flight;
 //! 2. a slot from a pacer shared by all requests, so they go out at most `requests_per_second` on
-//!    average. A 429 slows the pacer down for every request, and its `Retry-After` holds all of them back;
+//!    average. How a 429 affects the other requests depends on what it said (see [`super::pacer`]): a
+//!    burst limit with `Retry-After` delays only the refused request, a tenant-wide limit holds every
+//!    request back, a 429 without `Retry-After` slows everyone down for a few seconds;
 //! 3. the request itself, following redirects by hand: the `Authorization` header goes only to the base
 //!    URL's origin, never to another host (Jira attachment downloads redirect to a media service);
 //! 4. the body, read fully (with a size cap) before it is deserialised, so a body cut short and a body that
@@ -16,6 +18,10 @@
 //! Other statuses (401, 403, 404, 410, …) fail at once with [`Error::Status`]. [`Client::stats`] counts
 //! calls, 429s, retries and failures for the sync run records.
 //!
+//! Every wait (a permit, a pacer slot, a backoff, a `Retry-After`) and every request in flight gives way
+//! to the client's [`CancellationToken`] ([`ClientConfig::cancel`], [`Client::cancellation`]): once it is
+//! cancelled, calls end at once with [`Error::Cancelled`], so a run can stop within moments of Ctrl-C.
+//!
 //! Paths are given relative to the base URL (`/wiki/api/v2/spaces?limit=250`); a base URL with a path
 //! prefix (`https://proxy.example/atlassian`) is kept in front of them.
 //!
@@ -25,7 +31,6 @@
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -35,9 +40,10 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Semaphore;
-use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::pacer::{Pacer, Throttle};
 use super::Error;
 use crate::config::{Email, Limits, Secret, Source};
 
@@ -67,6 +73,8 @@ pub struct ClientConfig {
     pub backoff_base: Duration,
     /// Longest computed backoff (a `Retry-After` may ask for more and gets it, up to [`MAX_RETRY_AFTER`]).
     pub backoff_cap: Duration,
+    /// Cancelling it ends every call of the client (and of its clones) at once with [`Error::Cancelled`].
+    pub cancel: CancellationToken,
 }
 
 /// The longest `Retry-After` honoured: a site asking for more is treated as asking for this.
@@ -95,6 +103,7 @@ impl ClientConfig {
             max_redirects: Self::DEFAULT_MAX_REDIRECTS,
             backoff_base: Self::DEFAULT_BACKOFF_BASE,
             backoff_cap: Self::DEFAULT_BACKOFF_CAP,
+            cancel: CancellationToken::new(),
         }
     }
 
@@ -194,6 +203,7 @@ struct Inner {
     max_json_bytes: u64,
     max_redirects: u32,
     backoff: Backoff,
+    cancel: CancellationToken,
 }
 
 impl std::fmt::Debug for Client {
@@ -235,10 +245,11 @@ struct Fetched {
 
 /// Why one attempt failed, and whether another may help.
 enum Failure {
-    /// 429 or 5xx; `retry_after` is what the site asked for.
+    /// 429 or 5xx; `retry_after` is what the site asked for, `reason` its `RateLimit-Reason`.
     Status {
         status: StatusCode,
         retry_after: Option<Duration>,
+        reason: Option<String>,
         detail: String,
     },
     Transport(String),
@@ -304,6 +315,7 @@ impl Client {
                 max_json_bytes: config.max_json_bytes,
                 max_redirects: config.max_redirects,
                 backoff: Backoff { base: config.backoff_base, cap: config.backoff_cap },
+                cancel: config.cancel,
             }),
         })
     }
@@ -311,6 +323,12 @@ impl Client {
     /// The site's base URL.
     pub fn base_url(&self) -> &Url {
         &self.inner.base
+    }
+
+    /// The token that stops this client: cancelling it ends every call in flight or waiting with
+    /// [`Error::Cancelled`], and every later call at once.
+    pub fn cancellation(&self) -> CancellationToken {
+        self.inner.cancel.clone()
     }
 
     /// What the client did so far.
@@ -409,22 +427,25 @@ impl Client {
     }
 
     /// Runs `call` with retries. `decode` turns a 2xx body into the result; its `Err` is a malformed
-    /// body, retried like a 5xx.
+    /// body, retried like a 5xx. Cancellation ends it at any await.
     async fn run<T>(
         &self,
         call: &Call<'_>,
         decode: impl Fn(Fetched) -> Result<T, String>,
     ) -> Result<T, Error> {
         let inner = &*self.inner;
+        let cancelled = || Error::Cancelled { method: call.method.to_string(), path: call.path.to_owned() };
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let failure = match self.attempt(call, attempt).await {
+            let outcome = tokio::select! {
+                biased;
+                () = inner.cancel.cancelled() => return Err(cancelled()),
+                outcome = self.attempt(call, attempt) => outcome,
+            };
+            let failure = match outcome {
                 Ok(fetched) => match decode(fetched) {
-                    Ok(value) => {
-                        inner.pacer.succeeded();
-                        return Ok(value);
-                    }
+                    Ok(value) => return Ok(value),
                     Err(reason) => Failure::Malformed(reason),
                 },
                 Err(failure) => failure,
@@ -433,15 +454,17 @@ impl Client {
                 Counters::bump(&inner.counters.malformed);
             }
             let retry_after = match &failure {
-                Failure::Final(_) => None,
                 Failure::Status { retry_after, .. } => *retry_after,
-                Failure::Transport(_) | Failure::Malformed(_) => None,
+                Failure::Final(_) | Failure::Transport(_) | Failure::Malformed(_) => None,
             };
+            let delay = inner.backoff.delay(attempt, retry_after, rand::thread_rng().gen_range(0.7..=1.3));
+            if let Failure::Status { status: StatusCode::TOO_MANY_REQUESTS, reason, .. } = &failure {
+                inner.pacer.throttled(Throttle::of(reason.as_deref(), retry_after, delay));
+            }
             if matches!(failure, Failure::Final(_)) || attempt > inner.max_retries {
                 Counters::bump(&inner.counters.failures);
                 return Err(final_error(call, failure, attempt));
             }
-            let delay = inner.backoff.delay(attempt, retry_after, rand::thread_rng().gen_range(0.7..=1.3));
             tracing::debug!(
                 method = %call.method,
                 path = call.path,
@@ -451,7 +474,11 @@ impl Client {
                 "retrying"
             );
             Counters::bump(&inner.counters.retries);
-            tokio::time::sleep(delay).await;
+            tokio::select! {
+                biased;
+                () = inner.cancel.cancelled() => return Err(cancelled()),
+                () = tokio::time::sleep(delay) => {}
+            }
         }
     }
 
@@ -469,7 +496,7 @@ impl Client {
         let mut body = call.json_body.clone();
         let mut hops = 0u32;
         loop {
-            inner.pacer.wait().await;
+            tokio::time::sleep_until(inner.pacer.reserve()).await;
             Counters::bump(&inner.counters.api_calls);
             let mut request = inner.http.request(method.clone(), url.clone());
             if url.origin() == inner.base.origin() {
@@ -503,14 +530,18 @@ impl Client {
             }
             if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
                 let retry_after = retry_after(response.headers(), chrono::Utc::now());
+                let reason = response
+                    .headers()
+                    .get("RateLimit-Reason")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 if status == StatusCode::TOO_MANY_REQUESTS {
                     Counters::bump(&inner.counters.throttled);
-                    inner.pacer.throttled(retry_after);
                 } else {
                     Counters::bump(&inner.counters.server_errors);
                 }
                 let detail = self.error_detail(response).await;
-                return Err(Failure::Status { status, retry_after, detail });
+                return Err(Failure::Status { status, retry_after, reason, detail });
             }
             if !status.is_success() {
                 let detail = self.error_detail(response).await;
@@ -722,71 +753,6 @@ impl Backoff {
     }
 }
 
-/// Spaces requests evenly: each request takes the next free slot, `interval` after the previous one.
-/// A 429 doubles the interval (for everyone, up to [`Pacer::SLOWEST`]) and, with `Retry-After`, holds
-/// every slot back until then; each success brings the interval an eighth of the way back to normal.
-struct Pacer {
-    normal: Duration,
-    state: Mutex<PacerState>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct PacerState {
-    next_slot: Instant,
-    interval: Duration,
-}
-
-impl Pacer {
-    const SLOWEST: Duration = Duration::from_secs(10);
-
-    fn new(normal: Duration) -> Self {
-        Pacer { normal, state: Mutex::new(PacerState { next_slot: Instant::now(), interval: normal }) }
-    }
-
-    async fn wait(&self) {
-        let slot = self.lock().reserve(Instant::now());
-        tokio::time::sleep_until(slot).await;
-    }
-
-    fn throttled(&self, retry_after: Option<Duration>) {
-        let slowest = Self::SLOWEST.max(self.normal);
-        self.lock().throttle(Instant::now(), retry_after, slowest);
-    }
-
-    fn succeeded(&self) {
-        let normal = self.normal;
-        self.lock().recover(normal);
-    }
-
-    /// The state is a pair of numbers updated without awaiting, so a panic cannot leave it half-written:
-    /// a poisoned lock is used as it is.
-    fn lock(&self) -> std::sync::MutexGuard<'_, PacerState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl PacerState {
-    /// Takes the next slot at or after `now`.
-    fn reserve(&mut self, now: Instant) -> Instant {
-        let slot = self.next_slot.max(now);
-        self.next_slot = slot + self.interval;
-        slot
-    }
-
-    fn throttle(&mut self, now: Instant, retry_after: Option<Duration>, slowest: Duration) {
-        self.interval = self.interval.saturating_mul(2).min(slowest).max(self.interval);
-        if let Some(wait) = retry_after {
-            self.next_slot = self.next_slot.max(now + wait);
-        }
-    }
-
-    fn recover(&mut self, normal: Duration) {
-        if self.interval > normal {
-            self.interval -= (self.interval - normal) / 8;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -950,30 +916,6 @@ mod tests {
                 "{attempt} {retry_after:?} {jitter}"
             );
         }
-    }
-
-    #[test]
-    fn pacer_spaces_slots_and_slows_everyone_after_a_429() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let mut state = PacerState { next_slot: t0, interval: ms(100) };
-        assert_eq!(state.reserve(t0), t0);
-        assert_eq!(state.reserve(t0), t0 + ms(100));
-        assert_eq!(state.reserve(t0 + ms(500)), t0 + ms(500), "an idle pacer does not bank slots");
-        state.throttle(t0 + ms(500), None, Duration::from_secs(10));
-        assert_eq!(state.interval, ms(200));
-        assert_eq!(state.reserve(t0 + ms(600)), t0 + ms(600));
-        assert_eq!(state.reserve(t0 + ms(600)), t0 + ms(800), "slots now 200 ms apart");
-        state.throttle(t0 + ms(800), Some(Duration::from_secs(5)), Duration::from_secs(10));
-        assert_eq!(state.reserve(t0 + ms(900)), t0 + ms(5800), "retry-after holds back every request");
-        for _ in 0..6 {
-            state.throttle(t0, None, Duration::from_secs(10));
-        }
-        assert_eq!(state.interval, Duration::from_secs(10), "capped");
-        for _ in 0..200 {
-            state.recover(ms(100));
-        }
-        assert!(state.interval < ms(101), "recovers to normal: {:?}", state.interval);
     }
 
     #[test]

@@ -61,8 +61,6 @@ const UNKNOWN_ZONE_WIDENING_HOURS: i64 = 14;
 const MAX_RESTRICTION_PAGES: u32 = 1_000;
 /// Ancestor calls for one page before giving up (at 250 per call: a tree 25 000 levels deep).
 const MAX_ANCESTOR_CALLS: u32 = 100;
-/// Space permission listings read at once.
-const PARALLEL_SPACES: usize = 8;
 
 /// One item of a "what changed" listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,29 +124,25 @@ impl Confluence {
         .await?;
         let listed: Vec<v2::Space> =
             listed.into_iter().filter(|space| keep(&self.space_model(space, &[]))).collect();
-        let mut spaces = Vec::with_capacity(listed.len());
-        for batch in listed.chunks(PARALLEL_SPACES) {
-            let mut tasks = tokio::task::JoinSet::new();
-            for (i, space) in batch.iter().enumerate() {
-                let client = self.client.clone();
-                let path = format!("/wiki/api/v2/spaces/{}/permissions?limit={V2_LIMIT}", segment(&space.id));
-                tasks.spawn(async move {
-                    (i, collect_cursor::<v2::MultiEntityResult<v2::SpacePermission>>(&client, path).await)
-                });
-            }
-            let mut permissions: Vec<Option<Vec<v2::SpacePermission>>> = vec![None; batch.len()];
-            while let Some(joined) = tasks.join_next().await {
-                let (i, result) = joined.map_err(|e| Error::InvalidRequest {
-                    path: "/wiki/api/v2/spaces/{id}/permissions".into(),
-                    reason: format!("permission listing task failed: {e}"),
-                })?;
-                permissions[i] = Some(result?);
-            }
-            for (space, perms) in batch.iter().zip(permissions) {
-                spaces.push(self.space_model(space, &perms.unwrap_or_default()));
-            }
+        // Every listing is started at once; the client's concurrency limit decides how many run, so a
+        // listing that waits out a 429 holds up no other.
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, space) in listed.iter().enumerate() {
+            let client = self.client.clone();
+            let path = format!("/wiki/api/v2/spaces/{}/permissions?limit={V2_LIMIT}", segment(&space.id));
+            tasks.spawn(async move {
+                (i, collect_cursor::<v2::MultiEntityResult<v2::SpacePermission>>(&client, path).await)
+            });
         }
-        Ok(spaces)
+        let mut permissions: Vec<Vec<v2::SpacePermission>> = vec![Vec::new(); listed.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let (i, result) = joined.map_err(|e| Error::InvalidRequest {
+                path: "/wiki/api/v2/spaces/{id}/permissions".into(),
+                reason: format!("permission listing task failed: {e}"),
+            })?;
+            permissions[i] = result?;
+        }
+        Ok(listed.iter().zip(&permissions).map(|(space, perms)| self.space_model(space, perms)).collect())
     }
 
     fn space_model(&self, space: &v2::Space, permissions: &[v2::SpacePermission]) -> Space {
@@ -707,19 +701,27 @@ impl Confluence {
     }
 
     /// Every group by id with its members' account ids (v1 `/group` and `membersByGroupId`, 200 a page).
+    /// The member listings run side by side, as far as the client's concurrency allows.
     pub async fn groups(&self) -> Result<BTreeMap<String, DirectoryGroup>, Error> {
         let listed = OffsetPager::<v1::GroupArray>::new("/wiki/rest/api/group", GROUP_LIMIT)
             .collect_all(&self.client)
             .await?;
-        let mut groups = BTreeMap::new();
+        let mut tasks = tokio::task::JoinSet::new();
         for group in listed.into_iter().filter(|g| !g.id.is_empty()) {
-            let path = format!("/wiki/rest/api/group/{}/membersByGroupId", segment(&group.id));
-            let members: BTreeSet<String> = OffsetPager::<v1::UserArray>::new(path, GROUP_LIMIT)
-                .collect_all(&self.client)
-                .await?
-                .iter()
-                .filter_map(account_of)
-                .collect();
+            let client = self.client.clone();
+            tasks.spawn(async move {
+                let path = format!("/wiki/rest/api/group/{}/membersByGroupId", segment(&group.id));
+                let members = OffsetPager::<v1::UserArray>::new(path, GROUP_LIMIT).collect_all(&client).await;
+                (group, members)
+            });
+        }
+        let mut groups = BTreeMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (group, members) = joined.map_err(|e| Error::InvalidRequest {
+                path: "/wiki/rest/api/group/{id}/membersByGroupId".into(),
+                reason: format!("member listing task failed: {e}"),
+            })?;
+            let members: BTreeSet<String> = members?.iter().filter_map(account_of).collect();
             groups.insert(group.id, DirectoryGroup { name: group.name, members });
         }
         Ok(groups)

@@ -23,8 +23,8 @@ use tokio::task::JoinSet;
 
 use super::client::Client;
 use super::model::{
-    CommentVisibility, Directory, DirectoryGroup, DirectoryUser, Holder, Issue, IssueAttachment,
-    IssueComment, Project, RoleActors,
+    ApplicationRole, CommentVisibility, Directory, DirectoryGroup, DirectoryUser, Holder, Issue,
+    IssueAttachment, IssueComment, Project, RoleActors,
 };
 use super::paginate::{OffsetPage, OffsetPager, OffsetParts};
 use super::path::{query, segment};
@@ -44,6 +44,8 @@ const COMMENTS_PAGE: u32 = 100;
 const GROUPS_PAGE: u32 = 50;
 const GROUP_MEMBERS_PAGE: u32 = 50;
 const USERS_PAGE: u32 = 1_000;
+/// What reading application roles needs.
+pub const ADMINISTER_JIRA: &str = "the Administer Jira global permission";
 /// The permission that lets a user see a project and its issues.
 const BROWSE_PROJECTS: &str = "BROWSE_PROJECTS";
 /// The `Unknown` browse holder of a team-managed project.
@@ -178,6 +180,52 @@ impl Jira {
         Ok(projects)
     }
 
+    /// Every Jira application of the site with the groups whose members use it (`GET /applicationrole`,
+    /// by `groupDetails`, or by `groups` names when a site sends only those). Admin only: a token without
+    /// the Administer Jira global permission gets [`Error::MissingRight`], and then no application role
+    /// holder can be resolved (it must grant nobody). A role without a key is left out.
+    pub async fn application_roles(&self) -> Result<Vec<ApplicationRole>, Error> {
+        let path = format!("{API}/applicationrole");
+        let listed: Vec<wire::ApplicationRole> = match self.client.get_json(&path).await {
+            Err(e) if e.status() == Some(403) => {
+                return Err(Error::MissingRight { path, right: ADMINISTER_JIRA });
+            }
+            listed => listed?,
+        };
+        let needs_names = listed.iter().any(|r| r.group_details.len() < r.groups.len());
+        let by_name = if needs_names { self.group_ids().await? } else { HashMap::new() };
+        let mut roles: Vec<ApplicationRole> = listed
+            .into_iter()
+            .filter(|r| !r.key.is_empty())
+            .map(|r| {
+                let mut groups: BTreeSet<String> = r
+                    .group_details
+                    .iter()
+                    .filter_map(|g| g.group_id.clone())
+                    .filter(|id| is_id(id))
+                    .collect();
+                let named: BTreeSet<&str> =
+                    r.group_details.iter().filter_map(|g| g.name.as_deref()).collect();
+                for name in r.groups.iter().filter(|n| !named.contains(n.as_str())) {
+                    match by_name.get(name) {
+                        Some(id) => {
+                            groups.insert(id.clone());
+                        }
+                        None => tracing::warn!(
+                            application = r.key,
+                            group = name,
+                            "access group without a known id left out"
+                        ),
+                    }
+                }
+                ApplicationRole { name: r.name.unwrap_or_else(|| r.key.clone()), key: r.key, groups }
+            })
+            .collect();
+        roles.sort_by(|a, b| a.key.cmp(&b.key));
+        roles.dedup_by(|a, b| a.key == b.key);
+        Ok(roles)
+    }
+
     /// The actors of one role in one project (`/project/{id}/role/{roleId}`); a project or role that no
     /// longer exists has none. Group actors named only by a group name that no group has are left out.
     pub async fn role_actors(&self, project_id: &str, role_id: &str) -> Result<RoleActors, Error> {
@@ -242,15 +290,28 @@ impl Jira {
     pub async fn issues(&self, ids: &[String]) -> Result<(Vec<Issue>, Vec<(String, String)>), Error> {
         let path = format!("{API}/issue/bulkfetch");
         let base = self.web_base();
-        let mut issues = Vec::with_capacity(ids.len());
-        let mut errors = Vec::new();
-        for chunk in ids.chunks(BULKFETCH_MAX) {
+        // The chunks are fetched side by side (the client bounds how many at once) and put back in order.
+        let mut tasks = JoinSet::new();
+        for (n, chunk) in ids.chunks(BULKFETCH_MAX).enumerate() {
             let request = wire::BulkFetchRequest {
                 issue_ids_or_keys: chunk.to_vec(),
                 fields: ISSUE_FIELDS.iter().map(|f| f.to_string()).collect(),
                 ..Default::default()
             };
-            let answer: wire::BulkIssueResults = self.client.post_json(&path, &request).await?;
+            let (client, path) = (self.client.clone(), path.clone());
+            tasks.spawn(
+                async move { (n, client.post_json::<_, wire::BulkIssueResults>(&path, &request).await) },
+            );
+        }
+        let mut answers: Vec<Option<wire::BulkIssueResults>> = (0..tasks.len()).map(|_| None).collect();
+        while let Some(done) = tasks.join_next().await {
+            let (n, answer) = joined(done);
+            answers[n] = Some(answer?);
+        }
+        let mut issues = Vec::with_capacity(ids.len());
+        let mut errors = Vec::new();
+        for (chunk, answer) in ids.chunks(BULKFETCH_MAX).zip(answers) {
+            let answer = answer.unwrap_or_default();
             let mut answered = BTreeSet::new();
             for bean in answer.issues {
                 answered.insert(bean.id.clone());
@@ -899,6 +960,12 @@ fn directory_user(user: wire::User) -> Option<(String, DirectoryUser)> {
 /// Jira's `2021-02-26T01:45:03.821+0000`, or RFC 3339.
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     wire::parse_jira_time(text).map(|t| t.with_timezone(&Utc))
+}
+
+/// Whether a value can be an id: not empty, and not a sentinel such as `-1` that stands for "none".
+fn is_id(value: &str) -> bool {
+    let value = value.trim();
+    !value.is_empty() && !value.starts_with('-') && value != "null"
 }
 
 fn malformed(path: &str, reason: String) -> Error {

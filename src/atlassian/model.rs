@@ -153,6 +153,17 @@ pub enum Holder {
     Unknown(String),
 }
 
+/// A Jira application (`jira-software`, `jira-servicedesk`, …) and the groups whose members use it: the
+/// `applicationRole` holder with this key admits them; the holder without a key admits the users of
+/// every application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRole {
+    pub key: String,
+    pub name: String,
+    /// Group ids. A group the site named only by a name no group has is left out: it grants nothing.
+    pub groups: BTreeSet<String>,
+}
+
 /// Users and groups (ids) acting in a project role.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoleActors {

@@ -30,6 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::*;
+use super::SiteFeatures;
 
 const T0: Millis = 1_704_067_200_000; // 2024-01-01T00:00:00Z
 
@@ -44,6 +45,7 @@ fn user(id: &str, name: &str, active: bool) -> User {
         email: format!("{}@example.com", name.to_lowercase()),
         email_hidden: id == "dave",
         active,
+        account_type: AccountType::Atlassian,
     }
 }
 
@@ -154,6 +156,7 @@ fn issue_comment(id: u64, issue_id: u64, visibility: Option<Visibility>) -> Issu
         created: T0 + id as i64 * 1000,
         updated: T0 + id as i64 * 1000,
         visibility,
+        internal: false,
     }
 }
 
@@ -386,6 +389,13 @@ pub fn tiny_site() -> Site {
         issues,
         issue_comments,
         jira_attachments,
+        features: SiteFeatures::NONE,
+        product_access: ProductAccess::default(),
+        inline_comments: BTreeMap::new(),
+        space_roles: SpaceRoles::default(),
+        service_desks: BTreeMap::new(),
+        organisations: BTreeMap::new(),
+        requests: BTreeMap::new(),
         ids: IdSequences::default(),
         index: SiteIndex::default(),
     };

@@ -248,7 +248,8 @@ fn known_holder(site: &Site, holder: &Holder) -> Result<(), Error> {
         | Holder::ApplicationRole(_)
         | Holder::ProjectLead
         | Holder::Reporter
-        | Holder::Assignee => Ok(()),
+        | Holder::Assignee
+        | Holder::CustomerPortal => Ok(()),
     }
 }
 
@@ -652,6 +653,7 @@ fn perform(site: &mut Site, m: &Mutation) {
                 created: now,
                 updated: now,
                 visibility: visibility.clone(),
+                internal: false,
             };
             site.issue_comments.insert(id, comment);
             if let Some(i) = site.issues.get_mut(issue_id) {

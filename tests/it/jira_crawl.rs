@@ -78,6 +78,7 @@ fn expected_holder(h: &sim::Holder) -> Holder {
         sim::Holder::ProjectLead => Holder::ProjectLead,
         sim::Holder::Reporter => Holder::Reporter,
         sim::Holder::Assignee => Holder::Assignee,
+        sim::Holder::CustomerPortal => Holder::Unknown("sd.customer.portal.only".into()),
     }
 }
 

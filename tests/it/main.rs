@@ -6,6 +6,7 @@ mod client;
 mod config;
 mod confluence_crawl;
 mod extract;
+mod features;
 mod generate;
 mod index;
 mod jira_crawl;

@@ -209,6 +209,7 @@ fn holder(h: &sim::Holder) -> crawled::Holder {
         sim::Holder::ProjectLead => crawled::Holder::ProjectLead,
         sim::Holder::Reporter => crawled::Holder::Reporter,
         sim::Holder::Assignee => crawled::Holder::Assignee,
+        sim::Holder::CustomerPortal => crawled::Holder::Unknown("sd.customer.portal.only".into()),
     }
 }
 

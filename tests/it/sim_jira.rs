@@ -184,6 +184,7 @@ fn big_site() -> Site {
                 created: T0 + ((n * 7) % 50) as i64 * 1_000,
                 updated: T0,
                 visibility: None,
+                internal: false,
             },
         );
     }
@@ -197,6 +198,7 @@ fn big_site() -> Site {
             email: format!("user{n}@example.com"),
             email_hidden: n % 2 == 0,
             active: n % 3 != 0,
+            account_type: Default::default(),
         });
         members.insert(account_id);
     }

@@ -563,6 +563,8 @@ pub enum HolderType {
     Assignee,
     UserCustomField,
     GroupCustomField,
+    /// `sd.customer.portal.only`: service desk customers, on the customer portal only.
+    CustomerPortalOnly,
     Other(String),
     /// No `type` was sent.
     #[default]
@@ -582,6 +584,7 @@ impl From<String> for HolderType {
             "assignee" => HolderType::Assignee,
             "userCustomField" => HolderType::UserCustomField,
             "groupCustomField" => HolderType::GroupCustomField,
+            "sd.customer.portal.only" => HolderType::CustomerPortalOnly,
             "" => HolderType::Missing,
             _ => HolderType::Other(s),
         }
@@ -601,6 +604,7 @@ impl From<HolderType> for String {
             HolderType::Assignee => "assignee".into(),
             HolderType::UserCustomField => "userCustomField".into(),
             HolderType::GroupCustomField => "groupCustomField".into(),
+            HolderType::CustomerPortalOnly => "sd.customer.portal.only".into(),
             HolderType::Other(s) => s,
             HolderType::Missing => String::new(),
         }
@@ -738,6 +742,41 @@ pub struct SecurityLevelMember {
     pub issue_security_scheme_id: Option<String>,
     #[serde(default)]
     pub holder: PermissionHolder,
+}
+
+/// A Jira application and who may use it (`GET /applicationrole`, `GET /applicationrole/{key}`): the
+/// groups granting access, by name (`groups`) and with their ids (`groupDetails`). Admin only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationRole {
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub groups: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub group_details: Vec<GroupName>,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub default_groups: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::null_default")]
+    pub default_groups_details: Vec<GroupName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defined: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_by_default: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_unlimited_seats: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_of_seats: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_seats: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_count_description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<bool>,
 }
 
 /// A user (`User` / `UserDetails`): `/myself`, `/users/search`, `/group/member`, issue people.
@@ -1050,7 +1089,8 @@ mod tests {
         for (text, kind) in [
             ("group", HolderType::Group),
             ("projectRole", HolderType::ProjectRole),
-            ("sd.customer.portal.only", HolderType::Other("sd.customer.portal.only".into())),
+            ("sd.customer.portal.only", HolderType::CustomerPortalOnly),
+            ("someHolderNotYetKnown", HolderType::Other("someHolderNotYetKnown".into())),
         ] {
             let h: PermissionHolder = serde_json::from_value(json!({"type": text})).expect("parses");
             assert_eq!(h.kind, kind);

@@ -1189,7 +1189,7 @@ async fn users_bulk(State(state): State<SimState>, ctx: Ctx, body: axum::body::B
         .filter_map(|id| site.user(id))
         .map(|u| v2::User {
             account_id: u.account_id.clone(),
-            account_type: Some("atlassian".into()),
+            account_type: Some(u.account_type.as_str().into()),
             account_status: Some(if u.active { "active" } else { "inactive" }.into()),
             display_name: Some(u.display_name.clone()),
             public_name: Some(u.display_name.clone()),

@@ -26,6 +26,14 @@ pub struct Credentials {
     pub token: String,
 }
 
+/// A token issued for one account by `POST /_sim/tokens`: it signs in as that account, without admin
+/// rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub email: String,
+    pub account_id: String,
+}
+
 /// Shared state of one running simulator. Cheap to clone.
 #[derive(Clone)]
 pub struct SimState {
@@ -33,6 +41,8 @@ pub struct SimState {
     pub config: Arc<SimConfig>,
     pub credentials: Arc<Credentials>,
     pub guard: Arc<guard::Guard>,
+    /// Tokens issued to accounts other than the admin, by token.
+    pub tokens: Arc<RwLock<std::collections::BTreeMap<String, IssuedToken>>>,
 }
 
 impl SimState {
@@ -43,7 +53,25 @@ impl SimState {
             config: Arc::new(config),
             credentials: Arc::new(credentials),
             guard: Arc::new(guard),
+            tokens: Arc::default(),
         }
+    }
+
+    /// Issues (or gives again) the API token of `account_id`, which signs in without admin rights; `None`
+    /// for an account the site does not have. The token is derived from the site's seed and the account,
+    /// so a restarted simulator issues the same one.
+    pub fn issue_token(&self, account_id: &str) -> Option<Credentials> {
+        let (email, seed) = {
+            let site = self.read();
+            (site.user(account_id)?.email.clone(), site.seed)
+        };
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("permdex-sim-user-token:{seed}:{account_id}").as_bytes());
+        let hex: String = digest.iter().take(24).map(|b| format!("{b:02x}")).collect();
+        let token = format!("ATATT3xSimUser{}", hex.to_uppercase());
+        let issued = IssuedToken { email: email.clone(), account_id: account_id.to_string() };
+        self.tokens.write().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), issued);
+        Some(Credentials { email, token })
     }
 
     /// Read access to the site. A poisoned lock only means a handler panicked mid-read; the data is intact.
