@@ -8,6 +8,8 @@
 //!   `expand=ancestors,restrictions.read.restrictions.user,restrictions.read.restrictions.group`;
 //! - what changed: v1 CQL `lastmodified >=`, written in the site user's time zone;
 //! - footer comments and attachments of the whole site: v2 `/footer-comments`, `/attachments`;
+//! - inline comments: v2 `/inline-comments` (the whole site) or `/pages/{id}/inline-comments` with each
+//!   thread's `/inline-comments/{id}/children`;
 //! - bytes: v1 `/content/{id}/child/attachment/{attId}/download` (the `downloadLink` refuses API tokens);
 //! - users and groups: v1 `/group` and `membersByGroupId`, v2 `POST /users-bulk`.
 //!
@@ -20,7 +22,7 @@
 //! Labels: v2 bulk listings cannot include them, so each page of contents costs one more CQL search per
 //! 200 items (`id in (…)`, `expand=metadata.labels`).
 //!
-//! Deliberately absent: inline comments, whiteboards, databases and folders as content.
+//! Deliberately absent: whiteboards, databases and folders as content.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,7 +32,7 @@ use tokio::sync::OnceCell;
 use super::client::Client;
 use super::model::{
     Attachment, Comment, Content, ContentAccess, ContentKind, Directory, DirectoryGroup, DirectoryUser,
-    Restriction, Space, SpaceKind, Subject,
+    InlineComment, InlineResolution, Restriction, Space, SpaceKind, Subject,
 };
 use super::paginate::{CursorAnomaly, CursorPage, CursorPager, OffsetPager};
 use super::path::segment;
@@ -575,6 +577,71 @@ impl Confluence {
         }
         comments.sort_by(|a, b| id_order(&a.id, &b.id));
         Ok(comments)
+    }
+
+    /// Every inline comment of the site, replies included, one page per call.
+    pub async fn inline_comments(&self, cursor: Option<&str>) -> Result<Page<InlineComment>, Error> {
+        let first = [format!("/wiki/api/v2/inline-comments?body-format=storage&limit={V2_LIMIT}")];
+        let page = chunked_page::<v2::MultiEntityResult<v2::Comment>>(&self.client, &first, cursor).await?;
+        Ok(Page {
+            items: page.items.iter().filter_map(|c| self.inline_model(c, None)).collect(),
+            next: page.next,
+        })
+    }
+
+    /// Inline comments of one page or blog post (`/pages/{id}/inline-comments`, every resolution status)
+    /// and their replies (`/inline-comments/{id}/children`), in id order.
+    pub async fn inline_comments_of(
+        &self,
+        kind: ContentKind,
+        container_id: &str,
+    ) -> Result<Vec<InlineComment>, Error> {
+        let container = Some((kind, container_id));
+        let path = format!(
+            "/wiki/api/v2/{}/{}/inline-comments?body-format=storage&limit={V2_LIMIT}",
+            collection(kind),
+            segment(container_id)
+        );
+        let mut pending = collect_cursor::<v2::MultiEntityResult<v2::Comment>>(&self.client, path).await?;
+        let mut comments = Vec::new();
+        let mut seen = BTreeSet::new();
+        while let Some(comment) = pending.pop() {
+            if !seen.insert(comment.id.clone()) {
+                continue;
+            }
+            let path = format!(
+                "/wiki/api/v2/inline-comments/{}/children?body-format=storage&limit={V2_LIMIT}",
+                segment(&comment.id)
+            );
+            let mut replies =
+                collect_cursor::<v2::MultiEntityResult<v2::Comment>>(&self.client, path).await?;
+            // A reply may leave its parent out; the thread it was listed under is its parent.
+            for reply in &mut replies {
+                reply.parent_comment_id.get_or_insert_with(|| comment.id.clone());
+            }
+            pending.extend(replies);
+            comments.extend(self.inline_model(&comment, container));
+        }
+        comments.sort_by(|a, b| id_order(&a.comment.id, &b.comment.id));
+        Ok(comments)
+    }
+
+    fn inline_model(&self, c: &v2::Comment, container: Option<(ContentKind, &str)>) -> Option<InlineComment> {
+        let comment = self.comment_model(c, container)?;
+        let resolution = match c.resolution_status.as_deref().unwrap_or_default() {
+            "open" => InlineResolution::Open,
+            "reopened" => InlineResolution::Reopened,
+            "resolved" => InlineResolution::Resolved,
+            "dangling" => InlineResolution::Dangling,
+            other => InlineResolution::Unknown(other.to_owned()),
+        };
+        let selection = c
+            .properties
+            .as_ref()
+            .and_then(|p| p.inline_original_selection.clone())
+            .or_else(|| c.inline_comment_properties.as_ref().and_then(|p| p.text_selection.clone()))
+            .filter(|s| !s.is_empty());
+        Some(InlineComment { comment, resolution, selection })
     }
 
     /// A comment in the model; `None` for one not on a page or blog post (on an attachment or custom

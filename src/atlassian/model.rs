@@ -116,6 +116,28 @@ pub struct Comment {
     pub url: String,
 }
 
+/// An inline comment (or reply) on highlighted text of a page or blog post: read exactly like a footer
+/// comment, by its container's readers, resolved or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineComment {
+    pub comment: Comment,
+    pub resolution: InlineResolution,
+    /// The highlighted text, when the site says.
+    pub selection: Option<String>,
+}
+
+/// `resolutionStatus` of an inline comment's thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InlineResolution {
+    Open,
+    Reopened,
+    Resolved,
+    /// The highlighted text is gone.
+    Dangling,
+    /// Missing or a value this code does not know (it decides nothing about who may read).
+    Unknown(String),
+}
+
 /// A Confluence attachment's metadata; the bytes are downloaded separately.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {

@@ -24,7 +24,8 @@
 //!   the other classes (`authenticated-users`, `all-product-admins`, `jsm-project-admins`) are not
 //!   modelled and admit nobody. And, for the page and every ancestor with a non-empty read
 //!   restriction, be listed in it by account or by group. Update restrictions do not matter. Blog posts: the
-//!   space and their own restriction. Comments and attachments: exactly their container's rule. Archived
+//!   space and their own restriction. Comments (footer and inline, resolved or not) and attachments:
+//!   exactly their container's rule. Archived
 //!   content stays readable by whoever could read it before.
 //! - Jira issues: a `BROWSE_PROJECTS` grant of the project's permission scheme, and, if the issue's effective
 //!   security level (a sub-task's is its parent's) is set, membership of that level. An `applicationRole`
@@ -39,8 +40,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::model::{
-    AccessRule, Attachment, Comment, Content, ContentKind, Holder, Issue, IssueComment, JiraAttachment,
-    Project, Restriction, RoleMode, RolePrincipal, Site, Space, SpacePrincipal, Status, Visibility,
+    AccessRule, Attachment, Content, ContentKind, Holder, Issue, IssueComment, JiraAttachment, Project,
+    Restriction, RoleMode, RolePrincipal, Site, Space, SpacePrincipal, Status, Visibility,
 };
 use super::DocId;
 
@@ -67,7 +68,7 @@ pub fn can_view(site: &Site, account_id: &str, doc: &DocId) -> bool {
         Item::Content(kind, id) => {
             site.contents.get(&id).is_some_and(|c| c.kind == kind && viewer.reads_content(c))
         }
-        Item::Comment(id) => site.comments.get(&id).is_some_and(|c| viewer.reads_container(c.container_id)),
+        Item::Comment(id) => container_of_comment(site, id).is_some_and(|c| viewer.reads_container(c)),
         Item::Attachment(id) => {
             site.attachments.get(&id).is_some_and(|a| viewer.reads_container(a.container_id))
         }
@@ -94,9 +95,9 @@ pub fn visible(site: &Site, account_id: &str, scope: Scope) -> Vec<DocId> {
             docs.push(DocId::confluence_content(c.kind, c.id));
         }
     }
-    for c in site.comments.values() {
-        if in_scope.comment(c) && memo.reads_container(c.container_id) {
-            docs.push(DocId::confluence_comment(c.id));
+    for (id, container) in comments(site) {
+        if in_scope.container(container) && memo.reads_container(container) {
+            docs.push(DocId::confluence_comment(id));
         }
     }
     for a in site.attachments.values() {
@@ -134,7 +135,9 @@ pub fn all_docs(site: &Site, scope: Scope) -> Vec<DocId> {
             .map(|c| DocId::confluence_content(c.kind, c.id)),
     );
     docs.extend(
-        site.comments.values().filter(|c| in_scope.comment(c)).map(|c| DocId::confluence_comment(c.id)),
+        comments(site)
+            .filter(|&(_, container)| in_scope.container(container))
+            .map(|(id, _)| DocId::confluence_comment(id)),
     );
     docs.extend(
         site.attachments
@@ -154,6 +157,20 @@ pub fn all_docs(site: &Site, scope: Scope) -> Vec<DocId> {
     );
     docs.sort_unstable();
     docs
+}
+
+/// Every Confluence comment, footer and inline, as (id, container id).
+fn comments(site: &Site) -> impl Iterator<Item = (u64, u64)> + '_ {
+    let footer = site.comments.values().map(|c| (c.id, c.container_id));
+    footer.chain(site.inline_comments.values().map(|c| (c.id, c.container_id)))
+}
+
+/// The container of a footer or inline comment.
+fn container_of_comment(site: &Site, id: u64) -> Option<u64> {
+    site.comments
+        .get(&id)
+        .map(|c| c.container_id)
+        .or_else(|| site.inline_comments.get(&id).map(|c| c.container_id))
 }
 
 /// A [`DocId`] taken apart.
@@ -210,10 +227,6 @@ impl InScope<'_> {
 
     fn container(&self, container_id: u64) -> bool {
         self.site.contents.get(&container_id).is_some_and(|c| self.content(c))
-    }
-
-    fn comment(&self, c: &Comment) -> bool {
-        self.container(c.container_id)
     }
 
     fn attachment(&self, a: &Attachment) -> bool {

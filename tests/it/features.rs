@@ -230,3 +230,179 @@ async fn tokens_are_issued_over_the_admin_routes() {
         .expect("request");
     assert_eq!(unknown.status(), 404);
 }
+
+fn inline_features() -> SiteFeatures {
+    SiteFeatures { inline_comments: true, ..SiteFeatures::NONE }
+}
+
+#[tokio::test]
+async fn inline_comments_are_served_as_the_spec_says_and_crawled_with_their_threads() {
+    use permdex::atlassian::confluence::Confluence;
+    use permdex::atlassian::model::{ContentKind, InlineResolution};
+    use permdex::sim::model::{self as m, Resolution};
+
+    let sim = start(6, Scale::Small, inline_features()).await;
+    let admin = sim.credentials.clone();
+    let site = sim.state.read().clone();
+    assert!(site.inline_comments.len() > 20, "{} inline comments", site.inline_comments.len());
+    let resolved = site.inline_comments.values().filter(|c| c.resolution == Resolution::Resolved).count();
+    let replies = site.inline_comments.values().filter(|c| c.parent_comment_id.is_some()).count();
+    assert!(resolved > 0 && replies > 0, "{resolved} resolved, {replies} replies");
+    let on = |kind: m::ContentKind| {
+        site.index
+            .inline_comments_of
+            .keys()
+            .copied()
+            .find(|c| site.contents.get(c).is_some_and(|k| k.kind == kind))
+            .expect("a container of that kind with inline comments")
+    };
+    let (page, post) = (on(m::ContentKind::Page), on(m::ContentKind::BlogPost));
+    let thread = site.index.inline_replies_of.keys().copied().next().expect("a thread with replies");
+
+    let cases = [
+        (
+            "/pages/{id}/inline-comments",
+            format!("/wiki/api/v2/pages/{page}/inline-comments?body-format=storage"),
+        ),
+        ("/blogposts/{id}/inline-comments", format!("/wiki/api/v2/blogposts/{post}/inline-comments")),
+        ("/inline-comments", "/wiki/api/v2/inline-comments?limit=5&body-format=storage".to_string()),
+        (
+            "/inline-comments/{comment-id}",
+            format!("/wiki/api/v2/inline-comments/{thread}?body-format=storage"),
+        ),
+        ("/inline-comments/{id}/children", format!("/wiki/api/v2/inline-comments/{thread}/children")),
+    ];
+    for (template, request) in cases {
+        let (status, body) = get(&sim, &admin, &request).await;
+        assert_eq!(status, 200, "{request}: {body}");
+        assert_matches_spec("confluence-v2.openapi-v2.v3.json", "GET", template, 200, &body);
+    }
+    let (_, only_resolved) =
+        get(&sim, &admin, "/wiki/api/v2/inline-comments?resolution-status=resolved&limit=250").await;
+    let statuses: BTreeSet<&str> = only_resolved["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|c| c["resolutionStatus"].as_str())
+        .collect();
+    assert_eq!(statuses, ["resolved"].into());
+    assert_eq!(get(&sim, &admin, "/wiki/api/v2/inline-comments?resolution-status=closed").await.0, 400);
+
+    // The crawler: per container with each thread's replies, and the whole site page by page.
+    let confluence = Confluence::new(client_as(&sim, &admin));
+    let expected_of = |container: u64| -> Vec<(String, Option<String>, String, String)> {
+        site.inline_comments
+            .values()
+            .filter(|c| c.container_id == container)
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    c.parent_comment_id.map(|p| p.to_string()),
+                    c.resolution.as_str().to_string(),
+                    c.selection.clone(),
+                )
+            })
+            .collect()
+    };
+    let resolution = |r: &InlineResolution| match r {
+        InlineResolution::Open => "open".to_string(),
+        InlineResolution::Reopened => "reopened".to_string(),
+        InlineResolution::Resolved => "resolved".to_string(),
+        InlineResolution::Dangling => "dangling".to_string(),
+        InlineResolution::Unknown(other) => other.clone(),
+    };
+    for (container, kind) in [(page, ContentKind::Page), (post, ContentKind::BlogPost)] {
+        let crawled =
+            confluence.inline_comments_of(kind, &container.to_string()).await.expect("inline comments");
+        let crawled: Vec<_> = crawled
+            .iter()
+            .map(|c| {
+                assert_eq!(c.comment.container_id, container.to_string());
+                (
+                    c.comment.id.clone(),
+                    c.comment.parent_comment_id.clone(),
+                    resolution(&c.resolution),
+                    c.selection.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(crawled, expected_of(container), "container {container}");
+    }
+    let mut all = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = confluence.inline_comments(cursor.as_deref()).await.expect("site-wide inline comments");
+        all.extend(page.items.into_iter().map(|c| c.comment.id));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let every: BTreeSet<String> = site.inline_comments.keys().map(u64::to_string).collect();
+    assert_eq!(all, every);
+
+    // Whoever reads the container reads its inline comments, resolved or not; nobody else does.
+    for c in site.inline_comments.values().take(40) {
+        let container = &site.contents[&c.container_id];
+        let container_doc = permdex::sim::DocId::confluence_content(container.kind, container.id);
+        for user in site.users.iter().take(12) {
+            assert_eq!(
+                can_view(&site, &user.account_id, &permdex::sim::DocId::confluence_comment(c.id)),
+                can_view(&site, &user.account_id, &container_doc)
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn inline_comments_change_through_mutations() {
+    use permdex::sim::model::Resolution;
+    use permdex::sim::mutate::Mutation;
+
+    let sim = start(7, Scale::Tiny, inline_features()).await;
+    let http = reqwest::Client::new();
+    let (page, thread) = {
+        let site = sim.state.read();
+        let thread =
+            site.inline_comments.values().find(|c| c.parent_comment_id.is_none()).expect("a thread").clone();
+        (thread.container_id, thread.id)
+    };
+    support::post_mutations(
+        &http,
+        &sim,
+        &[
+            Mutation::AddInlineComment {
+                container_id: page,
+                parent_comment_id: Some(thread),
+                body: "me too".into(),
+                selection: String::new(),
+            },
+            Mutation::SetInlineResolution { id: thread, resolution: Resolution::Resolved },
+        ],
+    )
+    .await;
+    let site = sim.state.read().clone();
+    let in_thread: Vec<_> = site
+        .inline_comments
+        .values()
+        .filter(|c| c.id == thread || c.parent_comment_id == Some(thread))
+        .collect();
+    assert!(in_thread.len() >= 2);
+    assert!(in_thread.iter().all(|c| c.resolution == Resolution::Resolved), "the whole thread is resolved");
+    // A random walk of mutations on a site with the feature also draws its kinds.
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
+    let drawn: BTreeSet<String> = (0..600)
+        .map(|_| {
+            let m = permdex::sim::mutate::random_mutation(&site, &mut rng);
+            serde_json::to_value(&m).expect("json")["op"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert!(drawn.contains("add_inline_comment") && drawn.contains("set_inline_resolution"), "{drawn:?}");
+    let (status, _) = get(&sim, &sim.credentials, &format!("/wiki/api/v2/inline-comments/{thread}")).await;
+    assert_eq!(status, 200);
+    support::post_mutations(&http, &sim, &[Mutation::DeletePage { id: page }]).await;
+    assert!(
+        sim.state.read().inline_comments.values().all(|c| c.container_id != page),
+        "deleted with its page"
+    );
+}

@@ -379,8 +379,29 @@ pub mod v2 {
         pub body: Option<Body>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub inline_comment_properties: Option<InlineCommentProperties>,
+        /// Inline comments: `open`, `reopened`, `resolved` or `dangling`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub resolution_status: Option<String>,
+        /// Inline comments: who last resolved or reopened the thread, and when.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub resolution_last_modifier_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub resolution_last_modified_at: Option<String>,
+        /// Inline comments: the marker and the highlighted text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub properties: Option<InlineProperties>,
         #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
         pub links: EntityLinks,
+    }
+
+    /// `properties` of an inline comment (`InlineCommentProperties` in the spec).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct InlineProperties {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub inline_marker_ref: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub inline_original_selection: Option<String>,
     }
 
     /// A footer comment: the comment shape served by the footer-comment endpoints.

@@ -10,6 +10,7 @@
 //! - `confluence.rs`: spaces with their permissions, page trees, restrictions, blog posts, comments, attachments;
 //! - `jira.rs`: roles, permission schemes, issue security schemes, projects, issues, comments, attachments;
 //! - `corpus.rs`: Cranfield documents as pages, a GitBugs CSV as issues;
+//! - `inline.rs`: inline comments (a feature);
 //! - `access.rs`: product access: who uses Jira and Confluence, through which groups (and, with the
 //!   product-access feature, accounts without one of them, guests, application-role grants);
 //! - `topics.rs` and `text.rs`: the vocabulary and the writing.
@@ -20,6 +21,7 @@
 mod access;
 mod confluence;
 mod corpus;
+mod inline;
 mod jira;
 mod people;
 mod text;
@@ -196,6 +198,9 @@ pub fn generate_with(config: &SimConfig, features: SiteFeatures) -> Result<Site,
     site.groups = people.groups;
     if features.product_access {
         access::add(&mut phase_rng(config.seed, 5), &mut site, plan.users);
+    }
+    if features.inline_comments {
+        inline::add(&mut phase_rng(config.seed, 6), &mut site);
     }
     site.clock = latest_time(&site);
     site.reindex();

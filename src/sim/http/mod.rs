@@ -10,6 +10,7 @@ pub mod common;
 pub mod confluence_v1;
 pub mod confluence_v2;
 pub mod guard;
+pub mod inline_comments;
 pub mod jira;
 pub mod jql;
 
@@ -86,8 +87,11 @@ impl SimState {
 
 /// The whole simulator router: the Atlassian API behind auth, rate limits and faults; the admin routes beside it.
 pub fn app(state: SimState) -> Router {
-    let atlassian =
-        Router::new().merge(confluence_v2::routes()).merge(confluence_v1::routes()).merge(jira::routes());
+    let atlassian = Router::new()
+        .merge(confluence_v2::routes())
+        .merge(inline_comments::routes())
+        .merge(confluence_v1::routes())
+        .merge(jira::routes());
     guard::wrap(atlassian, state.clone()).merge(admin::routes().with_state(state))
 }
 
