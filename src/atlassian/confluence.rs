@@ -11,7 +11,8 @@
 //! - inline comments: v2 `/inline-comments` (the whole site) or `/pages/{id}/inline-comments` with each
 //!   thread's `/inline-comments/{id}/children`;
 //! - bytes: v1 `/content/{id}/child/attachment/{attId}/download` (the `downloadLink` refuses API tokens);
-//! - users and groups: v1 `/group` and `membersByGroupId`, v2 `POST /users-bulk`.
+//! - users and groups: v1 `/group` and `membersByGroupId`, v2 `POST /users-bulk`;
+//! - role-based space access: v2 `/space-role-mode`, `/space-roles`, `/spaces/{id}/role-assignments`.
 //!
 //! Listings that the engine walks page by page (`contents`, `access`, `changed_since`, `comments`,
 //! `attachments`) return one [`Page`] per call with an opaque cursor that can be stored and passed back.
@@ -31,8 +32,9 @@ use tokio::sync::OnceCell;
 
 use super::client::Client;
 use super::model::{
-    Attachment, Comment, Content, ContentAccess, ContentKind, Directory, DirectoryGroup, DirectoryUser,
-    InlineComment, InlineResolution, Restriction, Space, SpaceKind, Subject,
+    AccessClass, Attachment, Comment, Content, ContentAccess, ContentKind, Directory, DirectoryGroup,
+    DirectoryUser, InlineComment, InlineResolution, Restriction, RoleAssignment, RoleHolder, Space,
+    SpaceKind, SpaceRole, SpaceRoleMode, Subject,
 };
 use super::paginate::{CursorAnomaly, CursorPage, CursorPager, OffsetPager};
 use super::path::segment;
@@ -177,6 +179,57 @@ impl Confluence {
             readers,
             url,
         }
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Space roles.
+
+    /// How the site decides who may view a space. A site that does not answer the call (404: it has no
+    /// roles, or the account may not see them) is taken to have none: its spaces' roles then grant nobody.
+    pub async fn space_role_mode(&self) -> Result<SpaceRoleMode, Error> {
+        let answer = self.client.get_json::<v2::SpaceRoleMode>("/wiki/api/v2/space-role-mode").await;
+        Ok(match not_found_as_none(answer)? {
+            None => SpaceRoleMode::PreRoles,
+            Some(m) => match m.mode.as_str() {
+                "PRE_ROLES" => SpaceRoleMode::PreRoles,
+                "ROLES_TRANSITION" => SpaceRoleMode::Transition,
+                "ROLES" => SpaceRoleMode::Roles,
+                other => SpaceRoleMode::Unknown(other.to_owned()),
+            },
+        })
+    }
+
+    /// Every space role of the site (`GET /space-roles`). A role without an id is left out.
+    pub async fn space_roles(&self) -> Result<Vec<SpaceRole>, Error> {
+        let listed = collect_cursor::<v2::MultiEntityResult<v2::SpaceRole>>(
+            &self.client,
+            format!("/wiki/api/v2/space-roles?limit={V2_LIMIT}"),
+        )
+        .await?;
+        Ok(listed
+            .into_iter()
+            .filter(|r| !r.id.is_empty())
+            .map(|r| {
+                let permissions: BTreeSet<String> = r.space_permissions.into_iter().collect();
+                SpaceRole {
+                    views_space: permissions.contains(VIEW_SPACE),
+                    permissions,
+                    id: r.id,
+                    name: r.name,
+                }
+            })
+            .collect())
+    }
+
+    /// The role assignments of one space (`GET /spaces/{id}/role-assignments`).
+    pub async fn role_assignments(&self, space_id: &str) -> Result<Vec<RoleAssignment>, Error> {
+        let path = format!("/wiki/api/v2/spaces/{}/role-assignments?limit={V2_LIMIT}", segment(space_id));
+        let listed =
+            collect_cursor::<v2::MultiEntityResult<v2::SpaceRoleAssignment>>(&self.client, path).await?;
+        Ok(listed
+            .into_iter()
+            .map(|a| RoleAssignment { holder: role_holder(&a.principal), role_id: a.role_id })
+            .collect())
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -861,6 +914,29 @@ fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
         ("group", id) if !id.is_empty() => Subject::Group(id.to_owned()),
         ("role", "ANONYMOUS") => Subject::Anonymous,
         (kind, id) => Subject::Unknown(format!("{kind}:{id}")),
+    }
+}
+
+/// The space permission that lets a role's holders view the space.
+const VIEW_SPACE: &str = "read/space";
+
+/// Who a role assignment names. An id that is empty or a sentinel, or a type this code does not know,
+/// grants nothing.
+fn role_holder(principal: &v2::RolePrincipal) -> RoleHolder {
+    let id = principal.principal_id.trim();
+    let usable = !id.is_empty() && !id.starts_with('-') && id != "null";
+    match (principal.principal_type.as_str(), usable) {
+        ("USER", true) => RoleHolder::User(id.to_owned()),
+        ("GROUP", true) => RoleHolder::Group(id.to_owned()),
+        ("ACCESS_CLASS", true) => RoleHolder::AccessClass(match id {
+            "anonymous-users" => AccessClass::AnonymousUsers,
+            "authenticated-users" => AccessClass::AuthenticatedUsers,
+            "all-licensed-users" => AccessClass::AllLicensedUsers,
+            "all-product-admins" => AccessClass::AllProductAdmins,
+            "jsm-project-admins" => AccessClass::JsmProjectAdmins,
+            other => AccessClass::Other(other.to_owned()),
+        }),
+        (kind, _) => RoleHolder::Unknown(format!("{kind}:{id}")),
     }
 }
 

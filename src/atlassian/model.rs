@@ -157,6 +157,65 @@ pub struct Attachment {
     pub url: String,
 }
 
+/// How a Confluence site decides who may view a space (`GET /space-role-mode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpaceRoleMode {
+    /// Space permissions only.
+    PreRoles,
+    /// Space roles and space permissions side by side: a space's viewers are those of either.
+    Transition,
+    /// Space roles (and whatever space permissions spaces still hold).
+    Roles,
+    /// A mode this code does not know: read both, as in `Transition`.
+    Unknown(String),
+}
+
+/// A space role: a set of space permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceRole {
+    pub id: String,
+    pub name: String,
+    /// Whether holding the role lets one view the space (it holds `read/space`).
+    pub views_space: bool,
+    /// Space permission ids.
+    pub permissions: BTreeSet<String>,
+}
+
+/// A space role given to someone on one space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignment {
+    pub holder: RoleHolder,
+    pub role_id: String,
+}
+
+/// Who a space role is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RoleHolder {
+    User(String),
+    /// By group id.
+    Group(String),
+    AccessClass(AccessClass),
+    /// A principal type or id this code does not understand: grants nothing.
+    Unknown(String),
+}
+
+/// The classes of users a space role can be assigned to as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccessClass {
+    /// `anonymous-users`: everyone, signed in or not.
+    AnonymousUsers,
+    /// `authenticated-users`: every signed-in user.
+    AuthenticatedUsers,
+    /// `all-licensed-users`: every licensed Confluence user.
+    AllLicensedUsers,
+    /// `all-product-admins`.
+    AllProductAdmins,
+    /// `jsm-project-admins`.
+    JsmProjectAdmins,
+    /// A class this code does not know: grants nothing.
+    Other(String),
+}
+
 /// Who a Jira permission grant or security level membership names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Holder {

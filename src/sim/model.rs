@@ -527,6 +527,23 @@ pub struct SpaceRole {
     pub permissions: BTreeSet<String>,
 }
 
+/// The space permission that lets a space role's holders view the space.
+pub const VIEW_SPACE: &str = "read/space";
+
+/// Every space permission a role can hold, with its display name and what it requires.
+pub const SPACE_PERMISSIONS: &[(&str, &str, &[&str])] = &[
+    (VIEW_SPACE, "View space", &[]),
+    ("create/page", "Create pages", &[VIEW_SPACE]),
+    ("create/blogpost", "Create blogs", &[VIEW_SPACE]),
+    ("create/comment", "Add comments", &[VIEW_SPACE]),
+    ("create/attachment", "Add attachments", &[VIEW_SPACE]),
+    ("delete/page", "Delete pages", &[VIEW_SPACE]),
+    ("delete/comment", "Delete comments", &[VIEW_SPACE]),
+    ("restrict_content/space", "Add and remove restrictions", &[VIEW_SPACE]),
+    ("export/space", "Export space", &[VIEW_SPACE]),
+    ("administer/space", "Administer space", &[VIEW_SPACE]),
+];
+
 /// Who a space role is assigned to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]

@@ -41,7 +41,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::model::{
     AccessRule, Attachment, Content, ContentKind, Holder, Issue, IssueComment, JiraAttachment, Project,
-    Restriction, RoleMode, RolePrincipal, Site, Space, SpacePrincipal, Status, Visibility,
+    Restriction, RoleMode, RolePrincipal, Site, Space, SpacePrincipal, Status, Visibility, VIEW_SPACE,
 };
 use super::DocId;
 
@@ -253,8 +253,6 @@ fn issue_is_live(site: &Site, issue: &Issue) -> bool {
 
 /// The one role principal that admits everyone.
 const ANONYMOUS_ROLE: &str = "ANONYMOUS";
-/// The space permission that lets a space role's holders view the space.
-pub const VIEW_SPACE: &str = "read/space";
 /// The access class that admits everyone, signed in or not.
 const ANONYMOUS_USERS: &str = "anonymous-users";
 /// The access class of every licensed Confluence user (guests are not licensed users).

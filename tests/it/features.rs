@@ -406,3 +406,95 @@ async fn inline_comments_change_through_mutations() {
         "deleted with its page"
     );
 }
+
+#[tokio::test]
+async fn space_roles_are_served_as_the_spec_says_and_crawled() {
+    use permdex::atlassian::confluence::Confluence;
+    use permdex::atlassian::model::{AccessClass, RoleHolder, SpaceRoleMode};
+    use permdex::sim::model::{RoleMode, RolePrincipal, VIEW_SPACE};
+
+    let sim = start(8, Scale::Small, SiteFeatures { space_roles: true, ..SiteFeatures::NONE }).await;
+    let admin = sim.credentials.clone();
+    let site = sim.state.read().clone();
+    assert_eq!(site.space_roles.mode, RoleMode::Transition);
+    let (space_id, assignments) =
+        site.space_roles.assignments.iter().next().map(|(s, a)| (*s, a.clone())).expect("a space with roles");
+    let role_id = site.space_roles.roles[0].id.clone();
+
+    let cases = [
+        ("/space-role-mode", "/wiki/api/v2/space-role-mode".to_string()),
+        ("/space-roles", "/wiki/api/v2/space-roles".to_string()),
+        ("/space-roles", format!("/wiki/api/v2/space-roles?space-id={space_id}&limit=2")),
+        ("/space-roles/{id}", format!("/wiki/api/v2/space-roles/{role_id}")),
+        ("/spaces/{id}/role-assignments", format!("/wiki/api/v2/spaces/{space_id}/role-assignments")),
+        ("/space-permissions", "/wiki/api/v2/space-permissions".to_string()),
+    ];
+    for (template, request) in cases {
+        let (status, body) = get(&sim, &admin, &request).await;
+        assert_eq!(status, 200, "{request}: {body}");
+        assert_matches_spec("confluence-v2.openapi-v2.v3.json", "GET", template, 200, &body);
+    }
+    let (status, _) = get(&sim, &admin, "/wiki/api/v2/space-roles?principal-id=x").await;
+    assert_eq!(status, 400, "principal-id without principal-type");
+
+    let confluence = Confluence::new(client_as(&sim, &admin));
+    assert_eq!(confluence.space_role_mode().await.expect("mode"), SpaceRoleMode::Transition);
+    let roles = confluence.space_roles().await.expect("roles");
+    let modelled: Vec<(String, bool)> =
+        site.space_roles.roles.iter().map(|r| (r.id.clone(), r.permissions.contains(VIEW_SPACE))).collect();
+    assert_eq!(roles.iter().map(|r| (r.id.clone(), r.views_space)).collect::<Vec<_>>(), modelled);
+    for (space_id, assigned) in &site.space_roles.assignments {
+        let crawled = confluence.role_assignments(&space_id.to_string()).await.expect("assignments");
+        let expected: Vec<(RoleHolder, String)> = assigned
+            .iter()
+            .map(|a| {
+                let holder = match &a.principal {
+                    RolePrincipal::User(u) => RoleHolder::User(u.clone()),
+                    RolePrincipal::Group(g) => RoleHolder::Group(g.clone()),
+                    RolePrincipal::AccessClass(c) => RoleHolder::AccessClass(match c.as_str() {
+                        "anonymous-users" => AccessClass::AnonymousUsers,
+                        "all-licensed-users" => AccessClass::AllLicensedUsers,
+                        "authenticated-users" => AccessClass::AuthenticatedUsers,
+                        "all-product-admins" => AccessClass::AllProductAdmins,
+                        other => AccessClass::Other(other.into()),
+                    }),
+                };
+                (holder, a.role_id.clone())
+            })
+            .collect();
+        let crawled: Vec<(RoleHolder, String)> = crawled.into_iter().map(|a| (a.holder, a.role_id)).collect();
+        assert_eq!(crawled, expected, "space {space_id}");
+    }
+    assert!(!assignments.is_empty());
+
+    // Some spaces keep no read permission: only their roles let anyone in.
+    let role_only: Vec<u64> = site
+        .space_roles
+        .assignments
+        .keys()
+        .copied()
+        .filter(|s| site.spaces[s].permissions.iter().all(|p| p.operation != "read"))
+        .collect();
+    assert!(!role_only.is_empty(), "some spaces are readable through roles only");
+    let docs = permdex::sim::oracle::all_docs(&site, Scope::default());
+    let readable_somewhere = role_only.iter().any(|space| {
+        docs.iter().any(|d| {
+            d.0.starts_with("confluence:page:")
+                && d.0
+                    .rsplit(':')
+                    .next()
+                    .and_then(|id| id.parse::<u64>().ok())
+                    .is_some_and(|id| site.contents.get(&id).is_some_and(|c| c.space_id == *space))
+                && site.users.iter().any(|u| can_view(&site, &u.account_id, d))
+        })
+    });
+    assert!(readable_somewhere, "a role-only space is readable by someone");
+
+    // Without the feature the mode is PRE_ROLES and the role calls answer 404.
+    let plain = support::start_generated(SimConfig::new(8, Scale::Tiny)).await;
+    let (status, body) = get(&plain, &plain.credentials, "/wiki/api/v2/space-role-mode").await;
+    assert_eq!((status, body["mode"].as_str()), (200, Some("PRE_ROLES")));
+    assert_eq!(get(&plain, &plain.credentials, "/wiki/api/v2/space-roles").await.0, 404);
+    let mode = Confluence::new(client_as(&plain, &plain.credentials)).space_role_mode().await.expect("mode");
+    assert_eq!(mode, SpaceRoleMode::PreRoles);
+}

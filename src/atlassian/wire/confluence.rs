@@ -272,6 +272,46 @@ pub mod v2 {
         pub role_id: String,
     }
 
+    /// `GET /space-role-mode`: `PRE_ROLES`, `ROLES_TRANSITION` or `ROLES`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SpaceRoleMode {
+        #[serde(default, deserialize_with = "lenient::null_default")]
+        pub mode: String,
+    }
+
+    /// A space role (`GET /space-roles`, `/space-roles/{id}`): `type` is `SYSTEM` or `CUSTOM`;
+    /// `spacePermissions` are space permission ids (`read/space` views the space).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SpaceRole {
+        #[serde(default, deserialize_with = "lenient::id")]
+        pub id: String,
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
+        #[serde(default, deserialize_with = "lenient::null_default")]
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, deserialize_with = "lenient::null_default")]
+        pub space_permissions: Vec<String>,
+        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        pub links: Option<EntityLinks>,
+    }
+
+    /// One space permission a role can hold (`GET /space-permissions`).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SpacePermissionDefinition {
+        #[serde(default, deserialize_with = "lenient::id")]
+        pub id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub display_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, deserialize_with = "lenient::null_default")]
+        pub required_permission_ids: Vec<String>,
+    }
+
     /// A page (`PageBulk` in listings, `PageSingle` from `GET /pages/{id}`).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]

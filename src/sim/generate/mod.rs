@@ -11,6 +11,7 @@
 //! - `jira.rs`: roles, permission schemes, issue security schemes, projects, issues, comments, attachments;
 //! - `corpus.rs`: Cranfield documents as pages, a GitBugs CSV as issues;
 //! - `inline.rs`: inline comments (a feature);
+//! - `roles.rs`: role-based space access (a feature);
 //! - `access.rs`: product access: who uses Jira and Confluence, through which groups (and, with the
 //!   product-access feature, accounts without one of them, guests, application-role grants);
 //! - `topics.rs` and `text.rs`: the vocabulary and the writing.
@@ -24,6 +25,7 @@ mod corpus;
 mod inline;
 mod jira;
 mod people;
+mod roles;
 mod text;
 mod topics;
 
@@ -201,6 +203,9 @@ pub fn generate_with(config: &SimConfig, features: SiteFeatures) -> Result<Site,
     }
     if features.inline_comments {
         inline::add(&mut phase_rng(config.seed, 6), &mut site);
+    }
+    if features.space_roles {
+        roles::add(&mut phase_rng(config.seed, 7), &mut site);
     }
     site.clock = latest_time(&site);
     site.reindex();

@@ -13,6 +13,7 @@ pub mod guard;
 pub mod inline_comments;
 pub mod jira;
 pub mod jql;
+pub mod space_roles;
 
 use std::sync::{Arc, RwLock};
 
@@ -90,6 +91,7 @@ pub fn app(state: SimState) -> Router {
     let atlassian = Router::new()
         .merge(confluence_v2::routes())
         .merge(inline_comments::routes())
+        .merge(space_roles::routes())
         .merge(confluence_v1::routes())
         .merge(jira::routes());
     guard::wrap(atlassian, state.clone()).merge(admin::routes().with_state(state))
