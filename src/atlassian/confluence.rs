@@ -126,8 +126,10 @@ impl Confluence {
             format!("/wiki/api/v2/spaces?limit={V2_LIMIT}"),
         )
         .await?;
-        let listed: Vec<v2::Space> =
-            listed.into_iter().filter(|space| keep(&self.space_model(space, &[]))).collect();
+        let listed: Vec<v2::Space> = listed
+            .into_iter()
+            .filter(|space| is_id(&space.id) && keep(&self.space_model(space, &[])))
+            .collect();
         // Every listing is started at once; the client's concurrency limit decides how many run, so a
         // listing that waits out a 429 holds up no other.
         let mut tasks = tokio::task::JoinSet::new();
@@ -274,6 +276,8 @@ impl Confluence {
                 Page { items: page.items.iter().map(|b| self.blogpost_model(b)).collect(), next: page.next }
             }
         };
+        // An item without a usable id cannot be fetched, indexed or deleted by id: it is left out.
+        page.items.retain(|c| is_id(&c.id));
         self.fill_labels(kind, &mut page.items).await?;
         Ok(page)
     }
@@ -400,7 +404,7 @@ impl Confluence {
             .collect();
         let page = chunked_page::<v1::ContentArray>(&self.client, &firsts, cursor).await?;
         let mut items = Vec::with_capacity(page.items.len());
-        for content in &page.items {
+        for content in page.items.iter().filter(|c| is_id(&c.id)) {
             let Some(kind) = content_kind(&content.kind) else { continue };
             items.push(self.access_model(kind, content).await);
         }
@@ -410,9 +414,11 @@ impl Confluence {
     async fn access_model(&self, kind: ContentKind, content: &v1::Content) -> ContentAccess {
         let ancestors = match (&content.ancestors, kind) {
             (_, ContentKind::BlogPost) => Some(Vec::new()),
-            (Some(chain), ContentKind::Page) => Some(chain.iter().map(|a| a.id.clone()).collect()),
-            // Some sites send `null`: read them from v2.
-            (None, ContentKind::Page) => {
+            (Some(chain), ContentKind::Page) if chain.iter().all(|a| is_id(&a.id)) => {
+                Some(chain.iter().map(|a| a.id.clone()).collect())
+            }
+            // Some sites send `null`, or an ancestor without a usable id: read them from v2.
+            (_, ContentKind::Page) => {
                 self.ancestors(&content.id).await.map_err(|e| unknown(&content.id, &e)).ok()
             }
         };
@@ -475,6 +481,10 @@ impl Confluence {
             let path = format!("/wiki/api/v2/pages/{}/ancestors?limit={V2_LIMIT}", segment(&from));
             let listed = self.client.get_json::<v2::MultiEntityResult<v2::Ancestor>>(&path).await?;
             let full = listed.results.len() >= V2_LIMIT as usize;
+            if listed.results.iter().any(|a| !is_id(&a.id)) {
+                // An ancestor that cannot be named could be restricted: the page's access is unknown.
+                return Err(malformed(&path, "an ancestor without an id"));
+            }
             let mut above: Vec<String> = listed.results.into_iter().map(|a| a.id).collect();
             let top = above.first().cloned();
             above.append(&mut chain);
@@ -512,7 +522,7 @@ impl Confluence {
                 );
             }
             for group in groups.results {
-                if group.id.is_empty() {
+                if !is_id(&group.id) {
                     return Err(malformed(&path, "a group without an id"));
                 }
                 restriction.groups.insert(group.id);
@@ -700,9 +710,13 @@ impl Confluence {
     /// A comment in the model; `None` for one not on a page or blog post (on an attachment or custom
     /// content). `container` fills in what a reply may leave out.
     fn comment_model(&self, c: &v2::Comment, container: Option<(ContentKind, &str)>) -> Option<Comment> {
-        let (container_kind, container_id) = match (&c.page_id, &c.blog_post_id, container) {
-            (Some(page), _, _) => (ContentKind::Page, page.clone()),
-            (None, Some(post), _) => (ContentKind::BlogPost, post.clone()),
+        if !is_id(&c.id) {
+            return None;
+        }
+        let usable = |id: &Option<String>| id.clone().filter(|id| is_id(id));
+        let (container_kind, container_id) = match (usable(&c.page_id), usable(&c.blog_post_id), container) {
+            (Some(page), _, _) => (ContentKind::Page, page),
+            (None, Some(post), _) => (ContentKind::BlogPost, post),
             (None, None, Some((kind, id))) => (kind, id.to_owned()),
             (None, None, None) => {
                 tracing::debug!(comment = c.id, "footer comment without a page or blog post skipped");
@@ -761,9 +775,13 @@ impl Confluence {
 
     /// An attachment in the model; `None` for one not on a page or blog post.
     fn attachment_model(&self, a: &v2::Attachment) -> Option<Attachment> {
-        let (container_kind, container_id) = match (&a.page_id, &a.blog_post_id) {
-            (Some(page), _) => (ContentKind::Page, page.clone()),
-            (None, Some(post)) => (ContentKind::BlogPost, post.clone()),
+        if !is_id(&a.id) {
+            return None;
+        }
+        let usable = |id: &Option<String>| id.clone().filter(|id| is_id(id));
+        let (container_kind, container_id) = match (usable(&a.page_id), usable(&a.blog_post_id)) {
+            (Some(page), _) => (ContentKind::Page, page),
+            (None, Some(post)) => (ContentKind::BlogPost, post),
             (None, None) => {
                 tracing::debug!(attachment = a.id, "attachment without a page or blog post skipped");
                 return None;
@@ -827,7 +845,7 @@ impl Confluence {
             .collect_all(&self.client)
             .await?;
         let mut tasks = tokio::task::JoinSet::new();
-        for group in listed.into_iter().filter(|g| !g.id.is_empty()) {
+        for group in listed.into_iter().filter(|g| is_id(&g.id)) {
             let client = self.client.clone();
             tasks.spawn(async move {
                 let path = format!("/wiki/rest/api/group/{}/membersByGroupId", segment(&group.id));
@@ -855,7 +873,7 @@ impl Confluence {
             let request = v2::UsersBulkRequest { account_ids: batch.to_vec() };
             let found: v2::MultiEntityResult<v2::User> =
                 self.client.post_json("/wiki/api/v2/users-bulk", &request).await?;
-            for user in found.results.into_iter().filter(|u| !u.account_id.is_empty()) {
+            for user in found.results.into_iter().filter(|u| is_id(&u.account_id)) {
                 let display_name = user.display_name.or(user.public_name).unwrap_or_default();
                 let active = user.account_status.as_deref() == Some("active");
                 users.insert(user.account_id, DirectoryUser { display_name, active });
@@ -910,8 +928,8 @@ fn content_kind(kind: &str) -> Option<ContentKind> {
 /// Who a space permission names. Anything but a user, a group or the anonymous role grants nothing.
 fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
     match (principal.kind.as_str(), principal.id.as_str()) {
-        ("user", id) if !id.is_empty() => Subject::User(id.to_owned()),
-        ("group", id) if !id.is_empty() => Subject::Group(id.to_owned()),
+        ("user", id) if is_id(id) => Subject::User(id.to_owned()),
+        ("group", id) if is_id(id) => Subject::Group(id.to_owned()),
         ("role", "ANONYMOUS") => Subject::Anonymous,
         (kind, id) => Subject::Unknown(format!("{kind}:{id}")),
     }
@@ -920,12 +938,17 @@ fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
 /// The space permission that lets a role's holders view the space.
 const VIEW_SPACE: &str = "read/space";
 
+/// Whether a value can be an id: not empty, and not a sentinel such as `-1` that stands for "none".
+fn is_id(value: &str) -> bool {
+    let value = value.trim();
+    !value.is_empty() && !value.starts_with('-') && value != "null"
+}
+
 /// Who a role assignment names. An id that is empty or a sentinel, or a type this code does not know,
 /// grants nothing.
 fn role_holder(principal: &v2::RolePrincipal) -> RoleHolder {
     let id = principal.principal_id.trim();
-    let usable = !id.is_empty() && !id.starts_with('-') && id != "null";
-    match (principal.principal_type.as_str(), usable) {
+    match (principal.principal_type.as_str(), is_id(id)) {
         ("USER", true) => RoleHolder::User(id.to_owned()),
         ("GROUP", true) => RoleHolder::Group(id.to_owned()),
         ("ACCESS_CLASS", true) => RoleHolder::AccessClass(match id {
@@ -941,7 +964,7 @@ fn role_holder(principal: &v2::RolePrincipal) -> RoleHolder {
 }
 
 fn account_of(user: &v1::User) -> Option<String> {
-    user.account_id.clone().filter(|a| !a.is_empty())
+    user.account_id.clone().filter(|a| is_id(a))
 }
 
 fn storage_of(body: Option<&v2::Body>) -> String {
@@ -979,7 +1002,7 @@ fn expanded_restriction(read: &v1::ContentRestriction) -> Option<Expansion> {
         restriction.users.insert(account);
     }
     for group in &groups.results {
-        if group.id.is_empty() {
+        if !is_id(&group.id) {
             return Some(Expansion::Partial);
         }
         restriction.groups.insert(group.id.clone());

@@ -48,6 +48,9 @@ const USERS_PAGE: u32 = 1_000;
 pub const ADMINISTER_JIRA: &str = "the Administer Jira global permission";
 /// The permission that lets a user see a project and its issues.
 const BROWSE_PROJECTS: &str = "BROWSE_PROJECTS";
+/// The security level of an issue whose `fields.security` names a level without a readable id: no
+/// project has it, so nobody is a member.
+pub const UNKNOWN_LEVEL: &str = "unknown security level";
 /// The `Unknown` browse holder of a team-managed project.
 pub const TEAM_MANAGED: &str = "team-managed project";
 /// The fields [`Jira::issues`] asks for.
@@ -144,7 +147,7 @@ impl Jira {
         let mut tasks = JoinSet::new();
         for (position, project) in listed.into_iter().enumerate() {
             // `status=live` is the default; archived ones are skipped should a site list them anyway.
-            if project.archived == Some(true) || project.id.is_empty() || !seen.insert(project.id.clone()) {
+            if project.archived == Some(true) || !is_id(&project.id) || !seen.insert(project.id.clone()) {
                 continue;
             }
             let client = self.client.clone();
@@ -447,7 +450,7 @@ impl Jira {
         let mut groups = BTreeMap::new();
         for group in listed {
             // A group without an id cannot be named by any grant that permdex keeps (grants keep ids).
-            if let Some(id) = group.group_id.filter(|id| !id.is_empty()) {
+            if let Some(id) = group.group_id.filter(|id| is_id(id)) {
                 groups.insert(id, group.name.unwrap_or_default());
             }
         }
@@ -488,7 +491,7 @@ impl Jira {
     async fn visibility(&self, v: &wire::Visibility, project_id: &str) -> Result<CommentVisibility, Error> {
         let name = v.value.as_deref().unwrap_or_default();
         Ok(match &v.kind {
-            wire::VisibilityType::Group => match v.identifier.as_deref().filter(|id| !id.is_empty()) {
+            wire::VisibilityType::Group => match v.identifier.as_deref().filter(|id| is_id(id)) {
                 Some(id) => CommentVisibility::Group(id.to_string()),
                 None => match self.group_ids().await?.get(name) {
                     Some(id) => CommentVisibility::Group(id.clone()),
@@ -705,7 +708,7 @@ async fn read_project(
     {
         Ok(scheme) => {
             // Members are read once per (scheme, level) by the caller: schemes are shared by projects.
-            for level in scheme.levels.iter().filter(|l| !l.id.is_empty()) {
+            for level in scheme.levels.iter().filter(|l| is_id(&l.id)) {
                 levels.insert(level.id.clone(), scheme.id.to_string());
             }
         }
@@ -782,7 +785,7 @@ fn role_actors_of(
     for actor in actors {
         match actor.kind {
             wire::RoleActorType::User => {
-                if let Some(user) = actor.actor_user.as_ref().filter(|u| !u.account_id.is_empty()) {
+                if let Some(user) = actor.actor_user.as_ref().filter(|u| is_id(&u.account_id)) {
                     entry.users.insert(user.account_id.clone());
                 }
             }
@@ -810,7 +813,7 @@ fn role_actors_of(
 
 /// The role a `projectRole` holder names: `value`, `parameter` or the expanded role's id.
 fn role_id_of(h: &wire::PermissionHolder) -> Option<String> {
-    let text = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let text = |v: &Option<String>| v.clone().filter(|v| is_id(v));
     text(&h.value)
         .or_else(|| text(&h.parameter))
         .or_else(|| h.project_role.as_ref().filter(|r| r.id != 0).map(|r| r.id.to_string()))
@@ -834,18 +837,18 @@ fn role_ids_by_name(roles: &wire::ProjectRoles) -> BTreeMap<String, String> {
 fn group_id_of(h: &wire::PermissionHolder) -> Option<String> {
     h.value
         .clone()
-        .filter(|v| !v.is_empty())
-        .or_else(|| h.group.as_ref().and_then(|g| g.group_id.clone()).filter(|v| !v.is_empty()))
+        .filter(|v| is_id(v))
+        .or_else(|| h.group.as_ref().and_then(|g| g.group_id.clone()).filter(|v| is_id(v)))
 }
 
 fn actor_group_id(actor: &wire::RoleActor) -> Option<String> {
-    actor.actor_group.as_ref().and_then(|g| g.group_id.clone()).filter(|id| !id.is_empty())
+    actor.actor_group.as_ref().and_then(|g| g.group_id.clone()).filter(|id| is_id(id))
 }
 
 /// One grant or level member holder in permdex's terms. Anything that cannot be pinned to an id is
 /// `Unknown`, which grants nothing.
 fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, String>) -> Holder {
-    let text = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let text = |v: &Option<String>| v.clone().filter(|v| is_id(v));
     match &h.kind {
         wire::HolderType::Anyone => Holder::Anyone,
         wire::HolderType::ApplicationRole => Holder::AnyLoggedIn,
@@ -862,7 +865,7 @@ fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, String>) -> Ho
         wire::HolderType::User => {
             let id = text(&h.value)
                 .or_else(|| text(&h.parameter))
-                .or_else(|| h.user.as_ref().map(|u| u.account_id.clone()).filter(|a| !a.is_empty()));
+                .or_else(|| h.user.as_ref().map(|u| u.account_id.clone()).filter(|a| is_id(a)));
             id.map_or_else(|| Holder::Unknown("user".into()), Holder::User)
         }
         wire::HolderType::ProjectRole => {
@@ -896,7 +899,7 @@ fn issue_jql(project_keys: &[String], updated_since: Option<DateTime<Utc>>, afte
 /// A bulk-fetched issue in permdex's terms, or why it cannot be one.
 fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, String)> {
     let Some(fields) = bean.fields else { return Err((bean.id, "answered without fields".into())) };
-    let Some(project) = fields.project.filter(|p| !p.id.is_empty()) else {
+    let Some(project) = fields.project.filter(|p| is_id(&p.id)) else {
         return Err((bean.id, "answered without its project".into()));
     };
     let key = bean.key.unwrap_or_default();
@@ -935,7 +938,10 @@ fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, 
         labels: fields.labels.unwrap_or_default(),
         reporter: fields.reporter.flatten().and_then(account_id),
         assignee: fields.assignee.flatten().and_then(account_id),
-        security_level_id: fields.security.map(|s| s.id).filter(|id| !id.is_empty()),
+        // A level the site names but whose id cannot be read is a level nobody is known to be in.
+        security_level_id: fields
+            .security
+            .map(|s| if is_id(&s.id) { s.id } else { UNKNOWN_LEVEL.to_owned() }),
         created: fields.created.as_deref().and_then(parse_time),
         updated: fields.updated.as_deref().and_then(parse_time),
         attachments,
@@ -944,11 +950,11 @@ fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, 
 }
 
 fn account_id(user: wire::User) -> Option<String> {
-    Some(user.account_id).filter(|id| !id.is_empty())
+    Some(user.account_id).filter(|id| is_id(id))
 }
 
 fn directory_user(user: wire::User) -> Option<(String, DirectoryUser)> {
-    let id = Some(user.account_id).filter(|id| !id.is_empty())?;
+    let id = Some(user.account_id).filter(|id| is_id(id))?;
     // An account whose state is not said is not treated as active.
     let entry = DirectoryUser {
         display_name: user.display_name.unwrap_or_default(),

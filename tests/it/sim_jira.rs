@@ -821,7 +821,7 @@ where
     panic!("{path}: offset walk does not end");
 }
 
-fn page_bean<T: DeserializeOwned>(body: Value) -> (Vec<T>, u64, u64, u32, Option<bool>) {
+fn page_bean<T: DeserializeOwned + Default>(body: Value) -> (Vec<T>, u64, u64, u32, Option<bool>) {
     let page: wire::PageBean<T> = serde_json::from_value(body).expect("PageBean parses");
     (
         page.values,
