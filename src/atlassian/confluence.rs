@@ -228,8 +228,10 @@ impl Confluence {
         let path = format!("/wiki/api/v2/spaces/{}/role-assignments?limit={V2_LIMIT}", segment(space_id));
         let listed =
             collect_cursor::<v2::MultiEntityResult<v2::SpaceRoleAssignment>>(&self.client, path).await?;
+        // An assignment of a role that cannot be named gives nothing anyone could hold.
         Ok(listed
             .into_iter()
+            .filter(|a| is_id(&a.role_id))
             .map(|a| RoleAssignment { holder: role_holder(&a.principal), role_id: a.role_id })
             .collect())
     }
@@ -926,7 +928,7 @@ fn content_kind(kind: &str) -> Option<ContentKind> {
 }
 
 /// Who a space permission names. Anything but a user, a group or the anonymous role grants nothing.
-fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
+pub(super) fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
     match (principal.kind.as_str(), principal.id.as_str()) {
         ("user", id) if is_id(id) => Subject::User(id.to_owned()),
         ("group", id) if is_id(id) => Subject::Group(id.to_owned()),
@@ -946,7 +948,7 @@ fn is_id(value: &str) -> bool {
 
 /// Who a role assignment names. An id that is empty or a sentinel, or a type this code does not know,
 /// grants nothing.
-fn role_holder(principal: &v2::RolePrincipal) -> RoleHolder {
+pub(super) fn role_holder(principal: &v2::RolePrincipal) -> RoleHolder {
     let id = principal.principal_id.trim();
     match (principal.principal_type.as_str(), is_id(id)) {
         ("USER", true) => RoleHolder::User(id.to_owned()),
@@ -981,14 +983,14 @@ fn is_full(len: usize, limit: Option<u32>) -> bool {
 }
 
 /// What the restriction expansion of one item says.
-enum Expansion {
+pub(super) enum Expansion {
     /// Every user and group of the restriction.
     Complete(Restriction),
     /// Cut at the expansion's limit, or not readable as it is: read the restriction on its own.
     Partial,
 }
 
-fn expanded_restriction(read: &v1::ContentRestriction) -> Option<Expansion> {
+pub(super) fn expanded_restriction(read: &v1::ContentRestriction) -> Option<Expansion> {
     let restrictions = read.restrictions.as_ref()?;
     let (Some(users), Some(groups)) = (&restrictions.user, &restrictions.group) else {
         return Some(Expansion::Partial);

@@ -476,8 +476,8 @@ impl Jira {
             return Ok(known);
         }
         let path = format!("{API}/project/{}/role", segment(project_id));
-        let roles = match self.client.get_json::<wire::ProjectRoles>(&path).await {
-            Ok(roles) => roles,
+        let roles = match self.client.get_json::<wire::RoleUrls>(&path).await {
+            Ok(roles) => roles.0,
             // The project is gone: its comments resolve to nothing.
             Err(e) if e.status() == Some(404) => wire::ProjectRoles::new(),
             Err(e) => return Err(e),
@@ -489,24 +489,17 @@ impl Jira {
     }
 
     async fn visibility(&self, v: &wire::Visibility, project_id: &str) -> Result<CommentVisibility, Error> {
-        let name = v.value.as_deref().unwrap_or_default();
-        Ok(match &v.kind {
-            wire::VisibilityType::Group => match v.identifier.as_deref().filter(|id| is_id(id)) {
-                Some(id) => CommentVisibility::Group(id.to_string()),
-                None => match self.group_ids().await?.get(name) {
-                    Some(id) => CommentVisibility::Group(id.clone()),
-                    None => CommentVisibility::Unknown(format!("group {name:?}")),
-                },
+        Ok(match named_visibility(v) {
+            NamedVisibility::GroupId(id) => CommentVisibility::Group(id),
+            NamedVisibility::GroupName(name) => match self.group_ids().await?.get(&name) {
+                Some(id) => CommentVisibility::Group(id.clone()),
+                None => CommentVisibility::Unknown(format!("group {name:?}")),
             },
-            wire::VisibilityType::Role => {
-                // `identifier` of a role visibility is its name too; `value` is the documented one.
-                let name = if name.is_empty() { v.identifier.as_deref().unwrap_or_default() } else { name };
-                match self.role_id(project_id, name).await? {
-                    Some(id) => CommentVisibility::Role(id),
-                    None => CommentVisibility::Unknown(format!("role {name:?}")),
-                }
-            }
-            wire::VisibilityType::Other(kind) => CommentVisibility::Unknown(kind.clone()),
+            NamedVisibility::RoleName(name) => match self.role_id(project_id, &name).await? {
+                Some(id) => CommentVisibility::Role(id),
+                None => CommentVisibility::Unknown(format!("role {name:?}")),
+            },
+            NamedVisibility::Unknown(what) => CommentVisibility::Unknown(what),
         })
     }
 
@@ -518,6 +511,40 @@ impl Jira {
     /// The site's address without a trailing slash, for web URLs.
     fn web_base(&self) -> String {
         self.client.base_url().as_str().trim_end_matches('/').to_string()
+    }
+}
+
+/// A comment visibility as the comment states it, before names are resolved to ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum NamedVisibility {
+    GroupId(String),
+    /// A group named only by its (mutable) name.
+    GroupName(String),
+    /// Roles are named by name; the project's role listing gives the id.
+    RoleName(String),
+    /// A type this code does not know, or a group or role it cannot name: nobody passes it.
+    Unknown(String),
+}
+
+pub(super) fn named_visibility(v: &wire::Visibility) -> NamedVisibility {
+    let name = v.value.as_deref().unwrap_or_default().trim();
+    match &v.kind {
+        wire::VisibilityType::Group => match v.identifier.as_deref().filter(|id| is_id(id)) {
+            Some(id) => NamedVisibility::GroupId(id.to_string()),
+            None if is_id(name) => NamedVisibility::GroupName(name.to_string()),
+            None => NamedVisibility::Unknown("group without an id or a name".into()),
+        },
+        wire::VisibilityType::Role => {
+            // `identifier` of a role visibility is its name too; `value` is the documented one.
+            let name =
+                if name.is_empty() { v.identifier.as_deref().unwrap_or_default().trim() } else { name };
+            if is_id(name) {
+                NamedVisibility::RoleName(name.to_string())
+            } else {
+                NamedVisibility::Unknown("role without a name".into())
+            }
+        }
+        wire::VisibilityType::Other(kind) => NamedVisibility::Unknown(kind.clone()),
     }
 }
 
@@ -695,8 +722,8 @@ async fn read_project(
 
     // Role actors are read once the roles to read are known (see `read_roles`).
     let role_ids = if listing == RoleListing::Read {
-        let role_urls: wire::ProjectRoles = client.get_json(&format!("{API}/project/{id}/role")).await?;
-        role_ids_by_name(&role_urls)
+        let role_urls: wire::RoleUrls = client.get_json(&format!("{API}/project/{id}/role")).await?;
+        role_ids_by_name(&role_urls.0)
     } else {
         BTreeMap::new()
     };
@@ -775,7 +802,7 @@ async fn read_role(client: &Client, project: &str, role_id: &str) -> Result<Vec<
 
 /// Role actors in permdex's terms: users by account id, groups by id (or by a name `group_ids` knows).
 /// Other actor types, and groups that cannot be pinned to an id, grant nothing.
-fn role_actors_of(
+pub(super) fn role_actors_of(
     actors: &[wire::RoleActor],
     group_ids: &HashMap<String, String>,
     project: &str,
@@ -820,7 +847,7 @@ fn role_id_of(h: &wire::PermissionHolder) -> Option<String> {
 }
 
 /// Role name → role id from a project's role map (the id ends each role URL).
-fn role_ids_by_name(roles: &wire::ProjectRoles) -> BTreeMap<String, String> {
+pub(super) fn role_ids_by_name(roles: &wire::ProjectRoles) -> BTreeMap<String, String> {
     roles
         .iter()
         .filter_map(|(name, url)| match wire::role_id_from_url(url) {
@@ -847,7 +874,7 @@ fn actor_group_id(actor: &wire::RoleActor) -> Option<String> {
 
 /// One grant or level member holder in permdex's terms. Anything that cannot be pinned to an id is
 /// `Unknown`, which grants nothing.
-fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, String>) -> Holder {
+pub(super) fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, String>) -> Holder {
     let text = |v: &Option<String>| v.clone().filter(|v| is_id(v));
     match &h.kind {
         wire::HolderType::Anyone => Holder::Anyone,
@@ -897,7 +924,10 @@ fn issue_jql(project_keys: &[String], updated_since: Option<DateTime<Utc>>, afte
 }
 
 /// A bulk-fetched issue in permdex's terms, or why it cannot be one.
-fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, String)> {
+pub(super) fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, String)> {
+    if !is_id(&bean.id) {
+        return Err((bean.id, "answered without a usable id".into()));
+    }
     let Some(fields) = bean.fields else { return Err((bean.id, "answered without fields".into())) };
     let Some(project) = fields.project.filter(|p| is_id(&p.id)) else {
         return Err((bean.id, "answered without its project".into()));

@@ -15,6 +15,8 @@ pub mod pacer;
 pub mod paginate;
 pub mod path;
 pub mod wire;
+#[cfg(test)]
+mod wire_variance;
 
 pub use client::{Client, ClientConfig, ClientStats, Download};
 

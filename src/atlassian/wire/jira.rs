@@ -21,6 +21,11 @@ use serde_json::Value;
 /// The project role map of `GET /project/{key}/role`: role name → role URL (the role id ends the URL).
 pub type ProjectRoles = BTreeMap<String, String>;
 
+/// How the crawler reads a [`ProjectRoles`] map: entries that are not text are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct RoleUrls(#[serde(deserialize_with = "lenient::string_map")] pub ProjectRoles);
+
 /// Parses Jira's time stamp format `2021-02-26T01:45:03.821+0000`, and RFC 3339 as a fallback.
 pub fn parse_jira_time(text: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
@@ -639,9 +644,9 @@ pub struct PermissionGrant {
 pub struct PermissionHolder {
     #[serde(deserialize_with = "lenient::or_default", rename = "type", default)]
     pub kind: HolderType,
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,

@@ -148,6 +148,17 @@ where
     Ok(integer(Value::deserialize(d)?).and_then(|n| T::try_from(n).ok()))
 }
 
+/// A map of names to text: entries whose value is not text are left out; anything but an object is
+/// an empty map.
+pub fn string_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Object(map) => map.into_iter().filter_map(|(k, v)| scalar_text(v).map(|v| (k, v))).collect(),
+        _ => Default::default(),
+    })
+}
+
 /// An id sent as a string or a number, kept as a string; anything else is empty.
 pub fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(scalar_text(Value::deserialize(d)?).unwrap_or_default())
