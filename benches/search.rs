@@ -394,7 +394,7 @@ fn unfiltered(
     text: &str,
     count: bool,
 ) -> anyhow::Result<()> {
-    let ast = query::parse(text)?;
+    let ast = query::read(text)?;
     let query = builder.build(&ast);
     let top = TopDocs::with_limit(PAGE).order_by_score();
     let page = if count {

@@ -8,14 +8,13 @@
 //! configuration through an in-memory environment.
 //!
 //! This is a demonstration over simulated data; it is not how a real deployment is configured (that is
-//! `permdex init`, `permdex sync` and `permdex serve`).
+//! `permdex init`, `permdex sync` and `permdex serve`). What the command prints, and its temporary data
+//! directory, are the binary's (`src/cli/demo.rs`).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +28,7 @@ use crate::server::{AppState, Authenticator, DemoUser, Sources};
 use crate::sim::model::Site;
 use crate::sim::oracle::{self, Scope};
 use crate::sim::run::RunningSim;
-use crate::sim::{DocId, Scale, SimConfig};
+use crate::sim::{DocId, SimConfig};
 use crate::sync::{Mode, Progress, SyncOptions};
 
 /// The name of the one source the demo configures.
@@ -59,25 +58,6 @@ pub enum Error {
     Account { account: String, reason: String },
     #[error("the simulated site has no active user who can read anything")]
     NoReaders,
-    #[error("cannot write to stdout: {0}")]
-    Stdout(#[source] std::io::Error),
-}
-
-/// Raw flags of `permdex demo`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DemoArgs {
-    /// Seed of the simulated site: the same seed and scale give the same site and demo users.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Size of the simulated site: tiny, small or medium.
-    #[arg(long, default_value = "small")]
-    pub scale: Scale,
-    /// Address the server listens on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// Keep the configuration, index and run records here (default: a temporary directory removed on exit).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
 }
 
 /// What [`start`] needs.
@@ -170,87 +150,6 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
     Ok(RunningDemo { url: format!("http://{local}"), admin_key, users, sim, config, stop, server })
 }
 
-/// `permdex demo`: [`start`], print how to use it on `out`, serve until `shutdown` resolves, clean up.
-pub async fn run(
-    args: &DemoArgs,
-    out: &mut dyn Write,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), crate::Error> {
-    let temporary = args.data.is_none();
-    let data_dir = match &args.data {
-        Some(dir) => dir.clone(),
-        None => std::env::temp_dir().join(format!(
-            "permdex-demo-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        )),
-    };
-    let options = DemoOptions {
-        sim: SimConfig::new(args.seed, args.scale),
-        listen: args.listen,
-        data_dir: data_dir.clone(),
-        sync: SyncOptions::default(),
-    };
-    eprintln!(
-        "permdex demo: simulating a site (seed {}, scale {}) and syncing it into {}",
-        args.seed,
-        scale_name(args.scale),
-        data_dir.display()
-    );
-    let mut progress = crate::cli::StderrProgress::new(SOURCE, Arc::new(AtomicBool::new(false)));
-    let started = start(options, &mut progress).await;
-    let demo = match started {
-        Ok(demo) => demo,
-        Err(e) => {
-            remove_temporary(&data_dir, temporary);
-            return Err(e.into());
-        }
-    };
-    let printed = print_welcome(&demo, out).map_err(Error::Stdout);
-    if printed.is_ok() {
-        shutdown.await;
-        eprintln!("permdex demo: stopping");
-    }
-    demo.shutdown().await;
-    remove_temporary(&data_dir, temporary);
-    Ok(printed?)
-}
-
-fn scale_name(scale: Scale) -> &'static str {
-    match scale {
-        Scale::Tiny => "tiny",
-        Scale::Small => "small",
-        Scale::Medium => "medium",
-        Scale::Large => "large",
-    }
-}
-
-fn remove_temporary(dir: &Path, temporary: bool) {
-    if temporary {
-        if let Err(e) = std::fs::remove_dir_all(dir) {
-            tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the demo data directory");
-        }
-    }
-}
-
-fn print_welcome(demo: &RunningDemo, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "\npermdex demo is serving at {}/", demo.url)?;
-    writeln!(out, "  search page:       {}/   (pick a demo user at the top right)", demo.url)?;
-    writeln!(out, "  integrations page: {}/integrations   admin key: {}", demo.url, demo.admin_key)?;
-    writeln!(out, "  API description:   {}/api/v1/openapi.json", demo.url)?;
-    writeln!(out, "\nDemo users (bearer tokens for the API):")?;
-    for user in &demo.users {
-        writeln!(out, "  {} ({}): {}", user.display_name, user.account_id, user.description)?;
-        writeln!(
-            out,
-            "    curl -H 'Authorization: Bearer {}' '{}/api/v1/search?q=project'",
-            user.token, demo.url
-        )?;
-    }
-    writeln!(out, "\nPress Ctrl-C to stop.")?;
-    out.flush()
-}
-
 /// 32 random bytes as hex.
 fn random_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -258,8 +157,9 @@ fn random_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes `permdex.toml` and the simulator's token file into `data_dir` and loads the configuration.
-fn write_config(
+/// Writes `permdex.toml` (one source, [`SOURCE`], reading `sim`) and the simulator's token file into
+/// `data_dir` and loads the configuration. Evaluation uses it too.
+pub(crate) fn write_config(
     data_dir: &Path,
     sim: &RunningSim,
     listen: SocketAddr,
@@ -273,7 +173,7 @@ fn write_config(
     let token_path = data_dir.join(SIM_TOKEN_FILE);
     write_private(&token_path, &sim.credentials.token).map_err(at(&token_path))?;
     let text = format!(
-        "# Written by `permdex demo` for its in-process simulator.\n\
+        "# Written by permdex for its in-process simulator.\n\
          data_dir = \".\"\n\n\
          [[sources]]\nname = \"{SOURCE}\"\nurl = {url:?}\nemail = {email:?}\ntoken_file = \"{SIM_TOKEN_FILE}\"\n\
          requests_per_second = 2000.0\nconcurrency = 8\n\n\
@@ -349,6 +249,7 @@ fn choose_users(site: &Site) -> Result<Vec<(&crate::sim::model::User, String)>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::Scale;
 
     #[test]
     fn demo_users_differ_in_what_they_read() {

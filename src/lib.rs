@@ -1,6 +1,8 @@
 //! permdex: a self-hosted, permission-aware search engine for Confluence and Jira.
 //!
-//! The library holds every part; the binary (`src/main.rs`) only parses arguments and calls in here.
+//! The library holds every part; the binary (`src/main.rs` and `src/cli/`) only parses arguments, calls in
+//! here, prints, and maps errors to exit statuses. Each module has its own error enum; nothing here knows
+//! clap or the exit statuses.
 //! Modules, in the direction data flows:
 //!
 //! - [`config`]: `permdex.toml` → a validated [`config::Config`] (sources, scope, limits, server, secrets).
@@ -16,15 +18,12 @@
 
 pub mod acl;
 pub mod atlassian;
-pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod error;
+pub mod eval;
 pub mod extract;
 pub mod index;
 pub mod search;
 pub mod server;
 pub mod sim;
 pub mod sync;
-
-pub use error::{Error, Result};

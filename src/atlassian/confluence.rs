@@ -6,7 +6,6 @@
 //! - pages and blog posts with storage bodies: v2 `/pages`, `/blogposts` (≤ 100 space ids per call);
 //! - ancestors and read restrictions of many items per call: v1 CQL content search with
 //!   `expand=ancestors,restrictions.read.restrictions.user,restrictions.read.restrictions.group`;
-//! - what changed: v1 CQL `lastmodified >=`, written in the site user's time zone;
 //! - footer comments and attachments of the whole site: v2 `/footer-comments`, `/attachments`;
 //! - inline comments: v2 `/inline-comments` (the whole site) or `/pages/{id}/inline-comments` with each
 //!   thread's `/inline-comments/{id}/children`;
@@ -14,8 +13,8 @@
 //! - users and groups: v1 `/group` and `membersByGroupId`, v2 `POST /users-bulk`;
 //! - role-based space access: v2 `/space-role-mode`, `/space-roles`, `/spaces/{id}/role-assignments`.
 //!
-//! Listings that the engine walks page by page (`contents`, `access`, `changed_since`, `comments`,
-//! `attachments`) return one [`Page`] per call with an opaque cursor that can be stored and passed back.
+//! Listings that the engine walks page by page (`contents`, `access`, `comments`, `attachments`) return
+//! one [`Page`] per call with an opaque cursor that can be stored and passed back.
 //! A listing call that fails is an error: the engine records it, a listing never ends early in silence.
 //! What fails for one item only (its restriction, its ancestors) makes that item's access unknown
 //! (`restriction: None`, readable by nobody), never public.
@@ -23,12 +22,13 @@
 //! Labels: v2 bulk listings cannot include them, so each page of contents costs one more CQL search per
 //! 200 items (`id in (…)`, `expand=metadata.labels`).
 //!
-//! Deliberately absent: whiteboards, databases and folders as content.
+//! Deliberately absent: whiteboards, databases and folders as content, and CQL `lastmodified` queries:
+//! the sync engine finds changes by comparing the versions the access listing carries, which needs no
+//! time zone.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, FixedOffset, Utc};
-use tokio::sync::OnceCell;
+use chrono::{DateTime, Utc};
 
 use super::client::Client;
 use super::model::{
@@ -58,52 +58,20 @@ const RESTRICTION_LIMIT: u32 = 100;
 const GROUP_LIMIT: u32 = 200;
 /// Account ids per `POST /users-bulk`.
 const USERS_PER_BULK: usize = 250;
-/// How far back a `changed_since` window reaches when the site's time zone is unknown: the largest
-/// distance between UTC and any zone's local time, so whatever the zone, no edit after `since` is missed.
-const UNKNOWN_ZONE_WIDENING_HOURS: i64 = 14;
 /// Restriction pages read for one item before giving up on it (at 100 per page: 100 000 principals).
 const MAX_RESTRICTION_PAGES: u32 = 1_000;
 /// Ancestor calls for one page before giving up (at 250 per call: a tree 25 000 levels deep).
 const MAX_ANCESTOR_CALLS: u32 = 100;
 
-/// One item of a "what changed" listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Changed {
-    /// As the site serves it (`att123` for attachments).
-    pub id: String,
-    pub kind: ChangedKind,
-    /// The page or blog post a comment or attachment belongs to; `None` for pages and blog posts.
-    pub container_id: Option<String>,
-    pub version: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ChangedKind {
-    Page,
-    BlogPost,
-    Comment,
-    Attachment,
-}
-
-/// The zone CQL dates are read in, as far as this crawler can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CqlZone {
-    Fixed(FixedOffset),
-    /// A zone name this crawler cannot turn into an offset (one with daylight saving time, or unknown).
-    Unmapped,
-}
-
 /// The Confluence crawler of one site. Its methods take `&self`, so several tasks can call it at once.
 #[derive(Debug)]
 pub struct Confluence {
     client: Client,
-    /// The site user's time zone, read once on first use.
-    zone: OnceCell<CqlZone>,
 }
 
 impl Confluence {
     pub fn new(client: Client) -> Self {
-        Confluence { client, zone: OnceCell::new() }
+        Confluence { client }
     }
 
     pub fn client(&self) -> &Client {
@@ -537,72 +505,6 @@ impl Confluence {
             &format!("/wiki/rest/api/content/{id}/restriction/byOperation/read"),
             "too many restriction pages",
         ))
-    }
-
-    // -----------------------------------------------------------------------------------------------------
-    // Changes.
-
-    /// Pages, blog posts, comments and attachments of the given spaces modified at or after `since`
-    /// (current and archived), oldest first, one page per call. The CQL date is written in the site
-    /// user's time zone, rounded down to the minute; in a zone this crawler cannot map, the window starts
-    /// 14 hours earlier instead.
-    pub async fn changed_since(
-        &self,
-        space_keys: &[String],
-        since: DateTime<Utc>,
-        cursor: Option<&str>,
-    ) -> Result<Page<Changed>, Error> {
-        let zone = *self.zone.get_or_try_init(|| self.read_zone()).await?;
-        let when = cql_time(zone, since);
-        let firsts: Vec<String> = space_keys
-            .chunks(SPACE_KEYS_PER_QUERY)
-            .map(|chunk| {
-                let cql = format!(
-                    "type in (page, blogpost, comment, attachment) and space in ({}) and lastmodified >= \"{when}\" order by lastmodified asc",
-                    cql_list(chunk)
-                );
-                search_path(&cql, "version,container", true)
-            })
-            .collect();
-        let page = chunked_page::<v1::ContentArray>(&self.client, &firsts, cursor).await?;
-        let items = page
-            .items
-            .iter()
-            .filter_map(|c| {
-                let kind = match c.kind.as_str() {
-                    "page" => ChangedKind::Page,
-                    "blogpost" => ChangedKind::BlogPost,
-                    "comment" => ChangedKind::Comment,
-                    "attachment" => ChangedKind::Attachment,
-                    _ => return None,
-                };
-                let container_id = match kind {
-                    ChangedKind::Page | ChangedKind::BlogPost => None,
-                    ChangedKind::Comment | ChangedKind::Attachment => {
-                        c.container.as_ref().map(|p| p.id.clone())
-                    }
-                };
-                Some(Changed {
-                    id: c.id.clone(),
-                    kind,
-                    container_id,
-                    version: c.version.as_ref().map_or(0, |v| u64::from(v.number)),
-                })
-            })
-            .collect();
-        Ok(Page { items, next: page.next })
-    }
-
-    async fn read_zone(&self) -> Result<CqlZone, Error> {
-        let user: v1::User = self.client.get_json("/wiki/rest/api/user/current").await?;
-        let zone = user.time_zone.as_deref().map_or(CqlZone::Unmapped, zone_of);
-        if zone == CqlZone::Unmapped {
-            tracing::warn!(
-                time_zone = user.time_zone.as_deref().unwrap_or(""),
-                "site time zone not mapped to an offset: change windows start {UNKNOWN_ZONE_WIDENING_HOURS} hours early"
-            );
-        }
-        Ok(zone)
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -1064,7 +966,7 @@ fn not_found_as_none<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
 
 /// A time as Confluence writes it: RFC 3339 (`2024-01-03T09:41:23.123Z`) or Atlassian's offset without
 /// a colon (`2024-01-03T09:41:23.123+0000`). Anything else is `None`.
-pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
     let raw = raw.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Some(t.with_timezone(&Utc));
@@ -1074,155 +976,6 @@ pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
         .find_map(|f| DateTime::parse_from_str(raw, f).ok())
         .map(|t| t.with_timezone(&Utc))
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Time zones.
-
-/// Zones without daylight saving time, so one offset is right all year.
-const FIXED_ZONES: &[(&str, i32)] = &[
-    ("Pacific/Marquesas", -570),
-    ("Pacific/Honolulu", -600),
-    ("America/Phoenix", -420),
-    ("America/Regina", -360),
-    ("America/Bogota", -300),
-    ("America/Lima", -300),
-    ("America/Panama", -300),
-    ("America/Caracas", -240),
-    ("America/Sao_Paulo", -180),
-    ("America/Argentina/Buenos_Aires", -180),
-    ("America/Buenos_Aires", -180),
-    ("Atlantic/Cape_Verde", -60),
-    ("Africa/Abidjan", 0),
-    ("Africa/Accra", 0),
-    ("Africa/Lagos", 60),
-    ("Africa/Algiers", 60),
-    ("Africa/Johannesburg", 120),
-    ("Africa/Cairo", 120),
-    ("Africa/Nairobi", 180),
-    ("Europe/Moscow", 180),
-    ("Europe/Istanbul", 180),
-    ("Asia/Riyadh", 180),
-    ("Asia/Tehran", 210),
-    ("Asia/Dubai", 240),
-    ("Asia/Kabul", 270),
-    ("Asia/Karachi", 300),
-    ("Asia/Tashkent", 300),
-    ("Asia/Kolkata", 330),
-    ("Asia/Calcutta", 330),
-    ("Asia/Colombo", 330),
-    ("Asia/Kathmandu", 345),
-    ("Asia/Katmandu", 345),
-    ("Asia/Dhaka", 360),
-    ("Asia/Yangon", 390),
-    ("Asia/Rangoon", 390),
-    ("Asia/Bangkok", 420),
-    ("Asia/Jakarta", 420),
-    ("Asia/Ho_Chi_Minh", 420),
-    ("Asia/Shanghai", 480),
-    ("Asia/Hong_Kong", 480),
-    ("Asia/Singapore", 480),
-    ("Asia/Taipei", 480),
-    ("Asia/Manila", 480),
-    ("Australia/Perth", 480),
-    ("Australia/Eucla", 525),
-    ("Asia/Tokyo", 540),
-    ("Asia/Seoul", 540),
-    ("Australia/Darwin", 570),
-    ("Australia/Brisbane", 600),
-    ("Pacific/Guam", 600),
-    ("Pacific/Port_Moresby", 600),
-    ("Pacific/Noumea", 660),
-    ("Pacific/Fiji", 720),
-    ("Pacific/Tarawa", 720),
-    ("Pacific/Tongatapu", 780),
-    ("Pacific/Kiritimati", 840),
-];
-
-const UTC_NAMES: &[&str] = &[
-    "UTC",
-    "UCT",
-    "GMT",
-    "Z",
-    "Zulu",
-    "Universal",
-    "Greenwich",
-    "Etc/UTC",
-    "Etc/UCT",
-    "Etc/GMT",
-    "Etc/GMT0",
-    "Etc/GMT+0",
-    "Etc/GMT-0",
-    "Etc/Universal",
-    "Etc/Zulu",
-    "Etc/Greenwich",
-    "GMT0",
-    "GMT+0",
-    "GMT-0",
-];
-
-/// The zone a `timeZone` value names: `Etc/GMT±N` (whose sign is inverted: `Etc/GMT-10` is UTC+10),
-/// an explicit offset (`+05:45`, `-0230`, `UTC+10`), or a zone without daylight saving time.
-fn zone_of(name: &str) -> CqlZone {
-    let name = name.trim();
-    let fixed = |minutes: i32| FixedOffset::east_opt(minutes * 60).map_or(CqlZone::Unmapped, CqlZone::Fixed);
-    if UTC_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-        return fixed(0);
-    }
-    if let Some(hours) = name.strip_prefix("Etc/GMT") {
-        return match hours.parse::<i32>() {
-            // Etc/GMT+12 is the westernmost, Etc/GMT-14 the easternmost.
-            Ok(h) if (-14..=12).contains(&h) && (hours.starts_with('+') || hours.starts_with('-')) => {
-                fixed(-h * 60)
-            }
-            _ => CqlZone::Unmapped,
-        };
-    }
-    let offset = name.strip_prefix("UTC").or_else(|| name.strip_prefix("GMT")).unwrap_or(name);
-    if let Some(minutes) = explicit_offset(offset) {
-        return fixed(minutes);
-    }
-    FIXED_ZONES
-        .iter()
-        .find(|(zone, _)| *zone == name)
-        .map_or(CqlZone::Unmapped, |&(_, minutes)| fixed(minutes))
-}
-
-/// `+05:45`, `-0230`, `+10` as minutes east of UTC.
-fn explicit_offset(raw: &str) -> Option<i32> {
-    let (sign, rest) = match raw.as_bytes().first()? {
-        b'+' => (1, &raw[1..]),
-        b'-' => (-1, &raw[1..]),
-        _ => return None,
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if !digits.bytes().all(|b| b.is_ascii_digit()) || rest.matches(':').count() > 1 {
-        return None;
-    }
-    let (hours, minutes) = match digits.len() {
-        1 | 2 => (digits.parse::<i32>().ok()?, 0),
-        3 | 4 => {
-            let split = digits.len() - 2;
-            (digits[..split].parse::<i32>().ok()?, digits[split..].parse::<i32>().ok()?)
-        }
-        _ => return None,
-    };
-    (hours <= 14 && minutes < 60).then_some(sign * (hours * 60 + minutes))
-}
-
-/// `since` as a CQL date (`yyyy/MM/dd HH:mm`) in `zone`, rounded down to the minute so the minute that
-/// holds `since` is included.
-fn cql_time(zone: CqlZone, since: DateTime<Utc>) -> String {
-    const FORMAT: &str = "%Y/%m/%d %H:%M";
-    match zone {
-        CqlZone::Fixed(offset) => since.with_timezone(&offset).format(FORMAT).to_string(),
-        CqlZone::Unmapped => {
-            (since - chrono::Duration::hours(UNKNOWN_ZONE_WIDENING_HOURS)).format(FORMAT).to_string()
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Listings.
 
 /// Walks a cursor listing to its end. A next link that repeats is an error: the items after it would be
 /// missing. An empty page that still links on is how some listings end.
@@ -1300,51 +1053,6 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(parse_time(raw), want, "{raw}");
         }
-    }
-
-    #[test]
-    fn zone_names_map_to_offsets() {
-        let cases: &[(&str, Option<i32>)] = &[
-            ("Etc/GMT-10", Some(600)),
-            ("Etc/GMT+5", Some(-300)),
-            ("Etc/GMT-14", Some(840)),
-            ("Etc/GMT+12", Some(-720)),
-            ("Etc/GMT", Some(0)),
-            ("Etc/UTC", Some(0)),
-            ("UTC", Some(0)),
-            ("Australia/Brisbane", Some(600)),
-            ("Asia/Kolkata", Some(330)),
-            ("Asia/Kathmandu", Some(345)),
-            ("Pacific/Marquesas", Some(-570)),
-            ("Australia/Eucla", Some(525)),
-            ("+05:45", Some(345)),
-            ("-02:30", Some(-150)),
-            ("+1000", Some(600)),
-            ("UTC+10", Some(600)),
-            ("GMT-03:00", Some(-180)),
-            ("Europe/Berlin", None),
-            ("Australia/Sydney", None),
-            ("Etc/GMT-15", None),
-            ("Etc/GMTx", None),
-            ("+25:00", None),
-            ("+05:61", None),
-            ("", None),
-        ];
-        for &(name, minutes) in cases {
-            let want =
-                minutes.and_then(|m| FixedOffset::east_opt(m * 60)).map_or(CqlZone::Unmapped, CqlZone::Fixed);
-            assert_eq!(zone_of(name), want, "{name}");
-        }
-    }
-
-    #[test]
-    fn cql_times_are_local_and_rounded_down() {
-        let since = Utc.with_ymd_and_hms(2024, 3, 1, 23, 59, 59).single().expect("time");
-        let plus10 = CqlZone::Fixed(FixedOffset::east_opt(600 * 60).expect("offset"));
-        let minus5 = CqlZone::Fixed(FixedOffset::east_opt(-300 * 60).expect("offset"));
-        assert_eq!(cql_time(plus10, since), "2024/03/02 09:59");
-        assert_eq!(cql_time(minus5, since), "2024/03/01 18:59");
-        assert_eq!(cql_time(CqlZone::Unmapped, since), "2024/03/01 09:59");
     }
 
     #[test]

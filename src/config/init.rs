@@ -14,27 +14,20 @@ use std::path::{Path, PathBuf};
 use super::types::{format_byte_size, Email, EnvVarName, SourceName};
 use super::{Config, Error, Limits, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
 
-/// Flags of `permdex init`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct InitArgs {
-    /// Site URL: https://<site>.atlassian.net, or the simulator's http://127.0.0.1:PORT
-    #[arg(long, value_name = "URL")]
+/// What `permdex init` was asked for, as given on the command line (checked by [`run`]).
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Site URL: `https://<site>.atlassian.net`, or the simulator's `http://127.0.0.1:PORT`.
     pub url: String,
-    /// Email of the Atlassian account whose API token permdex will use
-    #[arg(long, value_name = "EMAIL")]
+    /// Email of the Atlassian account whose API token permdex will use.
     pub email: String,
-    /// Name of the environment variable that will hold the API token (the token itself is never asked for)
-    #[arg(long, value_name = "VAR")]
+    /// Name of the environment variable that will hold the API token.
     pub token_env: String,
-    /// Data directory (index, ACL store, sync state); default ./permdex-data beside the config file
-    #[arg(long, value_name = "DIR")]
+    /// Data directory; `None` means `./permdex-data` beside the config file.
     pub data: Option<PathBuf>,
-    /// Where to write the config file
-    #[arg(long, short, value_name = "FILE", default_value = "permdex.toml")]
+    /// Where to write the config file.
     pub output: PathBuf,
-    /// Overwrite the output file if it exists
-    #[arg(long)]
-    pub force: bool,
+    pub existing: Existing,
 }
 
 /// What to do when the output file exists.
@@ -76,7 +69,7 @@ impl std::fmt::Display for Written {
 }
 
 /// `permdex init`: checks the flags, renders the starter file and writes it to `args.output`.
-pub fn run(args: &InitArgs) -> Result<Written, Error> {
+pub fn run(args: &InitOptions) -> Result<Written, Error> {
     let cwd = std::env::current_dir().map_err(|source| Error::Write { path: args.output.clone(), source })?;
     let starter = Starter::from_args(args, &cwd)?;
     let text = starter.render();
@@ -84,8 +77,7 @@ pub fn run(args: &InitArgs) -> Result<Written, Error> {
     let placeholder_env =
         std::collections::BTreeMap::from([(starter.token_env.as_str().to_owned(), "placeholder".to_owned())]);
     Config::from_toml(&text, &args.output, &placeholder_env)?;
-    let existing = if args.force { Existing::Overwrite } else { Existing::Refuse };
-    write_file(&args.output, &text, existing)?;
+    write_file(&args.output, &text, args.existing)?;
     Ok(Written { path: args.output.clone(), source: starter.name, token_env: starter.token_env })
 }
 
@@ -108,7 +100,7 @@ pub fn write_file(path: &Path, text: &str, existing: Existing) -> Result<(), Err
 impl Starter {
     /// Checks the flags. A relative `--data` is taken relative to `cwd`, like any path on a command line,
     /// and rewritten relative to the output file's directory, which is how the config file reads it.
-    pub fn from_args(args: &InitArgs, cwd: &Path) -> Result<Starter, Error> {
+    pub fn from_args(args: &InitOptions, cwd: &Path) -> Result<Starter, Error> {
         let flag =
             |flag: &'static str| move |err: super::InvalidValue| Error::InitArgument { flag, reason: err.0 };
         let url = Url::parse(&args.url)
@@ -253,14 +245,14 @@ mod tests {
 
     use super::*;
 
-    fn args(url: &str, output: &Path) -> InitArgs {
-        InitArgs {
+    fn args(url: &str, output: &Path) -> InitOptions {
+        InitOptions {
             url: url.to_owned(),
             email: "bot@acme.example".to_owned(),
             token_env: "ACME_TOKEN".to_owned(),
             data: None,
             output: output.to_owned(),
-            force: false,
+            existing: Existing::Refuse,
         }
     }
 
@@ -362,15 +354,15 @@ mod tests {
     #[test]
     fn bad_flags_name_the_flag() {
         let path = Path::new("p.toml");
-        let cases: [(InitArgs, &str); 4] = [
+        let cases: [(InitOptions, &str); 4] = [
             (args("ftp://acme", path), "--url: must be http(s) URL"),
             (args("https://u:p@acme.atlassian.net", path), "--url: must be http(s) URL without credentials"),
             (
-                InitArgs { email: "bot".into(), ..args("https://a.atlassian.net", path) },
+                InitOptions { email: "bot".into(), ..args("https://a.atlassian.net", path) },
                 "--email: \"bot\" is not an email",
             ),
             (
-                InitArgs { token_env: "ATATT-token".into(), ..args("https://a.atlassian.net", path) },
+                InitOptions { token_env: "ATATT-token".into(), ..args("https://a.atlassian.net", path) },
                 "--token-env: must name",
             ),
         ];

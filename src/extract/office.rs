@@ -59,7 +59,7 @@ pub fn office_to_text(bytes: &[u8], file_type: FileType, limits: &ZipLimits) -> 
 }
 
 /// An opened archive and what is left of its inflation budget.
-struct Package<'a> {
+pub(crate) struct Package<'a> {
     archive: zip::ZipArchive<Cursor<&'a [u8]>>,
     archive_len: u64,
     limits: ZipLimits,
@@ -67,7 +67,7 @@ struct Package<'a> {
 }
 
 impl<'a> Package<'a> {
-    fn open(bytes: &'a [u8], limits: &ZipLimits) -> Result<Self, Error> {
+    pub(crate) fn open(bytes: &'a [u8], limits: &ZipLimits) -> Result<Self, Error> {
         let archive = zip::ZipArchive::new(Cursor::new(bytes))
             .map_err(|err| Error::Archive { reason: err.to_string() })?;
         if archive.len() > limits.max_entries {
@@ -80,6 +80,16 @@ impl<'a> Package<'a> {
         self.archive.index_for_name(name).is_some()
     }
 
+    /// The names of the archive's entries, in directory order.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.archive.file_names().map(str::to_owned).collect()
+    }
+
+    /// Whether the inflation budget is spent: reading any further part would fail.
+    pub(crate) fn budget_spent(&self) -> bool {
+        self.inflated >= self.limits.max_total_uncompressed
+    }
+
     fn names_matching(&self, prefix: &str, suffix: &str) -> Vec<String> {
         self.archive
             .file_names()
@@ -89,7 +99,15 @@ impl<'a> Package<'a> {
     }
 
     /// Reads one part as text, or `None` when the archive has no such part.
-    fn read(&mut self, name: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn read(&mut self, name: &str) -> Result<Option<String>, Error> {
+        Ok(self.read_bytes(name)?.map(|data| match String::from_utf8(data) {
+            Ok(text) => text,
+            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+        }))
+    }
+
+    /// Reads one part, or `None` when the archive has no such part.
+    pub(crate) fn read_bytes(&mut self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         let mut entry = match self.archive.by_name(name) {
             Ok(entry) => entry,
             Err(zip::result::ZipError::FileNotFound) => return Ok(None),
@@ -132,13 +150,10 @@ impl<'a> Package<'a> {
             }
         }
         self.inflated += data.len() as u64;
-        Ok(Some(match String::from_utf8(data) {
-            Ok(text) => text,
-            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-        }))
+        Ok(Some(data))
     }
 
-    fn require(&mut self, name: &str) -> Result<String, Error> {
+    pub(crate) fn require(&mut self, name: &str) -> Result<String, Error> {
         self.read(name)?.ok_or_else(|| Error::MissingPart { part: name.to_owned() })
     }
 
@@ -183,11 +198,11 @@ fn resolve_target(base_dir: &str, target: &str) -> String {
 }
 
 /// The element name without its namespace prefix.
-fn local_name(start: &BytesStart<'_>) -> String {
+pub(crate) fn local_name(start: &BytesStart<'_>) -> String {
     String::from_utf8_lossy(start.local_name().as_ref()).into_owned()
 }
 
-fn attribute(start: &BytesStart<'_>, key: &str) -> Option<String> {
+pub(crate) fn attribute(start: &BytesStart<'_>, key: &str) -> Option<String> {
     start.attributes().with_checks(false).flatten().find(|a| a.key.as_ref() == key.as_bytes()).map(|a| {
         let raw = String::from_utf8_lossy(&a.value).into_owned();
         decode_entities(&raw).into_owned()
@@ -206,7 +221,7 @@ fn for_each_element(xml: &str, part: &str, mut visit: impl FnMut(&BytesStart<'_>
     }
 }
 
-fn xml_error(part: &str, err: quick_xml::Error) -> Error {
+pub(crate) fn xml_error(part: &str, err: quick_xml::Error) -> Error {
     Error::Xml { part: part.to_owned(), reason: err.to_string() }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! This module does not extract anything; it only decides which extractor gets the bytes.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,17 +16,27 @@ pub enum FileType {
     Docx,
     Pptx,
     Xlsx,
+    /// OpenDocument text, spreadsheet and presentation.
+    Odt,
+    Ods,
+    Odp,
+    /// A legacy binary Excel workbook (BIFF in an OLE2 compound file).
+    Xls,
+    /// An e-mail message (RFC 5322, MIME).
+    Eml,
+    /// A zip archive that is not a document.
+    Zip,
     Text,
     Markdown,
     Csv,
     Json,
     Html,
     Xml,
-    /// Raster images: no text layer, and OCR is out of scope.
+    /// Raster images: text only through OCR, when it is turned on.
     Image,
-    /// Zip, gzip, 7z, rar, OpenDocument… anything that is a container but not an Office Open XML document.
+    /// gzip, 7z, rar: containers nothing here opens.
     Archive,
-    /// OLE2 compound files: .doc/.xls/.ppt and password-protected Office Open XML documents.
+    /// OLE2 compound files other than workbooks: .doc/.ppt and password-protected Office documents.
     LegacyOffice,
     Rtf,
     /// Binary content nothing here recognises.
@@ -41,6 +51,12 @@ impl FileType {
             FileType::Docx => "docx",
             FileType::Pptx => "pptx",
             FileType::Xlsx => "xlsx",
+            FileType::Odt => "odt",
+            FileType::Ods => "ods",
+            FileType::Odp => "odp",
+            FileType::Xls => "xls",
+            FileType::Eml => "eml",
+            FileType::Zip => "zip",
             FileType::Text => "text",
             FileType::Markdown => "markdown",
             FileType::Csv => "csv",
@@ -58,12 +74,11 @@ impl FileType {
     /// Why files of this type are not extracted, or `None` when they are.
     pub fn unsupported_reason(self) -> Option<&'static str> {
         match self {
-            FileType::Image => Some("image without a text layer (ocr is not supported)"),
-            FileType::Archive => Some("archive that is not an office open xml document"),
-            FileType::LegacyOffice => {
-                Some("legacy office binary format or password-protected office document is not supported")
-            }
-            FileType::Rtf => Some("rtf is not supported"),
+            FileType::Image => Some("image without a text layer (ocr is off)"),
+            FileType::Archive => Some("archive format other than zip is not supported"),
+            FileType::LegacyOffice => Some(
+                "legacy word or powerpoint binary format, or password-protected office document, is not supported",
+            ),
             FileType::Binary => Some("unrecognised binary content"),
             _ => None,
         }
@@ -99,6 +114,13 @@ impl Hint {
                 Some(FileType::Pptx)
             }
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Some(FileType::Xlsx),
+            super::odf::TEXT => Some(FileType::Odt),
+            super::odf::SPREADSHEET => Some(FileType::Ods),
+            super::odf::PRESENTATION => Some(FileType::Odp),
+            "application/vnd.ms-excel" => Some(FileType::Xls),
+            "message/rfc822" => Some(FileType::Eml),
+            "application/zip" | "application/x-zip-compressed" => Some(FileType::Zip),
+            "application/rtf" | "text/rtf" => Some(FileType::Rtf),
             "text/markdown" | "text/x-markdown" => Some(FileType::Markdown),
             "text/csv" | "text/tab-separated-values" => Some(FileType::Csv),
             "application/json" => Some(FileType::Json),
@@ -117,6 +139,13 @@ impl Hint {
             "docx" | "docm" => Some(FileType::Docx),
             "pptx" | "pptm" => Some(FileType::Pptx),
             "xlsx" | "xlsm" => Some(FileType::Xlsx),
+            "odt" => Some(FileType::Odt),
+            "ods" => Some(FileType::Ods),
+            "odp" => Some(FileType::Odp),
+            "xls" => Some(FileType::Xls),
+            "eml" => Some(FileType::Eml),
+            "zip" => Some(FileType::Zip),
+            "rtf" => Some(FileType::Rtf),
             "md" | "markdown" => Some(FileType::Markdown),
             "csv" | "tsv" => Some(FileType::Csv),
             "json" => Some(FileType::Json),
@@ -151,9 +180,12 @@ pub fn sniff_magic(bytes: &[u8], hint: &Hint) -> FileType {
     }
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return match hint.suggested_type() {
-            Some(office @ (FileType::Docx | FileType::Pptx | FileType::Xlsx)) => office,
-            _ => FileType::Archive,
+            Some(document) if is_zip_document(document) => document,
+            _ => FileType::Zip,
         };
+    }
+    if bytes.starts_with(OLE2_MAGIC) {
+        return ole2_kind(bytes);
     }
     if let Some(kind) = binary_magic(bytes) {
         return kind;
@@ -169,21 +201,50 @@ pub fn sniff_magic(bytes: &[u8], hint: &Hint) -> FileType {
 pub fn sniff(bytes: &[u8], hint: &Hint) -> FileType {
     let magic = sniff_magic(bytes, hint);
     match magic {
-        FileType::Archive | FileType::Docx | FileType::Pptx | FileType::Xlsx => sniff_zip(bytes, hint),
-        FileType::Text
-        | FileType::Markdown
-        | FileType::Csv
-        | FileType::Json
-        | FileType::Html
-        | FileType::Xml => sniff_text(bytes, hint),
+        FileType::Zip => sniff_zip(bytes, hint),
+        document if is_zip_document(document) => sniff_zip(bytes, hint),
+        text if is_text_type(text) => sniff_text(bytes, hint),
         other => other,
+    }
+}
+
+fn is_zip_document(file_type: FileType) -> bool {
+    matches!(
+        file_type,
+        FileType::Docx | FileType::Pptx | FileType::Xlsx | FileType::Odt | FileType::Ods | FileType::Odp
+    )
+}
+
+const OLE2_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// An OLE2 compound file names its streams in UTF-16 in its directory: a workbook has a `Workbook` (or,
+/// before Excel 97, `Book`) stream; anything else (`WordDocument`, `PowerPoint Document`,
+/// `EncryptedPackage`) is not read here.
+fn ole2_kind(bytes: &[u8]) -> FileType {
+    let utf16 = |name: &str| name.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+    let has = |name: &str| {
+        let needle = utf16(name);
+        bytes.windows(needle.len()).any(|window| window == needle.as_slice())
+    };
+    if has("EncryptedPackage") || has("WordDocument") || has("PowerPoint Document") {
+        FileType::LegacyOffice
+    } else if has("Workbook") || has("Book") {
+        FileType::Xls
+    } else {
+        FileType::LegacyOffice
     }
 }
 
 fn is_text_type(file_type: FileType) -> bool {
     matches!(
         file_type,
-        FileType::Text | FileType::Markdown | FileType::Csv | FileType::Json | FileType::Html | FileType::Xml
+        FileType::Text
+            | FileType::Markdown
+            | FileType::Csv
+            | FileType::Json
+            | FileType::Html
+            | FileType::Xml
+            | FileType::Eml
     )
 }
 
@@ -195,7 +256,6 @@ fn binary_magic(bytes: &[u8]) -> Option<FileType> {
         (b"GIF89a", FileType::Image),
         (b"II*\0", FileType::Image),
         (b"MM\0*", FileType::Image),
-        (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", FileType::LegacyOffice),
         (b"\x1F\x8B", FileType::Archive),
         (b"7z\xBC\xAF\x27\x1C", FileType::Archive),
         (b"Rar!\x1A\x07", FileType::Archive),
@@ -207,13 +267,14 @@ fn binary_magic(bytes: &[u8]) -> Option<FileType> {
     MAGICS.iter().find(|(magic, _)| bytes.starts_with(magic)).map(|(_, kind)| *kind)
 }
 
-/// Opens the zip directory (not the entries) and looks for the part each Office format must have.
+/// Opens the zip directory (not the entries, apart from OpenDocument's tiny `mimetype`) and looks for the
+/// part each document format must have.
 fn sniff_zip(bytes: &[u8], hint: &Hint) -> FileType {
-    let Ok(archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        // A damaged container: trust the hint so that the Office extractor reports what is wrong with it.
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // A damaged container: trust the hint so that the document extractor reports what is wrong with it.
         return match hint.suggested_type() {
-            Some(office @ (FileType::Docx | FileType::Pptx | FileType::Xlsx)) => office,
-            _ => FileType::Archive,
+            Some(document) if is_zip_document(document) => document,
+            _ => FileType::Zip,
         };
     };
     let has = |name: &str| archive.index_for_name(name).is_some();
@@ -221,13 +282,26 @@ fn sniff_zip(bytes: &[u8], hint: &Hint) -> FileType {
     // part numbers), so that a damaged file yields its text or a precise failure instead of a skip.
     let has_under = |prefix: &str| archive.file_names().any(|name| name.starts_with(prefix));
     if has("word/document.xml") {
-        FileType::Docx
+        return FileType::Docx;
     } else if has("ppt/presentation.xml") || has_under("ppt/slides/") {
-        FileType::Pptx
+        return FileType::Pptx;
     } else if has("xl/workbook.xml") || has_under("xl/worksheets/") {
-        FileType::Xlsx
-    } else {
-        FileType::Archive
+        return FileType::Xlsx;
+    }
+    let has_content = has("content.xml");
+    let mut declared = String::new();
+    if let Ok(entry) = archive.by_name("mimetype") {
+        let _ = entry.take(128).read_to_string(&mut declared);
+    }
+    match declared.trim() {
+        super::odf::TEXT => FileType::Odt,
+        super::odf::SPREADSHEET => FileType::Ods,
+        super::odf::PRESENTATION => FileType::Odp,
+        _ if has_content => match hint.suggested_type() {
+            Some(kind @ (FileType::Odt | FileType::Ods | FileType::Odp)) => kind,
+            _ => FileType::Zip,
+        },
+        _ => FileType::Zip,
     }
 }
 
@@ -256,7 +330,37 @@ fn sniff_text(bytes: &[u8], hint: &Hint) -> FileType {
     if lower.starts_with("<?xml") || lower.starts_with("<svg") {
         return if lower.contains("<html") { FileType::Html } else { FileType::Xml };
     }
+    if hinted == Some(FileType::Eml) || looks_like_mail(start) {
+        return FileType::Eml;
+    }
     hinted.unwrap_or(FileType::Text)
+}
+
+/// A message starts with header fields up to a blank line: every line a `Name: value` field or the
+/// continuation of one, with at least two fields every message has and one that only messages have.
+fn looks_like_mail(text: &str) -> bool {
+    const COMMON: &[&str] = &["from", "to", "cc", "subject", "date", "content-type"];
+    const MAIL_ONLY: &[&str] =
+        &["received", "return-path", "message-id", "mime-version", "delivered-to", "x-mailer", "reply-to"];
+    let (mut common, mut mail_only) = (0, 0);
+    for line in text.lines().take(200) {
+        if line.trim().is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let Some((name, _)) = line.split_once(':') else {
+            return false;
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return false;
+        }
+        let name = name.to_ascii_lowercase();
+        common += usize::from(COMMON.contains(&name.as_str()));
+        mail_only += usize::from(MAIL_ONLY.contains(&name.as_str()));
+    }
+    common + mail_only >= 2 && mail_only >= 1
 }
 
 /// Decides whether bytes are text and in which encoding: a byte-order mark, else UTF-16 recognised by its
@@ -321,6 +425,27 @@ mod tests {
         writer.finish().unwrap().into_inner()
     }
 
+    fn zip_with_content(entries: &[(&str, &str)]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, content) in entries {
+            writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            writer.write_all(content.as_bytes()).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    /// The start of a compound file whose directory names these streams.
+    fn ole2(streams: &[&str]) -> Vec<u8> {
+        let mut bytes = OLE2_MAGIC.to_vec();
+        bytes.resize(512, 0);
+        for name in streams {
+            let mut entry: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            entry.resize(128, 0);
+            bytes.extend(entry);
+        }
+        bytes
+    }
+
     fn utf16le(text: &str) -> Vec<u8> {
         text.encode_utf16().flat_map(u16::to_le_bytes).collect()
     }
@@ -342,6 +467,16 @@ mod tests {
         let sheets_only = zip_with(&["xl/worksheets/sheet1.xml"]);
         let xlsx = zip_with(&["[Content_Types].xml", "xl/workbook.xml"]);
         let plain_zip = zip_with(&["readme.txt"]);
+        let odt = zip_with_content(&[
+            ("mimetype", "application/vnd.oasis.opendocument.text"),
+            ("content.xml", "<x/>"),
+        ]);
+        let ods = zip_with_content(&[
+            ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+            ("content.xml", "<x/>"),
+        ]);
+        let odp_unlabelled = zip_with_content(&[("content.xml", "<x/>")]);
+        let mail: &[u8] = b"Received: from mx\r\nFrom: a@b.example\r\nSubject: hello\r\n\r\nbody";
         let cases: Vec<(&str, Vec<u8>, Hint, FileType)> = vec![
             ("pdf", b"%PDF-1.7\n...".to_vec(), none.clone(), FileType::Pdf),
             ("pdf named txt", b"%PDF-1.4\n".to_vec(), named("notes.txt"), FileType::Pdf),
@@ -352,10 +487,30 @@ mod tests {
             ("slides without presentation part", slides_only, none.clone(), FileType::Pptx),
             ("sheets without workbook", sheets_only, none.clone(), FileType::Xlsx),
             ("xlsx", xlsx, named("book.xlsx"), FileType::Xlsx),
-            ("plain zip", plain_zip.clone(), none.clone(), FileType::Archive),
-            ("plain zip named docx", plain_zip, named("fake.docx"), FileType::Archive),
+            ("plain zip", plain_zip.clone(), none.clone(), FileType::Zip),
+            ("plain zip named docx", plain_zip, named("fake.docx"), FileType::Zip),
+            ("odt by mimetype", odt.clone(), none.clone(), FileType::Odt),
+            ("odt named zip", odt, named("bundle.zip"), FileType::Odt),
+            ("ods by mimetype", ods, none.clone(), FileType::Ods),
+            ("content without mimetype named odp", odp_unlabelled, named("deck.odp"), FileType::Odp),
             ("broken zip named docx", b"PK\x03\x04garbage".to_vec(), named("a.docx"), FileType::Docx),
-            ("broken zip", b"PK\x03\x04garbage".to_vec(), none.clone(), FileType::Archive),
+            ("broken zip", b"PK\x03\x04garbage".to_vec(), none.clone(), FileType::Zip),
+            ("xls", ole2(&["Root Entry", "Workbook", "SummaryInformation"]), none.clone(), FileType::Xls),
+            (
+                "doc named xls",
+                ole2(&["Root Entry", "WordDocument", "1Table"]),
+                named("a.xls"),
+                FileType::LegacyOffice,
+            ),
+            (
+                "encrypted xlsx",
+                ole2(&["Root Entry", "EncryptedPackage"]),
+                named("a.xlsx"),
+                FileType::LegacyOffice,
+            ),
+            ("eml by headers", mail.to_vec(), none.clone(), FileType::Eml),
+            ("eml by name", b"Subject: hi\n\nbody".to_vec(), named("note.eml"), FileType::Eml),
+            ("headers-like text", b"Note: this\nTodo: that\n\nbody".to_vec(), none.clone(), FileType::Text),
             ("png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(), named("a.pdf"), FileType::Image),
             ("jpeg", b"\xFF\xD8\xFF\xE0\0\x10JFIF".to_vec(), none.clone(), FileType::Image),
             (

@@ -14,7 +14,7 @@
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::text::{decode_entities, html_to_text, layout_of, Gap, Layout, TextSink};
+use super::text::{decode_entities, layout_of, strip_markup, Gap, Layout, TextSink};
 
 /// Resolves an Atlassian account id to the display name shown for a mention.
 pub trait UserNames {
@@ -78,7 +78,7 @@ const STORAGE_BLOCKS: &[&str] = &[
 pub fn storage_to_text(storage: &str, users: &dyn UserNames) -> String {
     match walk(storage, users) {
         Some(text) => text,
-        None => html_to_text(storage),
+        None => strip_markup(storage),
     }
 }
 

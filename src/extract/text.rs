@@ -1,10 +1,11 @@
-//! Text-like attachments (plain text, Markdown, CSV, JSON, HTML, XML) to clean text, plus the small
-//! building blocks every extractor here shares: a whitespace-collapsing [`TextSink`], a lenient entity
-//! decoder and a forgiving markup stripper.
+//! Text-like attachments (plain text, Markdown, CSV, JSON, XML) to clean text, plus the small building
+//! blocks every extractor here shares: a whitespace-collapsing `TextSink`, a lenient entity decoder and a
+//! forgiving markup stripper.
 //!
-//! This is deliberately not an HTML parser: the stripper only needs to know which tags end a block,
-//! which ones separate table cells and which ones hide their contents (script, style). It never fails:
-//! whatever the input, some text comes out.
+//! The stripper is deliberately not an HTML parser (HTML goes through html2text, in `html.rs`): it reads
+//! XML attachments and Confluence storage format too broken for the storage reader, and only needs to know
+//! which tags end a block, which ones separate table cells and which ones hide their contents (script,
+//! style). It never fails: whatever the input, some text comes out.
 
 use std::borrow::Cow;
 
@@ -241,10 +242,10 @@ fn is_hidden_html(name: &str) -> bool {
         .any(|h| name.eq_ignore_ascii_case(h))
 }
 
-/// Strips markup from HTML (or anything tag-shaped, such as malformed storage format): tags go, block tags
+/// Strips markup from XML (or anything tag-shaped, such as malformed storage format): tags go, block tags
 /// become newlines, table cells tabs, script and style bodies are dropped, CDATA sections are kept verbatim,
 /// entities are decoded. Never fails.
-pub fn html_to_text(html: &str) -> String {
+pub fn strip_markup(html: &str) -> String {
     let mut sink = TextSink::new();
     let mut cell_depth = 0usize;
     let mut rest = html;
@@ -519,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn html_stripping() {
+    fn markup_stripping() {
         let cases = [
             ("<p>one</p><p>two</p>", "one\ntwo"),
             ("<b>bold</b> and <i>it</i>", "bold and it"),
@@ -540,7 +541,7 @@ mod tests {
             ("", ""),
         ];
         for (input, expected) in cases {
-            assert_eq!(html_to_text(input), expected, "input {input:?}");
+            assert_eq!(strip_markup(input), expected, "input {input:?}");
         }
     }
 

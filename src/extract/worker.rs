@@ -4,8 +4,10 @@
 //!
 //! Protocol (one file per process): the parent writes one JSON line ([`WorkerRequest`]: hint, limits, input
 //! length) and then the raw bytes to the child's stdin; the child answers with one JSON [`WorkerResponse`] on
-//! its stdout and exits 0. Before reading the bytes the child caps its own address space (`RLIMIT_AS`), CPU
-//! time (`RLIMIT_CPU`, a backstop should the parent die) and core dumps, and points its file descriptor 1 at
+//! its stdout and exits 0. The child starts with an empty environment ([`WORKER_ENVIRONMENT`] only), so no
+//! secret of the parent's reaches code that parses hostile bytes. Before reading the bytes it caps its own
+//! address space (`RLIMIT_AS`), CPU time (`RLIMIT_CPU`, a backstop should the parent die) and core dumps,
+//! enters the sandbox (no file writes, no network: `sandbox.rs`), and points its file descriptor 1 at
 //! stderr, so that a library printing to stdout cannot corrupt the answer.
 //!
 //! The parent ([`Extractor`]) kills the child when the time budget runs out and turns every way a child can
@@ -16,7 +18,7 @@
 //! Not here: choosing what to extract, retrying, or limiting how many extractions run at once.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -24,8 +26,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::sandbox::Confinement;
 use super::sniff::{sniff_magic, FileType, Hint};
-use super::{extract_unisolated, Error, Extraction, Limits, Outcome};
+use super::{extract_unisolated, Engines, Error, Extraction, Limits, Outcome, Settings};
 
 /// The hidden subcommand that runs a worker.
 pub const WORKER_SUBCOMMAND: &str = "extract-worker";
@@ -43,6 +46,8 @@ pub struct ExtractConfig {
     pub max_input_bytes: usize,
     /// Output and archive limits applied inside the worker.
     pub limits: Limits,
+    /// Which engines the worker uses (PDF extractors, optional OCR).
+    pub engines: Engines,
 }
 
 impl Default for ExtractConfig {
@@ -55,6 +60,7 @@ impl Default for ExtractConfig {
             memory_limit_bytes: 512 << 20,
             max_input_bytes: 64 << 20,
             limits: Limits::default(),
+            engines: Engines::default(),
         }
     }
 }
@@ -70,7 +76,7 @@ pub struct Extractor {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct WorkerRequest {
     pub hint: Hint,
-    pub limits: Limits,
+    pub settings: Settings,
     pub memory_limit_bytes: u64,
     pub cpu_limit_secs: u64,
     pub input_len: usize,
@@ -81,7 +87,13 @@ pub struct WorkerRequest {
 pub struct WorkerResponse {
     pub detected: FileType,
     pub outcome: Outcome,
+    /// What the sandbox enforced while the worker read the input.
+    pub confinement: Confinement,
 }
+
+/// The whole environment of a worker: no backtraces on stderr, and helper programs (Tesseract's OpenMP)
+/// kept to one thread so that the time budget means the same on every machine.
+pub const WORKER_ENVIRONMENT: &[(&str, &str)] = &[("RUST_BACKTRACE", "0"), ("OMP_THREAD_LIMIT", "1")];
 
 /// Longest request header line a worker accepts.
 const MAX_HEADER_BYTES: u64 = 64 * 1024;
@@ -102,20 +114,30 @@ impl Extractor {
     /// Extracts the text of one attachment in a fresh worker process.
     pub fn extract(&self, bytes: &[u8], hint: &Hint) -> Extraction {
         let started = Instant::now();
-        let (detected, outcome) = if bytes.len() > self.config.max_input_bytes {
-            let reason = format!(
-                "input of {} bytes exceeds the limit of {} bytes",
-                bytes.len(),
-                self.config.max_input_bytes
-            );
-            (sniff_magic(bytes, hint), Outcome::Skipped { reason })
-        } else {
-            match self.run_worker(bytes, hint) {
-                Ok(response) => (response.detected, response.outcome),
-                Err(reason) => (sniff_magic(bytes, hint), Outcome::Failed { reason }),
-            }
+        if bytes.len() > self.config.max_input_bytes {
+            return self.oversized(bytes, hint, Some(bytes.len() as u64));
+        }
+        let (detected, outcome, confinement) = match self.run_worker(bytes, hint) {
+            Ok(response) => (response.detected, response.outcome, Some(response.confinement)),
+            Err(reason) => (sniff_magic(bytes, hint), Outcome::Failed { reason }, None),
         };
-        Extraction { detected, outcome, elapsed: started.elapsed() }
+        Extraction { detected, outcome, elapsed: started.elapsed(), confinement }
+    }
+
+    /// The outcome of an input over the size cap (of `len` bytes, when known), of which the caller read only
+    /// `head` (enough to name its type): skipped, without starting a worker.
+    pub fn oversized(&self, head: &[u8], hint: &Hint, len: Option<u64>) -> Extraction {
+        let limit = self.config.max_input_bytes;
+        let reason = match len {
+            Some(len) => format!("input of {len} bytes exceeds the limit of {limit} bytes"),
+            None => format!("input exceeds the limit of {limit} bytes"),
+        };
+        Extraction {
+            detected: sniff_magic(head, hint),
+            outcome: Outcome::Skipped { reason },
+            elapsed: Duration::ZERO,
+            confinement: None,
+        }
     }
 
     /// Runs one worker to completion; `Err` carries the reason the file failed.
@@ -124,7 +146,7 @@ impl Extractor {
         let deadline = Instant::now() + budget;
         let request = WorkerRequest {
             hint: hint.clone(),
-            limits: self.config.limits,
+            settings: Settings { limits: self.config.limits, engines: self.config.engines.clone() },
             memory_limit_bytes: self.config.memory_limit_bytes,
             // A backstop for a worker whose parent died; the parent's own deadline normally acts first.
             cpu_limit_secs: budget.as_secs() + 2,
@@ -134,9 +156,14 @@ impl Extractor {
             serde_json::to_vec(&request).map_err(|err| format!("cannot encode worker request: {err}"))?;
         header.push(b'\n');
 
+        // The worker parses hostile bytes: it gets an empty environment (no token, key or secret of the
+        // parent's can leak through it) plus only what it needs.
         let mut child = Command::new(&self.config.worker_program)
             .arg(WORKER_SUBCOMMAND)
-            .env("RUST_BACKTRACE", "0")
+            .env_clear()
+            .envs(WORKER_ENVIRONMENT.iter().copied())
+            // Its own process group, so that killing it also ends the helper programs it started.
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -201,7 +228,14 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
 }
 
 fn kill_and_reap(child: &mut Child) {
-    // Kill fails only when the child already exited; either way wait() reaps it.
+    // The worker leads its own process group: the signal reaches the helpers it started too. It fails only
+    // when the group is gone already; either way wait() reaps the worker.
+    if let Ok(group) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill takes plain integers; a negative pid names the process group of the child we spawned.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -307,13 +341,14 @@ pub fn serve_worker() -> Result<(), Error> {
     let request: WorkerRequest = serde_json::from_slice(&header)
         .map_err(|err| Error::Protocol { reason: format!("unreadable request header: {err}") })?;
     limit_self(&request)?;
+    let confinement = super::sandbox::confine();
     let mut bytes = vec![0u8; request.input_len];
     input.read_exact(&mut bytes)?;
     // Panics are caught and reported in the answer; the default hook would only add noise on stderr.
     std::panic::set_hook(Box::new(|_| {}));
-    let (detected, outcome) = extract_unisolated(&bytes, &request.hint, &request.limits);
+    let (detected, outcome) = extract_unisolated(&bytes, &request.hint, &request.settings);
     drop(bytes);
-    let response = WorkerResponse { detected, outcome };
+    let response = WorkerResponse { detected, outcome, confinement };
     serde_json::to_writer(&mut answer_sink, &response)
         .map_err(|err| Error::Protocol { reason: format!("cannot write answer: {err}") })?;
     answer_sink.flush()?;

@@ -1,6 +1,8 @@
-//! [`IndexDoc`]: one searchable document as the index layer sees it, and the Jira issue-key scanner.
+//! [`IndexDoc`]: one searchable document as the index layer sees it, the [`Product`] and [`Kind`] it has,
+//! the [`DocId`] of a synced document, and the Jira issue-key scanner.
 //!
 //! The sync engine converts crawled Confluence and Jira items into this type; nothing here knows their JSON.
+//! The index stores any id string; the sync engine names what it writes with [`DocId`]s.
 //! Issue keys (`HADOOP-1234`) are not part of the document: the writer finds them in the title and body with
 //! [`issue_keys`] so that every document is treated the same way.
 
@@ -12,14 +14,14 @@ use chrono::{DateTime, Utc};
 
 use crate::acl::ProfileId;
 
-/// Where a document comes from; the `source` field.
+/// The Atlassian product a document comes from; stored in the index's `source` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Source {
+pub enum Product {
     Confluence,
     Jira,
 }
 
-/// What a document is; the `kind` field. Comments and attachments exist in both sources.
+/// What a document is; the `kind` field. Comments and attachments exist in both products.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Page,
@@ -36,7 +38,7 @@ pub enum Kind {
 pub struct IndexDoc {
     /// Stable, unique id, e.g. `confluence:page:123` or `jira:issue:10042`. Upserts replace by this id.
     pub id: String,
-    pub source: Source,
+    pub product: Product,
     pub kind: Kind,
     pub title: String,
     /// Extracted plain text.
@@ -65,10 +67,10 @@ pub struct IndexDoc {
 impl IndexDoc {
     /// A document with the given identity and access and nothing else: empty text, no optional fields, times
     /// at the Unix epoch, version 0. Set the public fields for the rest.
-    pub fn new(id: impl Into<String>, source: Source, kind: Kind, acl_profile: ProfileId) -> IndexDoc {
+    pub fn new(id: impl Into<String>, product: Product, kind: Kind, acl_profile: ProfileId) -> IndexDoc {
         IndexDoc {
             id: id.into(),
-            source,
+            product,
             kind,
             title: String::new(),
             body: String::new(),
@@ -92,14 +94,21 @@ impl IndexDoc {
     }
 }
 
-impl Source {
-    pub const ALL: [Source; 2] = [Source::Confluence, Source::Jira];
+impl IndexDoc {
+    /// A document named by `id`, with its product and kind, and nothing else (see [`IndexDoc::new`]).
+    pub fn named(id: &DocId, acl_profile: ProfileId) -> IndexDoc {
+        IndexDoc::new(id.to_string(), id.product, id.kind, acl_profile)
+    }
+}
 
-    /// The value stored in the `source` field.
+impl Product {
+    pub const ALL: [Product; 2] = [Product::Confluence, Product::Jira];
+
+    /// The value stored in the `source` field, and the first part of a [`DocId`].
     pub fn as_str(self) -> &'static str {
         match self {
-            Source::Confluence => "confluence",
-            Source::Jira => "jira",
+            Product::Confluence => "confluence",
+            Product::Jira => "jira",
         }
     }
 }
@@ -119,7 +128,7 @@ impl Kind {
     }
 }
 
-/// A `source` or `kind` value that names nothing.
+/// A product, kind or document id that names nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} {value:?}")]
 pub struct UnknownValue {
@@ -127,13 +136,13 @@ pub struct UnknownValue {
     pub value: String,
 }
 
-impl FromStr for Source {
+impl FromStr for Product {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Source::ALL
+        Product::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| UnknownValue { what: "source", value: s.to_string() })
+            .ok_or_else(|| UnknownValue { what: "product", value: s.to_string() })
     }
 }
 
@@ -147,7 +156,7 @@ impl FromStr for Kind {
     }
 }
 
-impl fmt::Display for Source {
+impl fmt::Display for Product {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -156,6 +165,89 @@ impl fmt::Display for Source {
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The id of a synced document: `{product}:{kind}:{native}`, e.g. `confluence:page:123`,
+/// `confluence:attachment:att123` or `jira:comment:10042`, where `native` is the item's id as the product's
+/// API serves it. Upserts replace by this id; the simulator's oracle spells ids the same way.
+///
+/// Ids order as their strings do, so maps keyed by them iterate in the same order as the ids' text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DocId {
+    pub product: Product,
+    pub kind: Kind,
+    pub native: String,
+}
+
+impl DocId {
+    pub fn new(product: Product, kind: Kind, native: impl Into<String>) -> DocId {
+        DocId { product, kind, native: native.into() }
+    }
+
+    pub fn confluence(kind: Kind, native: impl Into<String>) -> DocId {
+        DocId::new(Product::Confluence, kind, native)
+    }
+
+    pub fn jira(kind: Kind, native: impl Into<String>) -> DocId {
+        DocId::new(Product::Jira, kind, native)
+    }
+}
+
+impl fmt::Display for DocId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.product, self.kind, self.native)
+    }
+}
+
+impl FromStr for DocId {
+    type Err = UnknownValue;
+    /// `product:kind:native`; the native id may itself hold `:` but not be empty.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || UnknownValue { what: "document id", value: s.to_string() };
+        let mut parts = s.splitn(3, ':');
+        let (Some(product), Some(kind), Some(native)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        if native.is_empty() {
+            return Err(bad());
+        }
+        Ok(DocId {
+            product: product.parse().map_err(|_| bad())?,
+            kind: kind.parse().map_err(|_| bad())?,
+            native: native.to_string(),
+        })
+    }
+}
+
+impl Ord for DocId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // No product or kind name is a prefix of another, so comparing part by part is comparing the text.
+        (self.product.as_str(), self.kind.as_str(), &self.native).cmp(&(
+            other.product.as_str(),
+            other.kind.as_str(),
+            &other.native,
+        ))
+    }
+}
+
+impl PartialOrd for DocId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl TryFrom<String> for DocId {
+    type Error = UnknownValue;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<DocId> for String {
+    fn from(id: DocId) -> String {
+        id.to_string()
     }
 }
 
@@ -269,21 +361,45 @@ mod tests {
 
     #[test]
     fn doc_keys_merge_title_and_body() {
-        let mut doc = IndexDoc::new("jira:issue:1", Source::Jira, Kind::Issue, ProfileId(1));
+        let mut doc = IndexDoc::named(&DocId::jira(Kind::Issue, "1"), ProfileId(1));
         doc.title = "HDFS-2 blocks HADOOP-1".into();
         doc.body = "dup of HADOOP-1, see YARN-3".into();
         assert_eq!(doc.issue_keys().into_iter().collect::<Vec<_>>(), vec!["HADOOP-1", "HDFS-2", "YARN-3"]);
     }
 
     #[test]
-    fn source_and_kind_names_round_trip() {
-        for s in Source::ALL {
-            assert_eq!(s.as_str().parse::<Source>(), Ok(s));
+    fn product_and_kind_names_round_trip() {
+        for s in Product::ALL {
+            assert_eq!(s.as_str().parse::<Product>(), Ok(s));
         }
         for k in Kind::ALL {
             assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
         }
         assert!("Page".parse::<Kind>().is_err());
-        assert!("wiki".parse::<Source>().is_err());
+        assert!("wiki".parse::<Product>().is_err());
+    }
+
+    #[test]
+    fn doc_ids_read_back_and_order_as_text() {
+        let ids = [
+            ("confluence:attachment:att9", DocId::confluence(Kind::Attachment, "att9")),
+            ("confluence:blogpost:2", DocId::confluence(Kind::Blogpost, "2")),
+            ("confluence:page:1", DocId::confluence(Kind::Page, "1")),
+            ("confluence:page:10", DocId::confluence(Kind::Page, "10")),
+            ("jira:comment:5", DocId::jira(Kind::Comment, "5")),
+            ("jira:issue:1:with:colons", DocId::jira(Kind::Issue, "1:with:colons")),
+        ];
+        for (text, id) in &ids {
+            assert_eq!(id.to_string(), *text);
+            assert_eq!(text.parse::<DocId>().as_ref(), Ok(id));
+            assert_eq!(serde_json::to_string(id).unwrap(), format!("{text:?}"));
+            assert_eq!(&serde_json::from_str::<DocId>(&format!("{text:?}")).unwrap(), id);
+        }
+        for pair in ids.windows(2) {
+            assert!(pair[0].1 < pair[1].1 && pair[0].0 < pair[1].0, "{} < {}", pair[0].0, pair[1].0);
+        }
+        for bad in ["", "confluence", "confluence:page", "confluence:page:", "wiki:page:1", "jira:task:1"] {
+            assert!(bad.parse::<DocId>().is_err(), "{bad:?}");
+        }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! - [`schema`]: the index schema as data (`index-schema/schema.json`, embedded in the binary), the tantivy
 //!   [`Schema`](tantivy::schema::Schema) and tokenizers built from it, and the check that code and schema agree.
-//! - [`doc`]: [`IndexDoc`], the typed document the sync engine hands over, and the issue-key scanner.
+//! - [`doc`]: [`IndexDoc`], the typed document the sync engine hands over, [`Product`], [`Kind`], the
+//!   [`DocId`] of a synced document, and the issue-key scanner.
 //! - [`writer`]: [`IndexWriter`]: upsert and delete by id, and the commit protocol.
 //! - [`reader`]: [`IndexReader`]: the last commit's searcher, ACL store and sync state, failing closed when the
 //!   ACL store of that commit cannot be trusted.
@@ -10,7 +11,7 @@
 //!
 //! ```no_run
 //! use permdex::acl::{AclStore, ClauseKey, Principal};
-//! use permdex::index::{IndexDoc, IndexReader, IndexWriter, Kind, Source};
+//! use permdex::index::{DocId, IndexDoc, IndexReader, IndexWriter, Kind};
 //!
 //! # fn main() -> Result<(), permdex::index::Error> {
 //! let dir = std::path::Path::new("/var/lib/permdex/index");
@@ -19,7 +20,7 @@
 //! let profile = acl.profile(&[space]);
 //!
 //! let mut writer = IndexWriter::open_or_create(dir)?;
-//! writer.upsert(&IndexDoc::new("confluence:page:1", Source::Confluence, Kind::Page, profile))?;
+//! writer.upsert(&IndexDoc::named(&DocId::confluence(Kind::Page, "1"), profile))?;
 //! writer.commit(&acl, b"sync checkpoint")?;
 //!
 //! let reader = IndexReader::open(dir)?;
@@ -43,7 +44,7 @@ pub mod writer;
 use std::path::PathBuf;
 
 pub use commit::Generation;
-pub use doc::{id_hash, issue_keys, IndexDoc, Kind, Source};
+pub use doc::{id_hash, issue_keys, DocId, IndexDoc, Kind, Product, UnknownValue};
 pub use reader::IndexReader;
 pub use schema::{Fields, IndexSchema};
 pub use writer::IndexWriter;

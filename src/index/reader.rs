@@ -317,7 +317,7 @@ fn from_tantivy(fields: &Fields, id: &str, doc: &TantivyDocument) -> Result<Inde
     let profile = number(fields.acl_profile, field::ACL_PROFILE)?;
     Ok(IndexDoc {
         id: required_text(fields.id, field::ID)?,
-        source: required_text(fields.source, field::SOURCE)?.parse().map_err(|e| bad(format!("{e}")))?,
+        product: required_text(fields.source, field::SOURCE)?.parse().map_err(|e| bad(format!("{e}")))?,
         kind: required_text(fields.kind, field::KIND)?.parse().map_err(|e| bad(format!("{e}")))?,
         title: required_text(fields.title, field::TITLE)?,
         body: required_text(fields.body, field::BODY)?,

@@ -124,18 +124,18 @@ impl IndexWriter {
         self.writer.delete_term(Term::from_field_text(self.schema.fields().id, id));
     }
 
-    /// Removes every document from `source` (all Confluence or all Jira documents), committed or not.
-    pub fn delete_source(&mut self, source: super::Source) {
-        self.writer.delete_term(Term::from_field_text(self.schema.fields().source, source.as_str()));
+    /// Removes every document of `product` (all Confluence or all Jira documents), committed or not.
+    pub fn delete_product(&mut self, product: super::Product) {
+        self.writer.delete_term(Term::from_field_text(self.schema.fields().source, product.as_str()));
     }
 
     /// Removes every document, committed or not (purging an index). The next commit makes it final.
     ///
-    /// By term, for each [`super::Source`], rather than tantivy's `delete_all_documents`: that drops
+    /// By term, for each [`super::Product`], rather than tantivy's `delete_all_documents`: that drops
     /// committed segments only, and would keep documents added since the last commit.
     pub fn delete_all(&mut self) {
-        for source in [super::Source::Confluence, super::Source::Jira] {
-            self.delete_source(source);
+        for product in super::Product::ALL {
+            self.delete_product(product);
         }
     }
 
@@ -196,7 +196,7 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     let mut out = TantivyDocument::new();
     out.add_text(fields.id, &doc.id);
     out.add_u64(fields.id_hash, super::id_hash(&doc.id));
-    out.add_text(fields.source, doc.source.as_str());
+    out.add_text(fields.source, doc.product.as_str());
     out.add_text(fields.kind, doc.kind.as_str());
     out.add_text(fields.title, &doc.title);
     out.add_text(fields.body, &doc.body);
@@ -250,20 +250,20 @@ mod tests {
     }
 
     #[test]
-    fn delete_source_and_delete_all() {
-        use super::super::{IndexReader, Kind, Source};
+    fn delete_product_and_delete_all() {
+        use super::super::{IndexReader, Kind, Product};
         let dir = tempfile::tempdir().expect("tempdir");
         let mut acl = AclStore::default();
         let anyone = acl.set_clause(crate::acl::ClauseKey("c".into()), &[crate::acl::Principal::Anyone]);
         let profile = acl.profile(&[anyone]);
         let docs = [
-            ("confluence:page:1", Source::Confluence, Kind::Page),
-            ("confluence:comment:2", Source::Confluence, Kind::Comment),
-            ("jira:issue:3", Source::Jira, Kind::Issue),
+            ("confluence:page:1", Product::Confluence, Kind::Page),
+            ("confluence:comment:2", Product::Confluence, Kind::Comment),
+            ("jira:issue:3", Product::Jira, Kind::Issue),
         ];
         let mut writer = IndexWriter::create(dir.path()).expect("create");
-        for (id, source, kind) in docs {
-            writer.upsert(&IndexDoc::new(id, source, kind, profile)).expect("upsert");
+        for (id, product, kind) in docs {
+            writer.upsert(&IndexDoc::new(id, product, kind, profile)).expect("upsert");
         }
         writer.commit(&acl, b"").expect("commit");
         let ids = |dir: &Path| {
@@ -279,12 +279,12 @@ mod tests {
         };
         assert_eq!(ids(dir.path()).len(), 3);
 
-        writer.delete_source(Source::Confluence);
+        writer.delete_product(Product::Confluence);
         writer.commit(&acl, b"").expect("commit");
         assert_eq!(ids(dir.path()), vec!["jira:issue:3".to_owned()]);
 
         writer
-            .upsert(&IndexDoc::new("confluence:page:4", Source::Confluence, Kind::Page, profile))
+            .upsert(&IndexDoc::new("confluence:page:4", Product::Confluence, Kind::Page, profile))
             .expect("upsert");
         writer.delete_all();
         writer.commit(&acl, b"").expect("commit");
@@ -295,7 +295,7 @@ mod tests {
     fn empty_ids_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut writer = IndexWriter::create(dir.path()).expect("create");
-        let doc = IndexDoc::new("", super::super::Source::Jira, super::super::Kind::Issue, AclStore::NOBODY);
+        let doc = IndexDoc::new("", super::super::Product::Jira, super::super::Kind::Issue, AclStore::NOBODY);
         assert!(matches!(writer.upsert(&doc), Err(Error::InvalidDoc { .. })));
     }
 }

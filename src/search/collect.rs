@@ -88,7 +88,7 @@ pub struct After {
 /// Per-candidate filters read from fast columns (values are exact, as stored).
 #[derive(Debug, Clone, Default)]
 pub struct FilterSpec {
-    pub sources: Vec<String>,
+    pub products: Vec<String>,
     pub kinds: Vec<String>,
     pub spaces: Vec<String>,
     pub projects: Vec<String>,
@@ -123,7 +123,7 @@ impl SegmentFilter {
         };
         let mut single = Vec::new();
         for (name, values) in [
-            (field::SOURCE, &spec.sources),
+            (field::SOURCE, &spec.products),
             (field::KIND, &spec.kinds),
             (field::SPACE, &spec.spaces),
             (field::PROJECT, &spec.projects),

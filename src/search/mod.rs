@@ -2,12 +2,13 @@
 //! [`SearchRequest`] and answers with hits, an exact total, facets and snippets — all computed over the
 //! documents that caller may read, and nothing else.
 //!
-//! - [`query`]: the query language (terms, phrases, AND/OR/NOT, `-term`, parentheses, field prefixes, Jira
-//!   keys) → tantivy query, with positioned errors.
+//! - [`query`]: the query language (a bag of words ranked by BM25; `+term`, phrases, AND/OR/NOT, `-term`,
+//!   parentheses, field prefixes, Jira keys; sentences read as text) → tantivy query.
 //! - [`acl_filter`]: allowed profiles per caller and allowed documents per segment, cached.
 //! - [`collect`]: the collector that ranks, counts and facets allowed matches (dense and sparse strategies).
 //! - [`snippet`]: HTML-escaped highlights with `<mark>`.
 //! - [`cursor`]: stable page cursors.
+//! - [`sources`]: one search across several sources (sites), each with its own index, merged.
 //!
 //! Invariant: every result, total, facet count and snippet goes through the per-segment allowed set; this
 //! module has no unfiltered entry point. A document whose profile the ACL store does not know is never
@@ -32,6 +33,7 @@ pub mod collect;
 pub mod cursor;
 pub mod query;
 pub mod snippet;
+pub mod sources;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,9 +48,11 @@ use self::acl_filter::{AclCache, AllowedDocs, CacheStats, ProfileMask, SegmentVe
 use self::collect::{
     AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, SegmentColumns, Strategy,
 };
-use self::query::{Ast, QueryBuilder};
+use self::query::{Ast, QueryBuilder, QueryOptions};
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::{Fields, Generation, IndexReader};
+
+pub use self::sources::{search_sources, SourceHit, SourcePart, SourcesResponse};
 
 /// Most hits one page may hold.
 pub const MAX_LIMIT: usize = 100;
@@ -103,7 +107,8 @@ impl SearchRequest {
 /// Exact-value filters; values within one list are alternatives, lists combine with AND.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filters {
-    pub sources: Vec<String>,
+    /// Products (`confluence`, `jira`): the index's `source` field.
+    pub products: Vec<String>,
     pub kinds: Vec<String>,
     pub spaces: Vec<String>,
     pub projects: Vec<String>,
@@ -149,7 +154,8 @@ pub struct SearchResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub id: String,
-    pub source: String,
+    /// The product: `confluence` or `jira`.
+    pub product: String,
     pub kind: String,
     pub title: String,
     /// The title HTML-escaped, matches in `<mark>`.
@@ -170,7 +176,7 @@ pub struct Hit {
 /// Value counts, most frequent first (ties by value).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {
-    pub source: Vec<(String, u64)>,
+    pub product: Vec<(String, u64)>,
     pub kind: Vec<(String, u64)>,
     pub space: Vec<(String, u64)>,
     pub project: Vec<(String, u64)>,
@@ -196,6 +202,8 @@ pub struct SearchOptions {
     pub acl_cache_bytes: usize,
     /// How many recently used caller masks get their allowed sets pre-built for new segments on reload.
     pub prewarm_masks: usize,
+    /// How bare words rank.
+    pub query: QueryOptions,
 }
 
 impl Default for SearchOptions {
@@ -205,6 +213,7 @@ impl Default for SearchOptions {
             sparse_fraction: 0.02,
             acl_cache_bytes: 256 * 1024 * 1024,
             prewarm_masks: 16,
+            query: QueryOptions::default(),
         }
     }
 }
@@ -301,6 +310,11 @@ impl SearchService {
         Ok(())
     }
 
+    /// Reads the commit this service moved to last (its sync state, whether its ACL store is trusted).
+    pub fn with_reader<T>(&self, read: impl FnOnce(&IndexReader) -> T) -> T {
+        read(&self.inner.reader.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// The ACL store of the current commit, to build [`CallerPrincipals`] with.
     pub fn acl(&self) -> Arc<AclStore> {
         self.view().acl.clone()
@@ -334,7 +348,7 @@ impl SearchService {
                 "offset + limit may be at most {MAX_WINDOW}; use the cursor for deeper pages"
             )));
         }
-        let ast = query::parse(&request.query)?;
+        let ast = query::read(&request.query)?;
         let rank_by = match (&ast, request.sort) {
             (Ast::All, _) | (_, Sort::Updated) => RankBy::Updated,
             (_, Sort::Relevance) => RankBy::Score,
@@ -357,7 +371,7 @@ impl SearchService {
             let columns = view.columns(ord, segment)?;
             access.insert(ord as u32, SegmentAccess { allowed, strategy, columns });
         }
-        let builder = QueryBuilder::new(&view.index, view.fields)?;
+        let builder = QueryBuilder::with_options(&view.index, view.fields, self.inner.options.query)?;
         let tantivy_query = builder.build(&ast);
         // Weights of the union's alternatives, for segments where the caller's documents lead.
         let mut union = Vec::new();
@@ -487,7 +501,7 @@ impl View {
 
 fn filter_spec(filters: &Filters) -> FilterSpec {
     FilterSpec {
-        sources: filters.sources.clone(),
+        products: filters.products.clone(),
         kinds: filters.kinds.clone(),
         spaces: filters.spaces.clone(),
         projects: filters.projects.clone(),
@@ -498,12 +512,12 @@ fn filter_spec(filters: &Filters) -> FilterSpec {
 }
 
 fn to_facets(counts: collect::FacetCounts) -> Facets {
-    let [source, kind, space, project] = counts.map(|c| {
+    let [product, kind, space, project] = counts.map(|c| {
         let mut list: Vec<(String, u64)> = c.into_iter().collect();
         list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         list
     });
-    Facets { source, kind, space, project }
+    Facets { product, kind, space, project }
 }
 
 /// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
@@ -525,7 +539,7 @@ pub fn hit_from_stored(
     };
     Hit {
         id: text(fields.id).unwrap_or_default(),
-        source: text(fields.source).unwrap_or_default(),
+        product: text(fields.source).unwrap_or_default(),
         kind: text(fields.kind).unwrap_or_default(),
         title_html: highlighter.title_html(&title),
         title,

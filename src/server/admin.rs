@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Admin;
-use super::error::ApiError;
+use super::error::{ApiError, BackendError};
 use super::{AppState, Route};
 use crate::config::{Secret, Source};
 
@@ -38,16 +38,16 @@ pub const RUNS_SHOWN: usize = 5;
 pub const FAILURES_SHOWN: usize = 20;
 
 /// A future a [`SyncRunner`] returns.
-pub type RunFuture = Pin<Box<dyn Future<Output = Result<RunSummary, String>> + Send>>;
+pub type RunFuture = Pin<Box<dyn Future<Output = Result<RunSummary, BackendError>> + Send>>;
 
 /// The work behind the admin API. `backend.rs` implements it over the sync engine; tests use fakes.
 pub trait SyncRunner: Send + Sync {
     /// One incremental sync of `source`, with the token it carries, to the end.
     fn sync(&self, source: Source) -> RunFuture;
     /// Deletes every document of `source` from its index and commits (blocking).
-    fn purge(&self, source: &Source) -> Result<(), String>;
+    fn purge(&self, source: &Source) -> Result<(), BackendError>;
     /// The last `limit` runs of `source`, oldest first (blocking: reads a file).
-    fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, String>;
+    fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, BackendError>;
 }
 
 /// One run as the admin API shows it.
@@ -193,7 +193,7 @@ async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Ve
             let mut last_runs = sources
                 .runner
                 .last_runs(name, RUNS_SHOWN)
-                .map_err(|e| ApiError::Internal(format!("run records of source {name}: {e}")))?;
+                .map_err(|e| e.into_api(&format!("run records of source {name}")))?;
             for run in &mut last_runs {
                 run.failures.truncate(FAILURES_SHOWN);
             }
@@ -266,10 +266,7 @@ async fn purge_source(
     let sources = state.sources.clone();
     let purged = tokio::task::spawn_blocking(move || {
         let _busy = sources.claim(source.name().as_str())?;
-        sources
-            .runner
-            .purge(&source)
-            .map_err(|e| ApiError::Internal(format!("purge of source {}: {e}", source.name())))
+        sources.runner.purge(&source).map_err(|e| e.into_api(&format!("purge of source {}", source.name())))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("purge task failed: {e}")))?;

@@ -1,17 +1,18 @@
 //! The server's real backends: [`Indexes`] (one [`SearchService`] per configured source, with the directory
-//! of the same index, as [`SearchIndex`] and [`Callers`]) and [`Engine`] (the sync engine as
-//! [`SyncRunner`]), and [`run`], which is `permdex serve` ([`serve_command`] from its flags).
+//! of the same commit, as [`SearchIndex`] and [`Callers`]) and [`Engine`] (the sync engine as
+//! [`SyncRunner`]), and [`run`], which is `permdex serve`.
 //!
-//! Each source has its own index (`sync::engine::index_dir`); a caller is searched in every source whose
-//! directory knows them as an active, in-scope account, with that source's principals. With one source,
-//! paging is the library's (offset or cursor). With several, hits are merged by score or by date and paged
-//! by offset; a cursor cannot span indexes, so it is refused there.
+//! Each source has its own index (`sync::index_dir`), opened once. A caller is searched in every source
+//! whose directory knows them as an active, in-scope account, with that source's principals
+//! ([`sync::principals_in`](crate::sync::principals_in)); the search across sources and the
+//! merge are the search library's ([`search::search_sources`]).
 //!
 //! Reloads: after each checkpoint commit of a sync run by the server, and after the run, the source's
 //! [`SearchService`] moves to the new commit (searches in flight finish on the old one) and the directory
-//! is read again. A source without an index yet is opened at its first reload.
+//! is read from that commit. A source without an index yet is opened at its first reload.
 //!
-//! This file converts between the search library's and the API's types; it holds no HTTP code.
+//! This file converts between the search library's and the API's types ([`request_of`], [`results_of`]);
+//! it holds no HTTP code.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -23,16 +24,15 @@ use super::search::{
     AclCacheStats, FacetCount, FacetsBody, HitBody, Page, Readiness, SearchFailure, SearchIndex, SearchQuery,
     SearchResults, SortOrder,
 };
-use super::{AppState, Error};
-use crate::acl::{AclStore, Principal};
+use super::{AppState, BackendError, Error};
+use crate::acl::AclStore;
 use crate::atlassian::model::Directory;
 use crate::config::{Config, Source};
-use crate::index::{IndexReader, IndexWriter};
+use crate::index::IndexWriter;
 use crate::search::{self, SearchService};
-use crate::sync::engine::{index_dir, Progress, ProgressEvent, SyncOptions};
-use crate::sync::resolve::caller_principals;
 use crate::sync::runs::{self, Mode, RunOutcome, RunRecord};
-use crate::sync::view::SourceIndex;
+use crate::sync::{directory_of, index_dir, principals_in, SourceIndex, SyncOptions};
+use crate::sync::{Progress, ProgressEvent};
 
 /// Every configured source's index, as the server searches it.
 pub struct Indexes {
@@ -90,25 +90,19 @@ impl Indexes {
     }
 }
 
-fn open_site(config: &Config, source: &Source) -> Result<OpenSite, String> {
-    let view = SourceIndex::open(config, source).map_err(|e| e.to_string())?;
-    let directory = Arc::new(view.directory().clone());
+fn open_site(config: &Config, source: &Source) -> Result<OpenSite, BackendError> {
+    let view = SourceIndex::open(config, source)?;
     let acl_problem = view.reader().acl_problem().map(str::to_owned);
-    drop(view);
-    let reader = IndexReader::open(&index_dir(config.data_dir(), source.name().as_str()))
-        .map_err(|e| e.to_string())?;
-    Ok(OpenSite { service: SearchService::new(reader), directory, acl_problem })
+    let (reader, directory) = view.into_parts();
+    Ok(OpenSite { service: SearchService::new(reader), directory: Arc::new(directory), acl_problem })
 }
 
 impl Callers for Indexes {
     fn principals(&self, account_id: &str) -> Option<SourcePrincipals> {
         let mut by_source = BTreeMap::new();
         for (name, site) in &self.sites {
-            if !site.source.user_in_scope(account_id) {
-                continue;
-            }
             let Some(open) = read_lock(&site.open).clone() else { continue };
-            if let Some(principals) = caller_principals(&open.directory, account_id) {
+            if let Some(principals) = principals_in(&site.source, &open.directory, account_id) {
                 by_source.insert(name.clone(), principals);
             }
         }
@@ -116,11 +110,12 @@ impl Callers for Indexes {
     }
 }
 
-fn to_request(query: &SearchQuery, page: search::PageRequest) -> search::SearchRequest {
+/// The search library's request for an API query.
+pub fn request_of(query: &SearchQuery) -> search::SearchRequest {
     search::SearchRequest {
         query: query.q.clone(),
         filters: search::Filters {
-            sources: query.sources.clone(),
+            products: query.products.clone(),
             kinds: query.kinds.clone(),
             spaces: query.spaces.clone(),
             projects: query.projects.clone(),
@@ -132,27 +127,39 @@ fn to_request(query: &SearchQuery, page: search::PageRequest) -> search::SearchR
             SortOrder::Relevance => search::Sort::Relevance,
             SortOrder::Updated => search::Sort::Updated,
         },
-        page,
+        page: match &query.page {
+            Page::Offset { offset, limit } => search::PageRequest::Offset { offset: *offset, limit: *limit },
+            Page::Cursor { cursor, limit } => {
+                search::PageRequest::Cursor { cursor: cursor.clone(), limit: *limit }
+            }
+        },
         facets: query.facets,
         snippets: query.snippets,
     }
 }
 
-fn to_failure(error: search::Error) -> SearchFailure {
-    match error {
-        e @ search::Error::BadQuery { .. } => SearchFailure::BadQuery(e.to_string()),
-        e @ (search::Error::BadCursor | search::Error::BadRequest(_)) => {
-            SearchFailure::BadRequest(e.to_string())
+impl From<search::Error> for SearchFailure {
+    fn from(error: search::Error) -> Self {
+        match error {
+            e @ search::Error::BadQuery { .. } => SearchFailure::BadQuery(e.to_string()),
+            e @ (search::Error::BadCursor | search::Error::BadRequest(_)) => {
+                SearchFailure::BadRequest(e.to_string())
+            }
+            other => SearchFailure::Internal(other.to_string()),
         }
-        other => SearchFailure::Internal(other.to_string()),
     }
 }
 
-fn to_hit(site: &str, hit: search::Hit) -> HitBody {
-    HitBody {
-        site: site.to_owned(),
+fn facet_counts(counts: Vec<(String, u64)>) -> Vec<FacetCount> {
+    counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect()
+}
+
+/// The API's answer for a search across sources.
+pub fn results_of(response: search::SourcesResponse) -> SearchResults {
+    let hit = |search::SourceHit { source, hit }: search::SourceHit| HitBody {
+        source,
         id: hit.id,
-        source: hit.source,
+        product: hit.product,
         kind: hit.kind,
         title: hit.title,
         title_html: hit.title_html,
@@ -165,19 +172,12 @@ fn to_hit(site: &str, hit: search::Hit) -> HitBody {
         url: hit.url,
         updated: hit.updated,
         score: hit.score,
-    }
-}
-
-fn facet_counts(counts: Vec<(String, u64)>) -> Vec<FacetCount> {
-    counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect()
-}
-
-fn to_results(site: &str, response: search::SearchResponse) -> SearchResults {
+    };
     SearchResults {
         total: response.total,
-        hits: response.hits.into_iter().map(|hit| to_hit(site, hit)).collect(),
+        hits: response.hits.into_iter().map(hit).collect(),
         facets: response.facets.map(|f| FacetsBody {
-            source: facet_counts(f.source),
+            product: facet_counts(f.product),
             kind: facet_counts(f.kind),
             space: facet_counts(f.space),
             project: facet_counts(f.project),
@@ -186,96 +186,20 @@ fn to_results(site: &str, response: search::SearchResponse) -> SearchResults {
     }
 }
 
-/// Adds `more` into `into`, keeping most frequent first (ties by value), as the library orders them.
-fn add_counts(into: &mut Vec<FacetCount>, more: Vec<FacetCount>) {
-    let mut counts: BTreeMap<String, u64> = into.drain(..).map(|c| (c.value, c.count)).collect();
-    for c in more {
-        *counts.entry(c.value).or_default() += c.count;
-    }
-    into.extend(counts.into_iter().map(|(value, count)| FacetCount { value, count }));
-    into.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-}
-
 impl SearchIndex for Indexes {
     fn search(&self, caller: &Caller, query: &SearchQuery) -> Result<SearchResults, SearchFailure> {
-        let sites: Vec<(&str, OpenSite, &Vec<Principal>)> = self
-            .open_sites()
-            .into_iter()
-            .filter_map(|(name, site)| caller.principals.0.get(name).map(|p| (name, site, p)))
+        let open: Vec<(&str, Option<OpenSite>)> =
+            self.sites.iter().map(|(name, site)| (name.as_str(), read_lock(&site.open).clone())).collect();
+        let parts: Vec<search::SourcePart<'_>> = open
+            .iter()
+            .map(|(name, site)| search::SourcePart {
+                name,
+                service: site.as_ref().map(|s| &s.service),
+                principals: caller.principals.0.get(*name).map(Vec::as_slice),
+            })
             .collect();
-        let search_one =
-            |name: &str, site: &OpenSite, principals: &Vec<Principal>, page: search::PageRequest| {
-                let interned = site.service.acl().caller(principals.iter());
-                let response =
-                    site.service.search(&interned, &to_request(query, page)).map_err(to_failure)?;
-                Ok(to_results(name, response))
-            };
-        let page = match &query.page {
-            Page::Offset { offset, limit } => search::PageRequest::Offset { offset: *offset, limit: *limit },
-            Page::Cursor { cursor, limit } => {
-                search::PageRequest::Cursor { cursor: cursor.clone(), limit: *limit }
-            }
-        };
-        match sites.as_slice() {
-            [] => Ok(SearchResults {
-                total: 0,
-                hits: vec![],
-                facets: query.facets.then(FacetsBody::default),
-                next_cursor: None,
-            }),
-            [(name, site, principals)] => search_one(name, site, principals, page),
-            several => {
-                let Page::Offset { offset, limit } = query.page else {
-                    return Err(SearchFailure::BadRequest(
-                        "cursor paging works within one source; use offset when searching several".into(),
-                    ));
-                };
-                let mut merged = SearchResults {
-                    total: 0,
-                    hits: vec![],
-                    facets: query.facets.then(FacetsBody::default),
-                    next_cursor: None,
-                };
-                for (name, site, principals) in several {
-                    // The first offset + limit hits of each site, in pages the library accepts.
-                    let wanted = offset + limit;
-                    let first = search_one(
-                        name,
-                        site,
-                        principals,
-                        search::PageRequest::Offset { offset: 0, limit: wanted.min(search::MAX_LIMIT) },
-                    )?;
-                    let mut part = first;
-                    while part.hits.len() < wanted && (part.hits.len() as u64) < part.total {
-                        let page = search::PageRequest::Offset {
-                            offset: part.hits.len(),
-                            limit: (wanted - part.hits.len()).min(search::MAX_LIMIT),
-                        };
-                        let more = search_one(name, site, principals, page)?;
-                        if more.hits.is_empty() {
-                            break;
-                        }
-                        part.hits.extend(more.hits);
-                    }
-                    merged.total += part.total;
-                    merged.hits.extend(part.hits);
-                    if let (Some(into), Some(more)) = (merged.facets.as_mut(), part.facets) {
-                        add_counts(&mut into.source, more.source);
-                        add_counts(&mut into.kind, more.kind);
-                        add_counts(&mut into.space, more.space);
-                        add_counts(&mut into.project, more.project);
-                    }
-                }
-                match query.sort {
-                    SortOrder::Relevance if !query.q.trim().is_empty() => {
-                        merged.hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)))
-                    }
-                    _ => merged.hits.sort_by(|a, b| b.updated.cmp(&a.updated).then_with(|| a.id.cmp(&b.id))),
-                }
-                merged.hits = merged.hits.into_iter().skip(offset).take(limit).collect();
-                Ok(merged)
-            }
-        }
+        let response = search::search_sources(&parts, &query.sources, &request_of(query))?;
+        Ok(results_of(response))
     }
 
     fn readiness(&self) -> Readiness {
@@ -295,18 +219,16 @@ impl SearchIndex for Indexes {
         Readiness::Ready
     }
 
-    fn reload(&self, source: &str) -> Result<(), String> {
-        let site = self.sites.get(source).ok_or_else(|| format!("no source named {source:?}"))?;
+    fn reload(&self, source: &str) -> Result<(), BackendError> {
+        let site = self.sites.get(source).ok_or_else(|| BackendError::UnknownSource(source.to_owned()))?;
         let current = read_lock(&site.open).clone();
         let reloaded = match current {
             Some(open) => {
-                open.service.reload().map_err(|e| e.to_string())?;
-                let view = SourceIndex::open(&self.config, &site.source).map_err(|e| e.to_string())?;
-                OpenSite {
-                    service: open.service,
-                    directory: Arc::new(view.directory().clone()),
-                    acl_problem: view.reader().acl_problem().map(str::to_owned),
-                }
+                open.service.reload()?;
+                let (directory, acl_problem) = open.service.with_reader(|reader| {
+                    (directory_of(reader, &site.source), reader.acl_problem().map(str::to_owned))
+                });
+                OpenSite { service: open.service, directory: Arc::new(directory), acl_problem }
             }
             None => open_site(&self.config, &site.source)?,
         };
@@ -372,7 +294,7 @@ fn summary(record: RunRecord) -> RunSummary {
         counts: record
             .counts
             .into_iter()
-            .map(|(kind, c)| {
+            .map(|(counted, c)| {
                 let counts = RunCounts {
                     seen: c.seen,
                     added: c.added,
@@ -383,7 +305,7 @@ fn summary(record: RunRecord) -> RunSummary {
                     skipped: c.skipped,
                     acl_unknown: c.acl_unknown,
                 };
-                (kind, counts)
+                (counted.to_string(), counts)
             })
             .collect(),
         api_calls: record.api.calls,
@@ -424,49 +346,29 @@ impl SyncRunner for Engine {
             });
             let mut progress = CommitSignal(tx);
             let result =
-                crate::sync::engine::sync_with(&config, &source, Mode::Incremental, &options, &mut progress)
-                    .await;
+                crate::sync::sync_with(&config, &source, Mode::Incremental, &options, &mut progress).await;
             drop(progress);
             let _ = reloader.await;
-            result.map(summary).map_err(|e| e.to_string())
+            Ok(summary(result?))
         })
     }
 
-    fn purge(&self, source: &Source) -> Result<(), String> {
+    fn purge(&self, source: &Source) -> Result<(), BackendError> {
         let dir = index_dir(self.config.data_dir(), source.name().as_str());
         if !dir.exists() {
             return Ok(());
         }
-        let mut writer = IndexWriter::open_or_create(&dir).map_err(|e| e.to_string())?;
+        let mut writer = IndexWriter::open_or_create(&dir)?;
         writer.delete_all();
         // An empty ACL store and no sync state: the next sync starts over from nothing.
-        writer.commit(&AclStore::default(), b"").map_err(|e| e.to_string())?;
-        writer.close().map_err(|e| e.to_string())
+        writer.commit(&AclStore::default(), b"")?;
+        Ok(writer.close()?)
     }
 
-    fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, String> {
-        runs::read_last(self.config.data_dir(), source, limit)
-            .map(|records| records.into_iter().map(summary).collect())
-            .map_err(|e| e.to_string())
+    fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, BackendError> {
+        let records = runs::read_last(self.config.data_dir(), source, limit)?;
+        Ok(records.into_iter().map(summary).collect())
     }
-}
-
-/// Raw flags of `permdex serve`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// The configuration file (its `[server]` table: listen address, JWT key, API keys, admin key).
-    #[arg(long, default_value = "permdex.toml")]
-    pub config: std::path::PathBuf,
-}
-
-/// `permdex serve` from its flags: loads the configuration and [`run`]s until `shutdown` resolves.
-pub async fn serve_command(
-    args: &ServeArgs,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), crate::Error> {
-    let config = Config::load(&args.config)?;
-    run(config, shutdown).await?;
-    Ok(())
 }
 
 /// Opens every source's index, listens on `server.listen`, and serves until `shutdown` resolves; requests

@@ -6,6 +6,10 @@
 //! Client errors (4xx) say what was wrong; server errors (5xx) say only that something failed, and the
 //! details go to tracing, so no path, index name or library message ever reaches a caller.
 //!
+//! [`BackendError`] is what the backends behind the handlers (the indexes, the sync runner) fail with,
+//! typed so that a log keeps the cause and a handler can tell a source it does not know (404) from a
+//! failure (500).
+//!
 //! [`json_error_bodies`] gives the same shape to errors produced outside our handlers (the body-limit,
 //! timeout and method-not-allowed answers of tower-http and axum).
 //!
@@ -48,6 +52,31 @@ pub enum ApiError {
     /// Something failed on our side. The message goes to tracing only; the caller sees a generic one.
     #[error("{0}")]
     Internal(String),
+}
+
+/// Why a backend behind the API failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("no source named {0:?}")]
+    UnknownSource(String),
+    #[error(transparent)]
+    Index(#[from] crate::index::Error),
+    #[error(transparent)]
+    Search(#[from] crate::search::Error),
+    #[error(transparent)]
+    Sync(#[from] crate::sync::Error),
+}
+
+impl BackendError {
+    /// The API's answer for this failure while doing `what` (`purge of source acme`): 404 for an unknown
+    /// source, else a 500 whose detail goes only to the log.
+    pub fn into_api(self, what: &str) -> ApiError {
+        match self {
+            BackendError::UnknownSource(_) => ApiError::NotFound(self.to_string()),
+            // Our error messages carry their causes' text already.
+            other => ApiError::Internal(format!("{what}: {other}")),
+        }
+    }
 }
 
 /// The JSON body of every error answer.
@@ -188,6 +217,25 @@ mod tests {
         for (error, status, code) in cases {
             assert_eq!((error.status().as_u16(), error.code()), (status, code), "{error:?}");
         }
+    }
+
+    #[test]
+    fn backend_errors_tell_a_missing_source_from_a_failure() {
+        let missing = BackendError::UnknownSource("nope".into()).into_api("reload");
+        assert_eq!(
+            (missing.status(), missing.to_string()),
+            (StatusCode::NOT_FOUND, "no source named \"nope\"".into())
+        );
+        let io = std::io::Error::other("disk on fire");
+        let failed =
+            BackendError::Sync(crate::sync::Error::Io { path: "/data/runs/a.jsonl".into(), source: io })
+                .into_api("run records of source a");
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = failed.to_string();
+        assert!(
+            detail.starts_with("run records of source a: ") && detail.contains("disk on fire"),
+            "{detail}"
+        );
     }
 
     #[test]

@@ -24,7 +24,6 @@
 pub mod admin;
 pub mod auth;
 pub mod backend;
-pub mod cli_search;
 pub mod error;
 pub mod health;
 pub mod metrics;
@@ -49,7 +48,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use admin::{SourceStatus, Sources, SyncRunner};
 pub use auth::{Authenticator, Caller, Callers, SourcePrincipals, StaticCallers};
-pub use error::ApiError;
+pub use error::{ApiError, BackendError};
 pub use metrics::Metrics;
 pub use search::{SearchIndex, SearchQuery, SearchResults};
 pub use web::DemoUser;
@@ -240,7 +239,7 @@ mod tests {
         fn readiness(&self) -> Readiness {
             Readiness::Ready
         }
-        fn reload(&self, _: &str) -> Result<(), String> {
+        fn reload(&self, _: &str) -> Result<(), BackendError> {
             Ok(())
         }
         fn acl_cache(&self) -> AclCacheStats {
@@ -254,10 +253,10 @@ mod tests {
         fn sync(&self, _: Source) -> admin::RunFuture {
             Box::pin(std::future::pending())
         }
-        fn purge(&self, _: &Source) -> Result<(), String> {
+        fn purge(&self, _: &Source) -> Result<(), BackendError> {
             Ok(())
         }
-        fn last_runs(&self, _: &str, _: usize) -> Result<Vec<admin::RunSummary>, String> {
+        fn last_runs(&self, _: &str, _: usize) -> Result<Vec<admin::RunSummary>, BackendError> {
             Ok(vec![])
         }
     }

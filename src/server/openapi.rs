@@ -98,8 +98,9 @@ pub fn document() -> Value {
                 "operationId": "search",
                 "security": user,
                 "parameters": [
-                    query_param("q", "Query: terms, \"phrases\", AND/OR/NOT, -term, parentheses, field prefixes title: space: project: kind: label: author: source:, Jira keys", json!({"type": "string"})),
-                    repeated("source", "Only documents from these products (confluence, jira): the `source` field of hits and facets"),
+                    query_param("q", "Query as people type it: bare words ranked by BM25 (any may match; stop words dropped); +term, \"phrases\", AND/OR/NOT, -term, parentheses and field prefixes title: space: project: kind: label: author: product: filter; Jira keys match whole; a sentence is read as text", json!({"type": "string"})),
+                    repeated("source", "Only documents from these configured sources (by name): the `source` field of hits"),
+                    repeated("product", "Only documents from these products (confluence, jira): the `product` field of hits and facets"),
                     repeated("kind", "Only these kinds (page, blogpost, comment, attachment, issue)"),
                     repeated("space", "Only these Confluence space keys"),
                     repeated("project", "Only these Jira project keys"),
@@ -110,7 +111,7 @@ pub fn document() -> Value {
                     query_param("offset", "Hits to skip (not with cursor)", json!({"type": "integer", "minimum": 0, "default": 0})),
                     query_param("limit", "Hits per page", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20})),
                     query_param("cursor", "next_cursor of the previous page (not with offset)", json!({"type": "string"})),
-                    query_param("facets", "Count matches by source, kind, space and project", json!({"type": "boolean", "default": false})),
+                    query_param("facets", "Count matches by product, kind, space and project", json!({"type": "boolean", "default": false})),
                     query_param("snippets", "Highlighted snippets of the body", json!({"type": "boolean", "default": false}))
                 ],
                 "responses": merge(
@@ -184,16 +185,16 @@ pub fn document() -> Value {
                     "facets": {"$ref": "#/components/schemas/Facets"},
                     "next_cursor": {"type": "string"}
                 }},
-                "Hit": {"type": "object", "required": ["site", "id", "source", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
-                    "site": {"type": "string", "description": "Configured source (site) name"},
-                    "id": {"type": "string"}, "source": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
+                "Hit": {"type": "object", "required": ["source", "id", "product", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
+                    "source": {"type": "string", "description": "Configured source (site) name; ids are unique within one source"},
+                    "id": {"type": "string"}, "product": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
                     "title": {"type": "string"}, "title_html": {"type": "string"}, "snippet_html": {"type": "string"},
                     "space": {"type": "string"}, "project": {"type": "string"}, "container": {"type": "string"},
                     "labels": {"type": "array", "items": {"type": "string"}}, "author_name": {"type": "string"},
                     "url": {"type": "string"}, "updated": {"type": "string", "format": "date-time"}, "score": {"type": "number"}
                 }},
                 "Facets": {"type": "object", "properties": {
-                    "source": {"$ref": "#/components/schemas/FacetCounts"}, "kind": {"$ref": "#/components/schemas/FacetCounts"},
+                    "product": {"$ref": "#/components/schemas/FacetCounts"}, "kind": {"$ref": "#/components/schemas/FacetCounts"},
                     "space": {"$ref": "#/components/schemas/FacetCounts"}, "project": {"$ref": "#/components/schemas/FacetCounts"}
                 }},
                 "FacetCounts": {"type": "array", "items": {"type": "object", "required": ["value", "count"], "properties": {

@@ -1,8 +1,8 @@
 //! `GET /api/v1/search`: the search API, its query parameters, its JSON, and the [`SearchIndex`] it runs on.
 //!
-//! Parameters (all optional): `q` (query language of `crate::search`), `source` (product: `confluence`
-//! or `jira`, as in hits and facets), `kind`, `space`, `project`, `label` (each repeatable; values of one
-//! parameter are alternatives), `updated_from` and `updated_to` (RFC 3339 or `YYYY-MM-DD`), `sort`
+//! Parameters (all optional): `q` (query language of `crate::search`), `source` (a configured source's
+//! name, as in hits), `product` (`confluence` or `jira`, as in hits and facets), `kind`, `space`,
+//! `project`, `label` (each repeatable; values of one parameter are alternatives), `updated_from` and `updated_to` (RFC 3339 or `YYYY-MM-DD`), `sort`
 //! (`relevance` | `updated`), `offset` and `limit`, or `cursor` and `limit` (`limit` 1..=100, default 20),
 //! `facets` and `snippets` (`true` | `false`). An unknown parameter is a 400, so a typo never silently
 //! widens a search.
@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, BackendError};
 use super::AppState;
 
 pub const DEFAULT_LIMIT: usize = 20;
@@ -29,7 +29,10 @@ pub const MAX_LIMIT: usize = 100;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchQuery {
     pub q: String,
+    /// Configured sources (sites) by name; none means every source the caller is known in.
     pub sources: Vec<String>,
+    /// Products: `confluence`, `jira`.
+    pub products: Vec<String>,
     pub kinds: Vec<String>,
     pub spaces: Vec<String>,
     pub projects: Vec<String>,
@@ -77,11 +80,11 @@ pub struct SearchResults {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HitBody {
-    /// The configured source (site) the document comes from; ids are unique within one site.
-    pub site: String,
+    /// The configured source (site) the document comes from; ids are unique within one source.
+    pub source: String,
     pub id: String,
     /// The product: `confluence` or `jira`.
-    pub source: String,
+    pub product: String,
     pub kind: String,
     pub title: String,
     /// The title, HTML-escaped, with matches in `<mark>`.
@@ -106,7 +109,7 @@ pub struct HitBody {
 /// Counts over the caller-visible matches, most frequent first.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FacetsBody {
-    pub source: Vec<FacetCount>,
+    pub product: Vec<FacetCount>,
     pub kind: Vec<FacetCount>,
     pub space: Vec<FacetCount>,
     pub project: Vec<FacetCount>,
@@ -123,7 +126,7 @@ pub struct FacetCount {
 pub enum SearchFailure {
     /// The query does not parse: said to the caller as is.
     BadQuery(String),
-    /// A request the index cannot answer (an unknown cursor, a source filter naming nothing).
+    /// A request the index cannot answer (an unknown cursor, a source filter naming no source).
     BadRequest(String),
     /// Something failed in the index; logged, never shown.
     Internal(String),
@@ -162,7 +165,7 @@ pub trait SearchIndex: Send + Sync {
     fn readiness(&self) -> Readiness;
     /// Picks up the latest commit of `source`'s index (and its directory), without disturbing searches in
     /// flight.
-    fn reload(&self, source: &str) -> Result<(), String>;
+    fn reload(&self, source: &str) -> Result<(), BackendError>;
     fn acl_cache(&self) -> AclCacheStats;
 }
 
@@ -190,13 +193,15 @@ pub fn parse_query(raw: &str) -> Result<SearchQuery, ApiError> {
     let mut seen_single = std::collections::BTreeSet::new();
     for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
         let value = value.into_owned();
-        let repeatable = matches!(name.as_ref(), "source" | "kind" | "space" | "project" | "label");
+        let repeatable =
+            matches!(name.as_ref(), "source" | "product" | "kind" | "space" | "project" | "label");
         if !repeatable && !seen_single.insert(name.to_string()) {
             return bad(format!("parameter {name} given twice"));
         }
         match name.as_ref() {
             "q" => query.q = value,
             "source" => query.sources.push(value),
+            "product" => query.products.push(value),
             "kind" => query.kinds.push(value),
             "space" => query.spaces.push(value),
             "project" => query.projects.push(value),
@@ -282,11 +287,12 @@ mod tests {
         let cases = [
             ("", SearchQuery::default()),
             (
-                "q=%22release+notes%22+AND+-draft&label=a&label=b&source=acme&sort=updated&limit=5&offset=10&facets=true",
+                "q=%22release+notes%22+AND+-draft&label=a&label=b&source=acme&product=jira&sort=updated&limit=5&offset=10&facets=true",
                 SearchQuery {
                     q: "\"release notes\" AND -draft".into(),
                     labels: vec!["a".into(), "b".into()],
                     sources: vec!["acme".into()],
+                    products: vec!["jira".into()],
                     sort: SortOrder::Updated,
                     page: Page::Offset { offset: 10, limit: 5 },
                     facets: true,

@@ -192,21 +192,16 @@ fn render_corrupt_pdf(text: &str) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------------------
 // Office Open XML
 
-/// Escapes text for XML character data and attribute values.
+/// Escapes text for XML character data and attribute values (quick-xml's escaper, the one the codebase
+/// uses), after replacing the control characters XML 1.0 forbids; tabs and newlines are the callers' job.
 fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // XML 1.0 forbids most control characters; tabs and newlines are handled by the callers.
-            '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
+    let allowed: String = text
+        .chars()
+        .map(
+            |c| if matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}') { ' ' } else { c },
+        )
+        .collect();
+    quick_xml::escape::escape(&allowed).into_owned()
 }
 
 /// A zip archive of `(name, contents)` entries, deflated, with a fixed time stamp so the bytes never change.

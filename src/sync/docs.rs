@@ -2,7 +2,7 @@
 //!
 //! Each converter is a pure function of the item, what it sits in (space, container, issue, project), the
 //! [`Directory`] (author and mention display names) and the ACL profile [`super::resolve`] gave it.
-//! Document ids are `{source}:{kind}:{id as the API serves it}`: `confluence:page:123`,
+//! Documents are named by [`DocId`]s, `{product}:{kind}:{id as the API serves it}`: `confluence:page:123`,
 //! `confluence:blogpost:123`, `confluence:comment:123`, `confluence:attachment:att123`, `jira:issue:10042`,
 //! `jira:comment:10042`, `jira:attachment:10042`. Bodies become text here (storage XHTML with mentions named,
 //! ADF); attachment text is extracted by the caller, which runs the isolated extractor, and passed in.
@@ -17,33 +17,11 @@ use crate::atlassian::model::{
     Space,
 };
 use crate::extract::{adf_to_text, storage_to_text, UserNames};
-use crate::index::{IndexDoc, Kind, Source};
+use crate::index::{DocId, IndexDoc, Kind};
 
-/// The document id of a page or blog post.
-pub fn content_doc_id(kind: ContentKind, id: &str) -> String {
-    format!("confluence:{}:{id}", content_kind(kind).as_str())
-}
-
-/// The document id of a Confluence footer comment.
-pub fn comment_doc_id(id: &str) -> String {
-    format!("confluence:comment:{id}")
-}
-
-/// The document id of a Confluence attachment, from its id as served (`att123`).
-pub fn attachment_doc_id(id: &str) -> String {
-    format!("confluence:attachment:{id}")
-}
-
-pub fn issue_doc_id(id: &str) -> String {
-    format!("jira:issue:{id}")
-}
-
-pub fn issue_comment_doc_id(id: &str) -> String {
-    format!("jira:comment:{id}")
-}
-
-pub fn issue_attachment_doc_id(id: &str) -> String {
-    format!("jira:attachment:{id}")
+/// The id of a page's or blog post's document.
+pub fn content_id(kind: ContentKind, id: &str) -> DocId {
+    DocId::confluence(content_kind(kind), id)
 }
 
 /// The title an issue's document carries, `KEY: summary`; its comments are titled after it.
@@ -53,16 +31,11 @@ pub fn issue_title(issue: &Issue) -> String {
 
 /// A page or blog post. Its container is its parent page, if any.
 pub fn page_doc(content: &Content, space: &Space, directory: &Directory, profile: ProfileId) -> IndexDoc {
-    let mut doc = IndexDoc::new(
-        content_doc_id(content.kind, &content.id),
-        Source::Confluence,
-        content_kind(content.kind),
-        profile,
-    );
+    let mut doc = IndexDoc::named(&content_id(content.kind, &content.id), profile);
     doc.title = content.title.clone();
     doc.body = storage_to_text(&content.body, &Names(directory));
     doc.space = Some(space.key.clone());
-    doc.container = content.parent_id.as_deref().map(|p| content_doc_id(ContentKind::Page, p));
+    doc.container = content.parent_id.as_deref().map(|p| DocId::confluence(Kind::Page, p).to_string());
     doc.labels = content.labels.clone();
     set_author(&mut doc, content.author.as_deref(), directory);
     set_times(&mut doc, content.created, content.updated);
@@ -79,11 +52,11 @@ pub fn comment_doc(
     directory: &Directory,
     profile: ProfileId,
 ) -> IndexDoc {
-    let mut doc = IndexDoc::new(comment_doc_id(&comment.id), Source::Confluence, Kind::Comment, profile);
+    let mut doc = IndexDoc::named(&DocId::confluence(Kind::Comment, &comment.id), profile);
     doc.title = format!("Comment on {container_title}");
     doc.body = storage_to_text(&comment.body, &Names(directory));
     doc.space = Some(space.key.clone());
-    doc.container = Some(content_doc_id(comment.container_kind, &comment.container_id));
+    doc.container = Some(content_id(comment.container_kind, &comment.container_id).to_string());
     set_author(&mut doc, comment.author.as_deref(), directory);
     set_times(&mut doc, comment.created, comment.updated);
     doc.url = comment.url.clone();
@@ -99,12 +72,11 @@ pub fn attachment_doc(
     directory: &Directory,
     profile: ProfileId,
 ) -> IndexDoc {
-    let mut doc =
-        IndexDoc::new(attachment_doc_id(&attachment.id), Source::Confluence, Kind::Attachment, profile);
+    let mut doc = IndexDoc::named(&DocId::confluence(Kind::Attachment, &attachment.id), profile);
     doc.title = attachment.title.clone();
     doc.body = text;
     doc.space = Some(space.key.clone());
-    doc.container = Some(content_doc_id(attachment.container_kind, &attachment.container_id));
+    doc.container = Some(content_id(attachment.container_kind, &attachment.container_id).to_string());
     set_author(&mut doc, attachment.author.as_deref(), directory);
     set_times(&mut doc, attachment.created, attachment.updated);
     doc.url = attachment.url.clone();
@@ -115,11 +87,11 @@ pub fn attachment_doc(
 /// A Jira issue, titled `KEY: summary`, with its description as text. Its container is its parent issue,
 /// if any. Jira issues have no version number; the update time (epoch millis) stands in for it.
 pub fn issue_doc(issue: &Issue, project: &Project, directory: &Directory, profile: ProfileId) -> IndexDoc {
-    let mut doc = IndexDoc::new(issue_doc_id(&issue.id), Source::Jira, Kind::Issue, profile);
+    let mut doc = IndexDoc::named(&DocId::jira(Kind::Issue, &issue.id), profile);
     doc.title = issue_title(issue);
     doc.body = adf_to_text(&issue.description);
     doc.project = Some(project.key.clone());
-    doc.container = issue.parent_id.as_deref().map(issue_doc_id);
+    doc.container = issue.parent_id.as_deref().map(|p| DocId::jira(Kind::Issue, p).to_string());
     doc.labels = issue.labels.clone();
     set_author(&mut doc, issue.reporter.as_deref(), directory);
     set_times(&mut doc, issue.created, issue.updated);
@@ -136,11 +108,11 @@ pub fn issue_comment_doc(
     directory: &Directory,
     profile: ProfileId,
 ) -> IndexDoc {
-    let mut doc = IndexDoc::new(issue_comment_doc_id(&comment.id), Source::Jira, Kind::Comment, profile);
+    let mut doc = IndexDoc::named(&DocId::jira(Kind::Comment, &comment.id), profile);
     doc.title = format!("Comment on {}", issue_title(issue));
     doc.body = adf_to_text(&comment.body);
     doc.project = Some(project.key.clone());
-    doc.container = Some(issue_doc_id(&issue.id));
+    doc.container = Some(DocId::jira(Kind::Issue, &issue.id).to_string());
     set_author(&mut doc, comment.author.as_deref(), directory);
     set_times(&mut doc, comment.created, comment.updated);
     doc.url = focused_comment_url(&issue.url, &comment.id);
@@ -158,12 +130,11 @@ pub fn issue_attachment_doc(
     directory: &Directory,
     profile: ProfileId,
 ) -> IndexDoc {
-    let mut doc =
-        IndexDoc::new(issue_attachment_doc_id(&attachment.id), Source::Jira, Kind::Attachment, profile);
+    let mut doc = IndexDoc::named(&DocId::jira(Kind::Attachment, &attachment.id), profile);
     doc.title = attachment.filename.clone();
     doc.body = text;
     doc.project = Some(project.key.clone());
-    doc.container = Some(issue_doc_id(&issue.id));
+    doc.container = Some(DocId::jira(Kind::Issue, &issue.id).to_string());
     set_author(&mut doc, attachment.author.as_deref(), directory);
     set_times(&mut doc, attachment.created, attachment.created);
     doc.url = issue.url.clone();
@@ -171,7 +142,8 @@ pub fn issue_attachment_doc(
     doc
 }
 
-fn content_kind(kind: ContentKind) -> Kind {
+/// The kind of a page's or blog post's document.
+pub fn content_kind(kind: ContentKind) -> Kind {
     match kind {
         ContentKind::Page => Kind::Page,
         ContentKind::BlogPost => Kind::Blogpost,
@@ -218,6 +190,7 @@ mod tests {
 
     use super::*;
     use crate::atlassian::model::{DirectoryUser, SpaceKind};
+    use crate::index::Product;
 
     fn at(secs: i64) -> Option<DateTime<Utc>> {
         Utc.timestamp_opt(secs, 0).single()
@@ -307,8 +280,8 @@ mod tests {
         let (dir, space, p) = (directory(), space(), ProfileId(3));
         let page = page_doc(&content(ContentKind::Page, Some("65600")), &space, &dir, p);
         assert_eq!(
-            (page.id.as_str(), page.kind, page.source, page.title.as_str()),
-            ("confluence:page:65601", Kind::Page, Source::Confluence, "Design")
+            (page.id.as_str(), page.kind, page.product, page.title.as_str()),
+            ("confluence:page:65601", Kind::Page, Product::Confluence, "Design")
         );
         assert_eq!(page.body, "Ask Alice Liddell or about & rotas.");
         assert_eq!(page.space.as_deref(), Some("ENG"));
@@ -379,8 +352,8 @@ mod tests {
         let (dir, issue, project, p) = (directory(), issue(), project(), ProfileId(9));
         let i = issue_doc(&issue, &project, &dir, p);
         assert_eq!(
-            (i.id.as_str(), i.kind, i.source, i.title.as_str()),
-            ("jira:issue:10042", Kind::Issue, Source::Jira, "APP-7: Crash on save")
+            (i.id.as_str(), i.kind, i.product, i.title.as_str()),
+            ("jira:issue:10042", Kind::Issue, Product::Jira, "APP-7: Crash on save")
         );
         assert_eq!(
             (i.body.as_str(), i.project.as_deref(), i.container.as_deref()),
@@ -441,13 +414,8 @@ mod tests {
     #[test]
     fn doc_ids() {
         let cases = [
-            (content_doc_id(ContentKind::Page, "65537"), "confluence:page:65537"),
-            (content_doc_id(ContentKind::BlogPost, "65538"), "confluence:blogpost:65538"),
-            (comment_doc_id("65539"), "confluence:comment:65539"),
-            (attachment_doc_id("att65600"), "confluence:attachment:att65600"),
-            (issue_doc_id("10001"), "jira:issue:10001"),
-            (issue_comment_doc_id("10020"), "jira:comment:10020"),
-            (issue_attachment_doc_id("10030"), "jira:attachment:10030"),
+            (content_id(ContentKind::Page, "65537").to_string(), "confluence:page:65537"),
+            (content_id(ContentKind::BlogPost, "65538").to_string(), "confluence:blogpost:65538"),
         ];
         for (got, want) in cases {
             assert_eq!(got, want);

@@ -1,43 +1,57 @@
-//! Synchronisation: turning a site's content and permissions into index commits.
+//! Synchronisation: turning a site's content and permissions into index commits. The hub of the crate:
+//! the only module that uses the crawlers (`atlassian`), the extractor, the ACL store and the index writer
+//! together. Its public face is small: [`sync_with`] (one run of one source), [`SourceIndex`] (a source's
+//! committed index and who a caller is in it), [`Progress`], and the [`runs`], [`state`] and [`resolve`]
+//! modules whose types tools and tests read.
 //!
-//! - [`engine`]: full, incremental and permissions-only syncs of one source, with checkpoints.
-//! - [`resolve`]: Atlassian permission rules (space reads, page restrictions and their inheritance, Jira
-//!   browse grants, security levels, comment visibility) → clauses and profiles in the ACL store; the
-//!   principals of a caller.
-//! - [`docs`]: crawled items → [`crate::index::IndexDoc`]s (ids, titles, text, metadata).
-//! - [`state`]: what is remembered between runs (watermarks, checkpoints, per-document versions and ACL inputs).
-//! - [`runs`]: run records and `permdex status`.
-//! - [`view`]: a source's committed index with its directory: who a caller is at query time.
+//! Private files, one job each:
+//! - `engine`: the steps of a run in order (full, incremental, permissions-only), with checkpoints;
+//! - `ledger`: the bookkeeping every step writes to (writer, ACL store, state, run record, touched set,
+//!   watermarks, checkpoints, commits);
+//! - the steps, siblings that use the ledger and not each other: `permissions` (snapshot and refresh),
+//!   `confluence` and `jira` (the crawls), `attachments` (download and extraction), `scope`;
+//! - `listing`: the one listing walker; `progress`: what a run reports; `docs`: crawled items →
+//!   [`crate::index::IndexDoc`]s; `view`: a source's committed index with its directory.
 //!
-//! `resolve` and `docs` are pure functions of the crawled model; only `engine` fetches and writes.
+//! Public: [`resolve`] (the rules of `docs/permissions.md` → clauses and profiles; a caller's principals),
+//! [`state`] (what is remembered between runs), [`runs`] (run records and `permdex status`).
+//!
+//! `resolve` and `docs` are pure functions of the crawled model; only the run's steps fetch and write.
 
-pub mod docs;
-pub mod engine;
+mod attachments;
+mod confluence;
+mod docs;
+mod engine;
+mod jira;
+mod ledger;
+mod listing;
+mod permissions;
+mod progress;
 pub mod resolve;
 pub mod runs;
+mod scope;
 pub mod state;
-pub mod view;
+mod view;
 
 use std::path::PathBuf;
 
-pub use engine::{index_dir, sync, sync_with, Progress, ProgressEvent, Silent, SyncOptions};
+pub use engine::{index_dir, sync, sync_with, SyncOptions};
+pub use progress::{Progress, ProgressEvent, Silent, StderrProgress};
 pub use runs::{Mode, RunOutcome, RunRecord};
-pub use view::SourceIndex;
+pub use view::{directory_of, principals_in, SourceIndex};
 
 /// Errors of the sync engine that end a run (per-item problems are recorded in its run record instead).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A stored per-document permission input that cannot be read back.
-    #[error("bad acl input of {doc_id}: {reason}")]
-    BadAclInput { doc_id: String, reason: String },
     #[error(transparent)]
     Index(#[from] crate::index::Error),
     #[error(transparent)]
     Atlassian(#[from] crate::atlassian::Error),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("no source named {0:?} in the configuration")]
-    UnknownSource(String),
     #[error("background task failed: {0}")]
     Task(String),
+    /// A document the engine wrote without a well-formed id (a bug: `docs.rs` names every document).
+    #[error("{0}")]
+    BadDocId(#[from] crate::index::UnknownValue),
 }

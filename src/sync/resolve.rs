@@ -5,7 +5,7 @@
 //! assignee and level, which comment visibility), stored beside the document, and on a
 //! [`PermissionSnapshot`] of the site's permission objects. [`resolve`] combines the two into a profile;
 //! [`refresh_all`] does it for every stored document after the snapshot was re-read, so a permissions-only
-//! sync never re-fetches bodies. The rules (DESIGN.md §4):
+//! sync never re-fetches bodies. The rules (written out in `docs/permissions.md`):
 //!
 //! - Confluence page or blog post: the space's `read` holders, and one clause per restricted item among the
 //!   content and its ancestors. Comments and attachments use their container's input.

@@ -1,8 +1,8 @@
 //! Run records: what one sync of one source did, appended as one JSON line to `{data_dir}/runs/{source}.jsonl`
 //! and read back by `permdex status`.
 //!
-//! A record holds the mode, start and end, the outcome, counts per document kind (seen, added, updated,
-//! deleted, unchanged, failed, ACL unknown), the HTTP client's counters, and every failure with the item it
+//! A record holds the mode, start and end, the outcome, counts per [`Counted`] (a product's kind of
+//! document, or a permission source: seen, added, updated, deleted, unchanged, failed, ACL unknown), the HTTP client's counters, and every failure with the item it
 //! concerns and why. A run with failures says so: [`RunRecord::failed`] is what the CLI's exit status
 //! follows.
 //!
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Error;
 use crate::atlassian::ClientStats;
+use crate::index::{DocId, Kind, Product, UnknownValue};
 
 /// What kind of sync ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +54,68 @@ pub enum RunOutcome {
     Aborted(String),
 }
 
-/// Counters of one document kind.
+/// What a count is about: the documents of one product and kind, or a permission source (whose failures
+/// are counted too). Written as `confluence:page`, `jira:comment`, `confluence:space`, `jira:project`,
+/// `directory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Counted {
+    Docs(Product, Kind),
+    /// Confluence spaces and their permissions.
+    Spaces,
+    /// Jira projects and their permission schemes, roles and security levels.
+    Projects,
+    /// Users, groups and their members.
+    Directory,
+}
+
+impl From<&DocId> for Counted {
+    fn from(id: &DocId) -> Counted {
+        Counted::Docs(id.product, id.kind)
+    }
+}
+
+impl std::fmt::Display for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Counted::Docs(product, kind) => write!(f, "{product}:{kind}"),
+            Counted::Spaces => f.write_str("confluence:space"),
+            Counted::Projects => f.write_str("jira:project"),
+            Counted::Directory => f.write_str("directory"),
+        }
+    }
+}
+
+impl std::str::FromStr for Counted {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "confluence:space" => Ok(Counted::Spaces),
+            "jira:project" => Ok(Counted::Projects),
+            "directory" => Ok(Counted::Directory),
+            _ => {
+                let bad = || UnknownValue { what: "count", value: s.to_string() };
+                let (product, kind) = s.split_once(':').ok_or_else(bad)?;
+                Ok(Counted::Docs(product.parse().map_err(|_| bad())?, kind.parse().map_err(|_| bad())?))
+            }
+        }
+    }
+}
+
+impl TryFrom<String> for Counted {
+    type Error = UnknownValue;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<Counted> for String {
+    fn from(counted: Counted) -> String {
+        counted.to_string()
+    }
+}
+
+/// Counters of one [`Counted`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub seen: u64,
@@ -64,6 +126,12 @@ pub struct Counts {
     pub failed: u64,
     /// Indexed without text on purpose (an attachment over the size cap, a type that has no text).
     pub skipped: u64,
+    /// Attachments whose text was extracted.
+    #[serde(default)]
+    pub extracted: u64,
+    /// Attachments read without error but without text (a scan without OCR, an empty file).
+    #[serde(default)]
+    pub empty: u64,
     /// Indexed, but visible to nobody because its permissions could not be read.
     pub acl_unknown: u64,
     /// Documents whose ACL profile changed without their content changing.
@@ -112,8 +180,8 @@ pub struct RunRecord {
     /// Whether the run continued an interrupted one.
     #[serde(default)]
     pub resumed: bool,
-    /// Per document kind (`confluence:page`, `jira:comment`, …).
-    pub counts: BTreeMap<String, Counts>,
+    /// Per product and kind of document (`confluence:page`, `jira:comment`, …) and per permission source.
+    pub counts: BTreeMap<Counted, Counts>,
     pub api: ApiCounts,
     pub failures: Vec<Failure>,
     /// Things the operator should know that are not failures (a forced full sync and why).
@@ -141,13 +209,13 @@ impl RunRecord {
         }
     }
 
-    pub fn counts_mut(&mut self, kind: &str) -> &mut Counts {
-        self.counts.entry(kind.to_string()).or_default()
+    pub fn counts_mut(&mut self, counted: impl Into<Counted>) -> &mut Counts {
+        self.counts.entry(counted.into()).or_default()
     }
 
-    /// Records a failure of `item` (a document id or a listing) and counts it against `kind`.
-    pub fn fail(&mut self, kind: &str, item: impl Into<String>, reason: impl Into<String>) {
-        self.counts_mut(kind).failed += 1;
+    /// Records a failure of `item` (a document id or a listing) and counts it against `counted`.
+    pub fn fail(&mut self, counted: impl Into<Counted>, item: impl Into<String>, reason: impl Into<String>) {
+        self.counts_mut(counted).failed += 1;
         let failure = Failure { item: item.into(), reason: reason.into() };
         tracing::warn!(item = %failure.item, reason = %failure.reason, "sync failure");
         if self.failures.len() < MAX_RECORDED_FAILURES {
@@ -156,10 +224,18 @@ impl RunRecord {
     }
 
     /// Records an item deliberately indexed without text, with the reason (not a failure).
-    pub fn skip(&mut self, kind: &str, item: impl Into<String>, reason: impl Into<String>) {
-        self.counts_mut(kind).skipped += 1;
+    pub fn skip(&mut self, counted: impl Into<Counted>, item: impl Into<String>, reason: impl Into<String>) {
+        self.counts_mut(counted).skipped += 1;
         if self.notes.len() < MAX_RECORDED_FAILURES {
             self.notes.push(format!("skipped {}: {}", item.into(), reason.into()));
+        }
+    }
+
+    /// Records an attachment read without error but without text.
+    pub fn empty(&mut self, counted: impl Into<Counted>, item: impl Into<String>) {
+        self.counts_mut(counted).empty += 1;
+        if self.notes.len() < MAX_RECORDED_FAILURES {
+            self.notes.push(format!("empty {}: no text found", item.into()));
         }
     }
 
@@ -179,6 +255,8 @@ impl RunRecord {
             t.unchanged += c.unchanged;
             t.failed += c.failed;
             t.skipped += c.skipped;
+            t.extracted += c.extracted;
+            t.empty += c.empty;
             t.acl_unknown += c.acl_unknown;
             t.repointed += c.repointed;
             t
@@ -273,6 +351,15 @@ pub fn render_table(records: &[RunRecord]) -> String {
             r.api.throttled,
             outcome
         ));
+        if t.extracted + t.empty + t.skipped > 0 {
+            out.push_str(&format!(
+                "    attachments extracted: {} ok, {} empty, {} skipped, failed ones below\n",
+                t.extracted, t.empty, t.skipped
+            ));
+        }
+        for note in r.notes.iter().filter(|n| n.starts_with("skipped ") || n.starts_with("empty ")).take(5) {
+            out.push_str(&format!("    {note}\n"));
+        }
         for f in r.failures.iter().take(5) {
             out.push_str(&format!("    failed {}: {}\n", f.item, f.reason));
         }
@@ -290,9 +377,10 @@ mod tests {
     fn record(n: u32, failed: u64) -> RunRecord {
         let started = DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0).expect("time");
         let mut r = RunRecord::new(format!("run-{n}"), "acme", Mode::Full, started);
-        r.counts_mut("confluence:page").seen = 10;
+        r.counts_mut(Counted::Docs(Product::Confluence, Kind::Page)).seen = 10;
         for i in 0..failed {
-            r.fail("jira:attachment", format!("jira:attachment:{i}"), "corrupt pdf");
+            let id = DocId::jira(Kind::Attachment, i.to_string());
+            r.fail(&id, id.to_string(), "corrupt pdf");
         }
         r
     }
@@ -311,6 +399,24 @@ mod tests {
         assert_eq!(last.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), ["run-2", "run-3", "run-4"]);
         assert_eq!(last[1].failed(), 1);
         assert_eq!(last[1].failures[0].item, "jira:attachment:0");
+        assert_eq!(last[1].counts[&Counted::Docs(Product::Jira, Kind::Attachment)].failed, 1);
+    }
+
+    #[test]
+    fn counted_names_round_trip() {
+        let all = [
+            (Counted::Docs(Product::Confluence, Kind::Blogpost), "confluence:blogpost"),
+            (Counted::Docs(Product::Jira, Kind::Comment), "jira:comment"),
+            (Counted::Spaces, "confluence:space"),
+            (Counted::Projects, "jira:project"),
+            (Counted::Directory, "directory"),
+        ];
+        for (counted, text) in all {
+            assert_eq!((counted.to_string(), text.parse::<Counted>()), (text.to_string(), Ok(counted)));
+        }
+        for bad in ["", "confluence", "jira:task", "wiki:page", "confluence:page:1"] {
+            assert!(bad.parse::<Counted>().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

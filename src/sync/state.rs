@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resolve::AclInput;
 use crate::atlassian::model::{Directory, DirectoryGroup, DirectoryUser};
+use crate::index::{DocId, Product};
 
 /// Version of the state blob's layout. Bump it when a field changes meaning; older blobs then force a
 /// full sync instead of being misread.
@@ -34,27 +35,10 @@ pub struct SyncState {
     pub scope: String,
     pub confluence: ProductState,
     pub jira: ProductState,
-    /// Every indexed document of the source, by index id.
-    pub docs: BTreeMap<String, DocState>,
+    /// Every indexed document of the source, by id.
+    pub docs: BTreeMap<DocId, DocState>,
     /// Users and groups as last read from the site.
     pub directory: StoredDirectory,
-}
-
-/// Which product a piece of state belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Product {
-    Confluence,
-    Jira,
-}
-
-impl Product {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Product::Confluence => "confluence",
-            Product::Jira => "jira",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -104,11 +88,46 @@ pub struct DocState {
     /// Owner of the personal space the document is in, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub space_owner: Option<String>,
-    /// The page, blog post or issue a comment or attachment belongs to.
+    /// The page, blog post or issue a comment or attachment belongs to (its id as the API serves it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// The run that last saw the document in a listing; deletion reconciliation compares it.
     pub seen_in: String,
+    /// For an attachment: what its extraction gave and which extractor gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extraction: Option<ExtractionStamp>,
+}
+
+/// The outcome of an attachment's extraction and the extractor version that produced it
+/// ([`crate::extract::EXTRACTOR_VERSION`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtractionStamp {
+    pub status: ExtractionStatus,
+    pub extractor: u32,
+}
+
+/// What an attachment's extraction gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractionStatus {
+    Ok,
+    /// Read without error, but no text.
+    Empty,
+    Failed,
+    Skipped,
+}
+
+impl DocState {
+    /// An attachment whose text a newer extractor may find: its last extraction failed, found nothing or
+    /// was skipped, by an older extractor. An attachment stored before outcomes were stamped counts as one.
+    pub fn extraction_outdated(&self) -> bool {
+        match self.extraction {
+            None => true,
+            Some(stamp) => {
+                stamp.status != ExtractionStatus::Ok && stamp.extractor < crate::extract::EXTRACTOR_VERSION
+            }
+        }
+    }
 }
 
 impl SyncState {
@@ -163,10 +182,9 @@ impl SyncState {
         Ok(Some(state))
     }
 
-    /// Ids of the documents of one product (by the id prefix `confluence:` / `jira:`).
-    pub fn doc_ids_of(&self, product: Product) -> impl Iterator<Item = &String> + '_ {
-        let prefix = format!("{}:", product.as_str());
-        self.docs.keys().filter(move |id| id.starts_with(&prefix))
+    /// Ids of the documents of one product.
+    pub fn doc_ids_of(&self, product: Product) -> impl Iterator<Item = &DocId> + '_ {
+        self.docs.keys().filter(move |id| id.product == product)
     }
 }
 
@@ -228,6 +246,7 @@ impl From<&StoredDirectory> for Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::Kind;
 
     fn sample() -> SyncState {
         let mut state = SyncState::new("acme", "spaces=*".into());
@@ -239,7 +258,7 @@ mod tests {
             offset: 7,
         });
         state.docs.insert(
-            "confluence:page:1".into(),
+            DocId::confluence(Kind::Page, "1"),
             DocState {
                 version: 3,
                 acl: AclInput::Confluence { space_id: "9".into(), content_id: "1".into() },
@@ -248,6 +267,7 @@ mod tests {
                 space_owner: None,
                 container: None,
                 seen_in: "r1".into(),
+                extraction: Some(ExtractionStamp { status: ExtractionStatus::Failed, extractor: 1 }),
             },
         );
         let mut directory = Directory::default();
@@ -287,9 +307,28 @@ mod tests {
     #[test]
     fn doc_ids_by_product() {
         let mut state = sample();
-        let jira = state.docs["confluence:page:1"].clone();
-        state.docs.insert("jira:issue:5".into(), jira);
-        assert_eq!(state.doc_ids_of(Product::Jira).collect::<Vec<_>>(), ["jira:issue:5"]);
+        let jira = state.docs[&DocId::confluence(Kind::Page, "1")].clone();
+        state.docs.insert(DocId::jira(Kind::Issue, "5"), jira);
+        assert_eq!(state.doc_ids_of(Product::Jira).collect::<Vec<_>>(), [&DocId::jira(Kind::Issue, "5")]);
         assert_eq!(state.doc_ids_of(Product::Confluence).count(), 1);
+    }
+
+    #[test]
+    fn older_extractors_failures_are_outdated() {
+        let current = crate::extract::EXTRACTOR_VERSION;
+        let cases = [
+            (None, true),
+            (Some((ExtractionStatus::Ok, 1)), false),
+            (Some((ExtractionStatus::Failed, current - 1)), true),
+            (Some((ExtractionStatus::Empty, current - 1)), true),
+            (Some((ExtractionStatus::Skipped, current - 1)), true),
+            (Some((ExtractionStatus::Failed, current)), false),
+            (Some((ExtractionStatus::Empty, current)), false),
+        ];
+        let mut doc = sample().docs.values().next().expect("a sample document").clone();
+        for (stamp, outdated) in cases {
+            doc.extraction = stamp.map(|(status, extractor)| ExtractionStamp { status, extractor });
+            assert_eq!(doc.extraction_outdated(), outdated, "{stamp:?}");
+        }
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! This file does not search or rank: it answers "who is this caller" and hands out the reader.
 
-use crate::acl::CallerPrincipals;
+use crate::acl::{CallerPrincipals, Principal};
 use crate::atlassian::model::Directory;
 use crate::config::{Config, Source};
 use crate::index::IndexReader;
@@ -47,6 +47,11 @@ impl SourceIndex {
         &self.reader
     }
 
+    /// The reader and the directory, for a search service that outlives this view.
+    pub fn into_parts(self) -> (IndexReader, Directory) {
+        (self.reader, self.directory)
+    }
+
     /// The sync state of the commit, if readable.
     pub fn state(&self) -> Option<&SyncState> {
         self.state.as_ref()
@@ -56,12 +61,14 @@ impl SourceIndex {
         &self.directory
     }
 
+    /// The principals `account_id` holds in this source (see [`principals_in`]).
+    pub fn principals(&self, account_id: &str) -> Option<Vec<Principal>> {
+        principals_in(&self.source, &self.directory, account_id)
+    }
+
     /// The principals `account_id` holds in this index: none for an unknown, inactive or out-of-scope account.
     pub fn caller(&self, account_id: &str) -> CallerPrincipals {
-        if !self.source.user_in_scope(account_id) {
-            return CallerPrincipals::default();
-        }
-        match resolve::caller_principals(&self.directory, account_id) {
+        match principals_in(&self.source, &self.directory, account_id) {
             Some(principals) => self.reader.acl().caller(principals.iter()),
             None => CallerPrincipals::default(),
         }
@@ -71,4 +78,22 @@ impl SourceIndex {
     pub fn visible_ids(&self, account_id: &str) -> Result<Vec<String>, Error> {
         Ok(self.reader.visible_ids(&self.caller(account_id))?)
     }
+}
+
+/// The directory of the commit `reader` is at: empty when its state cannot be read.
+pub fn directory_of(reader: &IndexReader, source: &Source) -> Directory {
+    SyncState::decode(reader.state(), source.name().as_str())
+        .ok()
+        .flatten()
+        .map(|s| Directory::from(&s.directory))
+        .unwrap_or_default()
+}
+
+/// The principals `account_id` holds in `source`, given that source's synced `directory`: `None` for an
+/// account the configuration keeps out of scope, and for one the directory does not list as active.
+pub fn principals_in(source: &Source, directory: &Directory, account_id: &str) -> Option<Vec<Principal>> {
+    if !source.user_in_scope(account_id) {
+        return None;
+    }
+    resolve::caller_principals(directory, account_id)
 }

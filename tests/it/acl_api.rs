@@ -5,7 +5,7 @@
 //!
 //! 1. no leak: every hit is a document the oracle lets that user read;
 //! 2. `total` equals the number of distinct ids listed over all pages, and no id appears twice;
-//! 3. facet counts equal the counts of the listed hits' own source, kind, space and project;
+//! 3. facet counts equal the counts of the listed hits' own product, kind, space and project;
 //! 4. no miss: a document some user found for a query is found by every other user the oracle lets read it;
 //!    a document whose title words made the query is found by every user the oracle lets read it; a
 //!    structural query (browse, filters, `space:`/`project:`/`kind:`) lists exactly the oracle's documents
@@ -40,7 +40,7 @@ use serde_json::Value;
 const TOKEN_ENV: &str = "PERMDEX_ACL_API_TOKEN";
 const JWT_ENV: &str = "PERMDEX_ACL_API_JWT";
 const JWT_SECRET: &str = "acl-api-jwt-secret-5e1d9c3b7a2f4e6d8c0b";
-/// The configured source's name, as hits carry it in `site`.
+/// The configured source's name, as hits carry it in `source`.
 const SOURCE: &str = "sim";
 /// Requests in flight at once: enough to keep both cores busy, well under the server's concurrency limit.
 const PARALLEL_REQUESTS: usize = 8;
@@ -162,12 +162,16 @@ impl World {
                     id.clone(),
                     Doc {
                         id,
-                        source: doc.source.as_str().to_owned(),
+                        product: doc.product.as_str().to_owned(),
                         kind: doc.kind.as_str().to_owned(),
                         space: doc.space.clone(),
                         project: doc.project.clone(),
                         keys: permdex::index::issue_keys(&doc.title).map(str::to_owned).collect(),
                         words: title_words(&doc.title),
+                        content: title_words(&doc.title)
+                            .into_iter()
+                            .filter(|w| !permdex::search::query::is_sentence_word(w))
+                            .collect(),
                     },
                 );
             }
@@ -293,7 +297,7 @@ impl World {
 #[derive(Debug, Clone)]
 struct Doc {
     id: String,
-    source: String,
+    product: String,
     kind: String,
     space: Option<String>,
     project: Option<String>,
@@ -301,6 +305,9 @@ struct Doc {
     keys: Vec<String>,
     /// The title's words as the index's tokenizer splits them, lower-cased.
     words: Vec<String>,
+    /// Those of `words` that find documents on their own: not stop words, question words or pronouns
+    /// (a query of several words drops its stop words, and such words make it a sentence).
+    content: Vec<String>,
 }
 
 struct Catalogue {
@@ -341,7 +348,7 @@ fn readers_per_doc(
 /// Values of the structural fields; an empty list admits every value.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Selector {
-    sources: Vec<String>,
+    products: Vec<String>,
     kinds: Vec<String>,
     spaces: Vec<String>,
     projects: Vec<String>,
@@ -352,7 +359,7 @@ impl Selector {
         let one = |allowed: &[String], value: Option<&String>| {
             allowed.is_empty() || value.is_some_and(|v| allowed.contains(v))
         };
-        one(&self.sources, Some(&doc.source))
+        one(&self.products, Some(&doc.product))
             && one(&self.kinds, Some(&doc.kind))
             && one(&self.spaces, doc.space.as_ref())
             && one(&self.projects, doc.project.as_ref())
@@ -361,7 +368,7 @@ impl Selector {
     fn params(&self) -> Vec<(&'static str, String)> {
         let mut params = Vec::new();
         for (name, values) in [
-            ("source", &self.sources),
+            ("product", &self.products),
             ("kind", &self.kinds),
             ("space", &self.spaces),
             ("project", &self.projects),
@@ -447,7 +454,7 @@ fn derive_probes(
     rng: &mut ChaCha8Rng,
     n: usize,
 ) -> Vec<Probe> {
-    let worded: Vec<&Doc> = catalogue.docs.values().filter(|d| !d.words.is_empty()).collect();
+    let worded: Vec<&Doc> = catalogue.docs.values().filter(|d| !d.content.is_empty()).collect();
     let restricted: Vec<&Doc> =
         worded.iter().copied().filter(|d| readers.get(&d.id).is_some_and(|r| *r < active_users)).collect();
     let keyed: Vec<&Doc> =
@@ -455,7 +462,7 @@ fn derive_probes(
     let distinct = |f: fn(&Doc) -> Option<String>| -> Vec<String> {
         catalogue.docs.values().filter_map(f).collect::<BTreeSet<_>>().into_iter().collect()
     };
-    let sources = distinct(|d| Some(d.source.clone()));
+    let products = distinct(|d| Some(d.product.clone()));
     let kinds = distinct(|d| Some(d.kind.clone()));
     let spaces = distinct(|d| d.space.clone());
     let projects = distinct(|d| d.project.clone());
@@ -465,11 +472,11 @@ fn derive_probes(
     // Every exact-value term, ranked by relevance: all its matches tie on score, so only the id orders
     // them, and paging must still list each once (a pruning top-k pass that skipped tied blocks of
     // postings would repeat some and lose others).
-    for (field, values) in [("kind", &kinds), ("source", &sources)] {
+    for (field, values) in [("kind", &kinds), ("product", &products)] {
         for value in values {
             let exact = match field {
                 "kind" => Selector { kinds: vec![value.clone()], ..Selector::default() },
-                _ => Selector { sources: vec![value.clone()], ..Selector::default() },
+                _ => Selector { products: vec![value.clone()], ..Selector::default() },
             };
             for paging in [Paging::Offset, Paging::Cursor] {
                 let probe = Probe::structural(format!("{field}:{value}"), exact.clone(), Selector::default());
@@ -481,7 +488,7 @@ fn derive_probes(
         let i = probes.len();
         let pool = if i % 2 == 0 && !restricted.is_empty() { &restricted } else { &worded };
         let d: &Doc = pick::<&Doc>(rng, pool);
-        let word = |rng: &mut ChaCha8Rng, doc: &Doc| pick(rng, &doc.words).clone();
+        let word = |rng: &mut ChaCha8Rng, doc: &Doc| pick(rng, &doc.content).clone();
         let mut probe = match i % 12 {
             0 => Probe::text(word(rng, d), vec![d.id.clone()]),
             1 => {
@@ -549,7 +556,7 @@ fn derive_probes(
                         ..Selector::default()
                     },
                     _ => Selector {
-                        sources: vec![pick(rng, &sources).clone()],
+                        products: vec![pick(rng, &products).clone()],
                         kinds: vec![pick(rng, &kinds).clone(), pick(rng, &kinds).clone()],
                         ..Selector::default()
                     },
@@ -560,7 +567,7 @@ fn derive_probes(
                 // A filter taken from the document itself (it must still be found) or another value.
                 let filters = match rng.gen_range(0..3) {
                     0 => Selector { kinds: vec![d.kind.clone()], ..Selector::default() },
-                    1 => Selector { sources: vec![d.source.clone()], ..Selector::default() },
+                    1 => Selector { products: vec![d.product.clone()], ..Selector::default() },
                     _ => Selector { spaces: vec![pick(rng, &spaces).clone()], ..Selector::default() },
                 };
                 Probe { filters, ..Probe::text(word(rng, d), vec![d.id.clone()]) }
@@ -589,7 +596,7 @@ fn derive_probes(
 /// A hit's own values of the facet fields.
 #[derive(Debug)]
 struct HitFields {
-    source: String,
+    product: String,
     kind: String,
     space: Option<String>,
     project: Option<String>,
@@ -655,11 +662,11 @@ async fn list_all(http: &reqwest::Client, base: &str, token: &str, probe: &Probe
         }
         let listed = page.hits.len();
         for hit in page.hits {
-            if hit.site != SOURCE {
-                return Err(format!("hit {} names site {}", hit.id, hit.site));
+            if hit.source != SOURCE {
+                return Err(format!("hit {} names source {}", hit.id, hit.source));
             }
             let fields =
-                HitFields { source: hit.source, kind: hit.kind, space: hit.space, project: hit.project };
+                HitFields { product: hit.product, kind: hit.kind, space: hit.space, project: hit.project };
             listing.fields.insert(hit.id.clone(), fields);
             listing.ids.push(hit.id);
         }
@@ -786,13 +793,13 @@ fn check_probe(
         let values =
             |pick: fn(&HitFields) -> Option<&String>| counted(listing.fields.values().filter_map(pick));
         let want = [
-            ("source", values(|f| Some(&f.source))),
+            ("product", values(|f| Some(&f.product))),
             ("kind", values(|f| Some(&f.kind))),
             ("space", values(|f| f.space.as_ref())),
             ("project", values(|f| f.project.as_ref())),
         ];
         for (page, facets) in listing.facets.iter().enumerate() {
-            let got = [&facets.source, &facets.kind, &facets.space, &facets.project];
+            let got = [&facets.product, &facets.kind, &facets.space, &facets.project];
             for ((name, want), got) in want.iter().zip(got) {
                 let got = facet_map(got);
                 if &got != want {

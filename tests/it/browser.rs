@@ -291,10 +291,25 @@ async fn search_narrow_by_facet_and_switch_user() {
     let shown = browser.switch_user(&reader).await;
     assert!(strings(&shown["titles"]).contains(&title), "{shown}");
 
-    // A query the API refuses shows its message.
-    let shown = browser.search("\"unclosed").await;
+    // A question, as people type it, finds its page.
+    let question = format!("how do I find the {}?", title.to_lowercase());
+    let shown = browser.search(&question).await;
+    assert!(strings(&shown["titles"]).contains(&title), "{question:?} finds {title:?}: {shown}");
+
+    // A query the API refuses (too long to type here, so set as the field's value) shows its message.
+    let too_long = "restore ".repeat(permdex::search::query::MAX_QUERY_CHARS / 8 + 1);
+    browser
+        .client
+        .execute("document.querySelector('#q').value = arguments[0];", vec![json!(too_long)])
+        .await
+        .expect("set the query");
+    let shown = browser
+        .answered(async {
+            browser.client.find(Locator::Css("#search-form button")).await.unwrap().click().await.unwrap()
+        })
+        .await;
     let message = shown["error"].as_str().unwrap_or_else(|| panic!("an error is shown: {shown}"));
-    assert!(message.contains("unclosed quote"), "{message}");
+    assert!(message.contains("too long"), "{message}");
     assert!(strings(&shown["titles"]).is_empty(), "{shown}");
 
     // The empty state.

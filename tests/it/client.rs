@@ -991,8 +991,10 @@ async fn the_token_appears_in_no_error() {
 
     let credentials = basic_credentials();
     for error in errors {
-        let crate_error = permdex::Error::from(error);
-        for text in [crate_error.to_string(), format!("{crate_error:?}")] {
+        // As the client raises it, and as the sync engine passes it on.
+        let own = (error.to_string(), format!("{error:?}"));
+        let sync_error = permdex::sync::Error::from(error);
+        for text in [own.0, own.1, sync_error.to_string(), format!("{sync_error:?}")] {
             assert!(!text.contains(TOKEN), "token in {text}");
             assert!(!text.contains(&credentials), "encoded credentials in {text}");
         }

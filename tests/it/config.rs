@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use permdex::config::init::{self, InitArgs};
+use permdex::config::init::{self, Existing, InitOptions};
 use permdex::config::{Config, Error, JwtKey, TokenOrigin};
 
 const PUBLIC_KEY_PEM: &str =
@@ -185,14 +185,14 @@ fn a_missing_file_is_a_read_error() {
     assert!(err.to_string().starts_with(&format!("cannot read config file {}", path.display())));
 }
 
-fn init_args(output: &Path, token_env: &str) -> InitArgs {
-    InitArgs {
+fn init_args(output: &Path, token_env: &str) -> InitOptions {
+    InitOptions {
         url: "https://acme.atlassian.net".into(),
         email: "bot@acme.example".into(),
         token_env: token_env.into(),
         data: None,
         output: output.to_owned(),
-        force: false,
+        existing: Existing::Refuse,
     }
 }
 
@@ -220,7 +220,7 @@ fn init_writes_a_file_that_loads_and_refuses_to_overwrite() {
     assert_eq!(fs::read_to_string(&output).unwrap(), "# edited by hand\n");
 
     // With --force it is replaced.
-    init::run(&InitArgs { force: true, ..args }).unwrap();
+    init::run(&InitOptions { existing: Existing::Overwrite, ..args }).unwrap();
     assert_eq!(fs::read_to_string(&output).unwrap(), text);
 }
 
@@ -231,7 +231,7 @@ fn init_with_a_data_dir() {
     let data = dir.path().join("elsewhere/index");
     std::env::set_var("PERMDEX_IT_CONFIG_INIT_DATA_TOKEN", "t");
     let args =
-        InitArgs { data: Some(data.clone()), ..init_args(&output, "PERMDEX_IT_CONFIG_INIT_DATA_TOKEN") };
+        InitOptions { data: Some(data.clone()), ..init_args(&output, "PERMDEX_IT_CONFIG_INIT_DATA_TOKEN") };
     init::run(&args).unwrap();
     assert!(fs::read_to_string(&output).unwrap().contains("data_dir = \"./elsewhere/index\""));
     assert_eq!(Config::load(&output).unwrap().data_dir(), dir.path().join("./elsewhere/index"));

@@ -8,14 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use permdex::atlassian::confluence::{Changed, ChangedKind, Confluence};
+use permdex::atlassian::confluence::Confluence;
 use permdex::atlassian::model::{
     self, Attachment, Comment, Content, ContentAccess, ContentKind, Directory, Restriction, Space, SpaceKind,
     Subject,
 };
 use permdex::atlassian::{Client, ClientConfig, Error, Page};
 use permdex::sim::model::{self as sim, SpacePrincipal, Status};
-use permdex::sim::mutate::{apply, Mutation};
 use permdex::sim::oracle::Scope;
 use permdex::sim::run::RunningSim;
 use permdex::sim::{files, fixture, generate, FaultConfig, Scale, SimConfig, Site};
@@ -539,82 +538,6 @@ async fn an_unreadable_restriction_leaves_that_item_unknown_not_public() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Changes.
-
-fn floor_minute(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis() - t.timestamp_millis().rem_euclid(60_000)
-}
-
-#[tokio::test]
-async fn changes_since_a_time_are_found_in_the_admins_time_zone() {
-    let (sim, crawler) = start(fixture::tiny_site()).await;
-    assert_eq!(sim.state.read().admin_utc_offset_minutes, 600, "the fixture's admin is at +10:00");
-    let since = Utc::now() - chrono::Duration::minutes(2);
-    let (comment_id, attachment_id) = {
-        let mut site = sim.state.write();
-        // Five hours before `since`: outside the window, but inside it if the +10:00 zone were ignored.
-        let before = since.timestamp_millis() - 5 * 3_600_000;
-        if let Some(c) = site.contents.get_mut(&200) {
-            c.updated = before;
-        }
-        let edit = Mutation::EditPage { id: 100, title: Some("Home, edited".into()), body: None };
-        apply(&mut site, &edit).expect("edit");
-        let comment = Mutation::AddComment { container_id: 300, parent_comment_id: None, body: "new".into() };
-        apply(&mut site, &comment).expect("comment");
-        let attachment = Mutation::AddAttachment {
-            container_id: 110,
-            filename: "new.txt".into(),
-            kind: sim::FileKind::Text,
-            text: "new file".into(),
-        };
-        apply(&mut site, &attachment).expect("attachment");
-        site.reindex();
-        let newest = |ids: Vec<u64>| ids.into_iter().max().expect("one added");
-        (newest(site.comments.keys().copied().collect()), newest(site.attachments.keys().copied().collect()))
-    };
-    let keys: Vec<String> = ["ENG", "PUB", "~dave"].map(String::from).to_vec();
-    let (changed, _) = walk!(c => crawler.changed_since(&keys, since, c.as_deref()));
-    let got: BTreeSet<(String, ChangedKind, Option<String>, u64)> =
-        changed.iter().map(|c: &Changed| (c.id.clone(), c.kind, c.container_id.clone(), c.version)).collect();
-
-    let site = sim.state.read();
-    let from = floor_minute(since);
-    let mut want = BTreeSet::new();
-    for c in site.contents.values().filter(|c| c.updated >= from) {
-        let kind = match c.kind {
-            sim::ContentKind::Page => ChangedKind::Page,
-            sim::ContentKind::BlogPost => ChangedKind::BlogPost,
-        };
-        want.insert((c.id.to_string(), kind, None, u64::from(c.version)));
-    }
-    for c in site.comments.values().filter(|c| c.updated >= from) {
-        want.insert((
-            c.id.to_string(),
-            ChangedKind::Comment,
-            Some(c.container_id.to_string()),
-            u64::from(c.version),
-        ));
-    }
-    for a in site.attachments.values().filter(|a| a.updated >= from) {
-        want.insert((
-            format!("att{}", a.id),
-            ChangedKind::Attachment,
-            Some(a.container_id.to_string()),
-            u64::from(a.version),
-        ));
-    }
-    assert_eq!(got, want);
-    assert!(
-        got.contains(&("100".to_string(), ChangedKind::Page, None, 2)),
-        "the edited page is found: {got:?}"
-    );
-    assert!(got.contains(&(comment_id.to_string(), ChangedKind::Comment, Some("300".into()), 1)));
-    assert!(got.contains(&(format!("att{attachment_id}"), ChangedKind::Attachment, Some("110".into()), 1)));
-    assert!(!got.iter().any(|c| c.0 == "200"), "an edit before the window is not found: {got:?}");
-    assert!(!got.iter().any(|c| c.0 == "102"), "an untouched page is not found");
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Listings under faults and rate limits.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -626,12 +549,6 @@ async fn every_listing_walks_once_with_invented_empty_next_pages() {
     let got = crawl(&crawler, &["nobody"]).await;
     assert_same(&got, &want);
     assert!(sim.state.guard.stats().empty_next > 0, "the fault was injected");
-
-    let keys: Vec<String> = got.spaces.values().map(|s| s.key.clone()).collect();
-    let since = DateTime::<Utc>::from_timestamp_millis(0).expect("epoch");
-    let (changed, _) = walk!(c => crawler.changed_since(&keys, since, c.as_deref()));
-    let site = sim.state.read();
-    assert_eq!(changed.len(), site.contents.len() + site.comments.len() + site.attachments.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,15 +1,16 @@
 //! Extraction through the isolated worker: the real permdex binary as worker, the PDF robustness corpus,
 //! crafted hostile PDFs (deep nesting, memory hog, slow), zip bombs, and the `permdex extract` command.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use permdex::extract::worker::WORKER_ENVIRONMENT;
 use permdex::extract::{ExtractConfig, Extraction, Extractor, FileType, Hint, Outcome};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/pdfs");
+pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/pdfs");
 
 /// The permdex binary under test. `PERMDEX_TEST_BIN` overrides Cargo's path for build directories shared by
 /// several checkouts, where `target/debug/permdex` may belong to another one.
@@ -18,7 +19,7 @@ fn permdex_bin() -> PathBuf {
         .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_permdex")), PathBuf::from)
 }
 
-fn config() -> ExtractConfig {
+pub fn config() -> ExtractConfig {
     ExtractConfig { worker_program: permdex_bin(), ..ExtractConfig::default() }
 }
 
@@ -26,7 +27,7 @@ fn extractor() -> Extractor {
     Extractor::new(config())
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -99,6 +100,15 @@ fn every_corpus_file_gets_an_outcome_with_a_reason() {
         ("simple4.pdf", "Text2"),
         ("013-reportlab-overlay_reportlab-overlay.pdf", "Fingerprint: asdfSa2123"),
         ("LICENSE.CC-BY-SA-4.0", "Attribution-ShareAlike 4.0"),
+        // Files pdf-extract panics on, cannot parse, or reads as fragments, which the second engine reads.
+        ("90ms_rksj_h_sample.pdf", "日本語テスト"),
+        ("issue1002.pdf", "The natural, unstoppable process of acquiring"),
+        ("contrib_issue-625-identity-cmap.pdf", "Faktura nr FV 1/2021"),
+        ("contrib_issue-791-non-unicode-cmap.pdf", "Peněžní prostředky na účtech"),
+        ("011-google-doc-document_google-doc-document.pdf", "Beautiful is better than ugly."),
+        ("zen_of_python_corrupted.pdf", "Readability counts."),
+        ("simple1.pdf", "Hello World"),
+        ("008-reportlab-inline-image_inline-image.pdf", "Test"),
     ];
     for (name, needle) in known_text {
         let text =
@@ -107,18 +117,15 @@ fn every_corpus_file_gets_an_outcome_with_a_reason() {
     }
     assert_eq!(results["files.json"].detected, FileType::Json);
 
-    // Files on which pdf-extract panics or that cannot be read at all: a failure with a reason, never text.
+    // Files no engine can read: a failure with every engine's reason, never text.
     let known_failures = [
-        ("90ms_rksj_h_sample.pdf", "panicked"),
-        ("issue18099_reduced.pdf", "panicked"),
-        ("008-reportlab-inline-image_inline-image.pdf", "panicked"),
         ("005-libreoffice-writer-password_libreoffice-writer-password.pdf", "password"),
-        ("REDHAT-1531897-0.pdf", "pdf:"),
-        ("PDFBOX-3148-2-fuzzed.pdf", "pdf:"),
+        ("REDHAT-1531897-0.pdf", "pdf_oxide:"),
+        ("019-grayscale-image_grayscale-image.pdf", "pdf-extract:"),
     ];
     for (name, needle) in known_failures {
         let reason = failed_reason(&results[name]);
-        assert!(reason.contains(needle), "{name}: {reason}");
+        assert!(reason.starts_with("pdf: ") && reason.contains(needle), "{name}: {reason}");
     }
 }
 
@@ -131,29 +138,32 @@ fn build_pdf(content: &[u8], page_extra: &[u8]) -> Vec<u8> {
     let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
     stream.extend_from_slice(content);
     stream.extend_from_slice(b"\nendstream");
-    let objects: Vec<Vec<u8>> = vec![
+    pdf_of_objects(&[page, stream, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec()])
+}
+
+/// A one-page PDF with a correct cross-reference table: the catalog (object 1) and page tree (2), then
+/// `objects` from number 3 on, of which the first must be the page.
+pub fn pdf_of_objects(objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut all = vec![
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        page,
-        stream,
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
     ];
+    all.extend_from_slice(objects);
     let mut pdf = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
-    for (number, body) in objects.iter().enumerate() {
+    for (number, body) in all.iter().enumerate() {
         offsets.push(pdf.len());
         pdf.extend_from_slice(format!("{} 0 obj\n", number + 1).as_bytes());
         pdf.extend_from_slice(body);
         pdf.extend_from_slice(b"\nendobj\n");
     }
     let xref = pdf.len();
-    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", all.len() + 1).as_bytes());
     for offset in offsets {
         pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
     pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1)
-            .as_bytes(),
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", all.len() + 1).as_bytes(),
     );
     pdf
 }
@@ -388,4 +398,136 @@ fn worker_rejects_a_garbled_request() {
     assert!(!output.status.success());
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unreadable request header"));
+}
+
+#[test]
+fn worker_environment_holds_no_secret() {
+    // A stand-in worker that records the environment it was given, then reads its input like a worker.
+    let dir = tempfile::tempdir().unwrap();
+    let seen = dir.path().join("environment");
+    let script = dir.path().join("recording-worker");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\n/usr/bin/env > '{}'\nexec /bin/cat > /dev/null\n", seen.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let extraction = Extractor::new(ExtractConfig { worker_program: script, ..config() })
+        .extract(b"hello", &Hint::default());
+    assert!(failed_reason(&extraction).contains("answer"), "{:?}", extraction.outcome);
+
+    // This process has plenty to leak (PATH, HOME, Cargo's variables, whatever secrets CI holds).
+    assert!(std::env::vars_os().count() > 3);
+    let recorded = std::fs::read_to_string(&seen).expect("the stand-in worker ran");
+    let mut names: BTreeSet<&str> =
+        recorded.lines().filter_map(|line| line.split_once('=')).map(|(n, _)| n).collect();
+    // What the shell running the stand-in adds on its own.
+    for shell_variable in ["PWD", "OLDPWD", "SHLVL", "_"] {
+        names.remove(shell_variable);
+    }
+    let allowed: BTreeSet<&str> = WORKER_ENVIRONMENT.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, allowed, "the worker's whole environment:\n{recorded}");
+}
+
+/// Set for the child process in which `worker_sandbox_denies_writes_and_network` probes the sandbox.
+const SANDBOX_PROBE: &str = "PERMDEX_TEST_SANDBOX_PROBE";
+
+/// Confines this thread as a worker confines itself, then tries what a worker must not do; prints the results.
+fn probe_sandbox(probe: &str) {
+    let (dir, address) = probe.split_once('|').expect("directory|address");
+    let dir = Path::new(dir);
+    let confinement = permdex::extract::sandbox::confine();
+    let read = std::fs::read_to_string(dir.join("readable.txt")).map(|_| "allowed").unwrap_or("denied");
+    let create = std::fs::File::create(dir.join("created.txt")).map(|_| "allowed").unwrap_or("denied");
+    let append = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("readable.txt"))
+        .map(|_| "allowed")
+        .unwrap_or("denied");
+    let remove = std::fs::remove_file(dir.join("readable.txt")).map(|_| "allowed").unwrap_or("denied");
+    let connect = std::net::TcpStream::connect(address).map(|_| "allowed").unwrap_or("denied");
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").map(|_| "allowed").unwrap_or("denied");
+    println!(
+        "probe: complete={} read={read} create={create} append={append} remove={remove} connect={connect} udp={udp}",
+        confinement.is_complete()
+    );
+}
+
+#[test]
+fn worker_sandbox_denies_writes_and_network() {
+    if let Ok(probe) = std::env::var(SANDBOX_PROBE) {
+        probe_sandbox(&probe);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("readable.txt"), "input").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let probe = format!("{}|{}", dir.path().display(), listener.local_addr().unwrap());
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "extract::worker_sandbox_denies_writes_and_network",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SANDBOX_PROBE, probe)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|line| line.find("probe: ").map(|at| &line[at..]))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(
+        line,
+        "probe: complete=true read=allowed create=denied append=denied remove=denied connect=denied udp=denied"
+    );
+    assert!(dir.path().join("readable.txt").exists() && !dir.path().join("created.txt").exists());
+
+    // The real worker confines itself the same way before it reads a byte of input.
+    let extraction = extractor().extract(b"<!doctype html><p>x</p>", &Hint::default());
+    let confinement = extraction.confinement.expect("the worker answered");
+    assert!(confinement.is_complete(), "{confinement}");
+}
+
+#[test]
+fn extract_command_reads_no_more_than_the_size_cap() {
+    // An endless input: a named pipe that a writer keeps filling until its reader goes away.
+    let dir = tempfile::tempdir().unwrap();
+    let endless = dir.path().join("endless.txt");
+    let c_path = std::ffi::CString::new(endless.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let writer_path = endless.clone();
+    let writer = std::thread::spawn(move || {
+        let mut pipe = std::fs::OpenOptions::new().write(true).open(writer_path).unwrap();
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut written = 0usize;
+        // Ends with a broken pipe once the command stops reading.
+        while pipe.write_all(&chunk).is_ok() {
+            written += chunk.len();
+        }
+        written
+    });
+    let mut child = Command::new(permdex_bin())
+        .args(["extract", "--json", "--max-input", "1"])
+        .arg(&endless)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("permdex extract kept reading an endless input");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    let reports: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(reports[0]["status"], "skipped", "{}", reports[0]);
+    assert_eq!(reports[0]["reason"], "input exceeds the limit of 1048576 bytes");
+    // What the pipe held when the reader stopped is bounded by the cap, not by the input.
+    assert!(written < 8 << 20, "{written} bytes written before the command stopped reading");
 }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use permdex::sim::files::render;
 use permdex::sim::generate::{admin_credentials, generate};
 use permdex::sim::model::*;
-use permdex::sim::{Corpus, Error, Scale, SimConfig};
+use permdex::sim::oracle::can_view;
+use permdex::sim::{Corpus, DocId, Error, Scale, SimConfig};
 
 const START: Millis = 1_704_067_200_000; // 2024-01-01T00:00:00Z
 const END: Millis = 1_780_272_000_000; // 2026-06-01T00:00:00Z
@@ -403,7 +404,7 @@ fn config_with(corpus: Corpus) -> SimConfig {
 }
 
 #[test]
-fn cranfield_corpus_becomes_a_space_everyone_reads() {
+fn cranfield_corpus_becomes_a_space_in_three_parts() {
     let path = Path::new(DATASETS).join("cranfield/cran.all.1400");
     let s = generate(&config_with(Corpus::Cranfield(path))).expect("cranfield loads");
     let space = s.spaces.values().find(|sp| sp.key == "CRAN").expect("CRAN space");
@@ -425,14 +426,49 @@ fn cranfield_corpus_becomes_a_space_everyone_reads() {
     let SpacePrincipal::Group(g) = &readers[0].principal else { panic!("read goes to a group") };
     let group = s.group(g).expect("group exists");
     assert!(s.users.iter().filter(|u| u.active).all(|u| group.members.contains(&u.account_id)));
+    // Documents carry no restriction of their own: they inherit their section's. One section is open,
+    // two are restricted to a group each plus the same librarian.
     assert!(docs.iter().all(|c| c.read_restriction.is_empty()));
+    let sections: BTreeSet<u64> = docs.iter().map(|c| c.parent_id.expect("under a section")).collect();
+    assert_eq!(sections.len(), 3);
+    let restrictions: Vec<&Restriction> =
+        sections.iter().map(|id| &s.contents[id].read_restriction).collect();
+    assert!(restrictions[0].is_empty(), "the first section is open");
+    let librarian = restrictions[1].users.iter().next().expect("a named reader").clone();
+    for r in &restrictions[1..] {
+        assert_eq!((r.groups.len(), r.users.len()), (1, 1), "{r:?}");
+        assert!(r.users.contains(&librarian));
+    }
+    assert_ne!(restrictions[1].groups, restrictions[2].groups);
+    let share = |section: u64| docs.iter().filter(|c| c.parent_id == Some(section)).count() as f64 / 1400.0;
+    let shares: Vec<f64> = sections.iter().map(|id| share(*id)).collect();
+    for (got, want) in shares.iter().zip([0.60, 0.25, 0.15]) {
+        assert!((got - want).abs() < 0.05, "shares {shares:?}");
+    }
+    // The oracle agrees: the librarian reads every document, someone outside both groups only the open ones.
+    let id = |c: &Content| DocId::confluence_content(c.kind, c.id);
+    assert!(docs.iter().all(|c| can_view(&s, &librarian, &id(c))));
+    let in_group = |u: &User, r: &Restriction| {
+        r.groups.iter().any(|g| s.group(g).is_some_and(|g| g.members.contains(&u.account_id)))
+    };
+    let outsider = s
+        .users
+        .iter()
+        .find(|u| u.active && u.account_id != librarian && !restrictions[1..].iter().any(|r| in_group(u, r)))
+        .expect("an active user outside both groups");
+    let readable: BTreeSet<u64> = docs
+        .iter()
+        .filter(|c| can_view(&s, &outsider.account_id, &id(c)))
+        .map(|c| c.parent_id.unwrap())
+        .collect();
+    assert_eq!(readable, BTreeSet::from([*sections.iter().next().unwrap()]));
     check_invariants(&s);
     // The organisation around it is still generated at its scale.
     assert!(s.spaces.len() > 5);
 }
 
 #[test]
-fn hadoop_csv_becomes_a_project_everyone_browses() {
+fn hadoop_csv_becomes_a_project_in_three_parts() {
     let path = Path::new(DATASETS).join("gitbugs-hadoop/hadoop_bugs.csv");
     let s = generate(&config_with(Corpus::JiraCsv(path))).expect("csv loads");
     let project = s.projects.values().find(|p| p.key == "HADOOP").expect("HADOOP project");
@@ -451,6 +487,24 @@ fn hadoop_csv_becomes_a_project_everyone_browses() {
     let group = s.group(g).expect("group exists");
     assert!(s.users.iter().all(|u| group.members.contains(&u.account_id)));
     assert!(s.ids.issue > 13_603_492, "new issues never reuse an imported id");
+    // Bugs are dealt into an open part and two security levels, each for a group and the librarian.
+    let scheme = &s.security_schemes[&project.security_scheme_id.expect("a security scheme")];
+    assert_eq!(scheme.levels.len(), 2);
+    let at_level =
+        |level: Option<u64>| bugs.iter().filter(|i| i.security_level_id == level).count() as f64 / 2503.0;
+    for (level, want) in [(None, 0.60), (Some(scheme.levels[0].id), 0.25), (Some(scheme.levels[1].id), 0.15)]
+    {
+        let got = at_level(level);
+        assert!((got - want).abs() < 0.05, "level {level:?}: {got}");
+    }
+    let librarians: Vec<BTreeSet<&Holder>> = scheme
+        .levels
+        .iter()
+        .map(|l| l.members.iter().map(|m| &m.holder).filter(|h| matches!(h, Holder::User(_))).collect())
+        .collect();
+    assert_eq!(librarians[0], librarians[1], "the same librarian is in both levels");
+    let Some(Holder::User(librarian)) = librarians[0].iter().next().copied() else { panic!("a librarian") };
+    assert!(bugs.iter().all(|i| can_view(&s, librarian, &DocId::jira_issue(i.id))));
     check_invariants(&s);
 }
 

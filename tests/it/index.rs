@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, TimeZone, Utc};
 use permdex::acl::{AclStore, ClauseKey, Principal, ProfileId};
 use permdex::index::commit::{self, Generation, Layout};
-use permdex::index::{Error, IndexDoc, IndexReader, IndexWriter, Kind, Source};
+use permdex::index::{Error, IndexDoc, IndexReader, IndexWriter, Kind, Product};
 use tantivy::collector::Count;
 use tantivy::query::{Query, QueryParser, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term, Value};
@@ -20,7 +20,7 @@ fn at(secs: i64, millis: u32) -> DateTime<Utc> {
 fn full_doc(id: &str, profile: ProfileId) -> IndexDoc {
     IndexDoc {
         id: id.to_string(),
-        source: Source::Jira,
+        product: Product::Jira,
         kind: Kind::Issue,
         title: format!("Title of {id}"),
         body: format!("Body of {id}, mentions HADOOP-1234."),
@@ -39,7 +39,7 @@ fn full_doc(id: &str, profile: ProfileId) -> IndexDoc {
 }
 
 fn small_doc(id: &str, profile: ProfileId, version: u64) -> IndexDoc {
-    let mut doc = IndexDoc::new(id, Source::Confluence, Kind::Page, profile);
+    let mut doc = IndexDoc::new(id, Product::Confluence, Kind::Page, profile);
     doc.version = version;
     doc
 }
@@ -70,7 +70,7 @@ fn every_field_round_trips() {
     let (acl, profile) = public_acl();
     let mut writer = IndexWriter::create(dir.path()).expect("create");
     let full = full_doc("jira:issue:1", profile);
-    let mut sparse = IndexDoc::new("confluence:page:2", Source::Confluence, Kind::Blogpost, profile);
+    let mut sparse = IndexDoc::new("confluence:page:2", Product::Confluence, Kind::Blogpost, profile);
     sparse.created = at(0, 1);
     writer.upsert(&full).expect("upsert");
     writer.upsert(&sparse).expect("upsert");

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 use permdex::acl::{AclStore, CallerPrincipals, ClauseKey, Principal, ProfileId};
-use permdex::index::{id_hash, IndexDoc, IndexReader, IndexWriter, Kind, Source};
-use permdex::search::query::{parse, QueryBuilder};
+use permdex::index::{id_hash, IndexDoc, IndexReader, IndexWriter, Kind, Product};
+use permdex::search::query::{self, parse, QueryBuilder};
 use permdex::search::{
     Error, Facets, Filters, PageRequest, SearchOptions, SearchRequest, SearchResponse, SearchService, Sort,
     StrategyChoice,
@@ -60,7 +60,7 @@ struct Corpus {
 
 fn doc(
     id: &str,
-    source: Source,
+    source: Product,
     kind: Kind,
     profile: ProfileId,
     day: i64,
@@ -86,7 +86,7 @@ fn corpus() -> Corpus {
     let mut docs = vec![
         doc(
             "c:1",
-            Source::Confluence,
+            Product::Confluence,
             Kind::Page,
             public,
             1,
@@ -95,7 +95,7 @@ fn corpus() -> Corpus {
         ),
         doc(
             "c:2",
-            Source::Confluence,
+            Product::Confluence,
             Kind::Page,
             public,
             2,
@@ -104,7 +104,7 @@ fn corpus() -> Corpus {
         ),
         doc(
             "c:3",
-            Source::Confluence,
+            Product::Confluence,
             Kind::Blogpost,
             public,
             3,
@@ -113,7 +113,7 @@ fn corpus() -> Corpus {
         ),
         doc(
             "c:4",
-            Source::Confluence,
+            Product::Confluence,
             Kind::Comment,
             public,
             4,
@@ -122,7 +122,7 @@ fn corpus() -> Corpus {
         ),
         doc(
             "j:1",
-            Source::Jira,
+            Product::Jira,
             Kind::Issue,
             public,
             5,
@@ -131,17 +131,17 @@ fn corpus() -> Corpus {
         ),
         doc(
             "j:2",
-            Source::Jira,
+            Product::Jira,
             Kind::Issue,
             public,
             6,
             "HADOOP-12345 unrelated",
             "Nothing about brokers here",
         ),
-        doc("j:3", Source::Jira, Kind::Issue, hidden, 7, "Secret kafka plan", "kafka kafka kafka broker"),
+        doc("j:3", Product::Jira, Kind::Issue, hidden, 7, "Secret kafka plan", "kafka kafka kafka broker"),
         doc(
             "c:5",
-            Source::Confluence,
+            Product::Confluence,
             Kind::Page,
             public,
             8,
@@ -178,16 +178,30 @@ fn query_language_matches_what_it_says() {
         ("kafka", &["c:1", "c:3", "c:5"]),
         ("KAFKA", &["c:1", "c:3", "c:5"]),
         ("brokers", &["c:1", "c:2", "j:1", "j:2"]),
-        ("kafka broker", &["c:1"]),
+        // Bare words are a bag: any of them matches.
+        ("kafka broker", &["c:1", "c:2", "c:3", "c:5", "j:1", "j:2"]),
+        ("broker broker kafka", &["c:1", "c:2", "c:3", "c:5", "j:1", "j:2"]),
+        ("+kafka broker", &["c:1", "c:3", "c:5"]),
+        ("+kafka +broker", &["c:1"]),
         ("kafka AND broker", &["c:1"]),
         ("kafka OR zookeeper", &["c:1", "c:3", "c:5"]),
         ("disk OR zookeeper", &["c:1", "c:2", "c:3", "j:1"]),
         ("broker -disk", &["j:2"]),
         ("broker NOT disk", &["j:2"]),
         ("-kafka", &["c:2", "c:4", "j:1", "j:2"]),
-        ("(kafka OR disk) broker", &["c:1", "c:2", "j:1"]),
-        ("kafka (broker OR upgrade)", &["c:1", "c:3"]),
+        // Syntax filters: an OR group must match.
+        ("(kafka OR disk) broker", &["c:1", "c:2", "c:3", "c:5", "j:1"]),
+        ("kafka (broker OR upgrade)", &["c:1", "c:2", "c:3", "j:1", "j:2"]),
         ("\"disk full\"", &["c:2", "j:1"]),
+        ("\"disk full\" kafka", &["c:2", "j:1"]),
+        // Sentences: stop words go, and a dash is never a NOT.
+        ("how do I fix a full disk?", &["c:1", "c:2", "c:4", "j:1"]),
+        ("what is the broker -disk", &["c:1", "c:2", "j:1", "j:2"]),
+        ("the", &["c:2", "c:4"]),
+        // Syntax that does not parse is searched as words.
+        ("\"disk", &["c:1", "c:2", "j:1"]),
+        ("(release notes", &["c:3", "c:4"]),
+        ("title:", &[]),
         ("\"full disk\"", &[]),
         ("title:kafka", &["c:1"]),
         ("title:(release OR crash)", &["c:3", "c:4", "j:1"]),
@@ -201,8 +215,8 @@ fn query_language_matches_what_it_says() {
         ("author:acc-alice", &["c:1"]),
         ("author:angstrom", &["c:1"]),
         ("author:\"bob builder\"", &["j:1"]),
-        ("source:jira", &["j:1", "j:2"]),
-        ("source:jira OR space:OPS", &["c:3", "c:4", "j:1", "j:2"]),
+        ("product:jira", &["j:1", "j:2"]),
+        ("product:jira OR space:OPS", &["c:3", "c:4", "j:1", "j:2"]),
         ("HADOOP-1234", &["c:4", "j:1"]),
         ("HADOOP-12345", &["j:2"]),
         ("hadoop-1234", &["c:4", "j:1"]),
@@ -215,18 +229,31 @@ fn query_language_matches_what_it_says() {
         assert_eq!(id_set(&got), want, "query {query:?}");
         assert_eq!(got.total as usize, want.len(), "total of {query:?}");
     }
+    // Documents holding more of the words rank first.
+    for query in ["kafka broker", "how do I fix a full disk?"] {
+        let got = c.service.search(&c.public, &request(query)).unwrap();
+        let first = &got.hits[0].id;
+        assert!(["c:1", "c:2", "j:1"].contains(&first.as_str()), "{query:?} ranks {first} first");
+    }
+    assert_eq!(ids(&c.service.search(&c.public, &request("kafka broker")).unwrap())[0], "c:1");
 }
 
 #[test]
 fn bad_queries_and_requests_are_errors_not_panics() {
     let c = corpus();
-    for query in ["\"open", "a (b", "a)", "OR", "title:", "a AND"] {
-        match c.service.search(&c.public, &request(query)) {
-            Err(Error::BadQuery { message, position }) => {
-                assert!(!message.is_empty() && position.is_some(), "{query:?}: {message} {position:?}")
+    let too_long = "kafka ".repeat(query::MAX_QUERY_CHARS / 6 + 1);
+    let too_many: Vec<String> = (0..=query::MAX_TERMS).map(|i| format!("w{i}")).collect();
+    for query in [too_long, too_many.join(" ")] {
+        match c.service.search(&c.public, &request(&query)) {
+            Err(Error::BadQuery { message, .. }) => {
+                assert!(message.contains("too long") || message.contains("too many"), "{message}")
             }
-            other => panic!("{query:?} gave {other:?}"),
+            other => panic!("{} gave {other:?}", &query[..30]),
         }
+    }
+    // Bad syntax is never an error: its words are searched.
+    for query in ["\"open", "a (b", "a)", "OR", "title:", "a AND", "((((", "+", "-"] {
+        assert!(c.service.search(&c.public, &request(query)).is_ok(), "{query:?}");
     }
     let bad_pages = [
         PageRequest::Offset { offset: 0, limit: 0 },
@@ -255,7 +282,7 @@ fn hidden_documents_never_show_and_admins_see_them() {
     assert!(id_set(&full).contains("j:3"));
     assert_eq!(full.total, public.total + 1);
     let facets = public.facets.expect("facets");
-    assert!(!facets.source.iter().any(|(s, _)| s == "jira"), "{facets:?}");
+    assert!(!facets.product.iter().any(|(s, _)| s == "jira"), "{facets:?}");
     let nobody = c.service.acl().caller(&[user("stranger")]);
     let none = c.service.search(&nobody, &r).expect("search");
     assert_eq!((none.total, none.hits.len()), (0, 0));
@@ -273,7 +300,7 @@ fn filters_narrow_and_combine() {
     let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let cases: Vec<(Filters, BTreeSet<String>)> = vec![
-        (Filters { sources: s(&["jira"]), ..Filters::default() }, set(&["j:1", "j:2"])),
+        (Filters { products: s(&["jira"]), ..Filters::default() }, set(&["j:1", "j:2"])),
         (
             Filters { kinds: s(&["page", "blogpost"]), ..Filters::default() },
             set(&["c:1", "c:2", "c:3", "c:5"]),
@@ -281,7 +308,7 @@ fn filters_narrow_and_combine() {
         (Filters { spaces: s(&["OPS"]), ..Filters::default() }, set(&["c:3", "c:4"])),
         (Filters { projects: s(&["HADOOP"]), ..Filters::default() }, set(&["j:1", "j:2"])),
         (Filters { labels: s(&["alerts", "howto"]), ..Filters::default() }, set(&["c:1", "c:2", "j:1"])),
-        (Filters { labels: s(&["alerts"]), sources: s(&["jira"]), ..Filters::default() }, set(&["j:1"])),
+        (Filters { labels: s(&["alerts"]), products: s(&["jira"]), ..Filters::default() }, set(&["j:1"])),
         (Filters { spaces: s(&["NOPE"]), ..Filters::default() }, set(&[])),
         (
             Filters { updated_from: Some(at(3)), updated_to: Some(at(5)), ..Filters::default() },
@@ -340,7 +367,7 @@ fn facets_count_visible_matches() {
     r.facets = true;
     let facets = c.service.search(&c.public, &r).expect("search").facets.expect("facets");
     let pairs = |v: &[(&str, u64)]| v.iter().map(|(s, n)| (s.to_string(), *n)).collect::<Vec<_>>();
-    assert_eq!(facets.source, pairs(&[("confluence", 4), ("jira", 2)]));
+    assert_eq!(facets.product, pairs(&[("confluence", 4), ("jira", 2)]));
     assert_eq!(facets.kind, pairs(&[("page", 3), ("issue", 2), ("blogpost", 1)]));
     assert_eq!(facets.space, pairs(&[("ENG", 3), ("OPS", 1)]));
     assert_eq!(facets.project, pairs(&[("HADOOP", 2)]));
@@ -424,7 +451,7 @@ fn build_random(steps: &[Step]) -> tempfile::TempDir {
         match step {
             Step::Add(docs) => {
                 for d in docs {
-                    let source = if d.jira { Source::Jira } else { Source::Confluence };
+                    let source = if d.jira { Product::Jira } else { Product::Confluence };
                     let kind = if d.jira { Kind::Issue } else { Kind::Page };
                     let mut doc = IndexDoc::new(format!("d:{next:04}"), source, kind, profiles[d.profile]);
                     doc.body = d.words.iter().map(|&w| WORDS[w]).collect::<Vec<_>>().join(" ");
@@ -543,7 +570,7 @@ fn check_search(
             *want_project.entry(p.clone()).or_insert(0u64) += 1;
         }
     }
-    prop_assert_eq!(facet_map(&facets.source), want_source);
+    prop_assert_eq!(facet_map(&facets.product), want_source);
     prop_assert_eq!(facet_map(&facets.space), want_space);
     prop_assert_eq!(facet_map(&facets.project), want_project);
 
@@ -650,7 +677,7 @@ fn reload_after_commits_merges_and_acl_changes_is_never_stale() {
     let open_profile = acl.profile(&[open]);
     let mut writer = IndexWriter::create(dir.path()).expect("create");
     let add = |writer: &mut IndexWriter, n: usize, profile: ProfileId| {
-        let mut d = IndexDoc::new(format!("d:{n:03}"), Source::Confluence, Kind::Page, profile);
+        let mut d = IndexDoc::new(format!("d:{n:03}"), Product::Confluence, Kind::Page, profile);
         d.body = "common words".into();
         d.updated = at(n as i64);
         writer.upsert(&d).expect("upsert");

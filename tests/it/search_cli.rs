@@ -85,10 +85,55 @@ async fn search_as_each_account_lists_exactly_what_the_oracle_allows() {
     }
     assert!(checked >= 3, "enough accounts were checked");
 
+    // `permdex eval run`: topics through the same path, as a TREC run of only what the account may read.
+    let (account, title) = {
+        let site = sim.state.read();
+        let account =
+            users.iter().find(|(_, active)| *active).map(|(id, _)| id.clone()).expect("an active user");
+        let visible = permdex::sim::oracle::visible(&site, &account, permdex::sim::oracle::Scope::default());
+        let title = visible
+            .iter()
+            .find_map(|d| {
+                let id: u64 = d.0.strip_prefix("confluence:page:")?.parse().ok()?;
+                Some(site.contents.get(&id)?.title.clone())
+            })
+            .expect("a readable page");
+        (account, title)
+    };
+    let topics = data.path().join("topics.tsv");
+    std::fs::write(&topics, format!("1\t{title}\n2\thow do I find the {title}?\n3\tzzqxjvw\n")).unwrap();
+    let run = permdex(&sim.credentials.token)
+        .args(["eval", "run", "--depth", "25", "--as", &account, "--topics"])
+        .arg(&topics)
+        .arg("--config")
+        .arg(&config_path)
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = permdex::eval::Run::parse(&String::from_utf8(run.stdout).unwrap()).expect("a TREC run");
+    let readable: BTreeSet<String> = {
+        let site = sim.state.read();
+        permdex::sim::oracle::visible(&site, &account, permdex::sim::oracle::Scope::default())
+            .into_iter()
+            .map(|d| d.0)
+            .collect()
+    };
+    for topic in ["1", "2"] {
+        let docs = &run.by_query[topic];
+        assert!(!docs.is_empty() && docs.len() <= 25, "topic {topic}: {} hits", docs.len());
+        assert!(
+            docs.iter().all(|d| readable.contains(&d.docno)),
+            "topic {topic} lists only readable documents"
+        );
+        assert!(docs.windows(2).all(|w| w[0].score >= w[1].score), "ranked by score");
+    }
+    assert!(run.by_query.get("3").is_none_or(|d| d.is_empty()));
+
     let inactive = users.iter().find(|(_, active)| !active).map(|(id, _)| id.clone());
     let token = sim.credentials.token.clone();
+    let too_many: Vec<String> = (0..=permdex::search::query::MAX_TERMS).map(|i| format!("w{i}")).collect();
     let bad_query = permdex(&token)
-        .args(["search", "title:", "--as", &users[0].0, "--config"])
+        .args(["search", &too_many.join(" "), "--as", &users[0].0, "--config"])
         .arg(&config_path)
         .output()
         .expect("runs");

@@ -115,12 +115,12 @@ impl SearchIndex for FakeIndex {
             .0
             .iter()
             .map(|(source, principals)| HitBody {
-                site: source.clone(),
+                source: source.clone(),
                 id: format!(
                     "{source}:{}",
                     principals.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join("|")
                 ),
-                source: "confluence".into(),
+                product: "confluence".into(),
                 kind: "page".into(),
                 title: "T".into(),
                 title_html: "<mark>T</mark>".into(),
@@ -136,7 +136,7 @@ impl SearchIndex for FakeIndex {
             })
             .collect();
         let facets = query.facets.then(|| FacetsBody {
-            source: vec![FacetCount { value: "acme".into(), count: hits.len() as u64 }],
+            product: vec![FacetCount { value: "confluence".into(), count: hits.len() as u64 }],
             ..FacetsBody::default()
         });
         Ok(SearchResults { total: hits.len() as u64, hits, facets, next_cursor: None })
@@ -150,7 +150,7 @@ impl SearchIndex for FakeIndex {
         }
     }
 
-    fn reload(&self, _source: &str) -> Result<(), String> {
+    fn reload(&self, _source: &str) -> Result<(), permdex::server::BackendError> {
         self.reloads.fetch_add(1, Ordering::SeqCst);
         self.reloaded.notify_one();
         Ok(())
@@ -202,12 +202,16 @@ impl SyncRunner for FakeRunner {
         })
     }
 
-    fn purge(&self, source: &Source) -> Result<(), String> {
+    fn purge(&self, source: &Source) -> Result<(), permdex::server::BackendError> {
         self.purged.lock().unwrap().push(source.name().to_string());
         Ok(())
     }
 
-    fn last_runs(&self, _source: &str, _limit: usize) -> Result<Vec<RunSummary>, String> {
+    fn last_runs(
+        &self,
+        _source: &str,
+        _limit: usize,
+    ) -> Result<Vec<RunSummary>, permdex::server::BackendError> {
         Ok(vec![run_summary()])
     }
 }
@@ -403,7 +407,8 @@ async fn good_credentials_search_with_the_directory_principals_only() {
         assert_eq!(status, 200, "{case}: {body}");
         assert_eq!(body["total"], json!(1), "{case}");
         assert_eq!(body["hits"][0]["id"], json!(expected_id), "{case}");
-        assert_eq!(body["facets"]["source"][0], json!({"value": "acme", "count": 1}), "{case}");
+        assert_eq!(body["hits"][0]["source"], json!("acme"), "{case}");
+        assert_eq!(body["facets"]["product"][0], json!({"value": "confluence", "count": 1}), "{case}");
     }
     // The admin key is not a user.
     let (status, body, _) = server.get("/api/v1/search?q=x", Some(ADMIN_KEY)).await;

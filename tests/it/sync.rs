@@ -238,6 +238,15 @@ async fn full_sync_of_a_tiny_site_matches_the_oracle_and_records_bad_files() {
     let before = h.fingerprint().await;
     let again = h.sync(Mode::Incremental).await;
     assert_eq!(again.total().added + again.total().updated + again.total().deleted, 0, "{again:?}");
+    // Each attachment's outcome is shown and stamped with the extractor's version: this extractor does not
+    // try the corrupt file again (an older one's failures would be).
+    assert!(record.total().extracted > 0, "{record:?}");
+    let table = permdex::sync::runs::render_table(std::slice::from_ref(&record));
+    assert!(
+        table.contains("attachments extracted: ") && table.contains("failed confluence:attachment:att"),
+        "{table}"
+    );
+    assert!(again.failures.iter().all(|f| !f.item.contains(":attachment:")), "{:?}", again.failures);
     assert_same(&h.fingerprint().await, &before, "after a no-change incremental sync");
     eprintln!(
         "no-change incremental: {} api calls vs {} for the full sync ({:.0}%)",

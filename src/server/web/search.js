@@ -4,12 +4,12 @@
 (() => {
   const { el, call, errorText, show, formatTime, safeHref } = permdex;
   const TOKEN_KEY = "permdex.token";
-  const FACETS = [["source", "Source"], ["kind", "Kind"], ["space", "Space"], ["project", "Project"]];
+  const FACETS = [["product", "Product"], ["kind", "Kind"], ["space", "Space"], ["project", "Project"]];
   const PAGE_SIZE = 10;
   const $ = (id) => document.getElementById(id);
 
   // Current search: query text, selected facet values, and the cursor of the next page.
-  const state = { q: "", filters: { source: [], kind: [], space: [], project: [] }, next: null };
+  const state = { q: "", filters: { product: [], kind: [], space: [], project: [] }, next: null };
 
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
 

@@ -1,10 +1,17 @@
 //! External corpora loaded into the site beside the generated organisation.
 //!
-//! - Cranfield (`cran.all.1400`, SMART format): one page per document in a space `CRAN` that every user
-//!   reads through a group holding everyone; each page is labelled `cran-{n}` with `n` the `.I` number,
-//!   titled from `.T`, its body the `.W` abstract.
+//! - A SMART-format collection such as Cranfield (`cran.all.1400`): one page per document in a space `CRAN`
+//!   that every user reads through a group holding everyone; each page is labelled `cran-{n}` with `n` the
+//!   `.I` number, titled from `.T`, its body the `.W` abstract (and `.K` keywords, when there are any).
 //! - GitBugs CSV (`Summary,Issue id,Status,…,Description`): one bug per row in a project `HADOOP` that
 //!   every user may browse; the CSV's `Issue id` becomes the Jira issue id and the label `orig-{id}`.
+//!
+//! So that evaluation can measure search as accounts that read different parts of a collection, the
+//! documents are dealt (by the seed) into three parts: about 60% open to everyone, about 25% for the
+//! Engineering group and about 15% for the Confidential group; one active account, the collection's
+//! librarian, is named in both restricted parts and reads everything. Pages get this through the read
+//! restriction of the section page they sit under (inherited, as on Confluence); issues through the levels
+//! of an issue security scheme.
 //!
 //! [`read`] parses a file without touching the site, so a bad path or a malformed file fails before the
 //! organisation is generated; [`add`] puts the documents in. This module does not evaluate anything:
@@ -31,6 +38,8 @@ pub struct CranfieldDoc {
     pub bibliography: String,
     /// The abstract, paragraphs separated by blank lines.
     pub text: String,
+    /// The `.K` keywords, if the collection has them.
+    pub keywords: String,
 }
 
 /// One row of a GitBugs CSV.
@@ -64,7 +73,7 @@ pub fn read(corpus: &Corpus) -> Result<Loaded, Error> {
         Corpus::Cranfield(path) => {
             let raw = std::fs::read(path).map_err(|e| corpus_error(path, e.to_string()))?;
             let text = String::from_utf8_lossy(&raw);
-            parse_cranfield(&text).map(Loaded::Cranfield).map_err(|reason| corpus_error(path, reason))
+            parse_smart(&text).map(Loaded::Cranfield).map_err(|reason| corpus_error(path, reason))
         }
         Corpus::JiraCsv(path) => {
             let raw = std::fs::read(path).map_err(|e| corpus_error(path, e.to_string()))?;
@@ -76,25 +85,33 @@ pub fn read(corpus: &Corpus) -> Result<Loaded, Error> {
     }
 }
 
-/// Parses the SMART format: `.I n` starts a document, `.T`, `.A`, `.B`, `.W` start its fields.
+/// Parses the SMART format: `.I n` starts a record, and `.T` (title), `.A` (authors), `.B` (bibliography),
+/// `.W` (text), `.K` (keywords), `.X` (cross-references), `.C` (categories) and `.N` (entry) start its
+/// fields; `.X`, `.C` and `.N` are read and left out. Lines may be padded with blanks and end in CRLF.
 ///
 /// Some copies of `cran.all.1400` repeat field markers inside an abstract (documents 240, 576 and 578);
-/// once `.W` has begun, later markers are taken as part of the abstract so none of its text is lost.
-fn parse_cranfield(text: &str) -> Result<Vec<CranfieldDoc>, String> {
-    #[derive(Clone, Copy, PartialEq)]
+/// once `.W` has begun, a marker the record already had is skipped and the text after it stays in the
+/// abstract, so none of it is lost.
+pub fn parse_smart(text: &str) -> Result<Vec<CranfieldDoc>, String> {
+    #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
     enum Field {
         Title,
         Authors,
         Bibliography,
         Words,
+        Keywords,
+        Ignored(char),
     }
     let mut docs: Vec<CranfieldDoc> = Vec::new();
     let mut field: Option<Field> = None;
+    let mut had: BTreeSet<Field> = BTreeSet::new();
     let mut numbers = BTreeSet::new();
     for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
+        let line = line.trim_end();
         let line_no = n + 1;
-        if let Some(rest) = line.strip_prefix(".I").filter(|r| r.is_empty() || r.starts_with(' ')) {
+        if let Some(rest) =
+            line.strip_prefix(".I").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace))
+        {
             let number: u32 =
                 rest.trim().parse().map_err(|_| format!("line {line_no}: bad document number {rest:?}"))?;
             if !numbers.insert(number) {
@@ -106,8 +123,10 @@ fn parse_cranfield(text: &str) -> Result<Vec<CranfieldDoc>, String> {
                 authors: String::new(),
                 bibliography: String::new(),
                 text: String::new(),
+                keywords: String::new(),
             });
             field = None;
+            had.clear();
             continue;
         }
         let marker = match line {
@@ -115,6 +134,8 @@ fn parse_cranfield(text: &str) -> Result<Vec<CranfieldDoc>, String> {
             ".A" => Some(Field::Authors),
             ".B" => Some(Field::Bibliography),
             ".W" => Some(Field::Words),
+            ".K" => Some(Field::Keywords),
+            ".X" | ".C" | ".N" => Some(Field::Ignored(line.as_bytes()[1] as char)),
             _ if line.starts_with('.') && line.len() == 2 && line.as_bytes()[1].is_ascii_uppercase() => {
                 return Err(format!("line {line_no}: unknown field marker {line}"));
             }
@@ -127,8 +148,10 @@ fn parse_cranfield(text: &str) -> Result<Vec<CranfieldDoc>, String> {
             return Err(format!("line {line_no}: text before the first .I"));
         };
         if let Some(marker) = marker {
-            if field != Some(Field::Words) {
+            let repeated_in_text = field == Some(Field::Words) && had.contains(&marker);
+            if !repeated_in_text {
                 field = Some(marker);
+                had.insert(marker);
             }
             continue;
         }
@@ -137,6 +160,8 @@ fn parse_cranfield(text: &str) -> Result<Vec<CranfieldDoc>, String> {
             Some(Field::Authors) => &mut doc.authors,
             Some(Field::Bibliography) => &mut doc.bibliography,
             Some(Field::Words) => &mut doc.text,
+            Some(Field::Keywords) => &mut doc.keywords,
+            Some(Field::Ignored(_)) => continue,
             None if line.trim().is_empty() => continue,
             None => return Err(format!("line {line_no}: text of document {} outside any field", doc.number)),
         };
@@ -150,6 +175,7 @@ fn parse_cranfield(text: &str) -> Result<Vec<CranfieldDoc>, String> {
         doc.title = doc.title.split_whitespace().collect::<Vec<_>>().join(" ");
         doc.authors = doc.authors.trim().to_string();
         doc.bibliography = doc.bibliography.trim().to_string();
+        doc.keywords = doc.keywords.split_whitespace().collect::<Vec<_>>().join(" ");
         doc.text = abstract_paragraphs(&doc.text);
     }
     Ok(docs)
@@ -311,6 +337,68 @@ fn parse_bugs(text: &str) -> Result<Vec<BugRow>, String> {
     Ok(bugs)
 }
 
+/// The key of the space a SMART collection is loaded into.
+pub const CORPUS_SPACE: &str = "CRAN";
+/// The key of the project a Jira CSV is loaded into.
+pub const CORPUS_PROJECT: &str = "HADOOP";
+
+/// Takes the generated organisation's content out of `site`, keeping its people, groups and schemes and
+/// the corpus: the space [`CORPUS_SPACE`] with its pages and the project [`CORPUS_PROJECT`] with its
+/// issues. Evaluation searches such a site, so that ranking statistics (document frequencies, lengths) are
+/// the collection's own, as when it is indexed directly.
+pub fn keep_only_corpus(site: &mut Site) {
+    site.spaces.retain(|_, space| space.key == CORPUS_SPACE);
+    let spaces: BTreeSet<u64> = site.spaces.keys().copied().collect();
+    site.contents.retain(|_, c| spaces.contains(&c.space_id));
+    let contents: BTreeSet<u64> = site.contents.keys().copied().collect();
+    site.comments.retain(|_, c| contents.contains(&c.container_id));
+    site.attachments.retain(|_, a| contents.contains(&a.container_id));
+    site.projects.retain(|_, p| p.key == CORPUS_PROJECT);
+    let projects: BTreeSet<u64> = site.projects.keys().copied().collect();
+    site.issues.retain(|_, i| projects.contains(&i.project_id));
+    let issues: BTreeSet<u64> = site.issues.keys().copied().collect();
+    site.issue_comments.retain(|_, c| issues.contains(&c.issue_id));
+    site.jira_attachments.retain(|_, a| issues.contains(&a.issue_id));
+    site.reindex();
+}
+
+/// Which part of a collection a document is dealt into (see the module docs); in [`Part::ALL`] order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Open,
+    Engineering,
+    Confidential,
+}
+
+impl Part {
+    const ALL: [Part; 3] = [Part::Open, Part::Engineering, Part::Confidential];
+
+    fn deal<R: Rng>(rng: &mut R) -> Part {
+        match rng.gen_range(0..100) {
+            0..60 => Part::Open,
+            60..85 => Part::Engineering,
+            _ => Part::Confidential,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Part::Open => "Open",
+            Part::Engineering => "Engineering",
+            Part::Confidential => "Confidential",
+        }
+    }
+
+    /// The group a restricted part is for.
+    fn group(self, people: &People) -> Option<String> {
+        match self {
+            Part::Open => None,
+            Part::Engineering => Some(people.group(Purpose::Engineering).to_string()),
+            Part::Confidential => Some(people.group(Purpose::Confidential).to_string()),
+        }
+    }
+}
+
 /// Puts a read corpus into the site.
 pub fn add<R: Rng>(rng: &mut R, site: &mut Site, people: &People, loaded: Loaded) -> Result<(), Error> {
     match loaded {
@@ -342,7 +430,7 @@ fn add_cranfield<R: Rng>(rng: &mut R, site: &mut Site, people: &People, docs: Ve
         space_id,
         Space {
             id: space_id,
-            key: "CRAN".into(),
+            key: CORPUS_SPACE.into(),
             name: "Cranfield Collection".into(),
             description: "The Cranfield test collection, one page per document.".into(),
             kind: SpaceKind::Global,
@@ -384,12 +472,34 @@ fn add_cranfield<R: Rng>(rng: &mut R, site: &mut Site, people: &People, docs: Ve
             home_id,
             None,
             "Cranfield Collection Home".into(),
-            "<p>One child page per document of the collection, labelled with its number.</p>".into(),
+            "<p>The documents of the collection, one page each, labelled with its number, in three sections.</p>"
+                .into(),
             vec![],
             created,
             0,
         ),
     );
+    // One section page per part; its read restriction is inherited by every document under it.
+    let librarian = text::pick(rng, &people.active).clone();
+    let mut sections = Vec::new();
+    for (position, part) in Part::ALL.into_iter().enumerate() {
+        let id = IdSequences::take(&mut site.ids.content);
+        let mut section = page(
+            id,
+            Some(home_id),
+            format!("{} documents", part.name()),
+            format!("<p>Documents of the collection readable by the {} part.</p>", part.name()),
+            vec![],
+            created,
+            position as i32,
+        );
+        if let Some(group) = part.group(people) {
+            section.read_restriction.groups.insert(group);
+            section.read_restriction.users.insert(librarian.clone());
+        }
+        site.contents.insert(id, section);
+        sections.push(id);
+    }
     // Titles are unique per space in Confluence; the collection has a few repeated and two empty titles,
     // which get the document number appended.
     let mut titles = BTreeSet::new();
@@ -405,10 +515,14 @@ fn add_cranfield<R: Rng>(rng: &mut R, site: &mut Site, people: &People, docs: Ve
             doc.title.clone()
         };
         titles.insert(title.clone());
-        let body: String =
+        let mut body: String =
             doc.text.split("\n\n").map(|p| format!("<p>{}</p>", xml_escape(p))).collect::<Vec<_>>().join("");
+        if !doc.keywords.is_empty() {
+            body.push_str(&format!("<p>{}</p>", xml_escape(&doc.keywords)));
+        }
         let at = later(rng, created + step * k as i64, step.max(60_001));
-        let mut content = page(id, Some(home_id), title, body, vec![label], at, k as i32);
+        let section = sections[Part::deal(rng) as usize];
+        let mut content = page(id, Some(section), title, body, vec![label], at, k as i32);
         content.author = text::pick(rng, &people.active).clone();
         content.last_editor = content.author.clone();
         site.contents.insert(id, content);
@@ -454,6 +568,41 @@ fn add_bugs<R: Rng>(
             grants,
         },
     );
+    // An issue security scheme with one level per restricted part, each naming the librarian too.
+    let librarian = text::pick(rng, &people.active).clone();
+    let security_scheme_id = site.security_schemes.keys().next_back().map_or(10000, |k| k + 1);
+    let first_level =
+        site.security_schemes.values().flat_map(|s| &s.levels).map(|l| l.id).max().map_or(10000, |m| m + 1);
+    let mut levels = Vec::new();
+    let mut level_of = Vec::new();
+    for part in Part::ALL {
+        let Some(group) = part.group(people) else {
+            level_of.push(None);
+            continue;
+        };
+        let id = first_level + levels.len() as u64;
+        let members = [Holder::Group(group), Holder::User(librarian.clone())]
+            .into_iter()
+            .map(|holder| LevelMember { id: IdSequences::take(&mut site.ids.level_member), holder })
+            .collect();
+        levels.push(SecurityLevel {
+            id,
+            name: format!("{} only", part.name()),
+            description: format!("Imported bugs readable by the {} part", part.name()),
+            members,
+        });
+        level_of.push(Some(id));
+    }
+    site.security_schemes.insert(
+        security_scheme_id,
+        SecurityScheme {
+            id: security_scheme_id,
+            name: "Open source mirror levels".into(),
+            description: "Parts of the imported bugs for restricted readers".into(),
+            default_level_id: None,
+            levels,
+        },
+    );
     let project_id = site.projects.keys().next_back().map_or(10000, |k| k + 1);
     let lead = text::pick(rng, people.colleagues(0)).clone();
     let mut roles = std::collections::BTreeMap::new();
@@ -464,12 +613,12 @@ fn add_bugs<R: Rng>(
         project_id,
         Project {
             id: project_id,
-            key: "HADOOP".into(),
+            key: CORPUS_PROJECT.into(),
             name: "Apache Hadoop (mirror)".into(),
             description: "Bug reports imported from the Apache Hadoop issue tracker.".into(),
             lead,
             permission_scheme_id: scheme_id,
-            security_scheme_id: None,
+            security_scheme_id: Some(security_scheme_id),
             roles,
             topic: 0,
             archived: false,
@@ -491,7 +640,7 @@ fn add_bugs<R: Rng>(
             description: text::adf_from_plain_text(&row.description),
             reporter: Some(text::pick(rng, &people.active).clone()),
             assignee: if rng.gen_bool(0.3) { None } else { Some(text::pick(rng, &people.active).clone()) },
-            security_level_id: None,
+            security_level_id: level_of[Part::deal(rng) as usize],
             status: row.status,
             priority: row.priority,
             labels: vec![format!("orig-{}", row.id)],
@@ -569,7 +718,7 @@ mod tests {
     #[test]
     fn cranfield_parser_reads_fields_and_keeps_repeated_markers_in_the_abstract() {
         let text = ".I 1\r\n.T\r\nwing\r\nflow .\r\n.A\r\nsmith\r\n.B\r\nj. ae. 1958\r\n.W\r\nwing flow .\r\n  a study\r\nof lift .\r\n.A\r\nmore text\r\n.I 7\n.T\n.A\n.B\n.W\nsecond\n";
-        let docs = parse_cranfield(text).unwrap();
+        let docs = parse_smart(text).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].number, 1);
         assert_eq!(docs[0].title, "wing flow .");
@@ -581,16 +730,27 @@ mod tests {
     }
 
     #[test]
+    fn smart_parser_reads_every_marker_and_blank_padded_lines() {
+        let text = ".I 3   \n.T  \nPreliminary   report\n.W\nsome text\n.B \nCACM December, 1958\n.A\nPerlis, A. J.\n.N\nCA581203 JB March 22, 1978\n.X\n100\t5\t3\n.K\nalgebraic, languages\n.C\n4.22\n";
+        let docs = parse_smart(text).unwrap();
+        assert_eq!(docs.len(), 1);
+        let d = &docs[0];
+        assert_eq!((d.number, d.title.as_str(), d.text.as_str()), (3, "Preliminary report", "some text"));
+        assert_eq!((d.authors.as_str(), d.bibliography.as_str()), ("Perlis, A. J.", "CACM December, 1958"));
+        assert_eq!(d.keywords, "algebraic, languages");
+    }
+
+    #[test]
     fn cranfield_parser_rejects_malformed_input() {
         for bad in [
             "",
             "stray text\n.I 1\n.W\nx\n",
             ".I one\n.W\nx\n",
-            ".I 1\n.X\nx\n",
+            ".I 1\n.Z\nx\n",
             ".I 1\n.W\nx\n.I 1\n.W\ny\n",
             ".I 1\nloose\n",
         ] {
-            assert!(parse_cranfield(bad).is_err(), "{bad:?}");
+            assert!(parse_smart(bad).is_err(), "{bad:?}");
         }
     }
 }

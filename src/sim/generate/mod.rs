@@ -21,7 +21,7 @@
 
 mod access;
 mod confluence;
-mod corpus;
+pub mod corpus;
 mod inline;
 mod jira;
 mod people;

@@ -318,19 +318,10 @@ pub fn comment_sentence<R: Rng>(rng: &mut R, topic: &Topic) -> String {
 // ---------------------------------------------------------------------------------------------------------
 // Confluence storage format
 
-/// Escapes text for storage XHTML, writing `&` as `&amp;` and so on.
+/// Escapes text for storage XHTML, writing `&` as `&amp;` and so on (quick-xml's escaper, the one the
+/// codebase uses).
 pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(text).into_owned()
 }
 
 fn storage_mention(out: &mut String, who: &Mention) {

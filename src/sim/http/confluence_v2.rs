@@ -11,7 +11,7 @@
 //! folders, likes, operations), orders other than id order, and bodies in formats other than `storage`
 //! (asking for `atlas_doc_format` or `view` gives an empty `body` object).
 //!
-//! The request helpers at the top ([`Ctx`], [`Params`], [`Problem`]) are shared with `confluence_v1.rs`.
+//! The request helpers at the top (`Ctx`, `Params`, `Problem`) are shared with `confluence_v1.rs`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;

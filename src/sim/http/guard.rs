@@ -20,7 +20,7 @@
 //! ([`is_authorized`]).
 //!
 //! This module does not know any product's routes; it recognises listings only by the shape of
-//! their JSON (see [`add_empty_next`]).
+//! their JSON (see `add_empty_next`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;

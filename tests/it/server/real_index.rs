@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use permdex::acl::{AclStore, ClauseKey, Principal};
-use permdex::index::{IndexDoc, IndexWriter, Kind, Source as DocSource};
+use permdex::index::{DocId, IndexDoc, IndexWriter, Kind, Product};
 use permdex::server::backend::{Engine, Indexes};
 use permdex::server::{AppState, Authenticator, Sources};
-use permdex::sync::engine::index_dir;
+use permdex::sync::index_dir;
 use permdex::sync::runs::{self, Mode, RunRecord};
 use permdex::sync::state::{StoredDirectory, StoredGroup, StoredUser, SyncState};
 use serde_json::{json, Value};
@@ -33,7 +33,7 @@ fn write_index(config: &permdex::config::Config, source: &str) {
     for (id, title, profile) in
         [("confluence:page:1", "release plan", eng), ("confluence:page:2", "release salaries", hr)]
     {
-        let mut doc = IndexDoc::new(id, DocSource::Confluence, Kind::Page, profile);
+        let mut doc = IndexDoc::new(id, Product::Confluence, Kind::Page, profile);
         doc.title = title.into();
         doc.body = format!("{title} body text");
         doc.space = Some("ENG".into());
@@ -71,7 +71,8 @@ async fn search_sees_only_what_the_directory_allows_and_purge_empties_it() {
     let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
     write_index(&config, "acme");
     let mut record = RunRecord::new("run-7".into(), "acme", Mode::Full, chrono::Utc::now());
-    record.fail("page", "confluence:page:3", "extraction timed out");
+    let failed = DocId::confluence(Kind::Page, "3");
+    record.fail(&failed, failed.to_string(), "extraction timed out");
     runs::append(config.data_dir(), &record).unwrap();
 
     let indexes = Arc::new(Indexes::open(&config));
@@ -106,16 +107,32 @@ async fn search_sees_only_what_the_directory_allows_and_purge_empties_it() {
     assert_eq!(body["facets"]["space"][0], json!({"value": "ENG", "count": 1}));
     let (_, body) = get("/api/v1/search?q=release".into(), good_jwt("u2")).await;
     assert_eq!(ids(&body), vec!["confluence:page:2".to_owned()]);
+    // `source` names configured sources, `product` the Atlassian product; a source nobody configured is a 400.
+    let (_, body) =
+        get("/api/v1/search?q=release&source=acme&product=confluence".into(), good_jwt("u2")).await;
+    assert_eq!(
+        (ids(&body), &body["hits"][0]["source"]),
+        (vec!["confluence:page:2".to_owned()], &json!("acme"))
+    );
+    let (_, body) = get("/api/v1/search?q=release&product=jira".into(), good_jwt("u2")).await;
+    assert_eq!(body["total"], json!(0), "{body}");
+    let (status, body) = get("/api/v1/search?q=release&source=nope".into(), good_jwt("u2")).await;
+    assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_request")), "{body}");
     // Inactive or unknown accounts are refused outright.
     assert_eq!(get("/api/v1/search?q=release".into(), good_jwt("u3")).await.0, 401);
     assert_eq!(get("/api/v1/search?q=release".into(), good_jwt("nobody")).await.0, 401);
-    let (status, body) = get("/api/v1/search?q=(release".into(), good_jwt("u1")).await;
+    // A query over the size limits is refused; bad syntax is searched as words.
+    let too_many: Vec<String> = (0..=permdex::search::query::MAX_TERMS).map(|i| format!("w{i}")).collect();
+    let (status, body) = get(format!("/api/v1/search?q={}", too_many.join("+")), good_jwt("u1")).await;
     assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_query")), "{body}");
+    let (status, body) = get("/api/v1/search?q=(release".into(), good_jwt("u1")).await;
+    assert_eq!((status, ids(&body)), (200, vec!["confluence:page:1".to_owned()]), "{body}");
 
     let (status, sources) = get("/api/v1/admin/sources".into(), ADMIN_KEY.into()).await;
     assert_eq!(status, 200);
     assert_eq!(sources[0]["last_runs"][0]["run_id"], json!("run-7"));
     assert_eq!(sources[0]["last_runs"][0]["failures"][0]["item"], json!("confluence:page:3"));
+    assert_eq!(sources[0]["last_runs"][0]["counts"]["confluence:page"]["failed"], json!(1));
 
     let response =
         http.delete(format!("{base}/api/v1/admin/sources/acme")).bearer_auth(ADMIN_KEY).send().await.unwrap();
@@ -162,7 +179,7 @@ async fn several_sources_are_merged_and_paged_by_offset() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| (h["site"].as_str().unwrap().to_owned(), h["id"].as_str().unwrap().to_owned()))
+        .map(|h| (h["source"].as_str().unwrap().to_owned(), h["id"].as_str().unwrap().to_owned()))
         .collect();
     found.sort();
     let page1 = ("acme".to_owned(), "confluence:page:1".to_owned());
@@ -172,7 +189,10 @@ async fn several_sources_are_merged_and_paged_by_offset() {
     let (_, second) = search("q=release&offset=1&limit=1").await;
     let (_, first) = search("q=release&offset=0&limit=1").await;
     assert_eq!((first["hits"].as_array().unwrap().len(), second["hits"].as_array().unwrap().len()), (1, 1));
-    assert_ne!(first["hits"][0]["site"], second["hits"][0]["site"], "two pages, two different hits");
+    assert_ne!(first["hits"][0]["source"], second["hits"][0]["source"], "two pages, two different hits");
+    let (_, beta) = search("q=release&source=beta&facets=true").await;
+    assert_eq!((&beta["total"], &beta["hits"][0]["source"]), (&json!(1), &json!("beta")), "{beta}");
+    assert_eq!(beta["facets"]["space"][0], json!({"value": "ENG", "count": 1}));
     let (status, body) = search("q=release&cursor=abc").await;
     assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_request")), "{body}");
 }
@@ -193,14 +213,14 @@ impl permdex::server::SyncRunner for Watched {
             result
         })
     }
-    fn purge(&self, source: &permdex::config::Source) -> Result<(), String> {
+    fn purge(&self, source: &permdex::config::Source) -> Result<(), permdex::server::BackendError> {
         self.engine.purge(source)
     }
     fn last_runs(
         &self,
         source: &str,
         limit: usize,
-    ) -> Result<Vec<permdex::server::admin::RunSummary>, String> {
+    ) -> Result<Vec<permdex::server::admin::RunSummary>, permdex::server::BackendError> {
         self.engine.last_runs(source, limit)
     }
 }
@@ -228,13 +248,13 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
     );
     let config = permdex::config::Config::from_toml(&text, &data.path().join("permdex.toml"), &env).unwrap();
     let indexes = Arc::new(Indexes::open(&config));
-    let options = permdex::sync::engine::SyncOptions {
+    let options = permdex::sync::SyncOptions {
         checkpoint_interval: std::time::Duration::ZERO,
         extract: permdex::extract::ExtractConfig {
             worker_program: env!("CARGO_BIN_EXE_permdex").into(),
             ..permdex::extract::ExtractConfig::default()
         },
-        ..permdex::sync::engine::SyncOptions::default()
+        ..permdex::sync::SyncOptions::default()
     };
     let finished = Arc::new(tokio::sync::Notify::new());
     let runner = Watched {
@@ -286,7 +306,7 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
     assert!(idle, "the sync ended");
     assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16(), 200);
 
-    let view = permdex::sync::view::SourceIndex::open(&config, &config.sources()[0]).unwrap();
+    let view = permdex::sync::SourceIndex::open(&config, &config.sources()[0]).unwrap();
     let mut checked = 0;
     for (account, user) in view.directory().users.iter().take(12) {
         let response = http

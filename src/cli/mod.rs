@@ -1,0 +1,218 @@
+//! The command line: clap's raw flags, one module per command, and the one mapping of errors to exit
+//! statuses. Everything here belongs to the binary; the library (`src/lib.rs`) never sees a clap type.
+//!
+//! Two stages, so that the library never sees a raw flag: clap turns argv into [`Cli`] (types it can parse
+//! alone: numbers, addresses, scales); each command's module checks what needs several flags or a range
+//! and builds the library's own types. A flag that fails that check is a [`Usage`] error.
+//!
+//! Exit statuses: 0 success; 1 the command failed (or, for `sync` and `extract`, some item failed); 2 bad
+//! usage or configuration (clap uses 2 for bad flags too); 130 a sync stopped by Ctrl-C.
+
+mod demo;
+mod eval;
+mod extract;
+mod init;
+mod search;
+mod sim;
+mod sync;
+mod token;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use permdex::config::Config;
+
+/// permdex: permission-aware search for Confluence and Jira.
+#[derive(Debug, Parser)]
+#[command(name = "permdex", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// One variant per subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented starter permdex.toml for one site (never asks for or writes a token)
+    Init(init::InitArgs),
+    /// Extract text from local files as the crawler would from attachments (isolated, bounded).
+    Extract(extract::ExtractArgs),
+    /// Internal: extract one file read from stdin (started by `extract` and the crawler, not by people).
+    #[command(name = "extract-worker", hide = true)]
+    ExtractWorker,
+    /// Run the Atlassian Cloud simulator. Prints one JSON line `{"url", "email", "token"}` to stdout
+    /// once it listens, then serves until Ctrl-C.
+    Sim(sim::SimArgs),
+    /// Mint an HS256 bearer token for an account from the configured secret (for local use and tests).
+    /// Prints the token to stdout; it is never logged.
+    Token(token::TokenArgs),
+    /// Run the query server (search and admin API, health, metrics) until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Crawl the configured sources into the index: incremental by default, resuming an interrupted run.
+    /// Exits non-zero when any item failed.
+    Sync(sync::SyncArgs),
+    /// Show the last sync runs of each source.
+    Status(sync::StatusArgs),
+    /// Search as an account: only what that account may read, exactly as the search API answers it.
+    Search(search::SearchArgs),
+    /// Evaluate search quality: run topics, score runs as trec_eval does, compare runs, and measure a
+    /// test collection end to end through the simulator.
+    Eval(eval::EvalArgs),
+    /// Try permdex with nothing to set up: simulate a site, sync it, and serve the search and
+    /// integrations pages with demo users until Ctrl-C.
+    Demo(demo::DemoArgs),
+}
+
+/// Raw flags of `permdex serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The configuration file (its `[server]` table: listen address, JWT key, API keys, admin key).
+    #[arg(long, default_value = "permdex.toml")]
+    pub config: PathBuf,
+}
+
+/// A mistake in what the user asked for (a flag's value, an unknown name): exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+impl Usage {
+    /// A flag whose value the command cannot use.
+    pub fn flag(flag: &str, reason: impl std::fmt::Display) -> Usage {
+        Usage(format!("bad value for --{flag}: {reason}"))
+    }
+}
+
+/// Runs one command. `Ok` carries the status the command chose itself (e.g. `extract` fails when any
+/// file failed).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    Ok(match cli.command {
+        Command::Init(args) => {
+            let written = permdex::config::init::run(&args.options())?;
+            eprintln!("{written}");
+            ExitCode::SUCCESS
+        }
+        Command::Extract(args) => extract::run(&args, &mut std::io::stdout().lock())?.exit_code(),
+        Command::ExtractWorker => {
+            permdex::extract::worker::serve_worker()?;
+            ExitCode::SUCCESS
+        }
+        Command::Sim(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(sim::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
+            ExitCode::SUCCESS
+        }
+        Command::Token(args) => {
+            token::run(&args, &mut std::io::stdout().lock())?;
+            ExitCode::SUCCESS
+        }
+        Command::Serve(args) => {
+            let config = Config::load(&args.config)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(permdex::server::backend::run(config, shutdown_signal()))?;
+            ExitCode::SUCCESS
+        }
+        Command::Sync(args) => run_sync(&args)?,
+        Command::Status(args) => {
+            sync::status(&args, &mut std::io::stdout().lock())?;
+            ExitCode::SUCCESS
+        }
+        Command::Search(args) => {
+            search::run(&args, &mut std::io::stdout().lock())?;
+            ExitCode::SUCCESS
+        }
+        Command::Eval(args) => eval::dispatch(args)?,
+        Command::Demo(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// `permdex sync` with Ctrl-C stopping the run at its next checkpoint: 1 when any item failed, 130 when
+/// stopped.
+fn run_sync(args: &sync::SyncArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let records = runtime.block_on(async {
+        let watcher = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                shutdown_signal().await;
+                eprintln!("permdex: stopping at the next checkpoint (the next sync resumes)");
+                stop.store(true, Ordering::Relaxed);
+            }
+        });
+        let records = sync::run(args, stop.clone()).await;
+        watcher.abort();
+        records
+    })?;
+    let failed: u64 = records.iter().map(|r| r.failed()).sum();
+    let cancelled = records.iter().any(|r| r.outcome == permdex::sync::RunOutcome::Cancelled);
+    Ok(if failed > 0 {
+        eprintln!("permdex: sync finished with {failed} failure(s)");
+        ExitCode::FAILURE
+    } else if cancelled {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Whether `err` is the user's to fix (flags, names, the config file) rather than the command failing.
+pub fn is_usage(err: &anyhow::Error) -> bool {
+    use permdex::config::Error as ConfigError;
+    use permdex::server::Error as ServerError;
+    err.chain().any(|cause| {
+        cause.is::<Usage>()
+            || cause
+                .downcast_ref::<ConfigError>()
+                .is_some_and(|e| !matches!(e, ConfigError::Read { .. } | ConfigError::Write { .. }))
+            || cause
+                .downcast_ref::<ServerError>()
+                .is_some_and(|e| matches!(e, ServerError::NoJwtKey | ServerError::CannotMint))
+    })
+}
+
+/// 2 when the user must fix what they asked for, 1 for any other failure.
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    if is_usage(err) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Resolves on Ctrl-C or, on Unix, SIGTERM. If a handler cannot be installed, that signal is simply
+/// never seen, rather than shutting down at once.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,387 @@
+//! The Confluence crawl of a run: pages, blog posts, footer comments and attachments of the spaces in
+//! scope, into the [`Ledger`].
+//!
+//! A full run walks the four listings in order, checkpointing after each page of a listing (and within a
+//! page, between chunks of items), so an interrupted run resumes at the page and item it stopped at. An
+//! incremental run does not ask CQL `lastmodified` what changed: the access listing, read for permissions
+//! anyway, carries every page's and blog post's version and space, so comparing versions finds every edit,
+//! move and new page without a time-zone-dependent query; the site-wide comment and attachment listings
+//! (metadata plus versions) find new, edited and deleted comments and attachments.
+//!
+//! Content the access listing did not show is skipped: its permissions are unknown to this run (created
+//! after the listing was read, or out of scope), so it waits for the next one.
+//!
+//! This file does not read permissions (`permissions.rs`), shape documents (`docs.rs`) or extract text
+//! (`attachments.rs`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use super::attachments::{AttachmentPipeline, Fetch};
+use super::docs;
+use super::ledger::{Ledger, Placement, Step};
+use super::listing::{Listing, Walk};
+use super::permissions::Permissions;
+use super::progress::ProgressEvent;
+use super::resolve::AclInput;
+use super::runs::Counted;
+use super::runs::Mode;
+use super::state::Phase;
+use super::Error;
+use crate::atlassian::confluence::Confluence;
+use crate::atlassian::model::{Attachment, Comment, Content, ContentKind};
+use crate::config::Source;
+use crate::index::{DocId, Kind, Product};
+
+/// Items of a listing page processed between two stop points and checkpoints.
+const CHUNK: usize = 20;
+
+/// The Confluence side of one run; the engine runs it only when Confluence's permissions were read.
+pub(super) struct ConfluenceCrawl<'r, 'p> {
+    pub(super) ledger: &'r mut Ledger<'p>,
+    pub(super) permissions: &'r Permissions,
+    pub(super) site: &'r Arc<Confluence>,
+    pub(super) source: &'r Source,
+    pub(super) attachments: &'r AttachmentPipeline,
+    /// Titles of pages and blog posts, which their comments are titled after.
+    pub(super) titles: HashMap<String, String>,
+}
+
+/// A listing page's items.
+enum Batch {
+    Contents(Vec<Content>),
+    Comments(Vec<Comment>),
+    Attachments(Vec<Attachment>),
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        match self {
+            Batch::Contents(v) => v.len(),
+            Batch::Comments(v) => v.len(),
+            Batch::Attachments(v) => v.len(),
+        }
+    }
+
+    /// The batch without its first `n` items (done before a checkpoint).
+    fn skip(self, n: usize) -> Batch {
+        fn tail<T>(mut v: Vec<T>, n: usize) -> Vec<T> {
+            v.drain(..n.min(v.len()));
+            v
+        }
+        match self {
+            Batch::Contents(v) => Batch::Contents(tail(v, n)),
+            Batch::Comments(v) => Batch::Comments(tail(v, n)),
+            Batch::Attachments(v) => Batch::Attachments(tail(v, n)),
+        }
+    }
+}
+
+/// One page of the listing of a full sync's `phase`.
+async fn list(
+    site: &Confluence,
+    phase: Phase,
+    space_ids: &[String],
+    include_archived: bool,
+    cursor: Option<String>,
+) -> Result<(Batch, Option<String>), crate::atlassian::Error> {
+    let cursor = cursor.as_deref();
+    Ok(match phase {
+        Phase::Pages | Phase::BlogPosts => {
+            let kind = if phase == Phase::Pages { ContentKind::Page } else { ContentKind::BlogPost };
+            let page = site.contents(kind, space_ids, include_archived, cursor).await?;
+            (Batch::Contents(page.items), page.next)
+        }
+        Phase::Comments => {
+            let page = site.comments(cursor).await?;
+            (Batch::Comments(page.items), page.next)
+        }
+        Phase::Attachments | Phase::Issues => {
+            let page = site.attachments(cursor).await?;
+            (Batch::Attachments(page.items), page.next)
+        }
+    })
+}
+
+impl ConfluenceCrawl<'_, '_> {
+    /// Every listing, resuming an interrupted full sync at its checkpoint.
+    pub(super) async fn full(&mut self) -> Step<Listing> {
+        let site = self.site;
+        let space_ids: Vec<String> = self.permissions.snapshot.spaces.keys().cloned().collect();
+        let space_ids = space_ids.as_slice();
+        let archived = self.source.include_archived();
+        let resume = self.ledger.state.confluence.checkpoint.clone();
+        let start_phase = resume.as_ref().map_or(Phase::Pages, |c| c.phase);
+        for phase in [Phase::Pages, Phase::BlogPosts, Phase::Comments, Phase::Attachments] {
+            if phase < start_phase {
+                continue;
+            }
+            let (cursor, mut offset) = match &resume {
+                Some(c) if c.phase == phase => (c.cursor.clone(), c.offset),
+                _ => (None, 0),
+            };
+            self.ledger
+                .report(&ProgressEvent::Phase { product: Product::Confluence, phase: phase_name(phase) });
+            let counted = Counted::Docs(Product::Confluence, phase_kind(phase));
+            let mut walk = Walk::resume(cursor, counted, format!("listing {}", phase_name(phase)));
+            while walk.has_more() {
+                self.ledger.set_checkpoint(Product::Confluence, phase, walk.cursor(), offset);
+                let Some(batch) = walk
+                    .next(&mut self.ledger.record, |cursor| list(site, phase, space_ids, archived, cursor))
+                    .await
+                else {
+                    break;
+                };
+                self.process_batch(phase, batch, &mut offset, walk.page_cursor()).await?;
+                if walk.has_more() {
+                    offset = 0;
+                    self.ledger.set_checkpoint(Product::Confluence, phase, walk.cursor(), 0);
+                    self.ledger.checkpoint_due().await?;
+                }
+            }
+            if walk.listing() == Listing::Incomplete {
+                return Ok(Listing::Incomplete);
+            }
+        }
+        Ok(Listing::Complete)
+    }
+
+    /// Indexes one listing page's items from `offset` on, checkpointing (with the offset) and stopping on
+    /// request between chunks.
+    async fn process_batch(
+        &mut self,
+        phase: Phase,
+        batch: Batch,
+        offset: &mut usize,
+        cursor: Option<String>,
+    ) -> Step {
+        let len = batch.len();
+        let mut batch = batch.skip(*offset);
+        while *offset < len {
+            self.ledger.stop_point()?;
+            let take = CHUNK.min(len - *offset);
+            match &mut batch {
+                Batch::Contents(items) => {
+                    for c in items.drain(..take) {
+                        self.put_content(&c)?;
+                    }
+                }
+                Batch::Comments(items) => {
+                    for c in items.drain(..take) {
+                        self.put_comment(&c)?;
+                    }
+                }
+                Batch::Attachments(items) => {
+                    let chunk: Vec<Attachment> = items.drain(..take).collect();
+                    self.put_attachments(chunk).await?;
+                }
+            }
+            *offset += take;
+            let (product, kind) = (Product::Confluence, phase_kind(phase));
+            self.ledger.report(&ProgressEvent::Items { product, kind, done: *offset as u64 });
+            self.ledger.set_checkpoint(Product::Confluence, phase, cursor.clone(), *offset);
+            self.ledger.checkpoint_due().await?;
+        }
+        Ok(())
+    }
+
+    /// What changed since the last run: version diffs against the access listing, then the comment and
+    /// attachment listings.
+    pub(super) async fn incremental(&mut self) -> Step<Listing> {
+        let site = self.site;
+        let permissions = self.permissions;
+        self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "changed content" });
+        // The access listing holds every page's and blog post's version: fetch what is new or changed.
+        let mut changed: Vec<(ContentKind, String)> = Vec::new();
+        let mut unchanged: Vec<DocId> = Vec::new();
+        for access in
+            permissions.snapshot.access.values().filter(|a| permissions.listed_content.contains(&a.id))
+        {
+            let id = docs::content_id(access.kind, &access.id);
+            let same = self.ledger.state.docs.get(&id).is_some_and(|doc| {
+                doc.version == access.version
+                    && matches!(&doc.acl, AclInput::Confluence { space_id, .. } if *space_id == access.space_id)
+            });
+            if same {
+                unchanged.push(id);
+            } else {
+                changed.push((access.kind, access.id.clone()));
+            }
+        }
+        for id in unchanged {
+            self.ledger.keep(&id);
+        }
+        let concurrency = self.source.limits().concurrency.get();
+        for chunk in changed.chunks(concurrency.max(1)) {
+            self.ledger.stop_point()?;
+            let mut tasks = JoinSet::new();
+            for (kind, id) in chunk.iter().cloned() {
+                let site = site.clone();
+                tasks.spawn(async move { (id.clone(), kind, site.content(kind, &id).await) });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                let (id, kind, fetched) = joined.map_err(|e| Error::Task(e.to_string()))?;
+                let doc_id = docs::content_id(kind, &id);
+                match fetched {
+                    Ok(Some(content)) => self.put_content(&content)?,
+                    // Gone since the access listing was read: reconciliation deletes it.
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.ledger.record.fail(&doc_id, doc_id.to_string(), e.to_string());
+                        // Keep the old copy rather than delete something that merely failed to load.
+                        self.ledger.keep(&doc_id);
+                    }
+                }
+            }
+        }
+        self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "comments" });
+        let mut comments = Walk::new(Counted::Docs(Product::Confluence, Kind::Comment), "listing comments");
+        while comments.has_more() {
+            self.ledger.stop_point()?;
+            let listed =
+                comments.next(&mut self.ledger.record, |c| async move { site.comments(c.as_deref()).await });
+            let Some(page) = listed.await else { break };
+            for c in &page {
+                self.put_comment(c)?;
+            }
+        }
+        self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "attachments" });
+        let attachments_of = Counted::Docs(Product::Confluence, Kind::Attachment);
+        let mut attachments = Walk::new(attachments_of, "listing attachments");
+        while attachments.has_more() {
+            self.ledger.stop_point()?;
+            let listed = attachments
+                .next(&mut self.ledger.record, |c| async move { site.attachments(c.as_deref()).await });
+            let Some(page) = listed.await else { break };
+            self.put_attachments(page).await?;
+        }
+        let complete = [comments.listing(), attachments.listing()].iter().all(|l| *l == Listing::Complete);
+        Ok(if complete { Listing::Complete } else { Listing::Incomplete })
+    }
+
+    fn put_content(&mut self, content: &Content) -> Result<(), Error> {
+        let Some(space) = self.permissions.space(&content.space_id) else { return Ok(()) };
+        if !self.permissions.listed_content.contains(&content.id) {
+            // Not in the access listing: out of scope (archived) or created after it was read. Its
+            // permissions are unknown to this run, so it waits for the next one.
+            return Ok(());
+        }
+        let input = AclInput::Confluence { space_id: space.id.clone(), content_id: content.id.clone() };
+        let id = docs::content_id(content.kind, &content.id);
+        self.ledger.record.counts_mut(&id).seen += 1;
+        let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
+        let doc = docs::page_doc(content, &space, &self.permissions.snapshot.directory, profile);
+        self.titles.insert(content.id.clone(), content.title.clone());
+        self.ledger.bump_watermark(Product::Confluence, content.updated);
+        self.ledger.put(doc, input, Placement::space(&space, None))
+    }
+
+    /// The title of a page or blog post, from this run or the index.
+    fn container_title(&mut self, kind: ContentKind, id: &str) -> Result<String, Error> {
+        if let Some(title) = self.titles.get(id) {
+            return Ok(title.clone());
+        }
+        let title = self.ledger.stored(&docs::content_id(kind, id))?.map(|d| d.title).unwrap_or_default();
+        self.titles.insert(id.to_string(), title.clone());
+        Ok(title)
+    }
+
+    fn put_comment(&mut self, comment: &Comment) -> Result<(), Error> {
+        let Some(space) = self.permissions.container_space(&comment.container_id) else { return Ok(()) };
+        let id = DocId::confluence(Kind::Comment, &comment.id);
+        self.ledger.record.counts_mut(&id).seen += 1;
+        let same = self.ledger.state.docs.get(&id).is_some_and(|d| d.version == comment.version);
+        if same && self.ledger.mode != Mode::Full {
+            self.ledger.keep(&id);
+            return Ok(());
+        }
+        let input =
+            AclInput::Confluence { space_id: space.id.clone(), content_id: comment.container_id.clone() };
+        let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
+        let title = self.container_title(comment.container_kind, &comment.container_id)?;
+        let doc = docs::comment_doc(comment, &title, &space, &self.permissions.snapshot.directory, profile);
+        self.ledger.bump_watermark(Product::Confluence, comment.updated);
+        self.ledger.put(doc, input, Placement::space(&space, Some(comment.container_id.clone())))
+    }
+
+    /// Downloads and extracts new or changed attachments, then indexes each (with its text, or with its
+    /// title alone when the bytes could not be had).
+    async fn put_attachments(&mut self, attachments: Vec<Attachment>) -> Step {
+        let mut pending = Vec::new();
+        for attachment in attachments {
+            let Some(space) = self.permissions.container_space(&attachment.container_id) else { continue };
+            let id = DocId::confluence(Kind::Attachment, &attachment.id);
+            self.ledger.record.counts_mut(&id).seen += 1;
+            let stored = self.ledger.state.docs.get(&id);
+            if stored.is_some_and(|d| d.version == attachment.version && !d.extraction_outdated()) {
+                self.ledger.keep(&id);
+                continue;
+            }
+            pending.push((attachment, space));
+        }
+        let cap = self.attachments.max_bytes();
+        let fetches = pending
+            .iter()
+            .map(|(a, _)| {
+                let (site, attachment) = (self.site.clone(), a.clone());
+                let download =
+                    async move { site.download(&attachment, cap).await.map_err(|e| e.to_string()) };
+                Fetch::new(a.size, &a.title, &a.media_type, download)
+            })
+            .collect();
+        let texts = self.attachments.run(fetches).await?;
+        for ((attachment, space), text) in pending.into_iter().zip(texts) {
+            let id = DocId::confluence(Kind::Attachment, &attachment.id);
+            let (text, stamp) = text.into_text(&mut self.ledger.record, &id);
+            let input = AclInput::Confluence {
+                space_id: space.id.clone(),
+                content_id: attachment.container_id.clone(),
+            };
+            let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
+            let doc = docs::attachment_doc(
+                &attachment,
+                text,
+                &space,
+                &self.permissions.snapshot.directory,
+                profile,
+            );
+            self.ledger.bump_watermark(Product::Confluence, attachment.updated);
+            self.ledger.put(doc, input, Placement::space(&space, Some(attachment.container_id.clone())))?;
+            self.ledger.stamp(&id, stamp);
+        }
+        Ok(())
+    }
+}
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Pages => "pages",
+        Phase::BlogPosts => "blog posts",
+        Phase::Comments => "comments",
+        Phase::Attachments => "attachments",
+        Phase::Issues => "issues",
+    }
+}
+
+/// The kind of document a Confluence listing phase lists.
+fn phase_kind(phase: Phase) -> Kind {
+    match phase {
+        Phase::Pages => Kind::Page,
+        Phase::BlogPosts => Kind::Blogpost,
+        Phase::Comments => Kind::Comment,
+        Phase::Attachments | Phase::Issues => Kind::Attachment,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_resume_after_their_offset() {
+        let batch = Batch::Comments(Vec::new());
+        assert_eq!(batch.skip(3).len(), 0);
+    }
+}

@@ -1,0 +1,292 @@
+//! The permission side of a run: reading the snapshot every document is resolved against, and refreshing
+//! the documents the run did not rewrite.
+//!
+//! [`read`] fetches the directory, the spaces in scope with their readers, the access listing (ancestors
+//! and read restrictions of every page and blog post), and the projects in scope with their browse
+//! holders, security levels and the actors of the roles those or stored comments name. A Jira comment
+//! restricted to a role the snapshot lacks has that role read when the comment is met
+//! ([`Permissions::read_comment_roles`]). [`refresh`] resolves every stored document's
+//! [`AclInput`] again against the snapshot: clauses are rewritten in place and documents whose profile
+//! changed are re-pointed, without fetching a body.
+//!
+//! Failures: what cannot be read is recorded, and that product's permissions stay as last committed
+//! (never widened, never dropped): its documents are neither refreshed nor crawled.
+//!
+//! This file decides no permission rule (`resolve.rs` does) and crawls no content.
+
+use std::collections::BTreeSet;
+
+use super::ledger::{Ledger, Step};
+use super::listing::{Listing, Walk};
+use super::progress::ProgressEvent;
+use super::resolve::{AclInput, PermissionSnapshot, Visibility};
+use super::runs::Counted;
+use super::scope::space_in_scope;
+use super::state::StoredDirectory;
+use crate::acl::AclStore;
+use crate::atlassian::confluence::Confluence;
+use crate::atlassian::jira::{Jira, RoleUses};
+use crate::atlassian::model::{CommentVisibility, ContentKind, Directory, IssueComment, Space};
+use crate::config::Source;
+use crate::index::{DocId, Kind, Product};
+
+/// The permission snapshot of a run and what could be read of it.
+#[derive(Debug, Default)]
+pub(super) struct Permissions {
+    pub(super) snapshot: PermissionSnapshot,
+    /// Pages and blog posts the access listing showed in scope (the snapshot also holds ancestors that are
+    /// not indexed themselves, e.g. archived ones).
+    pub(super) listed_content: BTreeSet<String>,
+    /// Whether Confluence's permission sources were read in full this run.
+    pub(super) confluence: bool,
+    /// Whether Jira's projects and permissions were read this run.
+    pub(super) jira: bool,
+}
+
+impl Permissions {
+    /// Whether the permissions of `product` were read this run (else its documents are left alone).
+    pub(super) fn read_for(&self, product: Product) -> bool {
+        match product {
+            Product::Confluence => self.confluence,
+            Product::Jira => self.jira,
+        }
+    }
+
+    pub(super) fn space(&self, space_id: &str) -> Option<Space> {
+        self.snapshot.spaces.get(space_id).cloned()
+    }
+
+    /// The space of a comment's or attachment's container, when the container is in scope.
+    pub(super) fn container_space(&self, container_id: &str) -> Option<Space> {
+        if !self.listed_content.contains(container_id) {
+            return None;
+        }
+        let access = self.snapshot.access.get(container_id)?;
+        self.space(&access.space_id)
+    }
+
+    /// Reads the actors of roles that fetched comments are restricted to and the snapshot does not hold
+    /// yet (the projects were read with only the roles in use then). One that cannot be read is recorded
+    /// and stays absent, so its comments are readable by nobody until a later run reads it.
+    pub(super) async fn read_comment_roles(
+        &mut self,
+        ledger: &mut Ledger<'_>,
+        jira: &Jira,
+        comments: &[(String, &[IssueComment])],
+    ) {
+        let mut missing: BTreeSet<(String, String)> = BTreeSet::new();
+        for (project_id, comments) in comments {
+            let Some(project) = self.snapshot.projects.get(project_id) else { continue };
+            for comment in comments.iter() {
+                if let Some(CommentVisibility::Role(role)) = &comment.visibility {
+                    if !project.roles.contains_key(role) {
+                        missing.insert((project_id.clone(), role.clone()));
+                    }
+                }
+            }
+        }
+        for (project_id, role) in missing {
+            match jira.role_actors(&project_id, &role).await {
+                Ok(actors) => {
+                    if let Some(project) = self.snapshot.projects.get_mut(&project_id) {
+                        project.roles.insert(role, actors);
+                    }
+                }
+                Err(e) => ledger.record.fail(
+                    Counted::Docs(Product::Jira, Kind::Comment),
+                    format!("role {role} of project {project_id}"),
+                    format!("role actors: {e}"),
+                ),
+            }
+        }
+    }
+}
+
+/// Reads the directory and each product's permission sources. What cannot be read is recorded; that
+/// product's permissions then stay as last committed.
+pub(super) async fn read(
+    ledger: &mut Ledger<'_>,
+    source: &Source,
+    confluence: Option<&Confluence>,
+    jira: Option<&Jira>,
+) -> Permissions {
+    let product = if confluence.is_some() { Product::Confluence } else { Product::Jira };
+    ledger.report(&ProgressEvent::Phase { product, phase: "permissions" });
+    let mut permissions = Permissions::default();
+    let directory = match (jira, confluence) {
+        (Some(jira), Some(confluence)) => both_directory(jira, confluence).await,
+        (Some(jira), None) => jira.directory().await,
+        (None, Some(confluence)) => confluence.directory(&[]).await,
+        (None, None) => Ok(Directory::default()),
+    };
+    match directory {
+        Ok(directory) => {
+            ledger.state.directory = StoredDirectory::from(&directory);
+            permissions.snapshot.directory = directory;
+        }
+        Err(e) => {
+            ledger.record.fail(
+                Counted::Directory,
+                "directory",
+                format!("users and groups: {e} (kept the last read)"),
+            );
+            permissions.snapshot.directory = Directory::from(&ledger.state.directory);
+        }
+    }
+    if let Some(confluence) = confluence {
+        permissions.confluence = read_confluence(&mut permissions, ledger, source, confluence).await;
+    }
+    if let Some(jira) = jira {
+        match jira.projects_with_roles_in_use(&roles_of_stored_comments(ledger)).await {
+            Ok(projects) => {
+                permissions.snapshot.projects = projects
+                    .into_iter()
+                    .filter(|p| source.project_in_scope(&p.key))
+                    .map(|p| (p.id.clone(), p))
+                    .collect();
+                permissions.jira = true;
+            }
+            Err(e) => {
+                ledger.record.fail(Counted::Projects, "projects", format!("projects and permissions: {e}"))
+            }
+        }
+    }
+    permissions
+}
+
+/// The site's one directory when both products are synced: Jira lists every user (1000 a page), and
+/// Confluence lists group members 200 a page where Jira lists 50, so group memberships are read once,
+/// from Confluence. A member the user listing missed is looked up by account id.
+async fn both_directory(jira: &Jira, confluence: &Confluence) -> Result<Directory, crate::atlassian::Error> {
+    let mut users = jira.users().await?;
+    let groups = confluence.groups().await?;
+    let missing: BTreeSet<String> =
+        groups.values().flat_map(|g| g.members.iter()).filter(|a| !users.contains_key(*a)).cloned().collect();
+    if !missing.is_empty() {
+        let missing: Vec<String> = missing.into_iter().collect();
+        users.extend(confluence.users(&missing).await?);
+    }
+    Ok(Directory { users, groups })
+}
+
+/// The roles stored comments are restricted to, by project: their actors are read with the projects
+/// (besides the roles grants and levels name) so that a change to them re-points those comments.
+fn roles_of_stored_comments(ledger: &Ledger<'_>) -> RoleUses {
+    let mut uses = RoleUses::new();
+    for doc in ledger.state.docs.values() {
+        if let AclInput::JiraComment { issue, visibility: Some(Visibility::Role(role)), .. } = &doc.acl {
+            if let AclInput::JiraIssue { project_id, .. } = issue.as_ref() {
+                uses.entry(project_id.clone()).or_default().insert(role.clone());
+            }
+        }
+    }
+    uses
+}
+
+/// Reads the spaces in scope and the access listing of their content; `false` when either failed.
+async fn read_confluence(
+    permissions: &mut Permissions,
+    ledger: &mut Ledger<'_>,
+    source: &Source,
+    confluence: &Confluence,
+) -> bool {
+    // Permissions are read only for spaces in scope: the others are never indexed.
+    let spaces = match confluence.spaces_where(|s| space_in_scope(source, s)).await {
+        Ok(spaces) => spaces,
+        Err(e) => {
+            ledger.record.fail(Counted::Spaces, "spaces", format!("spaces and space permissions: {e}"));
+            return false;
+        }
+    };
+    let snapshot = &mut permissions.snapshot;
+    snapshot.spaces = spaces.into_iter().map(|s| (s.id.clone(), s)).collect();
+    let keys: Vec<String> = snapshot.spaces.values().map(|s| s.key.clone()).collect();
+    let keys = keys.as_slice();
+    let archived = source.include_archived();
+    let pages = Counted::Docs(Product::Confluence, Kind::Page);
+    let mut walk = Walk::new(pages, "access listing (page restrictions)");
+    while let Some(listed) = walk
+        .next(&mut ledger.record, |cursor| async move {
+            confluence.access(keys, archived, cursor.as_deref()).await
+        })
+        .await
+    {
+        for access in listed {
+            if snapshot.spaces.contains_key(&access.space_id) {
+                permissions.listed_content.insert(access.id.clone());
+                snapshot.access.insert(access.id.clone(), access);
+            }
+        }
+    }
+    if walk.listing() == Listing::Incomplete {
+        snapshot.access.clear();
+        permissions.listed_content.clear();
+        return false;
+    }
+    // Ancestors the listing did not show (archived ones, when archived content is out of scope) still
+    // restrict their children: read them one by one. One that cannot be read leaves its descendants
+    // readable by nobody (resolution fails closed on a missing ancestor).
+    let missing: BTreeSet<String> = snapshot
+        .access
+        .values()
+        .flat_map(|a| a.ancestors.iter())
+        .filter(|id| !snapshot.access.contains_key(*id))
+        .cloned()
+        .collect();
+    for id in missing {
+        match confluence.access_of(ContentKind::Page, &id).await {
+            Ok(Some(access)) => {
+                snapshot.access.insert(id, access);
+            }
+            Ok(None) => {}
+            Err(e) => ledger.record.fail(pages, format!("ancestor {id}"), e.to_string()),
+        }
+    }
+    true
+}
+
+/// Re-resolves every stored document this run did not write, and re-points those whose profile changed.
+/// Content gone from a complete access listing is deleted; a page that moved to another space takes its
+/// comments and attachments along.
+pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, product: Product) -> Step {
+    ledger.report(&ProgressEvent::Phase { product, phase: "permission refresh" });
+    let ids: Vec<DocId> = ledger.state.docs.keys().filter(|id| !ledger.touched(id)).cloned().collect();
+    // Each document's current input (and new space, for content that moved), then one resolution pass
+    // that sets every clause once.
+    let mut plans: Vec<(DocId, AclInput, Option<String>)> = Vec::new();
+    for id in ids {
+        if !permissions.read_for(id.product) {
+            continue;
+        }
+        let Some(doc) = ledger.state.docs.get(&id) else { continue };
+        let mut input = doc.acl.clone();
+        let mut new_space = None;
+        if let AclInput::Confluence { space_id, content_id } = &mut input {
+            let listed = permissions.listed_content.contains(content_id.as_str());
+            match permissions.snapshot.access.get(content_id.as_str()).filter(|_| listed) {
+                Some(access) if access.space_id != *space_id => {
+                    *space_id = access.space_id.clone();
+                    new_space = permissions.snapshot.spaces.get(&access.space_id).map(|s| s.key.clone());
+                }
+                Some(_) => {}
+                None => {
+                    ledger.delete(&id)?;
+                    continue;
+                }
+            }
+        }
+        plans.push((id, input, new_space));
+    }
+    let profiles = ledger.resolve_all(&permissions.snapshot, plans.iter().map(|(_, input, _)| input));
+    for ((id, input, new_space), profile) in plans.into_iter().zip(profiles) {
+        if profile == AclStore::NOBODY {
+            ledger.record.counts_mut(&id).acl_unknown += 1;
+        }
+        let Some(doc) = ledger.state.docs.get(&id) else { continue };
+        if profile.0 == doc.profile && new_space.is_none() && input == doc.acl {
+            continue;
+        }
+        ledger.repoint(&id, profile, input, new_space)?;
+    }
+    Ok(())
+}
