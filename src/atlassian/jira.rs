@@ -34,6 +34,10 @@ use super::{Error, Page};
 const API: &str = "/rest/api/3";
 /// Issue ids per `search/jql` page: Jira's maximum when only ids are asked for.
 pub const ISSUE_IDS_PAGE: usize = 5_000;
+/// Issues per page of [`Jira::issue_access`]: Jira serves 100 when fields besides the id are asked for.
+pub const ISSUE_ACCESS_PAGE: usize = 100;
+/// The restriction of an internal service-management comment (`jsdPublic: false`).
+pub const INTERNAL_COMMENT: &str = "internal comment (agents only)";
 /// Issues per `issue/bulkfetch` call: Jira's maximum.
 pub const BULKFETCH_MAX: usize = 100;
 /// Comment ids per `comment/list` call: Jira's maximum.
@@ -87,6 +91,31 @@ struct Names {
     role_ids: HashMap<String, BTreeMap<String, String>>,
 }
 
+/// What an issue's access depends on besides its project (see [`Jira::issue_access`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueAccess {
+    pub id: String,
+    pub reporter: Option<String>,
+    pub assignee: Option<String>,
+    /// As [`Issue::security_level_id`].
+    pub security_level_id: Option<String>,
+}
+
+/// What [`Jira::projects_with_roles_in_use`] read: the projects read in full, and those that could not be.
+#[derive(Debug)]
+pub struct ProjectsRead {
+    pub projects: Vec<Project>,
+    pub unreadable: Vec<UnreadableProject>,
+}
+
+/// A project whose permissions could not be read, and why.
+#[derive(Debug)]
+pub struct UnreadableProject {
+    pub id: String,
+    pub key: String,
+    pub error: Error,
+}
+
 /// Role ids by project id: the roles whose actors a caller needs besides those the permission objects name.
 pub type RoleUses = BTreeMap<String, BTreeSet<String>>;
 
@@ -120,7 +149,11 @@ impl Jira {
     /// level of its issue security scheme (none when the project has no scheme). Projects are read
     /// concurrently, as far as the client allows; any failure fails the whole call.
     pub async fn projects(&self) -> Result<Vec<Project>, Error> {
-        self.read_projects(RoleReads::Every).await
+        let read = self.read_projects(RoleReads::Every).await?;
+        match read.unreadable.into_iter().next() {
+            Some(failure) => Err(failure.error),
+            None => Ok(read.projects),
+        }
     }
 
     /// Like [`projects`](Self::projects), but each project's [`Project::roles`] holds only the roles whose
@@ -132,11 +165,15 @@ impl Jira {
     /// A role left out can change nothing a document's access depends on: resolution expands a role only
     /// where a grant, a level member or a comment visibility names it, and whoever meets a visibility
     /// naming a role not held here reads it with [`role_actors`](Self::role_actors) first.
-    pub async fn projects_with_roles_in_use(&self, in_use: &RoleUses) -> Result<Vec<Project>, Error> {
+    ///
+    /// A project whose scheme, role listing, security scheme or role actors cannot be read is left out and
+    /// named in [`ProjectsRead::unreadable`]; the others are read as usual. The listing of projects and the
+    /// members of the security levels (one call for every scheme) fail the whole call.
+    pub async fn projects_with_roles_in_use(&self, in_use: &RoleUses) -> Result<ProjectsRead, Error> {
         self.read_projects(RoleReads::Named(in_use)).await
     }
 
-    async fn read_projects(&self, reads: RoleReads<'_>) -> Result<Vec<Project>, Error> {
+    async fn read_projects(&self, reads: RoleReads<'_>) -> Result<ProjectsRead, Error> {
         let listed = OffsetPager::<wire::PageBean<wire::Project>>::new(
             format!("{API}/project/search?expand=lead&orderBy=id"),
             PROJECTS_PAGE,
@@ -155,16 +192,31 @@ impl Jira {
                 RoleReads::Every => RoleListing::Read,
                 RoleReads::Named(_) => RoleListing::Skip,
             };
-            tasks.spawn(async move { (position, read_project(&client, project, listing).await) });
+            let (id, key) = (project.id.clone(), project.key.clone());
+            tasks.spawn(async move { (position, id, key, read_project(&client, project, listing).await) });
         }
         let mut raw = Vec::new();
+        let mut unreadable = Vec::new();
         while let Some(done) = tasks.join_next().await {
-            let (position, read) = joined(done);
-            raw.push((position, read?));
+            let (position, id, key, read) = joined(done);
+            match read {
+                Ok(project) => raw.push((position, project)),
+                Err(error) => unreadable.push(UnreadableProject { id, key, error }),
+            }
         }
         raw.sort_by_key(|(position, _)| *position);
         let level_members = read_level_members(&self.client, &raw).await?;
-        read_roles(&self.client, &mut raw, &level_members, &reads).await?;
+        for (index, error) in
+            read_roles(&self.client, &mut raw, &level_members, &reads).await.into_iter().rev()
+        {
+            let (_, project) = raw.remove(index);
+            unreadable.push(UnreadableProject { id: project.id, key: project.key, error });
+        }
+        // A run that is stopping stops here rather than recording every project as unreadable.
+        if let Some(i) = unreadable.iter().position(|u| matches!(u.error, Error::Cancelled { .. })) {
+            return Err(unreadable.swap_remove(i).error);
+        }
+        unreadable.sort_by(|a, b| a.id.cmp(&b.id));
 
         let needs_group_names = raw.iter().any(|(_, p)| p.names_groups_by_name(&level_members));
         let group_ids = if needs_group_names { self.group_ids().await? } else { HashMap::new() };
@@ -180,7 +232,7 @@ impl Jira {
         // Role names are remembered from this read, or (when the listing was not read) read again when a
         // comment names one: never kept from an earlier snapshot.
         self.names().role_ids = role_ids;
-        Ok(projects)
+        Ok(ProjectsRead { projects, unreadable })
     }
 
     /// Every Jira application of the site with the groups whose members use it (`GET /applicationrole`,
@@ -261,13 +313,8 @@ impl Jira {
                 reason: format!("{text:?} is not a page token of an issue id listing"),
             })?),
         };
-        let request = wire::SearchRequest {
-            jql: Some(issue_jql(project_keys, updated_since, after)),
-            max_results: Some(ISSUE_IDS_PAGE as i64),
-            fields: vec!["id".into()],
-            ..Default::default()
-        };
-        let page: wire::SearchAndReconcileResults = self.client.post_json(&path, &request).await?;
+        let page =
+            self.search_page(&path, project_keys, updated_since, after, &["id"], ISSUE_IDS_PAGE).await?;
         let mut ids = Vec::with_capacity(page.issues.len());
         for issue in &page.issues {
             let id = issue.id.parse::<u64>().ok().filter(|id| after.is_none_or(|a| *id > a));
@@ -285,6 +332,75 @@ impl Jira {
         // whatever it claims, since nothing above `after` matched.
         let next = if more { ids.iter().max().map(u64::to_string) } else { None };
         Ok(Page { items: ids.iter().map(u64::to_string).collect(), next })
+    }
+
+    /// What an issue's access depends on besides its project (its level, reporter and assignee), for every
+    /// issue of these projects, a page (100 issues) per call, walked like [`issue_ids`](Self::issue_ids).
+    /// A permission refresh reads these to follow changes that bodies need not be fetched for.
+    pub async fn issue_access(
+        &self,
+        project_keys: &[String],
+        token: Option<&str>,
+    ) -> Result<Page<IssueAccess>, Error> {
+        let path = format!("{API}/search/jql");
+        if project_keys.is_empty() {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
+        let after = match token {
+            None => None,
+            Some(text) => Some(text.parse::<u64>().map_err(|_| Error::InvalidRequest {
+                path: path.clone(),
+                reason: format!("{text:?} is not a page token of an issue listing"),
+            })?),
+        };
+        let fields = ["id", "security", "reporter", "assignee"];
+        let page = self.search_page(&path, project_keys, None, after, &fields, ISSUE_ACCESS_PAGE).await?;
+        let more =
+            page.is_last != Some(true) && page.next_page_token.as_deref().is_some_and(|t| !t.is_empty());
+        let mut items = Vec::with_capacity(page.issues.len());
+        let mut last = None;
+        for bean in page.issues {
+            let Some(id) = bean.id.parse::<u64>().ok().filter(|id| after.is_none_or(|a| *id > a)) else {
+                return Err(malformed(
+                    &path,
+                    format!("issue id {:?} is not a number above the page start", bean.id),
+                ));
+            };
+            last = last.max(Some(id));
+            let fields = bean.fields.unwrap_or_default();
+            items.push(IssueAccess {
+                id: id.to_string(),
+                reporter: fields.reporter.flatten().and_then(account_id),
+                assignee: fields.assignee.flatten().and_then(account_id),
+                security_level_id: fields.security.map(|s| {
+                    if is_id(&s.id) {
+                        s.id
+                    } else {
+                        UNKNOWN_LEVEL.to_owned()
+                    }
+                }),
+            });
+        }
+        let next = if more { last.map(|id| id.to_string()) } else { None };
+        Ok(Page { items, next })
+    }
+
+    async fn search_page(
+        &self,
+        path: &str,
+        project_keys: &[String],
+        updated_since: Option<DateTime<Utc>>,
+        after: Option<u64>,
+        fields: &[&str],
+        page_size: usize,
+    ) -> Result<wire::SearchAndReconcileResults, Error> {
+        let request = wire::SearchRequest {
+            jql: Some(issue_jql(project_keys, updated_since, after)),
+            max_results: Some(page_size as i64),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            ..Default::default()
+        };
+        self.client.post_json(path, &request).await
     }
 
     /// The issues with these ids (any number: fetched 100 per call), and the ids Jira could not return,
@@ -352,10 +468,7 @@ impl Jira {
             if comment.id.is_empty() || !seen.insert(comment.id.clone()) {
                 continue;
             }
-            let visibility = match &comment.visibility {
-                None => None,
-                Some(v) => Some(self.visibility(v, project_id).await?),
-            };
+            let visibility = self.comment_visibility(&comment, project_id).await?;
             comments.push(IssueComment {
                 id: comment.id,
                 issue_id: issue_id.to_string(),
@@ -372,9 +485,49 @@ impl Jira {
     /// Which of these comment ids still exist (and are on an issue that can be seen): `POST /comment/list`,
     /// 1000 ids per call. Ids that are not numbers cannot be Jira comments and are never in the answer.
     pub async fn existing_comments(&self, ids: &[String]) -> Result<BTreeSet<String>, Error> {
+        Ok(self.listed_comments(ids).await?.into_iter().map(|c| c.id).collect())
+    }
+
+    /// The visibility of each of these comments (by comment id, with its project's id) that still exists:
+    /// `None` for an open one. A permission refresh reads these to follow restrictions set or lifted.
+    pub async fn comment_visibilities(
+        &self,
+        comments: &[(String, String)],
+    ) -> Result<BTreeMap<String, Option<CommentVisibility>>, Error> {
+        let project_of: HashMap<&str, &str> =
+            comments.iter().map(|(c, p)| (c.as_str(), p.as_str())).collect();
+        let ids: Vec<String> = comments.iter().map(|(c, _)| c.clone()).collect();
+        let mut visibilities = BTreeMap::new();
+        for comment in self.listed_comments(&ids).await? {
+            let Some(project_id) = project_of.get(comment.id.as_str()) else { continue };
+            let visibility = self.comment_visibility(&comment, project_id).await?;
+            visibilities.insert(comment.id, visibility);
+        }
+        Ok(visibilities)
+    }
+
+    /// A comment's restriction: its `visibility`, and for an internal service-management comment
+    /// (`jsdPublic: false`), which only the project's agents see, a restriction nobody passes (who is an
+    /// agent is not read).
+    async fn comment_visibility(
+        &self,
+        comment: &wire::Comment,
+        project_id: &str,
+    ) -> Result<Option<CommentVisibility>, Error> {
+        if comment.jsd_public == Some(false) {
+            return Ok(Some(CommentVisibility::Unknown(INTERNAL_COMMENT.into())));
+        }
+        Ok(match &comment.visibility {
+            None => None,
+            Some(v) => Some(self.visibility(v, project_id).await?),
+        })
+    }
+
+    /// The comments of these ids that still exist (and are on an issue that can be seen), as listed.
+    async fn listed_comments(&self, ids: &[String]) -> Result<Vec<wire::Comment>, Error> {
         let path = format!("{API}/comment/list");
         let numeric: Vec<u64> = ids.iter().filter_map(|id| id.parse().ok()).collect();
-        let mut existing = BTreeSet::new();
+        let mut existing = Vec::new();
         for chunk in numeric.chunks(COMMENT_LIST_MAX) {
             let request = wire::CommentListRequest { ids: chunk.to_vec() };
             let mut target = path.clone();
@@ -383,7 +536,7 @@ impl Jira {
             for _ in 0..=chunk.len() {
                 let page: wire::PageBean<wire::Comment> = self.client.post_json(&target, &request).await?;
                 let received = page.values.len();
-                existing.extend(page.values.into_iter().map(|c| c.id).filter(|id| !id.is_empty()));
+                existing.extend(page.values.into_iter().filter(|c| is_id(&c.id)));
                 match page.next_page {
                     Some(next) if page.is_last == Some(false) && received > 0 => target = next,
                     _ => break,
@@ -758,12 +911,14 @@ async fn read_project(
 
 /// Reads the actors of the roles each project needs: every listed role ([`RoleReads::Every`]), or the
 /// roles its browse grants and its levels' members name plus those the caller lists for it.
+/// Reads the actors of the roles each project needs; returns the projects (by index into `raw`, ascending)
+/// one of whose roles could not be read, with the error.
 async fn read_roles(
     client: &Client,
     raw: &mut [(usize, RawProject)],
     level_members: &LevelMembers,
     reads: &RoleReads<'_>,
-) -> Result<(), Error> {
+) -> Vec<(usize, Error)> {
     let mut tasks = JoinSet::new();
     for (index, (_, project)) in raw.iter().enumerate() {
         let wanted: BTreeSet<String> = match reads {
@@ -782,11 +937,18 @@ async fn read_roles(
             );
         }
     }
+    let mut failed = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
-        let (index, role_id, actors) = joined(done);
-        raw[index].1.roles.insert(role_id, actors?);
+        match joined(done) {
+            (index, role_id, Ok(actors)) => {
+                raw[index].1.roles.insert(role_id, actors);
+            }
+            (index, _, Err(e)) => {
+                failed.entry(index).or_insert(e);
+            }
+        }
     }
-    Ok(())
+    failed.into_iter().collect()
 }
 
 /// The actors of one role of a project (`project` already a path segment); none when the project or the
@@ -878,7 +1040,12 @@ pub(super) fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, Str
     let text = |v: &Option<String>| v.clone().filter(|v| is_id(v));
     match &h.kind {
         wire::HolderType::Anyone => Holder::Anyone,
-        wire::HolderType::ApplicationRole => Holder::AnyLoggedIn,
+        // No parameter: any Jira application. One that names no application grants nothing.
+        wire::HolderType::ApplicationRole => match h.parameter.as_deref() {
+            None => Holder::ApplicationRole(None),
+            Some(key) if is_id(key) => Holder::ApplicationRole(Some(key.to_owned())),
+            Some(key) => Holder::Unknown(format!("applicationRole {key:?}")),
+        },
         wire::HolderType::Group => {
             let by_name = || {
                 let name = text(&h.parameter).or_else(|| h.group.as_ref().and_then(|g| text(&g.name)))?;
@@ -1034,7 +1201,15 @@ mod tests {
         let groups: HashMap<String, String> = [("managers".to_string(), "g-mgr".to_string())].into();
         let cases = [
             (json!({"type": "anyone"}), Holder::Anyone),
-            (json!({"type": "applicationRole", "parameter": "jira-software"}), Holder::AnyLoggedIn),
+            (
+                json!({"type": "applicationRole", "parameter": "jira-software"}),
+                Holder::ApplicationRole(Some("jira-software".into())),
+            ),
+            (json!({"type": "applicationRole"}), Holder::ApplicationRole(None)),
+            (
+                json!({"type": "applicationRole", "parameter": "-1"}),
+                Holder::Unknown("applicationRole \"-1\"".into()),
+            ),
             (
                 json!({"type": "group", "parameter": "engineering", "value": "g-eng"}),
                 Holder::Group("g-eng".into()),

@@ -220,8 +220,9 @@ pub enum AccessClass {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Holder {
     Anyone,
-    /// `applicationRole`: anyone with product access, i.e. any signed-in user of the site.
-    AnyLoggedIn,
+    /// `applicationRole`: the users of the Jira application with this key (`jira-software`, …), or, without
+    /// a key, the users of any Jira application: members of the applications' access groups.
+    ApplicationRole(Option<String>),
     /// By group id.
     Group(String),
     User(String),

@@ -58,7 +58,7 @@ fn usable(id: &str) -> bool {
 fn holder_token(h: &Holder) -> Option<String> {
     Some(match h {
         Holder::Anyone => EVERYONE.to_string(),
-        Holder::AnyLoggedIn => "applicationRole".into(),
+        Holder::ApplicationRole(key) => format!("applicationRole:{key:?}"),
         Holder::Group(g) => format!("group:{g}"),
         Holder::User(u) => format!("user:{u}"),
         Holder::ProjectRole(r) => format!("role:{r}"),

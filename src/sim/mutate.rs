@@ -25,9 +25,9 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    Attachment, Comment, Content, ContentKind, FileBody, FileKind, Holder, IdSequences, InlineComment, Issue,
-    IssueComment, IssueType, LevelMember, PermissionGrant, Resolution, RoleActors, SecurityLevel, Site,
-    SpacePermission, SpacePrincipal, Status, Visibility,
+    AccessRule, Attachment, Comment, Content, ContentKind, FileBody, FileKind, Holder, IdSequences,
+    InlineComment, Issue, IssueComment, IssueType, LevelMember, PermissionGrant, Resolution, RoleActors,
+    SecurityLevel, Site, SpacePermission, SpacePrincipal, Status, Visibility,
 };
 use super::Error;
 
@@ -508,6 +508,17 @@ fn validate(site: &Site, m: &Mutation) -> Result<(), Error> {
             known_group(site, group_id)?;
             if !site.is_member(account_id, group_id) {
                 return Err(invalid(format!("user {account_id} is not in group {group_id}")));
+            }
+            // Where product access is not enforced, every account uses every product: the access groups
+            // the site serves must keep holding every account.
+            let access = &site.product_access;
+            let grants_access = access.jira.values().any(|app| app.groups.contains(group_id))
+                || access.confluence_users.contains(group_id)
+                || access.confluence_guests.contains(group_id);
+            if access.rule == AccessRule::Everyone && grants_access {
+                return Err(invalid(format!(
+                    "group {group_id} grants product access on a site that gives every account every product"
+                )));
             }
             Ok(())
         }
