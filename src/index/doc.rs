@@ -40,7 +40,11 @@ pub struct IndexDoc {
     pub id: String,
     pub product: Product,
     pub kind: Kind,
+    /// The title as searched and ranked.
     pub title: String,
+    /// The title as shown, when it differs from the searched one: an issue is searched by its summary and shown
+    /// as `KEY: summary` (its key is found through the `keys` field, so it does not weigh on the title's ranking).
+    pub display_title: Option<String>,
     /// Extracted plain text.
     pub body: String,
     /// Confluence space key.
@@ -73,6 +77,7 @@ impl IndexDoc {
             product,
             kind,
             title: String::new(),
+            display_title: None,
             body: String::new(),
             space: None,
             project: None,
@@ -90,7 +95,10 @@ impl IndexDoc {
 
     /// The Jira issue keys named in the title and body, deduplicated, in sorted order.
     pub fn issue_keys(&self) -> BTreeSet<&str> {
-        issue_keys(&self.title).chain(issue_keys(&self.body)).collect()
+        issue_keys(&self.title)
+            .chain(self.display_title.iter().flat_map(|t| issue_keys(t)))
+            .chain(issue_keys(&self.body))
+            .collect()
     }
 }
 

@@ -320,6 +320,7 @@ fn from_tantivy(fields: &Fields, id: &str, doc: &TantivyDocument) -> Result<Inde
         product: required_text(fields.source, field::SOURCE)?.parse().map_err(|e| bad(format!("{e}")))?,
         kind: required_text(fields.kind, field::KIND)?.parse().map_err(|e| bad(format!("{e}")))?,
         title: required_text(fields.title, field::TITLE)?,
+        display_title: text(fields.display_title),
         body: required_text(fields.body, field::BODY)?,
         space: text(fields.space),
         project: text(fields.project),

@@ -38,6 +38,7 @@ pub mod field {
     pub const SOURCE: &str = "source";
     pub const KIND: &str = "kind";
     pub const TITLE: &str = "title";
+    pub const DISPLAY_TITLE: &str = "display_title";
     pub const BODY: &str = "body";
     pub const KEYS: &str = "keys";
     pub const SPACE: &str = "space";
@@ -479,6 +480,7 @@ pub const CODE_FIELDS: &[CodeField] = {
         code_field(field::SOURCE, Text, &[Indexed, Stored, Fast]),
         code_field(field::KIND, Text, &[Indexed, Stored, Fast]),
         code_field(field::TITLE, Text, &[Indexed, Stored, Positions]),
+        code_field(field::DISPLAY_TITLE, Text, &[Stored]),
         code_field(field::BODY, Text, &[Indexed, Stored, Positions]),
         CodeField { name: field::KEYS, field_type: Text, multi: true, needs: &[Indexed] },
         code_field(field::SPACE, Text, &[Indexed, Stored, Fast]),
@@ -503,6 +505,7 @@ pub struct Fields {
     pub source: Field,
     pub kind: Field,
     pub title: Field,
+    pub display_title: Field,
     pub body: Field,
     pub keys: Field,
     pub space: Field,
@@ -532,6 +535,7 @@ impl Fields {
             source: get(field::SOURCE)?,
             kind: get(field::KIND)?,
             title: get(field::TITLE)?,
+            display_title: get(field::DISPLAY_TITLE)?,
             body: get(field::BODY)?,
             keys: get(field::KEYS)?,
             space: get(field::SPACE)?,
@@ -753,6 +757,7 @@ mod tests {
         const PINNED: &[(u64, &str)] = &[
             (1, "a59a31aab20adedca5757c904195382324b96d69b23d2ec3f3b3a1a2f276e734"),
             (2, "711d7e2e5c4f3497f6e78642cebe54064f0bb573991b0213c815514139af3c2b"),
+            (3, "8bdd0980c8aa4c4de9c426d7a5e9794435870d07530ddf8d54040456637a6379"),
         ];
         let version = IndexSchema::embedded().expect("valid").version();
         let canonical = IndexSchema::canonical_definition(SCHEMA_JSON).expect("canonical");

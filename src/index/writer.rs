@@ -199,6 +199,9 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     out.add_text(fields.source, doc.product.as_str());
     out.add_text(fields.kind, doc.kind.as_str());
     out.add_text(fields.title, &doc.title);
+    if let Some(shown) = &doc.display_title {
+        out.add_text(fields.display_title, shown);
+    }
     out.add_text(fields.body, &doc.body);
     for key in doc.issue_keys() {
         out.add_text(fields.keys, key);

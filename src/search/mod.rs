@@ -31,6 +31,7 @@
 pub mod acl_filter;
 pub mod collect;
 pub mod cursor;
+pub mod parse;
 pub mod query;
 pub mod snippet;
 pub mod sources;
@@ -530,7 +531,7 @@ pub fn hit_from_stored(
     score: f32,
 ) -> Hit {
     let text = |f| doc.get_first(f).and_then(|v| v.as_str().map(str::to_string));
-    let title = text(fields.title).unwrap_or_default();
+    let title = text(fields.display_title).or_else(|| text(fields.title)).unwrap_or_default();
     let snippet_html = if snippets {
         let body = text(fields.body).unwrap_or_default();
         Some(highlighter.body_html(&body))

@@ -24,7 +24,7 @@ pub fn content_id(kind: ContentKind, id: &str) -> DocId {
     DocId::confluence(content_kind(kind), id)
 }
 
-/// The title an issue's document carries, `KEY: summary`; its comments are titled after it.
+/// The title an issue's document is shown with, `KEY: summary`; its comments are shown titled after it.
 pub fn issue_title(issue: &Issue) -> String {
     format!("{}: {}", issue.key, issue.summary)
 }
@@ -84,11 +84,12 @@ pub fn attachment_doc(
     doc
 }
 
-/// A Jira issue, titled `KEY: summary`, with its description as text. Its container is its parent issue,
+/// A Jira issue, searched by its summary and shown as `KEY: summary`, with its description as text. Its container is its parent issue,
 /// if any. Jira issues have no version number; the update time (epoch millis) stands in for it.
 pub fn issue_doc(issue: &Issue, project: &Project, directory: &Directory, profile: ProfileId) -> IndexDoc {
     let mut doc = IndexDoc::named(&DocId::jira(Kind::Issue, &issue.id), profile);
-    doc.title = issue_title(issue);
+    doc.title = issue.summary.clone();
+    doc.display_title = Some(issue_title(issue));
     doc.body = adf_to_text(&issue.description);
     doc.project = Some(project.key.clone());
     doc.container = issue.parent_id.as_deref().map(|p| DocId::jira(Kind::Issue, p).to_string());
@@ -109,7 +110,8 @@ pub fn issue_comment_doc(
     profile: ProfileId,
 ) -> IndexDoc {
     let mut doc = IndexDoc::named(&DocId::jira(Kind::Comment, &comment.id), profile);
-    doc.title = format!("Comment on {}", issue_title(issue));
+    doc.title = format!("Comment on {}", issue.summary);
+    doc.display_title = Some(format!("Comment on {}", issue_title(issue)));
     doc.body = adf_to_text(&comment.body);
     doc.project = Some(project.key.clone());
     doc.container = Some(DocId::jira(Kind::Issue, &issue.id).to_string());
@@ -352,9 +354,10 @@ mod tests {
         let (dir, issue, project, p) = (directory(), issue(), project(), ProfileId(9));
         let i = issue_doc(&issue, &project, &dir, p);
         assert_eq!(
-            (i.id.as_str(), i.kind, i.product, i.title.as_str()),
-            ("jira:issue:10042", Kind::Issue, Product::Jira, "APP-7: Crash on save")
+            (i.id.as_str(), i.kind, i.product, i.title.as_str(), i.display_title.as_deref()),
+            ("jira:issue:10042", Kind::Issue, Product::Jira, "Crash on save", Some("APP-7: Crash on save"))
         );
+        assert!(i.issue_keys().contains("APP-7"), "an issue's own key stays findable");
         assert_eq!(
             (i.body.as_str(), i.project.as_deref(), i.container.as_deref()),
             ("Saving crashes.", Some("APP"), Some("jira:issue:10040"))
@@ -379,8 +382,13 @@ mod tests {
         };
         let c = issue_comment_doc(&comment, &issue, &project, &dir, p);
         assert_eq!(
-            (c.id.as_str(), c.kind, c.title.as_str()),
-            ("jira:comment:10200", Kind::Comment, "Comment on APP-7: Crash on save")
+            (c.id.as_str(), c.kind, c.title.as_str(), c.display_title.as_deref()),
+            (
+                "jira:comment:10200",
+                Kind::Comment,
+                "Comment on Crash on save",
+                Some("Comment on APP-7: Crash on save")
+            )
         );
         assert_eq!((c.body.as_str(), c.container.as_deref()), ("@Bob please look", Some("jira:issue:10042")));
         assert_eq!(c.url, "https://acme.atlassian.net/browse/APP-7?focusedCommentId=10200");

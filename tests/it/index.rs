@@ -23,6 +23,7 @@ fn full_doc(id: &str, profile: ProfileId) -> IndexDoc {
         product: Product::Jira,
         kind: Kind::Issue,
         title: format!("Title of {id}"),
+        display_title: Some(format!("HADOOP-77: Title of {id}")),
         body: format!("Body of {id}, mentions HADOOP-1234."),
         space: Some("ENG".into()),
         project: Some("HADOOP".into()),
@@ -363,6 +364,7 @@ fn issue_keys_are_findable_whole_and_body_tokens_still_work() {
     let mut writer = IndexWriter::create(dir.path()).expect("create");
     let mut key_doc = small_doc("jira:issue:1", profile, 1);
     key_doc.title = "NameNode crash".into();
+    key_doc.display_title = Some("HADOOP-4321: NameNode crash".into());
     key_doc.body = "Regression from HADOOP-1234; see also hdfs-9 and XHADOOP-1234.".into();
     let mut longer = small_doc("jira:issue:2", profile, 1);
     longer.body = "Unrelated HADOOP-12345 here".into();
@@ -377,6 +379,7 @@ fn issue_keys_are_findable_whole_and_body_tokens_still_work() {
     let cases: &[(&str, usize)] = &[
         ("hadoop-1234", 2),  // whole key, lowercased; not HADOOP-12345, not XHADOOP-1234
         ("hadoop-12345", 1), //
+        ("hadoop-4321", 1),  // an issue's own key, shown in its title but not searched as title words
         ("HADOOP-1234", 0),  // terms are lowercased at index time
         ("hdfs-9", 0),       // lowercase text is not a key
         ("hadoop", 0),       // keys are not split
@@ -387,7 +390,8 @@ fn issue_keys_are_findable_whole_and_body_tokens_still_work() {
 
     let fields = reader.fields();
     let parser = QueryParser::for_index(reader.index(), vec![fields.title, fields.body]);
-    let body_cases: &[(&str, usize)] = &[("hadoop", 3), ("1234", 2), ("12345", 1), ("regression", 1)];
+    let body_cases: &[(&str, usize)] =
+        &[("hadoop", 3), ("1234", 2), ("12345", 1), ("4321", 0), ("regression", 1)];
     for (text, want) in body_cases {
         let query = parser.parse_query(text).expect("parse");
         assert_eq!(count(&reader, query.as_ref()), *want, "text {text}");
