@@ -432,7 +432,7 @@ async fn faults_and_limits_never_touch_sim_routes() {
     }
     let users: Value = sim.get("/_sim/users").send().await.unwrap().json().await.unwrap();
     let alice = users["users"].as_array().unwrap().iter().find(|u| u["accountId"] == "alice").unwrap();
-    assert_eq!(alice["groups"], json!(["g-eng"]));
+    assert_eq!(alice["groups"], json!(["g-eng", "g-jira"]));
     assert_eq!(sim.state.guard.stats().requests, 0, "admin requests are not API requests");
     // Nor do faults touch unknown paths: a 404 stays a 404.
     assert_eq!(sim.get("/rest/api/3/nothing").send().await.unwrap().status(), 404);
