@@ -8,6 +8,11 @@
 //! show their parent's security level. A changed issue's comments are read again; its attachments never
 //! change in Jira, so one already indexed is only re-pointed.
 //!
+//! An issue is in the state's `reread` set from when it is indexed until its comments have been read, and
+//! so is one whose bulk fetch fails: a comment listing that fails, or a run stopped in between, leaves it
+//! there. The watermark moves past it with the rest of the run, so the next run reads it and its comments
+//! again whatever its version says.
+//!
 //! This file does not read the permission snapshot (`permissions.rs`, except the actors of a role a new
 //! comment names), shape documents (`docs.rs`) or extract text (`attachments.rs`).
 
@@ -162,6 +167,10 @@ impl JiraCrawl<'_, '_> {
                 changed.insert(id.clone());
             }
         }
+        // Issues a run could not read in full; deleted ones are forgotten.
+        let reread = &mut self.ledger.state.jira.reread;
+        reread.retain(|id| live.contains(id));
+        changed.extend(reread.iter().cloned());
         for id in live.iter().filter(|id| !changed.contains(*id)) {
             self.ledger.keep(&DocId::jira(Kind::Issue, id));
             self.keep_children(id);
@@ -230,6 +239,7 @@ impl JiraCrawl<'_, '_> {
                         self.ledger.record.fail(&doc, doc.to_string(), format!("bulk fetch: {e}"));
                         self.ledger.keep(&doc);
                         self.keep_children(id);
+                        self.ledger.state.jira.reread.insert(id.clone());
                     }
                 }
             }
@@ -251,7 +261,8 @@ impl JiraCrawl<'_, '_> {
             let version = issue.updated.map_or(0, |t| t.timestamp_millis().max(0) as u64);
             let input = AclInput::of_issue(&issue);
             let same =
-                self.ledger.state.docs.get(&id).is_some_and(|d| d.version == version && d.acl == input);
+                self.ledger.state.docs.get(&id).is_some_and(|d| d.version == version && d.acl == input)
+                    && !self.ledger.state.jira.reread.contains(&issue.id);
             if same && self.ledger.mode != Mode::Full {
                 self.ledger.keep(&id);
                 self.keep_children(&issue.id);
@@ -261,6 +272,8 @@ impl JiraCrawl<'_, '_> {
             let doc = docs::issue_doc(&issue, &project, &self.permissions.snapshot.directory, profile);
             self.ledger.bump_watermark(Product::Jira, issue.updated);
             self.ledger.put(doc, input, Placement::project(&project, None))?;
+            // Until its comments are read: a run stopped before then must not take the issue as done.
+            self.ledger.state.jira.reread.insert(issue.id.clone());
             changed.push((issue, project));
         }
         // Comments of changed issues, a few issues at a time.
@@ -296,6 +309,7 @@ impl JiraCrawl<'_, '_> {
                         for comment in comments {
                             self.put_issue_comment(&comment, issue, project)?;
                         }
+                        self.ledger.state.jira.reread.remove(&issue.id);
                     }
                     Some(Err(e)) => {
                         self.ledger.record.fail(

@@ -49,6 +49,11 @@ pub struct ProductState {
     pub last_complete_run: Option<String>,
     /// Set while a run is under way; a later run with the same mode resumes from it.
     pub checkpoint: Option<Checkpoint>,
+    /// Items a run could not read in full (Jira: issues whose fetch or whose comments failed), by native
+    /// id: the next run reads each again with its children, whatever its version says, because the
+    /// watermark has moved past them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub reread: BTreeSet<String>,
 }
 
 /// Where an interrupted run stopped.
