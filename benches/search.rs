@@ -38,9 +38,9 @@ use permdex::search::query::{self, QueryBuilder};
 use permdex::search::snippet::Highlighter;
 use permdex::search::{hit_from_stored, PageRequest, SearchRequest, SearchService};
 use permdex::server::auth::{mint_token, Callers};
-use permdex::server::backend::Indexes;
+use permdex::server::backend::{Indexes, ServeOptions};
 use permdex::sim::{Scale, SimConfig};
-use permdex::sync::{index_dir, Silent, SyncOptions};
+use permdex::sync::{index_dir, Silent};
 
 /// Hits per page in every measured search.
 const PAGE: usize = 20;
@@ -138,7 +138,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         sim: SimConfig::new(args.seed, args.scale),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.clone(),
-        sync: SyncOptions::default(),
+        serve: ServeOptions::default(),
     };
     let demo = demo::start(options, &mut Silent).await.context("demo stack")?;
     eprintln!("synced and serving at {} after {:.1} s", demo.url, started.elapsed().as_secs_f64());

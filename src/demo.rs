@@ -7,6 +7,10 @@
 //! configuration names, and the admin key and JWT secret are generated here and handed to the
 //! configuration through an in-memory environment.
 //!
+//! Sign-in works as in a deployment: the demo server is registered as an OAuth app of the simulated
+//! Atlassian and as a client of the simulator's OpenID provider (client secrets in 0600 files), so the
+//! search page's "Sign in" buttons run the real flows; the demo users are a shortcut beside them.
+//!
 //! This is a demonstration over simulated data; it is not how a real deployment is configured (that is
 //! `permdex init`, `permdex sync` and `permdex serve`). What the command prints, and its temporary data
 //! directory, are the binary's (`src/cli/demo.rs`).
@@ -15,7 +19,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngCore;
@@ -23,17 +26,20 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{AccountId, Config};
-use crate::server::backend::{Engine, Indexes};
-use crate::server::{AppState, Authenticator, DemoUser, Sources};
+use crate::server::backend::{ServeOptions, Service};
+use crate::server::DemoUser;
+use crate::sim::http::oauth::OAuthClient;
 use crate::sim::model::Site;
 use crate::sim::oracle::{self, Scope};
 use crate::sim::run::RunningSim;
 use crate::sim::{DocId, SimConfig};
-use crate::sync::{Mode, Progress, SyncOptions};
+use crate::sync::{Mode, Progress};
 
 /// The name of the one source the demo configures.
 pub const SOURCE: &str = "demo";
 const SIM_TOKEN_FILE: &str = "simulator-token";
+const ATLASSIAN_SECRET_FILE: &str = "atlassian-client-secret";
+const OIDC_SECRET_FILE: &str = "oidc-client-secret";
 const ADMIN_KEY_ENV: &str = "PERMDEX_DEMO_ADMIN_KEY";
 const JWT_SECRET_ENV: &str = "PERMDEX_DEMO_JWT_SECRET";
 /// Demo tokens outlive any demo session.
@@ -67,8 +73,8 @@ pub struct DemoOptions {
     pub listen: SocketAddr,
     /// Where the configuration, token file, index and run records go (created if missing).
     pub data_dir: PathBuf,
-    /// Options of the first sync and of syncs started from the integrations page.
-    pub sync: SyncOptions,
+    /// The server's options; their sync options are also those of the first sync.
+    pub serve: ServeOptions,
 }
 
 /// A demo serving in the background.
@@ -101,11 +107,19 @@ impl RunningDemo {
 /// Starts the simulator, configures a source for it in `options.data_dir`, syncs it fully (reporting to
 /// `progress`), and serves the query server in demo mode.
 pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<RunningDemo, Error> {
+    // The port is taken first: a port in use is said at once, not after a sync.
+    let addr = options.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| crate::server::Error::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(crate::server::Error::Serve)?;
     let sim = crate::sim::run::start(options.sim.clone(), SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let admin_key = random_secret();
-    let config = write_config(&options.data_dir, &sim, options.listen, &admin_key)?;
+    // The sign-in callbacks registered with the simulator name the port, so it is bound before this too.
+    let sign_in = register_sign_in(&options.data_dir, &sim, local)?;
+    let config = write_config_with(&options.data_dir, &sim, options.listen, &admin_key, &sign_in)?;
     let source = config.source(SOURCE).cloned().ok_or(Error::NoSource)?;
-    crate::sync::sync_with(&config, &source, Mode::Full, &options.sync, progress).await?;
+    crate::sync::sync_with(&config, &source, Mode::Full, &options.serve.sync, progress).await?;
 
     let users = {
         let site = sim.state.read();
@@ -127,27 +141,13 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
         users
     };
 
-    let auth = Authenticator::from_config(config.server())?;
-    let opening = config.clone();
-    let indexes = Arc::new(
-        tokio::task::spawn_blocking(move || Indexes::open(&opening))
-            .await
-            .map_err(|e| crate::server::Error::Serve(std::io::Error::other(e.to_string())))?,
-    );
-    let runner = Arc::new(Engine::with_options(config.clone(), indexes.clone(), options.sync.clone()));
-    let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner))
-        .with_demo_users(users.clone());
-    let addr = options.listen;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| crate::server::Error::Bind { addr, source })?;
-    let local = listener.local_addr().map_err(crate::server::Error::Serve)?;
+    let service = Service::open(config.clone(), options.serve.clone()).await?.with_demo_users(users.clone());
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(crate::server::serve(listener, state, async {
+    let server = tokio::spawn(service.serve(listener, async {
         // A dropped sender also means stop.
         let _ = stopped.await;
     }));
-    Ok(RunningDemo { url: format!("http://{local}"), admin_key, users, sim, config, stop, server })
+    Ok(RunningDemo { url: base_url(local), admin_key, users, sim, config, stop, server })
 }
 
 /// 32 random bytes as hex.
@@ -157,6 +157,51 @@ fn random_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The URL a browser on this machine reaches `local` at (an unspecified address means this machine).
+fn base_url(local: SocketAddr) -> String {
+    let host =
+        if local.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], local.port())) } else { local };
+    format!("http://{host}")
+}
+
+/// Registers the demo server as an OAuth app of the simulated Atlassian and as a client of its OpenID
+/// provider, writes both client secrets to 0600 files in `data_dir`, and returns the `[server]` lines
+/// that configure sign-in with them.
+fn register_sign_in(data_dir: &Path, sim: &RunningSim, local: SocketAddr) -> Result<String, Error> {
+    let at = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    std::fs::create_dir_all(data_dir).map_err(at(data_dir))?;
+    let base = base_url(local);
+    let mut lines = String::new();
+    for (table, client_id, file, callback) in [
+        ("atlassian_login", "permdex-demo", ATLASSIAN_SECRET_FILE, format!("{base}/auth/atlassian/callback")),
+        ("oidc_login", "permdex-demo-oidc", OIDC_SECRET_FILE, format!("{base}/auth/oidc/callback")),
+    ] {
+        let secret = random_secret();
+        let path = data_dir.join(file);
+        write_private(&path, &secret).map_err(at(&path))?;
+        sim.state.oauth.register(OAuthClient {
+            client_id: client_id.to_owned(),
+            client_secret: Some(secret),
+            redirect_uris: vec![callback.clone()],
+        });
+        lines.push_str(&format!(
+            "\n[server.{table}]\nclient_id = {client_id:?}\nclient_secret_file = {file:?}\ncallback_url = {callback:?}\n"
+        ));
+        if table == "atlassian_login" {
+            lines.push_str(&format!("auth_url = {url:?}\napi_url = {url:?}\n", url = sim.url));
+        } else {
+            lines.push_str(&format!(
+                "issuer = \"{url}/oidc\"\nlabel = \"Sign in with the company account\"\n",
+                url = sim.url
+            ));
+        }
+    }
+    Ok(lines)
+}
+
 /// Writes `permdex.toml` (one source, [`SOURCE`], reading `sim`) and the simulator's token file into
 /// `data_dir` and loads the configuration. Evaluation uses it too.
 pub(crate) fn write_config(
@@ -164,6 +209,17 @@ pub(crate) fn write_config(
     sim: &RunningSim,
     listen: SocketAddr,
     admin_key: &str,
+) -> Result<Config, Error> {
+    write_config_with(data_dir, sim, listen, admin_key, "")
+}
+
+/// [`write_config`], with `server_tables` (TOML tables under `[server]`) appended.
+fn write_config_with(
+    data_dir: &Path,
+    sim: &RunningSim,
+    listen: SocketAddr,
+    admin_key: &str,
+    server_tables: &str,
 ) -> Result<Config, Error> {
     let at = |path: &Path| {
         let path = path.to_owned();
@@ -177,7 +233,7 @@ pub(crate) fn write_config(
          data_dir = \".\"\n\n\
          [[sources]]\nname = \"{SOURCE}\"\nurl = {url:?}\nemail = {email:?}\ntoken_file = \"{SIM_TOKEN_FILE}\"\n\
          requests_per_second = 2000.0\nconcurrency = 8\n\n\
-         [server]\nlisten = \"{listen}\"\njwt_hs256_secret_env = \"{JWT_SECRET_ENV}\"\nadmin_key_env = \"{ADMIN_KEY_ENV}\"\n",
+         [server]\nlisten = \"{listen}\"\njwt_hs256_secret_env = \"{JWT_SECRET_ENV}\"\nadmin_key_env = \"{ADMIN_KEY_ENV}\"\n{server_tables}",
         url = sim.url,
         email = sim.credentials.email,
     );

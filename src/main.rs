@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("permdex: {err:#}");
+            eprintln!("permdex: {}", cli::error_line(&err));
             cli::exit_code(&err)
         }
     }

@@ -15,7 +15,10 @@
 //!
 //! 429, 5xx, connection failures, timeouts and malformed bodies are retried up to `max_retries` times:
 //! `Retry-After` (seconds or an HTTP date) is the minimum wait, otherwise exponential backoff with jitter.
-//! Other statuses (401, 403, 404, 410, …) fail at once with [`Error::Status`]. [`Client::stats`] counts
+//! A TLS failure, and a name that does not resolve or a refused connection before the site ever answered,
+//! fail at once with [`Error::Unreachable`] (after the site answered once, they are retried: a restart or
+//! a network blip). Other statuses (401, 403, 404, 410, …) fail at once with [`Error::Status`]. The first
+//! failure that no retry fixes is kept for [`Client::permanent_failure`]. [`Client::stats`] counts
 //! calls, 429s, retries and failures for the sync run records.
 //!
 //! Every wait (a permit, a pacer slot, a backoff, a `Retry-After`) and every request in flight gives way
@@ -31,6 +34,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -43,6 +47,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::diagnosis::{diagnose, unreachable_kind, Diagnosis, Unreachable};
 use super::pacer::{Pacer, Throttle};
 use super::Error;
 use crate::config::{Email, Limits, Secret, Source};
@@ -107,16 +112,18 @@ impl ClientConfig {
         }
     }
 
-    /// The config for one configured source: its URL, credentials and limits.
-    pub fn for_source(source: &Source) -> Self {
+    /// The config for one configured source: its URL, credentials and limits. Fails when the source's
+    /// token was not read with its configuration.
+    pub fn for_source(source: &Source) -> Result<Self, Error> {
+        let token = source.token().map_err(|e| Error::InvalidConfig(e.to_string()))?.clone();
         let limits = source.limits();
-        Self {
+        Ok(Self {
             concurrency: limits.concurrency,
             requests_per_second: limits.requests_per_second,
             timeout: limits.timeout,
             max_download_bytes: limits.max_attachment_bytes,
-            ..Self::new(source.url().clone(), source.email().clone(), source.token().clone())
-        }
+            ..Self::new(source.url().clone(), source.email().clone(), token)
+        })
     }
 }
 
@@ -204,6 +211,10 @@ struct Inner {
     max_redirects: u32,
     backoff: Backoff,
     cancel: CancellationToken,
+    /// Whether the site has answered at least once (any status).
+    reached: std::sync::atomic::AtomicBool,
+    /// The first failure no retry fixes (see [`super::diagnosis::diagnose`]).
+    permanent: Mutex<Option<Diagnosis>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -235,6 +246,9 @@ struct Call<'a> {
     path: &'a str,
     json_body: Option<Vec<u8>>,
     cap: BodyCap,
+    /// A 403 is an answer the caller handles (a right the account may lack), not the client's permanent
+    /// failure.
+    forbidden_handled: bool,
 }
 
 /// A response that made it through: status 2xx, body fully read.
@@ -316,6 +330,8 @@ impl Client {
                 max_redirects: config.max_redirects,
                 backoff: Backoff { base: config.backoff_base, cap: config.backoff_cap },
                 cancel: config.cancel,
+                reached: std::sync::atomic::AtomicBool::new(false),
+                permanent: Mutex::new(None),
             }),
         })
     }
@@ -336,9 +352,30 @@ impl Client {
         self.inner.counters.snapshot()
     }
 
+    /// The first failure this client met that no retry can fix (credentials refused, a right missing, the
+    /// host unreachable), if any.
+    pub fn permanent_failure(&self) -> Option<Diagnosis> {
+        self.inner.permanent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
     /// `GET path` and deserialise the JSON answer.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         Ok(self.get_json_page(path).await?.value)
+    }
+
+    /// `GET path` of a call that needs a right the account may lack, and whose 403 the caller handles
+    /// (Jira's `/applicationrole` without Administer Jira): the 403 is returned as usual but not kept as
+    /// [`Client::permanent_failure`].
+    pub async fn get_json_right_optional<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        let call = Call {
+            method: Method::GET,
+            url: self.resolve(path)?,
+            path: without_query(path),
+            json_body: None,
+            cap: BodyCap::Json(self.inner.max_json_bytes),
+            forbidden_handled: true,
+        };
+        Ok(self.run(&call, decode_json::<T>).await?.value)
     }
 
     /// `POST path` with a JSON body (Jira's search and bulk fetch, which only read) and deserialise the
@@ -359,6 +396,7 @@ impl Client {
             path: without_query(path),
             json_body: Some(json),
             cap: BodyCap::Json(self.inner.max_json_bytes),
+            forbidden_handled: false,
         };
         let page = self.run(&call, decode_json::<T>).await?;
         Ok(page.value)
@@ -372,6 +410,7 @@ impl Client {
             path: without_query(path),
             json_body: None,
             cap: BodyCap::Json(self.inner.max_json_bytes),
+            forbidden_handled: false,
         };
         self.run(&call, decode_json::<T>).await
     }
@@ -386,6 +425,7 @@ impl Client {
             path: without_query(path),
             json_body: None,
             cap: BodyCap::Download(max_bytes.min(self.inner.max_download_bytes)),
+            forbidden_handled: false,
         };
         self.run(&call, |fetched| {
             let content_type =
@@ -463,7 +503,16 @@ impl Client {
             }
             if matches!(failure, Failure::Final(_)) || attempt > inner.max_retries {
                 Counters::bump(&inner.counters.failures);
-                return Err(final_error(call, failure, attempt));
+                let error = final_error(call, failure, attempt);
+                let handled = call.forbidden_handled && error.status() == Some(403);
+                if let Some(diagnosis) = diagnose(&error).filter(|_| !handled) {
+                    inner
+                        .permanent
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .get_or_insert(diagnosis);
+                }
+                return Err(error);
             }
             tracing::debug!(
                 method = %call.method,
@@ -508,7 +557,8 @@ impl Client {
             if let Some(json) = &body {
                 request = request.header(header::CONTENT_TYPE, "application/json").body(json.clone());
             }
-            let response = request.send().await.map_err(|e| Failure::Transport(describe(&e)))?;
+            let response = request.send().await.map_err(|e| self.send_failure(call, &url, &e))?;
+            inner.reached.store(true, Ordering::Relaxed);
             let status = response.status();
             if is_followed_redirect(status) {
                 hops += 1;
@@ -556,6 +606,24 @@ impl Client {
             let headers = response.headers().clone();
             let body = read_capped(response, call.cap, call.path).await?;
             return Ok(Fetched { headers, body });
+        }
+    }
+
+    /// Why sending failed: final when retrying cannot help (TLS always; a name that does not resolve or a
+    /// refused connection while the site has never answered), else a transport failure to retry.
+    fn send_failure(&self, call: &Call<'_>, url: &Url, error: &reqwest::Error) -> Failure {
+        let reason = describe(error);
+        let kind = unreachable_kind(error)
+            .filter(|kind| *kind == Unreachable::Tls || !self.inner.reached.load(Ordering::Relaxed));
+        match kind {
+            Some(kind) => Failure::Final(Error::Unreachable {
+                method: call.method.to_string(),
+                path: call.path.to_owned(),
+                host: url.host_str().unwrap_or_default().to_owned(),
+                kind,
+                reason,
+            }),
+            None => Failure::Transport(reason),
         }
     }
 
@@ -783,7 +851,7 @@ mod tests {
         let config =
             crate::config::Config::from_toml(text, std::path::Path::new("/x/permdex.toml"), &env).unwrap();
 
-        let client_config = ClientConfig::for_source(&config.sources()[0]);
+        let client_config = ClientConfig::for_source(&config.sources()[0]).unwrap();
 
         assert_eq!(client_config.base_url.as_str(), "https://acme.atlassian.net/");
         assert_eq!(client_config.email.as_str(), "bot@acme.example");

@@ -780,7 +780,9 @@ impl Confluence {
             for user in found.results.into_iter().filter(|u| is_id(&u.account_id)) {
                 let display_name = user.display_name.or(user.public_name).unwrap_or_default();
                 let active = user.account_status.as_deref() == Some("active");
-                users.insert(user.account_id, DirectoryUser { display_name, active });
+                // A hidden address comes as an empty string (or not at all).
+                let email = user.email.filter(|e| !e.trim().is_empty());
+                users.insert(user.account_id, DirectoryUser { display_name, active, email });
             }
         }
         Ok(users)

@@ -241,7 +241,7 @@ impl Jira {
     /// holder can be resolved (it must grant nobody). A role without a key is left out.
     pub async fn application_roles(&self) -> Result<Vec<ApplicationRole>, Error> {
         let path = format!("{API}/applicationrole");
-        let listed: Vec<wire::ApplicationRole> = match self.client.get_json(&path).await {
+        let listed: Vec<wire::ApplicationRole> = match self.client.get_json_right_optional(&path).await {
             Err(e) if e.status() == Some(403) => {
                 return Err(Error::MissingRight { path, right: ADMINISTER_JIRA });
             }
@@ -1156,6 +1156,7 @@ fn directory_user(user: wire::User) -> Option<(String, DirectoryUser)> {
     let entry = DirectoryUser {
         display_name: user.display_name.unwrap_or_default(),
         active: user.active.unwrap_or(false),
+        email: user.email_address.filter(|e| !e.trim().is_empty()),
     };
     Some((id, entry))
 }

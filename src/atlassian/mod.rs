@@ -9,11 +9,13 @@
 
 pub mod client;
 pub mod confluence;
+pub mod diagnosis;
 pub mod jira;
 pub mod model;
 pub mod pacer;
 pub mod paginate;
 pub mod path;
+pub mod probe;
 pub mod wire;
 #[cfg(test)]
 mod wire_variance;
@@ -45,6 +47,10 @@ pub enum Error {
     /// The connection failed or timed out on every attempt.
     #[error("{method} {path}: {reason} after {attempts} attempt(s)")]
     Transport { method: String, path: String, reason: String, attempts: u32 },
+    /// The site could not be reached at all before it had ever answered (a name that does not resolve,
+    /// a refused connection), or the TLS handshake failed: not retried.
+    #[error("{method} {path}: {reason}")]
+    Unreachable { method: String, path: String, host: String, kind: diagnosis::Unreachable, reason: String },
     /// The body was cut short or was not the JSON expected, on every attempt.
     #[error("malformed response from {path}: {reason} (after {attempts} attempt(s))")]
     Malformed { path: String, reason: String, attempts: u32 },

@@ -341,6 +341,9 @@ pub struct Directory {
 pub struct DirectoryUser {
     pub display_name: String,
     pub active: bool,
+    /// The e-mail address, when the user's profile shows it (`None` when hidden or not listed). Only
+    /// sign-in by e-mail (OpenID Connect) reads it; permissions never do.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use permdex::demo::{self, DemoOptions, RunningDemo, SOURCE};
+use permdex::server::backend::ServeOptions;
 use permdex::sim::{Scale, SimConfig};
-use permdex::sync::{StderrProgress, SyncOptions};
+use permdex::sync::StderrProgress;
 
 /// Raw flags of `permdex demo`.
 #[derive(Debug, Clone, Args)]
@@ -50,7 +51,7 @@ pub async fn run(
         sim: SimConfig::new(args.seed, args.scale),
         listen: args.listen,
         data_dir: data_dir.clone(),
-        sync: SyncOptions::default(),
+        serve: ServeOptions::default(),
     };
     eprintln!(
         "permdex demo: simulating a site (seed {}, scale {}) and syncing it into {}",

@@ -6,8 +6,10 @@
 //! and builds the library's own types. A flag that fails that check is a [`Usage`] error.
 //!
 //! Exit statuses: 0 success; 1 the command failed (or, for `sync` and `extract`, some item failed); 2 bad
-//! usage or configuration (clap uses 2 for bad flags too); 130 a sync stopped by Ctrl-C.
+//! usage or configuration (clap uses 2 for bad flags too); 3 a sync run failed as a whole (credentials
+//! refused, site unreachable, index unusable: nothing committed is lost); 130 a sync stopped by Ctrl-C.
 
+mod check;
 mod demo;
 mod eval;
 mod extract;
@@ -54,6 +56,9 @@ pub enum Command {
     /// Crawl the configured sources into the index: incremental by default, resuming an interrupted run.
     /// Exits non-zero when any item failed.
     Sync(sync::SyncArgs),
+    /// Try the credential and every call the crawler needs, one line per capability (✓/✗ and what to do);
+    /// exits 1 on any ✗. `--list` prints the spaces and projects the account can see.
+    Check(check::CheckArgs),
     /// Show the last sync runs of each source.
     Status(sync::StatusArgs),
     /// Search as an account: only what that account may read, exactly as the search API answers it.
@@ -116,6 +121,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Sync(args) => run_sync(&args)?,
+        Command::Check(args) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let checked = runtime.block_on(check::run(&args, &mut std::io::stdout().lock()))?;
+            if checked.all_passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Command::Status(args) => {
             sync::status(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
@@ -134,29 +148,36 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `permdex sync` with Ctrl-C or SIGTERM stopping the run at once (requests and waits are cancelled, and a
-/// checkpoint is committed): 1 when any item failed, 130 when stopped.
+/// checkpoint is committed): 3 when a run failed as a whole, 1 when any item failed, 130 when stopped.
 fn run_sync(args: &sync::SyncArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let stop = Arc::new(AtomicBool::new(false));
     let cancel = tokio_util::sync::CancellationToken::new();
-    let records = runtime.block_on(async {
-        let watcher = tokio::spawn({
-            let (stop, cancel) = (stop.clone(), cancel.clone());
-            async move {
-                shutdown_signal().await;
-                eprintln!("permdex: stopping now (the next sync resumes)");
-                stop.store(true, Ordering::Relaxed);
-                // Requests in flight and waits on the pacer or a backoff end at once.
-                cancel.cancel();
-            }
-        });
-        let records = sync::run(args, stop.clone(), cancel).await;
-        watcher.abort();
-        records
-    })?;
+    let records = runtime
+        .block_on(async {
+            let watcher = tokio::spawn({
+                let (stop, cancel) = (stop.clone(), cancel.clone());
+                async move {
+                    shutdown_signal().await;
+                    eprintln!("permdex: stopping now (the next sync resumes)");
+                    stop.store(true, Ordering::Relaxed);
+                    // Requests in flight and waits on the pacer or a backoff end at once.
+                    cancel.cancel();
+                }
+            });
+            let records = sync::run(args, stop.clone(), cancel).await;
+            watcher.abort();
+            records
+        })
+        .map_err(|e| if is_usage(&e) { e } else { e.context(RunFailed) })?;
     let failed: u64 = records.iter().map(|r| r.failed()).sum();
     let cancelled = records.iter().any(|r| r.outcome == permdex::sync::RunOutcome::Cancelled);
-    Ok(if failed > 0 {
+    let aborted =
+        records.iter().filter(|r| matches!(r.outcome, permdex::sync::RunOutcome::Aborted(_))).count();
+    Ok(if aborted > 0 {
+        eprintln!("permdex: {aborted} sync run(s) failed; what was committed before is kept");
+        ExitCode::from(RUN_FAILED)
+    } else if failed > 0 {
         eprintln!("permdex: sync finished with {failed} failure(s)");
         ExitCode::FAILURE
     } else if cancelled {
@@ -165,6 +186,14 @@ fn run_sync(args: &sync::SyncArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
+
+/// The exit status of a sync run that failed as a whole.
+const RUN_FAILED: u8 = 3;
+
+/// Marks an error as a sync run failing as a whole (exit status 3) rather than bad usage.
+#[derive(Debug, thiserror::Error)]
+#[error("the sync run failed")]
+struct RunFailed;
 
 /// Whether `err` is the user's to fix (flags, names, the config file) rather than the command failing.
 pub fn is_usage(err: &anyhow::Error) -> bool {
@@ -185,9 +214,28 @@ pub fn is_usage(err: &anyhow::Error) -> bool {
 pub fn exit_code(err: &anyhow::Error) -> ExitCode {
     if is_usage(err) {
         ExitCode::from(2)
+    } else if err.downcast_ref::<RunFailed>().is_some() {
+        ExitCode::from(RUN_FAILED)
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// `err` and its causes on one line, each cause once: a cause whose text its parent's message already
+/// carries (`bind: address in use` over `address in use`) is not repeated.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM. If a handler cannot be installed, that signal is simply

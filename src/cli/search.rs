@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use permdex::config::{AccountId, Config};
+use permdex::config::{AccountId, Config, Secrets};
 use permdex::search::{search_sources, SearchService, SourcePart};
 use permdex::server::backend::{request_of, results_of};
 use permdex::server::search::{Page, SearchQuery, SearchResults, SortOrder};
@@ -62,7 +62,7 @@ pub struct SearchArgs {
 
 /// Runs `permdex search` and writes the results to `out`.
 pub fn run(args: &SearchArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for(&args.config, Secrets::NONE)?;
     let results = search(&config, args)?;
     if args.json {
         let json = serde_json::to_string_pretty(&results).context("cannot render the results")?;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use permdex::config::Config;
+use permdex::config::{Config, Secrets};
 use permdex::sync::{self as engine, Mode, RunOutcome, RunRecord, StderrProgress};
 
 use super::Usage;
@@ -67,7 +67,7 @@ pub async fn run(
     stop: Arc<AtomicBool>,
     cancel: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Vec<RunRecord>> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for(&args.config, Secrets::SOURCE_TOKENS)?;
     let sources: Vec<_> = match &args.source {
         Some(name) => vec![config
             .source(name)
@@ -104,7 +104,7 @@ fn summary(record: &RunRecord) -> String {
         match &record.outcome {
             RunOutcome::Completed => "completed".to_string(),
             RunOutcome::Cancelled => "cancelled (the next sync resumes it)".to_string(),
-            RunOutcome::Aborted(reason) => format!("aborted ({reason})"),
+            RunOutcome::Aborted(reason) => format!("failed: {reason}"),
         },
         t.seen,
         t.added,
@@ -132,20 +132,147 @@ fn summary(record: &RunRecord) -> String {
     out
 }
 
-/// `permdex status`: the last runs of every configured source, as a table or as JSON.
+/// What a source's index holds now, read from its last commit (whoever made it), apart from any run.
+#[derive(Debug, serde::Serialize)]
+struct Held {
+    source: String,
+    /// The commit read; 0 when the source has no index yet.
+    generation: u64,
+    total: u64,
+    by_kind: std::collections::BTreeMap<String, u64>,
+    /// Documents nobody may read because their permissions could not be read.
+    unreadable: u64,
+    /// When the commit's permissions were last read in full.
+    permissions_refreshed: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why `serve` withholds the source's documents now, if it does.
+    withheld: Option<String>,
+    /// Why the index could not be read, if it could not.
+    error: Option<String>,
+    /// A run whose end is not recorded: running now, or killed (then the next run records it).
+    unfinished: Option<String>,
+}
+
+fn held(config: &Config, source: &permdex::config::Source, now: chrono::DateTime<chrono::Utc>) -> Held {
+    let name = source.name().as_str().to_owned();
+    let mut held = Held {
+        source: name.clone(),
+        generation: 0,
+        total: 0,
+        by_kind: Default::default(),
+        unreadable: 0,
+        permissions_refreshed: None,
+        withheld: None,
+        error: None,
+        unfinished: None,
+    };
+    let dir = engine::index_dir(config.data_dir(), &name);
+    if !dir.exists() {
+        held.withheld = Some("no index yet: run a sync".into());
+        return held;
+    }
+    let view = match engine::SourceIndex::open(config, source) {
+        Ok(view) => view,
+        Err(e) => {
+            held.error = Some(e.to_string());
+            return held;
+        }
+    };
+    let reader = view.reader();
+    held.generation = reader.generation().0;
+    match reader.holdings() {
+        Ok(h) => {
+            held.total = h.total;
+            held.unreadable = h.unreadable;
+            held.by_kind = h.by_kind.iter().map(|((p, k), n)| (format!("{p}:{k}"), *n)).collect();
+        }
+        Err(e) => held.error = Some(e.to_string()),
+    }
+    held.permissions_refreshed = view.state().and_then(|s| s.permissions_refreshed);
+    if let Some(run) = view.state().and_then(|s| s.unfinished.as_ref()) {
+        // The lock tells a run going on now from one that was killed.
+        let running = engine::lock::SourceLock::acquire(config.data_dir(), &name).is_err();
+        let t = run.total();
+        held.unfinished = Some(format!(
+            "{} {} sync started {} {}; at its last checkpoint: {} seen, {} failure(s)",
+            if running { "a" } else { "the" },
+            run.mode.as_str(),
+            run.started.format("%Y-%m-%d %H:%M:%S UTC"),
+            if running { "is running" } else { "was killed before it ended (the next sync resumes it)" },
+            t.seen,
+            run.failed()
+        ));
+    }
+    held.withheld = match (source.max_permission_age(), held.permissions_refreshed) {
+        (None, _) => None,
+        (Some(_), None) => Some("permissions were never read in full".into()),
+        (Some(max), Some(at)) => {
+            let age = (now - at).to_std().unwrap_or_default();
+            (age > max).then(|| {
+                format!(
+                    "permissions are {} old, more than max_permission_age {}",
+                    permdex::config::format_duration(Some(Duration::from_secs(age.as_secs() / 60 * 60))),
+                    permdex::config::format_duration(Some(max))
+                )
+            })
+        }
+    };
+    held
+}
+
+fn render_held(held: &[Held]) -> String {
+    let mut out = String::new();
+    for h in held {
+        out.push_str(&format!("{}: the index holds {} document(s) now", h.source, h.total));
+        if !h.by_kind.is_empty() {
+            let kinds: Vec<String> = h.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            out.push_str(&format!(" ({})", kinds.join(", ")));
+        }
+        if h.unreadable > 0 {
+            out.push_str(&format!("; {} readable by nobody (permissions unreadable)", h.unreadable));
+        }
+        out.push('\n');
+        match h.permissions_refreshed {
+            Some(at) => out.push_str(&format!(
+                "{}: permissions last read in full {}\n",
+                h.source,
+                at.format("%Y-%m-%d %H:%M:%S UTC")
+            )),
+            None if h.generation > 0 => {
+                out.push_str(&format!("{}: permissions never read in full\n", h.source));
+            }
+            None => {}
+        }
+        if let Some(why) = &h.withheld {
+            out.push_str(&format!("{}: documents withheld by `permdex serve`: {why}\n", h.source));
+        }
+        if let Some(run) = &h.unfinished {
+            out.push_str(&format!("{}: {run}\n", h.source));
+        }
+        if let Some(e) = &h.error {
+            out.push_str(&format!("{}: the index cannot be read: {e}\n", h.source));
+        }
+    }
+    out
+}
+
+/// `permdex status`: what each configured source's index holds now and how fresh its permissions are,
+/// then its last runs, as text or as JSON.
 pub fn status(args: &StatusArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for(&args.config, Secrets::NONE)?;
+    let now = chrono::Utc::now();
     let mut all = Vec::new();
+    let mut holdings = Vec::new();
     for source in config.sources() {
+        holdings.push(held(&config, source, now));
         all.extend(engine::runs::read_last(config.data_dir(), source.name().as_str(), args.last)?);
     }
     let text = if args.json {
-        let value = serde_json::json!({ "runs": all });
+        let value = serde_json::json!({ "sources": holdings, "runs": all });
         format!("{value:#}\n")
     } else if all.is_empty() {
-        "no sync has run yet\n".to_string()
+        format!("{}\nno sync has run yet\n", render_held(&holdings))
     } else {
-        engine::runs::render_table(&all)
+        format!("{}\nlast runs:\n{}", render_held(&holdings), engine::runs::render_table(&all))
     };
     out.write_all(text.as_bytes()).context("cannot write to stdout")
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use permdex::config::{AccountId, Config};
+use permdex::config::{AccountId, Config, Secrets};
 
 use super::Usage;
 
@@ -52,7 +52,7 @@ fn parse_ttl(text: &str) -> Result<Duration, Usage> {
 
 /// `permdex token`: writes a freshly minted token (one line) to `out`.
 pub fn run(args: &TokenArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load_for(&args.config, Secrets::JWT_KEY)?;
     let token = token_for(&config, args)?;
     writeln!(out, "{token}").and_then(|()| out.flush()).context("cannot write to stdout")
 }

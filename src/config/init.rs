@@ -11,8 +11,8 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::types::{format_byte_size, Email, EnvVarName, SourceName};
-use super::{Config, Error, Limits, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use super::types::{format_byte_size, format_duration, Email, EnvVarName, SourceName};
+use super::{Config, Error, Limits, Schedule, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
 
 /// What `permdex init` was asked for, as given on the command line (checked by [`run`]).
 #[derive(Debug, Clone)]
@@ -46,26 +46,103 @@ pub struct Starter {
     pub token_env: EnvVarName,
     /// As written in the file: relative to the file's directory, or absolute.
     pub data_dir: String,
+    /// What was changed in the URL given, and warnings about it.
+    pub notes: Vec<String>,
 }
 
-/// What `run` wrote, for the one line the CLI prints.
+/// What `run` wrote, for what the CLI prints: what was changed in the URL, warnings, and the next steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     pub path: PathBuf,
     pub source: SourceName,
     pub token_env: EnvVarName,
+    pub email: Email,
+    /// What `--url` was turned into, and warnings about it (see [`site_url`]).
+    pub notes: Vec<String>,
 }
 
 impl std::fmt::Display for Written {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
+        }
+        let config = self.path.display();
+        writeln!(f, "wrote {config} with source {:?}\n", self.source.as_str())?;
+        writeln!(f, "Next steps:")?;
+        writeln!(
             f,
-            "wrote {} with source {:?}; set {} to the API token before running permdex",
-            self.path.display(),
-            self.source.as_str(),
-            self.token_env
-        )
+            "  1. Signed in to Atlassian as {}, create an API token at {TOKEN_PAGE}",
+            self.email.as_str()
+        )?;
+        writeln!(
+            f,
+            "  2. Give that account the rights the crawler reads with: Confluence: view every space to index \
+             (space admin to read its permissions); Jira: Browse projects, Administer Jira (permission \
+             schemes, roles, security levels); both: Browse users and groups"
+        )?;
+        writeln!(f, "  3. export {}='<the token>'   (or name a 0600 file with token_file)", self.token_env)?;
+        writeln!(f, "  4. permdex check --config {config}    (one line per call the crawler needs)")?;
+        writeln!(f, "  5. permdex sync --config {config}     (the first run is a full sync)")?;
+        write!(f, "  6. permdex serve --config {config}    (keeps the index fresh on its schedule)")
     }
+}
+
+/// Where Atlassian account holders create API tokens.
+pub const TOKEN_PAGE: &str = "https://id.atlassian.com/manage-profile/security/api-tokens";
+
+/// Whether `host` is an Atlassian Cloud site's host.
+pub fn is_cloud_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    [".atlassian.net", ".jira.com"].iter().any(|suffix| host.ends_with(suffix) && host.len() > suffix.len())
+}
+
+/// The site URL people paste, made into the one permdex needs, with notes on what was changed or looks
+/// wrong: a bare host gets `https://`; an Atlassian Cloud URL with a path (`…/wiki/spaces/ENG/…`) becomes
+/// its site root; `http://` is refused for Cloud (it only serves https); a host that is not Cloud is kept
+/// as given, with a warning (the bundled simulator, a proxy; Data Center and Server are not supported).
+pub fn site_url(input: &str) -> Result<(Url, Vec<String>), String> {
+    let input = input.trim();
+    let with_scheme = if input.contains("://") {
+        input.to_owned()
+    } else {
+        format!("https://{}", input.trim_start_matches('/'))
+    };
+    let url = Url::parse(&with_scheme)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| "must be a site URL like https://example.atlassian.net".to_owned())?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "must not carry credentials (give --email; the token goes in an environment variable)".into()
+        );
+    }
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let mut notes = Vec::new();
+    if with_scheme != input {
+        notes.push(format!("read {input:?} as {}", url.origin().ascii_serialization()));
+    }
+    if is_cloud_host(&host) {
+        if url.scheme() == "http" {
+            return Err(format!("Atlassian Cloud is served over https only: use https://{host}"));
+        }
+        let root = Url::parse(&format!("https://{host}/")).map_err(|e| e.to_string())?;
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            notes.push(format!(
+                "using the site root {} (the URL pasted points inside the site)",
+                root.as_str().trim_end_matches('/')
+            ));
+        }
+        return Ok((root, notes));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    notes.push(format!(
+        "{host} is not an Atlassian Cloud host (*.atlassian.net): permdex reads Atlassian Cloud's REST APIs; \
+         this is fine for the bundled simulator or a proxy in front of Cloud, but Data Center and Server are \
+         not supported"
+    ));
+    Ok((url, notes))
 }
 
 /// `permdex init`: checks the flags, renders the starter file and writes it to `args.output`.
@@ -78,7 +155,13 @@ pub fn run(args: &InitOptions) -> Result<Written, Error> {
         std::collections::BTreeMap::from([(starter.token_env.as_str().to_owned(), "placeholder".to_owned())]);
     Config::from_toml(&text, &args.output, &placeholder_env)?;
     write_file(&args.output, &text, args.existing)?;
-    Ok(Written { path: args.output.clone(), source: starter.name, token_env: starter.token_env })
+    Ok(Written {
+        path: args.output.clone(),
+        source: starter.name,
+        token_env: starter.token_env,
+        email: starter.email,
+        notes: starter.notes,
+    })
 }
 
 /// Writes `text` to `path`. With [`Existing::Refuse`] the file is created only if absent, atomically, so
@@ -103,27 +186,21 @@ impl Starter {
     pub fn from_args(args: &InitOptions, cwd: &Path) -> Result<Starter, Error> {
         let flag =
             |flag: &'static str| move |err: super::InvalidValue| Error::InitArgument { flag, reason: err.0 };
-        let url = Url::parse(&args.url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .filter(|u| u.username().is_empty() && u.password().is_none())
-            .filter(|u| u.query().is_none() && u.fragment().is_none())
-            .ok_or_else(|| Error::InitArgument {
-                flag: "--url",
-                reason: "must be http(s) URL without credentials, like https://example.atlassian.net".into(),
-            })?;
+        let (url, notes) =
+            site_url(&args.url).map_err(|reason| Error::InitArgument { flag: "--url", reason })?;
         let email = Email::parse(&args.email).map_err(flag("--email"))?;
         let token_env = EnvVarName::parse(&args.token_env).map_err(flag("--token-env"))?;
         let data_dir = match &args.data {
             None => DEFAULT_DATA_DIR.to_owned(),
             Some(data) => data_dir_as_written(data, &args.output, cwd)?,
         };
-        Ok(Starter { name: source_name_for(&url), url, email, token_env, data_dir })
+        Ok(Starter { name: source_name_for(&url), url, email, token_env, data_dir, notes })
     }
 
     /// The file's text.
     pub fn render(&self) -> String {
         let defaults = Limits::default();
+        let schedule = Schedule::default();
         let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
         format!(
             r#"# permdex configuration, written by `permdex init`. Every key is shown with its default.
@@ -174,6 +251,15 @@ concurrency = {concurrency}
 requests_per_second = {requests_per_second:?}
 # Per-request timeout in seconds, 1 to {max_timeout}.
 timeout_secs = {timeout_secs}
+# How often `permdex serve` syncs what changed since the last run: a duration like "15m", "6h" or "7d", or "off".
+interval = {interval}
+# How often `permdex serve` re-reads permissions and group membership alone (no page or issue bodies).
+permissions_interval = {permissions_interval}
+# How often `permdex serve` re-reads everything and removes what is gone.
+full_interval = {full_interval}
+# Past this age of the last complete permission read, this source's documents are withheld from every
+# search until a sync refreshes them (fail closed), whoever runs the syncs; "off" never withholds.
+max_permission_age = {max_permission_age}
 
 # The query server.
 [server]
@@ -188,6 +274,11 @@ listen = {listen}
 api_keys = []
 # Variable holding the admin API key (at least 16 characters); without it the admin API is off.
 # admin_key_env = "PERMDEX_ADMIN_KEY"
+# Sign in with Atlassian: an OAuth 2.0 (3LO) app from developer.atlassian.com with scope read:me; the
+# secret comes from a variable or a 0600 client_secret_file; the callback is the app's registered one.
+# atlassian_login = {{ client_id = "your-app-client-id", client_secret_env = "PERMDEX_ATLASSIAN_SECRET", callback_url = "https://permdex.example/auth/atlassian/callback" }}
+# Sign in with OpenID Connect (code + PKCE); the email claim names the account through the synced directory.
+# oidc_login = {{ issuer = "https://idp.example", client_id = "permdex", client_secret_env = "PERMDEX_OIDC_SECRET", callback_url = "https://permdex.example/auth/oidc/callback", label = "Sign in with Okta" }}
 "#,
             data_dir = quote(&self.data_dir),
             name = quote(self.name.as_str()),
@@ -200,6 +291,10 @@ api_keys = []
             requests_per_second = defaults.requests_per_second,
             max_timeout = Limits::MAX_TIMEOUT_SECS,
             timeout_secs = defaults.timeout.as_secs(),
+            interval = quote(&format_duration(schedule.incremental)),
+            permissions_interval = quote(&format_duration(schedule.permissions)),
+            full_interval = quote(&format_duration(schedule.full)),
+            max_permission_age = quote(&format_duration(Some(Schedule::DEFAULT_MAX_PERMISSION_AGE))),
             listen = quote(DEFAULT_LISTEN),
         )
     }
@@ -325,6 +420,46 @@ mod tests {
     }
 
     #[test]
+    fn pasted_urls_become_the_site_root() {
+        // (pasted, the URL kept, a note containing)
+        let cases = [
+            (
+                "acme.atlassian.net",
+                "https://acme.atlassian.net/",
+                Some("read \"acme.atlassian.net\" as https://acme.atlassian.net"),
+            ),
+            (
+                "https://acme.atlassian.net/wiki/spaces/ENG/pages/123/Title?x=1",
+                "https://acme.atlassian.net/",
+                Some("using the site root"),
+            ),
+            (
+                "https://acme.atlassian.net/jira/software/projects/ENG/boards/1",
+                "https://acme.atlassian.net/",
+                Some("site root"),
+            ),
+            (" https://ACME.atlassian.net ", "https://acme.atlassian.net/", None),
+            ("http://127.0.0.1:8090", "http://127.0.0.1:8090/", Some("not an Atlassian Cloud host")),
+            (
+                "https://jira.example.com/wiki",
+                "https://jira.example.com/wiki",
+                Some("Data Center and Server are not supported"),
+            ),
+        ];
+        for (pasted, kept, note) in cases {
+            let (url, notes) = site_url(pasted).unwrap();
+            assert_eq!(url.as_str(), kept, "{pasted}");
+            match note {
+                Some(note) => assert!(notes.iter().any(|n| n.contains(note)), "{pasted}: {notes:?}"),
+                None => assert!(notes.is_empty(), "{pasted}: {notes:?}"),
+            }
+        }
+        let refused = site_url("http://acme.atlassian.net").unwrap_err();
+        assert!(refused.contains("https only: use https://acme.atlassian.net"), "{refused}");
+        assert!(is_cloud_host("acme.atlassian.net") && !is_cloud_host("atlassian.net.evil.example"));
+    }
+
+    #[test]
     fn source_names_from_hosts() {
         let cases = [
             ("https://acme.atlassian.net", "acme"),
@@ -358,8 +493,8 @@ mod tests {
     fn bad_flags_name_the_flag() {
         let path = Path::new("p.toml");
         let cases: [(InitOptions, &str); 4] = [
-            (args("ftp://acme", path), "--url: must be http(s) URL"),
-            (args("https://u:p@acme.atlassian.net", path), "--url: must be http(s) URL without credentials"),
+            (args("ftp://acme", path), "--url: must be a site URL"),
+            (args("https://u:p@acme.atlassian.net", path), "--url: must not carry credentials"),
             (
                 InitOptions { email: "bot".into(), ..args("https://a.atlassian.net", path) },
                 "--email: \"bot\" is not an email",

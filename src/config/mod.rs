@@ -27,7 +27,7 @@
 //! let config = Config::from_toml(text, Path::new("/etc/permdex/permdex.toml"), &env).unwrap();
 //! let acme = &config.sources()[0];
 //! assert!(acme.space_in_scope("ENG") && !acme.space_in_scope("HR"));
-//! assert_eq!(acme.token().expose(), "t0ken");
+//! assert_eq!(acme.token().unwrap().expose(), "t0ken");
 //! assert_eq!(config.data_dir(), Path::new("/etc/permdex/permdex-data"));
 //! ```
 //!
@@ -50,8 +50,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use types::{
-    format_byte_size, parse_byte_size, AccountId, Email, EnvVarName, InvalidValue, ProjectKey, Secret,
-    SourceName, SpaceKey,
+    format_byte_size, format_duration, parse_byte_size, AccountId, Email, EnvVarName, InvalidValue,
+    ProjectKey, Secret, SourceName, SpaceKey,
 };
 pub use url::Url;
 
@@ -65,6 +65,12 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7700";
 pub enum Error {
     #[error("cannot read config file {}: {source}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "no config file at {}: write one with `permdex init --url https://<site>.atlassian.net --email <email> \
+         --token-env <VAR>`, or pass --config <file>",
+        path.display()
+    )]
+    Missing { path: PathBuf },
     #[error("invalid config file {}: {problems}", path.display())]
     Invalid { path: PathBuf, problems: Problems },
     #[error("{} already exists; pass --force to overwrite it", path.display())]
@@ -116,6 +122,37 @@ impl Env for HashMap<String, String> {
     }
 }
 
+/// Which secrets a command uses. Only those are read and required when a file is loaded; the others are
+/// read if they can be and otherwise left out without a word (`permdex status` runs where the API token is
+/// not set). A secret that was not read is never replaced by anything: [`Source::token`] says it is
+/// missing, and a [`ServerConfig`] with unread keys cannot build the server's authenticator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secrets {
+    /// Each source's API token (crawling, checking a site).
+    pub source_tokens: bool,
+    /// The JWT secret or public key (serving, minting tokens).
+    pub jwt_key: bool,
+    /// The static API keys and the admin key (serving).
+    pub api_keys: bool,
+}
+
+impl Secrets {
+    pub const ALL: Secrets = Secrets { source_tokens: true, jwt_key: true, api_keys: true };
+    pub const NONE: Secrets = Secrets { source_tokens: false, jwt_key: false, api_keys: false };
+    /// What talking to a site needs (`sync`, `check`).
+    pub const SOURCE_TOKENS: Secrets = Secrets { source_tokens: true, jwt_key: false, api_keys: false };
+    /// What minting a bearer token needs (`token`).
+    pub const JWT_KEY: Secrets = Secrets { source_tokens: false, jwt_key: true, api_keys: false };
+}
+
+/// A secret a command asked for that the configuration was loaded without.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} was not read ({origin}): the configuration was loaded without it")]
+pub struct SecretNotRead {
+    pub what: String,
+    pub origin: String,
+}
+
 /// A loaded, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -130,9 +167,17 @@ impl Config {
     /// Reads and validates `path`, taking secrets from the process environment and from token files.
     /// Warnings (see [`Config::warnings`]) are also logged.
     pub fn load(path: &Path) -> Result<Config, Error> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
-        let config = Self::from_toml(&text, path, &ProcessEnv)?;
+        Self::load_for(path, Secrets::ALL)
+    }
+
+    /// Like [`Config::load`], but reads and requires only the `secrets` a command uses: a command that
+    /// needs no token runs where the token is not set (see [`Secrets`]).
+    pub fn load_for(path: &Path, secrets: Secrets) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => Error::Missing { path: path.to_owned() },
+            _ => Error::Read { path: path.to_owned(), source },
+        })?;
+        let config = Self::from_toml_for(&text, path, &ProcessEnv, secrets)?;
         for warning in &config.warnings {
             tracing::warn!(config = %path.display(), "{warning}");
         }
@@ -143,9 +188,14 @@ impl Config {
     /// `token_file`, `jwt_public_key_file`) resolve against `path`'s directory, and `env` supplies the
     /// variables named by `*_env` keys. Nothing is logged.
     pub fn from_toml(text: &str, path: &Path, env: &dyn Env) -> Result<Config, Error> {
+        Self::from_toml_for(text, path, env, Secrets::ALL)
+    }
+
+    /// Like [`Config::from_toml`], requiring only `secrets`.
+    pub fn from_toml_for(text: &str, path: &Path, env: &dyn Env, secrets: Secrets) -> Result<Config, Error> {
         let invalid = |problems| Error::Invalid { path: path.to_owned(), problems: Problems(problems) };
         let raw = raw::parse(text).map_err(invalid)?;
-        validate::validate(raw, path, env).map_err(invalid)
+        validate::validate(raw, path, env, secrets).map_err(invalid)
     }
 
     /// The file this configuration was read from, as given.
@@ -194,6 +244,15 @@ pub enum TokenOrigin {
     File(PathBuf),
 }
 
+impl fmt::Display for TokenOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenOrigin::Env(name) => write!(f, "environment variable {name}"),
+            TokenOrigin::File(path) => write!(f, "token file {}", path.display()),
+        }
+    }
+}
+
 /// An include list and an exclude list of keys. An empty include list means everything; an exclude
 /// always wins. Validation guarantees no key is in both.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +272,12 @@ impl<K: Ord + Borrow<str>> KeyFilter<K> {
 
     pub fn exclude(&self) -> &BTreeSet<K> {
         &self.exclude
+    }
+
+    /// Keys named in the include or exclude list that `exists` does not know (a typo, a key renamed
+    /// on the site): such a key silently matches nothing.
+    pub fn unknown_keys(&self, exists: impl Fn(&str) -> bool) -> Vec<&str> {
+        self.include.iter().chain(&self.exclude).map(Borrow::borrow).filter(|key| !exists(key)).collect()
     }
 }
 
@@ -256,13 +321,44 @@ impl Default for Limits {
     }
 }
 
+/// When `permdex serve` syncs a source by itself. `None` turns that kind of run off. An incremental run
+/// ends with a permission refresh and a full run includes one, so either also counts as a refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// Incremental syncs (`interval`).
+    pub incremental: Option<Duration>,
+    /// Permissions-only refreshes (`permissions_interval`).
+    pub permissions: Option<Duration>,
+    /// Full syncs (`full_interval`).
+    pub full: Option<Duration>,
+}
+
+impl Schedule {
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15 * 60);
+    pub const DEFAULT_PERMISSIONS_INTERVAL: Duration = Duration::from_secs(5 * 60);
+    pub const DEFAULT_FULL_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
+    /// Default `max_permission_age`.
+    pub const DEFAULT_MAX_PERMISSION_AGE: Duration = Duration::from_secs(24 * 3600);
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            incremental: Some(Self::DEFAULT_INTERVAL),
+            permissions: Some(Self::DEFAULT_PERMISSIONS_INTERVAL),
+            full: Some(Self::DEFAULT_FULL_INTERVAL),
+        }
+    }
+}
+
 /// One Atlassian site to crawl, with its credentials, products, scope and limits.
 #[derive(Debug, Clone)]
 pub struct Source {
     name: SourceName,
     url: Url,
     email: Email,
-    token: Secret,
+    /// `None` when the configuration was loaded without source tokens and this one could not be read.
+    token: Option<Secret>,
     token_origin: TokenOrigin,
     products: Products,
     spaces: KeyFilter<SpaceKey>,
@@ -271,6 +367,8 @@ pub struct Source {
     include_archived: bool,
     confluence_access_groups: Option<BTreeSet<String>>,
     limits: Limits,
+    schedule: Schedule,
+    max_permission_age: Option<Duration>,
 }
 
 impl Source {
@@ -288,18 +386,44 @@ impl Source {
         &self.email
     }
 
-    pub fn token(&self) -> &Secret {
-        &self.token
+    /// The API token, unless the configuration was loaded without it (see [`Secrets`]).
+    pub fn token(&self) -> Result<&Secret, SecretNotRead> {
+        self.token.as_ref().ok_or_else(|| SecretNotRead {
+            what: format!("the API token of source {}", self.name),
+            origin: self.token_origin.to_string(),
+        })
     }
 
     pub fn token_origin(&self) -> &TokenOrigin {
         &self.token_origin
     }
 
+    /// Writes `token` where this source's token is read from, so a replacement survives a restart: the
+    /// token file (mode 0600, replaced atomically). A token read from an environment variable cannot be
+    /// written back: `Err` says so and what to do.
+    pub fn persist_token(&self, token: &Secret) -> Result<PathBuf, String> {
+        match &self.token_origin {
+            TokenOrigin::Env(var) => Err(format!(
+                "the token of source {} is read from the environment variable {var}, which permdex cannot \
+                 change: it is used until the server restarts; set {var} to the new token before then, or \
+                 configure token_file so replacements are kept",
+                self.name
+            )),
+            TokenOrigin::File(path) => {
+                write_private(path, token.expose()).map(|()| path.clone()).map_err(|e| {
+                    format!(
+                        "the token is used until the server restarts, but cannot be written to {}: {e}",
+                        path.display()
+                    )
+                })
+            }
+        }
+    }
+
     /// The same source with another API token (credential rotation without a restart). The origin is
     /// kept: it still names where the token was first read from.
     pub fn with_token(self, token: Secret) -> Source {
-        Source { token, ..self }
+        Source { token: Some(token), ..self }
     }
 
     pub fn products(&self) -> Products {
@@ -319,6 +443,17 @@ impl Source {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// When `permdex serve` syncs this source.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// How old the permissions of this source's index may be before its documents are withheld from
+    /// every search (fail closed); `None` never withholds.
+    pub fn max_permission_age(&self) -> Option<Duration> {
+        self.max_permission_age
     }
 
     pub fn spaces(&self) -> &KeyFilter<SpaceKey> {
@@ -382,6 +517,38 @@ pub struct ServerConfig {
     jwt: Option<JwtKey>,
     api_keys: Vec<ApiKey>,
     admin_key: Option<Secret>,
+    atlassian_login: Option<AtlassianLogin>,
+    oidc_login: Option<OidcLogin>,
+    /// Keys the file configures that were not read (the configuration was loaded without them).
+    unread: Vec<&'static str>,
+}
+
+/// `[server.atlassian_login]`: an OAuth 2.0 (3LO) app registered in Atlassian's developer console.
+#[derive(Debug, Clone)]
+pub struct AtlassianLogin {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Where Atlassian sends the browser back: `https://permdex.example/auth/atlassian/callback`. It must
+    /// be the app's registered callback URL; an `https` URL also makes the session cookie `Secure`.
+    pub callback_url: Url,
+    /// Atlassian's authorization server, `https://auth.atlassian.com` (`/authorize`, `/oauth/token`).
+    pub auth_url: Url,
+    /// Atlassian's API gateway, `https://api.atlassian.com` (`/me`).
+    pub api_url: Url,
+}
+
+/// `[server.oidc_login]`: an OpenID Connect provider (Okta, Entra ID, Google Workspace, Keycloak…).
+#[derive(Debug, Clone)]
+pub struct OidcLogin {
+    /// The issuer; its discovery document is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: Url,
+    pub client_id: String,
+    /// `None` for a public client (PKCE alone).
+    pub client_secret: Option<Secret>,
+    /// `https://permdex.example/auth/oidc/callback`.
+    pub callback_url: Url,
+    /// The sign-in button's text, e.g. "Sign in with Okta".
+    pub label: String,
 }
 
 impl ServerConfig {
@@ -403,6 +570,50 @@ impl ServerConfig {
     pub fn admin_key(&self) -> Option<&Secret> {
         self.admin_key.as_ref()
     }
+
+    /// `None` when Sign in with Atlassian is not configured.
+    pub fn atlassian_login(&self) -> Option<&AtlassianLogin> {
+        self.atlassian_login.as_ref()
+    }
+
+    /// `None` when sign-in with OpenID Connect is not configured.
+    pub fn oidc_login(&self) -> Option<&OidcLogin> {
+        self.oidc_login.as_ref()
+    }
+    /// Fails when keys the file configures were not read (see [`Secrets`]): a server must never start
+    /// with fewer keys than configured, as if JWTs or the admin API were off.
+    pub fn require_keys(&self) -> Result<(), SecretNotRead> {
+        match self.unread.as_slice() {
+            [] => Ok(()),
+            unread => Err(SecretNotRead { what: unread.join(" and "), origin: "[server]".into() }),
+        }
+    }
+}
+
+/// Replaces `path` with `text` and a newline, readable and writable by the owner only (0600 on Unix):
+/// written to a temporary file beside it, then renamed over it, so a reader never sees half a token.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("token");
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -484,7 +695,7 @@ mod tests {
         }
         assert!(debug.contains("[redacted]"));
         // The secrets are there, behind `expose`.
-        assert_eq!(config.sources()[0].token().expose(), TOKEN);
+        assert_eq!(config.sources()[0].token().unwrap().expose(), TOKEN);
         assert_eq!(config.sources()[0].token_origin(), &TokenOrigin::Env(EnvVarName::parse("TOK").unwrap()));
     }
 

@@ -48,6 +48,10 @@ pub(super) struct RawSource {
     pub concurrency: Option<i64>,
     pub requests_per_second: Option<f64>,
     pub timeout_secs: Option<i64>,
+    pub interval: Option<String>,
+    pub permissions_interval: Option<String>,
+    pub full_interval: Option<String>,
+    pub max_permission_age: Option<String>,
 }
 
 /// The `[server]` table.
@@ -60,6 +64,32 @@ pub(super) struct RawServer {
     #[serde(default)]
     pub api_keys: Vec<RawApiKey>,
     pub admin_key_env: Option<String>,
+    pub atlassian_login: Option<RawAtlassianLogin>,
+    pub oidc_login: Option<RawOidcLogin>,
+}
+
+/// `[server.atlassian_login]`: Sign in with Atlassian (OAuth 2.0 authorization code, "3LO").
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAtlassianLogin {
+    pub client_id: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub client_secret_file: Option<String>,
+    pub callback_url: Option<String>,
+    pub auth_url: Option<String>,
+    pub api_url: Option<String>,
+}
+
+/// `[server.oidc_login]`: sign in with an OpenID Connect provider (authorization code with PKCE).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOidcLogin {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub client_secret_file: Option<String>,
+    pub callback_url: Option<String>,
+    pub label: Option<String>,
 }
 
 /// One entry of `server.api_keys`.

@@ -288,9 +288,39 @@ pub fn format_byte_size(bytes: u64) -> String {
         .map_or_else(|| format!("{bytes}B"), |(unit, name)| format!("{}{name}", bytes / unit))
 }
 
+/// Formats a duration the way a person would write it in the config file: its largest whole unit
+/// (`7d`, `15m`, `90s`); `off` for none.
+pub fn format_duration(duration: Option<std::time::Duration>) -> String {
+    let Some(duration) = duration else { return "off".to_owned() };
+    let secs = duration.as_secs();
+    const UNITS: [(u64, &str); 3] = [(24 * 3600, "d"), (3600, "h"), (60, "m")];
+    UNITS
+        .iter()
+        .find(|(unit, _)| secs != 0 && secs.is_multiple_of(*unit))
+        .map_or_else(|| format!("{secs}s"), |(unit, name)| format!("{}{name}", secs / unit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_format_in_their_largest_whole_unit() {
+        use std::time::Duration;
+        let cases = [
+            (Some(Duration::from_secs(7 * 86400)), "7d"),
+            (Some(Duration::from_secs(36 * 3600)), "36h"),
+            (Some(Duration::from_secs(900)), "15m"),
+            (Some(Duration::from_secs(90)), "90s"),
+            (None, "off"),
+        ];
+        for (duration, text) in cases {
+            assert_eq!(format_duration(duration), text);
+            if let Some(d) = duration {
+                assert_eq!(humantime::parse_duration(text).unwrap(), d, "the config file reads it back");
+            }
+        }
+    }
 
     #[test]
     fn newtypes_accept_and_reject() {

@@ -19,13 +19,13 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawApiKey, RawConfig, RawServer, RawSize, RawSource};
+use super::raw::{RawApiKey, RawAtlassianLogin, RawConfig, RawOidcLogin, RawServer, RawSize, RawSource};
 use super::types::{
     parse_byte_size, AccountId, Email, EnvVarName, InvalidValue, ProjectKey, Secret, SourceName, SpaceKey,
 };
 use super::{
-    ApiKey, Config, Env, JwtKey, KeyFilter, Limits, Products, ServerConfig, Source, TokenOrigin, Url,
-    DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+    ApiKey, AtlassianLogin, Config, Env, JwtKey, KeyFilter, Limits, OidcLogin, Products, Schedule, Secrets,
+    ServerConfig, Source, TokenOrigin, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
 };
 
 /// Largest token or key file accepted; anything bigger is not a token.
@@ -56,7 +56,12 @@ impl Report {
 }
 
 /// Validates `raw`, read from `file`. Relative paths resolve against `file`'s directory.
-pub(super) fn validate(raw: RawConfig, file: &Path, env: &dyn Env) -> Result<Config, Vec<String>> {
+pub(super) fn validate(
+    raw: RawConfig,
+    file: &Path,
+    env: &dyn Env,
+    secrets: Secrets,
+) -> Result<Config, Vec<String>> {
     let base_dir = file.parent().unwrap_or(Path::new("")).to_owned();
     let mut report = Report::default();
 
@@ -75,7 +80,7 @@ pub(super) fn validate(raw: RawConfig, file: &Path, env: &dyn Env) -> Result<Con
     let mut sources = Vec::new();
     for (i, raw_source) in raw.sources.into_iter().enumerate() {
         if let Some(source) =
-            validate_source(&format!("sources[{i}]"), raw_source, &base_dir, env, &mut report)
+            validate_source(&format!("sources[{i}]"), raw_source, &base_dir, env, secrets, &mut report)
         {
             sources.push(source);
         }
@@ -90,7 +95,7 @@ pub(super) fn validate(raw: RawConfig, file: &Path, env: &dyn Env) -> Result<Con
         }
     }
 
-    let server = validate_server(raw.server.unwrap_or_default(), &base_dir, env, &mut report);
+    let server = validate_server(raw.server.unwrap_or_default(), &base_dir, env, secrets, &mut report);
 
     match (server, report.problems.is_empty()) {
         (Some(server), true) => {
@@ -105,19 +110,24 @@ fn validate_source(
     raw: RawSource,
     base_dir: &Path,
     env: &dyn Env,
+    secrets: Secrets,
     report: &mut Report,
 ) -> Option<Source> {
     let k = |field: &str| format!("{key}.{field}");
     let problems_before = report.problems.len();
-    // Limits first: they only borrow `raw`; the checks below move its strings out.
+    // Limits and the schedule first: they only borrow `raw`; the checks below move its strings out.
     let limits = validate_limits(key, &raw, report);
+    let (schedule, max_permission_age) = validate_schedule(key, &raw, report);
 
     let name =
         required(&k("name"), raw.name, report).and_then(|n| report.check(&k("name"), SourceName::parse(&n)));
     let url = required(&k("url"), raw.url, report).and_then(|u| parse_site_url(&k("url"), &u, report));
     let email =
         required(&k("email"), raw.email, report).and_then(|e| report.check(&k("email"), Email::parse(&e)));
-    let token = read_token(key, raw.token_env, raw.token_file, base_dir, env, report);
+    let token_origin = token_origin(key, raw.token_env, raw.token_file, base_dir, report);
+    let token = token_origin
+        .as_ref()
+        .and_then(|origin| read_secrets(secrets.source_tokens, report, |r| read_token(key, origin, env, r)));
 
     let products = Products { confluence: raw.confluence.unwrap_or(true), jira: raw.jira.unwrap_or(true) };
     if !products.confluence && !products.jira {
@@ -153,13 +163,12 @@ fn validate_source(
     if report.problems.len() > problems_before {
         return None;
     }
-    let (token, token_origin) = token?;
     Some(Source {
         name: name?,
         url: url?,
         email: email?,
         token,
-        token_origin,
+        token_origin: token_origin?,
         products,
         spaces,
         projects,
@@ -167,6 +176,8 @@ fn validate_source(
         include_archived: raw.archived.unwrap_or(false),
         confluence_access_groups,
         limits: limits?,
+        schedule,
+        max_permission_age,
     })
 }
 
@@ -210,27 +221,19 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn read_token(
+/// Where the source's token is read from: exactly one of `token_env` and `token_file`.
+fn token_origin(
     key: &str,
     token_env: Option<String>,
     token_file: Option<String>,
     base_dir: &Path,
-    env: &dyn Env,
     report: &mut Report,
-) -> Option<(Secret, TokenOrigin)> {
+) -> Option<TokenOrigin> {
     match (token_env, token_file) {
         (Some(var), None) => {
-            let var_key = format!("{key}.token_env");
-            let name = report.check(&var_key, EnvVarName::parse(&var))?;
-            let token = secret_from_env(&var_key, &name, env, report)?;
-            Some((token, TokenOrigin::Env(name)))
+            report.check(&format!("{key}.token_env"), EnvVarName::parse(&var)).map(TokenOrigin::Env)
         }
-        (None, Some(file)) => {
-            let file_key = format!("{key}.token_file");
-            let path = base_dir.join(&file);
-            let token = secret_from_file(&file_key, &path, report)?;
-            Some((token, TokenOrigin::File(path)))
-        }
+        (None, Some(file)) => Some(TokenOrigin::File(base_dir.join(&file))),
         (Some(_), Some(_)) => {
             report.problem(key, "set exactly one of token_env and token_file, not both");
             None
@@ -242,6 +245,34 @@ fn read_token(
             );
             None
         }
+    }
+}
+
+/// Reads the token from where `origin` says.
+fn read_token(key: &str, origin: &TokenOrigin, env: &dyn Env, report: &mut Report) -> Option<Secret> {
+    match origin {
+        TokenOrigin::Env(name) => secret_from_env(&format!("{key}.token_env"), name, env, report),
+        TokenOrigin::File(path) => secret_from_file(&format!("{key}.token_file"), path, report),
+    }
+}
+
+/// Runs `read` against `report` when the secrets it reads are `needed`. When they are not, `read` runs
+/// against a scratch report that is thrown away: what it could read is kept, what it could not is `None`
+/// without a word, since this command does not use it.
+fn read_secrets<T>(
+    needed: bool,
+    report: &mut Report,
+    read: impl FnOnce(&mut Report) -> Option<T>,
+) -> Option<T> {
+    if needed {
+        return read(report);
+    }
+    let mut scratch = Report::default();
+    let value = read(&mut scratch);
+    if scratch.problems.is_empty() {
+        value
+    } else {
+        None
     }
 }
 
@@ -409,10 +440,63 @@ fn validate_limits(key: &str, raw: &RawSource, report: &mut Report) -> Option<Li
     })
 }
 
+/// The sync intervals and the permission age limit: durations like `"15m"`, `"6h"` or `"7d"`, or `"off"`.
+fn validate_schedule(key: &str, raw: &RawSource, report: &mut Report) -> (Schedule, Option<Duration>) {
+    let mut duration = |field: &str, value: &Option<String>, default: Duration| -> Option<Duration> {
+        let Some(text) = value else { return Some(default) };
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return None;
+        }
+        match humantime::parse_duration(text) {
+            Ok(d) if d >= Duration::from_secs(1) => Some(d),
+            Ok(_) => {
+                report.problem(&format!("{key}.{field}"), "must be at least 1s, or \"off\"");
+                Some(default)
+            }
+            Err(_) => {
+                report.problem(
+                    &format!("{key}.{field}"),
+                    format!("{text:?} is not a duration like \"15m\", \"6h\" or \"7d\", nor \"off\""),
+                );
+                Some(default)
+            }
+        }
+    };
+    let schedule = Schedule {
+        incremental: duration("interval", &raw.interval, Schedule::DEFAULT_INTERVAL),
+        permissions: duration(
+            "permissions_interval",
+            &raw.permissions_interval,
+            Schedule::DEFAULT_PERMISSIONS_INTERVAL,
+        ),
+        full: duration("full_interval", &raw.full_interval, Schedule::DEFAULT_FULL_INTERVAL),
+    };
+    let max_age =
+        duration("max_permission_age", &raw.max_permission_age, Schedule::DEFAULT_MAX_PERMISSION_AGE);
+    let refresh_every =
+        [schedule.permissions, schedule.incremental, schedule.full].into_iter().flatten().min();
+    if let (Some(max_age), Some(every)) = (max_age, refresh_every) {
+        if every >= max_age {
+            report.warning(
+                &format!("{key}.max_permission_age"),
+                format!(
+                    "{} is not longer than the shortest refresh interval ({}): the source's documents will be \
+                     withheld between refreshes",
+                    humantime::format_duration(max_age),
+                    humantime::format_duration(every)
+                ),
+            );
+        }
+    }
+    (schedule, max_age)
+}
+
 fn validate_server(
     raw: RawServer,
     base_dir: &Path,
     env: &dyn Env,
+    secrets: Secrets,
     report: &mut Report,
 ) -> Option<ServerConfig> {
     let problems_before = report.problems.len();
@@ -426,38 +510,80 @@ fn validate_server(
         );
     }
 
-    let jwt = match (raw.jwt_hs256_secret_env, raw.jwt_public_key_file) {
-        (None, None) => None,
-        (Some(_), Some(_)) => {
-            report.problem("server", "set at most one of jwt_hs256_secret_env and jwt_public_key_file");
-            None
+    let mut unread = Vec::new();
+    let jwt_configured = raw.jwt_hs256_secret_env.is_some() || raw.jwt_public_key_file.is_some();
+    let jwt = read_secrets(secrets.jwt_key, report, |report| {
+        match (raw.jwt_hs256_secret_env, raw.jwt_public_key_file) {
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                report.problem("server", "set at most one of jwt_hs256_secret_env and jwt_public_key_file");
+                None
+            }
+            (Some(var), None) => {
+                let key = "server.jwt_hs256_secret_env";
+                report
+                    .check(key, EnvVarName::parse(&var))
+                    .and_then(|name| secret_from_env(key, &name, env, report))
+                    .filter(|secret| {
+                        let long_enough = secret.expose().len() >= MIN_HS256_SECRET_BYTES;
+                        if !long_enough {
+                            report.problem(
+                                key,
+                                format!("HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes"),
+                            );
+                        }
+                        long_enough
+                    })
+                    .map(JwtKey::Hs256)
+            }
+            (None, Some(file)) => {
+                let path = base_dir.join(file);
+                read_public_key_pem("server.jwt_public_key_file", &path, report)
+                    .map(|pem| JwtKey::PublicKeyPem { path, pem })
+            }
         }
-        (Some(var), None) => {
-            let key = "server.jwt_hs256_secret_env";
-            report
-                .check(key, EnvVarName::parse(&var))
-                .and_then(|name| secret_from_env(key, &name, env, report))
-                .filter(|secret| {
-                    let long_enough = secret.expose().len() >= MIN_HS256_SECRET_BYTES;
-                    if !long_enough {
-                        report.problem(
-                            key,
-                            format!("HS256 secret must be at least {MIN_HS256_SECRET_BYTES} bytes"),
-                        );
-                    }
-                    long_enough
-                })
-                .map(JwtKey::Hs256)
-        }
-        (None, Some(file)) => {
-            let path = base_dir.join(file);
-            read_public_key_pem("server.jwt_public_key_file", &path, report)
-                .map(|pem| JwtKey::PublicKeyPem { path, pem })
-        }
-    };
+    });
+    if jwt_configured && jwt.is_none() && !secrets.jwt_key {
+        unread.push("the JWT key");
+    }
 
+    let keys_configured = !raw.api_keys.is_empty() || raw.admin_key_env.is_some();
+    let keys = read_secrets(secrets.api_keys, report, |report| {
+        Some(api_and_admin_keys(raw.api_keys, raw.admin_key_env, env, report))
+    });
+    if keys_configured && keys.is_none() {
+        unread.push("the API keys and the admin key");
+    }
+    let (api_keys, admin_key) = keys.unwrap_or_default();
+
+    // Sign-in client secrets serve browsers only: read like the API keys.
+    let logins_configured = raw.atlassian_login.is_some() || raw.oidc_login.is_some();
+    let (raw_atlassian, raw_oidc) = (raw.atlassian_login, raw.oidc_login);
+    let logins = read_secrets(secrets.api_keys, report, |report| {
+        let atlassian = raw_atlassian.and_then(|raw| validate_atlassian_login(raw, base_dir, env, report));
+        let oidc = raw_oidc.and_then(|raw| validate_oidc_login(raw, base_dir, env, report));
+        Some((atlassian, oidc))
+    });
+    if logins_configured && logins.is_none() {
+        unread.push("the sign-in client secrets");
+    }
+    let (atlassian_login, oidc_login) = logins.unwrap_or_default();
+
+    if report.problems.len() > problems_before {
+        return None;
+    }
+    Some(ServerConfig { listen: listen?, jwt, api_keys, admin_key, atlassian_login, oidc_login, unread })
+}
+
+/// The static API keys and the admin key, all distinct.
+fn api_and_admin_keys(
+    raw_keys: Vec<RawApiKey>,
+    admin_key_env: Option<String>,
+    env: &dyn Env,
+    report: &mut Report,
+) -> (Vec<ApiKey>, Option<Secret>) {
     let mut api_keys: Vec<ApiKey> = Vec::new();
-    for (i, raw_key) in raw.api_keys.into_iter().enumerate() {
+    for (i, raw_key) in raw_keys.into_iter().enumerate() {
         let key = format!("server.api_keys[{i}]");
         if let Some(api_key) = validate_api_key(&key, raw_key, env, report) {
             if let Some(j) = api_keys.iter().position(|other| other.key.matches(api_key.key.expose())) {
@@ -470,7 +596,7 @@ fn validate_server(
         }
     }
 
-    let admin_key = raw.admin_key_env.and_then(|var| {
+    let admin_key = admin_key_env.and_then(|var| {
         let key = "server.admin_key_env";
         let secret = report
             .check(key, EnvVarName::parse(&var))
@@ -484,10 +610,135 @@ fn validate_server(
         Some(secret)
     });
 
-    if report.problems.len() > problems_before {
+    (api_keys, admin_key)
+}
+
+const ATLASSIAN_AUTH_URL: &str = "https://auth.atlassian.com";
+const ATLASSIAN_API_URL: &str = "https://api.atlassian.com";
+
+fn validate_atlassian_login(
+    raw: RawAtlassianLogin,
+    base_dir: &Path,
+    env: &dyn Env,
+    report: &mut Report,
+) -> Option<AtlassianLogin> {
+    let key = "server.atlassian_login";
+    let client_id = required_text(&format!("{key}.client_id"), raw.client_id, report);
+    let client_secret =
+        match client_secret(key, raw.client_secret_env, raw.client_secret_file, base_dir, env, report) {
+            Some(Some(secret)) => Some(secret),
+            Some(None) => {
+                report.problem(
+                key,
+                "set client_secret_env = \"VAR\" or client_secret_file = \"path\" (never the secret itself)",
+            );
+                None
+            }
+            None => None,
+        };
+    let callback_url = login_url(&format!("{key}.callback_url"), raw.callback_url.as_deref(), report);
+    let auth_url = login_url(
+        &format!("{key}.auth_url"),
+        Some(raw.auth_url.as_deref().unwrap_or(ATLASSIAN_AUTH_URL)),
+        report,
+    );
+    let api_url = login_url(
+        &format!("{key}.api_url"),
+        Some(raw.api_url.as_deref().unwrap_or(ATLASSIAN_API_URL)),
+        report,
+    );
+    Some(AtlassianLogin {
+        client_id: client_id?,
+        client_secret: client_secret?,
+        callback_url: callback_url?,
+        auth_url: auth_url?,
+        api_url: api_url?,
+    })
+}
+
+fn validate_oidc_login(
+    raw: RawOidcLogin,
+    base_dir: &Path,
+    env: &dyn Env,
+    report: &mut Report,
+) -> Option<OidcLogin> {
+    let key = "server.oidc_login";
+    let issuer = login_url(&format!("{key}.issuer"), raw.issuer.as_deref(), report);
+    let client_id = required_text(&format!("{key}.client_id"), raw.client_id, report);
+    let client_secret =
+        client_secret(key, raw.client_secret_env, raw.client_secret_file, base_dir, env, report);
+    let callback_url = login_url(&format!("{key}.callback_url"), raw.callback_url.as_deref(), report);
+    let label = raw.label.unwrap_or_else(|| "Sign in with SSO".to_owned());
+    Some(OidcLogin {
+        issuer: issuer?,
+        client_id: client_id?,
+        client_secret: client_secret?,
+        callback_url: callback_url?,
+        label,
+    })
+}
+
+fn required_text(key: &str, value: Option<String>, report: &mut Report) -> Option<String> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(value) => Some(value),
+        None => {
+            report.problem(key, "is required");
+            None
+        }
+    }
+}
+
+/// An `https` URL (or `http` to a loopback host, for local testing), without a query or credentials.
+fn login_url(key: &str, text: Option<&str>, report: &mut Report) -> Option<Url> {
+    let Some(text) = text else {
+        report.problem(key, "is required");
+        return None;
+    };
+    let url = match Url::parse(text) {
+        Ok(url) => url,
+        Err(e) => {
+            report.problem(key, format!("{text:?} is not a URL: {e}"));
+            return None;
+        }
+    };
+    let secure = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
+    if !secure {
+        report.problem(key, format!("{text:?} must be https (plain http only to a loopback host)"));
         return None;
     }
-    Some(ServerConfig { listen: listen?, jwt, api_keys, admin_key })
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+        report.problem(key, format!("{text:?} must not carry credentials or a query"));
+        return None;
+    }
+    Some(url)
+}
+
+/// A client secret from `client_secret_env` or `client_secret_file` (0600). `Some(None)` when neither is
+/// set; `None` on a problem.
+fn client_secret(
+    key: &str,
+    secret_env: Option<String>,
+    secret_file: Option<String>,
+    base_dir: &Path,
+    env: &dyn Env,
+    report: &mut Report,
+) -> Option<Option<Secret>> {
+    match (secret_env, secret_file) {
+        (Some(var), None) => {
+            let var_key = format!("{key}.client_secret_env");
+            let name = report.check(&var_key, EnvVarName::parse(&var))?;
+            secret_from_env(&var_key, &name, env, report).map(Some)
+        }
+        (None, Some(file)) => {
+            let file_key = format!("{key}.client_secret_file");
+            secret_from_file(&file_key, &base_dir.join(file), report).map(Some)
+        }
+        (Some(_), Some(_)) => {
+            report.problem(key, "set at most one of client_secret_env and client_secret_file");
+            None
+        }
+        (None, None) => Some(None),
+    }
 }
 
 fn validate_api_key(key: &str, raw: RawApiKey, env: &dyn Env, report: &mut Report) -> Option<ApiKey> {
@@ -648,6 +899,11 @@ token_env = \"T_ACME\"
             (with_source("requests_per_second = nan"), "sources[0].requests_per_second: must be a number greater than 0"),
             (with_source("timeout_secs = 0"), "sources[0].timeout_secs: must be between 1 and 3600"),
             (with_source("timeout_secs = 3601"), "sources[0].timeout_secs: must be between 1 and 3600"),
+            // Schedules.
+            (with_source("interval = \"often\""), "sources[0].interval: \"often\" is not a duration like \"15m\""),
+            (with_source("permissions_interval = \"0s\""), "sources[0].permissions_interval: must be at least 1s, or \"off\""),
+            (with_source("full_interval = \"7 weekdays\""), "sources[0].full_interval: \"7 weekdays\" is not a duration"),
+            (with_source("max_permission_age = 3600"), "sources[0].max_permission_age: invalid type: integer `3600`, expected a string"),
             // Server.
             (server("listen = \"localhost:7700\""), "server.listen: \"localhost:7700\" is not an address like 127.0.0.1:7700"),
             (server("listn = \"127.0.0.1:1\""), "unknown field \"listn\" in [server] at line 7 (did you mean \"listen\"?)"),
@@ -726,6 +982,80 @@ token_env = \"T_ACME\"
         assert_eq!(config.server().listen(), "127.0.0.1:7700".parse().unwrap());
         assert!(config.server().jwt().is_none() && config.server().admin_key().is_none());
         assert!(config.server().api_keys().is_empty());
+        assert_eq!(*source.schedule(), Schedule::default());
+        assert_eq!(
+            (source.schedule().incremental, source.schedule().permissions, source.schedule().full),
+            (
+                Some(Duration::from_secs(900)),
+                Some(Duration::from_secs(300)),
+                Some(Duration::from_secs(7 * 86400))
+            )
+        );
+        assert_eq!(source.max_permission_age(), Some(Duration::from_secs(86400)));
+    }
+
+    #[test]
+    fn schedules_read_durations_and_off() {
+        let config = load(&with_source(
+            "interval = \"1h\"\npermissions_interval = \"off\"\nfull_interval = \"2d\"\nmax_permission_age = \"OFF\"",
+        ))
+        .unwrap();
+        let source = &config.sources()[0];
+        let schedule = source.schedule();
+        assert_eq!(
+            (schedule.incremental, schedule.permissions, schedule.full),
+            (Some(Duration::from_secs(3600)), None, Some(Duration::from_secs(2 * 86400)))
+        );
+        assert_eq!(source.max_permission_age(), None);
+        assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+
+        // A limit no refresh can keep up with is allowed, and said.
+        let config = load(&with_source(
+            "interval = \"3h\"\npermissions_interval = \"2h\"\nmax_permission_age = \"1h\"",
+        ))
+        .unwrap();
+        assert!(
+            config
+                .warnings()
+                .iter()
+                .any(|w| w.starts_with("sources[0].max_permission_age: 1h is not longer")),
+            "{:?}",
+            config.warnings()
+        );
+    }
+
+    #[test]
+    fn secrets_a_command_does_not_use_are_not_required() {
+        let text = format!(
+            "{}[server]\njwt_hs256_secret_env = \"JWT_UNSET\"\nadmin_key_env = \"ADMIN_UNSET\"\n",
+            SOURCE.replace("T_ACME", "T_UNSET")
+        );
+        let path = Path::new(CONFIG_PATH);
+        // Everything is required by default: each missing secret is reported.
+        let message = Config::from_toml(&text, path, &env()).unwrap_err().to_string();
+        for key in ["sources[0].token_env", "server.jwt_hs256_secret_env", "server.admin_key_env"] {
+            assert!(message.contains(&format!("{key}: environment variable")), "{key}: {message}");
+        }
+        // Without them, the file loads, and whoever asks for one hears it was not read.
+        let config = Config::from_toml_for(&text, path, &env(), Secrets::NONE).unwrap();
+        let err = config.sources()[0].token().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "the API token of source acme was not read (environment variable T_UNSET): the configuration \
+             was loaded without it"
+        );
+        let err = config.server().require_keys().unwrap_err().to_string();
+        assert!(err.starts_with("the JWT key and the API keys and the admin key was not read"), "{err}");
+        // Only what a command uses is required.
+        let message =
+            Config::from_toml_for(&text, path, &env(), Secrets::SOURCE_TOKENS).unwrap_err().to_string();
+        assert!(message.contains("sources[0].token_env") && !message.contains("server."), "{message}");
+        let message = Config::from_toml_for(&text, path, &env(), Secrets::JWT_KEY).unwrap_err().to_string();
+        assert!(message.contains("server.jwt_hs256_secret_env") && !message.contains("admin"), "{message}");
+        // Secrets that can be read are read, needed or not.
+        let config = Config::from_toml_for(SOURCE, path, &env(), Secrets::NONE).unwrap();
+        assert_eq!(config.sources()[0].token().unwrap().expose(), env()["T_ACME"]);
+        assert!(config.server().require_keys().is_ok(), "no key configured, none missing");
     }
 
     #[test]

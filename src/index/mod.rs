@@ -45,7 +45,7 @@ use std::path::PathBuf;
 
 pub use commit::Generation;
 pub use doc::{id_hash, issue_keys, DocId, IndexDoc, Kind, Product, UnknownValue};
-pub use reader::IndexReader;
+pub use reader::{Holdings, IndexReader};
 pub use schema::{Fields, IndexSchema};
 pub use writer::IndexWriter;
 

@@ -13,12 +13,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tantivy::collector::Count;
+use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{DocAddress, DocSet, ReloadPolicy, Searcher, SegmentReader, TantivyDocument, TERMINATED};
 
 use super::commit::{self, open_index, Generation, Layout};
 use super::schema::{field, IndexSchema};
-use super::{Error, Fields, IndexDoc};
+use super::{Error, Fields, IndexDoc, Kind, Product};
 use crate::acl::{AclStore, CallerPrincipals, ProfileId};
 
 /// How often opening retries when a writer commits in the middle of it, before failing closed.
@@ -121,6 +123,45 @@ impl IndexReader {
         self.snapshot.searcher.num_docs()
     }
 
+    /// The generation the index's last commit names on disk now, which may be newer than the one this
+    /// reader shows (another process committed since): one small file read, no segment is opened.
+    pub fn committed_generation(&self) -> Result<Generation, Error> {
+        let metas = self.index.load_metas().map_err(self.tantivy_err())?;
+        match commit::committed_generation(metas.payload.as_deref()) {
+            Ok(payload) => Ok(payload.map_or(Generation::NONE, |p| p.generation)),
+            Err(reason) => Err(Error::CommitRecord { path: self.layout.tantivy_dir(), reason }),
+        }
+    }
+
+    /// What the current commit holds: documents per product and kind, and how many of them point at the
+    /// empty profile (visible to nobody, their permissions could not be read). Deleted documents excluded.
+    pub fn holdings(&self) -> Result<Holdings, Error> {
+        let searcher = &self.snapshot.searcher;
+        let fields = self.fields();
+        let term = |field, text: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))
+        };
+        let mut by_kind = std::collections::BTreeMap::new();
+        for product in Product::ALL {
+            for kind in Kind::ALL {
+                let query = BooleanQuery::intersection(vec![
+                    term(fields.source, product.as_str()),
+                    term(fields.kind, kind.as_str()),
+                ]);
+                let count = searcher.search(&query, &Count).map_err(self.tantivy_err())? as u64;
+                if count > 0 {
+                    by_kind.insert((product, kind), count);
+                }
+            }
+        }
+        let nobody = TermQuery::new(
+            Term::from_field_u64(fields.acl_profile, u64::from(AclStore::NOBODY.0)),
+            IndexRecordOption::Basic,
+        );
+        let unreadable = searcher.search(&nobody, &Count).map_err(self.tantivy_err())? as u64;
+        Ok(Holdings { total: self.doc_count(), by_kind, unreadable })
+    }
+
     /// The stored document with this id, if the index holds it.
     pub fn get(&self, id: &str) -> Result<Option<IndexDoc>, Error> {
         let searcher = &self.snapshot.searcher;
@@ -189,6 +230,17 @@ impl IndexReader {
     fn tantivy_err(&self) -> impl FnOnce(tantivy::TantivyError) -> Error + '_ {
         Error::tantivy(self.layout.root())
     }
+}
+
+/// What one commit of an index holds (see [`IndexReader::holdings`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings {
+    /// Every live document.
+    pub total: u64,
+    /// Live documents per product and kind; kinds with none are absent.
+    pub by_kind: std::collections::BTreeMap<(Product, Kind), u64>,
+    /// Live documents nobody may read (their permissions could not be read).
+    pub unreadable: u64,
 }
 
 fn is_alive(segment: &SegmentReader, doc: u32) -> bool {

@@ -58,15 +58,47 @@ impl Highlighter {
         mark(title, &ranges)
     }
 
-    /// The body's best fragment, escaped, with its matches marked; the body's start when nothing matches.
+    /// The body's best fragment, escaped, with its matches marked; the body's start, cut at a word
+    /// boundary, when nothing matches. "…" says the body goes on before or after the fragment.
     pub fn body_html(&self, body: &str) -> String {
         let snippet = self.body.snippet(body);
         if snippet.highlighted().is_empty() {
-            let end = body.char_indices().nth(SNIPPET_CHARS).map_or(body.len(), |(i, _)| i);
-            return mark(&body[..end], &[]);
+            let end = word_end(body, SNIPPET_CHARS);
+            return with_ellipses(body, 0..end, mark(body[..end].trim_end(), &[]));
         }
-        mark(snippet.fragment(), snippet.highlighted())
+        let fragment = snippet.fragment();
+        // The fragment is a slice of tokens of the body; where it sits tells whether text precedes or follows.
+        let at = body.find(fragment).map_or(0..body.len(), |start| start..start + fragment.len());
+        with_ellipses(body, at, mark(fragment, snippet.highlighted()))
     }
+}
+
+/// The byte offset where `text`'s first `max_chars` characters end, moved back to the last whitespace
+/// so no word is cut (unless one word is longer than the whole snippet).
+fn word_end(text: &str, max_chars: usize) -> usize {
+    let Some((cut, _)) = text.char_indices().nth(max_chars) else {
+        return text.len();
+    };
+    match text[..cut].rfind(char::is_whitespace) {
+        Some(space) if space > 0 => space,
+        _ => cut,
+    }
+}
+
+/// `html` (the escaped `body[range]`) with "…" before it when body text precedes the range and after it
+/// when body text follows.
+fn with_ellipses(body: &str, range: Range<usize>, html: String) -> String {
+    let before = !body[..range.start].trim().is_empty();
+    let after = !body[range.end..].trim().is_empty();
+    let mut out = String::with_capacity(html.len() + 8);
+    if before {
+        out.push('…');
+    }
+    out.push_str(&html);
+    if after {
+        out.push('…');
+    }
+    out
 }
 
 /// `text` HTML-escaped, with `<mark>` around each of `ranges` (byte ranges, sorted; overlaps merged).
@@ -113,6 +145,27 @@ mod tests {
         for (text, ranges, want) in cases {
             let ranges: Vec<Range<usize>> = ranges.iter().map(|&(a, b)| a..b).collect();
             assert_eq!(mark(text, &ranges), *want, "text {text:?}");
+        }
+    }
+
+    #[test]
+    fn snippets_end_at_words_and_say_when_text_goes_on() {
+        // (text, max chars, expected end)
+        let ends =
+            [("short text", 50, 10), ("alpha beta gamma", 12, 10), ("alphabetagamma", 5, 5), ("", 5, 0)];
+        for (text, max, want) in ends {
+            assert_eq!(word_end(text, max), want, "{text:?} at {max}");
+        }
+        let body = "one two three four";
+        let cases = [
+            (0..7, "one two…"),
+            (4..13, "…two three…"),
+            (8..18, "…three four"),
+            (0..18, "one two three four"),
+        ];
+        for (range, want) in cases {
+            let html = mark(&body[range.clone()], &[]);
+            assert_eq!(with_ellipses(body, range.clone(), html), want, "{range:?}");
         }
     }
 }

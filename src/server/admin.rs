@@ -8,7 +8,9 @@
 //! - `DELETE /api/v1/admin/sources/{name}`: deletes every document of the source from its index, for good
 //!   (the next sync starts from nothing); 204, or 409 while a sync runs.
 //! - `PUT /api/v1/admin/sources/{name}/token` with `{"token": "…"}`: the next sync of the source uses
-//!   this token; 204. The token is kept in memory only, never echoed, never logged.
+//!   this token; 200 with `{"persisted", "detail"}`. It is written to the source's token file (0600) so
+//!   it survives a restart; a token read from an environment variable cannot be, and `detail` says so.
+//!   Never echoed, never logged.
 //!
 //! After a sync or purge the source's index is reloaded, so searches see the new commit; searches in
 //! flight finish on the one they started with. The work itself (crawling, deleting, reading run records)
@@ -31,6 +33,7 @@ use super::auth::Admin;
 use super::error::{ApiError, BackendError};
 use super::{AppState, Route};
 use crate::config::{Secret, Source};
+use crate::sync::Mode;
 
 /// How many past runs `GET /api/v1/admin/sources` shows per source.
 pub const RUNS_SHOWN: usize = 5;
@@ -42,12 +45,30 @@ pub type RunFuture = Pin<Box<dyn Future<Output = Result<RunSummary, BackendError
 
 /// The work behind the admin API. `backend.rs` implements it over the sync engine; tests use fakes.
 pub trait SyncRunner: Send + Sync {
-    /// One incremental sync of `source`, with the token it carries, to the end.
-    fn sync(&self, source: Source) -> RunFuture;
+    /// One sync of `source` in `mode`, with the token it carries, to the end.
+    fn sync(&self, source: Source, mode: Mode) -> RunFuture;
     /// Deletes every document of `source` from its index and commits (blocking).
     fn purge(&self, source: &Source) -> Result<(), BackendError>;
     /// The last `limit` runs of `source`, oldest first (blocking: reads a file).
     fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, BackendError>;
+    /// How the run of `source` going on now is doing; `None` when none is (or the runner cannot say).
+    fn progress(&self, _source: &str) -> Option<LiveProgress> {
+        None
+    }
+}
+
+/// A run going on now, as the integrations page shows it. The crawler learns how many items a listing
+/// holds only as it walks it, so there is no total and no ETA: what is done, how fast, for how long.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveProgress {
+    /// The phase, e.g. `confluence content`.
+    pub phase: String,
+    /// Documents seen so far in the run.
+    pub done: u64,
+    /// Documents per second since the run started.
+    pub per_second: f64,
+    /// Seconds since the run started.
+    pub seconds: u64,
 }
 
 /// One run as the admin API shows it.
@@ -89,12 +110,19 @@ pub struct RunFailure {
 }
 
 /// One source as `GET /api/v1/admin/sources` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub name: String,
     pub url: String,
     pub products: Products,
     pub sync_running: bool,
+    /// The run going on now, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<LiveProgress>,
+    /// What the index holds now and how fresh its permissions are, apart from the last runs; absent when
+    /// the server serves no index for the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served: Option<super::search::ServedSource>,
     pub last_runs: Vec<RunSummary>,
 }
 
@@ -168,6 +196,23 @@ impl Sources {
         Ok(BusyGuard { busy: entry.busy.clone(), running: self.running.clone() })
     }
 
+    /// Claims `name` and creates its run in `mode` (the busy flag is cleared when the returned future
+    /// ends or is dropped); 409 when work on the source is already running.
+    fn start(&self, name: &str, mode: Mode) -> Result<RunFuture, ApiError> {
+        let source = self.source(name)?;
+        let busy = self.claim(name)?;
+        let run = self.runner.sync(source, mode);
+        Ok(Box::pin(async move {
+            let _busy = busy;
+            run.await
+        }))
+    }
+
+    /// The last `limit` runs of `name`, oldest first (blocking: reads a file).
+    pub fn last_runs(&self, name: &str, limit: usize) -> Result<Vec<RunSummary>, BackendError> {
+        self.runner.last_runs(name, limit)
+    }
+
     fn source(&self, name: &str) -> Result<Source, ApiError> {
         let entry = self.entry(name)?;
         Ok(entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
@@ -186,6 +231,7 @@ pub(super) fn routes() -> Vec<Route> {
 /// `GET /api/v1/admin/sources`.
 async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
     let sources = state.sources.clone();
+    let served = state.index.served();
     let statuses = tokio::task::spawn_blocking(move || {
         let mut statuses = Vec::with_capacity(sources.entries.len());
         for (name, entry) in &sources.entries {
@@ -203,6 +249,8 @@ async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Ve
                 url: source.url().to_string(),
                 products: Products { confluence: products.confluence, jira: products.jira },
                 sync_running: entry.busy.load(Ordering::Acquire),
+                served: served.iter().find(|s| &s.name == name).cloned(),
+                progress: sources.runner.progress(name),
                 last_runs,
             });
         }
@@ -226,34 +274,44 @@ async fn start_sync(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<SyncStarted>), ApiError> {
-    let source = state.sources.source(&name)?;
-    // Claimed here, not in the task, so that a second request answers 409 at once; the task owns the
-    // guard and clears the flag when the run ends.
-    let busy = state.sources.claim(&name)?;
-    // The run is created here, so it has its credentials before the caller hears it started.
-    let run = state.sources.runner.sync(source);
+    // Claimed and created here, not in the task, so that a second request answers 409 at once and the
+    // run has its credentials before the caller hears it started.
+    let run = state.sources.start(&name, Mode::Incremental)?;
     let task_state = state.clone();
     let task_name = name.clone();
     tokio::spawn(async move {
-        let _busy = busy;
-        let outcome = match run.await {
-            Ok(run) => {
-                tracing::info!(source = %task_name, run = %run.run_id, outcome = %run.outcome, failures = run.failure_count, "sync ended");
-                if run.outcome == "completed" && run.failure_count > 0 {
-                    "completed_with_failures".to_owned()
-                } else {
-                    run.outcome
-                }
-            }
-            Err(e) => {
-                tracing::error!(source = %task_name, error = %e, "sync failed");
-                "error".to_owned()
-            }
-        };
-        task_state.metrics.record_sync(&task_name, &outcome);
-        reload(&task_state, &task_name).await;
+        let result = run.await;
+        if let Ok(run) = &result {
+            tracing::info!(source = %task_name, run = %run.run_id, outcome = %run.outcome, failures = run.failure_count, "sync ended");
+        }
+        finished(&task_state, &task_name, &result).await;
     });
     Ok((StatusCode::ACCEPTED, Json(SyncStarted { source: name, status: "started".into() })))
+}
+
+/// After a run ended, however: its outcome counted in the metrics and the source's index reloaded.
+async fn finished(state: &AppState, name: &str, result: &Result<RunSummary, BackendError>) {
+    let outcome = match result {
+        Ok(run) if run.outcome == "completed" && run.failure_count > 0 => {
+            "completed_with_failures".to_owned()
+        }
+        Ok(run) => run.outcome.clone(),
+        Err(e) => {
+            tracing::error!(source = %name, error = %e, "sync failed");
+            "error".to_owned()
+        }
+    };
+    state.metrics.record_sync(name, &outcome);
+    reload(state, name).await;
+}
+
+/// Runs a sync of `name` in `mode` to the end, as the schedule does: 409 (conflict) when a run of the
+/// source is already going in this process; the run's lock refuses one going in another process.
+pub(super) async fn run_now(state: &AppState, name: &str, mode: Mode) -> Result<RunSummary, ApiError> {
+    let run = state.sources.start(name, mode)?;
+    let result = run.await;
+    finished(state, name, &result).await;
+    result.map_err(|e| e.into_api(&format!("sync of source {name}")))
 }
 
 /// `DELETE /api/v1/admin/sources/{name}`.
@@ -288,17 +346,42 @@ async fn replace_token(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Json(body): Json<TokenBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<TokenReplaced>, ApiError> {
     let entry = state.sources.entry(&name)?;
     let token = body.token.trim();
     if token.is_empty() || token.chars().any(char::is_control) {
         return Err(ApiError::BadRequest("token must be non-empty text without control characters".into()));
     }
-    let mut source = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    *source = source.clone().with_token(Secret::new(token.to_owned()));
-    drop(source);
-    tracing::info!(source = %name, "api token replaced");
-    Ok(StatusCode::NO_CONTENT)
+    let token = Secret::new(token.to_owned());
+    let current = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let persisting = current.clone();
+    let kept = {
+        let token = token.clone();
+        tokio::task::spawn_blocking(move || persisting.persist_token(&token))
+            .await
+            .map_err(|e| ApiError::Internal(format!("token write task failed: {e}")))?
+    };
+    *entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = current.with_token(token);
+    let answer = match kept {
+        Ok(path) => {
+            tracing::info!(source = %name, file = %path.display(), "api token replaced and written to the token file");
+            TokenReplaced { persisted: true, detail: format!("written to the token file {}", path.display()) }
+        }
+        Err(why) => {
+            tracing::warn!(source = %name, reason = %why, "api token replaced in memory only");
+            TokenReplaced { persisted: false, detail: why }
+        }
+    };
+    Ok(Json(answer))
+}
+
+/// The answer of `PUT /api/v1/admin/sources/{name}/token`: whether the new token survives a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenReplaced {
+    /// Written where the token is read from at start (the token file).
+    pub persisted: bool,
+    /// Where it was written, or why it could not be and what to do.
+    pub detail: String,
 }
 
 /// Reloads `source`'s index after a commit; a failure is logged and searches go on with the old one.

@@ -9,6 +9,9 @@
 //! configured algorithm is accepted, so `alg: none` and algorithm confusion (an HS256 token "signed" with a
 //! public key) fail like any bad signature. `exp` and `sub` are required.
 //!
+//! Browsers signed in through `login/` carry a session cookie instead; the [`Caller`] extractor accepts it
+//! when no `Authorization` header is sent (bearer first), under the same directory rule.
+//!
 //! The extractors [`Caller`] and [`Admin`] are what handlers ask for; a handler that takes neither is
 //! public (health, metrics, the API description).
 //!
@@ -44,6 +47,27 @@ pub struct SourcePrincipals(pub BTreeMap<String, Vec<Principal>>);
 pub trait Callers: Send + Sync {
     /// `None` (or an empty map) when no source knows `account_id` as an active, in-scope user.
     fn principals(&self, account_id: &str) -> Option<SourcePrincipals>;
+
+    /// The account whose profile shows `email` (compared without case), for sign-in by e-mail. Hidden
+    /// addresses are not in any directory, so they match nothing.
+    fn account_by_email(&self, _email: &str) -> EmailMatch {
+        EmailMatch::None
+    }
+
+    /// The account's display name, as a directory lists it.
+    fn display_name(&self, _account_id: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Which account an e-mail address names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailMatch {
+    One(AccountId),
+    /// No directory shows the address.
+    None,
+    /// Different accounts show it (in different sources): the address cannot say who is signing in.
+    Several,
 }
 
 /// A fixed table of callers, for tests and tools.
@@ -108,6 +132,7 @@ impl Authenticator {
     /// Builds the verifier from `[server]`. A public key that is neither RSA nor EC is an error here, at
     /// start-up, not a 401 on every request.
     pub fn from_config(server: &ServerConfig) -> Result<Authenticator, Error> {
+        server.require_keys()?;
         let jwt = server.jwt().map(jwt_verifier).transpose()?;
         Ok(Authenticator {
             jwt,
@@ -128,23 +153,19 @@ impl Authenticator {
                 return Err(ApiError::Forbidden("the admin key cannot be used to search".into()));
             }
         };
-        match callers.principals(account_id.as_str()) {
-            Some(principals) if !principals.0.is_empty() => Ok(Caller { account_id, principals }),
-            _ => Err(ApiError::Unauthorized(format!(
-                "account {account_id} is not an active user of any configured source"
-            ))),
-        }
+        account_caller(account_id, callers)
     }
 
     /// Whether the `Authorization` header carries the admin key: 401 for no or a bad credential, 403 for a
     /// valid user credential (or when the admin API is disabled).
     pub fn admin(&self, authorization: Option<&HeaderValue>) -> Result<Admin, ApiError> {
+        // Said first: no credential can help while the admin API is off.
+        if self.admin_key.is_none() {
+            return Err(ApiError::Forbidden("the admin api is disabled (no server.admin_key_env)".into()));
+        }
         let token = bearer(authorization)?;
         match self.identify(token)? {
             Identity::Admin => Ok(Admin),
-            Identity::User(_) if self.admin_key.is_none() => {
-                Err(ApiError::Forbidden("the admin api is disabled (no server.admin_key_env)".into()))
-            }
             Identity::User(_) => Err(ApiError::Forbidden("this needs the admin key".into())),
         }
     }
@@ -174,6 +195,17 @@ impl Authenticator {
         let account = AccountId::parse(&data.claims.sub)
             .map_err(|_| ApiError::Unauthorized("token subject is not an account id".into()))?;
         Ok(Identity::User(account))
+    }
+}
+
+/// `account_id` as a caller, with the principals `callers` gives it; 401 when no source knows it as an
+/// active user.
+pub(crate) fn account_caller(account_id: AccountId, callers: &dyn Callers) -> Result<Caller, ApiError> {
+    match callers.principals(account_id.as_str()) {
+        Some(principals) if !principals.0.is_empty() => Ok(Caller { account_id, principals }),
+        _ => Err(ApiError::Unauthorized(format!(
+            "account {account_id} is not an active user of any configured source"
+        ))),
     }
 }
 
@@ -248,8 +280,17 @@ pub fn mint_token(
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
+    /// A bearer token when the request has one; otherwise the browser's session cookie (with its CSRF
+    /// token on state-changing requests).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        state.auth.caller(parts.headers.get(AUTHORIZATION), state.callers.as_ref())
+        let authorization = parts.headers.get(AUTHORIZATION);
+        if authorization.is_none() {
+            if let Some(account) = super::login::session_account(&state.login, &parts.method, &parts.headers)
+            {
+                return account_caller(account?, state.callers.as_ref());
+            }
+        }
+        state.auth.caller(authorization, state.callers.as_ref())
     }
 }
 
@@ -414,6 +455,20 @@ mod tests {
                 expected,
                 "{authorization:?}"
             );
+        }
+    }
+
+    /// Without an admin key, every admin request hears that the admin API is off, not that a token is missing.
+    #[test]
+    fn admin_api_disabled_says_so() {
+        let env = BTreeMap::from([("TOK".to_owned(), "t0ken".to_owned())]);
+        let text = "[[sources]]\nname = \"s\"\nurl = \"http://127.0.0.1:9\"\nemail = \"a@b.c\"\ntoken_env = \"TOK\"\n";
+        let config = Config::from_toml(text, Path::new("permdex.toml"), &env).unwrap();
+        let auth = Authenticator::from_config(config.server()).unwrap();
+        for authorization in [None, Some(header("Bearer anything-at-all"))] {
+            let refused = auth.admin(authorization.as_ref()).unwrap_err();
+            assert_eq!(refused.status().as_u16(), 403);
+            assert!(refused.to_string().contains("admin api is disabled"), "{refused}");
         }
     }
 

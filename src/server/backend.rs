@@ -16,22 +16,25 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
-use super::admin::{RunCounts, RunFailure, RunFuture, RunSummary, Sources, SyncRunner};
-use super::auth::{Authenticator, Caller, Callers, SourcePrincipals};
+use chrono::{DateTime, Utc};
+
+use super::admin::{LiveProgress, RunCounts, RunFailure, RunFuture, RunSummary, Sources, SyncRunner};
+use super::auth::{Authenticator, Caller, Callers, EmailMatch, SourcePrincipals};
 use super::search::{
-    AclCacheStats, FacetCount, FacetsBody, HitBody, Page, Readiness, SearchFailure, SearchIndex, SearchQuery,
-    SearchResults, SortOrder,
+    AclCacheStats, FacetCount, FacetsBody, HitBody, IndexedCounts, Page, Readiness, SearchFailure,
+    SearchIndex, SearchQuery, SearchResults, ServedSource, SortOrder, Withheld,
 };
 use super::{AppState, BackendError, Error};
 use crate::acl::AclStore;
 use crate::atlassian::model::Directory;
-use crate::config::{Config, Source};
-use crate::index::IndexWriter;
+use crate::config::{AccountId, Config, Source};
+use crate::index::{Generation, Holdings, IndexReader, IndexWriter};
 use crate::search::{self, SearchService};
 use crate::sync::runs::{self, Mode, RunOutcome, RunRecord};
-use crate::sync::{directory_of, index_dir, principals_in, SourceIndex, SyncOptions};
+use crate::sync::{facts_of, index_dir, principals_in, CommitFacts, SyncOptions};
 use crate::sync::{Progress, ProgressEvent};
 
 /// Every configured source's index, as the server searches it.
@@ -43,14 +46,22 @@ pub struct Indexes {
 struct Site {
     source: Source,
     open: RwLock<Option<OpenSite>>,
+    /// Held while the site reloads, so that reloads never interleave: the directory installed is always
+    /// the one of the commit the service moved to.
+    reloading: Mutex<()>,
 }
 
+/// A source's index as searches see it: the service and everything else read from the same commit.
 #[derive(Clone)]
 struct OpenSite {
     service: SearchService,
     directory: Arc<Directory>,
+    generation: Generation,
     /// Why the commit's ACL store is not trusted (every document invisible), if it is not.
     acl_problem: Option<String>,
+    /// When the commit's permissions were last read in full.
+    permissions_refreshed: Option<DateTime<Utc>>,
+    holdings: Arc<Holdings>,
 }
 
 fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -63,7 +74,7 @@ fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 impl Indexes {
     /// Opens the index of every source that has one (blocking). A source not synced yet is logged and
-    /// opened when its first sync commits.
+    /// opened when its first commit appears.
     pub fn open(config: &Config) -> Indexes {
         let sites = config
             .sources()
@@ -76,7 +87,9 @@ impl Indexes {
                         None
                     }
                 };
-                (source.name().as_str().to_owned(), Site { source: source.clone(), open: RwLock::new(open) })
+                let site =
+                    Site { source: source.clone(), open: RwLock::new(open), reloading: Mutex::new(()) };
+                (source.name().as_str().to_owned(), site)
             })
             .collect();
         Indexes { config: config.clone(), sites }
@@ -88,13 +101,127 @@ impl Indexes {
             .filter_map(|(name, site)| read_lock(&site.open).clone().map(|s| (name.as_str(), s)))
             .collect()
     }
+
+    /// Moves `source` to its index's last commit if that is newer than the one served (blocking). Cheap
+    /// when nothing changed: one small file read. Returns the generation now served when it moved.
+    /// Searches in flight finish on the commit they started with.
+    pub fn refresh(&self, source: &str) -> Result<Option<Generation>, BackendError> {
+        let site = self.sites.get(source).ok_or_else(|| BackendError::UnknownSource(source.to_owned()))?;
+        let _reloading = site.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = read_lock(&site.open).clone();
+        let reloaded = match current {
+            Some(open) => {
+                let committed = open.service.with_reader(IndexReader::committed_generation)?;
+                if committed == open.generation {
+                    return Ok(None);
+                }
+                open.service.reload()?;
+                let parts = open.service.with_reader(|reader| CommitParts::of(reader, &site.source))?;
+                parts.into_site(open.service)
+            }
+            None => {
+                if !index_dir(self.config.data_dir(), source).exists() {
+                    return Ok(None);
+                }
+                open_site(&self.config, &site.source)?
+            }
+        };
+        let generation = reloaded.generation;
+        *write_lock(&site.open) = Some(reloaded);
+        tracing::debug!(source, generation = generation.0, "serving a new commit");
+        Ok(Some(generation))
+    }
+
+    /// Why `site`'s documents are not served at `now`, if they are not.
+    fn withheld(site: &Site, open: Option<&OpenSite>, now: DateTime<Utc>) -> Option<String> {
+        let Some(open) = open else { return Some("no index yet: run a sync".into()) };
+        if open.acl_problem.is_some() {
+            return Some(
+                "the index's permission store failed its integrity check; the next sync rebuilds it".into(),
+            );
+        }
+        let max_age = site.source.max_permission_age()?;
+        let limit = humantime::format_duration(max_age);
+        match open.permissions_refreshed {
+            None => Some(format!(
+                "permissions were never read in full; documents are withheld until a sync reads them \
+                 (max_permission_age {limit})"
+            )),
+            Some(at) => {
+                let age = (now - at).to_std().unwrap_or_default();
+                (age > max_age).then(|| {
+                    let age = humantime::format_duration(Duration::from_secs(age.as_secs()));
+                    format!(
+                        "permissions were last read in full {age} ago, more than max_permission_age {limit}; \
+                         documents are withheld until a sync refreshes them"
+                    )
+                })
+            }
+        }
+    }
+
+    /// What is served of each source at `now`.
+    pub fn served_at(&self, now: DateTime<Utc>) -> Vec<ServedSource> {
+        self.sites
+            .iter()
+            .map(|(name, site)| {
+                let open = read_lock(&site.open).clone();
+                let withheld = Self::withheld(site, open.as_ref(), now);
+                ServedSource {
+                    name: name.clone(),
+                    generation: open.as_ref().map_or(0, |o| o.generation.0),
+                    permissions_refreshed: open.as_ref().and_then(|o| o.permissions_refreshed),
+                    max_permission_age_secs: site.source.max_permission_age().map(|d| d.as_secs()),
+                    withheld,
+                    indexed: open.as_ref().map(|o| indexed_counts(&o.holdings)).unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Everything but the service that must come from the commit a site's service shows.
+struct CommitParts {
+    generation: Generation,
+    acl_problem: Option<String>,
+    facts: CommitFacts,
+    holdings: Holdings,
+}
+
+impl CommitParts {
+    fn of(reader: &IndexReader, source: &Source) -> Result<CommitParts, crate::index::Error> {
+        Ok(CommitParts {
+            generation: reader.generation(),
+            acl_problem: reader.acl_problem().map(str::to_owned),
+            facts: facts_of(reader, source),
+            holdings: reader.holdings()?,
+        })
+    }
+
+    fn into_site(self, service: SearchService) -> OpenSite {
+        OpenSite {
+            service,
+            directory: Arc::new(self.facts.directory),
+            generation: self.generation,
+            acl_problem: self.acl_problem,
+            permissions_refreshed: self.facts.permissions_refreshed,
+            holdings: Arc::new(self.holdings),
+        }
+    }
+}
+
+fn indexed_counts(holdings: &Holdings) -> IndexedCounts {
+    IndexedCounts {
+        total: holdings.total,
+        by_kind: holdings.by_kind.iter().map(|((p, k), n)| (format!("{p}:{k}"), *n)).collect(),
+        unreadable: holdings.unreadable,
+    }
 }
 
 fn open_site(config: &Config, source: &Source) -> Result<OpenSite, BackendError> {
-    let view = SourceIndex::open(config, source)?;
-    let acl_problem = view.reader().acl_problem().map(str::to_owned);
-    let (reader, directory) = view.into_parts();
-    Ok(OpenSite { service: SearchService::new(reader), directory: Arc::new(directory), acl_problem })
+    let reader = IndexReader::open(&index_dir(config.data_dir(), source.name().as_str()))?;
+    let parts = CommitParts::of(&reader, source)?;
+    Ok(parts.into_site(SearchService::new(reader)))
 }
 
 impl Callers for Indexes {
@@ -107,6 +234,35 @@ impl Callers for Indexes {
             }
         }
         (!by_source.is_empty()).then_some(SourcePrincipals(by_source))
+    }
+
+    fn account_by_email(&self, email: &str) -> EmailMatch {
+        let wanted = email.trim();
+        let mut found: Option<String> = None;
+        for site in self.sites.values() {
+            let Some(open) = read_lock(&site.open).clone() else { continue };
+            for (account, user) in &open.directory.users {
+                if !user.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(wanted)) {
+                    continue;
+                }
+                match &found {
+                    Some(other) if other != account => return EmailMatch::Several,
+                    _ => found = Some(account.clone()),
+                }
+            }
+        }
+        match found.map(|id| AccountId::parse(&id)) {
+            Some(Ok(account)) => EmailMatch::One(account),
+            // An id the directory holds but we cannot read matches nobody.
+            Some(Err(_)) | None => EmailMatch::None,
+        }
+    }
+
+    fn display_name(&self, account_id: &str) -> Option<String> {
+        self.sites.values().find_map(|site| {
+            let open = read_lock(&site.open).clone()?;
+            open.directory.users.get(account_id).map(|u| u.display_name.clone()).filter(|n| !n.is_empty())
+        })
     }
 }
 
@@ -183,13 +339,30 @@ pub fn results_of(response: search::SourcesResponse) -> SearchResults {
             project: facet_counts(f.project),
         }),
         next_cursor: response.next_cursor,
+        withheld: Vec::new(),
     }
 }
 
 impl SearchIndex for Indexes {
     fn search(&self, caller: &Caller, query: &SearchQuery) -> Result<SearchResults, SearchFailure> {
-        let open: Vec<(&str, Option<OpenSite>)> =
-            self.sites.iter().map(|(name, site)| (name.as_str(), read_lock(&site.open).clone())).collect();
+        let now = Utc::now();
+        let mut withheld = Vec::new();
+        let mut open: Vec<(&str, Option<OpenSite>)> = Vec::with_capacity(self.sites.len());
+        for (name, site) in &self.sites {
+            let current = read_lock(&site.open).clone();
+            let known = caller.principals.0.contains_key(name);
+            let searched = query.sources.is_empty() || query.sources.iter().any(|s| s == name);
+            match Self::withheld(site, current.as_ref(), now) {
+                // A source with no index yet has nothing to withhold: it simply has no results.
+                Some(reason) if current.is_some() => {
+                    if known && searched {
+                        withheld.push(Withheld { source: name.clone(), reason });
+                    }
+                    open.push((name.as_str(), None));
+                }
+                _ => open.push((name.as_str(), current)),
+            }
+        }
         let parts: Vec<search::SourcePart<'_>> = open
             .iter()
             .map(|(name, site)| search::SourcePart {
@@ -199,41 +372,27 @@ impl SearchIndex for Indexes {
             })
             .collect();
         let response = search::search_sources(&parts, &query.sources, &request_of(query))?;
-        Ok(results_of(response))
+        Ok(SearchResults { withheld, ..results_of(response) })
     }
 
     fn readiness(&self) -> Readiness {
-        let mut open = 0;
-        for (name, site) in &self.sites {
-            match read_lock(&site.open).as_ref() {
-                Some(OpenSite { acl_problem: Some(problem), .. }) => {
-                    return Readiness::NotReady(format!("source {name}: {problem}"))
-                }
-                Some(_) => open += 1,
-                None => {}
-            }
+        let served = self.served_at(Utc::now());
+        if served.iter().any(|s| s.withheld.is_none()) {
+            return Readiness::Ready;
         }
-        if open == 0 {
-            return Readiness::NotReady("no source has an index yet: run a sync".into());
-        }
-        Readiness::Ready
+        let reasons: Vec<String> = served
+            .iter()
+            .map(|s| format!("source {}: {}", s.name, s.withheld.as_deref().unwrap_or_default()))
+            .collect();
+        Readiness::NotReady(reasons.join("; "))
     }
 
     fn reload(&self, source: &str) -> Result<(), BackendError> {
-        let site = self.sites.get(source).ok_or_else(|| BackendError::UnknownSource(source.to_owned()))?;
-        let current = read_lock(&site.open).clone();
-        let reloaded = match current {
-            Some(open) => {
-                open.service.reload()?;
-                let (directory, acl_problem) = open.service.with_reader(|reader| {
-                    (directory_of(reader, &site.source), reader.acl_problem().map(str::to_owned))
-                });
-                OpenSite { service: open.service, directory: Arc::new(directory), acl_problem }
-            }
-            None => open_site(&self.config, &site.source)?,
-        };
-        *write_lock(&site.open) = Some(reloaded);
-        Ok(())
+        self.refresh(source).map(|_| ())
+    }
+
+    fn served(&self) -> Vec<ServedSource> {
+        self.served_at(Utc::now())
     }
 
     fn acl_cache(&self) -> AclCacheStats {
@@ -252,6 +411,8 @@ pub struct Engine {
     config: Config,
     indexes: Arc<Indexes>,
     options: SyncOptions,
+    /// The progress of each run going on now, by source.
+    live: Arc<Mutex<BTreeMap<String, LiveProgress>>>,
 }
 
 impl Engine {
@@ -261,19 +422,46 @@ impl Engine {
 
     /// With other sync knobs (tests point the attachment extractor at the permdex binary).
     pub fn with_options(config: Config, indexes: Arc<Indexes>, options: SyncOptions) -> Engine {
-        Engine { config, indexes, options }
+        Engine { config, indexes, options, live: Arc::default() }
     }
 }
 
-/// Tells a listener about each checkpoint commit, without blocking the sync.
-struct CommitSignal(tokio::sync::mpsc::UnboundedSender<()>);
+/// Tells a listener about each checkpoint commit, without blocking the sync, and keeps the run's live
+/// progress where the admin API reads it.
+struct CommitSignal {
+    commits: tokio::sync::mpsc::UnboundedSender<()>,
+    live: Arc<Mutex<BTreeMap<String, LiveProgress>>>,
+    source: String,
+    started: std::time::Instant,
+    /// Documents seen so far, per kind (the events carry each kind's running count).
+    seen: BTreeMap<String, u64>,
+}
 
 impl Progress for CommitSignal {
     fn report(&mut self, event: &ProgressEvent<'_>) {
-        if let ProgressEvent::Checkpoint { .. } = event {
-            // The listener is gone only when the run is over; nothing left to reload then.
-            let _ = self.0.send(());
+        let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = live.entry(self.source.clone()).or_default();
+        match event {
+            ProgressEvent::Checkpoint { .. } => {
+                // The listener is gone only when the run is over; nothing left to reload then.
+                let _ = self.commits.send(());
+            }
+            ProgressEvent::Phase { product, phase } => entry.phase = format!("{} {phase}", product.as_str()),
+            ProgressEvent::Items { product, kind, done } => {
+                self.seen.insert(format!("{product}:{kind}"), *done);
+                entry.done = self.seen.values().sum();
+                let secs = self.started.elapsed().as_secs_f64();
+                entry.per_second =
+                    if secs > 0.0 { (entry.done as f64 / secs * 10.0).round() / 10.0 } else { 0.0 };
+            }
         }
+        entry.seconds = self.started.elapsed().as_secs();
+    }
+}
+
+impl Drop for CommitSignal {
+    fn drop(&mut self) {
+        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.source);
     }
 }
 
@@ -320,10 +508,11 @@ fn summary(record: RunRecord) -> RunSummary {
 }
 
 impl SyncRunner for Engine {
-    fn sync(&self, source: Source) -> RunFuture {
+    fn sync(&self, source: Source, mode: Mode) -> RunFuture {
         let config = self.config.clone();
         let indexes = self.indexes.clone();
         let options = self.options.clone();
+        let live = self.live.clone();
         Box::pin(async move {
             let name = source.name().as_str().to_owned();
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -344,9 +533,14 @@ impl SyncRunner for Engine {
                     }
                 }
             });
-            let mut progress = CommitSignal(tx);
-            let result =
-                crate::sync::sync_with(&config, &source, Mode::Incremental, &options, &mut progress).await;
+            let mut progress = CommitSignal {
+                commits: tx,
+                live: live.clone(),
+                source: name.clone(),
+                started: std::time::Instant::now(),
+                seen: BTreeMap::new(),
+            };
+            let result = crate::sync::sync_with(&config, &source, mode, &options, &mut progress).await;
             drop(progress);
             let _ = reloader.await;
             Ok(summary(result?))
@@ -358,6 +552,7 @@ impl SyncRunner for Engine {
         if !dir.exists() {
             return Ok(());
         }
+        let _lock = crate::sync::lock::SourceLock::acquire(self.config.data_dir(), source.name().as_str())?;
         let mut writer = IndexWriter::open_or_create(&dir)?;
         writer.delete_all();
         // An empty ACL store and no sync state: the next sync starts over from nothing.
@@ -369,25 +564,116 @@ impl SyncRunner for Engine {
         let records = runs::read_last(self.config.data_dir(), source, limit)?;
         Ok(records.into_iter().map(summary).collect())
     }
+
+    fn progress(&self, source: &str) -> Option<LiveProgress> {
+        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(source).cloned()
+    }
 }
 
-/// Opens every source's index, listens on `server.listen`, and serves until `shutdown` resolves; requests
-/// in flight finish. A sync started through the admin API stops with the process and resumes from its last
-/// checkpoint at the next sync.
+/// Knobs of `permdex serve` that are not configuration: the demo and tests set them.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Options of every sync the server runs.
+    pub sync: SyncOptions,
+    /// How often each index's committed generation is polled for commits made by anyone.
+    pub poll_interval: Duration,
+    /// Whether the server syncs each source on its configured schedule (`permdex serve` does; the
+    /// library's default, which tests and tools start from, does not: they sync when they choose).
+    pub scheduled: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            sync: SyncOptions::default(),
+            poll_interval: super::watch::DEFAULT_POLL_INTERVAL,
+            scheduled: false,
+        }
+    }
+}
+
+/// `permdex serve` assembled: every source's index opened, the engine behind the admin API, the app's
+/// state, and the background work that keeps it current (following commits made by anyone).
+pub struct Service {
+    config: Config,
+    indexes: Arc<Indexes>,
+    state: AppState,
+    options: ServeOptions,
+}
+
+impl Service {
+    /// Opens every source's index (on the blocking pool) and builds the app's state.
+    pub async fn open(config: Config, options: ServeOptions) -> Result<Service, Error> {
+        let auth = Authenticator::from_config(config.server())?;
+        let opening = config.clone();
+        let indexes = Arc::new(
+            tokio::task::spawn_blocking(move || Indexes::open(&opening))
+                .await
+                .map_err(|e| Error::Serve(std::io::Error::other(e.to_string())))?,
+        );
+        let runner = Arc::new(Engine::with_options(config.clone(), indexes.clone(), options.sync.clone()));
+        let login = super::login::Login::from_config(config.server())?;
+        let state =
+            AppState::new(auth, indexes.clone(), indexes.clone(), Sources::new(config.sources(), runner))
+                .with_login(login);
+        Ok(Service { config, indexes, state, options })
+    }
+
+    /// Demo mode: `GET /api/v1/demo/users` lists `users`.
+    pub fn with_demo_users(self, users: Vec<super::DemoUser>) -> Service {
+        Service { state: self.state.with_demo_users(users), ..self }
+    }
+
+    /// The indexes searches run on.
+    pub fn indexes(&self) -> &Arc<Indexes> {
+        &self.indexes
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, following every index's commits meanwhile;
+    /// requests in flight finish.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let names: Vec<String> = self.config.sources().iter().map(|s| s.name().as_str().to_owned()).collect();
+        let follower = tokio::spawn(super::watch::follow_commits(
+            self.indexes.clone(),
+            names,
+            self.options.poll_interval,
+        ));
+        let schedules: Vec<_> = if self.options.scheduled {
+            self.config
+                .sources()
+                .iter()
+                .map(|s| {
+                    let task =
+                        super::schedule::run(self.state.clone(), s.name().as_str().to_owned(), *s.schedule());
+                    tokio::spawn(task)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let served = super::serve(listener, self.state, shutdown).await;
+        follower.abort();
+        for schedule in schedules {
+            schedule.abort();
+        }
+        served
+    }
+}
+
+/// `permdex serve`: opens every source's index, listens on `server.listen`, and serves until `shutdown`
+/// resolves; requests in flight finish. A sync the server runs stops with the process and resumes from its
+/// last checkpoint at the next sync.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
-    let auth = Authenticator::from_config(config.server())?;
-    let opening = config.clone();
-    let indexes = Arc::new(
-        tokio::task::spawn_blocking(move || Indexes::open(&opening))
-            .await
-            .map_err(|e| Error::Serve(std::io::Error::other(e.to_string())))?,
-    );
-    let runner = Arc::new(Engine::new(config.clone(), indexes.clone()));
-    let state = AppState::new(auth, indexes.clone(), indexes, Sources::new(config.sources(), runner));
     let addr = config.server().listen();
+    let service =
+        Service::open(config.clone(), ServeOptions { scheduled: true, ..ServeOptions::default() }).await?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
     let local = listener.local_addr().map_err(Error::Serve)?;
     tracing::info!(addr = %local, sources = config.sources().len(), "serving");
-    super::serve(listener, state, shutdown).await
+    service.serve(listener, shutdown).await
 }

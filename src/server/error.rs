@@ -73,6 +73,7 @@ impl BackendError {
     pub fn into_api(self, what: &str) -> ApiError {
         match self {
             BackendError::UnknownSource(_) => ApiError::NotFound(self.to_string()),
+            BackendError::Sync(crate::sync::Error::Busy { .. }) => ApiError::Conflict(self.to_string()),
             // Our error messages carry their causes' text already.
             other => ApiError::Internal(format!("{what}: {other}")),
         }
@@ -178,16 +179,15 @@ impl IntoResponse for ApiError {
 }
 
 /// Gives every error answer our JSON shape: a 4xx/5xx that is not JSON already (produced by a layer or by
-/// axum's own rejections) is replaced by the [`ApiError`] its status stands for.
+/// axum's own rejections) is replaced by the [`ApiError`] its status stands for. HTML pages written for
+/// a browser (a sign-in that did not work) are kept.
 pub async fn json_error_bodies(response: Response) -> Response {
     let status = response.status();
     let is_error = status.is_client_error() || status.is_server_error();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_error || is_json {
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let is_json = content_type.is_some_and(|v| v.starts_with("application/json"));
+    let is_page = content_type.is_some_and(|v| v.starts_with("text/html"));
+    if !is_error || is_json || is_page {
         return response;
     }
     let mut replaced = ApiError::for_status(status).into_response();

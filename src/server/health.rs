@@ -1,5 +1,6 @@
 //! Liveness and readiness: `GET /healthz` answers as long as the process serves HTTP; `GET /readyz`
-//! answers 200 only when the index can answer searches (opened, and its ACL store trusted).
+//! answers 200 only when the index can answer searches (opened, its ACL store trusted, its permissions
+//! not older than `max_permission_age`), and lists each source's last full permission read.
 //!
 //! Neither needs a credential, and neither says more than ready or not: why an index is not ready (a path,
 //! a checksum) goes to the log.
@@ -18,6 +19,20 @@ use super::{AppState, Route};
 pub struct Status {
     /// `ok`, `ready` or `not_ready`.
     pub status: String,
+    /// `/readyz` only: each source's permission freshness.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Freshness>,
+}
+
+/// How fresh one source's served permissions are, as `/readyz` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Freshness {
+    pub name: String,
+    /// When the served commit's permissions were last read in full; absent when never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_refreshed: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the source's documents are withheld now (why goes to the log and the admin API).
+    pub withheld: bool,
 }
 
 pub(super) fn routes() -> Vec<Route> {
@@ -25,15 +40,25 @@ pub(super) fn routes() -> Vec<Route> {
 }
 
 async fn healthz() -> Json<Status> {
-    Json(Status { status: "ok".into() })
+    Json(Status { status: "ok".into(), sources: Vec::new() })
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Status>) {
+    let sources = state
+        .index
+        .served()
+        .into_iter()
+        .map(|s| Freshness {
+            name: s.name,
+            permissions_refreshed: s.permissions_refreshed,
+            withheld: s.withheld.is_some(),
+        })
+        .collect();
     match state.index.readiness() {
-        Readiness::Ready => (StatusCode::OK, Json(Status { status: "ready".into() })),
+        Readiness::Ready => (StatusCode::OK, Json(Status { status: "ready".into(), sources })),
         Readiness::NotReady(reason) => {
             tracing::warn!(%reason, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Status { status: "not_ready".into() }))
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Status { status: "not_ready".into(), sources }))
         }
     }
 }

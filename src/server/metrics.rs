@@ -51,11 +51,15 @@ struct Histogram {
 }
 
 /// Values read from outside the server at render time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExternalGauges {
     pub acl_cache_hits: u64,
     pub acl_cache_misses: u64,
     pub syncs_running: u64,
+    /// What is served of each source now (freshness and holdings).
+    pub sources: Vec<super::search::ServedSource>,
+    /// The moment the freshness gauges are computed for.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl Metrics {
@@ -151,7 +155,67 @@ impl Metrics {
         for (name, kind, help, value) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         }
+        render_sources(&mut out, &external);
         out
+    }
+}
+
+/// Per-source gauges: permission freshness, whether documents are withheld, documents held per kind.
+fn render_sources(out: &mut String, external: &ExternalGauges) {
+    out.push_str(
+        "# HELP permdex_source_permissions_refreshed_timestamp_seconds When the served commit's permissions were \
+         last read in full (Unix time; absent when never).\n\
+         # TYPE permdex_source_permissions_refreshed_timestamp_seconds gauge\n",
+    );
+    for s in &external.sources {
+        if let Some(at) = s.permissions_refreshed {
+            let _ = writeln!(
+                out,
+                "permdex_source_permissions_refreshed_timestamp_seconds{{source=\"{}\"}} {}",
+                escape(&s.name),
+                at.timestamp()
+            );
+        }
+    }
+    out.push_str(
+        "# HELP permdex_source_permissions_age_seconds Age of the served commit's permissions.\n\
+         # TYPE permdex_source_permissions_age_seconds gauge\n",
+    );
+    for s in &external.sources {
+        if let Some(at) = s.permissions_refreshed {
+            let age = (external.now - at).num_seconds().max(0);
+            let _ = writeln!(
+                out,
+                "permdex_source_permissions_age_seconds{{source=\"{}\"}} {age}",
+                escape(&s.name)
+            );
+        }
+    }
+    out.push_str(
+        "# HELP permdex_source_withheld 1 when a source's documents are not served (stale permissions, no \
+         index, integrity), else 0.\n# TYPE permdex_source_withheld gauge\n",
+    );
+    for s in &external.sources {
+        let _ = writeln!(
+            out,
+            "permdex_source_withheld{{source=\"{}\"}} {}",
+            escape(&s.name),
+            u8::from(s.withheld.is_some())
+        );
+    }
+    out.push_str(
+        "# HELP permdex_source_documents Documents the served commit holds, by product and kind.\n\
+         # TYPE permdex_source_documents gauge\n",
+    );
+    for s in &external.sources {
+        for (kind, count) in &s.indexed.by_kind {
+            let _ = writeln!(
+                out,
+                "permdex_source_documents{{source=\"{}\",kind=\"{}\"}} {count}",
+                escape(&s.name),
+                escape(kind)
+            );
+        }
     }
 }
 
@@ -192,8 +256,24 @@ mod tests {
         metrics.record_request("/api/v1/search", "GET", 200, 0.2);
         metrics.record_request("/api/v1/search", "GET", 400, 20.0);
         metrics.record_sync("acme", "completed");
-        let text =
-            metrics.render(ExternalGauges { acl_cache_hits: 7, acl_cache_misses: 2, syncs_running: 1 });
+        let text = metrics.render(ExternalGauges {
+            acl_cache_hits: 7,
+            acl_cache_misses: 2,
+            syncs_running: 1,
+            sources: vec![super::super::search::ServedSource {
+                name: "acme".into(),
+                generation: 3,
+                permissions_refreshed: Some(chrono::DateTime::from_timestamp(1_000_000, 0).unwrap()),
+                max_permission_age_secs: Some(86400),
+                withheld: None,
+                indexed: super::super::search::IndexedCounts {
+                    total: 5,
+                    by_kind: [("confluence:page".to_owned(), 5)].into(),
+                    unreadable: 0,
+                },
+            }],
+            now: chrono::DateTime::from_timestamp(1_000_090, 0).unwrap(),
+        });
         let expected_lines = [
             "permdex_http_requests_total{route=\"/api/v1/search\",method=\"GET\",status=\"200\"} 2",
             "permdex_http_requests_total{route=\"/api/v1/search\",method=\"GET\",status=\"400\"} 1",
@@ -209,6 +289,10 @@ mod tests {
             "permdex_syncs_running 1",
             "permdex_acl_cache_hits_total 7",
             "permdex_acl_cache_misses_total 2",
+            "permdex_source_permissions_refreshed_timestamp_seconds{source=\"acme\"} 1000000",
+            "permdex_source_permissions_age_seconds{source=\"acme\"} 90",
+            "permdex_source_withheld{source=\"acme\"} 0",
+            "permdex_source_documents{source=\"acme\",kind=\"confluence:page\"} 5",
         ];
         for line in expected_lines {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");

@@ -6,6 +6,7 @@
 //! - [`search`]: `GET /api/v1/search` and the [`SearchIndex`] it runs on.
 //! - [`admin`]: sources and runs, start a sync, purge a source, replace a token; the [`SyncRunner`] doing
 //!   the work.
+//! - [`login`]: signing in from the browser (Atlassian, OpenID Connect) and the session cookie.
 //! - [`health`], [`metrics`], [`openapi`]: `/healthz` and `/readyz`, `/metrics`, `/api/v1/openapi.json`.
 //! - [`error`]: [`ApiError`], the one JSON error shape.
 //! - [`backend`]: the real [`SearchIndex`], [`Callers`] and [`SyncRunner`] over `crate::search` and
@@ -26,9 +27,12 @@ pub mod auth;
 pub mod backend;
 pub mod error;
 pub mod health;
+pub mod login;
 pub mod metrics;
 pub mod openapi;
+pub mod schedule;
 pub mod search;
+pub mod watch;
 pub mod web;
 
 use std::future::Future;
@@ -68,6 +72,8 @@ pub enum Error {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    KeysNotRead(#[from] crate::config::SecretNotRead),
 }
 
 /// Limits every request is held to.
@@ -101,6 +107,8 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// The users `GET /api/v1/demo/users` lists: `Some` only in demo mode.
     pub(crate) demo_users: Option<Arc<Vec<DemoUser>>>,
+    /// Sign-in providers and browser sessions (none configured: bearer tokens and API keys only).
+    pub(crate) login: Arc<login::Login>,
     limits: Limits,
 }
 
@@ -112,6 +120,7 @@ impl AppState {
         sources: Sources,
     ) -> AppState {
         AppState {
+            login: Arc::new(login::Login::none()),
             auth: Arc::new(auth),
             callers,
             index,
@@ -129,6 +138,11 @@ impl AppState {
     /// Demo mode: `GET /api/v1/demo/users` lists `users` with their tokens, for anyone to sign in as.
     pub fn with_demo_users(self, users: Vec<DemoUser>) -> AppState {
         AppState { demo_users: Some(Arc::new(users)), ..self }
+    }
+
+    /// Browser sign-in with the providers `login` configures.
+    pub fn with_login(self, login: login::Login) -> AppState {
+        AppState { login: Arc::new(login), ..self }
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -171,7 +185,7 @@ pub fn app(state: AppState) -> Router {
     for route in routes() {
         router = router.route(route.path, route.handler);
     }
-    layered(web::page_routes(router).fallback(no_route), state)
+    layered(login::routes(web::page_routes(router)).fallback(no_route), state)
 }
 
 /// Applies the server's layers to `router`: outermost first, tracing, JSON error bodies, metrics, the
@@ -204,6 +218,8 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
         acl_cache_hits: acl.hits,
         acl_cache_misses: acl.misses,
         syncs_running: state.sources.running(),
+        sources: state.index.served(),
+        now: chrono::Utc::now(),
     };
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render(external))
 }
@@ -234,7 +250,7 @@ mod tests {
 
     impl SearchIndex for EmptyIndex {
         fn search(&self, _: &Caller, _: &SearchQuery) -> Result<SearchResults, SearchFailure> {
-            Ok(SearchResults { total: 0, hits: vec![], facets: None, next_cursor: None })
+            Ok(SearchResults { total: 0, hits: vec![], facets: None, next_cursor: None, withheld: vec![] })
         }
         fn readiness(&self) -> Readiness {
             Readiness::Ready
@@ -250,7 +266,7 @@ mod tests {
     struct IdleRunner;
 
     impl SyncRunner for IdleRunner {
-        fn sync(&self, _: Source) -> admin::RunFuture {
+        fn sync(&self, _: Source, _: crate::sync::Mode) -> admin::RunFuture {
             Box::pin(std::future::pending())
         }
         fn purge(&self, _: &Source) -> Result<(), BackendError> {

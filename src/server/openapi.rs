@@ -65,6 +65,26 @@ fn name_param() -> Value {
 /// The whole description.
 pub fn document() -> Value {
     let admin = json!([{"adminKey": []}]);
+    // Built apart: one `json!` for the whole document would pass the macro's recursion limit.
+    let token_replaced = json!({
+        "type": "object", "required": ["persisted", "detail"], "properties": {
+            "persisted": {"type": "boolean", "description": "Written to the token file the source reads at start"},
+            "detail": {"type": "string", "description": "Where it was written, or why it could not be (a token from an environment variable) and what to do"}
+        }
+    });
+    let progress_schema = json!({"type": "object", "description": "The run going on now: phase, documents seen, rate and seconds so far (no total: listings are walked, not counted, first)", "properties": {
+        "phase": {"type": "string"}, "done": {"type": "integer"}, "per_second": {"type": "number"}, "seconds": {"type": "integer"}
+    }});
+    let served_schema = json!({"type": "object", "description": "What the index holds now and how fresh its permissions are, apart from the last runs", "properties": {
+        "name": {"type": "string"}, "generation": {"type": "integer"},
+        "permissions_refreshed": {"type": "string", "format": "date-time"},
+        "max_permission_age_secs": {"type": "integer"},
+        "withheld": {"type": "string", "description": "Why the source's documents are not served now"},
+        "indexed": {"type": "object", "properties": {
+            "total": {"type": "integer"}, "unreadable": {"type": "integer"},
+            "by_kind": {"type": "object", "additionalProperties": {"type": "integer"}}
+        }}
+    }});
     let user = json!([{"bearer": []}]);
     json!({
         "openapi": "3.0.3",
@@ -146,14 +166,14 @@ pub fn document() -> Value {
                 )
             }},
             "/api/v1/admin/sources/{name}/token": {"put": {
-                "summary": "Replace the source's API token in memory (used from the next sync on; never echoed)",
+                "summary": "Replace the source's API token (used from the next sync on; written to the source's token file when it has one; never echoed)",
                 "operationId": "replaceToken",
                 "security": admin,
                 "parameters": [name_param()],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["token"], "properties": {"token": {"type": "string", "writeOnly": true}}
                 }}}},
-                "responses": merge(json!({"204": {"description": "Replaced"}}), error_responses(&[400, 401, 403, 404, 413]))
+                "responses": merge(json!({"200": {"description": "Replaced; whether it survives a restart", "content": {"application/json": {"schema": token_replaced}}}}), error_responses(&[400, 401, 403, 404, 413]))
             }},
             "/api/v1/demo/users": {"get": {
                 "summary": "Demo mode only (`permdex demo`): users anyone may sign in as, with their bearer tokens",
@@ -212,6 +232,8 @@ pub fn document() -> Value {
                     "name": {"type": "string"}, "url": {"type": "string"},
                     "products": {"type": "object", "properties": {"confluence": {"type": "boolean"}, "jira": {"type": "boolean"}}},
                     "sync_running": {"type": "boolean"},
+                    "progress": progress_schema,
+                    "served": served_schema,
                     "last_runs": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}}
                 }},
                 "RunSummary": {"type": "object", "properties": {

@@ -76,6 +76,17 @@ pub struct SearchResults {
     /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// Sources the caller is known in whose documents are not served now, and why (e.g. permissions older
+    /// than the source's `max_permission_age`). Absent when every such source was searched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<Withheld>,
+}
+
+/// A source left out of a search, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withheld {
+    pub source: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,6 +161,36 @@ pub enum Readiness {
     NotReady(String),
 }
 
+/// What the server serves of one source now: for `/readyz`, `/metrics` and the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedSource {
+    pub name: String,
+    /// The index commit searches see; 0 before the first.
+    pub generation: u64,
+    /// When the permissions of that commit were last read in full (directory and every permission
+    /// source); absent when never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_refreshed: Option<DateTime<Utc>>,
+    /// The source's `max_permission_age` in seconds; absent when it never withholds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_permission_age_secs: Option<u64>,
+    /// Why the source's documents are not served now; absent when they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
+    /// What the served commit holds now, whoever made it.
+    pub indexed: IndexedCounts,
+}
+
+/// Documents an index commit holds, whoever may read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexedCounts {
+    pub total: u64,
+    /// Per product and kind, e.g. `confluence:page`; kinds with none are absent.
+    pub by_kind: std::collections::BTreeMap<String, u64>,
+    /// Documents nobody may read because their permissions could not be read.
+    pub unreadable: u64,
+}
+
 /// Counters the index keeps about its ACL cache, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AclCacheStats {
@@ -167,6 +208,10 @@ pub trait SearchIndex: Send + Sync {
     /// flight.
     fn reload(&self, source: &str) -> Result<(), BackendError>;
     fn acl_cache(&self) -> AclCacheStats;
+    /// What is served of each source now (none for an index that serves no configured sources).
+    fn served(&self) -> Vec<ServedSource> {
+        Vec::new()
+    }
 }
 
 /// `GET /api/v1/search`.

@@ -3,7 +3,8 @@
 //! nothing to install next to the binary. Also `GET /api/v1/demo/users`, which lets the search page offer a
 //! picker of demo users when the server runs in demo mode (`permdex demo`).
 //!
-//! The pages call the JSON API with a bearer token kept in the browser's sessionStorage; they render data
+//! The pages call the JSON API with the session cookie of a sign-in (`login/`), or a bearer token kept in the
+//! browser's sessionStorage (pasted, or a demo user's); they render data
 //! as text, except the `title_html`/`snippet_html` the API escapes itself. Every page and asset is served
 //! with a Content-Security-Policy that allows only same-origin scripts, styles and requests.
 //!
@@ -78,7 +79,12 @@ pub(super) fn api_routes() -> Vec<Route> {
 
 fn page(content_type: &'static str, body: &'static str) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
+    secure_headers(response.headers_mut(), content_type);
+    response
+}
+
+/// The content type and the headers every page and asset carries: the policy, no sniffing, no framing.
+pub(super) fn secure_headers(headers: &mut axum::http::HeaderMap, content_type: &'static str) {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -86,7 +92,6 @@ fn page(content_type: &'static str, body: &'static str) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // The files change only with the binary; revalidating keeps an upgraded server's pages consistent.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
 }
 
 async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {

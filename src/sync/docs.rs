@@ -202,9 +202,12 @@ mod tests {
         let mut d = Directory::default();
         d.users.insert(
             "557058:aaaa".into(),
-            DirectoryUser { display_name: "Alice Liddell".into(), active: true },
+            DirectoryUser { display_name: "Alice Liddell".into(), active: true, email: None },
         );
-        d.users.insert("bob".into(), DirectoryUser { display_name: "Bob Dylan".into(), active: false });
+        d.users.insert(
+            "bob".into(),
+            DirectoryUser { display_name: "Bob Dylan".into(), active: false, email: None },
+        );
         d
     }
 

@@ -17,7 +17,11 @@
 //!    in place and documents whose profile changed are re-pointed;
 //! 6. deletes what a complete listing no longer shows, and commits.
 //!
-//! Failures: one bad item is recorded (id and reason) and the run goes on. A listing that fails part-way is
+//! Failures: a site that cannot be synced at all fails the run at once, before anything is written: its
+//! first call asks who the account is, and credentials refused (401), a host that does not resolve,
+//! refuses the connection, fails TLS or does not answer as Atlassian Cloud each end the run with a
+//! diagnosis telling them apart (`atlassian::diagnosis`); so does a permission source refused for good
+//! (403 on a named call). One bad item is recorded (id and reason) and the run goes on. A listing that fails part-way is
 //! recorded too (`listing.rs`), and then nothing of that product is deleted and its watermark does not
 //! move: a short listing must not look like deletions. A permission source that cannot be read leaves that
 //! product's clauses and profiles as last committed (never widened, never dropped). Attachments whose
@@ -48,7 +52,7 @@ use tokio_util::sync::CancellationToken;
 use super::attachments::AttachmentPipeline;
 use super::confluence::ConfluenceCrawl;
 use super::jira::JiraCrawl;
-use super::ledger::{Ledger, Step};
+use super::ledger::{Halt, Ledger, Step};
 use super::listing::Listing;
 use super::permissions::{self, Permissions};
 use super::progress::Progress;
@@ -56,6 +60,7 @@ use super::runs::{self, Mode, RunRecord};
 use super::scope;
 use super::Error;
 use crate::atlassian::confluence::Confluence;
+use crate::atlassian::diagnosis::{self, ProbeError};
 use crate::atlassian::jira::Jira;
 use crate::atlassian::{Client, ClientConfig};
 use crate::config::{Config, Source};
@@ -113,7 +118,8 @@ pub async fn sync(
     sync_with(config, source, mode, &SyncOptions::default(), progress).await
 }
 
-/// Syncs `source` and appends the run record to `{data_dir}/runs/{source}.jsonl`.
+/// Syncs `source` and appends the run record to `{data_dir}/runs/{source}.jsonl`, holding the source's
+/// lock throughout ([`Error::Busy`] when another run holds it).
 ///
 /// `Ok` for every run that reached a consistent commit, failures or not (see [`RunRecord::failed`]); `Err`
 /// only when the index itself cannot be opened or committed.
@@ -124,10 +130,16 @@ pub async fn sync_with(
     options: &SyncOptions,
     progress: &mut dyn Progress,
 ) -> Result<RunRecord, Error> {
+    let _lock = super::lock::SourceLock::acquire(config.data_dir(), source.name().as_str())?;
     let started = Utc::now();
     let dir = index_dir(config.data_dir(), source.name().as_str());
     std::fs::create_dir_all(&dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
-    let ledger = Ledger::open(&dir, source, mode, options.checkpoint_interval, progress, started).await?;
+    let mut ledger = Ledger::open(&dir, source, mode, options.checkpoint_interval, progress, started).await?;
+    if let Some(killed) = ledger.interrupted.take() {
+        if !runs::contains(config.data_dir(), &killed)? {
+            runs::append(config.data_dir(), &killed)?;
+        }
+    }
     let mut run = Run::new(ledger, source, options)?;
     let result = run.execute().await;
     let mut record = run.finish(result).await?;
@@ -153,7 +165,7 @@ impl<'a> Run<'a> {
             backoff_base: options.retry_backoff,
             max_retries: options.max_retries,
             cancel: options.cancel.clone(),
-            ..ClientConfig::for_source(source)
+            ..ClientConfig::for_source(source)?
         };
         let products = source.products();
         let confluence = if products.confluence {
@@ -178,6 +190,13 @@ impl<'a> Run<'a> {
         })
     }
 
+    /// The clients of the products synced.
+    fn clients(&self) -> impl Iterator<Item = &Client> {
+        let confluence = self.confluence.as_ref().map(|c| c.client());
+        let jira = self.jira.as_ref().map(|j| j.client());
+        confluence.into_iter().chain(jira)
+    }
+
     /// The product progress reports name for run-wide phases.
     fn main_product(&self) -> Product {
         if self.confluence.is_some() {
@@ -188,7 +207,9 @@ impl<'a> Run<'a> {
     }
 
     async fn execute(&mut self) -> Step {
+        preflight(self.confluence.clone(), self.jira.clone()).await?;
         scope::drop_out_of_scope(&mut self.ledger, self.source)?;
+        let snapshot_started = Utc::now();
         self.permissions = permissions::read(
             &mut self.ledger,
             self.source,
@@ -196,6 +217,13 @@ impl<'a> Run<'a> {
             self.jira.as_deref(),
         )
         .await;
+        if !self.permissions.complete(self.source) {
+            // A permission source refused for good (403 on a named call, 401) fails the run now, rather than
+            // leaving the product uncrawled under a run that says "completed".
+            if let Some(diagnosis) = self.clients().find_map(|client| client.permanent_failure()) {
+                return Err(Halt::Fatal(ProbeError::Permanent(diagnosis).into()));
+            }
+        }
         self.ledger.stop_point()?;
         let mode = self.ledger.mode;
         // A product whose permissions could not be read is not crawled: what it holds stays as committed.
@@ -236,6 +264,9 @@ impl<'a> Run<'a> {
         }
         let product = self.main_product();
         permissions::refresh(&mut self.ledger, &self.permissions, product)?;
+        if self.permissions.complete(self.source) {
+            self.ledger.state.permissions_refreshed = Some(snapshot_started);
+        }
         if confluence_listing == Some(Listing::Complete) {
             self.ledger.complete(Product::Confluence);
         }
@@ -247,22 +278,32 @@ impl<'a> Run<'a> {
                 self.ledger.state.jira.watermark = jira_watermark;
             }
         }
+        self.ledger.ending();
         self.ledger.commit().await?;
         Ok(())
     }
 
     /// Ends the run: the ledger's last commit or rollback, and the client counters.
     async fn finish(self, result: Step) -> Result<RunRecord, Error> {
-        let clients: Vec<_> =
-            [self.confluence.as_ref().map(|c| c.client()), self.jira.as_ref().map(|j| j.client())]
-                .into_iter()
-                .flatten()
-                .map(|client| client.stats())
-                .collect();
+        let clients: Vec<_> = self.clients().map(Client::stats).collect();
         let mut record = self.ledger.finish(result).await?;
         for stats in clients {
             record.api.add(stats);
         }
         Ok(record)
     }
+}
+
+/// The first calls of a run: does each product's site accept the credentials? A permanent failure
+/// (credentials refused, host unreachable or not Atlassian Cloud) fails the run at once, with no retries
+/// spent on it; so does a site that does not answer after the client's retries. (Owned handles: a run is
+/// not `Sync`, so it is not borrowed across an await.)
+async fn preflight(confluence: Option<Arc<Confluence>>, jira: Option<Arc<Jira>>) -> Step {
+    if let Some(confluence) = confluence {
+        diagnosis::probe_credentials(confluence.client(), false).await.map_err(Error::from)?;
+    }
+    if let Some(jira) = jira {
+        diagnosis::probe_credentials(jira.client(), true).await.map_err(Error::from)?;
+    }
+    Ok(())
 }

@@ -95,7 +95,17 @@ pub(super) struct Ledger<'p> {
     last_checkpoint: Instant,
     checkpoint_interval: Duration,
     progress: &'p mut dyn Progress,
+    /// The record of an earlier run that was killed before it ended, found in the committed state; the
+    /// caller appends it to the run records (see [`SyncState::unfinished`]).
+    pub(super) interrupted: Option<RunRecord>,
+    /// Set before the run's last commit: that commit carries no unfinished record.
+    ending: bool,
 }
+
+/// How a run that never recorded its end is recorded by the next run.
+pub const KILLED: &str =
+    "the process stopped before the run ended (killed, crashed or the machine went down); \
+                          the next run resumed from its last checkpoint";
 
 impl<'p> Ledger<'p> {
     /// Opens the index in `dir` with its committed state and decides the run's mode and id.
@@ -144,6 +154,7 @@ impl<'p> Ledger<'p> {
             mode = Mode::Full;
         }
         let mut state = loaded.unwrap_or_else(|| SyncState::new(name, scope.clone()));
+        let interrupted = state.unfinished.take();
         if state.scope != scope {
             if mode == Mode::Incremental {
                 notes.push("the configured scope changed: running a full sync".to_string());
@@ -168,6 +179,18 @@ impl<'p> Ledger<'p> {
         };
         let mut record = RunRecord::new(run_id.clone(), name, mode, started);
         record.resumed = resumed;
+        if let Some(earlier) = interrupted.as_ref().filter(|r| resumed && r.run_id == run_id) {
+            // The part before the kill is replayed from its checkpoint, but items that failed before it are
+            // not retried: their failures stay part of this run.
+            for (counted, counts) in &earlier.counts {
+                record.counts_mut(*counted).failed += counts.failed;
+            }
+            record.failures.extend(earlier.failures.iter().cloned());
+            notes.push(format!(
+                "resumed a run that was killed; {} failure(s) of its earlier part are carried",
+                earlier.failures.len()
+            ));
+        }
         record.notes = notes;
         let indexed: Vec<String> = reader.all_ids()?.into_iter().map(|(id, _)| id).collect();
         let mut ledger = Ledger {
@@ -185,6 +208,8 @@ impl<'p> Ledger<'p> {
             last_checkpoint: Instant::now(),
             checkpoint_interval,
             progress,
+            interrupted,
+            ending: false,
         };
         if drop_everything {
             for id in &indexed {
@@ -201,14 +226,35 @@ impl<'p> Ledger<'p> {
     }
 
     /// Tells whoever watches the run.
+    /// Passes `event` on; an [`ProgressEvent::Items`] is given the run's count of that kind so far (the
+    /// steps report where they are in a page; watchers want the run's total).
     pub(super) fn report(&mut self, event: &ProgressEvent<'_>) {
-        self.progress.report(event);
+        match event {
+            ProgressEvent::Items { product, kind, .. } => {
+                let counted = super::runs::Counted::Docs(*product, *kind);
+                let done = self.record.counts.get(&counted).map_or(0, |c| c.seen);
+                self.progress.report(&ProgressEvent::Items { product: *product, kind: *kind, done });
+            }
+            other => self.progress.report(other),
+        }
     }
 
     // ---- commits and cancellation ----
 
-    /// Commits the index with the ACL store and the state.
+    /// The next commit is the run's last: it carries no unfinished record.
+    pub(super) fn ending(&mut self) {
+        self.ending = true;
+    }
+
+    /// Commits the index with the ACL store and the state. Before the run's last commit, the state
+    /// carries the run's record so far, so a kill leaves a record behind.
     pub(super) async fn commit(&mut self) -> Result<(), Error> {
+        self.state.unfinished = (!self.ending).then(|| {
+            let mut so_far = self.record.clone();
+            so_far.ended = Utc::now();
+            so_far.outcome = RunOutcome::Aborted(KILLED.to_owned());
+            so_far
+        });
         let mut writer = self.writer.take().ok_or_else(|| Error::Task("index writer missing".into()))?;
         let acl = std::mem::take(&mut self.acl);
         let state = self.state.encode();
@@ -260,6 +306,7 @@ impl<'p> Ledger<'p> {
         match result {
             Ok(()) => {}
             Err(Halt::Cancelled) => {
+                self.ending();
                 self.commit().await?;
                 self.record.outcome = RunOutcome::Cancelled;
             }

@@ -10,6 +10,7 @@
 //!   watermarks, checkpoints, commits);
 //! - the steps, siblings that use the ledger and not each other: `permissions` (snapshot and refresh),
 //!   `confluence` and `jira` (the crawls), `attachments` (download and extraction), `scope`;
+//! - `lock`: one run of a source at a time, across processes;
 //! - `listing`: the one listing walker; `progress`: what a run reports; `docs`: crawled items →
 //!   [`crate::index::IndexDoc`]s; `view`: a source's committed index with its directory.
 //!
@@ -25,6 +26,7 @@ mod engine;
 mod jira;
 mod ledger;
 mod listing;
+pub mod lock;
 mod permissions;
 mod progress;
 pub mod resolve;
@@ -38,7 +40,7 @@ use std::path::PathBuf;
 pub use engine::{index_dir, sync, sync_with, SyncOptions};
 pub use progress::{Progress, ProgressEvent, Silent, StderrProgress};
 pub use runs::{Mode, RunOutcome, RunRecord};
-pub use view::{directory_of, principals_in, SourceIndex};
+pub use view::{facts_of, principals_in, CommitFacts, SourceIndex};
 
 /// Errors of the sync engine that end a run (per-item problems are recorded in its run record instead).
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,13 @@ pub enum Error {
     Index(#[from] crate::index::Error),
     #[error(transparent)]
     Atlassian(#[from] crate::atlassian::Error),
+    /// The site cannot be synced at all: credentials refused, a right missing, the host unreachable or
+    /// not Atlassian Cloud. The run fails at once with this diagnosis.
+    #[error("{0}")]
+    Site(#[from] crate::atlassian::diagnosis::ProbeError),
+    /// Another run of the source (in this process or another) holds its lock.
+    #[error("another sync or purge of source {name} is running; try again when it ends")]
+    Busy { name: String },
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("background task failed: {0}")]

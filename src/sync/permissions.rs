@@ -47,6 +47,8 @@ pub(super) struct Permissions {
     /// Projects in scope whose permissions could not be read this run (by id): their documents stay as
     /// last committed, neither refreshed nor crawled; a project never indexed stays invisible.
     pub(super) unreadable_projects: BTreeSet<String>,
+    /// Whether the directory (users, groups, members) was read this run.
+    pub(super) directory: bool,
 }
 
 impl Permissions {
@@ -61,6 +63,14 @@ impl Permissions {
     /// Whether the permissions a document depends on were read this run.
     pub(super) fn read_for_input(&self, product: Product, input: &AclInput) -> bool {
         self.read_for(product) && input.project_id().is_none_or(|p| !self.unreadable_projects.contains(p))
+    }
+
+    /// Whether everything `source` syncs was read: the directory and each product's permission sources,
+    /// every project in scope included.
+    pub(super) fn complete(&self, source: &Source) -> bool {
+        let products = source.products();
+        let jira = self.jira && self.unreadable_projects.is_empty();
+        self.directory && (!products.confluence || self.confluence) && (!products.jira || jira)
     }
 
     pub(super) fn space(&self, space_id: &str) -> Option<Space> {
@@ -145,6 +155,7 @@ pub(super) async fn read(
         Ok(directory) => {
             ledger.state.directory = StoredDirectory::from(&directory);
             permissions.snapshot.directory = directory;
+            permissions.directory = true;
         }
         Err(e) => {
             ledger.record.fail(

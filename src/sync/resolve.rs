@@ -500,7 +500,7 @@ mod tests {
         let mut d = Directory::default();
         for (id, active) in [("alice", true), ("bob", true), ("carol", true), ("dave", true), ("erin", false)]
         {
-            d.users.insert(id.into(), DirectoryUser { display_name: id.to_uppercase(), active });
+            d.users.insert(id.into(), DirectoryUser { display_name: id.to_uppercase(), active, email: None });
         }
         for (id, members) in [("g-eng", &["alice", "bob", "erin"][..]), ("g-mgr", &["bob", "carol"][..])] {
             d.groups.insert(id.into(), DirectoryGroup { name: id.into(), members: set(members) });

@@ -286,6 +286,25 @@ pub fn append(data_dir: &Path, record: &RunRecord) -> Result<(), Error> {
 
 /// The last `limit` records of `source`, oldest first. Lines that do not parse (a record cut short by a
 /// crash, a newer format) are skipped. No file means no runs.
+/// Whether the records of `record.source` hold one of the same run attempt (same id and start).
+pub fn contains(data_dir: &Path, record: &RunRecord) -> Result<bool, Error> {
+    let path = runs_file(data_dir, &record.source);
+    let file = match fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => return Err(Error::Io { path, source }),
+    };
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|source| Error::Io { path: path.clone(), source })?;
+        if let Ok(other) = serde_json::from_str::<RunRecord>(&line) {
+            if other.run_id == record.run_id && other.started == record.started {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 pub fn read_last(data_dir: &Path, source: &str, limit: usize) -> Result<Vec<RunRecord>, Error> {
     let path = runs_file(data_dir, source);
     let file = match fs::File::open(&path) {
@@ -333,7 +352,7 @@ pub fn render_table(records: &[RunRecord]) -> String {
             RunOutcome::Completed if r.failed() > 0 => format!("completed with {} failure(s)", r.failed()),
             RunOutcome::Completed => "ok".to_string(),
             RunOutcome::Cancelled => "cancelled (resumable)".to_string(),
-            RunOutcome::Aborted(reason) => format!("aborted: {reason}"),
+            RunOutcome::Aborted(reason) => format!("failed: {reason}"),
         };
         out.push_str(&format!(
             "{:<10} {:<16} {:<20} {:>7.1} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>5}  {}\n",
@@ -430,6 +449,6 @@ mod tests {
         let mut aborted = record(2, 0);
         aborted.outcome = RunOutcome::Aborted("listing failed".into());
         assert_eq!(aborted.failed(), 1);
-        assert!(render_table(&[aborted]).contains("aborted: listing failed"));
+        assert!(render_table(&[aborted]).contains("failed: listing failed"));
     }
 }

@@ -39,6 +39,17 @@ pub struct SyncState {
     pub docs: BTreeMap<DocId, DocState>,
     /// Users and groups as last read from the site.
     pub directory: StoredDirectory,
+    /// When the last permission snapshot that was read in full (directory and every synced product's
+    /// permission sources) began to be read; every document's permissions are at least this fresh.
+    /// `None` until a run reads one in full. The server withholds the source's documents once this is
+    /// older than the source's `max_permission_age`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_refreshed: Option<DateTime<Utc>>,
+    /// The record of a run as of its last checkpoint, while it runs; `None` once it ended. A committed
+    /// state that still holds one was left by a run that was killed: the next run records it as such
+    /// and, when it resumes that run, carries its failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfinished: Option<super::runs::RunRecord>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -204,6 +215,9 @@ pub struct StoredDirectory {
 pub struct StoredUser {
     pub name: String,
     pub active: bool,
+    /// Written since sign-in by e-mail; states from before it read as "no address known".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +232,12 @@ impl From<&Directory> for StoredDirectory {
             users: d
                 .users
                 .iter()
-                .map(|(id, u)| (id.clone(), StoredUser { name: u.display_name.clone(), active: u.active }))
+                .map(|(id, u)| {
+                    (
+                        id.clone(),
+                        StoredUser { name: u.display_name.clone(), active: u.active, email: u.email.clone() },
+                    )
+                })
                 .collect(),
             groups: d
                 .groups
@@ -235,7 +254,16 @@ impl From<&StoredDirectory> for Directory {
             users: d
                 .users
                 .iter()
-                .map(|(id, u)| (id.clone(), DirectoryUser { display_name: u.name.clone(), active: u.active }))
+                .map(|(id, u)| {
+                    (
+                        id.clone(),
+                        DirectoryUser {
+                            display_name: u.name.clone(),
+                            active: u.active,
+                            email: u.email.clone(),
+                        },
+                    )
+                })
                 .collect(),
             groups: d
                 .groups
@@ -276,7 +304,9 @@ mod tests {
             },
         );
         let mut directory = Directory::default();
-        directory.users.insert("u1".into(), DirectoryUser { display_name: "Ada".into(), active: true });
+        directory
+            .users
+            .insert("u1".into(), DirectoryUser { display_name: "Ada".into(), active: true, email: None });
         directory
             .groups
             .insert("g1".into(), DirectoryGroup { name: "eng".into(), members: ["u1".to_string()].into() });

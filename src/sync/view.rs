@@ -6,6 +6,8 @@
 //!
 //! This file does not search or rank: it answers "who is this caller" and hands out the reader.
 
+use chrono::{DateTime, Utc};
+
 use crate::acl::{CallerPrincipals, Principal};
 use crate::atlassian::model::Directory;
 use crate::config::{Config, Source};
@@ -80,13 +82,25 @@ impl SourceIndex {
     }
 }
 
-/// The directory of the commit `reader` is at: empty when its state cannot be read.
-pub fn directory_of(reader: &IndexReader, source: &Source) -> Directory {
-    SyncState::decode(reader.state(), source.name().as_str())
-        .ok()
-        .flatten()
-        .map(|s| Directory::from(&s.directory))
-        .unwrap_or_default()
+/// What a server needs from the sync state of the commit `reader` is at, decoded once.
+#[derive(Debug, Clone, Default)]
+pub struct CommitFacts {
+    /// The directory; empty when the state cannot be read (nobody is a known caller).
+    pub directory: Directory,
+    /// When the commit's permissions were last read in full (see
+    /// [`SyncState::permissions_refreshed`]); `None` when never, or when the state cannot be read.
+    pub permissions_refreshed: Option<DateTime<Utc>>,
+}
+
+/// The [`CommitFacts`] of the commit `reader` is at.
+pub fn facts_of(reader: &IndexReader, source: &Source) -> CommitFacts {
+    match SyncState::decode(reader.state(), source.name().as_str()) {
+        Ok(Some(state)) => CommitFacts {
+            directory: Directory::from(&state.directory),
+            permissions_refreshed: state.permissions_refreshed,
+        },
+        _ => CommitFacts::default(),
+    }
 }
 
 /// The principals `account_id` holds in `source`, given that source's synced `directory`: `None` for an

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use permdex::demo::{DemoOptions, RunningDemo};
+use permdex::server::backend::ServeOptions;
 use permdex::server::DemoUser;
 use permdex::sim::{Scale, SimConfig};
 use permdex::sync::Silent;
@@ -24,6 +25,13 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Longest wait for anything on a page: far above what a tiny site needs, short enough to fail fast.
 const WAIT: Duration = Duration::from_secs(20);
+
+/// The screen a browser renders for.
+#[derive(Debug, Clone, Copy)]
+enum Screen {
+    Desktop,
+    Phone { width: u32, height: u32 },
+}
 
 /// chromedriver and a browser session; the driver is killed on drop.
 struct Browser {
@@ -41,6 +49,12 @@ impl Drop for Browser {
 
 impl Browser {
     async fn start() -> Browser {
+        Browser::start_sized(Screen::Desktop).await
+    }
+
+    /// A browser with a desktop window, or a phone's screen (emulated: desktop windows are at least
+    /// 500 px wide).
+    async fn start_sized(screen: Screen) -> Browser {
         for program in [CHROMEDRIVER, CHROMIUM] {
             assert!(
                 Path::new(program).exists(),
@@ -78,14 +92,17 @@ impl Browser {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1280,900",
         ]
         .iter()
         .map(|a| a.to_string())
-        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .chain(["--window-size=1280,900".to_owned(), format!("--user-data-dir={}", profile.path().display())])
         .collect::<Vec<_>>();
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": args}));
+        let mut options = json!({"binary": CHROMIUM, "args": args});
+        if let Screen::Phone { width, height } = screen {
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0, "touch": true}});
+        }
+        capabilities.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
@@ -110,7 +127,7 @@ impl Browser {
         self.client
             .execute(
                 "const all = (css) => [...document.querySelectorAll(css)].map((e) => e.textContent);
-                 return {titles: all('.hit .title'), kinds: all('.hit .kind'),
+                 return {titles: all('.hit .title'), kinds: [...document.querySelectorAll('.hit .kind')].map((e) => e.dataset.kind),
                          summary: document.getElementById('summary').textContent,
                          empty: !document.getElementById('empty').hidden,
                          error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent,
@@ -156,7 +173,7 @@ async fn demo(data: &Path) -> RunningDemo {
         sim: SimConfig::new(1, Scale::Tiny),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.to_owned(),
-        sync: support::quick_sync_options(),
+        serve: ServeOptions { sync: support::quick_sync_options(), ..ServeOptions::default() },
     };
     permdex::demo::start(options, &mut Silent).await.expect("demo starts")
 }
@@ -365,6 +382,15 @@ async fn integrations_page_runs_a_sync() {
         let total = search_total(&demo, user).await;
         assert!(matches!(total, None | Some(0)), "{} finds {total:?} after the purge", user.display_name);
     }
+    // The page shows what the index holds now, not what the last run counted.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for("tr[data-source=\"demo\"] .indexed").await;
+    let held = browser
+        .client
+        .execute("return document.querySelector('tr[data-source=\"demo\"] .indexed').textContent;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(held, json!("0"), "nothing is held after the purge");
 
     browser.client.clone().close().await.unwrap();
     demo.shutdown().await;
@@ -415,5 +441,352 @@ async fn pages_and_assets_have_their_types_and_a_strict_policy() {
             .unwrap();
         assert_eq!(search.status(), 200, "{}", user.display_name);
     }
+    demo.shutdown().await;
+}
+
+impl Browser {
+    /// Runs `body` (an async function body; `return` its answer) in the page and waits for its answer.
+    async fn run_async(&self, body: &str) -> Value {
+        let script =
+            format!("const done = arguments[arguments.length - 1]; (async () => {{ {body} }})().then(done);");
+        self.client.execute_async(&script, vec![]).await.expect("script runs")
+    }
+
+    /// The page's `/auth/session` answer.
+    async fn session(&self) -> Value {
+        self.run_async("return (await fetch('/auth/session')).json();").await
+    }
+
+    /// From the search page, signs in with `provider` as `account` on the simulator's consent page.
+    async fn sign_in(&self, demo: &RunningDemo, provider: &str, account: &str) {
+        self.client.goto(&demo.url).await.unwrap();
+        self.wait_for("body[data-signin=\"ready\"]").await;
+        self.wait_for(&format!("a[data-provider=\"{provider}\"]")).await.click().await.unwrap();
+        let select = self.wait_for("select#account").await;
+        select.select_by_value(account).await.expect("the consent page offers the account");
+        self.client.find(Locator::Css("#accept")).await.unwrap().click().await.unwrap();
+    }
+}
+
+/// A site user who is active, can read something, and whose e-mail is visible (`hidden` false) or hidden.
+fn user_with_email(demo: &RunningDemo, hidden: bool) -> (String, String) {
+    let site = demo.sim.state.read();
+    let user = site
+        .users
+        .iter()
+        .filter(|u| u.active && u.email_hidden == hidden)
+        .find(|u| {
+            !permdex::sim::oracle::visible(&site, &u.account_id, permdex::sim::oracle::Scope::default())
+                .is_empty()
+        })
+        .unwrap_or_else(|| panic!("an active reader whose e-mail is hidden={hidden}"));
+    (user.account_id.clone(), user.email.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_with_atlassian_and_oidc_sign_out_and_csrf() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = demo(data.path()).await;
+    let browser = Browser::start().await;
+    let reader = demo.users[0].clone();
+
+    // Sign in with Atlassian: authorize, consent, token, /me; the page greets the account by name.
+    browser.sign_in(&demo, "atlassian", &reader.account_id).await;
+    browser.wait_for(&format!("body[data-signed-in=\"{}\"]", reader.account_id)).await;
+    let name = browser.wait_for("#session-name").await.text().await.unwrap();
+    assert_eq!(name, reader.display_name);
+    // Signed in, the demo's user picker is hidden, and no style rule shows a hidden element anyway.
+    let shown_hidden = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[hidden]')]
+                 .filter((e) => getComputedStyle(e).display !== 'none').map((e) => e.id);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown_hidden, json!([]), "hidden elements on screen");
+    assert_eq!(browser.accessibility_violations().await, json!([]), "the signed-in search page");
+    let picker =
+        browser.client.execute("return document.getElementById('user-picker').hidden;", vec![]).await;
+    assert_eq!(picker.unwrap(), json!(true));
+    let cookies = browser.client.get_all_cookies().await.unwrap();
+    let cookie = cookies.iter().find(|c| c.name() == "permdex_session").expect("a session cookie");
+    assert_eq!(cookie.http_only(), Some(true), "{cookie:?}");
+    assert_eq!(format!("{:?}", cookie.same_site()), "Some(Lax)", "{cookie:?}");
+    assert_ne!(cookie.secure(), Some(true), "plain http over loopback: not Secure");
+    assert!(
+        !cookies.iter().any(|c| c.name() == "permdex_login" && !c.value().is_empty()),
+        "the sign-in cookie is cleared: {cookies:?}"
+    );
+
+    // The session searches as that account: the page's count is the API's for the same account's token.
+    let shown = browser.search("the").await;
+    assert!(shown["error"].is_null(), "{shown}");
+    let total: u64 = shown["summary"].as_str().unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(Some(total), search_total(&demo, &reader).await, "{shown}");
+
+    // A state-changing request without the CSRF token is refused, and the session survives it.
+    let refused = browser.run_async("return (await fetch('/auth/logout', {method: 'POST'})).status;").await;
+    assert_eq!(refused, json!(403));
+    let csrf_wrong = browser
+        .run_async("return (await fetch('/auth/logout', {method: 'POST', headers: {'X-CSRF-Token': 'nope'}})).status;")
+        .await;
+    assert_eq!(csrf_wrong, json!(403));
+    assert_eq!(browser.session().await["signed_in"], json!(true));
+    // Nor does the cookie work from a program that does not send it with the token.
+    let session_id = cookie.value().to_owned();
+    let http = reqwest::Client::new();
+    let status = http
+        .post(format!("{}/auth/logout", demo.url))
+        .header("cookie", format!("permdex_session={session_id}"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403);
+    // Bearer tokens keep working beside sessions.
+    assert!(search_total(&demo, &reader).await.is_some_and(|n| n > 0));
+
+    // Sign out: the session is gone on the server, not only in this browser.
+    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.wait_for("a[data-provider=\"atlassian\"]").await;
+    assert_eq!(browser.session().await["signed_in"], json!(false));
+    let status = http
+        .get(format!("{}/api/v1/search?q=the", demo.url))
+        .header("cookie", format!("permdex_session={session_id}"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401, "the old session cookie no longer searches");
+
+    // OpenID Connect: the e-mail claim names the account through the synced directory.
+    let (visible_account, _) = user_with_email(&demo, false);
+    browser.sign_in(&demo, "oidc", &visible_account).await;
+    browser.wait_for(&format!("body[data-signed-in=\"{visible_account}\"]")).await;
+    assert_eq!(browser.session().await["provider"], json!("oidc"));
+
+    // The provider rotates its signing key: the next sign-in's ID token is verified with the new key.
+    demo.sim.state.oauth.rotate_oidc_key();
+    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.wait_for("a[data-provider=\"oidc\"]").await;
+    browser.sign_in(&demo, "oidc", &visible_account).await;
+    browser.wait_for(&format!("body[data-signed-in=\"{visible_account}\"]")).await;
+    browser.wait_for("#sign-out").await.click().await.unwrap();
+    browser.wait_for("a[data-provider=\"oidc\"]").await;
+
+    // A hidden e-mail address matches nobody: a page says why, and nobody is signed in.
+    let (hidden_account, hidden_email) = user_with_email(&demo, true);
+    browser.sign_in(&demo, "oidc", &hidden_account).await;
+    let message = browser.wait_for("#login-error").await.text().await.unwrap();
+    assert!(message.contains(&hidden_email) && message.contains("hides"), "{message}");
+    assert_eq!(browser.accessibility_violations().await, json!([]), "the sign-in error page");
+    assert_eq!(browser.session().await["signed_in"], json!(false));
+
+    // Someone the sites do not know at all: the same, never another account's access.
+    browser.sign_in(&demo, "oidc", "outsider").await;
+    let message = browser.wait_for("#login-error").await.text().await.unwrap();
+    assert!(message.contains("visitor@elsewhere.example"), "{message}");
+    assert_eq!(browser.session().await["signed_in"], json!(false));
+
+    // Declining at Atlassian signs nobody in.
+    browser.client.goto(&demo.url).await.unwrap();
+    browser.wait_for("a[data-provider=\"atlassian\"]").await.click().await.unwrap();
+    browser.wait_for("select#account").await;
+    browser.client.find(Locator::Css("#decline")).await.unwrap().click().await.unwrap();
+    let message = browser.wait_for("#login-error").await.text().await.unwrap();
+    assert!(message.contains("declined"), "{message}");
+    assert_eq!(browser.session().await["signed_in"], json!(false));
+
+    browser.client.clone().close().await.unwrap();
+    demo.shutdown().await;
+}
+
+impl Browser {
+    /// Presses and releases `key` (a character, or a WebDriver key code such as `\u{E015}` for ArrowDown)
+    /// wherever the focus is.
+    async fn press(&self, key: char) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client.perform_actions(keys).await.expect("keys pressed");
+    }
+
+    /// The focused element's id, or its `data-id` of the result it is in.
+    async fn focused(&self) -> Value {
+        let script = "const e = document.activeElement; const hit = e.closest('.hit');
+                      return hit ? hit.dataset.id : e.id;";
+        self.client.execute(script, vec![]).await.expect("script runs")
+    }
+
+    async fn query_string(&self) -> String {
+        self.client.current_url().await.unwrap().query().unwrap_or_default().to_owned()
+    }
+
+    /// Whether the page is wider than the window (sideways scrolling), with both widths.
+    async fn overflow(&self) -> Value {
+        let script = "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth};";
+        self.client.execute(script, vec![]).await.expect("script runs")
+    }
+}
+
+/// axe-core, fetched by `.ci/run` (a test tool: never committed, never shipped).
+const AXE: &str = "target/axe-core/axe.min.js";
+
+impl Browser {
+    /// The page's serious and critical accessibility violations by axe-core: rule id, help and elements.
+    async fn accessibility_violations(&self) -> Value {
+        let axe = std::fs::read_to_string(AXE).unwrap_or_else(|e| {
+            panic!(
+                "{AXE}: {e}; .ci/run fetches it (npm pack axe-core@4.10.2, then axe.min.js from the tarball)"
+            )
+        });
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\n{axe}\n\
+             window.axe.run(document, {{resultTypes: ['violations']}}).then((r) => done(r.violations\
+               .filter((v) => v.impact === 'serious' || v.impact === 'critical')\
+               .map((v) => ({{id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' '))}}))));"
+        );
+        self.client.execute_async(&script, vec![]).await.expect("axe runs")
+    }
+}
+
+/// Where to save the README's screenshots: `PERMDEX_SCREENSHOTS=docs/screenshots cargo test --test it
+/// browser::search_page` (unset: none are taken).
+fn screenshot_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("PERMDEX_SCREENSHOTS").map(std::path::PathBuf::from)
+}
+
+impl Browser {
+    async fn screenshot(&self, path: &Path) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
+const ARROW_DOWN: char = '\u{E015}';
+const ARROW_UP: char = '\u{E013}';
+const ENTER: char = '\u{E007}';
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_phone() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = demo(data.path()).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&demo.url).await.unwrap();
+    browser.wait_for("body[data-signin=\"ready\"]").await;
+
+    // The query, then a filter, then the sort: each is a history entry in the URL.
+    let broad = browser.search("the").await;
+    let total = broad["summary"].as_str().unwrap().to_owned();
+    assert_eq!(browser.query_string().await, "q=the");
+    let facet = browser.wait_for("#facets button[data-facet=\"kind\"]").await;
+    let kind = facet.attr("data-value").await.unwrap().unwrap();
+    let label = facet.find(Locator::Css("span")).await.unwrap().text().await.unwrap();
+    assert!(
+        !label.is_empty() && label.chars().next().unwrap().is_uppercase(),
+        "readable facet name: {label:?}"
+    );
+    browser.answered(async { facet.click().await.unwrap() }).await;
+    assert_eq!(browser.query_string().await, format!("q=the&kind={kind}"));
+    let sort = browser.wait_for("#sort").await;
+    let newest = browser.answered(async { sort.select_by_value("updated").await.unwrap() }).await;
+    assert_eq!(browser.query_string().await, format!("q=the&kind={kind}&sort=updated"));
+    let kinds = strings(&newest["kinds"]);
+    assert!(!kinds.is_empty() && kinds.iter().all(|k| *k == kind), "{newest}");
+
+    // Back undoes the sort, then the filter; forward redoes the filter.
+    browser.answered(async { browser.client.back().await.unwrap() }).await;
+    assert_eq!(browser.query_string().await, format!("q=the&kind={kind}"));
+    let sort_value = browser.client.execute("return document.getElementById('sort').value;", vec![]).await;
+    assert_eq!(sort_value.unwrap(), json!("relevance"));
+    let unfiltered = browser.answered(async { browser.client.back().await.unwrap() }).await;
+    assert_eq!(unfiltered["summary"].as_str().unwrap(), total, "{unfiltered}");
+    browser.answered(async { browser.client.forward().await.unwrap() }).await;
+    browser.wait_for(&format!("#facets button[data-value=\"{kind}\"][aria-pressed=\"true\"]")).await;
+
+    // A reload (or a shared link) shows the same search.
+    browser.client.refresh().await.unwrap();
+    browser.wait_for("body[data-searches=\"1\"]").await;
+    let query = browser.client.execute("return document.getElementById('q').value;", vec![]).await;
+    assert_eq!(query.unwrap(), json!("the"));
+    browser.wait_for(&format!("#facets button[data-value=\"{kind}\"][aria-pressed=\"true\"]")).await;
+    assert_eq!(browser.accessibility_violations().await, json!([]), "the search page with results");
+    // Relative times, exact on hover.
+    let time = browser.wait_for(".hit time").await;
+    let (shown, exact) = (time.text().await.unwrap(), time.attr("title").await.unwrap().unwrap_or_default());
+    assert!(shown.contains("ago") || shown.contains("yesterday") || shown.contains("last"), "{shown:?}");
+    assert!(!exact.is_empty() && exact != shown, "{exact:?}");
+
+    // Keyboard: "/" focuses the box, arrows walk the results (and back up to the box), Enter opens.
+    browser.client.execute("document.activeElement.blur();", vec![]).await.unwrap();
+    browser.press('/').await;
+    assert_eq!(browser.focused().await, json!("q"));
+    let ids: Vec<String> = strings(
+        &browser
+            .client
+            .execute("return [...document.querySelectorAll('.hit')].map((e) => e.dataset.id);", vec![])
+            .await
+            .unwrap(),
+    );
+    assert!(ids.len() >= 2, "{ids:?}");
+    browser.press(ARROW_DOWN).await;
+    assert_eq!(browser.focused().await, json!(ids[0]));
+    browser.press(ARROW_DOWN).await;
+    assert_eq!(browser.focused().await, json!(ids[1]));
+    browser.press(ARROW_UP).await;
+    browser.press(ARROW_UP).await;
+    assert_eq!(browser.focused().await, json!("q"));
+    browser.press(ARROW_DOWN).await;
+    let tabs = browser.client.windows().await.unwrap().len();
+    browser.press(ENTER).await;
+    // The focused result's link opens (in a new tab, as the links do).
+    let started = std::time::Instant::now();
+    while browser.client.windows().await.unwrap().len() == tabs {
+        assert!(started.elapsed() < WAIT, "Enter on a result opens it");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    if let Some(dir) = screenshot_dir() {
+        browser.client.goto(&format!("{}/?q=the", demo.url)).await.unwrap();
+        browser.wait_for("body[data-searches=\"1\"]").await;
+        browser.screenshot(&dir.join("search-desktop.png")).await;
+        browser.client.goto(&format!("{}/integrations", demo.url)).await.unwrap();
+        browser.wait_for("#admin-key").await.send_keys(&demo.admin_key).await.unwrap();
+        browser.client.find(Locator::Css("#admin-form button")).await.unwrap().click().await.unwrap();
+        browser.wait_for("tr[data-source=\"demo\"][data-running=\"false\"]").await;
+        browser.screenshot(&dir.join("integrations-desktop.png")).await;
+    }
+    browser.client.clone().close().await.unwrap();
+
+    // At 390 px wide nothing scrolls sideways: the search page with results, and the integrations page.
+    let browser = Browser::start_sized(Screen::Phone { width: 390, height: 844 }).await;
+    browser.client.goto(&demo.url).await.unwrap();
+    browser.wait_for("body[data-signin=\"ready\"]").await;
+    for path in ["/?q=the", "/integrations"] {
+        browser.client.goto(&format!("{}{path}", demo.url)).await.unwrap();
+        browser.wait_for("body").await;
+        if path.starts_with("/?") {
+            browser.wait_for("body[data-searches=\"1\"]").await;
+        } else {
+            // With the sources table on screen.
+            browser.wait_for("#admin-key").await.send_keys(&demo.admin_key).await.unwrap();
+            browser.client.find(Locator::Css("#admin-form button")).await.unwrap().click().await.unwrap();
+            browser.wait_for("tr[data-source=\"demo\"][data-running=\"false\"]").await;
+        }
+        assert_eq!(browser.accessibility_violations().await, json!([]), "{path} at phone width");
+        let widths = browser.overflow().await;
+        let (inner, scroll) = (widths["inner"].as_u64().unwrap(), widths["scroll"].as_u64().unwrap());
+        assert!(inner <= 400, "the window is phone-sized: {widths}");
+        assert!(scroll <= inner, "{path} scrolls sideways at {inner} px: {widths}");
+        if let Some(dir) = screenshot_dir() {
+            let name = if path.starts_with("/?") { "search-phone.png" } else { "integrations-phone.png" };
+            browser.screenshot(&dir.join(name)).await;
+        }
+    }
+
+    browser.client.clone().close().await.unwrap();
     demo.shutdown().await;
 }

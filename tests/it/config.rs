@@ -70,7 +70,7 @@ api_keys = [{ key_env = "PERMDEX_IT_CONFIG_FULL_KEY", account_id = "557058:aaa" 
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
 
     let acme = config.source("acme").unwrap();
-    assert_eq!(acme.token().expose(), token_from_env);
+    assert_eq!(acme.token().unwrap().expose(), token_from_env);
     assert!(acme.products().confluence && !acme.products().jira);
     assert!(acme.include_archived());
     assert!(acme.space_in_scope("ENG") && !acme.space_in_scope("HR") && !acme.space_in_scope("~557058:aaa"));
@@ -81,7 +81,7 @@ api_keys = [{ key_env = "PERMDEX_IT_CONFIG_FULL_KEY", account_id = "557058:aaa" 
     assert_eq!(acme.limits().timeout.as_secs(), 60);
 
     let sim = config.source("sim").unwrap();
-    assert_eq!(sim.token().expose(), token_from_file);
+    assert_eq!(sim.token().unwrap().expose(), token_from_file);
     assert_eq!(sim.token_origin(), &TokenOrigin::File(dir.path().join("secrets/other-token")));
     assert_eq!(sim.url().as_str(), "http://127.0.0.1:9000/");
     assert!(sim.project_in_scope("DEV") && !sim.project_in_scope("SEC") && !sim.project_in_scope("OPS"));
@@ -124,7 +124,7 @@ fn token_files_readable_by_others_are_refused() {
         match file_token_config(dir.path(), mode) {
             Ok(config) => {
                 assert!(loads, "mode {mode:o} should be refused");
-                assert_eq!(config.sources()[0].token().expose(), "file-token-0a1b2c");
+                assert_eq!(config.sources()[0].token().unwrap().expose(), "file-token-0a1b2c");
                 assert_eq!(!config.warnings().is_empty(), warns, "mode {mode:o}: {:?}", config.warnings());
             }
             Err(err) => {
@@ -177,12 +177,14 @@ fn jwt_key_files_must_be_public_keys() {
 }
 
 #[test]
-fn a_missing_file_is_a_read_error() {
+fn a_missing_file_says_to_run_init() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nope.toml");
     let err = Config::load(&path).unwrap_err();
-    assert!(matches!(err, Error::Read { .. }), "{err:?}");
-    assert!(err.to_string().starts_with(&format!("cannot read config file {}", path.display())));
+    assert!(matches!(err, Error::Missing { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.starts_with(&format!("no config file at {}", path.display())), "{message}");
+    assert!(message.contains("permdex init --url"), "{message}");
 }
 
 fn init_args(output: &Path, token_env: &str) -> InitOptions {
@@ -209,7 +211,7 @@ fn init_writes_a_file_that_loads_and_refuses_to_overwrite() {
     assert!(!text.contains("init-token-5e6f7a"), "the token must never be written");
     let config = Config::load(&output).unwrap();
     assert_eq!(config.sources()[0].name().as_str(), "acme");
-    assert_eq!(config.sources()[0].token().expose(), "init-token-5e6f7a");
+    assert_eq!(config.sources()[0].token().unwrap().expose(), "init-token-5e6f7a");
     assert_eq!(config.data_dir(), dir.path().join("./permdex-data"));
 
     // A second run must not touch the file.
@@ -260,15 +262,63 @@ fn the_binary_maps_init_errors_to_exit_codes() {
     };
     let first = init("https://acme.atlassian.net");
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stderr).contains("set ACME_TOKEN"));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("export ACME_TOKEN="));
 
     let again = init("https://acme.atlassian.net");
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists; pass --force"));
 
     fs::remove_file(&output).unwrap();
-    let bad_url = init("acme.atlassian.net");
+    let bad_url = init("ftp://acme.atlassian.net");
     assert_eq!(bad_url.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("--url: must be http(s) URL"));
+    assert!(String::from_utf8_lossy(&bad_url.stderr).contains("--url: must be a site URL"));
     assert!(!output.exists());
+}
+
+/// Sign-in sections: the client secret from a 0600 file (never echoed), https or loopback URLs, required keys.
+#[test]
+fn sign_in_sections_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("token"), "file-token-0a1b2c\n", 0o600);
+    write(&dir.path().join("client-secret"), "cl13nt-s3cr3t-value\n", 0o600);
+    write(&dir.path().join("open-secret"), "cl13nt-s3cr3t-value\n", 0o644);
+    let base = "[[sources]]\nname = \"s\"\nurl = \"https://s.atlassian.net\"\nemail = \"a@b.c\"\ntoken_file = \"token\"\n\
+                [server]\n";
+    let good_atlassian =
+        "[server.atlassian_login]\nclient_id = \"cid\"\nclient_secret_file = \"client-secret\"\n\
+                          callback_url = \"https://permdex.example/auth/atlassian/callback\"\n";
+    let good_oidc = "[server.oidc_login]\nissuer = \"https://idp.example\"\nclient_id = \"permdex\"\n\
+                     callback_url = \"http://127.0.0.1:7700/auth/oidc/callback\"\n";
+    // (sections, expected problem or None)
+    let cases: Vec<(String, Option<&str>)> = vec![
+        (format!("{good_atlassian}{good_oidc}"), None),
+        (good_atlassian.replace("client_secret_file = \"client-secret\"\n", ""), Some("client_secret_env")),
+        (good_atlassian.replace("client-secret", "open-secret"), Some("chmod 600")),
+        (good_atlassian.replace("https://permdex.example", "http://permdex.example"), Some("must be https")),
+        (good_atlassian.replace("client_id = \"cid\"\n", ""), Some("client_id: is required")),
+        (good_oidc.replace("issuer = \"https://idp.example\"\n", ""), Some("issuer: is required")),
+        (format!("{good_atlassian}client_secret = \"x\"\n"), Some("client_secret")),
+    ];
+    let path = dir.path().join("permdex.toml");
+    for (sections, expected) in cases {
+        fs::write(&path, format!("{base}{sections}")).unwrap();
+        match (Config::load(&path), expected) {
+            (Ok(config), None) => {
+                let atlassian = config.server().atlassian_login().expect("atlassian_login");
+                assert_eq!(atlassian.client_secret.expose(), "cl13nt-s3cr3t-value");
+                assert_eq!(atlassian.auth_url.as_str(), "https://auth.atlassian.com/");
+                assert_eq!(atlassian.api_url.as_str(), "https://api.atlassian.com/");
+                let oidc = config.server().oidc_login().expect("oidc_login");
+                assert!(oidc.client_secret.is_none(), "a public client");
+                assert!(!format!("{config:?}").contains("cl13nt-s3cr3t-value"), "secret in Debug");
+            }
+            (Err(err), Some(expected)) => {
+                let message = err.to_string();
+                assert!(message.contains(expected), "{sections}: {message}");
+                assert!(!message.contains("cl13nt-s3cr3t-value"), "{message}");
+            }
+            (Ok(_), Some(expected)) => panic!("{sections}: loads, expected {expected:?}"),
+            (Err(err), None) => panic!("{sections}: {err}"),
+        }
+    }
 }

@@ -272,7 +272,11 @@ fn expected_directory(site: &Site, extra: &[&str]) -> Directory {
         if let Some(u) = site.user(&account) {
             directory.users.insert(
                 account,
-                model::DirectoryUser { display_name: u.display_name.clone(), active: u.active },
+                model::DirectoryUser {
+                    display_name: u.display_name.clone(),
+                    active: u.active,
+                    email: (!u.email_hidden).then(|| u.email.clone()),
+                },
             );
         }
     }

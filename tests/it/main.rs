@@ -20,6 +20,7 @@ mod resolve;
 mod search;
 mod search_cli;
 mod server;
+mod service;
 mod sim_confluence;
 mod sim_determinism;
 mod sim_guard;

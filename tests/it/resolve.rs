@@ -50,7 +50,7 @@ fn adapt(site: &Site) -> Adapted {
     for u in &site.users {
         snapshot.directory.users.insert(
             u.account_id.clone(),
-            crawled::DirectoryUser { display_name: u.display_name.clone(), active: u.active },
+            crawled::DirectoryUser { display_name: u.display_name.clone(), active: u.active, email: None },
         );
     }
     for g in &site.groups {

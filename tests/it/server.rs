@@ -139,7 +139,7 @@ impl SearchIndex for FakeIndex {
             product: vec![FacetCount { value: "confluence".into(), count: hits.len() as u64 }],
             ..FacetsBody::default()
         });
-        Ok(SearchResults { total: hits.len() as u64, hits, facets, next_cursor: None })
+        Ok(SearchResults { total: hits.len() as u64, hits, facets, next_cursor: None, withheld: vec![] })
     }
 
     fn readiness(&self) -> Readiness {
@@ -193,8 +193,8 @@ fn run_summary() -> RunSummary {
 }
 
 impl SyncRunner for FakeRunner {
-    fn sync(&self, source: Source) -> RunFuture {
-        self.tokens_seen.lock().unwrap().push(source.token().expose().to_owned());
+    fn sync(&self, source: Source, _mode: permdex::sync::Mode) -> RunFuture {
+        self.tokens_seen.lock().unwrap().push(source.token().unwrap().expose().to_owned());
         let release = self.release.clone();
         Box::pin(async move {
             release.notified().await;
@@ -456,7 +456,7 @@ async fn admin_routes_need_the_admin_key() {
     let user = good_jwt("u1");
     let routes = [
         (reqwest::Method::GET, "/api/v1/admin/sources", 200),
-        (reqwest::Method::PUT, "/api/v1/admin/sources/acme/token", 204),
+        (reqwest::Method::PUT, "/api/v1/admin/sources/acme/token", 200),
         (reqwest::Method::DELETE, "/api/v1/admin/sources/beta", 204),
     ];
     for (method, path, ok) in routes {
@@ -498,8 +498,12 @@ async fn sources_listing_never_contains_a_token() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 204);
-    assert!(response.text().await.unwrap().is_empty(), "the token is not echoed");
+    assert_eq!(response.status().as_u16(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["persisted"], json!(false), "{answer}");
+    let detail = answer["detail"].as_str().unwrap();
+    assert!(detail.contains("environment variable") && detail.contains("token_file"), "{detail}");
+    assert!(!answer.to_string().contains(new_token), "the token is not echoed: {answer}");
     let (_, _, text) = server.get("/api/v1/admin/sources", Some(ADMIN_KEY)).await;
     assert!(!text.contains(new_token) && !text.contains(SOURCE_TOKEN), "{text}");
 

@@ -12,13 +12,16 @@ const permdex = (() => {
     return node;
   }
 
-  // Calls the API with a bearer token. Resolves to {ok, status, body}; body is the parsed JSON or null.
-  async function call(method, path, token) {
+  // Calls the API with a bearer token, or (token null) with the browser's session cookie, repeating the
+  // session's CSRF token on requests that change state. Resolves to {ok, status, body}; body is the
+  // parsed JSON or null.
+  async function call(method, path, token, csrf) {
     const headers = { Accept: "application/json" };
     if (token) headers.Authorization = "Bearer " + token;
+    if (csrf) headers["X-CSRF-Token"] = csrf;
     let response;
     try {
-      response = await fetch(path, { method, headers, cache: "no-store" });
+      response = await fetch(path, { method, headers, cache: "no-store", credentials: "same-origin" });
     } catch (e) {
       return { ok: false, status: 0, body: { error: { code: "network", message: "the server did not answer" } } };
     }

@@ -26,10 +26,20 @@
   // The API lists runs oldest first.
   function newest(source) { return source.last_runs[source.last_runs.length - 1]; }
 
-  function indexed(run) {
-    let total = 0;
-    for (const counts of Object.values(run.counts || {})) total += (counts.added || 0) + (counts.updated || 0) + (counts.unchanged || 0);
-    return total;
+  // What the index holds now (whoever committed it), not what the last run counted.
+  function indexedCell(source) {
+    const indexed = source.served && source.served.indexed;
+    if (!indexed) return el("td", { class: "indexed", text: "—" });
+    const kinds = Object.entries(indexed.by_kind || {}).map(([kind, n]) => kind + ": " + n).join(", ");
+    return el("td", { class: "indexed", title: kinds, text: String(indexed.total) });
+  }
+
+  // When permissions were last read in full, or why the source's documents are withheld.
+  function freshnessCell(source) {
+    const served = source.served;
+    if (!served) return el("td", { class: "freshness", text: "—" });
+    if (served.withheld) return el("td", { class: "freshness status-bad", text: "withheld: " + served.withheld });
+    return el("td", { class: "freshness", text: served.permissions_refreshed ? formatTime(served.permissions_refreshed) : "never" });
   }
 
   function render(sources) {
@@ -38,7 +48,10 @@
     for (const source of sources) {
       const last = newest(source);
       const products = [source.products.confluence && "Confluence", source.products.jira && "Jira"].filter(Boolean).join(", ");
-      const status = source.sync_running ? "syncing" : last ? last.outcome : "never synced";
+      const p = source.progress;
+      const status = source.sync_running
+        ? "syncing" + (p ? " — " + (p.phase || "starting") + ": " + p.done + " items, " + p.per_second + "/s, " + p.seconds + " s" : "")
+        : last ? last.outcome : "never synced";
       const statusCell = el("td", { class: "status " + (source.sync_running ? "status-running" : last && last.outcome !== "completed" ? "status-bad" : ""), text: status });
       const errors = last ? String(last.failure_count) + (last.outcome_reason ? " — " + last.outcome_reason : "") : "";
       const sync = el("button", { type: "button", class: "sync" , text: "Sync now" });
@@ -52,7 +65,8 @@
         el("td", { text: products }),
         statusCell,
         el("td", { class: "last-sync", text: last ? formatTime(last.ended) : "—" }),
-        el("td", { class: "indexed", text: last ? String(indexed(last)) : "—" }),
+        indexedCell(source),
+        freshnessCell(source),
         el("td", { class: "errors", text: errors }),
         el("td", { class: "actions" }, [sync, purge]),
       ]));

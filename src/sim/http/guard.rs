@@ -4,7 +4,9 @@
 //! [`wrap`] puts the product routes behind three layers, outermost first:
 //!
 //! 1. **auth**: HTTP Basic `email:token` against [`SimState::credentials`], compared in constant time.
-//!    Anything else is a 401 in the product's error shape with `WWW-Authenticate`.
+//!    Anything else is a 401 in the product's error shape with `WWW-Authenticate`. The
+//!    [`Credentials::limited`] pair and tokens issued by `POST /_sim/tokens` are accepted too, as callers
+//!    without admin rights (see [`Caller`]): admin-only handlers answer them 403.
 //! 2. **rate limit** (when configured): one token bucket for the whole API. Refusals are 429s with
 //!    Atlassian's headers; admitted responses carry `X-RateLimit-Limit`/`-Remaining`.
 //! 3. **faults**: per GET/POST request on a known route, seeded dice decide whether to answer 500/503,
@@ -413,13 +415,16 @@ pub fn unauthorized(product: Product) -> Response {
     response
 }
 
-/// Who a request to the API comes from: the site admin, or an account holding a token issued by
-/// `POST /_sim/tokens` (which has no admin rights). Handlers of admin-only endpoints take it and answer
+/// Who a request to the API comes from: the site admin, an account holding a token issued by
+/// `POST /_sim/tokens`, or the [`Credentials::limited`] pair (neither has admin rights). Handlers of admin-only endpoints take it and answer
 /// 403 to anyone but the admin. A request that did not pass through the guard counts as the admin's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Admin,
     User(String),
+    /// The [`Credentials::limited`] pair: a member of the site without admin rights and outside its
+    /// directory.
+    Member,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
@@ -455,6 +460,8 @@ async fn authenticate(State(state): State<SimState>, mut req: Request, next: Nex
     }
     let caller = if is_authorized(req.headers(), &state.credentials) {
         Caller::Admin
+    } else if is_authorized(req.headers(), &state.credentials.limited()) {
+        Caller::Member
     } else if let Some(account) = token_holder(req.headers(), &state) {
         Caller::User(account)
     } else {

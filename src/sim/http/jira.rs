@@ -185,7 +185,7 @@ fn forbidden(permission: &str) -> JiraError {
 fn admin_only(caller: &Caller, permission: &str) -> Result<(), JiraError> {
     match caller {
         Caller::Admin => Ok(()),
-        Caller::User(_) => Err(forbidden(permission)),
+        Caller::User(_) | Caller::Member => Err(forbidden(permission)),
     }
 }
 

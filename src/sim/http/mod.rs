@@ -3,7 +3,8 @@
 //! [`app`] builds the router from a [`SimState`]; [`serve`] runs it on a bound listener until shutdown,
 //! so tests use port 0. Each product's routes live beside their handlers (`confluence_v2.rs`,
 //! `confluence_v1.rs`, `jira.rs`); cross-cutting behaviour (auth, rate limits, faults, 404s) is in
-//! middleware (`guard.rs`). Wire JSON is built here and nowhere else.
+//! middleware (`guard.rs`). Wire JSON is built here and nowhere else. Sign-in (Atlassian's OAuth 2.0
+//! endpoints and an OpenID provider) is in `oauth.rs` and `oidc.rs`, outside the guard.
 
 pub mod admin;
 pub mod common;
@@ -13,6 +14,8 @@ pub mod guard;
 pub mod inline_comments;
 pub mod jira;
 pub mod jql;
+pub mod oauth;
+pub mod oidc;
 pub mod space_roles;
 
 use std::sync::{Arc, RwLock};
@@ -36,6 +39,16 @@ pub struct IssuedToken {
     pub account_id: String,
 }
 
+impl Credentials {
+    /// A second credential the site accepts, whose account lacks Jira's Administer right: permission
+    /// schemes and issue security schemes answer it 403, as Jira Cloud answers an account without
+    /// "Administer Jira". Derived from the admin credential, so it needs no configuration.
+    pub fn limited(&self) -> Credentials {
+        let domain = self.email.split_once('@').map_or("example.com", |(_, d)| d);
+        Credentials { email: format!("member@{domain}"), token: format!("{}-member", self.token) }
+    }
+}
+
 /// Shared state of one running simulator. Cheap to clone.
 #[derive(Clone)]
 pub struct SimState {
@@ -45,6 +58,8 @@ pub struct SimState {
     pub guard: Arc<guard::Guard>,
     /// Tokens issued to accounts other than the admin, by token.
     pub tokens: Arc<RwLock<std::collections::BTreeMap<String, IssuedToken>>>,
+    /// Sign-in: registered OAuth clients, codes, tokens and the OpenID provider's keys (`oauth.rs`).
+    pub oauth: Arc<oauth::Authorizations>,
 }
 
 impl SimState {
@@ -56,6 +71,7 @@ impl SimState {
             credentials: Arc::new(credentials),
             guard: Arc::new(guard),
             tokens: Arc::default(),
+            oauth: Arc::default(),
         }
     }
 
@@ -94,7 +110,9 @@ pub fn app(state: SimState) -> Router {
         .merge(space_roles::routes())
         .merge(confluence_v1::routes())
         .merge(jira::routes());
-    guard::wrap(atlassian, state.clone()).merge(admin::routes().with_state(state))
+    guard::wrap(atlassian, state.clone())
+        .merge(admin::routes().with_state(state.clone()))
+        .merge(oauth::routes().with_state(state))
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves.

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::{config, good_jwt, ADMIN_KEY};
 
 fn user(name: &str, active: bool) -> StoredUser {
-    StoredUser { name: name.into(), active }
+    StoredUser { name: name.into(), active, email: None }
 }
 
 /// Writes the index of `source`: `confluence:page:1` readable by group g-eng, `confluence:page:2` by
@@ -41,6 +41,8 @@ fn write_index(config: &permdex::config::Config, source: &str) {
         writer.upsert(&doc).unwrap();
     }
     let mut state = SyncState::new(source, String::new());
+    // As a sync that read every permission source just now.
+    state.permissions_refreshed = Some(chrono::Utc::now());
     state.directory = StoredDirectory {
         users: BTreeMap::from([
             ("u1".to_owned(), user("One", true)),
@@ -204,8 +206,12 @@ struct Watched {
 }
 
 impl permdex::server::SyncRunner for Watched {
-    fn sync(&self, source: permdex::config::Source) -> permdex::server::admin::RunFuture {
-        let run = self.engine.sync(source);
+    fn sync(
+        &self,
+        source: permdex::config::Source,
+        mode: permdex::sync::Mode,
+    ) -> permdex::server::admin::RunFuture {
+        let run = self.engine.sync(source, mode);
         let finished = self.finished.clone();
         Box::pin(async move {
             let result = run.await;
