@@ -217,7 +217,7 @@ impl<'a> Run<'a> {
             self.jira.as_deref(),
         )
         .await;
-        if !self.permissions.complete(self.source) {
+        if !self.permissions.read_enough(self.source) {
             // A permission source refused for good (403 on a named call, 401) fails the run now, rather than
             // leaving the product uncrawled under a run that says "completed".
             if let Some(diagnosis) = self.clients().find_map(|client| client.permanent_failure()) {

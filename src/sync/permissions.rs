@@ -65,12 +65,17 @@ impl Permissions {
         self.read_for(product) && input.project_id().is_none_or(|p| !self.unreadable_projects.contains(p))
     }
 
-    /// Whether everything `source` syncs was read: the directory and each product's permission sources,
-    /// every project in scope included.
-    pub(super) fn complete(&self, source: &Source) -> bool {
+    /// Whether the directory and each product's permission sources were read, if only in part (projects
+    /// in scope may be unreadable): without this a run cannot do what it is for.
+    pub(super) fn read_enough(&self, source: &Source) -> bool {
         let products = source.products();
-        let jira = self.jira && self.unreadable_projects.is_empty();
-        self.directory && (!products.confluence || self.confluence) && (!products.jira || jira)
+        self.directory && (!products.confluence || self.confluence) && (!products.jira || self.jira)
+    }
+
+    /// Whether everything `source` syncs was read: [`read_enough`](Self::read_enough), every project in
+    /// scope included.
+    pub(super) fn complete(&self, source: &Source) -> bool {
+        self.read_enough(source) && self.unreadable_projects.is_empty()
     }
 
     pub(super) fn space(&self, space_id: &str) -> Option<Space> {
@@ -215,7 +220,10 @@ pub(super) async fn read(
                     );
                     permissions.unreadable_projects.insert(failure.id);
                 }
-                permissions.jira = true;
+                // One project that cannot be read costs that project only; when none can, Jira's
+                // permissions were not read at all (an account without the right to read them, typically).
+                permissions.jira =
+                    !permissions.snapshot.projects.is_empty() || permissions.unreadable_projects.is_empty();
             }
             Err(e) => {
                 ledger.record.fail(Counted::Projects, "projects", format!("projects and permissions: {e}"))

@@ -41,8 +41,8 @@ pub struct IssuedToken {
 
 impl Credentials {
     /// A second credential the site accepts, whose account lacks Jira's Administer right: permission
-    /// schemes and issue security schemes answer it 403, as Jira Cloud answers an account without
-    /// "Administer Jira". Derived from the admin credential, so it needs no configuration.
+    /// schemes, issue security schemes and application roles answer it 403, as Jira Cloud answers an
+    /// account without "Administer Jira". Derived from the admin credential, so it needs no configuration.
     pub fn limited(&self) -> Credentials {
         let domain = self.email.split_once('@').map_or("example.com", |(_, d)| d);
         Credentials { email: format!("member@{domain}"), token: format!("{}-member", self.token) }
