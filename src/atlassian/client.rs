@@ -13,8 +13,10 @@
 //! 4. the body, read fully (with a size cap) before it is deserialised, so a body cut short and a body that
 //!    is not JSON are both [`Error::Malformed`], not a panic half-way through a page.
 //!
-//! 429, 5xx, connection failures, timeouts and malformed bodies are retried up to `max_retries` times:
-//! `Retry-After` (seconds or an HTTP date) is the minimum wait, otherwise exponential backoff with jitter.
+//! 5xx, connection failures, timeouts and malformed bodies are retried up to `max_retries` times; 429s
+//! are waited out apart from that budget, up to `max_throttle_wait` per request, so a rate-limit storm
+//! slows a run without costing items. `Retry-After` (seconds or an HTTP date) is the minimum wait,
+//! otherwise exponential backoff with jitter.
 //! A TLS failure, and a name that does not resolve or a refused connection before the site ever answered,
 //! fail at once with [`Error::Unreachable`] (after the site answered once, they are retried: a restart or
 //! a network blip). Other statuses (401, 403, 404, 410, …) fail at once with [`Error::Status`]. The first
@@ -66,8 +68,12 @@ pub struct ClientConfig {
     pub requests_per_second: f64,
     /// Timeout of one attempt, body included.
     pub timeout: Duration,
-    /// Retries after the first attempt of a request that failed in a way a retry can fix.
+    /// Retries after the first attempt of a request that failed in a way a retry can fix. A 429 is not
+    /// such a failure: the site asks to wait, and waiting is bounded by `max_throttle_wait` instead.
     pub max_retries: u32,
+    /// Longest total wait one request spends on 429 answers before it fails: a rate-limit storm slows a
+    /// sync down but does not cost items, unless it outlasts this.
+    pub max_throttle_wait: Duration,
     /// Upper bound on any download, whatever the caller asks for.
     pub max_download_bytes: u64,
     /// Upper bound on a JSON body: a listing page larger than this is an error, not an allocation.
@@ -87,6 +93,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 impl ClientConfig {
     pub const DEFAULT_MAX_RETRIES: u32 = 5;
+    pub const DEFAULT_MAX_THROTTLE_WAIT: Duration = Duration::from_secs(15 * 60);
     pub const DEFAULT_MAX_JSON_BYTES: u64 = 64 << 20;
     pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
     pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(500);
@@ -103,6 +110,7 @@ impl ClientConfig {
             requests_per_second: limits.requests_per_second,
             timeout: limits.timeout,
             max_retries: Self::DEFAULT_MAX_RETRIES,
+            max_throttle_wait: Self::DEFAULT_MAX_THROTTLE_WAIT,
             max_download_bytes: limits.max_attachment_bytes,
             max_json_bytes: Self::DEFAULT_MAX_JSON_BYTES,
             max_redirects: Self::DEFAULT_MAX_REDIRECTS,
@@ -206,6 +214,7 @@ struct Inner {
     pacer: Pacer,
     counters: Counters,
     max_retries: u32,
+    max_throttle_wait: Duration,
     max_download_bytes: u64,
     max_json_bytes: u64,
     max_redirects: u32,
@@ -325,6 +334,7 @@ impl Client {
                 pacer: Pacer::new(Duration::from_secs_f64(1.0 / rps)),
                 counters: Counters::default(),
                 max_retries: config.max_retries,
+                max_throttle_wait: config.max_throttle_wait,
                 max_download_bytes: config.max_download_bytes,
                 max_json_bytes: config.max_json_bytes,
                 max_redirects: config.max_redirects,
@@ -476,6 +486,10 @@ impl Client {
         let inner = &*self.inner;
         let cancelled = || Error::Cancelled { method: call.method.to_string(), path: call.path.to_owned() };
         let mut attempt: u32 = 0;
+        // Failures a retry may fix, and 429s with the time spent waiting on them: budgeted apart.
+        let mut failed: u32 = 0;
+        let mut throttled: u32 = 0;
+        let mut throttle_wait = Duration::ZERO;
         loop {
             attempt += 1;
             let outcome = tokio::select! {
@@ -497,11 +511,22 @@ impl Client {
                 Failure::Status { retry_after, .. } => *retry_after,
                 Failure::Final(_) | Failure::Transport(_) | Failure::Malformed(_) => None,
             };
-            let delay = inner.backoff.delay(attempt, retry_after, rand::thread_rng().gen_range(0.7..=1.3));
-            if let Failure::Status { status: StatusCode::TOO_MANY_REQUESTS, reason, .. } = &failure {
-                inner.pacer.throttled(Throttle::of(reason.as_deref(), retry_after, delay));
-            }
-            if matches!(failure, Failure::Final(_)) || attempt > inner.max_retries {
+            let jitter = rand::thread_rng().gen_range(0.7..=1.3);
+            let (delay, exhausted) = match &failure {
+                Failure::Status { status: StatusCode::TOO_MANY_REQUESTS, reason, .. } => {
+                    throttled += 1;
+                    let delay = inner.backoff.delay(throttled, retry_after, jitter);
+                    inner.pacer.throttled(Throttle::of(reason.as_deref(), retry_after, delay));
+                    throttle_wait += delay;
+                    (delay, throttle_wait > inner.max_throttle_wait)
+                }
+                Failure::Final(_) => (Duration::ZERO, true),
+                Failure::Status { .. } | Failure::Transport(_) | Failure::Malformed(_) => {
+                    failed += 1;
+                    (inner.backoff.delay(failed, retry_after, jitter), failed > inner.max_retries)
+                }
+            };
+            if exhausted {
                 Counters::bump(&inner.counters.failures);
                 let error = final_error(call, failure, attempt);
                 let handled = call.forbidden_handled && error.status() == Some(403);

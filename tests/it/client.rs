@@ -387,6 +387,44 @@ async fn a_503_storm_exhausts_the_retry_budget_and_names_path_and_attempts() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_429_storm_does_not_spend_the_retry_budget_of_real_failures() {
+    // Ten 429s, then a 503, then success: three retries would be spent four times over if a 429 counted.
+    let calls = Calls::default();
+    let app = Router::new().route(
+        "/rest/api/3/project/search",
+        scripted(&calls, |n| match n {
+            1..=10 => too_many(Some("2")),
+            11 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            _ => ok_json(),
+        }),
+    );
+    let client = paused_client(&serve(app).await);
+
+    let answer: Value = client.get_json("/rest/api/3/project/search").await.expect("the storm is waited out");
+
+    assert_eq!(answer, json!({"ok": true}));
+    assert_eq!(calls.count(), 12);
+    let stats = client.stats();
+    assert_eq!((stats.throttled, stats.retries, stats.failures), (10, 11, 0), "{stats:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_storm_longer_than_the_throttle_budget_fails_the_request() {
+    let calls = Calls::default();
+    let app = Router::new().route("/wiki/api/v2/spaces", scripted(&calls, |_| too_many(Some("60"))));
+    let mut config = fast_config(&serve(app).await);
+    config.max_throttle_wait = Duration::from_secs(5 * 60);
+    let client = Client::new(config).expect("client");
+
+    let error = client.get_json::<Value>("/wiki/api/v2/spaces").await.unwrap_err();
+
+    // 60 s each: the sixth wait would pass five minutes, so the sixth answer is the last.
+    assert!(matches!(error, Error::Status { status: 429, attempts: 6, .. }), "{error:?}");
+    assert_eq!(calls.count(), 6);
+    assert_eq!(client.stats().failures, 1);
+}
+
 #[tokio::test]
 async fn client_errors_fail_at_once_with_the_sites_reason() {
     let calls = Calls::default();
