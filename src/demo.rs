@@ -142,6 +142,9 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
     };
 
     let service = Service::open(config.clone(), options.serve.clone()).await?.with_demo_users(users.clone());
+    if let Some(warning) = exposure_warning(local) {
+        tracing::warn!("{warning}");
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(service.serve(listener, async {
         // A dropped sender also means stop.
@@ -225,7 +228,7 @@ fn write_config_with(
         let path = path.to_owned();
         move |source| Error::Io { path, source }
     };
-    std::fs::create_dir_all(data_dir).map_err(at(data_dir))?;
+    crate::sync::datadir::create_private_dir(data_dir).map_err(at(data_dir))?;
     let token_path = data_dir.join(SIM_TOKEN_FILE);
     write_private(&token_path, &sim.credentials.token).map_err(at(&token_path))?;
     let text = format!(
@@ -238,7 +241,7 @@ fn write_config_with(
         email = sim.credentials.email,
     );
     let config_path = data_dir.join("permdex.toml");
-    std::fs::write(&config_path, &text).map_err(at(&config_path))?;
+    write_private(&config_path, &text).map_err(at(&config_path))?;
     let env = BTreeMap::from([
         (ADMIN_KEY_ENV.to_owned(), admin_key.to_owned()),
         (JWT_SECRET_ENV.to_owned(), random_secret()),
@@ -246,13 +249,20 @@ fn write_config_with(
     Ok(Config::from_toml(&text, &config_path, &env)?)
 }
 
+/// A warning when the demo listens beyond loopback: its page hands out working tokens and the admin key
+/// to whoever reaches it.
+pub fn exposure_warning(listen: SocketAddr) -> Option<String> {
+    (!listen.ip().is_loopback()).then(|| {
+        format!(
+            "the demo listens on {listen}, beyond loopback: anyone who can reach it gets working tokens for \
+             every demo user; listen on 127.0.0.1 unless that is what you want"
+        )
+    })
+}
+
 /// Writes `text` to a new file only its owner can read.
 pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
+    crate::sync::datadir::private_file_options().open(path)?.write_all(text.as_bytes())
 }
 
 /// The demo users, by the oracle: who reads the most, who reads the least (but something), and someone who
@@ -306,6 +316,17 @@ fn choose_users(site: &Site) -> Result<Vec<(&crate::sim::model::User, String)>, 
 mod tests {
     use super::*;
     use crate::sim::Scale;
+
+    #[test]
+    fn listening_beyond_loopback_is_warned_about() {
+        for quiet in ["127.0.0.1:7700", "[::1]:7700", "127.0.0.2:1"] {
+            assert_eq!(exposure_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        for open in ["0.0.0.0:7700", "[::]:7700", "192.168.1.5:80"] {
+            let warning = exposure_warning(open.parse().unwrap()).unwrap_or_default();
+            assert!(warning.contains("beyond loopback") && warning.contains(open), "{open}: {warning}");
+        }
+    }
 
     #[test]
     fn demo_users_differ_in_what_they_read() {

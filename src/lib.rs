@@ -13,11 +13,14 @@
 //! - [`sync`]: crawled items → index documents, Atlassian permission rules → ACL clauses.
 //! - [`search`]: permission-filtered search: query language, ACL filter, ranking, facets, snippets, cursors.
 //! - [`demo`]: `permdex demo`, the simulator, a sync and the server in demo mode in one process.
+//! - [`bench`](mod@bench): `permdex bench`: ACL-filter strategies against unfiltered search on generated
+//!   corpora, checked against brute force; the real pipeline under HTTP load.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
 pub mod acl;
 pub mod atlassian;
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod eval;

@@ -12,6 +12,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_tracing();
+    cli::restrict_file_modes();
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {

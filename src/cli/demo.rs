@@ -47,6 +47,7 @@ pub async fn run(
             rand::random::<u32>()
         )),
     };
+    super::warn_if_exposed(&data_dir);
     let options = DemoOptions {
         sim: SimConfig::new(args.seed, args.scale),
         listen: args.listen,

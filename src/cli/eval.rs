@@ -203,6 +203,7 @@ fn stdout_error(e: std::io::Error) -> Error {
 /// `permdex eval run`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), Error> {
     let config = Config::load(&args.config).map_err(|e| Error::Format(e.to_string()))?;
+    super::warn_if_exposed(config.data_dir());
     let topics = parse_topics(&read(&args.topics)?)?;
     let docno: Docno = args.docno.parse()?;
     let account_id = AccountId::parse(&args.account)

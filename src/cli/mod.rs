@@ -5,12 +5,18 @@
 //! alone: numbers, addresses, scales); each command's module checks what needs several flags or a range
 //! and builds the library's own types. A flag that fails that check is a [`Usage`] error.
 //!
-//! Exit statuses: 0 success; 1 the command failed (or, for `sync` and `extract`, some item failed); 2 bad
-//! usage or configuration (clap uses 2 for bad flags too); 3 a sync run failed as a whole (credentials
-//! refused, site unreachable, index unusable: nothing committed is lost); 130 a sync stopped by Ctrl-C.
+//! Exit statuses: 0 success; 1 the command failed (or, for `sync` and `extract`, some item failed; for
+//! `doctor`, some source is damaged); 2 bad usage or configuration (clap uses 2 for bad flags too); 3 a sync
+//! run failed as a whole (credentials refused, site unreachable, index unusable: nothing committed is lost);
+//! 130 a sync stopped by Ctrl-C.
+//!
+//! Every command runs with umask 077 ([`restrict_file_modes`]), and those that read a configuration warn
+//! when its data directory is open to other local accounts ([`load_config`]).
 
+mod bench;
 mod check;
 mod demo;
+mod doctor;
 mod eval;
 mod extract;
 mod init;
@@ -19,13 +25,13 @@ mod sim;
 mod sync;
 mod token;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use permdex::config::Config;
+use permdex::config::{Config, Secrets};
 
 /// permdex: permission-aware search for Confluence and Jira.
 #[derive(Debug, Parser)]
@@ -59,8 +65,11 @@ pub enum Command {
     /// Try the credential and every call the crawler needs, one line per capability (✓/✗ and what to do);
     /// exits 1 on any ✗. `--list` prints the spaces and projects the account can see.
     Check(check::CheckArgs),
-    /// Show the last sync runs of each source.
+    /// Show the last sync runs of each source, and any source whose index cannot be trusted.
     Status(sync::StatusArgs),
+    /// Check a data directory offline: every source's commit, ACL store, state and segment checksums,
+    /// and files other local accounts could read. Exits 1 when a source is damaged.
+    Doctor(doctor::DoctorArgs),
     /// Search as an account: only what that account may read, exactly as the search API answers it.
     Search(search::SearchArgs),
     /// Evaluate search quality: run topics, score runs as trec_eval does, compare runs, and measure a
@@ -69,6 +78,9 @@ pub enum Command {
     /// Try permdex with nothing to set up: simulate a site, sync it, and serve the search and
     /// integrations pages with demo users until Ctrl-C.
     Demo(demo::DemoArgs),
+    /// Measure what permission filtering costs: ACL-filter strategies on generated corpora (`acl`), their
+    /// charts (`plot`), and the real pipeline under HTTP load (`site`).
+    Bench(bench::BenchArgs),
 }
 
 /// Raw flags of `permdex serve`.
@@ -115,7 +127,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Command::Serve(args) => {
-            let config = Config::load(&args.config)?;
+            let config = load_config(&args.config, Secrets::ALL)?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(permdex::server::backend::run(config, shutdown_signal()))?;
             ExitCode::SUCCESS
@@ -134,6 +146,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sync::status(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
         }
+        Command::Doctor(args) => {
+            if doctor::run(&args, &mut std::io::stdout().lock())? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Command::Search(args) => {
             search::run(&args, &mut std::io::stdout().lock())?;
             ExitCode::SUCCESS
@@ -144,7 +163,35 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(demo::run(&args, &mut std::io::stdout(), shutdown_signal()))?;
             ExitCode::SUCCESS
         }
+        Command::Bench(args) => {
+            bench::run(&args)?;
+            ExitCode::SUCCESS
+        }
     })
+}
+
+/// Loads the configuration, warning when its data directory is open to other local accounts.
+pub fn load_config(path: &Path, secrets: Secrets) -> anyhow::Result<Config> {
+    let config = Config::load_for(path, secrets)?;
+    warn_if_exposed(config.data_dir());
+    Ok(config)
+}
+
+/// Warns (on stderr) when `data_dir` exists and other local accounts can read it.
+pub fn warn_if_exposed(data_dir: &Path) {
+    if let Some(warning) = permdex::sync::datadir::exposure_warning(data_dir) {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// Makes everything this process creates readable by its owner only (directories 0700, files 0600),
+/// including the files tantivy writes: a data directory holds the text of restricted pages.
+pub fn restrict_file_modes() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail and touches no memory.
+    unsafe {
+        libc::umask(0o077);
+    }
 }
 
 /// `permdex sync` with Ctrl-C or SIGTERM stopping the run at once (requests and waits are cancelled, and a
@@ -197,10 +244,12 @@ struct RunFailed;
 
 /// Whether `err` is the user's to fix (flags, names, the config file) rather than the command failing.
 pub fn is_usage(err: &anyhow::Error) -> bool {
+    use permdex::bench::Error as BenchError;
     use permdex::config::Error as ConfigError;
     use permdex::server::Error as ServerError;
     err.chain().any(|cause| {
         cause.is::<Usage>()
+            || cause.downcast_ref::<BenchError>().is_some_and(|e| matches!(e, BenchError::Parameter(_)))
             || cause
                 .downcast_ref::<ConfigError>()
                 .is_some_and(|e| !matches!(e, ConfigError::Read { .. } | ConfigError::Write { .. }))

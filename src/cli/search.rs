@@ -62,7 +62,7 @@ pub struct SearchArgs {
 
 /// Runs `permdex search` and writes the results to `out`.
 pub fn run(args: &SearchArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let config = Config::load_for(&args.config, Secrets::NONE)?;
+    let config = super::load_config(&args.config, Secrets::NONE)?;
     let results = search(&config, args)?;
     if args.json {
         let json = serde_json::to_string_pretty(&results).context("cannot render the results")?;

@@ -67,7 +67,7 @@ pub async fn run(
     stop: Arc<AtomicBool>,
     cancel: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<Vec<RunRecord>> {
-    let config = Config::load_for(&args.config, Secrets::SOURCE_TOKENS)?;
+    let config = super::load_config(&args.config, Secrets::SOURCE_TOKENS)?;
     let sources: Vec<_> = match &args.source {
         Some(name) => vec![config
             .source(name)
@@ -150,6 +150,9 @@ struct Held {
     error: Option<String>,
     /// A run whose end is not recorded: running now, or killed (then the next run records it).
     unfinished: Option<String>,
+    /// Why the index cannot be trusted (a segment failing its checksum…): it serves nothing until the next
+    /// sync rebuilds it.
+    problems: Vec<String>,
 }
 
 fn held(config: &Config, source: &permdex::config::Source, now: chrono::DateTime<chrono::Utc>) -> Held {
@@ -164,6 +167,7 @@ fn held(config: &Config, source: &permdex::config::Source, now: chrono::DateTime
         withheld: None,
         error: None,
         unfinished: None,
+        problems: engine::doctor::check_source(config.data_dir(), &name).problems,
     };
     let dir = engine::index_dir(config.data_dir(), &name);
     if !dir.exists() {
@@ -251,6 +255,13 @@ fn render_held(held: &[Held]) -> String {
         if let Some(e) = &h.error {
             out.push_str(&format!("{}: the index cannot be read: {e}\n", h.source));
         }
+        if !h.problems.is_empty() {
+            out.push_str(&format!(
+                "{}: index cannot be trusted, searches find nothing of it until the next sync rebuilds it: {}\n",
+                h.source,
+                h.problems.join("; ")
+            ));
+        }
     }
     out
 }
@@ -258,7 +269,7 @@ fn render_held(held: &[Held]) -> String {
 /// `permdex status`: what each configured source's index holds now and how fresh its permissions are,
 /// then its last runs, as text or as JSON.
 pub fn status(args: &StatusArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let config = Config::load_for(&args.config, Secrets::NONE)?;
+    let config = super::load_config(&args.config, Secrets::NONE)?;
     let now = chrono::Utc::now();
     let mut all = Vec::new();
     let mut holdings = Vec::new();

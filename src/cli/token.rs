@@ -62,6 +62,18 @@ fn token_for(config: &Config, args: &TokenArgs) -> anyhow::Result<String> {
     let account = AccountId::parse(&args.user).map_err(|e| Usage::flag("user", e.to_string()))?;
     let ttl = parse_ttl(&args.ttl)?;
     let key = config.server().jwt().ok_or(permdex::server::Error::NoJwtKey)?;
+    let max = config.server().jwt_rules().max_lifetime;
+    if ttl > max {
+        return Err(Usage::flag(
+            "ttl",
+            format!(
+                "{:?}: the server refuses tokens living longer than server.jwt_max_lifetime_secs = {}",
+                args.ttl,
+                max.as_secs()
+            ),
+        )
+        .into());
+    }
     Ok(permdex::server::auth::mint_token(key, &account, ttl, chrono::Utc::now())?)
 }
 

@@ -12,7 +12,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::types::{format_byte_size, format_duration, Email, EnvVarName, SourceName};
-use super::{Config, Error, Limits, Schedule, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN};
+use super::{
+    Config, ConnectionLimits, Error, JwtRules, Limits, Schedule, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+};
 
 /// What `permdex init` was asked for, as given on the command line (checked by [`run`]).
 #[derive(Debug, Clone)]
@@ -274,6 +276,21 @@ listen = {listen}
 api_keys = []
 # Variable holding the admin API key (at least 16 characters); without it the admin API is off.
 # admin_key_env = "PERMDEX_ADMIN_KEY"
+# When set, a JWT's aud must name this audience and its iss must equal this issuer.
+# jwt_audience = "permdex"
+# jwt_issuer = "https://idp.example.com"
+# The longest a JWT may live (exp - iat), in seconds.
+jwt_max_lifetime_secs = {jwt_max_lifetime_secs}
+# Clock skew tolerated on a JWT's exp, nbf and iat, in seconds.
+jwt_leeway_secs = {jwt_leeway_secs}
+# Variable holding a bearer key for /metrics (at least 16 characters); without it /metrics is open.
+# metrics_key_env = "PERMDEX_METRICS_KEY"
+# Seconds a client has to send a request's headers (also how long a connection may sit idle).
+header_read_timeout_secs = {header_read_timeout_secs}
+# The most connections served at once; more wait.
+max_connections = {max_connections}
+# Whether search terms may appear in debug logs.
+log_search_terms = false
 # Sign in with Atlassian: an OAuth 2.0 (3LO) app from developer.atlassian.com with scope read:me; the
 # secret comes from a variable or a 0600 client_secret_file; the callback is the app's registered one.
 # atlassian_login = {{ client_id = "your-app-client-id", client_secret_env = "PERMDEX_ATLASSIAN_SECRET", callback_url = "https://permdex.example/auth/atlassian/callback" }}
@@ -296,6 +313,10 @@ api_keys = []
             full_interval = quote(&format_duration(schedule.full)),
             max_permission_age = quote(&format_duration(Some(Schedule::DEFAULT_MAX_PERMISSION_AGE))),
             listen = quote(DEFAULT_LISTEN),
+            jwt_max_lifetime_secs = JwtRules::DEFAULT_MAX_LIFETIME.as_secs(),
+            jwt_leeway_secs = JwtRules::DEFAULT_LEEWAY.as_secs(),
+            header_read_timeout_secs = ConnectionLimits::default().header_read_timeout.as_secs(),
+            max_connections = ConnectionLimits::default().max_connections,
         )
     }
 }

@@ -510,13 +510,67 @@ pub struct ApiKey {
     pub key_env: EnvVarName,
 }
 
+/// What a JWT must say besides a good signature, `exp` and `sub`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtRules {
+    /// When set, the token's `aud` must name it.
+    pub audience: Option<String>,
+    /// When set, the token's `iss` must equal it.
+    pub issuer: Option<String>,
+    /// The longest a token may live: `exp - iat`, or `exp - now` for a token without `iat`.
+    pub max_lifetime: Duration,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway: Duration,
+}
+
+impl JwtRules {
+    pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+    pub const MAX_MAX_LIFETIME_SECS: u64 = 366 * 24 * 3600;
+    pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+    pub const MAX_LEEWAY_SECS: u64 = 600;
+}
+
+impl Default for JwtRules {
+    fn default() -> Self {
+        JwtRules {
+            audience: None,
+            issuer: None,
+            max_lifetime: JwtRules::DEFAULT_MAX_LIFETIME,
+            leeway: JwtRules::DEFAULT_LEEWAY,
+        }
+    }
+}
+
+/// How long a connection may take to send a request's headers (and may sit idle between requests), and
+/// how many connections are served at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl ConnectionLimits {
+    pub const MAX_HEADER_READ_TIMEOUT_SECS: u64 = 300;
+    pub const MAX_CONNECTIONS: usize = 100_000;
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits { header_read_timeout: Duration::from_secs(10), max_connections: 1024 }
+    }
+}
+
 /// The `[server]` table.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     listen: SocketAddr,
     jwt: Option<JwtKey>,
+    jwt_rules: JwtRules,
     api_keys: Vec<ApiKey>,
     admin_key: Option<Secret>,
+    metrics_key: Option<Secret>,
+    connections: ConnectionLimits,
+    log_search_terms: bool,
     atlassian_login: Option<AtlassianLogin>,
     oidc_login: Option<OidcLogin>,
     /// Keys the file configures that were not read (the configuration was loaded without them).
@@ -569,6 +623,24 @@ impl ServerConfig {
     /// `None` when the admin API is disabled. Never equal to an API key.
     pub fn admin_key(&self) -> Option<&Secret> {
         self.admin_key.as_ref()
+    }
+
+    pub fn jwt_rules(&self) -> &JwtRules {
+        &self.jwt_rules
+    }
+
+    /// `None` when `/metrics` is open to anyone (it names routes and counts, never a document).
+    pub fn metrics_key(&self) -> Option<&Secret> {
+        self.metrics_key.as_ref()
+    }
+
+    pub fn connections(&self) -> ConnectionLimits {
+        self.connections
+    }
+
+    /// Whether search terms may appear in debug logs (off by default: they can be sensitive).
+    pub fn log_search_terms(&self) -> bool {
+        self.log_search_terms
     }
 
     /// `None` when Sign in with Atlassian is not configured.

@@ -64,6 +64,15 @@ pub(super) struct RawServer {
     #[serde(default)]
     pub api_keys: Vec<RawApiKey>,
     pub admin_key_env: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub jwt_issuer: Option<String>,
+    // Signed and wide, like the source limits, so that a bad value is reported with its range.
+    pub jwt_max_lifetime_secs: Option<i64>,
+    pub jwt_leeway_secs: Option<i64>,
+    pub metrics_key_env: Option<String>,
+    pub header_read_timeout_secs: Option<i64>,
+    pub max_connections: Option<i64>,
+    pub log_search_terms: Option<bool>,
     pub atlassian_login: Option<RawAtlassianLogin>,
     pub oidc_login: Option<RawOidcLogin>,
 }
@@ -130,12 +139,13 @@ impl<'de> Deserialize<'de> for RawSize {
 }
 
 /// Keys that would put a secret in the file, by the table they appear in, with the key to use instead.
-const LITERAL_SECRET_KEYS: [(Table, &str, &str); 6] = [
+const LITERAL_SECRET_KEYS: [(Table, &str, &str); 7] = [
     (Table::Source, "token", "token_env = \"VAR\" or token_file = \"path\""),
     (Table::Source, "api_token", "token_env = \"VAR\" or token_file = \"path\""),
     (Table::Source, "password", "token_env = \"VAR\" or token_file = \"path\""),
     (Table::Server, "jwt_hs256_secret", "jwt_hs256_secret_env = \"VAR\""),
     (Table::Server, "admin_key", "admin_key_env = \"VAR\""),
+    (Table::Server, "metrics_key", "metrics_key_env = \"VAR\""),
     (Table::ApiKey, "key", "key_env = \"VAR\""),
 ];
 
@@ -228,9 +238,12 @@ fn locate(text: &str, offset: usize) -> Location {
     let line_prefix = &before[line_start..];
     let key = line_prefix.rfind('=').and_then(|eq| {
         let lhs = line_prefix[..eq].trim_end();
+        // After the last character that cannot be part of a key (which may be several bytes long).
         let start = lhs
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let key = &lhs[start..];
         (!key.is_empty()).then(|| key.to_owned())
     });
@@ -307,6 +320,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_after_a_multibyte_character_is_located_without_panicking() {
+        let problems = parse("[server]\nlisten é= 3\n").expect_err("not toml");
+        assert!(problems[0].contains("line 2"), "{problems:?}");
+    }
 
     #[test]
     fn locate_finds_table_key_and_line() {

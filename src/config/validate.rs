@@ -24,8 +24,8 @@ use super::types::{
     parse_byte_size, AccountId, Email, EnvVarName, InvalidValue, ProjectKey, Secret, SourceName, SpaceKey,
 };
 use super::{
-    ApiKey, AtlassianLogin, Config, Env, JwtKey, KeyFilter, Limits, OidcLogin, Products, Schedule, Secrets,
-    ServerConfig, Source, TokenOrigin, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
+    ApiKey, AtlassianLogin, Config, ConnectionLimits, Env, JwtKey, JwtRules, KeyFilter, Limits, OidcLogin,
+    Products, Schedule, Secrets, ServerConfig, Source, TokenOrigin, Url, DEFAULT_DATA_DIR, DEFAULT_LISTEN,
 };
 
 /// Largest token or key file accepted; anything bigger is not a token.
@@ -569,10 +569,93 @@ fn validate_server(
     }
     let (atlassian_login, oidc_login) = logins.unwrap_or_default();
 
+    let metrics_configured = raw.metrics_key_env.is_some();
+    let raw_metrics_key = raw.metrics_key_env;
+    let metrics_key = read_secrets(secrets.api_keys, report, |report| {
+        raw_metrics_key.map(|var| {
+            let key = "server.metrics_key_env";
+            let secret = report
+                .check(key, EnvVarName::parse(&var))
+                .and_then(|name| secret_from_env(key, &name, env, report))?;
+            if secret.expose().len() < MIN_API_KEY_BYTES {
+                report.problem(key, format!("metrics key must be at least {MIN_API_KEY_BYTES} characters"));
+            }
+            Some(secret)
+        })
+    })
+    .flatten();
+    if metrics_configured && metrics_key.is_none() && !secrets.api_keys {
+        unread.push("the metrics key");
+    }
+
+    let non_empty = |key: &str, value: Option<String>, report: &mut Report| {
+        value.filter(|v| {
+            let ok = !v.trim().is_empty();
+            if !ok {
+                report.problem(key, "must not be empty (leave the key out to accept any)");
+            }
+            ok
+        })
+    };
+    let defaults = JwtRules::default();
+    let jwt_rules = JwtRules {
+        audience: non_empty("server.jwt_audience", raw.jwt_audience, report),
+        issuer: non_empty("server.jwt_issuer", raw.jwt_issuer, report),
+        max_lifetime: seconds_in(
+            "server.jwt_max_lifetime_secs",
+            raw.jwt_max_lifetime_secs,
+            1..=JwtRules::MAX_MAX_LIFETIME_SECS,
+            report,
+        )
+        .unwrap_or(defaults.max_lifetime),
+        leeway: seconds_in(
+            "server.jwt_leeway_secs",
+            raw.jwt_leeway_secs,
+            0..=JwtRules::MAX_LEEWAY_SECS,
+            report,
+        )
+        .unwrap_or(defaults.leeway),
+    };
+    let connection_defaults = ConnectionLimits::default();
+    let connections = ConnectionLimits {
+        header_read_timeout: seconds_in(
+            "server.header_read_timeout_secs",
+            raw.header_read_timeout_secs,
+            1..=ConnectionLimits::MAX_HEADER_READ_TIMEOUT_SECS,
+            report,
+        )
+        .unwrap_or(connection_defaults.header_read_timeout),
+        max_connections: match raw.max_connections {
+            None => connection_defaults.max_connections,
+            Some(n) => usize::try_from(n)
+                .ok()
+                .filter(|n| (1..=ConnectionLimits::MAX_CONNECTIONS).contains(n))
+                .unwrap_or_else(|| {
+                    report.problem(
+                        "server.max_connections",
+                        format!("must be between 1 and {}", ConnectionLimits::MAX_CONNECTIONS),
+                    );
+                    connection_defaults.max_connections
+                }),
+        },
+    };
+
     if report.problems.len() > problems_before {
         return None;
     }
-    Some(ServerConfig { listen: listen?, jwt, api_keys, admin_key, atlassian_login, oidc_login, unread })
+    Some(ServerConfig {
+        listen: listen?,
+        jwt,
+        jwt_rules,
+        api_keys,
+        admin_key,
+        metrics_key,
+        connections,
+        log_search_terms: raw.log_search_terms.unwrap_or(false),
+        atlassian_login,
+        oidc_login,
+        unread,
+    })
 }
 
 /// The static API keys and the admin key, all distinct.
@@ -611,6 +694,22 @@ fn api_and_admin_keys(
     });
 
     (api_keys, admin_key)
+}
+
+/// A whole number of seconds in `range`, or `None` (with a problem reported when it was given but is out
+/// of range).
+fn seconds_in(
+    key: &str,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<u64>,
+    report: &mut Report,
+) -> Option<Duration> {
+    let secs = value?;
+    let valid = u64::try_from(secs).ok().filter(|s| range.contains(s));
+    if valid.is_none() {
+        report.problem(key, format!("must be between {} and {}", range.start(), range.end()));
+    }
+    valid.map(Duration::from_secs)
 }
 
 const ATLASSIAN_AUTH_URL: &str = "https://auth.atlassian.com";

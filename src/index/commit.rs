@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::schema::IndexSchema;
+use super::schema::{ExtraField, IndexSchema};
 use super::Error;
 
 /// A commit's sequence number. Generation 0 means nothing has been committed yet.
@@ -72,6 +72,12 @@ impl Layout {
     pub fn state_file(&self, generation: Generation) -> PathBuf {
         self.meta_dir().join(format!("gen-{}.state", generation.0))
     }
+
+    /// `path` relative to the index directory, for messages that may leave the host (a readiness reason
+    /// names `meta/gen-3.acl`, never where the data directory is).
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+    }
 }
 
 /// What a tantivy commit's payload says.
@@ -107,12 +113,32 @@ pub fn committed_generation(payload: Option<&str>) -> Result<Option<CommitPayloa
     payload.map(CommitPayload::parse).transpose()
 }
 
+/// Creates `dir` and its missing parents readable only by their owner (mode 0700 on Unix): an index holds
+/// the text of restricted pages.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Options that create (or truncate) a file readable only by its owner (mode 0600 on Unix).
+pub fn private_file_options() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
 /// Writes `bytes` to `path` so that a reader sees either the old file or the whole new one, never a part: a
-/// temporary file beside it, fsynced, renamed over, and the directory fsynced so the rename is durable.
+/// temporary file beside it (readable only by its owner), fsynced, renamed over, and the directory fsynced
+/// so the rename is durable.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let tmp = tmp_path(path);
     let result = (|| {
-        let mut file = fs::File::create(&tmp).map_err(Error::io(&tmp))?;
+        let mut file = private_file_options().open(&tmp).map_err(Error::io(&tmp))?;
         file.write_all(bytes).map_err(Error::io(&tmp))?;
         file.sync_all().map_err(Error::io(&tmp))?;
         fs::rename(&tmp, path).map_err(Error::io(path))?;
@@ -165,13 +191,15 @@ pub struct GenerationFiles {
     pub state: Vec<u8>,
 }
 
-/// Reads the files `payload` names and checks their hashes. The error says which file and what is wrong.
+/// Reads the files `payload` names and checks their hashes. The error says which file (relative to the
+/// index directory) and what is wrong.
 pub fn read_generation(layout: &Layout, payload: &CommitPayload) -> Result<GenerationFiles, String> {
     let read = |path: PathBuf, want: &str| -> Result<Vec<u8>, String> {
-        let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = layout.relative(&path);
+        let bytes = fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
         let got = sha256_hex(&bytes);
         if got != want {
-            return Err(format!("{}: sha256 {got} does not match the commit's {want}", path.display()));
+            return Err(format!("{name}: sha256 {got} does not match the commit's {want}"));
         }
         Ok(bytes)
     };
@@ -230,33 +258,51 @@ struct SchemaRecordVersion {
     version: u64,
 }
 
+/// The extra fields a schema record names (see [`crate::index::schema::ExtraField`]); read only once its
+/// version is known to be this permdex's.
+#[derive(Deserialize)]
+struct SchemaRecordExtras {
+    #[serde(default)]
+    extra_fields: Vec<ExtraField>,
+}
+
+fn read_schema_record(layout: &Layout) -> Result<Vec<u8>, Error> {
+    let path = layout.schema_record();
+    match fs::read(&path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::NotAnIndex { path: layout.root().to_path_buf() })
+        }
+        Err(e) => Err(Error::Io { path, source: e }),
+    }
+}
+
 /// Reads the schema version an index directory was created with.
 pub fn recorded_schema_version(layout: &Layout) -> Result<u64, Error> {
-    let path = layout.schema_record();
-    let bytes = match fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::NotAnIndex { path: layout.root().to_path_buf() });
-        }
-        Err(e) => return Err(Error::Io { path, source: e }),
-    };
-    let record: SchemaRecordVersion = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::CommitRecord { path: path.clone(), reason: format!("schema record: {e}") })?;
+    let bytes = read_schema_record(layout)?;
+    let record: SchemaRecordVersion = serde_json::from_slice(&bytes).map_err(|e| Error::CommitRecord {
+        path: layout.schema_record(),
+        reason: format!("schema record: {e}"),
+    })?;
     Ok(record.version)
 }
 
 /// Opens the tantivy index of `layout` after checking the recorded schema version, and registers tokenizers.
-/// Shared by the writer and the reader.
+/// Shared by the writer and the reader. The returned schema carries the extra fields the record names.
 pub fn open_index(layout: &Layout) -> Result<(IndexSchema, tantivy::Index), Error> {
-    let schema = IndexSchema::embedded()?;
+    let embedded = IndexSchema::embedded()?;
     let found = recorded_schema_version(layout)?;
-    if found != schema.version() {
+    if found != embedded.version() {
         return Err(Error::SchemaVersion {
             path: layout.root().to_path_buf(),
             found,
-            expected: schema.version(),
+            expected: embedded.version(),
         });
     }
+    let extras: SchemaRecordExtras = serde_json::from_slice(&read_schema_record(layout)?).map_err(|e| {
+        Error::CommitRecord { path: layout.schema_record(), reason: format!("schema record: {e}") }
+    })?;
+    let schema = embedded.with_extra_fields(&extras.extra_fields)?;
     let index = tantivy::Index::open_in_dir(layout.tantivy_dir()).map_err(Error::tantivy(layout.root()))?;
     // Same version number, different fields: someone changed the schema without bumping the version.
     if index.schema() != *schema.schema() {

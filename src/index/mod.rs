@@ -6,8 +6,10 @@
 //!   [`DocId`] of a synced document, and the issue-key scanner.
 //! - [`writer`]: [`IndexWriter`]: upsert and delete by id, and the commit protocol.
 //! - [`reader`]: [`IndexReader`]: the last commit's searcher, ACL store and sync state, failing closed when the
-//!   ACL store of that commit cannot be trusted.
+//!   ACL store, the state or the segment files of that commit cannot be trusted.
 //! - [`commit`]: the on-disk layout of a data dir and the generation files (`meta/gen-{n}.acl`, `.state`).
+//! - [`verify`]: whether a commit's segment files are what tantivy wrote (each file's CRC32 against its
+//!   footer); the reader checks them before it opens them.
 //!
 //! ```no_run
 //! use permdex::acl::{AclStore, ClauseKey, Principal};
@@ -24,7 +26,7 @@
 //! writer.commit(&acl, b"sync checkpoint")?;
 //!
 //! let reader = IndexReader::open(dir)?;
-//! assert!(reader.acl_problem().is_none());
+//! assert!(reader.integrity_problem().is_none());
 //! let anyone = reader.acl().caller(&[Principal::Anyone]);
 //! assert_eq!(reader.visible_ids(&anyone)?, vec!["confluence:page:1".to_string()]);
 //! # Ok(())
@@ -39,6 +41,7 @@ pub mod commit;
 pub mod doc;
 pub mod reader;
 pub mod schema;
+pub mod verify;
 pub mod writer;
 
 use std::path::PathBuf;
@@ -46,8 +49,8 @@ use std::path::PathBuf;
 pub use commit::Generation;
 pub use doc::{id_hash, issue_keys, DocId, IndexDoc, Kind, Product, UnknownValue};
 pub use reader::{Holdings, IndexReader};
-pub use schema::{Fields, IndexSchema};
-pub use writer::IndexWriter;
+pub use schema::{ExtraField, ExtraKind, Fields, IndexSchema};
+pub use writer::{ExtraValue, IndexWriter, WriterOptions};
 
 /// Errors of the index layer.
 #[derive(Debug, thiserror::Error)]

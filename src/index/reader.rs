@@ -4,7 +4,10 @@
 //!
 //! Fail closed: if the commit's ACL or state file is missing, unreadable or does not match the hash in the
 //! commit payload, the reader opens anyway with an empty ACL store (every document invisible to everyone) and
-//! says why in [`IndexReader::acl_problem`]. It never guesses, and never falls back to an older store.
+//! says why in [`IndexReader::integrity_problem`]. If a file of the commit's segments is missing or fails
+//! its checksum (`verify.rs`, checked before tantivy opens a segment, at open and at every reload), the
+//! reader serves no segment at all: an empty searcher, no documents, no state. It never guesses, and never
+//! falls back to an older commit.
 //!
 //! This file does not rank or filter queries; `search/` builds on [`IndexReader::searcher`] and
 //! [`IndexReader::acl`].
@@ -14,12 +17,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::Count;
+use tantivy::index::SegmentMeta;
 use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{DocAddress, DocSet, ReloadPolicy, Searcher, SegmentReader, TantivyDocument, TERMINATED};
 
 use super::commit::{self, open_index, Generation, Layout};
 use super::schema::{field, IndexSchema};
+use super::verify::{self, Damage};
 use super::{Error, Fields, IndexDoc, Kind, Product};
 use crate::acl::{AclStore, CallerPrincipals, ProfileId};
 
@@ -31,7 +36,8 @@ pub struct IndexReader {
     layout: Layout,
     schema: IndexSchema,
     index: tantivy::Index,
-    reader: tantivy::IndexReader,
+    /// tantivy's reader, opened by the first load whose segment files check out (opening it reads them).
+    reader: Option<tantivy::IndexReader>,
     snapshot: Snapshot,
 }
 
@@ -60,18 +66,14 @@ impl IndexReader {
     pub fn open(dir: &Path) -> Result<IndexReader, Error> {
         let layout = Layout::new(dir);
         let (schema, index) = open_index(&layout)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(Error::tantivy(dir))?;
-        let snapshot = load_snapshot(&layout, &index, &reader)?;
+        let mut reader = None;
+        let snapshot = load_snapshot(&layout, &schema, &index, &mut reader)?;
         Ok(IndexReader { layout, schema, index, reader, snapshot })
     }
 
-    /// Moves to the latest commit.
+    /// Moves to the latest commit, checking its segment files again.
     pub fn reload(&mut self) -> Result<(), Error> {
-        self.snapshot = load_snapshot(&self.layout, &self.index, &self.reader)?;
+        self.snapshot = load_snapshot(&self.layout, &self.schema, &self.index, &mut self.reader)?;
         Ok(())
     }
 
@@ -97,13 +99,13 @@ impl IndexReader {
         self.schema.fields()
     }
 
-    /// The ACL store committed with the current searcher; empty when [`IndexReader::acl_problem`] is set.
+    /// The ACL store committed with the current searcher; empty when [`IndexReader::integrity_problem`] is set.
     pub fn acl(&self) -> &Arc<AclStore> {
         &self.snapshot.acl
     }
 
     /// The sync state committed with the current searcher; empty before the first commit and when
-    /// [`IndexReader::acl_problem`] is set (a sync must then start over).
+    /// [`IndexReader::integrity_problem`] is set (a sync must then start over).
     pub fn state(&self) -> &[u8] {
         &self.snapshot.state
     }
@@ -112,9 +114,10 @@ impl IndexReader {
         self.snapshot.generation
     }
 
-    /// Why the current commit's ACL store could not be used, if it could not. While this is set every
-    /// document is invisible.
-    pub fn acl_problem(&self) -> Option<&str> {
+    /// Why the current commit cannot be trusted, if it cannot: its ACL store or state fails its check, or
+    /// its segment files do. While this is set every document is invisible. The text names files relative
+    /// to the index directory, never the directory itself.
+    pub fn integrity_problem(&self) -> Option<&str> {
         self.snapshot.problem.as_deref()
     }
 
@@ -227,6 +230,20 @@ impl IndexReader {
         Ok(out)
     }
 
+    /// How many documents point at a profile the committed ACL store does not have (or at none). They are
+    /// invisible to everyone; a sync never writes one, so any is a sign of damage or of a bug.
+    pub fn unknown_profile_count(&self) -> Result<u64, Error> {
+        let known = self.snapshot.acl.profile_count() as u64;
+        let mut unknown = 0;
+        for segment in self.snapshot.searcher.segment_readers() {
+            let profiles = segment.fast_fields().u64(field::ACL_PROFILE).map_err(self.tantivy_err())?;
+            unknown +=
+                segment.doc_ids_alive().filter(|&doc| profiles.first(doc).is_none_or(|p| p >= known)).count()
+                    as u64;
+        }
+        Ok(unknown)
+    }
+
     fn tantivy_err(&self) -> impl FnOnce(tantivy::TantivyError) -> Error + '_ {
         Error::tantivy(self.layout.root())
     }
@@ -278,20 +295,49 @@ impl SegmentIds {
 }
 
 /// Reads the commit's payload, its generation files and the matching searcher, retrying while a writer
-/// commits underneath. The payload is read before and after the searcher: if both name the same commit, the
-/// searcher shows that commit (generations only grow, so a changed commit cannot look unchanged).
+/// commits or merges underneath. The commit's segment files are checked before tantivy opens them; the
+/// searcher is kept only if it reads exactly the segments that were checked and the payload did not change
+/// meanwhile (generations only grow, so a changed commit cannot look unchanged).
 fn load_snapshot(
     layout: &Layout,
+    schema: &IndexSchema,
     index: &tantivy::Index,
-    reader: &tantivy::IndexReader,
+    reader: &mut Option<tantivy::IndexReader>,
 ) -> Result<Snapshot, Error> {
-    let metas_payload = || index.load_metas().map(|m| m.payload).map_err(Error::tantivy(layout.root()));
+    let metas = || index.load_metas().map_err(Error::tantivy(layout.root()));
     for _ in 0..LOAD_ATTEMPTS {
-        let before = metas_payload()?;
-        let loaded = load_generation(layout, before.as_deref());
-        reader.reload().map_err(Error::tantivy(layout.root()))?;
-        let searcher = reader.searcher();
-        if metas_payload()? != before {
+        let before = metas()?;
+        let loaded = load_generation(layout, before.payload.as_deref());
+        let damage = verify::damaged_files(&layout.tantivy_dir(), &before.segments);
+        if !damage.is_empty() {
+            // A merge that finished after `before` was read removes files that are not damaged, only gone.
+            if !same_segments(&metas()?.segments, &before.segments) {
+                continue;
+            }
+            let generation = loaded.as_ref().map_or_else(|(g, _)| *g, |l| l.generation);
+            return Ok(fail_closed(
+                empty_searcher(layout, schema)?,
+                generation,
+                damage_report(&damage),
+                layout,
+            ));
+        }
+        let searcher = match reader {
+            Some(reader) => {
+                reader.reload().map_err(Error::tantivy(layout.root()))?;
+                reader.searcher()
+            }
+            None => {
+                let opened: tantivy::IndexReader = index
+                    .reader_builder()
+                    .reload_policy(ReloadPolicy::Manual)
+                    .try_into()
+                    .map_err(Error::tantivy(layout.root()))?;
+                reader.insert(opened).searcher()
+            }
+        };
+        let after = metas()?;
+        if after.payload != before.payload || !searcher_reads(&searcher, &before.segments) {
             continue;
         }
         let loaded = match loaded {
@@ -312,14 +358,56 @@ fn load_snapshot(
             Err((generation, problem)) => fail_closed(searcher, generation, problem, layout),
         });
     }
-    reader.reload().map_err(Error::tantivy(layout.root()))?;
     let problem = "the index kept changing while it was being opened".to_string();
-    Ok(fail_closed(reader.searcher(), Generation::NONE, problem, layout))
+    Ok(fail_closed(empty_searcher(layout, schema)?, Generation::NONE, problem, layout))
+}
+
+/// Whether two commits list the same segments with the same deletes.
+fn same_segments(a: &[SegmentMeta], b: &[SegmentMeta]) -> bool {
+    let key = |m: &SegmentMeta| (m.id(), m.delete_opstamp());
+    a.len() == b.len() && a.iter().map(key).eq(b.iter().map(key))
+}
+
+/// Whether `searcher` reads exactly the segments `metas` lists, with the same deletes.
+fn searcher_reads(searcher: &Searcher, metas: &[SegmentMeta]) -> bool {
+    let mut read: Vec<_> =
+        searcher.segment_readers().iter().map(|r| (r.segment_id(), r.delete_opstamp())).collect();
+    let mut listed: Vec<_> = metas.iter().map(|m| (m.id(), m.delete_opstamp())).collect();
+    read.sort_unstable();
+    listed.sort_unstable();
+    read == listed
+}
+
+/// A searcher over no segment, with the index's schema and tokenizers: what a reader whose segment files
+/// cannot be trusted serves.
+fn empty_searcher(layout: &Layout, schema: &IndexSchema) -> Result<Searcher, Error> {
+    let empty = tantivy::Index::create_in_ram(schema.schema().clone());
+    schema.register_tokenizers(&empty);
+    let reader: tantivy::IndexReader = empty
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(Error::tantivy(layout.root()))?;
+    Ok(reader.searcher())
+}
+
+/// Most damaged files named in a problem; the count is always complete.
+const DAMAGE_NAMED: usize = 5;
+
+fn damage_report(damage: &[Damage]) -> String {
+    let named: Vec<String> = damage.iter().take(DAMAGE_NAMED).map(Damage::to_string).collect();
+    let more = damage.len().saturating_sub(DAMAGE_NAMED);
+    let more = if more > 0 { format!("; and {more} more") } else { String::new() };
+    format!(
+        "{} segment file(s) damaged: {}{more}; nothing is served until a sync rebuilds the index",
+        damage.len(),
+        named.join("; ")
+    )
 }
 
 fn fail_closed(searcher: Searcher, generation: Generation, problem: String, layout: &Layout) -> Snapshot {
     tracing::warn!(dir = %layout.root().display(), generation = generation.0, %problem,
-        "acl store unusable: every document is invisible until the next good commit");
+        "index commit untrusted: every document is invisible until the next good commit");
     Snapshot {
         searcher,
         generation,
@@ -351,7 +439,7 @@ fn load_generation(layout: &Layout, payload: Option<&str>) -> Result<LoadedGener
     let generation = payload.generation;
     let files = commit::read_generation(layout, &payload).map_err(|p| (generation, p))?;
     let acl = AclStore::from_bytes(&files.acl)
-        .map_err(|e| (generation, format!("{}: {e}", layout.acl_file(generation).display())))?;
+        .map_err(|e| (generation, format!("{}: {e}", layout.relative(&layout.acl_file(generation)))))?;
     Ok(LoadedGeneration { generation, acl, state: files.state })
 }
 

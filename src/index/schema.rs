@@ -6,14 +6,19 @@
 //! the code needs, or gives it another type or too few options, loading fails with a message naming the field.
 //! See `index-schema/README.md` for each field, each tokenizer and the version-bump rule.
 //!
+//! An index may also carry [`ExtraField`]s: fields declared when it is created and recorded with it, which the
+//! product neither writes nor reads (the benchmark keeps its rival ACL encodings there). They never change
+//! the product's fields, and an index is opened only when its fields are exactly the product's plus the
+//! extras its record names.
+//!
 //! This file does not open indexes or check versions on disk; [`crate::index::commit`] does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
-    TextOptions,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema, SchemaBuilder,
+    TextFieldIndexing, TextOptions, FAST,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -304,6 +309,10 @@ impl SchemaSpec {
 
     /// The tantivy schema, fields in JSON order.
     pub fn build_schema(&self) -> Schema {
+        self.schema_builder().build()
+    }
+
+    fn schema_builder(&self) -> SchemaBuilder {
         let mut builder = Schema::builder();
         for f in &self.fields {
             match &f.options {
@@ -353,7 +362,7 @@ impl SchemaSpec {
                 }
             }
         }
-        builder.build()
+        builder
     }
 
     /// The analyzers the schema defines, by name.
@@ -553,12 +562,31 @@ impl Fields {
     }
 }
 
+/// A field beyond the product's (see the module docs): a name and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraField {
+    pub name: String,
+    pub kind: ExtraKind,
+}
+
+/// What an [`ExtraField`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtraKind {
+    /// Whole-value tokens, several per document, indexed with document ids only.
+    Tokens,
+    /// One number per document, in a fast column.
+    FastU64,
+}
+
 /// The loaded schema: definition, tantivy schema and field handles, consistent with the code.
 #[derive(Debug, Clone)]
 pub struct IndexSchema {
     spec: SchemaSpec,
     schema: Schema,
     fields: Fields,
+    extra: Vec<ExtraField>,
 }
 
 impl IndexSchema {
@@ -573,7 +601,64 @@ impl IndexSchema {
         spec.check_against_code()?;
         let schema = spec.build_schema();
         let fields = Fields::resolve(&schema)?;
-        Ok(IndexSchema { spec, schema, fields })
+        Ok(IndexSchema { spec, schema, fields, extra: Vec::new() })
+    }
+
+    /// This schema plus `extra` fields after the product's. A name the product uses, or one given twice, is
+    /// refused.
+    pub fn with_extra_fields(&self, extra: &[ExtraField]) -> Result<IndexSchema, Error> {
+        let mut builder = self.spec.schema_builder();
+        let mut names = BTreeSet::new();
+        for f in extra {
+            if self.spec.field(&f.name).is_some() || !names.insert(f.name.as_str()) {
+                return Err(Error::SchemaDefinition(format!(
+                    "extra field {} is defined twice or is a product field",
+                    f.name
+                )));
+            }
+            match f.kind {
+                ExtraKind::Tokens => {
+                    let indexing = TextFieldIndexing::default()
+                        .set_tokenizer(FAST_TOKENIZER)
+                        .set_index_option(IndexRecordOption::Basic)
+                        .set_fieldnorms(false);
+                    builder.add_text_field(&f.name, TextOptions::default().set_indexing_options(indexing));
+                }
+                ExtraKind::FastU64 => {
+                    builder.add_u64_field(&f.name, FAST);
+                }
+            }
+        }
+        let schema = builder.build();
+        let fields = Fields::resolve(&schema)?;
+        Ok(IndexSchema { spec: self.spec.clone(), schema, fields, extra: extra.to_vec() })
+    }
+
+    /// The fields beyond the product's that this schema carries.
+    pub fn extra_fields(&self) -> &[ExtraField] {
+        &self.extra
+    }
+
+    /// The handle of an extra field.
+    pub fn extra_field(&self, name: &str) -> Option<Field> {
+        self.extra.iter().find(|f| f.name == name).and_then(|f| self.schema.get_field(&f.name).ok())
+    }
+
+    /// What an index created with this schema records in `meta/schema.json`: the embedded definition as
+    /// written, plus an `extra_fields` list when there are extras.
+    pub fn record_json(&self) -> String {
+        if self.extra.is_empty() {
+            return SCHEMA_JSON.to_string();
+        }
+        let mut value: serde_json::Value = match serde_json::from_str(SCHEMA_JSON) {
+            Ok(value) => value,
+            // The embedded definition parsed when this schema was built.
+            Err(_) => return SCHEMA_JSON.to_string(),
+        };
+        if let Some(object) = value.as_object_mut() {
+            object.insert("extra_fields".into(), serde_json::json!(self.extra));
+        }
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| SCHEMA_JSON.to_string())
     }
 
     pub fn version(&self) -> u64 {

@@ -6,16 +6,16 @@
 //!
 //! This file does not search and does not read ACL stores back; [`crate::index::IndexReader`] does.
 
-use std::fs;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use tantivy::index::SegmentId;
 use tantivy::indexer::UserOperation;
-use tantivy::schema::Term;
+use tantivy::schema::{Field, Term};
 use tantivy::TantivyDocument;
 
 use super::commit::{self, open_index, Generation, Layout};
-use super::schema::{IndexSchema, SCHEMA_JSON};
+use super::schema::{ExtraField, IndexSchema};
 use super::{Error, Fields, IndexDoc};
 use crate::acl::AclStore;
 
@@ -23,12 +23,40 @@ use crate::acl::AclStore;
 /// Bounded so a large sync runs in steady memory.
 pub const WRITER_MEMORY_BUDGET: usize = 100 * 1024 * 1024;
 
+/// How a writer indexes. The default suits a sync: tantivy's indexing threads and its background merges. A
+/// bulk load that must control its segments (the benchmark) asks for one thread and no background merges,
+/// and merges with [`IndexWriter::merge`]: documents then keep the order they were added in, and each commit
+/// adds segments holding only what was added since the last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// Indexing threads; `None` lets tantivy choose (one per core, at most 8).
+    pub threads: Option<usize>,
+    /// Memory for buffered documents across all threads.
+    pub memory_bytes: usize,
+    pub background_merges: bool,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions { threads: None, memory_bytes: WRITER_MEMORY_BUDGET, background_merges: true }
+    }
+}
+
+/// A value of an extra field (see [`crate::index::schema::ExtraField`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraValue<'a> {
+    Token(&'a str),
+    U64(u64),
+}
+
 /// Writes one index directory. Only one writer may hold a directory at a time (tantivy keeps a lock file).
 pub struct IndexWriter {
     layout: Layout,
     schema: IndexSchema,
     writer: tantivy::IndexWriter<TantivyDocument>,
     generation: Generation,
+    /// Whether an upsert or delete waits for the next commit.
+    pending: bool,
 }
 
 impl std::fmt::Debug for IndexWriter {
@@ -43,21 +71,31 @@ impl std::fmt::Debug for IndexWriter {
 impl IndexWriter {
     /// Creates a new, empty index in `dir` (which may exist if it is empty of index files).
     pub fn create(dir: &Path) -> Result<IndexWriter, Error> {
+        IndexWriter::create_with(dir, &[], &WriterOptions::default())
+    }
+
+    /// Creates a new, empty index in `dir` with `extra` fields beyond the product's, written as `options`
+    /// say.
+    pub fn create_with(
+        dir: &Path,
+        extra: &[ExtraField],
+        options: &WriterOptions,
+    ) -> Result<IndexWriter, Error> {
         let layout = Layout::new(dir);
         if layout.schema_record().exists() || layout.tantivy_dir().join("meta.json").exists() {
             return Err(Error::AlreadyExists { path: dir.to_path_buf() });
         }
-        let schema = IndexSchema::embedded()?;
-        fs::create_dir_all(layout.tantivy_dir()).map_err(Error::io(layout.tantivy_dir()))?;
-        fs::create_dir_all(layout.meta_dir()).map_err(Error::io(layout.meta_dir()))?;
+        let schema = IndexSchema::embedded()?.with_extra_fields(extra)?;
+        commit::create_private_dir(&layout.tantivy_dir()).map_err(Error::io(layout.tantivy_dir()))?;
+        commit::create_private_dir(&layout.meta_dir()).map_err(Error::io(layout.meta_dir()))?;
         let index = tantivy::Index::builder()
             .schema(schema.schema().clone())
             .create_in_dir(layout.tantivy_dir())
             .map_err(Error::tantivy(dir))?;
         // The schema record is written last: an interrupted create leaves no record, and opening it says so
         // instead of trusting half an index.
-        commit::write_atomically(&layout.schema_record(), SCHEMA_JSON.as_bytes())?;
-        IndexWriter::with_index(layout, schema, index, Generation::NONE)
+        commit::write_atomically(&layout.schema_record(), schema.record_json().as_bytes())?;
+        IndexWriter::with_index(layout, schema, index, Generation::NONE, options)
     }
 
     /// Opens an existing index in `dir`. An index written with another schema version is refused.
@@ -68,7 +106,7 @@ impl IndexWriter {
         let generation = commit::committed_generation(metas.payload.as_deref())
             .map_err(|reason| Error::CommitRecord { path: dir.to_path_buf(), reason })?
             .map_or(Generation::NONE, |p| p.generation);
-        IndexWriter::with_index(layout, schema, index, generation)
+        IndexWriter::with_index(layout, schema, index, generation, &WriterOptions::default())
     }
 
     /// Opens the index in `dir`, or creates it when `dir` holds none.
@@ -86,10 +124,19 @@ impl IndexWriter {
         schema: IndexSchema,
         index: tantivy::Index,
         generation: Generation,
+        options: &WriterOptions,
     ) -> Result<IndexWriter, Error> {
         schema.register_tokenizers(&index);
-        let writer = acquire_writer(&index).map_err(Error::tantivy(layout.root()))?;
-        Ok(IndexWriter { layout, schema, writer, generation })
+        let writer = acquire_writer(&index, options).map_err(Error::tantivy(layout.root()))?;
+        if !options.background_merges {
+            writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        }
+        Ok(IndexWriter { layout, schema, writer, generation, pending: false })
+    }
+
+    /// The schema this writer writes, extra fields included.
+    pub fn schema(&self) -> &IndexSchema {
+        &self.schema
     }
 
     /// The generation of the last commit (0 before the first).
@@ -106,37 +153,91 @@ impl IndexWriter {
     /// Takes `&mut self` although tantivy would accept `&self`: two concurrent upserts of one id could
     /// interleave as delete, delete, add, add and leave two documents.
     pub fn upsert(&mut self, doc: &IndexDoc) -> Result<(), Error> {
-        if doc.id.is_empty() {
-            return Err(Error::InvalidDoc { id: String::new(), reason: "empty id".into() });
-        }
-        let tantivy_doc = to_tantivy(self.schema.fields(), doc);
+        self.upsert_with_extra(doc, &[])
+    }
+
+    /// [`IndexWriter::upsert`], with values of the index's extra fields.
+    pub fn upsert_with_extra(&mut self, doc: &IndexDoc, extra: &[(Field, ExtraValue)]) -> Result<(), Error> {
+        let tantivy_doc = self.document(doc, extra)?;
         let id_term = Term::from_field_text(self.schema.fields().id, &doc.id);
         // A delete applies to documents added before it (by opstamp), so this removes every earlier copy of
         // the id, committed or not, and leaves the new one.
         self.writer
             .run([UserOperation::Delete(id_term), UserOperation::Add(tantivy_doc)])
             .map_err(Error::tantivy(self.layout.root()))?;
+        self.pending = true;
+        Ok(())
+    }
+
+    /// Adds `doc` without looking for an earlier copy: for a bulk load whose ids are all new (an id added
+    /// twice is then held twice).
+    pub fn add_new(&mut self, doc: &IndexDoc, extra: &[(Field, ExtraValue)]) -> Result<(), Error> {
+        let tantivy_doc = self.document(doc, extra)?;
+        self.writer.add_document(tantivy_doc).map_err(Error::tantivy(self.layout.root()))?;
+        Ok(())
+    }
+
+    fn document(&self, doc: &IndexDoc, extra: &[(Field, ExtraValue)]) -> Result<TantivyDocument, Error> {
+        if doc.id.is_empty() {
+            return Err(Error::InvalidDoc { id: String::new(), reason: "empty id".into() });
+        }
+        let mut out = to_tantivy(self.schema.fields(), doc);
+        for &(field, value) in extra {
+            let name = self.schema.schema().get_field_name(field);
+            if self.schema.extra_field(name) != Some(field) {
+                return Err(Error::InvalidDoc {
+                    id: doc.id.clone(),
+                    reason: format!("{name} is not an extra field of this index"),
+                });
+            }
+            match value {
+                ExtraValue::Token(token) => out.add_text(field, token),
+                ExtraValue::U64(n) => out.add_u64(field, n),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The committed segments, oldest first.
+    pub fn segment_ids(&self) -> Result<Vec<SegmentId>, Error> {
+        self.writer.index().searchable_segment_ids().map_err(Error::tantivy(self.layout.root()))
+    }
+
+    /// Merges committed `segments` into one, their documents in the given order, and waits for it. The
+    /// merge keeps the last commit's generation (its documents and ACL store do not change).
+    pub fn merge(&mut self, segments: &[SegmentId]) -> Result<(), Error> {
+        if segments.len() < 2 {
+            return Ok(());
+        }
+        self.writer.merge(segments).wait().map_err(Error::tantivy(self.layout.root()))?;
         Ok(())
     }
 
     /// Removes the document with this id, if any.
     pub fn delete(&mut self, id: &str) {
         self.writer.delete_term(Term::from_field_text(self.schema.fields().id, id));
+        self.pending = true;
     }
 
     /// Removes every document of `product` (all Confluence or all Jira documents), committed or not.
     pub fn delete_product(&mut self, product: super::Product) {
         self.writer.delete_term(Term::from_field_text(self.schema.fields().source, product.as_str()));
+        self.pending = true;
     }
 
-    /// Removes every document, committed or not (purging an index). The next commit makes it final.
-    ///
-    /// By term, for each [`super::Product`], rather than tantivy's `delete_all_documents`: that drops
-    /// committed segments only, and would keep documents added since the last commit.
-    pub fn delete_all(&mut self) {
-        for product in super::Product::ALL {
-            self.delete_product(product);
+    /// Drops every committed segment without reading it, for an index whose commit cannot be trusted
+    /// (deleting by term would read damaged term dictionaries). The next commit makes it final. Only
+    /// before any upsert or delete of this writer: tantivy's way of dropping segments also forgets
+    /// operations not yet committed.
+    pub fn discard_committed(&mut self) -> Result<(), Error> {
+        if self.pending {
+            return Err(Error::CommitRecord {
+                path: self.layout.root().to_path_buf(),
+                reason: "committed segments can only be discarded before any other change".into(),
+            });
         }
+        self.writer.delete_all_documents().map_err(Error::tantivy(self.layout.root()))?;
+        Ok(())
     }
 
     /// Commits every upsert and delete since the last commit, with `acl` and `state` as the next generation.
@@ -150,6 +251,7 @@ impl IndexWriter {
         prepared.set_payload(&payload.to_json());
         prepared.commit().map_err(Error::tantivy(self.layout.root()))?;
         self.generation = next;
+        self.pending = false;
         for path in commit::remove_stale_generations(&self.layout, next) {
             tracing::warn!(path = %path.display(), "could not remove a stale generation file");
         }
@@ -159,6 +261,7 @@ impl IndexWriter {
     /// Discards every upsert and delete since the last commit.
     pub fn rollback(&mut self) -> Result<(), Error> {
         self.writer.rollback().map_err(Error::tantivy(self.layout.root()))?;
+        self.pending = false;
         Ok(())
     }
 
@@ -171,11 +274,15 @@ impl IndexWriter {
 
 /// Opens tantivy's writer, waiting a bounded time for the writer lock: a writer that was just dropped may
 /// still be releasing it while its threads wind down, and that is not a reason to fail a sync.
-fn acquire_writer(index: &tantivy::Index) -> tantivy::Result<tantivy::IndexWriter> {
+fn acquire_writer(index: &tantivy::Index, options: &WriterOptions) -> tantivy::Result<tantivy::IndexWriter> {
     const ATTEMPTS: u32 = 100;
     let mut attempt = 0;
     loop {
-        match index.writer(WRITER_MEMORY_BUDGET) {
+        let writer = match options.threads {
+            Some(threads) => index.writer_with_num_threads(threads, options.memory_bytes),
+            None => index.writer(options.memory_bytes),
+        };
+        match writer {
             Err(tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _))
                 if attempt < ATTEMPTS =>
             {
@@ -253,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn delete_product_and_delete_all() {
+    fn delete_product_and_discard_committed() {
         use super::super::{IndexReader, Kind, Product};
         let dir = tempfile::tempdir().expect("tempdir");
         let mut acl = AclStore::default();
@@ -289,7 +396,10 @@ mod tests {
         writer
             .upsert(&IndexDoc::new("confluence:page:4", Product::Confluence, Kind::Page, profile))
             .expect("upsert");
-        writer.delete_all();
+        assert!(writer.discard_committed().is_err(), "would forget the pending upsert");
+        writer.commit(&acl, b"").expect("commit");
+        assert_eq!(ids(dir.path()).len(), 2);
+        writer.discard_committed().expect("nothing pending");
         writer.commit(&acl, b"").expect("commit");
         assert!(ids(dir.path()).is_empty());
     }

@@ -301,8 +301,9 @@ pub fn parse(input: &str) -> Result<Ast, Error> {
 pub fn read(input: &str) -> Result<Ast, Error> {
     match parse(input) {
         Ok(ast) => Ok(ast),
-        Err(Error::BadQuery { position: Some(position), message }) => {
-            tracing::debug!(position, %message, "query syntax does not parse: searching its plain words");
+        // The message may quote the query, and search terms stay out of logs.
+        Err(Error::BadQuery { position: Some(position), message: _ }) => {
+            tracing::debug!(position, "query syntax does not parse: searching its plain words");
             let words: Vec<Ast> = input
                 .split(|c: char| c.is_whitespace() || c == '"' || c == '(' || c == ')')
                 .map(|w| w.trim_start_matches(['-', '+']))

@@ -5,7 +5,9 @@
 //! With one source, paging is that index's (offset or cursor). With several, each source's first
 //! `offset + limit` hits are merged by score (or by date, newest first, for `updated` order and for an empty
 //! query), ties broken by id, and paged by offset; totals and facet counts are summed. A cursor cannot
-//! span indexes, so it is refused there.
+//! span indexes, so it is refused there. The work one request causes is bounded: across several sources
+//! `offset + limit` may be at most [`MAX_MERGED_WINDOW`] (at most that many hits, in pages of
+//! [`MAX_LIMIT`], from each source), and a larger or overflowing window is a bad request.
 //!
 //! Which sources a caller is known in, and with which principals, is decided by the caller of this
 //! function (from each source's synced directory); nothing here reads a directory. Every hit, total and
@@ -15,6 +17,10 @@ use std::collections::BTreeMap;
 
 use super::{Error, Facets, Hit, PageRequest, SearchRequest, SearchService, Sort, MAX_LIMIT};
 use crate::acl::Principal;
+
+/// Deepest `offset + limit` served when several sources are merged: each source is searched for that many
+/// hits, so this bounds a request's work to `MAX_MERGED_WINDOW / MAX_LIMIT` searches per source.
+pub const MAX_MERGED_WINDOW: usize = 1_000;
 
 /// One configured source as a search across sources sees it.
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +109,12 @@ fn merged(
             "cursor paging works within one source; use offset when searching several".into(),
         ));
     };
-    let wanted = offset + limit;
+    let wanted = offset.checked_add(limit).filter(|w| *w <= MAX_MERGED_WINDOW).ok_or_else(|| {
+        Error::BadRequest(format!(
+            "across several sources offset + limit may be at most {MAX_MERGED_WINDOW}; \
+             narrow the search to one source (source=…) to page deeper with its cursor"
+        ))
+    })?;
     let mut total = 0;
     let mut hits = Vec::new();
     let mut facets = request.facets.then(Facets::default);

@@ -116,6 +116,9 @@ pub struct SourceStatus {
     pub url: String,
     pub products: Products,
     pub sync_running: bool,
+    /// Why the source's index cannot be trusted (it serves nothing until a sync rebuilds it), if it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity_problem: Option<String>,
     /// The run going on now, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<LiveProgress>,
@@ -231,6 +234,7 @@ pub(super) fn routes() -> Vec<Route> {
 /// `GET /api/v1/admin/sources`.
 async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
     let sources = state.sources.clone();
+    let mut problems = state.index.source_problems();
     let served = state.index.served();
     let statuses = tokio::task::spawn_blocking(move || {
         let mut statuses = Vec::with_capacity(sources.entries.len());
@@ -249,6 +253,7 @@ async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Ve
                 url: source.url().to_string(),
                 products: Products { confluence: products.confluence, jira: products.jira },
                 sync_running: entry.busy.load(Ordering::Acquire),
+                integrity_problem: problems.remove(name),
                 served: served.iter().find(|s| &s.name == name).cloned(),
                 progress: sources.runner.progress(name),
                 last_runs,

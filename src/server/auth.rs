@@ -7,7 +7,10 @@
 //!
 //! JWTs: HS256 with the configured secret, or RS256/ES256 with the configured public key. Exactly the one
 //! configured algorithm is accepted, so `alg: none` and algorithm confusion (an HS256 token "signed" with a
-//! public key) fail like any bad signature. `exp` and `sub` are required.
+//! public key) fail like any bad signature. `exp` and `sub` are required; `nbf` is honoured; `aud` and
+//! `iss` must match when `server.jwt_audience` / `server.jwt_issuer` are set; a token may not live longer
+//! than `server.jwt_max_lifetime_secs` (`exp - iat`, or `exp - now` without `iat`); clock skew up to
+//! `server.jwt_leeway_secs` is tolerated.
 //!
 //! Browsers signed in through `login/` carry a session cookie instead; the [`Caller`] extractor accepts it
 //! when no `Authorization` header is sent (bearer first), under the same directory rule.
@@ -31,10 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::{AppState, Error};
 use crate::acl::Principal;
-use crate::config::{AccountId, ApiKey, JwtKey, Secret, ServerConfig};
-
-/// Seconds of clock skew tolerated on `exp`.
-const JWT_LEEWAY_SECS: u64 = 30;
+use crate::config::{AccountId, ApiKey, JwtKey, JwtRules, Secret, ServerConfig};
 
 /// The principals an account holds in each source that knows it as an active, in-scope user, by source
 /// name. These are principals, not interned ids: each source's search interns them against its own ACL
@@ -91,16 +91,23 @@ pub struct Caller {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Admin;
 
+/// Leave to read `/metrics`: given to anyone when no metrics key is configured, else to a request bearing
+/// that key (and only that key: neither a user credential nor the admin key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsAccess;
+
 /// Checks credentials against the `[server]` configuration.
 pub struct Authenticator {
     jwt: Option<JwtVerifier>,
     api_keys: Vec<ApiKey>,
     admin_key: Option<Secret>,
+    metrics_key: Option<Secret>,
 }
 
 struct JwtVerifier {
     key: DecodingKey,
     validation: Validation,
+    max_lifetime_secs: i64,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -133,12 +140,25 @@ impl Authenticator {
     /// start-up, not a 401 on every request.
     pub fn from_config(server: &ServerConfig) -> Result<Authenticator, Error> {
         server.require_keys()?;
-        let jwt = server.jwt().map(jwt_verifier).transpose()?;
+        let jwt = server.jwt().map(|key| jwt_verifier(key, server.jwt_rules())).transpose()?;
         Ok(Authenticator {
             jwt,
             api_keys: server.api_keys().to_vec(),
             admin_key: server.admin_key().cloned(),
+            metrics_key: server.metrics_key().cloned(),
         })
+    }
+
+    /// Whether `/metrics` may be read with this `Authorization` header.
+    pub fn metrics(&self, authorization: Option<&HeaderValue>) -> Result<MetricsAccess, ApiError> {
+        let Some(key) = &self.metrics_key else {
+            return Ok(MetricsAccess);
+        };
+        if key.matches(bearer(authorization)?) {
+            Ok(MetricsAccess)
+        } else {
+            Err(ApiError::Unauthorized("/metrics needs the metrics key".into()))
+        }
     }
 
     /// The user behind the `Authorization` header, with the principals `callers` gives it.
@@ -192,6 +212,17 @@ impl Authenticator {
             tracing::debug!(error = %e, "bearer token refused");
             ApiError::Unauthorized(jwt_refusal(e.kind()).into())
         })?;
+        let now = Utc::now().timestamp();
+        let lifetime = data.claims.exp.saturating_sub(data.claims.iat.unwrap_or(now));
+        if lifetime > jwt.max_lifetime_secs.saturating_add(jwt.validation.leeway as i64) {
+            return Err(ApiError::Unauthorized(format!(
+                "token lifetime exceeds the server's maximum of {} seconds",
+                jwt.max_lifetime_secs
+            )));
+        }
+        if data.claims.iat.is_some_and(|iat| iat > now.saturating_add(jwt.validation.leeway as i64)) {
+            return Err(ApiError::Unauthorized("token was issued in the future".into()));
+        }
         let account = AccountId::parse(&data.claims.sub)
             .map_err(|_| ApiError::Unauthorized("token subject is not an account id".into()))?;
         Ok(Identity::User(account))
@@ -229,13 +260,17 @@ fn jwt_refusal(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
         K::ExpiredSignature => "token expired",
         K::InvalidSignature => "token signature does not verify",
         K::InvalidAlgorithm | K::InvalidAlgorithmName => "token algorithm is not accepted",
-        K::MissingRequiredClaim(_) => "token lacks a required claim (exp, sub)",
-        K::ImmatureSignature => "token is not valid yet",
+        K::MissingRequiredClaim(_) => {
+            "token lacks a required claim (exp, sub, or the configured aud and iss)"
+        }
+        K::ImmatureSignature => "token is not valid yet (nbf)",
+        K::InvalidAudience => "token audience (aud) is not this server's",
+        K::InvalidIssuer => "token issuer (iss) is not the one this server accepts",
         _ => "token is not a valid jwt or api key",
     }
 }
 
-fn jwt_verifier(key: &JwtKey) -> Result<JwtVerifier, Error> {
+fn jwt_verifier(key: &JwtKey, rules: &JwtRules) -> Result<JwtVerifier, Error> {
     let (key, algorithm) = match key {
         JwtKey::Hs256(secret) => (DecodingKey::from_secret(secret.expose().as_bytes()), Algorithm::HS256),
         JwtKey::PublicKeyPem { path, pem } => match DecodingKey::from_rsa_pem(pem.as_bytes()) {
@@ -248,10 +283,24 @@ fn jwt_verifier(key: &JwtKey) -> Result<JwtVerifier, Error> {
     };
     let mut validation = Validation::new(algorithm);
     validation.algorithms = vec![algorithm];
-    validation.leeway = JWT_LEEWAY_SECS;
+    validation.leeway = rules.leeway.as_secs();
     validation.validate_exp = true;
-    validation.required_spec_claims = HashSet::from(["exp".to_owned(), "sub".to_owned()]);
-    Ok(JwtVerifier { key, validation })
+    validation.validate_nbf = true;
+    let mut required = HashSet::from(["exp".to_owned(), "sub".to_owned()]);
+    // Without a configured audience a token's `aud` is not checked (jsonwebtoken would refuse every token
+    // that has one).
+    validation.validate_aud = rules.audience.is_some();
+    if let Some(audience) = &rules.audience {
+        validation.set_audience(&[audience]);
+        required.insert("aud".to_owned());
+    }
+    if let Some(issuer) = &rules.issuer {
+        validation.set_issuer(&[issuer]);
+        required.insert("iss".to_owned());
+    }
+    validation.required_spec_claims = required;
+    let max_lifetime_secs = i64::try_from(rules.max_lifetime.as_secs()).unwrap_or(i64::MAX);
+    Ok(JwtVerifier { key, validation, max_lifetime_secs })
 }
 
 /// Mints an HS256 token for `account`, valid for `ttl` from `now`, with the configured secret (for
@@ -291,6 +340,14 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         state.auth.caller(authorization, state.callers.as_ref())
+    }
+}
+
+impl FromRequestParts<AppState> for MetricsAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        state.auth.metrics(parts.headers.get(AUTHORIZATION))
     }
 }
 
@@ -436,6 +493,70 @@ mod tests {
                 .map(|c| c.account_id.as_str().to_owned())
                 .map_err(|e| e.status().as_u16());
             assert_eq!(got.as_deref().map_err(|s| *s), expected, "{authorization:?}");
+        }
+    }
+
+    /// `nbf`, `aud`, `iss`, the maximum lifetime and the leeway, as configured; each refusal says which.
+    #[test]
+    fn claims_rules_table() {
+        let env: BTreeMap<String, String> = [("TOK", "t0ken"), ("JWT", SECRET)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let text = "[[sources]]\nname = \"s\"\nurl = \"http://127.0.0.1:9\"\nemail = \"a@b.c\"\ntoken_env = \"TOK\"\n\
+                    [server]\njwt_hs256_secret_env = \"JWT\"\njwt_audience = \"permdex\"\n\
+                    jwt_issuer = \"https://idp.example\"\njwt_max_lifetime_secs = 3600\njwt_leeway_secs = 5\n";
+        let config = Config::from_toml(text, Path::new("permdex.toml"), &env).unwrap();
+        let auth = Authenticator::from_config(config.server()).unwrap();
+        let now = Utc::now().timestamp();
+        let token = |extra: serde_json::Value| {
+            let mut claims = serde_json::json!({"sub": "u1", "exp": now + 600, "iat": now,
+                "aud": "permdex", "iss": "https://idp.example"});
+            for (k, v) in extra.as_object().unwrap() {
+                if v.is_null() {
+                    claims.as_object_mut().unwrap().remove(k);
+                } else {
+                    claims[k] = v.clone();
+                }
+            }
+            hs256(claims, SECRET, Algorithm::HS256)
+        };
+        let cases: Vec<(serde_json::Value, Result<(), &str>)> = vec![
+            (serde_json::json!({}), Ok(())),
+            (serde_json::json!({"aud": ["other", "permdex"]}), Ok(())),
+            (serde_json::json!({"nbf": now - 60}), Ok(())),
+            (serde_json::json!({"nbf": now + 600}), Err("token is not valid yet (nbf)")),
+            (serde_json::json!({"aud": "someone-else"}), Err("token audience (aud) is not this server's")),
+            (
+                serde_json::json!({"aud": null}),
+                Err("token lacks a required claim (exp, sub, or the configured aud and iss)"),
+            ),
+            (
+                serde_json::json!({"iss": "https://evil.example"}),
+                Err("token issuer (iss) is not the one this server accepts"),
+            ),
+            (
+                serde_json::json!({"iss": null}),
+                Err("token lacks a required claim (exp, sub, or the configured aud and iss)"),
+            ),
+            (
+                serde_json::json!({"exp": now + 7200}),
+                Err("token lifetime exceeds the server's maximum of 3600 seconds"),
+            ),
+            (
+                serde_json::json!({"exp": now + 7200, "iat": null}),
+                Err("token lifetime exceeds the server's maximum of 3600 seconds"),
+            ),
+            (serde_json::json!({"exp": now + 3000, "iat": null}), Ok(())),
+            (serde_json::json!({"iat": now + 600, "exp": now + 900}), Err("token was issued in the future")),
+            // Within the 5 s leeway, and beyond it.
+            (serde_json::json!({"exp": now - 2, "iat": now - 100}), Ok(())),
+            (serde_json::json!({"exp": now - 60, "iat": now - 100}), Err("token expired")),
+        ];
+        for (extra, expected) in cases {
+            let value = header(&format!("Bearer {}", token(extra.clone())));
+            let got = auth.caller(Some(&value), &callers()).map(|_| ()).map_err(|e| e.to_string());
+            assert_eq!(got.as_ref().map(|_| ()).map_err(String::as_str), expected, "{extra}");
         }
     }
 

@@ -57,8 +57,8 @@ struct OpenSite {
     service: SearchService,
     directory: Arc<Directory>,
     generation: Generation,
-    /// Why the commit's ACL store is not trusted (every document invisible), if it is not.
-    acl_problem: Option<String>,
+    /// Why the commit is not trusted (its ACL store, state or segment files; every document invisible), if it is not.
+    integrity_problem: Option<String>,
     /// When the commit's permissions were last read in full.
     permissions_refreshed: Option<DateTime<Utc>>,
     holdings: Arc<Holdings>,
@@ -135,7 +135,7 @@ impl Indexes {
     /// Why `site`'s documents are not served at `now`, if they are not.
     fn withheld(site: &Site, open: Option<&OpenSite>, now: DateTime<Utc>) -> Option<String> {
         let Some(open) = open else { return Some("no index yet: run a sync".into()) };
-        if open.acl_problem.is_some() {
+        if open.integrity_problem.is_some() {
             return Some(
                 "the index's permission store failed its integrity check; the next sync rebuilds it".into(),
             );
@@ -183,7 +183,7 @@ impl Indexes {
 /// Everything but the service that must come from the commit a site's service shows.
 struct CommitParts {
     generation: Generation,
-    acl_problem: Option<String>,
+    integrity_problem: Option<String>,
     facts: CommitFacts,
     holdings: Holdings,
 }
@@ -192,7 +192,7 @@ impl CommitParts {
     fn of(reader: &IndexReader, source: &Source) -> Result<CommitParts, crate::index::Error> {
         Ok(CommitParts {
             generation: reader.generation(),
-            acl_problem: reader.acl_problem().map(str::to_owned),
+            integrity_problem: reader.integrity_problem().map(str::to_owned),
             facts: facts_of(reader, source),
             holdings: reader.holdings()?,
         })
@@ -203,7 +203,7 @@ impl CommitParts {
             service,
             directory: Arc::new(self.facts.directory),
             generation: self.generation,
-            acl_problem: self.acl_problem,
+            integrity_problem: self.integrity_problem,
             permissions_refreshed: self.facts.permissions_refreshed,
             holdings: Arc::new(self.holdings),
         }
@@ -376,6 +376,9 @@ impl SearchIndex for Indexes {
     }
 
     fn readiness(&self) -> Readiness {
+        if let Some((name, problem)) = self.source_problems().into_iter().next() {
+            return Readiness::NotReady(format!("source {name}: {problem}"));
+        }
         let served = self.served_at(Utc::now());
         if served.iter().any(|s| s.withheld.is_none()) {
             return Readiness::Ready;
@@ -385,6 +388,13 @@ impl SearchIndex for Indexes {
             .map(|s| format!("source {}: {}", s.name, s.withheld.as_deref().unwrap_or_default()))
             .collect();
         Readiness::NotReady(reasons.join("; "))
+    }
+
+    fn source_problems(&self) -> BTreeMap<String, String> {
+        self.open_sites()
+            .into_iter()
+            .filter_map(|(name, site)| Some((name.to_owned(), site.integrity_problem?)))
+            .collect()
     }
 
     fn reload(&self, source: &str) -> Result<(), BackendError> {
@@ -554,7 +564,8 @@ impl SyncRunner for Engine {
         }
         let _lock = crate::sync::lock::SourceLock::acquire(self.config.data_dir(), source.name().as_str())?;
         let mut writer = IndexWriter::open_or_create(&dir)?;
-        writer.delete_all();
+        // Unread, so that a damaged index can be purged too.
+        writer.discard_committed()?;
         // An empty ACL store and no sync state: the next sync starts over from nothing.
         writer.commit(&AclStore::default(), b"")?;
         Ok(writer.close()?)
@@ -615,6 +626,7 @@ impl Service {
         let login = super::login::Login::from_config(config.server())?;
         let state =
             AppState::new(auth, indexes.clone(), indexes.clone(), Sources::new(config.sources(), runner))
+                .with_limits(super::Limits::from_config(config.server()))
                 .with_login(login);
         Ok(Service { config, indexes, state, options })
     }

@@ -2,7 +2,8 @@
 //!
 //! The body is always `{"error": {"code": "...", "message": "..."}}`. Codes are part of the API and never
 //! change meaning: `bad_request`, `bad_query`, `unauthorized`, `forbidden`, `not_found`,
-//! `method_not_allowed`, `conflict`, `payload_too_large`, `too_many_requests`, `timeout`, `internal`.
+//! `method_not_allowed`, `conflict`, `payload_too_large`, `uri_too_long`, `headers_too_large`,
+//! `too_many_requests`, `timeout`, `internal`.
 //! Client errors (4xx) say what was wrong; server errors (5xx) say only that something failed, and the
 //! details go to tracing, so no path, index name or library message ever reaches a caller.
 //!
@@ -44,6 +45,10 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
     #[error("{0}")]
     TooManyRequests(String),
     /// The request did not finish within the server's time limit.
@@ -105,6 +110,8 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,6 +129,8 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UriTooLong(_) => "uri_too_long",
+            ApiError::HeadersTooLarge(_) => "headers_too_large",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Timeout(_) => "timeout",
             ApiError::Internal(_) => "internal",
@@ -151,6 +160,10 @@ impl ApiError {
             StatusCode::CONFLICT => ApiError::Conflict("the request conflicts with work in progress".into()),
             StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::PayloadTooLarge("the request body is too large".into())
+            }
+            StatusCode::URI_TOO_LONG => ApiError::UriTooLong("the request target is too long".into()),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+                ApiError::HeadersTooLarge("the request headers are too large".into())
             }
             StatusCode::TOO_MANY_REQUESTS => ApiError::TooManyRequests("too many requests".into()),
             StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
@@ -210,6 +223,8 @@ mod tests {
             (ApiError::NotFound("x".into()), 404, "not_found"),
             (ApiError::Conflict("x".into()), 409, "conflict"),
             (ApiError::PayloadTooLarge("x".into()), 413, "payload_too_large"),
+            (ApiError::UriTooLong("x".into()), 414, "uri_too_long"),
+            (ApiError::HeadersTooLarge("x".into()), 431, "headers_too_large"),
             (ApiError::TooManyRequests("x".into()), 429, "too_many_requests"),
             (ApiError::Timeout("x".into()), 503, "timeout"),
             (ApiError::Internal("x".into()), 500, "internal"),

@@ -1,9 +1,10 @@
 //! Liveness and readiness: `GET /healthz` answers as long as the process serves HTTP; `GET /readyz`
-//! answers 200 only when the index can answer searches (opened, its ACL store trusted, its permissions
-//! not older than `max_permission_age`), and lists each source's last full permission read.
+//! answers 200 only when every source's index can answer searches (opened, its ACL store, state and
+//! segment files trusted, its permissions not older than `max_permission_age`), and lists each source's
+//! last full permission read.
 //!
-//! Neither needs a credential, and neither says more than ready or not: why an index is not ready (a path,
-//! a checksum) goes to the log.
+//! Neither needs a credential. A 503 from `/readyz` says why in a `reason` that names a source and a
+//! file inside its index (`tantivy/….store fails its checksum`), never a path on the host.
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
@@ -19,6 +20,9 @@ use super::{AppState, Route};
 pub struct Status {
     /// `ok`, `ready` or `not_ready`.
     pub status: String,
+    /// Why not ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// `/readyz` only: each source's permission freshness.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<Freshness>,
@@ -40,7 +44,7 @@ pub(super) fn routes() -> Vec<Route> {
 }
 
 async fn healthz() -> Json<Status> {
-    Json(Status { status: "ok".into(), sources: Vec::new() })
+    Json(Status { status: "ok".into(), reason: None, sources: Vec::new() })
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Status>) {
@@ -55,10 +59,13 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Status>) {
         })
         .collect();
     match state.index.readiness() {
-        Readiness::Ready => (StatusCode::OK, Json(Status { status: "ready".into(), sources })),
+        Readiness::Ready => (StatusCode::OK, Json(Status { status: "ready".into(), reason: None, sources })),
         Readiness::NotReady(reason) => {
             tracing::warn!(%reason, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Status { status: "not_ready".into(), sources }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Status { status: "not_ready".into(), reason: Some(reason), sources }),
+            )
         }
     }
 }

@@ -4,8 +4,13 @@
 //! route; sync runs by source and outcome. Read at render time from elsewhere: ACL cache hits and misses
 //! (the search backend's counters) and the number of syncs running.
 //!
-//! Routes are labelled by their template (`/api/v1/admin/sources/{name}/sync`), and every path no route
-//! matches by the one label `unmatched`, so a caller cannot grow the label set without bound.
+//! Every label takes its value from a fixed set, so no caller can grow the series without bound: routes
+//! by their template (`/api/v1/admin/sources/{name}/sync`), every path no route matches as `unmatched`;
+//! methods as the standard ones, any other as `other`; statuses as numbers (at most 1,000 values). Sync
+//! runs are labelled by configured source and by outcome.
+//!
+//! `/metrics` needs no credential unless `server.metrics_key_env` is set; then it takes that key as a
+//! bearer token ([`super::auth::MetricsAccess`]).
 //!
 //! Hand-written rather than a metrics crate: a handful of counters and one histogram do not need a
 //! registry, and the format is small and stable. This file does not serve anything itself.
@@ -26,6 +31,23 @@ const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 
 /// The label of requests no route matched.
 const UNMATCHED: &str = "unmatched";
+
+/// The method label: a standard method by its name, anything else as `other`.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::HEAD => "HEAD",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::DELETE => "DELETE",
+        M::PATCH => "PATCH",
+        M::OPTIONS => "OPTIONS",
+        M::CONNECT => "CONNECT",
+        M::TRACE => "TRACE",
+        _ => "other",
+    }
+}
 
 /// Counters the server keeps. Locks are held only to bump a counter, never across an `.await`.
 #[derive(Debug, Default)]
@@ -233,15 +255,10 @@ fn escape(value: &str) -> String {
 /// Middleware: counts and times every request under its route template.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED, MatchedPath::as_str).to_owned();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
-    state.metrics.record_request(
-        &route,
-        &method,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    state.metrics.record_request(&route, method, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }
 
@@ -297,6 +314,26 @@ mod tests {
         for line in expected_lines {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let metrics = Metrics::default();
+        for i in 0..500 {
+            let method = axum::http::Method::from_bytes(format!("X{i}").as_bytes()).unwrap();
+            metrics.record_request(UNMATCHED, method_label(&method), 405, 0.001);
+        }
+        metrics.record_request(UNMATCHED, method_label(&axum::http::Method::GET), 404, 0.001);
+        let text = metrics.render(ExternalGauges::default());
+        let series: Vec<&str> =
+            text.lines().filter(|l| l.starts_with("permdex_http_requests_total{")).collect();
+        assert_eq!(
+            series,
+            [
+                "permdex_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1",
+                "permdex_http_requests_total{route=\"unmatched\",method=\"other\",status=\"405\"} 500",
+            ]
+        );
     }
 
     #[test]

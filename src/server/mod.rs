@@ -13,8 +13,11 @@
 //!   `crate::sync`, and `permdex serve`.
 //!
 //! [`app`] builds the router from an [`AppState`]; [`serve`] runs it on a bound listener until a shutdown
-//! future resolves, so tests serve on `127.0.0.1:0`. Every route goes through the same layers: tracing,
-//! JSON error bodies, metrics, a timeout, a body-size limit and a global concurrency limit.
+//! future resolves, so tests serve on `127.0.0.1:0`, through `listen.rs` (a connection cap and a deadline
+//! for each request's headers). Every route goes through the same layers: tracing (paths only: query
+//! strings hold search terms, logged only when `server.log_search_terms` is set), `nosniff` on every
+//! response, JSON error bodies, metrics, limits on the request head (`head.rs`), a timeout, a body-size
+//! limit and a global concurrency limit.
 //!
 //! Invariant: no handler answers with a document, count, facet or snippet that did not go through the
 //! [`SearchIndex`]'s permission filter for the caller; the server never builds principals from the request.
@@ -26,7 +29,9 @@ pub mod admin;
 pub mod auth;
 pub mod backend;
 pub mod error;
+mod head;
 pub mod health;
+mod listen;
 pub mod login;
 pub mod metrics;
 pub mod openapi;
@@ -57,6 +62,8 @@ pub use metrics::Metrics;
 pub use search::{SearchIndex, SearchQuery, SearchResults};
 pub use web::DemoUser;
 
+use crate::config::{ConnectionLimits, ServerConfig};
+
 /// Errors of starting or running the server.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -85,6 +92,22 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Requests handled at once across all routes; more wait (within their timeout).
     pub max_concurrent_requests: usize,
+    /// Open connections and how long a request's headers (or the next request on an idle connection)
+    /// may take.
+    pub connections: ConnectionLimits,
+    /// Whether request spans (at debug level) carry the query string, which holds search terms.
+    pub log_search_terms: bool,
+}
+
+impl Limits {
+    /// The defaults with the connection limits and logging choice of `[server]`.
+    pub fn from_config(server: &ServerConfig) -> Limits {
+        Limits {
+            connections: server.connections(),
+            log_search_terms: server.log_search_terms(),
+            ..Limits::default()
+        }
+    }
 }
 
 impl Default for Limits {
@@ -93,6 +116,8 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 64 * 1024,
             max_concurrent_requests: 64,
+            connections: ConnectionLimits::default(),
+            log_search_terms: false,
         }
     }
 }
@@ -188,9 +213,9 @@ pub fn app(state: AppState) -> Router {
     layered(login::routes(web::page_routes(router)).fallback(no_route), state)
 }
 
-/// Applies the server's layers to `router`: outermost first, tracing, JSON error bodies, metrics, the
-/// timeout, the body limit, then the concurrency limit right around the handler, so a request waiting
-/// for a slot counts against its timeout.
+/// Applies the server's layers to `router`: outermost first, tracing, response headers, JSON error
+/// bodies, metrics, the request-head check, the timeout, the body limit, then the concurrency limit right
+/// around the handler, so a request waiting for a slot counts against its timeout.
 pub(crate) fn layered(router: Router<AppState>, state: AppState) -> Router {
     let limits = state.limits;
     router
@@ -200,19 +225,35 @@ pub(crate) fn layered(router: Router<AppState>, state: AppState) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             limits.request_timeout,
         ))
+        .layer(axum::middleware::from_fn(head::check_head))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::map_response(error::json_error_bodies))
+        .layer(axum::middleware::map_response(head::response_headers))
         // A 5xx that is a bug is logged at ERROR with its details where it is raised (`ApiError`); the trace
         // layer's own note of any 5xx, which includes an expected `/readyz` 503, is only a warning.
-        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(move |request: &Request| request_span(request, limits.log_search_terms))
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
         .with_state(state)
+}
+
+/// The debug span of a request: method and path, and the query string only when asked for.
+fn request_span(request: &Request, with_query: bool) -> tracing::Span {
+    let method = request.method();
+    if with_query {
+        tracing::debug_span!("request", %method, uri = %request.uri())
+    } else {
+        tracing::debug_span!("request", %method, path = %request.uri().path())
+    }
 }
 
 async fn no_route(request: Request) -> ApiError {
     ApiError::NotFound(format!("no route for {}", request.uri().path()))
 }
 
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics_text(_: auth::MetricsAccess, State(state): State<AppState>) -> impl IntoResponse {
     let acl = state.index.acl_cache();
     let external = metrics::ExternalGauges {
         acl_cache_hits: acl.hits,
@@ -224,13 +265,22 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render(external))
 }
 
-/// Serves [`app`] on `listener` until `shutdown` resolves, then lets requests in flight finish.
+/// Serves [`app`] on `listener` until `shutdown` resolves, then lets requests in flight finish. HTTP/1.1
+/// only (put a proxy in front for HTTP/2 and TLS).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await.map_err(Error::Serve)
+    let connections = state.limits.connections;
+    listen::serve_connections(
+        listener,
+        app(state),
+        connections.header_read_timeout,
+        connections.max_connections,
+        shutdown,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -254,6 +304,9 @@ mod tests {
         }
         fn readiness(&self) -> Readiness {
             Readiness::Ready
+        }
+        fn source_problems(&self) -> BTreeMap<String, String> {
+            BTreeMap::new()
         }
         fn reload(&self, _: &str) -> Result<(), BackendError> {
             Ok(())
@@ -306,6 +359,7 @@ mod tests {
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024,
             max_concurrent_requests: 1,
+            ..Limits::default()
         };
         let router = Router::new()
             .route("/slow", get(std::future::pending::<&'static str>))

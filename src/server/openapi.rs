@@ -99,15 +99,18 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "Serving", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}}
             }},
             "/readyz": {"get": {
-                "summary": "Readiness: the index is open and its ACL store trusted", "operationId": "readyz", "security": [],
+                "summary": "Readiness: every source's index is open and trusted (ACL store, state, segment checksums)", "operationId": "readyz", "security": [],
                 "responses": {
                     "200": {"description": "Ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
                     "503": {"description": "Not ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}
                 }
             }},
             "/metrics": {"get": {
-                "summary": "Prometheus metrics (text exposition format)", "operationId": "metrics", "security": [],
-                "responses": {"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+                "summary": "Prometheus metrics (text exposition format); needs the metrics key when server.metrics_key_env is set", "operationId": "metrics", "security": [{}, {"metricsKey": []}],
+                "responses": merge(
+                    json!({"200": {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}),
+                    error_responses(&[401])
+                )
             }},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This description", "operationId": "openapi", "security": [],
@@ -189,7 +192,8 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "A JWT (sub = Atlassian accountId) or a static API key"},
-                "adminKey": {"type": "http", "scheme": "bearer", "description": "The admin key"}
+                "adminKey": {"type": "http", "scheme": "bearer", "description": "The admin key"},
+                "metricsKey": {"type": "http", "scheme": "bearer", "description": "The metrics key (server.metrics_key_env)"}
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -198,7 +202,10 @@ pub fn document() -> Value {
                         "message": {"type": "string"}
                     }
                 }}},
-                "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok", "ready", "not_ready"]}}},
+                "Status": {"type": "object", "required": ["status"], "properties": {
+                    "status": {"type": "string", "enum": ["ok", "ready", "not_ready"]},
+                    "reason": {"type": "string", "description": "Why not ready (a source and what is wrong with its index)"}
+                }},
                 "SearchResults": {"type": "object", "required": ["total", "hits"], "properties": {
                     "total": {"type": "integer", "description": "Matches the caller may read (exact)"},
                     "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
@@ -232,6 +239,7 @@ pub fn document() -> Value {
                     "name": {"type": "string"}, "url": {"type": "string"},
                     "products": {"type": "object", "properties": {"confluence": {"type": "boolean"}, "jira": {"type": "boolean"}}},
                     "sync_running": {"type": "boolean"},
+                    "integrity_problem": {"type": "string", "description": "Why the source's index cannot be trusted: it serves nothing until the next sync rebuilds it"},
                     "progress": progress_schema,
                     "served": served_schema,
                     "last_runs": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}}

@@ -13,6 +13,8 @@
 //!
 //! This file does not filter by permission; the [`SearchIndex`] does, for the [`Caller`] it is given.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{RawQuery, State};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -204,6 +206,9 @@ pub trait SearchIndex: Send + Sync {
     /// Searches as `caller`: only documents the caller may read count, in results, total and facets.
     fn search(&self, caller: &Caller, query: &SearchQuery) -> Result<SearchResults, SearchFailure>;
     fn readiness(&self) -> Readiness;
+    /// The sources whose last commit cannot be trusted (they serve nothing until a sync rebuilds them),
+    /// with why, in words that name no path.
+    fn source_problems(&self) -> BTreeMap<String, String>;
     /// Picks up the latest commit of `source`'s index (and its directory), without disturbing searches in
     /// flight.
     fn reload(&self, source: &str) -> Result<(), BackendError>;

@@ -133,7 +133,7 @@ pub async fn sync_with(
     let _lock = super::lock::SourceLock::acquire(config.data_dir(), source.name().as_str())?;
     let started = Utc::now();
     let dir = index_dir(config.data_dir(), source.name().as_str());
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
+    super::datadir::create_private_dir(&dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
     let mut ledger = Ledger::open(&dir, source, mode, options.checkpoint_interval, progress, started).await?;
     if let Some(killed) = ledger.interrupted.take() {
         if !runs::contains(config.data_dir(), &killed)? {

@@ -130,10 +130,10 @@ impl<'p> Ledger<'p> {
         let mut notes = Vec::new();
         let mut acl = reader.acl().as_ref().clone();
         let mut drop_everything = false;
-        let loaded = match (reader.acl_problem(), SyncState::decode(reader.state(), name)) {
+        let loaded = match (reader.integrity_problem(), SyncState::decode(reader.state(), name)) {
             (Some(problem), _) => {
                 notes.push(format!(
-                    "starting over with a full sync: the committed acl store is unusable ({problem})"
+                    "starting over with a full sync: the last commit cannot be trusted ({problem})"
                 ));
                 drop_everything = true;
                 None
@@ -212,9 +212,8 @@ impl<'p> Ledger<'p> {
             ending: false,
         };
         if drop_everything {
-            for id in &indexed {
-                ledger.writer_mut()?.delete(id);
-            }
+            // Without reading them: the segments themselves may be what cannot be trusted.
+            ledger.writer_mut()?.discard_committed()?;
             ledger.indexed_at_start.clear();
         }
         Ok(ledger)

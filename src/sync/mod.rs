@@ -15,13 +15,17 @@
 //!   [`crate::index::IndexDoc`]s; `view`: a source's committed index with its directory.
 //!
 //! Public: [`resolve`] (the rules of `docs/permissions.md` → clauses and profiles; a caller's principals),
-//! [`state`] (what is remembered between runs), [`runs`] (run records and `permdex status`).
+//! [`state`] (what is remembered between runs), [`runs`] (run records and `permdex status`), [`datadir`]
+//! (the data directory created private, and the check that it stays so), [`doctor`] (a data directory
+//! checked offline).
 //!
 //! `resolve` and `docs` are pure functions of the crawled model; only the run's steps fetch and write.
 
 mod attachments;
 mod confluence;
+pub mod datadir;
 mod docs;
+pub mod doctor;
 mod engine;
 mod jira;
 mod ledger;

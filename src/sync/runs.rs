@@ -274,12 +274,14 @@ pub fn append(data_dir: &Path, record: &RunRecord) -> Result<(), Error> {
     let path = runs_file(data_dir, &record.source);
     let io = |source| Error::Io { path: path.clone(), source };
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(io)?;
+        super::datadir::create_private_dir(parent).map_err(io)?;
     }
     let mut line =
         serde_json::to_vec(record).map_err(|e| Error::Io { path: path.clone(), source: e.into() })?;
     line.push(b'\n');
-    let mut file = fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io)?;
+    let mut options = super::datadir::private_file_options();
+    options.truncate(false).append(true);
+    let mut file = options.open(&path).map_err(io)?;
     file.write_all(&line).map_err(io)?;
     file.sync_all().map_err(io)
 }

@@ -78,7 +78,7 @@ fn every_field_round_trips() {
     assert_eq!(writer.commit(&acl, b"state-1").expect("commit"), Generation(1));
 
     let reader = IndexReader::open(dir.path()).expect("open");
-    assert_eq!(reader.acl_problem(), None);
+    assert_eq!(reader.integrity_problem(), None);
     assert_eq!(reader.generation(), Generation(1));
     assert_eq!(reader.state(), b"state-1");
     assert_eq!(**reader.acl(), acl);
@@ -193,7 +193,7 @@ fn uncommitted_generation_files_are_ignored_after_a_crash() {
     drop(writer);
 
     let reader = IndexReader::open(dir.path()).expect("open");
-    assert_eq!(reader.acl_problem(), None);
+    assert_eq!(reader.integrity_problem(), None);
     assert_eq!(reader.generation(), Generation(1));
     assert_eq!(reader.state(), b"state-1");
     assert_eq!(**reader.acl(), acl);
@@ -266,7 +266,7 @@ fn damaged_generation_files_make_everything_invisible() {
         committed_index(dir.path());
         damage(&Layout::new(dir.path()));
         let reader = IndexReader::open(dir.path()).expect("a damaged acl store still opens");
-        let problem = reader.acl_problem().unwrap_or_else(|| panic!("{case}: no problem reported"));
+        let problem = reader.integrity_problem().unwrap_or_else(|| panic!("{case}: no problem reported"));
         assert!(problem.contains(mentions), "{case}: {problem:?} does not mention {mentions:?}");
         assert_eq!(reader.doc_count(), 1, "{case}: the documents are still there");
         assert!(reader.visible_ids(&anyone(&reader)).expect("visible").is_empty(), "{case}: visible");
@@ -282,12 +282,12 @@ fn a_good_commit_after_damage_restores_visibility_on_reload() {
     let layout = Layout::new(dir.path());
     fs::write(layout.acl_file(Generation(1)), b"garbage").expect("write");
     let mut reader = IndexReader::open(dir.path()).expect("open");
-    assert!(reader.acl_problem().is_some());
+    assert!(reader.integrity_problem().is_some());
 
     let mut writer = IndexWriter::open(dir.path()).expect("open writer");
     writer.commit(&acl, b"state").expect("commit");
     reader.reload().expect("reload");
-    assert_eq!(reader.acl_problem(), None);
+    assert_eq!(reader.integrity_problem(), None);
     assert_eq!(reader.visible_ids(&anyone(&reader)).expect("visible"), ["doc"]);
 }
 
@@ -310,7 +310,7 @@ fn documents_without_a_commit_record_are_invisible() {
 
     let reader = IndexReader::open(dir.path()).expect("open");
     assert_eq!(reader.doc_count(), 1);
-    assert!(reader.acl_problem().is_some_and(|p| p.contains("no commit")));
+    assert!(reader.integrity_problem().is_some_and(|p| p.contains("no commit")));
     assert!(reader.visible_ids(&anyone(&reader)).expect("visible").is_empty());
 }
 
@@ -319,7 +319,10 @@ fn an_empty_new_index_opens_without_a_problem() {
     let dir = tempfile::tempdir().expect("tempdir");
     IndexWriter::create(dir.path()).expect("create").close().expect("close");
     let reader = IndexReader::open(dir.path()).expect("open");
-    assert_eq!((reader.acl_problem(), reader.doc_count(), reader.generation()), (None, 0, Generation::NONE));
+    assert_eq!(
+        (reader.integrity_problem(), reader.doc_count(), reader.generation()),
+        (None, 0, Generation::NONE)
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod acl_api;
+mod bench;
 mod browser;
 mod client;
 mod config;
@@ -10,8 +11,10 @@ mod eval_trec;
 mod extract;
 mod extract_formats;
 mod features;
+mod fuzz;
 mod generate;
 mod index;
+mod integrity;
 mod jira_crawl;
 mod oracle;
 mod path_encoding;

@@ -143,11 +143,21 @@ impl SearchIndex for FakeIndex {
     }
 
     fn readiness(&self) -> Readiness {
-        if self.not_ready.load(Ordering::SeqCst) {
-            Readiness::NotReady("acl store of /var/lib/permdex/x failed its checksum".into())
-        } else {
-            Readiness::Ready
+        match self.source_problems().into_iter().next() {
+            Some((source, problem)) => Readiness::NotReady(format!("source {source}: {problem}")),
+            None => Readiness::Ready,
         }
+    }
+
+    fn source_problems(&self) -> BTreeMap<String, String> {
+        let mut problems = BTreeMap::new();
+        if self.not_ready.load(Ordering::SeqCst) {
+            problems.insert(
+                "beta".to_owned(),
+                "meta/gen-4.acl: sha256 0a1b does not match the commit's 2c3d".to_owned(),
+            );
+        }
+        problems
     }
 
     fn reload(&self, _source: &str) -> Result<(), permdex::server::BackendError> {
@@ -622,9 +632,15 @@ async fn health_and_readiness() {
     let (status, body, _) = server.get("/readyz", None).await;
     assert_eq!((status, body), (200, json!({"status": "ready"})));
     server.index.not_ready.store(true, Ordering::SeqCst);
-    let (status, body, text) = server.get("/readyz", None).await;
-    assert_eq!((status, body), (503, json!({"status": "not_ready"})));
-    assert!(!text.contains("/var/lib"), "the reason stays in the log: {text}");
+    let (status, body, _) = server.get("/readyz", None).await;
+    let reason = "source beta: meta/gen-4.acl: sha256 0a1b does not match the commit's 2c3d";
+    assert_eq!((status, body), (503, json!({"status": "not_ready", "reason": reason})));
+    let (_, sources, _) = server.get("/api/v1/admin/sources", Some(ADMIN_KEY)).await;
+    assert_eq!(sources[0].get("integrity_problem"), None, "{sources}");
+    assert_eq!(
+        sources[1]["integrity_problem"],
+        json!("meta/gen-4.acl: sha256 0a1b does not match the commit's 2c3d")
+    );
     let (status, _, _) = server.get("/healthz", None).await;
     assert_eq!(status, 200, "alive even when not ready");
 }
@@ -702,6 +718,7 @@ async fn request_bodies_over_the_limit_get_413() {
     assert!(server.runner.tokens_seen.lock().unwrap().is_empty());
 }
 
+mod hardening;
 mod real_index;
 
 #[tokio::test]

@@ -111,7 +111,7 @@ impl Harness {
     /// pairs were compared.
     async fn assert_matches_oracle(&self, context: &str) -> usize {
         let index = self.index();
-        assert_eq!(index.reader().acl_problem(), None, "{context}");
+        assert_eq!(index.reader().integrity_problem(), None, "{context}");
         let accounts: Vec<String> = self.site().users.iter().map(|u| u.account_id.clone()).collect();
         let mut pairs = 0;
         for account in accounts {

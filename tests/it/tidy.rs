@@ -155,6 +155,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ("server", &["acl", "atlassian", "config", "index", "search", "sync"]),
     ("demo", &["config", "server", "sim", "sync"]),
     ("eval", &["acl", "config", "demo", "index", "search", "server", "sim", "sync"]),
+    ("bench", &["acl", "config", "demo", "index", "search", "server", "sim", "sync"]),
 ];
 
 /// Files held to a stricter rule than their module: (file, modules it must never name, why).
@@ -204,6 +205,26 @@ fn modules_import_only_what_the_architecture_allows() {
         }
     }
     assert!(problems.is_empty(), "import rules broken:\n{}", problems.join("\n"));
+}
+
+/// Unfiltered search lives in the benchmark. The import table keeps it from the server and every other
+/// library module; in the binary, only the `bench` command (and the command list naming it) reaches it, so
+/// the `search` command cannot.
+#[test]
+fn only_the_bench_command_reaches_the_benchmark() {
+    let mut found = Vec::new();
+    for file in rust_files(&repo().join("src")) {
+        let shown = file.strip_prefix(repo()).expect("under the repo").display().to_string();
+        let binary = shown == "src/main.rs" || shown.starts_with("src/cli/");
+        if !binary || shown == "src/cli/bench.rs" || shown == "src/cli/mod.rs" {
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(&file).expect("readable"));
+        if code.contains("permdex::bench") || code.contains("super::bench") {
+            found.push(shown);
+        }
+    }
+    assert!(found.is_empty(), "binary files reaching the benchmark (only src/cli/bench.rs may): {found:?}");
 }
 
 #[test]

@@ -49,11 +49,14 @@
       const last = newest(source);
       const products = [source.products.confluence && "Confluence", source.products.jira && "Jira"].filter(Boolean).join(", ");
       const p = source.progress;
+      const damaged = Boolean(source.integrity_problem);
       const status = source.sync_running
         ? "syncing" + (p ? " — " + (p.phase || "starting") + ": " + p.done + " items, " + p.per_second + "/s, " + p.seconds + " s" : "")
-        : last ? last.outcome : "never synced";
-      const statusCell = el("td", { class: "status " + (source.sync_running ? "status-running" : last && last.outcome !== "completed" ? "status-bad" : ""), text: status });
-      const errors = last ? String(last.failure_count) + (last.outcome_reason ? " — " + last.outcome_reason : "") : "";
+        : damaged ? "damaged" : last ? last.outcome : "never synced";
+      const bad = damaged || (last && last.outcome !== "completed");
+      const statusCell = el("td", { class: "status " + (source.sync_running ? "status-running" : bad ? "status-bad" : ""), text: status });
+      let errors = last ? String(last.failure_count) + (last.outcome_reason ? " — " + last.outcome_reason : "") : "";
+      if (damaged) errors = "Index cannot be trusted, nothing of it is served until the next sync rebuilds it: " + source.integrity_problem;
       const sync = el("button", { type: "button", class: "sync" , text: "Sync now" });
       sync.disabled = source.sync_running;
       sync.addEventListener("click", () => syncNow(source.name, last ? last.run_id : null));

@@ -197,6 +197,79 @@ async fn several_sources_are_merged_and_paged_by_offset() {
     assert_eq!(beta["facets"]["space"][0], json!({"value": "ENG", "count": 1}));
     let (status, body) = search("q=release&cursor=abc").await;
     assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_request")), "{body}");
+    // The work a merged page may cause is bounded, and offset + limit cannot overflow into a small window.
+    let (status, _) = search("q=release&offset=990&limit=10").await;
+    assert_eq!(status, 200, "the deepest merged window");
+    for deep in [
+        "q=release&offset=991&limit=10".to_owned(),
+        format!("q=release&offset={}&limit=10", usize::MAX),
+        format!("q=release&offset={}&limit=100", usize::MAX - 50),
+    ] {
+        let (status, body) = search(&deep).await;
+        assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_request")), "{deep}: {body}");
+    }
+}
+
+/// A source whose segment files fail their checksum serves nothing, says why in `/readyz` and the admin
+/// listing (with no path of the host), while another source still answers; a purge empties it unread.
+#[tokio::test]
+async fn a_damaged_source_serves_nothing_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
+    write_index(&config, "acme");
+    write_index(&config, "beta");
+    let tantivy = index_dir(config.data_dir(), "beta").join("tantivy");
+    let store = std::fs::read_dir(&tantivy)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "store"))
+        .unwrap();
+    let mut bytes = std::fs::read(&store).unwrap();
+    bytes[0] ^= 0x20;
+    std::fs::write(&store, bytes).unwrap();
+
+    let base = serve_real(&config).await;
+    let http = reqwest::Client::new();
+    let response = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    let body: Value = response.json().await.unwrap();
+    let reason = body["reason"].as_str().unwrap();
+    assert!(reason.starts_with("source beta: 1 segment file(s) damaged: tantivy/"), "{reason}");
+    assert!(reason.contains(".store fails its checksum"), "{reason}");
+    assert!(!reason.contains(&dir.path().display().to_string()), "no host path: {reason}");
+
+    let sources: Value = http
+        .get(format!("{base}/api/v1/admin/sources"))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sources[0].get("integrity_problem"), None, "{sources}");
+    assert!(
+        sources[1]["integrity_problem"].as_str().is_some_and(|p| p.contains("fails its checksum")),
+        "{sources}"
+    );
+
+    // u1 reads page 1 in both sources; only acme's answers.
+    let body: Value = http
+        .get(format!("{base}/api/v1/search?q=release"))
+        .bearer_auth(good_jwt("u1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((&body["total"], &body["hits"][0]["source"]), (&json!(1), &json!("acme")), "{body}");
+
+    let response =
+        http.delete(format!("{base}/api/v1/admin/sources/beta")).bearer_auth(ADMIN_KEY).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 204, "a damaged source can be purged");
+    let status = http.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16();
+    assert_eq!(status, 200, "after the purge nothing damaged is left");
 }
 
 /// Counts syncs that finished, so a test can wait for one without sleeping.
@@ -336,4 +409,28 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
         checked += 1;
     }
     assert!(checked > 0, "some active users were checked");
+}
+
+/// The API against its own OpenAPI document, with schemathesis (`.ci/run` installs it): generated requests
+/// to every operation, as a user with a real index behind the server; no answer is a 5xx, and every answer
+/// has the content type and the schema the document gives for its status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_as_its_openapi_document_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
+    write_index(&config, "acme");
+    write_index(&config, "beta");
+    let base = serve_real(&config).await;
+    let output = tokio::process::Command::new("schemathesis")
+        .args(["run", &format!("{base}/api/v1/openapi.json")])
+        .args(["--checks", "not_a_server_error,response_schema_conformance,content_type_conformance"])
+        .args(["--max-examples", "20", "--seed", "1", "--no-color"])
+        .args(["--header", &format!("Authorization: Bearer {}", good_jwt("u1"))])
+        .output()
+        .await
+        .expect("schemathesis runs (pip install schemathesis; .ci/run does)");
+    let report =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains(" passed"), "{report}");
 }
