@@ -57,8 +57,9 @@ pub trait SyncRunner: Send + Sync {
     }
 }
 
-/// A run going on now, as the integrations page shows it. The crawler learns how many items a listing
-/// holds only as it walks it, so there is no total and no ETA: what is done, how fast, for how long.
+/// A run going on now, as the integrations page shows it: the whole run (documents seen, rate, time
+/// spent) and the kind being read now, with its expected total and time left where the site can say
+/// (pages and blog posts from the access listing, Jira's approximate issue count).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveProgress {
     /// The phase, e.g. `confluence content`.
@@ -67,6 +68,16 @@ pub struct LiveProgress {
     pub done: u64,
     /// Documents per second since the run started.
     pub per_second: f64,
+    /// The kind being read now (`jira:issue`), how many of it were seen, and how many are expected.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub kind_done: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_total: Option<u64>,
+    /// Seconds left for this kind at its current rate, when its total is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<u64>,
     /// Seconds since the run started.
     pub seconds: u64,
 }

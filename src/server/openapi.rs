@@ -72,8 +72,12 @@ pub fn document() -> Value {
             "detail": {"type": "string", "description": "Where it was written, or why it could not be (a token from an environment variable) and what to do"}
         }
     });
-    let progress_schema = json!({"type": "object", "description": "The run going on now: phase, documents seen, rate and seconds so far (no total: listings are walked, not counted, first)", "properties": {
-        "phase": {"type": "string"}, "done": {"type": "integer"}, "per_second": {"type": "number"}, "seconds": {"type": "integer"}
+    let progress_schema = json!({"type": "object", "description": "The run going on now: phase, documents seen, rate and seconds so far; the kind being read now with its expected total and seconds left where the site can say", "properties": {
+        "phase": {"type": "string"}, "done": {"type": "integer"}, "per_second": {"type": "number"}, "seconds": {"type": "integer"},
+        "kind": {"type": "string", "description": "product:kind being read, e.g. jira:issue"},
+        "kind_done": {"type": "integer"},
+        "kind_total": {"type": "integer", "description": "Expected documents of this kind (an estimate); absent when unknown"},
+        "eta_seconds": {"type": "integer", "description": "Seconds left for this kind at its current rate; absent when the total is unknown"}
     }});
     let served_schema = json!({"type": "object", "description": "What the index holds now and how fresh its permissions are, apart from the last runs", "properties": {
         "name": {"type": "string"}, "generation": {"type": "integer"},

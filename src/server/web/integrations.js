@@ -42,6 +42,27 @@
     return el("td", { class: "freshness", text: served.permissions_refreshed ? formatTime(served.permissions_refreshed) : "never" });
   }
 
+  function duration(seconds) {
+    if (seconds < 60) return seconds + " s";
+    if (seconds < 3600) return Math.round(seconds / 60) + " min";
+    return Math.floor(seconds / 3600) + " h " + Math.round((seconds % 3600) / 60) + " min";
+  }
+
+  // The kind being read now: a bar with done / total and the time left when the total is known, else the count.
+  function progressOf(p) {
+    const count = p.kind_total != null
+      ? p.kind_done.toLocaleString() + " / " + p.kind_total.toLocaleString()
+      : p.kind_done.toLocaleString() + " seen";
+    const eta = p.eta_seconds != null ? " · about " + duration(p.eta_seconds) + " left" : "";
+    const line = el("div", { class: "progress-line", text: p.kind + ": " + count + eta });
+    const box = el("div", { class: "progress" }, [line]);
+    if (p.kind_total != null) {
+      const bar = el("progress", { max: String(Math.max(p.kind_total, 1)), value: String(p.kind_done), "aria-label": p.kind + " progress" });
+      box.prepend(bar);
+    }
+    return box;
+  }
+
   function render(sources) {
     const body = $("sources").querySelector("tbody");
     body.replaceChildren();
@@ -55,6 +76,7 @@
         : damaged ? "damaged" : last ? last.outcome : "never synced";
       const bad = damaged || (last && last.outcome !== "completed");
       const statusCell = el("td", { class: "status " + (source.sync_running ? "status-running" : bad ? "status-bad" : ""), text: status });
+      if (source.sync_running && p && p.kind) statusCell.append(progressOf(p));
       let errors = last ? String(last.failure_count) + (last.outcome_reason ? " — " + last.outcome_reason : "") : "";
       if (damaged) errors = "Index cannot be trusted, nothing of it is served until the next sync rebuilds it: " + source.integrity_problem;
       const sync = el("button", { type: "button", class: "sync" , text: "Sync now" });
