@@ -565,11 +565,36 @@ async fn scope_changes_remove_what_falls_out() {
         support::sync_first_source(&narrowed, Mode::Incremental, &support::quick_sync_options(), &mut Silent)
             .await;
     assert!(record.total().deleted > 0);
+    assert!(
+        !record.notes.iter().any(|n| n.starts_with("scope:")),
+        "known keys are not reported: {:?}",
+        record.notes
+    );
     let index = SourceIndex::open(&narrowed, &narrowed.sources()[0]).expect("index");
     for (id, _) in index.reader().all_ids().expect("ids") {
         let doc = index.reader().get(&id).expect("get").expect("doc");
         assert_ne!(doc.space.as_deref(), Some(space.as_str()), "{id}");
         assert_ne!(doc.project.as_deref(), Some(project.as_str()), "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sync_names_scope_keys_that_are_not_on_the_site() {
+    let h = harness(SimConfig::new(42, Scale::Tiny)).await;
+    let site = h.site();
+    let space = site.spaces.values().find(|s| !s.key.starts_with('~')).expect("a space").key.clone();
+    let config = load_config(
+        &h.sim,
+        h.data.path(),
+        &format!("exclude_spaces = [{space:?}, \"NOSUCH\"]\nexclude_projects = [\"GONE\"]"),
+    );
+    for mode in [Mode::Full, Mode::Incremental] {
+        let record =
+            support::sync_first_source(&config, mode, &support::quick_sync_options(), &mut Silent).await;
+        let scope: Vec<&String> = record.notes.iter().filter(|n| n.starts_with("scope:")).collect();
+        assert_eq!(scope.len(), 2, "{mode:?}: {:?}", record.notes);
+        assert!(scope.iter().any(|n| n.contains("space key \"NOSUCH\"")), "{scope:?}");
+        assert!(scope.iter().any(|n| n.contains("project key \"GONE\"")), "{scope:?}");
     }
 }
 
