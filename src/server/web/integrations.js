@@ -85,6 +85,9 @@
       const purge = el("button", { type: "button", class: "danger purge", text: "Delete permanently" });
       purge.disabled = source.sync_running;
       purge.addEventListener("click", () => purgeSource(source.name));
+      const test = el("button", { type: "button", class: "check", text: checks[source.name] === PENDING ? "Testing…" : "Test connection" });
+      test.disabled = checks[source.name] === PENDING;
+      test.addEventListener("click", () => testConnection(source.name));
       body.append(el("tr", { "data-source": source.name, "data-run": last ? last.run_id : "", "data-ended": last ? last.ended : "", "data-running": String(source.sync_running) }, [
         el("td", {}, [el("strong", { text: source.name }), el("div", { class: "note", text: source.url })]),
         el("td", { text: products }),
@@ -93,11 +96,42 @@
         indexedCell(source),
         freshnessCell(source),
         el("td", { class: "errors", text: errors }),
-        el("td", { class: "actions" }, [sync, purge]),
+        el("td", { class: "actions" }, [test, sync, purge]),
       ]));
+      const check = checks[source.name];
+      if (check && check !== PENDING) body.append(checkRow(source.name, check));
     }
     show($("sources"), sources.length > 0);
     show($("no-sources"), sources.length === 0);
+  }
+
+  // "Test connection": the last answer per source (or PENDING while it runs), shown under the source's row.
+  const PENDING = {};
+  const checks = {};
+
+  function checkRow(name, check) {
+    const items = [];
+    if (check.error) items.push(el("li", { class: "check-failed", text: "✗ " + check.error }));
+    for (const c of check.capabilities || []) {
+      const mark = c.outcome === "ok" ? "✓" : c.outcome === "failed" ? "✗" : "–";
+      const text = mark + " " + c.product + " " + c.name + " (" + c.call + ")" + (c.detail ? ": " + c.detail : "");
+      items.push(el("li", { class: "check-" + c.outcome, text }));
+    }
+    for (const key of check.unknown_keys || []) {
+      items.push(el("li", { class: "check-failed", text: "✗ scope: " + key + " in the include/exclude lists is not on the site (or not visible to this account)" }));
+    }
+    const summary = check.passed ? "Connection test passed" : "Connection test found problems";
+    return el("tr", { class: "check-result", "data-check": name, "data-passed": String(Boolean(check.passed)) }, [
+      el("td", { colspan: "8" }, [el("strong", { text: summary }), el("ul", {}, items)]),
+    ]);
+  }
+
+  async function testConnection(name) {
+    checks[name] = PENDING;
+    await load();
+    const result = await call("POST", "/api/v1/admin/sources/" + encodeURIComponent(name) + "/check", key());
+    checks[name] = result.ok ? result.body : { passed: false, error: errorText(result) };
+    await load();
   }
 
   async function syncNow(name, previousRun) {
