@@ -35,7 +35,7 @@ use crate::index::{Generation, Holdings, IndexReader, IndexWriter};
 use crate::search::{self, SearchService};
 use crate::sync::runs::{self, Mode, RunOutcome, RunRecord};
 use crate::sync::{facts_of, index_dir, principals_in, CommitFacts, SyncOptions};
-use crate::sync::{Progress, ProgressEvent};
+use crate::sync::{Estimate, Progress, ProgressEvent};
 
 /// Every configured source's index, as the server searches it.
 pub struct Indexes {
@@ -445,10 +445,14 @@ struct CommitSignal {
     started: std::time::Instant,
     /// Documents seen so far, per kind (the events carry each kind's running count).
     seen: BTreeMap<String, u64>,
+    /// Done, total and time left of the kind being read.
+    estimate: Estimate,
 }
 
 impl Progress for CommitSignal {
     fn report(&mut self, event: &ProgressEvent<'_>) {
+        let now = std::time::Instant::now();
+        self.estimate.update(event, now);
         let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = live.entry(self.source.clone()).or_default();
         match event {
@@ -464,6 +468,13 @@ impl Progress for CommitSignal {
                 entry.per_second =
                     if secs > 0.0 { (entry.done as f64 / secs * 10.0).round() / 10.0 } else { 0.0 };
             }
+            ProgressEvent::Total { .. } => {}
+        }
+        if matches!(event, ProgressEvent::Items { .. } | ProgressEvent::Total { .. }) {
+            entry.kind = self.estimate.label();
+            entry.kind_done = self.estimate.done();
+            entry.kind_total = self.estimate.total();
+            entry.eta_seconds = self.estimate.eta(now).map(|eta| eta.as_secs());
         }
         entry.seconds = self.started.elapsed().as_secs();
     }
@@ -549,6 +560,7 @@ impl SyncRunner for Engine {
                 source: name.clone(),
                 started: std::time::Instant::now(),
                 seen: BTreeMap::new(),
+                estimate: Estimate::default(),
             };
             let result = crate::sync::sync_with(&config, &source, mode, &options, &mut progress).await;
             drop(progress);

@@ -72,8 +72,25 @@ pub fn document() -> Value {
             "detail": {"type": "string", "description": "Where it was written, or why it could not be (a token from an environment variable) and what to do"}
         }
     });
-    let progress_schema = json!({"type": "object", "description": "The run going on now: phase, documents seen, rate and seconds so far (no total: listings are walked, not counted, first)", "properties": {
-        "phase": {"type": "string"}, "done": {"type": "integer"}, "per_second": {"type": "number"}, "seconds": {"type": "integer"}
+    let connection_check = json!({
+        "type": "object", "required": ["source", "passed", "capabilities", "unknown_keys"], "properties": {
+            "source": {"type": "string"},
+            "passed": {"type": "boolean", "description": "No capability failed and every scope key is on the site"},
+            "capabilities": {"type": "array", "items": {"type": "object", "required": ["product", "name", "call", "outcome"], "properties": {
+                "product": {"type": "string"}, "name": {"type": "string"}, "call": {"type": "string"},
+                "outcome": {"type": "string", "enum": ["ok", "skipped", "failed"]},
+                "detail": {"type": "string", "description": "Why it was skipped, or what to do about a failure"}
+            }}},
+            "unknown_keys": {"type": "array", "items": {"type": "string"}},
+            "error": {"type": "string", "description": "Why the check itself could not run or finish"}
+        }
+    });
+    let progress_schema = json!({"type": "object", "description": "The run going on now: phase, documents seen, rate and seconds so far; the kind being read now with its expected total and seconds left where the site can say", "properties": {
+        "phase": {"type": "string"}, "done": {"type": "integer"}, "per_second": {"type": "number"}, "seconds": {"type": "integer"},
+        "kind": {"type": "string", "description": "product:kind being read, e.g. jira:issue"},
+        "kind_done": {"type": "integer"},
+        "kind_total": {"type": "integer", "description": "Expected documents of this kind (an estimate); absent when unknown"},
+        "eta_seconds": {"type": "integer", "description": "Seconds left for this kind at its current rate; absent when the total is unknown"}
     }});
     let served_schema = json!({"type": "object", "description": "What the index holds now and how fresh its permissions are, apart from the last runs", "properties": {
         "name": {"type": "string"}, "generation": {"type": "integer"},
@@ -166,6 +183,17 @@ pub fn document() -> Value {
                 "responses": merge(
                     json!({"202": {"description": "Started", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStarted"}}}}}),
                     error_responses(&[401, 403, 404, 409])
+                )
+            }},
+            "/api/v1/admin/sources/{name}/check": {"post": {
+                "summary": "Test connection: the checks of `permdex check` with the source's current token",
+                "description": "About a dozen calls to the site: one line per capability the crawler depends on, with what to do on failure, and the include/exclude keys the site does not have. 200 whatever the checks found.",
+                "operationId": "checkSource",
+                "security": admin,
+                "parameters": [name_param()],
+                "responses": merge(
+                    json!({"200": {"description": "What the checks found", "content": {"application/json": {"schema": connection_check}}}}),
+                    error_responses(&[401, 403, 404])
                 )
             }},
             "/api/v1/admin/sources/{name}/token": {"put": {

@@ -64,9 +64,32 @@ impl JiraCrawl<'_, '_> {
         self.permissions.snapshot.projects.values().map(|p| p.key.clone()).collect()
     }
 
+    /// Keeps every stored document of a project whose permissions could not be read: it is not listed this
+    /// run, and must stay as last committed rather than be taken for deleted.
+    fn keep_unreadable_projects(&mut self) {
+        if self.permissions.unreadable_projects.is_empty() {
+            return;
+        }
+        let kept: Vec<DocId> = self
+            .ledger
+            .state
+            .docs
+            .iter()
+            .filter(|(id, doc)| {
+                id.product == Product::Jira
+                    && doc.acl.project_id().is_some_and(|p| self.permissions.unreadable_projects.contains(p))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in kept {
+            self.ledger.keep(&id);
+        }
+    }
+
     /// Every issue of the projects in scope, resuming an interrupted full sync at its checkpoint.
     pub(super) async fn full(&mut self) -> Step<Listing> {
         let site = self.site;
+        self.keep_unreadable_projects();
         let keys = self.project_keys();
         let keys = keys.as_slice();
         let resume = self.ledger.state.jira.checkpoint.clone();
@@ -74,6 +97,14 @@ impl JiraCrawl<'_, '_> {
         self.ledger.report(&ProgressEvent::Phase { product: Product::Jira, phase: "issues" });
         if keys.is_empty() {
             return Ok(Listing::Complete);
+        }
+        // For progress only: a site that cannot count (an old or restricted API) just shows no total.
+        match site.approximate_issue_count(keys).await {
+            Ok(Some(total)) => {
+                self.ledger.report(&ProgressEvent::Total { product: Product::Jira, kind: Kind::Issue, total })
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "no approximate issue count; progress shows no total"),
         }
         let mut walk = Walk::resume(token, ISSUES, "listing issues");
         while walk.has_more() {
@@ -102,6 +133,7 @@ impl JiraCrawl<'_, '_> {
     /// deleted comments.
     pub(super) async fn incremental(&mut self) -> Step<Listing> {
         let site = self.site;
+        self.keep_unreadable_projects();
         let keys = self.project_keys();
         let keys = keys.as_slice();
         self.ledger.report(&ProgressEvent::Phase { product: Product::Jira, phase: "changed issues" });
@@ -152,7 +184,13 @@ impl JiraCrawl<'_, '_> {
             self.keep_children(id);
         }
         let changed: Vec<String> = changed.into_iter().filter(|id| live.contains(id)).collect();
-        self.fetch_issues(&changed).await?;
+        let (product, kind) = (Product::Jira, Kind::Issue);
+        self.ledger.report(&ProgressEvent::Total { product, kind, total: changed.len() as u64 });
+        for chunk in changed.chunks(ISSUES_PER_FETCH) {
+            self.ledger.stop_point()?;
+            self.fetch_issues(chunk).await?;
+            self.ledger.report(&ProgressEvent::Items { product, kind, done: 0 });
+        }
         // Comments deleted from issues whose comments were not read again (unchanged issues, and issues in
         // the overlap window whose version had not moved): ask which of the stored ones still exist.
         let stored_comments: Vec<String> = self

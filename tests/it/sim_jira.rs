@@ -184,6 +184,7 @@ fn big_site() -> Site {
                 created: T0 + ((n * 7) % 50) as i64 * 1_000,
                 updated: T0,
                 visibility: None,
+                internal: false,
             },
         );
     }
@@ -197,6 +198,7 @@ fn big_site() -> Site {
             email: format!("user{n}@example.com"),
             email_hidden: n % 2 == 0,
             active: n % 3 != 0,
+            account_type: Default::default(),
         });
         members.insert(account_id);
     }
@@ -545,6 +547,9 @@ async fn every_endpoint_matches_the_spec() {
         ),
         ("/rest/api/3/search/jql", json!({"jql": ""})),
         ("/rest/api/3/search/jql", json!({"jql": "summary ~ crash"})),
+        ("/rest/api/3/search/approximate-count", json!({"jql": "project in (APP, OPEN)"})),
+        ("/rest/api/3/search/approximate-count", json!({"jql": ""})),
+        ("/rest/api/3/search/approximate-count", json!({"jql": "summary ~ crash"})),
         (
             "/rest/api/3/issue/bulkfetch",
             json!({"issueIdsOrKeys": ["APP-1", "10101", "NOPE-1"], "fields": ["summary", "security"]}),
@@ -771,6 +776,22 @@ async fn jql_token_walks_return_every_issue_once_at_any_page_size() {
 }
 
 #[tokio::test]
+async fn the_approximate_count_counts_what_the_search_lists_and_refuses_unbounded_queries() {
+    let site = big_site();
+    let expected = searchable(&site).len() as u64;
+    let sim = Sim::start(site).await;
+    let (status, body) = sim
+        .post("/rest/api/3/search/approximate-count", &json!({"jql": "project in (APP, OPEN, LEAD)"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"count": expected}));
+    let (status, body) =
+        sim.post("/rest/api/3/search/approximate-count", &json!({"jql": "ORDER BY id"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.to_string().contains("Unbounded"), "{body}");
+}
+
+#[tokio::test]
 async fn next_page_token_belongs_to_its_query() {
     let sim = Sim::start(big_site()).await;
     let first = sim.search(json!({"jql": "project = OPEN", "maxResults": 5})).await;
@@ -819,7 +840,7 @@ where
     panic!("{path}: offset walk does not end");
 }
 
-fn page_bean<T: DeserializeOwned>(body: Value) -> (Vec<T>, u64, u64, u32, Option<bool>) {
+fn page_bean<T: DeserializeOwned + Default>(body: Value) -> (Vec<T>, u64, u64, u32, Option<bool>) {
     let page: wire::PageBean<T> = serde_json::from_value(body).expect("PageBean parses");
     (
         page.values,
@@ -1479,14 +1500,19 @@ async fn groups_in_bulk_and_comments_by_id() {
     let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
         items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     };
-    let expected = pairs(&[("g-eng", "engineering"), ("g-mgr", "managers"), ("g-many", "many")]);
+    let expected = pairs(&[
+        ("g-eng", "engineering"),
+        ("g-jira", "jira-software-users"),
+        ("g-mgr", "managers"),
+        ("g-many", "many"),
+    ]);
     assert_eq!(names(&all), expected, "by name");
-    assert_eq!((all.total, all.is_last), (Some(3), Some(true)));
+    assert_eq!((all.total, all.is_last), (Some(4), Some(true)));
     let mut walked = Vec::new();
-    for start in 0..3 {
+    for start in 0..4 {
         let page: wire::PageBean<wire::GroupName> =
             sim.get_as(&format!("/rest/api/3/group/bulk?startAt={start}&maxResults=1")).await;
-        assert_eq!(page.is_last, Some(start == 2));
+        assert_eq!(page.is_last, Some(start == 3));
         walked.extend(names(&page));
     }
     assert_eq!(walked, expected);

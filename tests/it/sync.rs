@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use permdex::config::Config;
+use permdex::sim::model::AccessRule;
 use permdex::sim::model::{FileKind, Holder, Site, Visibility};
 use permdex::sim::mutate::{random_mutation, Mutation};
 use permdex::sim::oracle::{self, Scope};
-use permdex::sim::run::RunningSim;
-use permdex::sim::{FaultConfig, Scale, SimConfig};
+use permdex::sim::run::{start_with_features, RunningSim};
+use permdex::sim::{FaultConfig, Scale, SimConfig, SiteFeatures};
 use permdex::sync::{Mode, Progress, ProgressEvent, RunOutcome, RunRecord, Silent, SourceIndex, SyncOptions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -46,6 +47,27 @@ async fn harness(config: SimConfig) -> Harness {
     let sim = support::start_generated(config).await;
     let data = tempfile::tempdir().expect("tempdir");
     let config = load_config(&sim, data.path(), "");
+    Harness { sim, data, config, http: reqwest::Client::new() }
+}
+
+/// A harness on a site with `features`; where product access is enforced, the source's
+/// `confluence_access_groups` names the site's Confluence access groups (licensed users and guests).
+async fn harness_with(config: SimConfig, features: SiteFeatures) -> Harness {
+    let sim =
+        start_with_features(config, features, ([127, 0, 0, 1], 0).into()).await.expect("simulator starts");
+    let data = tempfile::tempdir().expect("tempdir");
+    let extra = {
+        let site = sim.state.read();
+        let access = &site.product_access;
+        // By id: group names are mutable, and the random mutations rename groups.
+        let ids: Vec<&String> = access.confluence_users.union(&access.confluence_guests).collect();
+        if access.rule == AccessRule::Groups {
+            format!("confluence_access_groups = {ids:?}")
+        } else {
+            String::new()
+        }
+    };
+    let config = load_config(&sim, data.path(), &extra);
     Harness { sim, data, config, http: reqwest::Client::new() }
 }
 
@@ -409,6 +431,50 @@ async fn persistent_faults_are_recorded_and_the_sync_goes_on() {
     h.assert_complete("after repair");
 }
 
+/// The totals a run announces and the last count of each kind, by `product:kind`.
+#[derive(Default)]
+struct Tally {
+    totals: BTreeMap<String, u64>,
+    done: BTreeMap<String, u64>,
+}
+
+impl Progress for Tally {
+    fn report(&mut self, event: &ProgressEvent<'_>) {
+        match event {
+            ProgressEvent::Total { product, kind, total } => {
+                self.totals.insert(format!("{product}:{kind}"), *total);
+            }
+            ProgressEvent::Items { product, kind, done } => {
+                self.done.insert(format!("{product}:{kind}"), *done);
+            }
+            ProgressEvent::Phase { .. } | ProgressEvent::Checkpoint { .. } => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_sync_announces_the_totals_it_then_reads() {
+    let h = harness(SimConfig::new(31, Scale::Tiny)).await;
+    let mut full = Tally::default();
+    let record = h.sync_watched(Mode::Full, &mut full).await;
+    assert!(record.failures.iter().all(|f| f.reason.contains("extraction")), "{:?}", record.failures);
+    for kind in ["confluence:page", "confluence:blogpost", "jira:issue"] {
+        let total = full.totals.get(kind).copied();
+        assert!(total.is_some_and(|t| t > 0), "{kind}: a total was announced: {:?}", full.totals);
+        assert_eq!(total, full.done.get(kind).copied(), "{kind}: announced and read");
+    }
+    // Comments and attachments are listed site-wide without a count: no total is invented for them.
+    assert!(!full.totals.contains_key("confluence:comment"), "{:?}", full.totals);
+
+    // An incremental run announces the issues it will read again (the changed ones and the overlap
+    // window's) and reads exactly those: a handful, not the site.
+    let mut incremental = Tally::default();
+    h.sync_watched(Mode::Incremental, &mut incremental).await;
+    let expected = incremental.totals.get("jira:issue").copied();
+    assert!(expected.is_some_and(|n| n < full.totals["jira:issue"]), "{:?}", incremental.totals);
+    assert_eq!(incremental.done.get("jira:issue").copied().unwrap_or(0), expected.unwrap_or(0));
+}
+
 /// Lets a run go on for a number of stop checks (between items), then asks it to stop.
 struct StopAfter {
     polls_left: usize,
@@ -499,11 +565,36 @@ async fn scope_changes_remove_what_falls_out() {
         support::sync_first_source(&narrowed, Mode::Incremental, &support::quick_sync_options(), &mut Silent)
             .await;
     assert!(record.total().deleted > 0);
+    assert!(
+        !record.notes.iter().any(|n| n.starts_with("scope:")),
+        "known keys are not reported: {:?}",
+        record.notes
+    );
     let index = SourceIndex::open(&narrowed, &narrowed.sources()[0]).expect("index");
     for (id, _) in index.reader().all_ids().expect("ids") {
         let doc = index.reader().get(&id).expect("get").expect("doc");
         assert_ne!(doc.space.as_deref(), Some(space.as_str()), "{id}");
         assert_ne!(doc.project.as_deref(), Some(project.as_str()), "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sync_names_scope_keys_that_are_not_on_the_site() {
+    let h = harness(SimConfig::new(42, Scale::Tiny)).await;
+    let site = h.site();
+    let space = site.spaces.values().find(|s| !s.key.starts_with('~')).expect("a space").key.clone();
+    let config = load_config(
+        &h.sim,
+        h.data.path(),
+        &format!("exclude_spaces = [{space:?}, \"NOSUCH\"]\nexclude_projects = [\"GONE\"]"),
+    );
+    for mode in [Mode::Full, Mode::Incremental] {
+        let record =
+            support::sync_first_source(&config, mode, &support::quick_sync_options(), &mut Silent).await;
+        let scope: Vec<&String> = record.notes.iter().filter(|n| n.starts_with("scope:")).collect();
+        assert_eq!(scope.len(), 2, "{mode:?}: {:?}", record.notes);
+        assert!(scope.iter().any(|n| n.contains("space key \"NOSUCH\"")), "{scope:?}");
+        assert!(scope.iter().any(|n| n.contains("project key \"GONE\"")), "{scope:?}");
     }
 }
 
@@ -658,4 +749,93 @@ async fn roles_are_read_once_something_names_them_and_followed_after() {
     let record = h.sync(Mode::Incremental).await;
     assert_eq!(record.outcome, RunOutcome::Completed);
     h.assert_matches_oracle("the actors of a role only a comment names changed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn product_access_is_a_precondition_across_syncs_and_permission_refreshes() {
+    // Confluence-only accounts, accounts whose only Jira is Product Discovery, Jira-only accounts, guests,
+    // and application-role grants by key and without one.
+    let features = SiteFeatures { product_access: true, ..SiteFeatures::NONE };
+    for seed in [2_u64, 7] {
+        let h = harness_with(SimConfig::new(seed, Scale::Tiny), features).await;
+        let record = h.sync(Mode::Full).await;
+        assert_eq!(record.outcome, RunOutcome::Completed, "seed {seed}: {:?}", record.failures);
+        h.assert_matches_oracle(&format!("seed {seed} full")).await;
+        // Somebody is granted Jira by a group yet reads none of it for want of a Jira application.
+        let site = h.site();
+        let jira_groups: BTreeSet<&String> =
+            site.product_access.jira.values().flat_map(|a| &a.groups).collect();
+        let without_jira = site
+            .users
+            .iter()
+            .filter(|u| u.active && !jira_groups.iter().any(|g| site.is_member(&u.account_id, g)))
+            .count();
+        assert!(without_jira > 0, "seed {seed}: the site has accounts without Jira");
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for round in 0..2 {
+            let mutations = random_mutations(&site, &mut rng, 6, |_| true);
+            h.mutate(&mutations).await;
+            h.sync(Mode::Incremental).await;
+            h.assert_matches_oracle(&format!("seed {seed} round {round} after {mutations:?}")).await;
+            let mutations = random_mutations(&h.site(), &mut rng, 6, support::permission_only);
+            h.mutate(&mutations).await;
+            h.sync(Mode::PermissionsOnly).await;
+            h.assert_matches_oracle(&format!(
+                "seed {seed} round {round} permissions only after {mutations:?}"
+            ))
+            .await;
+        }
+    }
+}
+
+/// Stops when the token is cancelled, as `permdex sync` does on Ctrl-C or SIGTERM.
+struct StopOnCancel(tokio_util::sync::CancellationToken);
+
+impl Progress for StopOnCancel {
+    fn report(&mut self, _: &ProgressEvent<'_>) {}
+
+    fn should_stop(&mut self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_stops_while_waiting_on_the_pacer_and_resumes_to_the_clean_result() {
+    let clean = harness(SimConfig::new(33, Scale::Tiny)).await;
+    clean.sync(Mode::Full).await;
+    let want = clean.fingerprint().await;
+
+    // One request every 100 s: without cancellation the run would wait on the pacer for hours.
+    let sim = support::start_generated(SimConfig::new(33, Scale::Tiny)).await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let text =
+        config_text(&sim, data.path()).replace("requests_per_second = 2000.0", "requests_per_second = 0.01");
+    let environment = support::token_environment(TOKEN_ENV, &sim.credentials.token);
+    let slow = Config::from_toml(&text, &support::config_path(data.path()), &environment).expect("config");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let options = SyncOptions { cancel: cancel.clone(), ..support::quick_sync_options() };
+    let stopper = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            cancel.cancel();
+        })
+    };
+    let mut progress = StopOnCancel(cancel);
+    // A generous bound, not a timing assertion: the pacer alone would hold the run for hours.
+    let record = tokio::time::timeout(
+        Duration::from_secs(60),
+        support::sync_first_source(&slow, Mode::Full, &options, &mut progress),
+    )
+    .await
+    .expect("the cancelled run ends instead of waiting on the pacer");
+    stopper.await.expect("stopper");
+    assert_eq!(record.outcome, RunOutcome::Cancelled);
+    assert!(record.api.calls < 10, "stopped early: {} calls", record.api.calls);
+
+    // The next run (at full speed) resumes to where a clean run ends.
+    let h = Harness { config: load_config(&sim, data.path(), ""), sim, data, http: reqwest::Client::new() };
+    h.sync(Mode::Incremental).await;
+    h.assert_matches_oracle("resumed after a cancellation").await;
+    assert_same(&h.fingerprint().await, &want, "resumed after a cancellation");
 }

@@ -1,6 +1,7 @@
 //! The simulated Jira Cloud platform REST v3 API: the read endpoints a permission-aware crawler uses.
 //!
 //! Issues: `GET|POST /search/jql` (bounded JQL subset from [`super::jql`], opaque `nextPageToken`),
+//! `POST /search/approximate-count`,
 //! `POST /issue/bulkfetch`, `GET /issue/{idOrKey}`, `GET /issue/{idOrKey}/comment`, `POST /comment/list`,
 //! attachment metadata and content (303 to a tokenised media URL on the same host, or the bytes with
 //! `redirect=false`). Permissions: projects, permission schemes (with `expand`ed holders), project roles
@@ -31,6 +32,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::common::{error_response, jira_time, json_response, Product};
+use super::guard::Caller;
 use super::jql::{self, Clause, Comparison, DateField, Direction, OrderBy, ProjectRef, SortField};
 use super::SimState;
 use crate::atlassian::wire::jira as wire;
@@ -68,6 +70,7 @@ const GROUPS_MAX: usize = 50;
 pub fn routes() -> Router<SimState> {
     Router::new()
         .route(&format!("{API}/search/jql"), get(search_get).post(search_post))
+        .route(&format!("{API}/search/approximate-count"), post(approximate_count))
         .route(&format!("{API}/issue/bulkfetch"), post(bulkfetch))
         .route(&format!("{API}/issue/{{issue}}"), get(issue))
         .route(&format!("{API}/issue/{{issue}}/comment"), get(issue_comments))
@@ -86,6 +89,8 @@ pub fn routes() -> Router<SimState> {
         .route(&format!("{API}/group/member"), get(group_members))
         .route(&format!("{API}/users/search"), get(users_search))
         .route(&format!("{API}/myself"), get(myself))
+        .route(&format!("{API}/applicationrole"), get(application_roles))
+        .route(&format!("{API}/applicationrole/{{key}}"), get(application_role))
         .route(&format!("{API}/field"), get(fields))
         .route(MEDIA_ROUTE, get(media))
 }
@@ -169,6 +174,25 @@ type Answer = Result<Response, JiraError>;
 fn bad_request(message: &str) -> JiraError {
     JiraError { status: StatusCode::BAD_REQUEST, message: message.to_string() }
 }
+
+/// What Jira answers a caller without the global permission an admin call needs.
+fn forbidden(permission: &str) -> JiraError {
+    JiraError {
+        status: StatusCode::FORBIDDEN,
+        message: format!("You do not have the permission to perform this action: {permission} is required."),
+    }
+}
+
+/// Refuses a caller who is not the site admin.
+fn admin_only(caller: &Caller, permission: &str) -> Result<(), JiraError> {
+    match caller {
+        Caller::Admin => Ok(()),
+        Caller::User(_) | Caller::Member => Err(forbidden(permission)),
+    }
+}
+
+/// The global permission the admin-only reads of permission and security schemes need.
+const ADMINISTER_JIRA: &str = "the Administer Jira global permission";
 
 fn not_found(message: &str) -> JiraError {
     JiraError { status: StatusCode::NOT_FOUND, message: message.to_string() }
@@ -600,7 +624,7 @@ impl<'a> Render<'a> {
             Some(u) => wire::User {
                 self_url,
                 account_id: u.account_id.clone(),
-                account_type: Some("atlassian".into()),
+                account_type: Some(u.account_type.as_str().into()),
                 email_address: (!u.email_hidden).then(|| u.email.clone()),
                 avatar_urls: Some(self.user_avatars(account_id)),
                 display_name: Some(u.display_name.clone()),
@@ -954,6 +978,39 @@ impl<'a> Render<'a> {
         }
     }
 
+    fn application_role(&self, app: &crate::sim::model::Application) -> wire::ApplicationRole {
+        let names = |ids: &BTreeSet<String>| -> Vec<String> {
+            ids.iter().filter_map(|id| self.site.group(id)).map(|g| g.name.clone()).collect()
+        };
+        let details = |ids: &BTreeSet<String>| -> Vec<wire::GroupName> {
+            ids.iter().filter(|id| self.site.group(id).is_some()).map(|id| self.group_name(id)).collect()
+        };
+        let users: BTreeSet<&str> = app
+            .groups
+            .iter()
+            .filter_map(|id| self.site.group(id))
+            .flat_map(|g| g.members.iter().map(String::as_str))
+            .filter(|a| self.site.user(a).is_some_and(|u| u.active))
+            .collect();
+        let seats = 5 * (users.len() as i64 / 5 + 2);
+        wire::ApplicationRole {
+            key: app.key.clone(),
+            name: Some(app.name.clone()),
+            groups: names(&app.groups),
+            group_details: details(&app.groups),
+            default_groups: names(&app.default_groups),
+            default_groups_details: details(&app.default_groups),
+            defined: Some(false),
+            selected_by_default: Some(false),
+            has_unlimited_seats: Some(false),
+            number_of_seats: Some(seats),
+            remaining_seats: Some(seats - users.len() as i64),
+            user_count: Some(users.len() as i64),
+            user_count_description: Some(format!("{} users", users.len())),
+            platform: Some(false),
+        }
+    }
+
     fn role_brief(&self, role_id: u64) -> Option<wire::ProjectRole> {
         let role = self.site.roles.iter().find(|r| r.id == role_id)?;
         Some(wire::ProjectRole {
@@ -972,6 +1029,7 @@ impl<'a> Render<'a> {
             Holder::ProjectLead => plain(wire::HolderType::ProjectLead),
             Holder::Reporter => plain(wire::HolderType::Reporter),
             Holder::Assignee => plain(wire::HolderType::Assignee),
+            Holder::CustomerPortal => plain(wire::HolderType::CustomerPortalOnly),
             Holder::ApplicationRole(None) => plain(wire::HolderType::ApplicationRole),
             Holder::ApplicationRole(Some(app)) => wire::PermissionHolder {
                 parameter: Some(app.clone()),
@@ -1265,6 +1323,53 @@ fn query_fingerprint(jql: &str) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The searchable issues every restriction admits, in no particular order.
+fn matching<'a>(site: &'a Site, restrictions: &[Restriction]) -> Vec<&'a Issue> {
+    // Start from the narrowest index the query allows; every restriction is still checked below.
+    let candidates: Vec<&Issue> =
+        if let Some(Restriction::Ids(ids)) = restrictions.iter().find(|r| matches!(r, Restriction::Ids(_))) {
+            ids.iter().filter_map(|id| site.issues.get(id)).collect()
+        } else if let Some(Restriction::Projects(projects)) =
+            restrictions.iter().find(|r| matches!(r, Restriction::Projects(_)))
+        {
+            projects
+                .iter()
+                .flat_map(|p| site.index.issues_of_project.get(p).into_iter().flatten())
+                .filter_map(|id| site.issues.get(id))
+                .collect()
+        } else {
+            site.issues.values().collect()
+        };
+    candidates
+        .into_iter()
+        .filter(|i| is_searchable(site, i) && restrictions.iter().all(|r| r.admits(i)))
+        .collect()
+}
+
+/// `POST /search/approximate-count`: how many issues a bounded query matches. Like Jira, a query
+/// without a search restriction is refused.
+async fn approximate_count(State(state): State<SimState>, body: Bytes) -> Answer {
+    let Ok(request) = serde_json::from_slice::<wire::JqlCountRequest>(&body) else {
+        return Err(bad_request(
+            "Invalid request payload. Refer to the REST API documentation and try again.",
+        ));
+    };
+    let query = match jql::parse(request.jql.as_deref().unwrap_or_default()) {
+        Ok(q) => q,
+        Err(e) => return Err(bad_request(&e.atlassian_message())),
+    };
+    if query.clauses.is_empty() {
+        return Err(bad_request(
+            "Unbounded JQL queries are not allowed here. Please add a search restriction.",
+        ));
+    }
+    let site = state.read();
+    let now = chrono::Utc::now().timestamp_millis();
+    let restrictions = query.clauses.iter().map(|c| resolve(&site, c, now)).collect::<Result<Vec<_>, _>>()?;
+    let count = matching(&site, &restrictions).len() as u64;
+    ok_json(&wire::JqlCountResults { count: Some(count) })
+}
+
 fn search(state: &SimState, base: &str, input: SearchInput) -> Answer {
     let query = match jql::parse(&input.jql) {
         Ok(q) => q,
@@ -1288,26 +1393,9 @@ fn search(state: &SimState, base: &str, input: SearchInput) -> Answer {
     let now = chrono::Utc::now().timestamp_millis();
     let restrictions = query.clauses.iter().map(|c| resolve(&site, c, now)).collect::<Result<Vec<_>, _>>()?;
 
-    // Start from the narrowest index the query allows; every restriction is still checked below.
-    let candidates: Vec<&Issue> =
-        if let Some(Restriction::Ids(ids)) = restrictions.iter().find(|r| matches!(r, Restriction::Ids(_))) {
-            ids.iter().filter_map(|id| site.issues.get(id)).collect()
-        } else if let Some(Restriction::Projects(projects)) =
-            restrictions.iter().find(|r| matches!(r, Restriction::Projects(_)))
-        {
-            projects
-                .iter()
-                .flat_map(|p| site.index.issues_of_project.get(p).into_iter().flatten())
-                .filter_map(|id| site.issues.get(id))
-                .collect()
-        } else {
-            site.issues.values().collect()
-        };
-
     let order = &query.order_by;
-    let mut rows: Vec<(Vec<SortPart>, &Issue)> = candidates
+    let mut rows: Vec<(Vec<SortPart>, &Issue)> = matching(&site, &restrictions)
         .into_iter()
-        .filter(|i| is_searchable(&site, i) && restrictions.iter().all(|r| r.admits(i)))
         .map(|i| (sort_parts(i, order), i))
         .filter(|(parts, i)| match &after {
             None => true,
@@ -1624,10 +1712,12 @@ async fn project(State(state): State<SimState>, headers: HeaderMap, Path(key): P
 
 async fn project_permission_scheme(
     State(state): State<SimState>,
+    caller: Caller,
     headers: HeaderMap,
     Path(key): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
     let expand = HolderExpansion::parse(&Params::parse(raw).list("expand"));
     let site = state.read();
     let project = find_project(&site, &key)?;
@@ -1641,10 +1731,12 @@ async fn project_permission_scheme(
 
 async fn permission_scheme(
     State(state): State<SimState>,
+    caller: Caller,
     headers: HeaderMap,
     Path(scheme_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
     let expand = HolderExpansion::parse(&Params::parse(raw).list("expand"));
     let Ok(id) = scheme_id.parse::<u64>() else {
         return Err(bad_request(&format!("The permission scheme id '{scheme_id}' is not a number.")));
@@ -1729,9 +1821,11 @@ async fn project_role(
 
 async fn project_security_scheme(
     State(state): State<SimState>,
+    caller: Caller,
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
     let site = state.read();
     let project = find_project(&site, &key)?;
     let Some(scheme) = project.security_scheme_id.and_then(|id| site.security_schemes.get(&id)) else {
@@ -1748,7 +1842,13 @@ async fn project_security_scheme(
     })
 }
 
-async fn level_members(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {
+async fn level_members(
+    State(state): State<SimState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
     let params = Params::parse(raw);
     let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
     let filters = (params.ids("schemeId"), params.ids("levelId"), params.ids("id"));
@@ -1780,6 +1880,32 @@ async fn level_members(State(state): State<SimState>, headers: HeaderMap, RawQue
 // ---------------------------------------------------------------------------------------------------
 // Users, groups, fields
 // ---------------------------------------------------------------------------------------------------
+
+/// `GET /applicationrole`: every Jira application of the site with the groups granting access to it.
+async fn application_roles(State(state): State<SimState>, caller: Caller, headers: HeaderMap) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
+    let site = state.read();
+    let render = Render { site: &site, base: base_url(&headers) };
+    let roles: Vec<wire::ApplicationRole> =
+        site.product_access.jira.values().map(|app| render.application_role(app)).collect();
+    ok_json(&roles)
+}
+
+/// `GET /applicationrole/{key}`.
+async fn application_role(
+    State(state): State<SimState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
+    let site = state.read();
+    let render = Render { site: &site, base: base_url(&headers) };
+    match site.product_access.jira.get(&key) {
+        Some(app) => ok_json(&render.application_role(app)),
+        None => Err(not_found(&format!("The application role '{key}' does not exist."))),
+    }
+}
 
 /// `GET /group/bulk`: groups by name (then id), optionally only those named by `groupId`/`groupName`.
 async fn group_bulk(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {

@@ -434,3 +434,56 @@ async fn the_api_answers_as_its_openapi_document_says() {
     assert!(output.status.success(), "{report}");
     assert!(report.contains(" passed"), "{report}");
 }
+
+/// While a run goes on, the engine's live progress (what the admin API and the integrations page show)
+/// carries the kind being read with its expected total, a count that never passes it, and time left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_sync_shows_done_total_and_time_left_of_what_it_reads() {
+    use permdex::server::SyncRunner;
+    use permdex::sim::{Scale, SimConfig};
+    let sim = permdex::sim::run::start(SimConfig::new(12, Scale::Tiny), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let issues = sim.state.read().issues.len() as u64;
+    let data = tempfile::tempdir().unwrap();
+    let env = BTreeMap::from([("SIM_TOKEN".to_owned(), sim.credentials.token.clone())]);
+    // Slow enough that the run is seen half-way.
+    let text = format!(
+        "data_dir = {data:?}\n[[sources]]\nname = \"sim\"\nurl = {url:?}\nemail = {email:?}\ntoken_env = \"SIM_TOKEN\"\n\
+         requests_per_second = 60.0\nconcurrency = 2\n",
+        data = data.path().display().to_string(),
+        url = sim.url,
+        email = sim.credentials.email,
+    );
+    let config = permdex::config::Config::from_toml(&text, &data.path().join("permdex.toml"), &env).unwrap();
+    let indexes = Arc::new(Indexes::open(&config));
+    let options = permdex::sync::SyncOptions {
+        extract: permdex::extract::ExtractConfig {
+            worker_program: env!("CARGO_BIN_EXE_permdex").into(),
+            ..permdex::extract::ExtractConfig::default()
+        },
+        ..permdex::sync::SyncOptions::default()
+    };
+    let engine = Engine::with_options(config.clone(), indexes, options);
+    let run = tokio::spawn(engine.sync(config.sources()[0].clone(), Mode::Full));
+    let mut seen = Vec::new();
+    while !run.is_finished() {
+        if let Some(progress) = engine.progress("sim") {
+            seen.push(progress);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let summary = run.await.unwrap().unwrap();
+    assert_eq!(summary.outcome, "completed", "{summary:?}");
+
+    let with_total: Vec<_> = seen.iter().filter(|p| p.kind_total.is_some()).collect();
+    assert!(!with_total.is_empty(), "a total was shown: {seen:?}");
+    for p in &with_total {
+        assert!(p.kind_done <= p.kind_total.unwrap(), "{p:?}");
+    }
+    let jira: Vec<_> = with_total.iter().filter(|p| p.kind == "jira:issue").collect();
+    assert!(!jira.is_empty(), "issues were seen being read: {seen:?}");
+    // Jira counts searchable issues only: never more than the site holds.
+    assert!(jira.iter().all(|p| p.kind_total <= Some(issues)), "{jira:?}");
+    assert!(jira.iter().any(|p| p.eta_seconds.is_some() && p.kind_done > 0), "time left was shown: {jira:?}");
+}
