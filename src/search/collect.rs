@@ -78,11 +78,14 @@ pub fn key_updated(key: u64) -> i64 {
     (key ^ (1 << 63)) as i64
 }
 
-/// Resume after this position: hits ranked strictly after (key, id).
+/// Resume at this position: hits ranked after (key, id), and with `inclusive` the hit at (key, id) itself
+/// too (a search across sources resumes an index at the position of another index's hit; see
+/// [`crate::search::sources`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct After {
     pub key: u64,
     pub id: String,
+    pub inclusive: bool,
 }
 
 /// Per-candidate filters read from fast columns (values are exact, as stored).
@@ -203,11 +206,27 @@ pub struct Harvest {
     ids: Vec<(SegmentOrdinal, StrColumn)>,
 }
 
+impl Harvest {
+    /// The id of one of this harvest's hits, read from its segment's id column.
+    pub fn id_of(&self, ranked: &Ranked) -> String {
+        id_of(&self.ids, ranked)
+    }
+}
+
+fn id_of(ids: &[(SegmentOrdinal, StrColumn)], ranked: &Ranked) -> String {
+    let mut id = String::new();
+    if let Some((_, column)) = ids.iter().find(|(ord, _)| *ord == ranked.address.segment_ord) {
+        // An ordinal from the column itself always resolves; an I/O error leaves "" (ranked first).
+        let _ = column.ord_to_str(ranked.id_ord, &mut id);
+    }
+    id
+}
+
 #[derive(Debug, Clone)]
 pub struct Ranked {
     pub key: u64,
-    /// The id's hash: the tie-break after the key.
-    tie: u64,
+    /// The id's hash ([`id_hash`]): the tie-break after the key.
+    pub tie: u64,
     /// The id's term ordinal in its segment's `id` column (orders ids within that segment).
     id_ord: u64,
     pub address: DocAddress,
@@ -319,7 +338,7 @@ pub struct AclSegment {
     ties: Column<u64>,
     updated: Option<Column<tantivy::DateTime>>,
     filter: Option<SegmentFilter>,
-    /// Resume bound: (key, id hash, first id ordinal ranked after the cursor id).
+    /// Resume bound: (key, id hash, first id ordinal ranked at or after the resume position).
     after: Option<(u64, u64, u64)>,
     top: TopK,
     total: u64,
@@ -452,6 +471,7 @@ impl AclCollector {
         let after = match (&self.after, &ids) {
             (Some(after), Some(column)) => {
                 let first_ord = match column.dictionary().term_ord_or_next(after.id.as_bytes())? {
+                    TermOrdHit::Exact(o) if after.inclusive => o,
                     TermOrdHit::Exact(o) => o + 1,
                     TermOrdHit::Next(o) => o,
                 };
@@ -574,15 +594,7 @@ fn best_by_key_then_id(
         if run.iter().all(|r| r.address.segment_ord == segment) {
             run.sort_by_key(|r| r.id_ord);
         } else {
-            let id_of = |r: &Ranked| {
-                let mut id = String::new();
-                if let Some((_, column)) = ids.iter().find(|(ord, _)| *ord == r.address.segment_ord) {
-                    // An ordinal from the column itself always resolves; an I/O error leaves "" (ranked first).
-                    let _ = column.ord_to_str(r.id_ord, &mut id);
-                }
-                id
-            };
-            let mut keyed: Vec<(String, Ranked)> = run.iter().map(|r| (id_of(r), r.clone())).collect();
+            let mut keyed: Vec<(String, Ranked)> = run.iter().map(|r| (id_of(ids, r), r.clone())).collect();
             keyed.sort_by(|a, b| a.0.cmp(&b.0));
             for (slot, (_, r)) in run.iter_mut().zip(keyed) {
                 *slot = r;

@@ -376,20 +376,20 @@ fn facets_count_visible_matches() {
 // ---------------------------------------------------------------------------------------------------------
 // Random indexes: the ACL property and paging.
 
-const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "omega"];
+pub(crate) const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "omega"];
 const SPACES: &[&str] = &["A", "B", "C"];
 
 #[derive(Debug, Clone)]
-struct RandomDoc {
-    profile: usize,
-    words: Vec<usize>,
-    space: usize,
-    day: i64,
-    jira: bool,
+pub(crate) struct RandomDoc {
+    pub(crate) profile: usize,
+    pub(crate) words: Vec<usize>,
+    pub(crate) space: usize,
+    pub(crate) day: i64,
+    pub(crate) jira: bool,
 }
 
 #[derive(Debug, Clone)]
-enum Step {
+pub(crate) enum Step {
     Add(Vec<RandomDoc>),
     Delete(Vec<usize>),
 }
@@ -399,7 +399,7 @@ fn random_doc() -> impl Strategy<Value = RandomDoc> {
         .prop_map(|(profile, words, space, day, jira)| RandomDoc { profile, words, space, day, jira })
 }
 
-fn steps() -> impl Strategy<Value = Vec<Step>> {
+pub(crate) fn steps() -> impl Strategy<Value = Vec<Step>> {
     let step = prop_oneof![
         3 => prop::collection::vec(random_doc(), 1..30).prop_map(Step::Add),
         1 => prop::collection::vec(0usize..200, 1..8).prop_map(Step::Delete),
@@ -428,7 +428,7 @@ fn random_acl() -> (AclStore, Vec<ProfileId>) {
     (acl, profiles)
 }
 
-fn all_principals() -> Vec<Principal> {
+pub(crate) fn all_principals() -> Vec<Principal> {
     vec![
         user("u0"),
         user("u1"),
@@ -442,7 +442,7 @@ fn all_principals() -> Vec<Principal> {
 }
 
 /// Builds the index with one commit per step; returns the dir.
-fn build_random(steps: &[Step]) -> tempfile::TempDir {
+pub(crate) fn build_random(steps: &[Step]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let (acl, profiles) = random_acl();
     let mut writer = IndexWriter::create(dir.path()).expect("create");
@@ -479,9 +479,9 @@ fn build_random(steps: &[Step]) -> tempfile::TempDir {
 }
 
 /// What the brute force knows of one visible match.
-struct Expected {
-    score: f32,
-    updated: i64,
+pub(crate) struct Expected {
+    pub(crate) score: f32,
+    pub(crate) updated: i64,
     source: String,
     space: Option<String>,
     project: Option<String>,
@@ -490,7 +490,11 @@ struct Expected {
 /// The brute-force answer, computed without the search module's ACL code: every match of the query (tantivy,
 /// unfiltered, test-only), kept when the store says the caller may read its profile. Returns
 /// id → (score, updated millis, source, space-or-project).
-fn brute_force(reader: &IndexReader, caller: &CallerPrincipals, query: &str) -> BTreeMap<String, Expected> {
+pub(crate) fn brute_force(
+    reader: &IndexReader,
+    caller: &CallerPrincipals,
+    query: &str,
+) -> BTreeMap<String, Expected> {
     let ast = parse(query).expect("valid query");
     let tantivy_query = QueryBuilder::new(reader.index(), *reader.fields()).expect("builder").build(&ast);
     let allowed = reader.acl().allowed_profiles(caller);
@@ -628,7 +632,7 @@ fn check_search(
     Ok(())
 }
 
-const QUERIES: &[&str] = &[
+pub(crate) const QUERIES: &[&str] = &[
     "alpha",
     "alpha OR beta",
     "alpha beta",
