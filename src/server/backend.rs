@@ -775,7 +775,10 @@ mod tests {
         assert!(body.text_truncated);
         assert!(body.text.chars().count() <= PREVIEW_CHARS);
         assert!(body.text.chars().count() > PREVIEW_CHARS - 20, "cut near the limit");
-        assert!(words.starts_with(&body.text) && words[body.text.len()..].starts_with(' '), "at a word's end");
+        assert!(
+            words.starts_with(&body.text) && words[body.text.len()..].starts_with(' '),
+            "at a word's end"
+        );
 
         let short = document_body("acme", document("all of it".into()), None);
         assert_eq!((short.text.as_str(), short.text_truncated), ("all of it", false));

@@ -668,6 +668,36 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// `SearchService::document` shows a document exactly when browsing would list it for the caller:
+    /// never a deleted one, one of an unknown profile, or one the caller may not read.
+    #[test]
+    fn a_document_is_shown_exactly_to_its_readers(
+        steps in steps(),
+        holds in prop::collection::vec(any::<bool>(), 8),
+    ) {
+        let dir = build_random(&steps);
+        let reader = IndexReader::open(dir.path()).expect("reader");
+        let service = service_with(dir.path(), StrategyChoice::Auto);
+        let principals: Vec<Principal> =
+            all_principals().into_iter().zip(&holds).filter(|(_, &h)| h).map(|(p, _)| p).collect();
+        let caller = service.acl().caller(principals.iter());
+        let readable = brute_force(&reader, &reader.acl().caller(principals.iter()), "");
+        let added: usize = steps.iter().map(|s| if let Step::Add(docs) = s { docs.len() } else { 0 }).sum();
+        for n in 0..added + 2 {
+            let id = format!("d:{n:04}");
+            let shown = service.document(&caller, &id).expect("document");
+            prop_assert_eq!(shown.is_some(), readable.contains_key(&id), "{}", id);
+            if let Some(document) = shown {
+                prop_assert_eq!(&document.id, &id);
+                prop_assert!(!document.body.is_empty());
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Caches across commits, deletes, merges and permission changes.
 
