@@ -59,6 +59,8 @@ pub struct SourcesResponse {
     pub total: u64,
     pub hits: Vec<SourceHit>,
     pub facets: Option<Facets>,
+    /// Matches the caller may read per source searched, most first (ties by name): the facet of sources.
+    pub per_source: Vec<(String, u64)>,
     /// The cursor of the next page, when there is one.
     pub next_cursor: Option<String>,
 }
@@ -98,6 +100,7 @@ pub fn search_sources(
     };
 
     let mut total = 0;
+    let mut per_source = Vec::new();
     let mut facets = request.facets.then(Facets::default);
     let mut lists = Vec::with_capacity(searched.len());
     for (name, service, principals) in searched {
@@ -111,6 +114,9 @@ pub fn search_sources(
         let ranking = service.rank(&caller, &plan, after, skip + limit + 1)?;
         let (count, more) = ranking.counts();
         total += count;
+        if count > 0 {
+            add_counts(&mut per_source, vec![(name.to_owned(), count)]);
+        }
         if let (Some(into), Some(more)) = (facets.as_mut(), more) {
             add_counts(&mut into.product, more.product);
             add_counts(&mut into.kind, more.kind);
@@ -141,7 +147,7 @@ pub fn search_sources(
         }
         _ => None,
     };
-    Ok(SourcesResponse { total, hits, facets, next_cursor })
+    Ok(SourcesResponse { total, hits, facets, per_source, next_cursor })
 }
 
 /// The fingerprint of a search across sources: the search's own, the sources asked for, and a mark
@@ -234,5 +240,6 @@ mod tests {
         assert!(matches!(&err, Error::BadRequest(m) if m.contains("\"nope\"")), "{err}");
         let none = search_sources(&parts, &["acme".to_owned()], &request).unwrap();
         assert_eq!((none.total, none.hits.len(), none.facets), (0, 0, Some(Facets::default())));
+        assert!(none.per_source.is_empty());
     }
 }

@@ -335,6 +335,7 @@ pub fn results_of(response: search::SourcesResponse) -> SearchResults {
         total: response.total,
         hits: response.hits.into_iter().map(hit).collect(),
         facets: response.facets.map(|f| FacetsBody {
+            source: facet_counts(response.per_source),
             product: facet_counts(f.product),
             kind: facet_counts(f.kind),
             space: facet_counts(f.space),

@@ -145,7 +145,7 @@ pub fn document() -> Value {
                     query_param("offset", "Hits to skip (not with cursor). Each source ranks offset + limit hits, so offset + limit may be at most 10000 when one source is searched and 1000 across several (else 400); the cursor pages deeper", json!({"type": "integer", "minimum": 0, "default": 0})),
                     query_param("limit", "Hits per page", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20})),
                     query_param("cursor", "next_cursor of the previous page (not with offset), with the same q, filters, sort and source; it pages across every source searched, in the same merged order, one search per source however deep. A cursor that is garbled or belongs to another search is a 400", json!({"type": "string"})),
-                    query_param("facets", "Count matches by product, kind, space and project", json!({"type": "boolean", "default": false})),
+                    query_param("facets", "Count matches by source, product, kind, space and project", json!({"type": "boolean", "default": false})),
                     query_param("snippets", "Highlighted snippets of the body", json!({"type": "boolean", "default": false}))
                 ],
                 "responses": merge(
@@ -250,6 +250,7 @@ pub fn document() -> Value {
                     "url": {"type": "string"}, "updated": {"type": "string", "format": "date-time"}, "score": {"type": "number"}
                 }},
                 "Facets": {"type": "object", "properties": {
+                    "source": {"$ref": "#/components/schemas/FacetCounts"},
                     "product": {"$ref": "#/components/schemas/FacetCounts"}, "kind": {"$ref": "#/components/schemas/FacetCounts"},
                     "space": {"$ref": "#/components/schemas/FacetCounts"}, "project": {"$ref": "#/components/schemas/FacetCounts"}
                 }},

@@ -124,6 +124,9 @@ pub struct HitBody {
 /// Counts over the caller-visible matches, most frequent first.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FacetsBody {
+    /// Per configured source (site) searched.
+    #[serde(default)]
+    pub source: Vec<FacetCount>,
     pub product: Vec<FacetCount>,
     pub kind: Vec<FacetCount>,
     pub space: Vec<FacetCount>,

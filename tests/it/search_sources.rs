@@ -102,6 +102,14 @@ fn check_merged(
     }
 
     let pages = walk(&parts, &[], query, sort, limit);
+    let mut per_source: Vec<(String, u64)> = sites
+        .iter()
+        .zip(&answers)
+        .filter(|(_, answer)| !answer.is_empty())
+        .map(|(site, answer)| (site.name.to_owned(), answer.len() as u64))
+        .collect();
+    per_source.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    prop_assert_eq!(&pages[0].per_source, &per_source, "matches per source");
     let mut seen = Vec::new();
     for page in &pages {
         prop_assert_eq!(page.total as usize, expected.len(), "every page counts every source");

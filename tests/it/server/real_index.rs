@@ -199,6 +199,10 @@ async fn several_sources_are_merged_and_paged_by_offset() {
     let page1_beta = ("beta".to_owned(), "confluence:page:1".to_owned());
     assert_eq!(found, vec![page1, page1_beta]);
     assert_eq!(body["facets"]["space"][0], json!({"value": "ENG", "count": 2}));
+    assert_eq!(
+        body["facets"]["source"],
+        json!([{"value": "acme", "count": 1}, {"value": "beta", "count": 1}])
+    );
     let (_, second) = search("q=release&offset=1&limit=1").await;
     let (_, first) = search("q=release&offset=0&limit=1").await;
     assert_eq!((first["hits"].as_array().unwrap().len(), second["hits"].as_array().unwrap().len()), (1, 1));
