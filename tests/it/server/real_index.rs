@@ -170,13 +170,20 @@ async fn serve_real(config: &permdex::config::Config) -> String {
     base
 }
 
-#[tokio::test]
-async fn several_sources_are_merged_and_paged_by_offset() {
+/// Sources acme and beta, each written by [`write_index`], served by the real backends: the data directory
+/// (kept while the test runs) and the base URL.
+async fn serve_two_sources() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
     write_index(&config, "acme");
     write_index(&config, "beta");
     let base = serve_real(&config).await;
+    (dir, base)
+}
+
+#[tokio::test]
+async fn several_sources_are_merged_and_paged_by_offset() {
+    let (_dir, base) = serve_two_sources().await;
     let http = reqwest::Client::new();
     let search = |query: &str| {
         let request = http.get(format!("{base}/api/v1/search?{query}")).bearer_auth(good_jwt("u1"));
@@ -230,11 +237,7 @@ async fn several_sources_are_merged_and_paged_by_offset() {
 /// container's title only when the caller may read the container too.
 #[tokio::test]
 async fn a_document_is_shown_only_to_whoever_may_read_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
-    write_index(&config, "acme");
-    write_index(&config, "beta");
-    let base = serve_real(&config).await;
+    let (_dir, base) = serve_two_sources().await;
     let http = reqwest::Client::new();
     let get = |path: &str, token: Option<String>| {
         let mut request = http.get(format!("{base}/api/v1/documents/{path}"));
@@ -509,11 +512,7 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
 /// has the content type and the schema the document gives for its status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_answers_as_its_openapi_document_says() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
-    write_index(&config, "acme");
-    write_index(&config, "beta");
-    let base = serve_real(&config).await;
+    let (_dir, base) = serve_two_sources().await;
     let output = tokio::process::Command::new("schemathesis")
         .args(["run", &format!("{base}/api/v1/openapi.json")])
         .args(["--checks", "not_a_server_error,response_schema_conformance,content_type_conformance"])
