@@ -78,14 +78,33 @@ pub fn key_updated(key: u64) -> i64 {
     (key ^ (1 << 63)) as i64
 }
 
-/// Resume at this position: hits ranked after (key, id), and with `inclusive` the hit at (key, id) itself
-/// too (a search across sources resumes an index at the position of another index's hit; see
-/// [`crate::search::sources`]).
+/// Resume after this position of the ranking: hits with a lower key, or the same key and a higher id hash,
+/// and of those with the very same key and hash, the ones `same_tie` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct After {
     pub key: u64,
-    pub id: String,
-    pub inclusive: bool,
+    /// An id hash ([`id_hash`]).
+    pub tie: u64,
+    pub same_tie: SameTie,
+}
+
+/// Which hits with exactly the key and id hash of an [`After`] position still come after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SameTie {
+    /// Those whose id sorts after this one: the position is this hit.
+    IdsAfter(String),
+    /// All of them: the position is a hit that ranks before them whatever their id (across sources, one
+    /// of an earlier source; see [`crate::search::sources`]).
+    All,
+    /// None of them: the position ranks after them whatever their id (a hit of a later source).
+    None,
+}
+
+impl After {
+    /// Right after the hit with this key and id.
+    pub fn hit(key: u64, id: String) -> After {
+        After { key, tie: id_hash(&id), same_tie: SameTie::IdsAfter(id) }
+    }
 }
 
 /// Per-candidate filters read from fast columns (values are exact, as stored).
@@ -204,13 +223,6 @@ pub struct Harvest {
     pub facets: Option<FacetCounts>,
     /// Each segment's id column, to compare ids across segments when keys tie.
     ids: Vec<(SegmentOrdinal, StrColumn)>,
-}
-
-impl Harvest {
-    /// The id of one of this harvest's hits, read from its segment's id column.
-    pub fn id_of(&self, ranked: &Ranked) -> String {
-        id_of(&self.ids, ranked)
-    }
 }
 
 fn id_of(ids: &[(SegmentOrdinal, StrColumn)], ranked: &Ranked) -> String {
@@ -338,8 +350,8 @@ pub struct AclSegment {
     ties: Column<u64>,
     updated: Option<Column<tantivy::DateTime>>,
     filter: Option<SegmentFilter>,
-    /// Resume bound: (key, id hash, first id ordinal ranked at or after the resume position).
-    after: Option<(u64, u64, u64)>,
+    /// Resume bound: (key, id hash, the first id ordinal that passes at that key and hash; `None`: none).
+    after: Option<(u64, u64, Option<u64>)>,
     top: TopK,
     total: u64,
     facet_columns: Option<Vec<Option<StrColumn>>>,
@@ -362,7 +374,7 @@ impl AclSegment {
         match self.after {
             None => true,
             Some((k, t, first_ord)) => {
-                key < k || (key == k && (tie > t || (tie == t && id_ord >= first_ord)))
+                key < k || (key == k && (tie > t || (tie == t && first_ord.is_some_and(|f| id_ord >= f))))
             }
         }
     }
@@ -468,17 +480,22 @@ impl AclCollector {
         let ids = columns.ids.clone();
         let id_ords =
             ids.as_ref().map_or_else(|| Column::build_empty_column(segment.max_doc()), |c| c.ords().clone());
-        let after = match (&self.after, &ids) {
-            (Some(after), Some(column)) => {
-                let first_ord = match column.dictionary().term_ord_or_next(after.id.as_bytes())? {
-                    TermOrdHit::Exact(o) if after.inclusive => o,
-                    TermOrdHit::Exact(o) => o + 1,
-                    TermOrdHit::Next(o) => o,
+        let after = match &self.after {
+            None => None,
+            Some(after) => {
+                let first_ord = match (&after.same_tie, &ids) {
+                    (SameTie::All, _) => Some(0),
+                    (SameTie::None, _) => None,
+                    (SameTie::IdsAfter(id), Some(column)) => {
+                        match column.dictionary().term_ord_or_next(id.as_bytes())? {
+                            TermOrdHit::Exact(o) => Some(o + 1),
+                            TermOrdHit::Next(o) => Some(o),
+                        }
+                    }
+                    (SameTie::IdsAfter(_), None) => None,
                 };
-                Some((after.key, id_hash(&after.id), first_ord))
+                Some((after.key, after.tie, first_ord))
             }
-            (Some(after), None) => Some((after.key, id_hash(&after.id), u64::MAX)),
-            (None, _) => None,
         };
         let ties = columns.ties.clone();
         let updated = match self.rank_by {

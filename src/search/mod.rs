@@ -367,7 +367,7 @@ impl SearchService {
                     // A cursor of a search across sources.
                     return Err(Error::BadCursor);
                 }
-                (0, Some(After { key: position.key, id: position.id, inclusive: false }))
+                (0, Some(After::hit(position.key, position.id)))
             }
         };
         let ranking = self.rank(caller, &plan, after, skip + limit + 1)?;
@@ -548,10 +548,6 @@ impl Ranking {
     /// The best hits, best first.
     pub(crate) fn top(&self) -> &[Ranked] {
         &self.harvest.top
-    }
-
-    pub(crate) fn id_of(&self, ranked: &Ranked) -> String {
-        self.harvest.id_of(ranked)
     }
 
     /// The total and (when asked for) the facet counts.

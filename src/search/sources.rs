@@ -3,14 +3,17 @@
 //! that source's principals, and merges the answers.
 //!
 //! Merged order: by sort key (the score; `updated`, newest first, for `updated` order and for an empty
-//! query), then as one index breaks ties (the id's hash, then the id), then by source name. A source's own
-//! order is the merged order restricted to it, so merging each source's best hits gives the best hits of
-//! all. Totals and facet counts are summed; stored documents are read for the returned hits only.
+//! query), then by the id's hash, then by source name, then by id. A source's own order (key, id hash, id)
+//! is the merged order restricted to it, so merging each source's best hits gives the best hits of all, and
+//! the merge never reads an id: hits of two sources that tie on key and hash (the same document id in both,
+//! in practice) are told apart by their sources. Totals and facet counts are summed; stored documents are
+//! read for the returned hits only.
 //!
 //! Paging is the same with one source or many. A page's `next_cursor` ([`super::cursor`]) holds the
 //! position of its last hit (key, id, source). The next page asks each source for its `limit + 1` best hits
-//! after that position (a source named after the last hit's also keeps a hit at the very same key and id),
-//! merges them and keeps `limit`: one search per source, however deep the page. Following cursors over
+//! after that position (at the very same key and id hash, a source named before the last hit's has none left
+//! and one named after it has all), merges them and keeps `limit`: one search per source, however deep the
+//! page. Following cursors over
 //! unchanged indexes gives every hit once, in merged order, with no gap, and a source that starts or stops
 //! being served between two pages joins or leaves at the same position. Offsets work too, bounded by the
 //! work they cause: each source ranks `offset + limit + 1` hits, so `offset + limit` may be at most
@@ -24,12 +27,13 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use super::collect::After;
+use super::collect::{After, SameTie};
 use super::cursor::{self, Position};
 use super::{
     check_window, Error, Facets, Hit, PageRequest, Plan, Ranking, SearchRequest, SearchService, MAX_WINDOW,
 };
 use crate::acl::Principal;
+use crate::index::id_hash;
 
 /// Deepest `offset + limit` served when several sources are merged: each source ranks that many hits (plus
 /// one), which bounds a request's work; cursors page deeper at the cost of one page.
@@ -106,10 +110,14 @@ pub fn search_sources(
     for (name, service, principals) in searched {
         // Interned against the ACL store of the commit being searched (it changes with each sync).
         let caller = service.acl().caller(principals.iter());
-        let after = position.as_ref().map(|(position, last)| After {
-            key: position.key,
-            id: position.id.clone(),
-            inclusive: name > last.as_str(),
+        let after = position.as_ref().map(|(position, last)| match name.cmp(last.as_str()) {
+            Ordering::Equal => After::hit(position.key, position.id.clone()),
+            Ordering::Less => {
+                After { key: position.key, tie: id_hash(&position.id), same_tie: SameTie::None }
+            }
+            Ordering::Greater => {
+                After { key: position.key, tie: id_hash(&position.id), same_tie: SameTie::All }
+            }
         });
         let ranking = service.rank(&caller, &plan, after, skip + limit + 1)?;
         let (count, more) = ranking.counts();
@@ -168,30 +176,19 @@ struct List<'a> {
     next: usize,
 }
 
-/// The list whose next hit comes first in merged order (lists are in source-name order).
+/// The list whose next hit comes first in merged order: the higher key, then the lower id hash, then the
+/// earlier source (lists are in source-name order).
 fn best_head(lists: &[List<'_>]) -> Option<usize> {
-    let mut best: Option<usize> = None;
+    let mut best: Option<(usize, u64, u64)> = None;
     for (i, list) in lists.iter().enumerate() {
         let Some(head) = list.ranking.top().get(list.next) else { continue };
-        let better = match best {
-            None => true,
-            Some(b) => {
-                let other = &lists[b].ranking.top()[lists[b].next];
-                // Higher key first, then lower id hash; ids are read only when both tie.
-                let order = other
-                    .key
-                    .cmp(&head.key)
-                    .then(head.tie.cmp(&other.tie))
-                    .then_with(|| list.ranking.id_of(head).cmp(&lists[b].ranking.id_of(other)));
-                // On equal ids the earlier source (best) stays first.
-                order == Ordering::Less
-            }
-        };
-        if better {
-            best = Some(i);
+        if best.is_none_or(|(_, key, tie)| {
+            (head.key, std::cmp::Reverse(head.tie)) > (key, std::cmp::Reverse(tie))
+        }) {
+            best = Some((i, head.key, head.tie));
         }
     }
-    best
+    best.map(|(i, _, _)| i)
 }
 
 /// The hits of `page` (list, place) read from their sources, in page order: one store read per hit and

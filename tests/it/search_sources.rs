@@ -1,7 +1,7 @@
 //! Search across several sources (`search_sources`) on real on-disk indexes. For random indexes (sometimes
 //! two built alike, so that equal documents tie across sources), callers, queries, sorts and page sizes:
 //! following cursors returns exactly the union of every source's brute-force answer, once each, in merged
-//! order (sort key, then id hash, id and source name), the same sequence as offset paging and as one large
+//! order (sort key, then id hash, source name and id), the same sequence as offset paging and as one large
 //! request, and each source's hits in that source's own order. Cursors that are garbled, forged or from
 //! another search are refused or stay within what their sender may read; the work of offset paging is
 //! bounded.
@@ -126,11 +126,11 @@ fn check_merged(
         "every visible hit, nothing else"
     );
 
-    // Merged order: key, then id hash, then id, then source name, strictly.
+    // Merged order: key, then id hash, then source name, then id, strictly.
     let by_score = sort == Sort::Relevance && !query.trim().is_empty();
     for pair in seen.windows(2) {
         let rank = |h: &permdex::search::SourceHit| {
-            (std::cmp::Reverse(sort_key(h, by_score)), id_hash(&h.hit.id), h.hit.id.clone(), h.source.clone())
+            (std::cmp::Reverse(sort_key(h, by_score)), id_hash(&h.hit.id), h.source.clone(), h.hit.id.clone())
         };
         prop_assert!(
             rank(&pair[0]) < rank(&pair[1]),
