@@ -1,7 +1,7 @@
 //! `GET /api/v1/documents/{source}/{id}`: one document's indexed text, as the caller may read it, for the
 //! search page's preview.
 //!
-//! The document is read through the [`SearchIndex`], which applies the same permission check as a search
+//! The document is read through the [`SearchIndex`](super::SearchIndex), which applies the same permission check as a search
 //! (the caller's principals in that source, the same allowed set). A document the caller may not read, one
 //! that does not exist, one in a source that does not know the caller or whose documents are withheld, and
 //! an unknown source all get the same 404 with the same message: the answer never tells whether something
