@@ -7,10 +7,14 @@
 //! - ancestors and read restrictions of many items per call: v1 CQL content search with
 //!   `expand=ancestors,restrictions.read.restrictions.user,restrictions.read.restrictions.group`;
 //! - footer comments and attachments of the whole site: v2 `/footer-comments`, `/attachments`;
+//! - inline comments: v2 `/inline-comments` (the whole site) or `/pages/{id}/inline-comments` with each
+//!   thread's `/inline-comments/{id}/children`;
 //! - bytes: v1 `/content/{id}/child/attachment/{attId}/download` (the `downloadLink` refuses API tokens);
-//! - users and groups: v1 `/group` and `membersByGroupId`, v2 `POST /users-bulk`.
+//! - users and groups: v1 `/group` and `membersByGroupId`, v2 `POST /users-bulk`;
+//! - role-based space access: v2 `/space-role-mode`, `/space-roles`, `/spaces/{id}/role-assignments`.
 //!
-//! Listings that the engine walks page by page (`contents`, `access`, `comments`, `attachments`) return one [`Page`] per call with an opaque cursor that can be stored and passed back.
+//! Listings that the engine walks page by page (`contents`, `access`, `comments`, `attachments`) return
+//! one [`Page`] per call with an opaque cursor that can be stored and passed back.
 //! A listing call that fails is an error: the engine records it, a listing never ends early in silence.
 //! What fails for one item only (its restriction, its ancestors) makes that item's access unknown
 //! (`restriction: None`, readable by nobody), never public.
@@ -18,21 +22,22 @@
 //! Labels: v2 bulk listings cannot include them, so each page of contents costs one more CQL search per
 //! 200 items (`id in (…)`, `expand=metadata.labels`).
 //!
-//! Deliberately absent: inline comments, whiteboards, databases and folders as content, and CQL
-//! `lastmodified` queries: the sync engine finds changes by comparing the versions the access listing
-//! carries, which needs no time zone.
+//! Deliberately absent: whiteboards, databases and folders as content, and CQL `lastmodified` queries:
+//! the sync engine finds changes by comparing the versions the access listing carries, which needs no
+//! time zone.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::client::Client;
 use super::model::{
-    Attachment, Comment, Content, ContentAccess, ContentKind, Directory, DirectoryGroup, DirectoryUser,
-    Restriction, Space, SpaceKind, Subject,
+    AccessClass, Attachment, Comment, Content, ContentAccess, ContentKind, Directory, DirectoryGroup,
+    DirectoryUser, InlineComment, InlineResolution, Restriction, RoleAssignment, RoleHolder, Space,
+    SpaceKind, SpaceRole, SpaceRoleMode, Subject,
 };
 use super::paginate::{CursorAnomaly, CursorPage, CursorPager, OffsetPager};
+use super::path::segment;
 use super::wire::confluence::{v1, v2};
 use super::{Error, Page};
 
@@ -57,8 +62,6 @@ const USERS_PER_BULK: usize = 250;
 const MAX_RESTRICTION_PAGES: u32 = 1_000;
 /// Ancestor calls for one page before giving up (at 250 per call: a tree 25 000 levels deep).
 const MAX_ANCESTOR_CALLS: u32 = 100;
-/// Space permission listings read at once.
-const PARALLEL_SPACES: usize = 8;
 
 /// The Confluence crawler of one site. Its methods take `&self`, so several tasks can call it at once.
 #[derive(Debug)]
@@ -91,31 +94,29 @@ impl Confluence {
             format!("/wiki/api/v2/spaces?limit={V2_LIMIT}"),
         )
         .await?;
-        let listed: Vec<v2::Space> =
-            listed.into_iter().filter(|space| keep(&self.space_model(space, &[]))).collect();
-        let mut spaces = Vec::with_capacity(listed.len());
-        for batch in listed.chunks(PARALLEL_SPACES) {
-            let mut tasks = tokio::task::JoinSet::new();
-            for (i, space) in batch.iter().enumerate() {
-                let client = self.client.clone();
-                let path = format!("/wiki/api/v2/spaces/{}/permissions?limit={V2_LIMIT}", segment(&space.id));
-                tasks.spawn(async move {
-                    (i, collect_cursor::<v2::MultiEntityResult<v2::SpacePermission>>(&client, path).await)
-                });
-            }
-            let mut permissions: Vec<Option<Vec<v2::SpacePermission>>> = vec![None; batch.len()];
-            while let Some(joined) = tasks.join_next().await {
-                let (i, result) = joined.map_err(|e| Error::InvalidRequest {
-                    path: "/wiki/api/v2/spaces/{id}/permissions".into(),
-                    reason: format!("permission listing task failed: {e}"),
-                })?;
-                permissions[i] = Some(result?);
-            }
-            for (space, perms) in batch.iter().zip(permissions) {
-                spaces.push(self.space_model(space, &perms.unwrap_or_default()));
-            }
+        let listed: Vec<v2::Space> = listed
+            .into_iter()
+            .filter(|space| is_id(&space.id) && keep(&self.space_model(space, &[])))
+            .collect();
+        // Every listing is started at once; the client's concurrency limit decides how many run, so a
+        // listing that waits out a 429 holds up no other.
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, space) in listed.iter().enumerate() {
+            let client = self.client.clone();
+            let path = format!("/wiki/api/v2/spaces/{}/permissions?limit={V2_LIMIT}", segment(&space.id));
+            tasks.spawn(async move {
+                (i, collect_cursor::<v2::MultiEntityResult<v2::SpacePermission>>(&client, path).await)
+            });
         }
-        Ok(spaces)
+        let mut permissions: Vec<Vec<v2::SpacePermission>> = vec![Vec::new(); listed.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let (i, result) = joined.map_err(|e| Error::InvalidRequest {
+                path: "/wiki/api/v2/spaces/{id}/permissions".into(),
+                reason: format!("permission listing task failed: {e}"),
+            })?;
+            permissions[i] = result?;
+        }
+        Ok(listed.iter().zip(&permissions).map(|(space, perms)| self.space_model(space, perms)).collect())
     }
 
     fn space_model(&self, space: &v2::Space, permissions: &[v2::SpacePermission]) -> Space {
@@ -148,6 +149,59 @@ impl Confluence {
             readers,
             url,
         }
+    }
+
+    // -----------------------------------------------------------------------------------------------------
+    // Space roles.
+
+    /// How the site decides who may view a space. A site that does not answer the call (404: it has no
+    /// roles, or the account may not see them) is taken to have none: its spaces' roles then grant nobody.
+    pub async fn space_role_mode(&self) -> Result<SpaceRoleMode, Error> {
+        let answer = self.client.get_json::<v2::SpaceRoleMode>("/wiki/api/v2/space-role-mode").await;
+        Ok(match not_found_as_none(answer)? {
+            None => SpaceRoleMode::PreRoles,
+            Some(m) => match m.mode.as_str() {
+                "PRE_ROLES" => SpaceRoleMode::PreRoles,
+                "ROLES_TRANSITION" => SpaceRoleMode::Transition,
+                "ROLES" => SpaceRoleMode::Roles,
+                other => SpaceRoleMode::Unknown(other.to_owned()),
+            },
+        })
+    }
+
+    /// Every space role of the site (`GET /space-roles`). A role without an id is left out.
+    pub async fn space_roles(&self) -> Result<Vec<SpaceRole>, Error> {
+        let listed = collect_cursor::<v2::MultiEntityResult<v2::SpaceRole>>(
+            &self.client,
+            format!("/wiki/api/v2/space-roles?limit={V2_LIMIT}"),
+        )
+        .await?;
+        Ok(listed
+            .into_iter()
+            .filter(|r| !r.id.is_empty())
+            .map(|r| {
+                let permissions: BTreeSet<String> = r.space_permissions.into_iter().collect();
+                SpaceRole {
+                    views_space: permissions.contains(VIEW_SPACE),
+                    permissions,
+                    id: r.id,
+                    name: r.name,
+                }
+            })
+            .collect())
+    }
+
+    /// The role assignments of one space (`GET /spaces/{id}/role-assignments`).
+    pub async fn role_assignments(&self, space_id: &str) -> Result<Vec<RoleAssignment>, Error> {
+        let path = format!("/wiki/api/v2/spaces/{}/role-assignments?limit={V2_LIMIT}", segment(space_id));
+        let listed =
+            collect_cursor::<v2::MultiEntityResult<v2::SpaceRoleAssignment>>(&self.client, path).await?;
+        // An assignment of a role that cannot be named gives nothing anyone could hold.
+        Ok(listed
+            .into_iter()
+            .filter(|a| is_id(&a.role_id))
+            .map(|a| RoleAssignment { holder: role_holder(&a.principal), role_id: a.role_id })
+            .collect())
     }
 
     // -----------------------------------------------------------------------------------------------------
@@ -192,6 +246,8 @@ impl Confluence {
                 Page { items: page.items.iter().map(|b| self.blogpost_model(b)).collect(), next: page.next }
             }
         };
+        // An item without a usable id cannot be fetched, indexed or deleted by id: it is left out.
+        page.items.retain(|c| is_id(&c.id));
         self.fill_labels(kind, &mut page.items).await?;
         Ok(page)
     }
@@ -318,7 +374,7 @@ impl Confluence {
             .collect();
         let page = chunked_page::<v1::ContentArray>(&self.client, &firsts, cursor).await?;
         let mut items = Vec::with_capacity(page.items.len());
-        for content in &page.items {
+        for content in page.items.iter().filter(|c| is_id(&c.id)) {
             let Some(kind) = content_kind(&content.kind) else { continue };
             items.push(self.access_model(kind, content).await);
         }
@@ -328,9 +384,11 @@ impl Confluence {
     async fn access_model(&self, kind: ContentKind, content: &v1::Content) -> ContentAccess {
         let ancestors = match (&content.ancestors, kind) {
             (_, ContentKind::BlogPost) => Some(Vec::new()),
-            (Some(chain), ContentKind::Page) => Some(chain.iter().map(|a| a.id.clone()).collect()),
-            // Some sites send `null`: read them from v2.
-            (None, ContentKind::Page) => {
+            (Some(chain), ContentKind::Page) if chain.iter().all(|a| is_id(&a.id)) => {
+                Some(chain.iter().map(|a| a.id.clone()).collect())
+            }
+            // Some sites send `null`, or an ancestor without a usable id: read them from v2.
+            (_, ContentKind::Page) => {
                 self.ancestors(&content.id).await.map_err(|e| unknown(&content.id, &e)).ok()
             }
         };
@@ -393,6 +451,10 @@ impl Confluence {
             let path = format!("/wiki/api/v2/pages/{}/ancestors?limit={V2_LIMIT}", segment(&from));
             let listed = self.client.get_json::<v2::MultiEntityResult<v2::Ancestor>>(&path).await?;
             let full = listed.results.len() >= V2_LIMIT as usize;
+            if listed.results.iter().any(|a| !is_id(&a.id)) {
+                // An ancestor that cannot be named could be restricted: the page's access is unknown.
+                return Err(malformed(&path, "an ancestor without an id"));
+            }
             let mut above: Vec<String> = listed.results.into_iter().map(|a| a.id).collect();
             let top = above.first().cloned();
             above.append(&mut chain);
@@ -430,7 +492,7 @@ impl Confluence {
                 );
             }
             for group in groups.results {
-                if group.id.is_empty() {
+                if !is_id(&group.id) {
                     return Err(malformed(&path, "a group without an id"));
                 }
                 restriction.groups.insert(group.id);
@@ -484,12 +546,81 @@ impl Confluence {
         Ok(comments)
     }
 
+    /// Every inline comment of the site, replies included, one page per call.
+    pub async fn inline_comments(&self, cursor: Option<&str>) -> Result<Page<InlineComment>, Error> {
+        let first = [format!("/wiki/api/v2/inline-comments?body-format=storage&limit={V2_LIMIT}")];
+        let page = chunked_page::<v2::MultiEntityResult<v2::Comment>>(&self.client, &first, cursor).await?;
+        Ok(Page {
+            items: page.items.iter().filter_map(|c| self.inline_model(c, None)).collect(),
+            next: page.next,
+        })
+    }
+
+    /// Inline comments of one page or blog post (`/pages/{id}/inline-comments`, every resolution status)
+    /// and their replies (`/inline-comments/{id}/children`), in id order.
+    pub async fn inline_comments_of(
+        &self,
+        kind: ContentKind,
+        container_id: &str,
+    ) -> Result<Vec<InlineComment>, Error> {
+        let container = Some((kind, container_id));
+        let path = format!(
+            "/wiki/api/v2/{}/{}/inline-comments?body-format=storage&limit={V2_LIMIT}",
+            collection(kind),
+            segment(container_id)
+        );
+        let mut pending = collect_cursor::<v2::MultiEntityResult<v2::Comment>>(&self.client, path).await?;
+        let mut comments = Vec::new();
+        let mut seen = BTreeSet::new();
+        while let Some(comment) = pending.pop() {
+            if !seen.insert(comment.id.clone()) {
+                continue;
+            }
+            let path = format!(
+                "/wiki/api/v2/inline-comments/{}/children?body-format=storage&limit={V2_LIMIT}",
+                segment(&comment.id)
+            );
+            let mut replies =
+                collect_cursor::<v2::MultiEntityResult<v2::Comment>>(&self.client, path).await?;
+            // A reply may leave its parent out; the thread it was listed under is its parent.
+            for reply in &mut replies {
+                reply.parent_comment_id.get_or_insert_with(|| comment.id.clone());
+            }
+            pending.extend(replies);
+            comments.extend(self.inline_model(&comment, container));
+        }
+        comments.sort_by(|a, b| id_order(&a.comment.id, &b.comment.id));
+        Ok(comments)
+    }
+
+    fn inline_model(&self, c: &v2::Comment, container: Option<(ContentKind, &str)>) -> Option<InlineComment> {
+        let comment = self.comment_model(c, container)?;
+        let resolution = match c.resolution_status.as_deref().unwrap_or_default() {
+            "open" => InlineResolution::Open,
+            "reopened" => InlineResolution::Reopened,
+            "resolved" => InlineResolution::Resolved,
+            "dangling" => InlineResolution::Dangling,
+            other => InlineResolution::Unknown(other.to_owned()),
+        };
+        let selection = c
+            .properties
+            .as_ref()
+            .and_then(|p| p.inline_original_selection.clone())
+            .or_else(|| c.inline_comment_properties.as_ref().and_then(|p| p.text_selection.clone()))
+            .filter(|s| !s.is_empty());
+        Some(InlineComment { comment, resolution, selection })
+    }
+
     /// A comment in the model; `None` for one not on a page or blog post (on an attachment or custom
     /// content). `container` fills in what a reply may leave out.
     fn comment_model(&self, c: &v2::Comment, container: Option<(ContentKind, &str)>) -> Option<Comment> {
-        let (container_kind, container_id) = match (&c.page_id, &c.blog_post_id, container) {
-            (Some(page), _, _) => (ContentKind::Page, page.clone()),
-            (None, Some(post), _) => (ContentKind::BlogPost, post.clone()),
+        if !is_id(&c.id) {
+            return None;
+        }
+        let usable = |id: &Option<String>| id.clone().filter(|id| is_id(id));
+        let (container_kind, container_id) = match (usable(&c.page_id), usable(&c.blog_post_id), container) {
+            (Some(page), _, _) => (ContentKind::Page, page),
+            (None, Some(post), _) => (ContentKind::BlogPost, post),
             (None, None, Some((kind, id))) => (kind, id.to_owned()),
             (None, None, None) => {
                 tracing::debug!(comment = c.id, "footer comment without a page or blog post skipped");
@@ -548,9 +679,13 @@ impl Confluence {
 
     /// An attachment in the model; `None` for one not on a page or blog post.
     fn attachment_model(&self, a: &v2::Attachment) -> Option<Attachment> {
-        let (container_kind, container_id) = match (&a.page_id, &a.blog_post_id) {
-            (Some(page), _) => (ContentKind::Page, page.clone()),
-            (None, Some(post)) => (ContentKind::BlogPost, post.clone()),
+        if !is_id(&a.id) {
+            return None;
+        }
+        let usable = |id: &Option<String>| id.clone().filter(|id| is_id(id));
+        let (container_kind, container_id) = match (usable(&a.page_id), usable(&a.blog_post_id)) {
+            (Some(page), _) => (ContentKind::Page, page),
+            (None, Some(post)) => (ContentKind::BlogPost, post),
             (None, None) => {
                 tracing::debug!(attachment = a.id, "attachment without a page or blog post skipped");
                 return None;
@@ -608,19 +743,27 @@ impl Confluence {
     }
 
     /// Every group by id with its members' account ids (v1 `/group` and `membersByGroupId`, 200 a page).
+    /// The member listings run side by side, as far as the client's concurrency allows.
     pub async fn groups(&self) -> Result<BTreeMap<String, DirectoryGroup>, Error> {
         let listed = OffsetPager::<v1::GroupArray>::new("/wiki/rest/api/group", GROUP_LIMIT)
             .collect_all(&self.client)
             .await?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for group in listed.into_iter().filter(|g| is_id(&g.id)) {
+            let client = self.client.clone();
+            tasks.spawn(async move {
+                let path = format!("/wiki/rest/api/group/{}/membersByGroupId", segment(&group.id));
+                let members = OffsetPager::<v1::UserArray>::new(path, GROUP_LIMIT).collect_all(&client).await;
+                (group, members)
+            });
+        }
         let mut groups = BTreeMap::new();
-        for group in listed.into_iter().filter(|g| !g.id.is_empty()) {
-            let path = format!("/wiki/rest/api/group/{}/membersByGroupId", segment(&group.id));
-            let members: BTreeSet<String> = OffsetPager::<v1::UserArray>::new(path, GROUP_LIMIT)
-                .collect_all(&self.client)
-                .await?
-                .iter()
-                .filter_map(account_of)
-                .collect();
+        while let Some(joined) = tasks.join_next().await {
+            let (group, members) = joined.map_err(|e| Error::InvalidRequest {
+                path: "/wiki/rest/api/group/{id}/membersByGroupId".into(),
+                reason: format!("member listing task failed: {e}"),
+            })?;
+            let members: BTreeSet<String> = members?.iter().filter_map(account_of).collect();
             groups.insert(group.id, DirectoryGroup { name: group.name, members });
         }
         Ok(groups)
@@ -634,7 +777,7 @@ impl Confluence {
             let request = v2::UsersBulkRequest { account_ids: batch.to_vec() };
             let found: v2::MultiEntityResult<v2::User> =
                 self.client.post_json("/wiki/api/v2/users-bulk", &request).await?;
-            for user in found.results.into_iter().filter(|u| !u.account_id.is_empty()) {
+            for user in found.results.into_iter().filter(|u| is_id(&u.account_id)) {
                 let display_name = user.display_name.or(user.public_name).unwrap_or_default();
                 let active = user.account_status.as_deref() == Some("active");
                 // A hidden address comes as an empty string (or not at all).
@@ -689,17 +832,45 @@ fn content_kind(kind: &str) -> Option<ContentKind> {
 }
 
 /// Who a space permission names. Anything but a user, a group or the anonymous role grants nothing.
-fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
+pub(super) fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
     match (principal.kind.as_str(), principal.id.as_str()) {
-        ("user", id) if !id.is_empty() => Subject::User(id.to_owned()),
-        ("group", id) if !id.is_empty() => Subject::Group(id.to_owned()),
+        ("user", id) if is_id(id) => Subject::User(id.to_owned()),
+        ("group", id) if is_id(id) => Subject::Group(id.to_owned()),
         ("role", "ANONYMOUS") => Subject::Anonymous,
         (kind, id) => Subject::Unknown(format!("{kind}:{id}")),
     }
 }
 
+/// The space permission that lets a role's holders view the space.
+const VIEW_SPACE: &str = "read/space";
+
+/// Whether a value can be an id: not empty, and not a sentinel such as `-1` that stands for "none".
+fn is_id(value: &str) -> bool {
+    let value = value.trim();
+    !value.is_empty() && !value.starts_with('-') && value != "null"
+}
+
+/// Who a role assignment names. An id that is empty or a sentinel, or a type this code does not know,
+/// grants nothing.
+pub(super) fn role_holder(principal: &v2::RolePrincipal) -> RoleHolder {
+    let id = principal.principal_id.trim();
+    match (principal.principal_type.as_str(), is_id(id)) {
+        ("USER", true) => RoleHolder::User(id.to_owned()),
+        ("GROUP", true) => RoleHolder::Group(id.to_owned()),
+        ("ACCESS_CLASS", true) => RoleHolder::AccessClass(match id {
+            "anonymous-users" => AccessClass::AnonymousUsers,
+            "authenticated-users" => AccessClass::AuthenticatedUsers,
+            "all-licensed-users" => AccessClass::AllLicensedUsers,
+            "all-product-admins" => AccessClass::AllProductAdmins,
+            "jsm-project-admins" => AccessClass::JsmProjectAdmins,
+            other => AccessClass::Other(other.to_owned()),
+        }),
+        (kind, _) => RoleHolder::Unknown(format!("{kind}:{id}")),
+    }
+}
+
 fn account_of(user: &v1::User) -> Option<String> {
-    user.account_id.clone().filter(|a| !a.is_empty())
+    user.account_id.clone().filter(|a| is_id(a))
 }
 
 fn storage_of(body: Option<&v2::Body>) -> String {
@@ -716,14 +887,14 @@ fn is_full(len: usize, limit: Option<u32>) -> bool {
 }
 
 /// What the restriction expansion of one item says.
-enum Expansion {
+pub(super) enum Expansion {
     /// Every user and group of the restriction.
     Complete(Restriction),
     /// Cut at the expansion's limit, or not readable as it is: read the restriction on its own.
     Partial,
 }
 
-fn expanded_restriction(read: &v1::ContentRestriction) -> Option<Expansion> {
+pub(super) fn expanded_restriction(read: &v1::ContentRestriction) -> Option<Expansion> {
     let restrictions = read.restrictions.as_ref()?;
     let (Some(users), Some(groups)) = (&restrictions.user, &restrictions.group) else {
         return Some(Expansion::Partial);
@@ -737,7 +908,7 @@ fn expanded_restriction(read: &v1::ContentRestriction) -> Option<Expansion> {
         restriction.users.insert(account);
     }
     for group in &groups.results {
-        if group.id.is_empty() {
+        if !is_id(&group.id) {
             return Some(Expansion::Partial);
         }
         restriction.groups.insert(group.id.clone());
@@ -764,11 +935,6 @@ fn cql_list(values: &[impl AsRef<str>]) -> String {
         .map(|v| format!("\"{}\"", v.as_ref().replace('\\', "\\\\").replace('"', "\\\"")))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A path segment, percent-encoded: ids come from the site and are not trusted to be URL-safe.
-fn segment(raw: &str) -> String {
-    utf8_percent_encode(raw, NON_ALPHANUMERIC).to_string()
 }
 
 /// Numeric ids in numeric order, others after them in string order.

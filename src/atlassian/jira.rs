@@ -18,22 +18,26 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
 use super::client::Client;
 use super::model::{
-    CommentVisibility, Directory, DirectoryGroup, DirectoryUser, Holder, Issue, IssueAttachment,
-    IssueComment, Project, RoleActors,
+    ApplicationRole, CommentVisibility, Directory, DirectoryGroup, DirectoryUser, Holder, Issue,
+    IssueAttachment, IssueComment, Project, RoleActors,
 };
 use super::paginate::{OffsetPage, OffsetPager, OffsetParts};
+use super::path::{query, segment};
 use super::wire::jira as wire;
 use super::{Error, Page};
 
 const API: &str = "/rest/api/3";
 /// Issue ids per `search/jql` page: Jira's maximum when only ids are asked for.
 pub const ISSUE_IDS_PAGE: usize = 5_000;
+/// Issues per page of [`Jira::issue_access`]: Jira serves 100 when fields besides the id are asked for.
+pub const ISSUE_ACCESS_PAGE: usize = 100;
+/// The restriction of an internal service-management comment (`jsdPublic: false`).
+pub const INTERNAL_COMMENT: &str = "internal comment (agents only)";
 /// Issues per `issue/bulkfetch` call: Jira's maximum.
 pub const BULKFETCH_MAX: usize = 100;
 /// Comment ids per `comment/list` call: Jira's maximum.
@@ -44,8 +48,13 @@ const COMMENTS_PAGE: u32 = 100;
 const GROUPS_PAGE: u32 = 50;
 const GROUP_MEMBERS_PAGE: u32 = 50;
 const USERS_PAGE: u32 = 1_000;
+/// What reading application roles needs.
+pub const ADMINISTER_JIRA: &str = "the Administer Jira global permission";
 /// The permission that lets a user see a project and its issues.
 const BROWSE_PROJECTS: &str = "BROWSE_PROJECTS";
+/// The security level of an issue whose `fields.security` names a level without a readable id: no
+/// project has it, so nobody is a member.
+pub const UNKNOWN_LEVEL: &str = "unknown security level";
 /// The `Unknown` browse holder of a team-managed project.
 pub const TEAM_MANAGED: &str = "team-managed project";
 /// The fields [`Jira::issues`] asks for.
@@ -82,6 +91,31 @@ struct Names {
     role_ids: HashMap<String, BTreeMap<String, String>>,
 }
 
+/// What an issue's access depends on besides its project (see [`Jira::issue_access`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueAccess {
+    pub id: String,
+    pub reporter: Option<String>,
+    pub assignee: Option<String>,
+    /// As [`Issue::security_level_id`].
+    pub security_level_id: Option<String>,
+}
+
+/// What [`Jira::projects_with_roles_in_use`] read: the projects read in full, and those that could not be.
+#[derive(Debug)]
+pub struct ProjectsRead {
+    pub projects: Vec<Project>,
+    pub unreadable: Vec<UnreadableProject>,
+}
+
+/// A project whose permissions could not be read, and why.
+#[derive(Debug)]
+pub struct UnreadableProject {
+    pub id: String,
+    pub key: String,
+    pub error: Error,
+}
+
 /// Role ids by project id: the roles whose actors a caller needs besides those the permission objects name.
 pub type RoleUses = BTreeMap<String, BTreeSet<String>>;
 
@@ -115,7 +149,11 @@ impl Jira {
     /// level of its issue security scheme (none when the project has no scheme). Projects are read
     /// concurrently, as far as the client allows; any failure fails the whole call.
     pub async fn projects(&self) -> Result<Vec<Project>, Error> {
-        self.read_projects(RoleReads::Every).await
+        let read = self.read_projects(RoleReads::Every).await?;
+        match read.unreadable.into_iter().next() {
+            Some(failure) => Err(failure.error),
+            None => Ok(read.projects),
+        }
     }
 
     /// Like [`projects`](Self::projects), but each project's [`Project::roles`] holds only the roles whose
@@ -127,11 +165,15 @@ impl Jira {
     /// A role left out can change nothing a document's access depends on: resolution expands a role only
     /// where a grant, a level member or a comment visibility names it, and whoever meets a visibility
     /// naming a role not held here reads it with [`role_actors`](Self::role_actors) first.
-    pub async fn projects_with_roles_in_use(&self, in_use: &RoleUses) -> Result<Vec<Project>, Error> {
+    ///
+    /// A project whose scheme, role listing, security scheme or role actors cannot be read is left out and
+    /// named in [`ProjectsRead::unreadable`]; the others are read as usual. The listing of projects and the
+    /// members of the security levels (one call for every scheme) fail the whole call.
+    pub async fn projects_with_roles_in_use(&self, in_use: &RoleUses) -> Result<ProjectsRead, Error> {
         self.read_projects(RoleReads::Named(in_use)).await
     }
 
-    async fn read_projects(&self, reads: RoleReads<'_>) -> Result<Vec<Project>, Error> {
+    async fn read_projects(&self, reads: RoleReads<'_>) -> Result<ProjectsRead, Error> {
         let listed = OffsetPager::<wire::PageBean<wire::Project>>::new(
             format!("{API}/project/search?expand=lead&orderBy=id"),
             PROJECTS_PAGE,
@@ -142,7 +184,7 @@ impl Jira {
         let mut tasks = JoinSet::new();
         for (position, project) in listed.into_iter().enumerate() {
             // `status=live` is the default; archived ones are skipped should a site list them anyway.
-            if project.archived == Some(true) || project.id.is_empty() || !seen.insert(project.id.clone()) {
+            if project.archived == Some(true) || !is_id(&project.id) || !seen.insert(project.id.clone()) {
                 continue;
             }
             let client = self.client.clone();
@@ -150,16 +192,31 @@ impl Jira {
                 RoleReads::Every => RoleListing::Read,
                 RoleReads::Named(_) => RoleListing::Skip,
             };
-            tasks.spawn(async move { (position, read_project(&client, project, listing).await) });
+            let (id, key) = (project.id.clone(), project.key.clone());
+            tasks.spawn(async move { (position, id, key, read_project(&client, project, listing).await) });
         }
         let mut raw = Vec::new();
+        let mut unreadable = Vec::new();
         while let Some(done) = tasks.join_next().await {
-            let (position, read) = joined(done);
-            raw.push((position, read?));
+            let (position, id, key, read) = joined(done);
+            match read {
+                Ok(project) => raw.push((position, project)),
+                Err(error) => unreadable.push(UnreadableProject { id, key, error }),
+            }
         }
         raw.sort_by_key(|(position, _)| *position);
         let level_members = read_level_members(&self.client, &raw).await?;
-        read_roles(&self.client, &mut raw, &level_members, &reads).await?;
+        for (index, error) in
+            read_roles(&self.client, &mut raw, &level_members, &reads).await.into_iter().rev()
+        {
+            let (_, project) = raw.remove(index);
+            unreadable.push(UnreadableProject { id: project.id, key: project.key, error });
+        }
+        // A run that is stopping stops here rather than recording every project as unreadable.
+        if let Some(i) = unreadable.iter().position(|u| matches!(u.error, Error::Cancelled { .. })) {
+            return Err(unreadable.swap_remove(i).error);
+        }
+        unreadable.sort_by(|a, b| a.id.cmp(&b.id));
 
         let needs_group_names = raw.iter().any(|(_, p)| p.names_groups_by_name(&level_members));
         let group_ids = if needs_group_names { self.group_ids().await? } else { HashMap::new() };
@@ -175,7 +232,53 @@ impl Jira {
         // Role names are remembered from this read, or (when the listing was not read) read again when a
         // comment names one: never kept from an earlier snapshot.
         self.names().role_ids = role_ids;
-        Ok(projects)
+        Ok(ProjectsRead { projects, unreadable })
+    }
+
+    /// Every Jira application of the site with the groups whose members use it (`GET /applicationrole`,
+    /// by `groupDetails`, or by `groups` names when a site sends only those). Admin only: a token without
+    /// the Administer Jira global permission gets [`Error::MissingRight`], and then no application role
+    /// holder can be resolved (it must grant nobody). A role without a key is left out.
+    pub async fn application_roles(&self) -> Result<Vec<ApplicationRole>, Error> {
+        let path = format!("{API}/applicationrole");
+        let listed: Vec<wire::ApplicationRole> = match self.client.get_json_right_optional(&path).await {
+            Err(e) if e.status() == Some(403) => {
+                return Err(Error::MissingRight { path, right: ADMINISTER_JIRA });
+            }
+            listed => listed?,
+        };
+        let needs_names = listed.iter().any(|r| r.group_details.len() < r.groups.len());
+        let by_name = if needs_names { self.group_ids().await? } else { HashMap::new() };
+        let mut roles: Vec<ApplicationRole> = listed
+            .into_iter()
+            .filter(|r| !r.key.is_empty())
+            .map(|r| {
+                let mut groups: BTreeSet<String> = r
+                    .group_details
+                    .iter()
+                    .filter_map(|g| g.group_id.clone())
+                    .filter(|id| is_id(id))
+                    .collect();
+                let named: BTreeSet<&str> =
+                    r.group_details.iter().filter_map(|g| g.name.as_deref()).collect();
+                for name in r.groups.iter().filter(|n| !named.contains(n.as_str())) {
+                    match by_name.get(name) {
+                        Some(id) => {
+                            groups.insert(id.clone());
+                        }
+                        None => tracing::warn!(
+                            application = r.key,
+                            group = name,
+                            "access group without a known id left out"
+                        ),
+                    }
+                }
+                ApplicationRole { name: r.name.unwrap_or_else(|| r.key.clone()), key: r.key, groups }
+            })
+            .collect();
+        roles.sort_by(|a, b| a.key.cmp(&b.key));
+        roles.dedup_by(|a, b| a.key == b.key);
+        Ok(roles)
     }
 
     /// The actors of one role in one project (`/project/{id}/role/{roleId}`); a project or role that no
@@ -210,13 +313,8 @@ impl Jira {
                 reason: format!("{text:?} is not a page token of an issue id listing"),
             })?),
         };
-        let request = wire::SearchRequest {
-            jql: Some(issue_jql(project_keys, updated_since, after)),
-            max_results: Some(ISSUE_IDS_PAGE as i64),
-            fields: vec!["id".into()],
-            ..Default::default()
-        };
-        let page: wire::SearchAndReconcileResults = self.client.post_json(&path, &request).await?;
+        let page =
+            self.search_page(&path, project_keys, updated_since, after, &["id"], ISSUE_IDS_PAGE).await?;
         let mut ids = Vec::with_capacity(page.issues.len());
         for issue in &page.issues {
             let id = issue.id.parse::<u64>().ok().filter(|id| after.is_none_or(|a| *id > a));
@@ -236,21 +334,103 @@ impl Jira {
         Ok(Page { items: ids.iter().map(u64::to_string).collect(), next })
     }
 
+    /// What an issue's access depends on besides its project (its level, reporter and assignee), for every
+    /// issue of these projects, a page (100 issues) per call, walked like [`issue_ids`](Self::issue_ids).
+    /// A permission refresh reads these to follow changes that bodies need not be fetched for.
+    pub async fn issue_access(
+        &self,
+        project_keys: &[String],
+        token: Option<&str>,
+    ) -> Result<Page<IssueAccess>, Error> {
+        let path = format!("{API}/search/jql");
+        if project_keys.is_empty() {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
+        let after = match token {
+            None => None,
+            Some(text) => Some(text.parse::<u64>().map_err(|_| Error::InvalidRequest {
+                path: path.clone(),
+                reason: format!("{text:?} is not a page token of an issue listing"),
+            })?),
+        };
+        let fields = ["id", "security", "reporter", "assignee"];
+        let page = self.search_page(&path, project_keys, None, after, &fields, ISSUE_ACCESS_PAGE).await?;
+        let more =
+            page.is_last != Some(true) && page.next_page_token.as_deref().is_some_and(|t| !t.is_empty());
+        let mut items = Vec::with_capacity(page.issues.len());
+        let mut last = None;
+        for bean in page.issues {
+            let Some(id) = bean.id.parse::<u64>().ok().filter(|id| after.is_none_or(|a| *id > a)) else {
+                return Err(malformed(
+                    &path,
+                    format!("issue id {:?} is not a number above the page start", bean.id),
+                ));
+            };
+            last = last.max(Some(id));
+            let fields = bean.fields.unwrap_or_default();
+            items.push(IssueAccess {
+                id: id.to_string(),
+                reporter: fields.reporter.flatten().and_then(account_id),
+                assignee: fields.assignee.flatten().and_then(account_id),
+                security_level_id: fields.security.map(|s| {
+                    if is_id(&s.id) {
+                        s.id
+                    } else {
+                        UNKNOWN_LEVEL.to_owned()
+                    }
+                }),
+            });
+        }
+        let next = if more { last.map(|id| id.to_string()) } else { None };
+        Ok(Page { items, next })
+    }
+
+    async fn search_page(
+        &self,
+        path: &str,
+        project_keys: &[String],
+        updated_since: Option<DateTime<Utc>>,
+        after: Option<u64>,
+        fields: &[&str],
+        page_size: usize,
+    ) -> Result<wire::SearchAndReconcileResults, Error> {
+        let request = wire::SearchRequest {
+            jql: Some(issue_jql(project_keys, updated_since, after)),
+            max_results: Some(page_size as i64),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            ..Default::default()
+        };
+        self.client.post_json(path, &request).await
+    }
+
     /// The issues with these ids (any number: fetched 100 per call), and the ids Jira could not return,
     /// with its message (deleted, archived, or not visible). An issue missing from the answer without an
     /// error, or without its project, is reported the same way.
     pub async fn issues(&self, ids: &[String]) -> Result<(Vec<Issue>, Vec<(String, String)>), Error> {
         let path = format!("{API}/issue/bulkfetch");
         let base = self.web_base();
-        let mut issues = Vec::with_capacity(ids.len());
-        let mut errors = Vec::new();
-        for chunk in ids.chunks(BULKFETCH_MAX) {
+        // The chunks are fetched side by side (the client bounds how many at once) and put back in order.
+        let mut tasks = JoinSet::new();
+        for (n, chunk) in ids.chunks(BULKFETCH_MAX).enumerate() {
             let request = wire::BulkFetchRequest {
                 issue_ids_or_keys: chunk.to_vec(),
                 fields: ISSUE_FIELDS.iter().map(|f| f.to_string()).collect(),
                 ..Default::default()
             };
-            let answer: wire::BulkIssueResults = self.client.post_json(&path, &request).await?;
+            let (client, path) = (self.client.clone(), path.clone());
+            tasks.spawn(
+                async move { (n, client.post_json::<_, wire::BulkIssueResults>(&path, &request).await) },
+            );
+        }
+        let mut answers: Vec<Option<wire::BulkIssueResults>> = (0..tasks.len()).map(|_| None).collect();
+        while let Some(done) = tasks.join_next().await {
+            let (n, answer) = joined(done);
+            answers[n] = Some(answer?);
+        }
+        let mut issues = Vec::with_capacity(ids.len());
+        let mut errors = Vec::new();
+        for (chunk, answer) in ids.chunks(BULKFETCH_MAX).zip(answers) {
+            let answer = answer.unwrap_or_default();
             let mut answered = BTreeSet::new();
             for bean in answer.issues {
                 answered.insert(bean.id.clone());
@@ -288,10 +468,7 @@ impl Jira {
             if comment.id.is_empty() || !seen.insert(comment.id.clone()) {
                 continue;
             }
-            let visibility = match &comment.visibility {
-                None => None,
-                Some(v) => Some(self.visibility(v, project_id).await?),
-            };
+            let visibility = self.comment_visibility(&comment, project_id).await?;
             comments.push(IssueComment {
                 id: comment.id,
                 issue_id: issue_id.to_string(),
@@ -308,9 +485,49 @@ impl Jira {
     /// Which of these comment ids still exist (and are on an issue that can be seen): `POST /comment/list`,
     /// 1000 ids per call. Ids that are not numbers cannot be Jira comments and are never in the answer.
     pub async fn existing_comments(&self, ids: &[String]) -> Result<BTreeSet<String>, Error> {
+        Ok(self.listed_comments(ids).await?.into_iter().map(|c| c.id).collect())
+    }
+
+    /// The visibility of each of these comments (by comment id, with its project's id) that still exists:
+    /// `None` for an open one. A permission refresh reads these to follow restrictions set or lifted.
+    pub async fn comment_visibilities(
+        &self,
+        comments: &[(String, String)],
+    ) -> Result<BTreeMap<String, Option<CommentVisibility>>, Error> {
+        let project_of: HashMap<&str, &str> =
+            comments.iter().map(|(c, p)| (c.as_str(), p.as_str())).collect();
+        let ids: Vec<String> = comments.iter().map(|(c, _)| c.clone()).collect();
+        let mut visibilities = BTreeMap::new();
+        for comment in self.listed_comments(&ids).await? {
+            let Some(project_id) = project_of.get(comment.id.as_str()) else { continue };
+            let visibility = self.comment_visibility(&comment, project_id).await?;
+            visibilities.insert(comment.id, visibility);
+        }
+        Ok(visibilities)
+    }
+
+    /// A comment's restriction: its `visibility`, and for an internal service-management comment
+    /// (`jsdPublic: false`), which only the project's agents see, a restriction nobody passes (who is an
+    /// agent is not read).
+    async fn comment_visibility(
+        &self,
+        comment: &wire::Comment,
+        project_id: &str,
+    ) -> Result<Option<CommentVisibility>, Error> {
+        if comment.jsd_public == Some(false) {
+            return Ok(Some(CommentVisibility::Unknown(INTERNAL_COMMENT.into())));
+        }
+        Ok(match &comment.visibility {
+            None => None,
+            Some(v) => Some(self.visibility(v, project_id).await?),
+        })
+    }
+
+    /// The comments of these ids that still exist (and are on an issue that can be seen), as listed.
+    async fn listed_comments(&self, ids: &[String]) -> Result<Vec<wire::Comment>, Error> {
         let path = format!("{API}/comment/list");
         let numeric: Vec<u64> = ids.iter().filter_map(|id| id.parse().ok()).collect();
-        let mut existing = BTreeSet::new();
+        let mut existing = Vec::new();
         for chunk in numeric.chunks(COMMENT_LIST_MAX) {
             let request = wire::CommentListRequest { ids: chunk.to_vec() };
             let mut target = path.clone();
@@ -319,7 +536,7 @@ impl Jira {
             for _ in 0..=chunk.len() {
                 let page: wire::PageBean<wire::Comment> = self.client.post_json(&target, &request).await?;
                 let received = page.values.len();
-                existing.extend(page.values.into_iter().map(|c| c.id).filter(|id| !id.is_empty()));
+                existing.extend(page.values.into_iter().filter(|c| is_id(&c.id)));
                 match page.next_page {
                     Some(next) if page.is_last == Some(false) && received > 0 => target = next,
                     _ => break,
@@ -346,8 +563,8 @@ impl Jira {
             let client = self.client.clone();
             tasks.spawn(async move {
                 let path = format!(
-                    "{API}/group/member?groupId={}&includeInactiveUsers=true",
-                    utf8_percent_encode(&group_id, NON_ALPHANUMERIC)
+                    "{API}/group/member?{}",
+                    query(&[("groupId", &group_id), ("includeInactiveUsers", "true")])
                 );
                 let members = OffsetPager::<wire::PageBean<wire::User>>::new(path, GROUP_MEMBERS_PAGE)
                     .collect_all(&client)
@@ -386,7 +603,7 @@ impl Jira {
         let mut groups = BTreeMap::new();
         for group in listed {
             // A group without an id cannot be named by any grant that permdex keeps (grants keep ids).
-            if let Some(id) = group.group_id.filter(|id| !id.is_empty()) {
+            if let Some(id) = group.group_id.filter(|id| is_id(id)) {
                 groups.insert(id, group.name.unwrap_or_default());
             }
         }
@@ -412,8 +629,8 @@ impl Jira {
             return Ok(known);
         }
         let path = format!("{API}/project/{}/role", segment(project_id));
-        let roles = match self.client.get_json::<wire::ProjectRoles>(&path).await {
-            Ok(roles) => roles,
+        let roles = match self.client.get_json::<wire::RoleUrls>(&path).await {
+            Ok(roles) => roles.0,
             // The project is gone: its comments resolve to nothing.
             Err(e) if e.status() == Some(404) => wire::ProjectRoles::new(),
             Err(e) => return Err(e),
@@ -425,24 +642,17 @@ impl Jira {
     }
 
     async fn visibility(&self, v: &wire::Visibility, project_id: &str) -> Result<CommentVisibility, Error> {
-        let name = v.value.as_deref().unwrap_or_default();
-        Ok(match &v.kind {
-            wire::VisibilityType::Group => match v.identifier.as_deref().filter(|id| !id.is_empty()) {
-                Some(id) => CommentVisibility::Group(id.to_string()),
-                None => match self.group_ids().await?.get(name) {
-                    Some(id) => CommentVisibility::Group(id.clone()),
-                    None => CommentVisibility::Unknown(format!("group {name:?}")),
-                },
+        Ok(match named_visibility(v) {
+            NamedVisibility::GroupId(id) => CommentVisibility::Group(id),
+            NamedVisibility::GroupName(name) => match self.group_ids().await?.get(&name) {
+                Some(id) => CommentVisibility::Group(id.clone()),
+                None => CommentVisibility::Unknown(format!("group {name:?}")),
             },
-            wire::VisibilityType::Role => {
-                // `identifier` of a role visibility is its name too; `value` is the documented one.
-                let name = if name.is_empty() { v.identifier.as_deref().unwrap_or_default() } else { name };
-                match self.role_id(project_id, name).await? {
-                    Some(id) => CommentVisibility::Role(id),
-                    None => CommentVisibility::Unknown(format!("role {name:?}")),
-                }
-            }
-            wire::VisibilityType::Other(kind) => CommentVisibility::Unknown(kind.clone()),
+            NamedVisibility::RoleName(name) => match self.role_id(project_id, &name).await? {
+                Some(id) => CommentVisibility::Role(id),
+                None => CommentVisibility::Unknown(format!("role {name:?}")),
+            },
+            NamedVisibility::Unknown(what) => CommentVisibility::Unknown(what),
         })
     }
 
@@ -454,6 +664,40 @@ impl Jira {
     /// The site's address without a trailing slash, for web URLs.
     fn web_base(&self) -> String {
         self.client.base_url().as_str().trim_end_matches('/').to_string()
+    }
+}
+
+/// A comment visibility as the comment states it, before names are resolved to ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum NamedVisibility {
+    GroupId(String),
+    /// A group named only by its (mutable) name.
+    GroupName(String),
+    /// Roles are named by name; the project's role listing gives the id.
+    RoleName(String),
+    /// A type this code does not know, or a group or role it cannot name: nobody passes it.
+    Unknown(String),
+}
+
+pub(super) fn named_visibility(v: &wire::Visibility) -> NamedVisibility {
+    let name = v.value.as_deref().unwrap_or_default().trim();
+    match &v.kind {
+        wire::VisibilityType::Group => match v.identifier.as_deref().filter(|id| is_id(id)) {
+            Some(id) => NamedVisibility::GroupId(id.to_string()),
+            None if is_id(name) => NamedVisibility::GroupName(name.to_string()),
+            None => NamedVisibility::Unknown("group without an id or a name".into()),
+        },
+        wire::VisibilityType::Role => {
+            // `identifier` of a role visibility is its name too; `value` is the documented one.
+            let name =
+                if name.is_empty() { v.identifier.as_deref().unwrap_or_default().trim() } else { name };
+            if is_id(name) {
+                NamedVisibility::RoleName(name.to_string())
+            } else {
+                NamedVisibility::Unknown("role without a name".into())
+            }
+        }
+        wire::VisibilityType::Other(kind) => NamedVisibility::Unknown(kind.clone()),
     }
 }
 
@@ -573,8 +817,8 @@ async fn read_level_members(client: &Client, raw: &[(usize, RawProject)]) -> Res
     if schemes.is_empty() {
         return Ok(read);
     }
-    let query: Vec<String> = schemes.iter().map(|s| format!("schemeId={}", segment(s))).collect();
-    let path = format!("{API}/issuesecurityschemes/level/member?{}", query.join("&"));
+    let pairs: Vec<(&str, &str)> = schemes.iter().map(|s| ("schemeId", s.as_str())).collect();
+    let path = format!("{API}/issuesecurityschemes/level/member?{}", query(&pairs));
     let members = OffsetPager::<wire::PageBean<wire::SecurityLevelMember>>::new(path, LEVEL_MEMBERS_PAGE)
         .collect_all(client)
         .await?;
@@ -631,8 +875,8 @@ async fn read_project(
 
     // Role actors are read once the roles to read are known (see `read_roles`).
     let role_ids = if listing == RoleListing::Read {
-        let role_urls: wire::ProjectRoles = client.get_json(&format!("{API}/project/{id}/role")).await?;
-        role_ids_by_name(&role_urls)
+        let role_urls: wire::RoleUrls = client.get_json(&format!("{API}/project/{id}/role")).await?;
+        role_ids_by_name(&role_urls.0)
     } else {
         BTreeMap::new()
     };
@@ -644,7 +888,7 @@ async fn read_project(
     {
         Ok(scheme) => {
             // Members are read once per (scheme, level) by the caller: schemes are shared by projects.
-            for level in scheme.levels.iter().filter(|l| !l.id.is_empty()) {
+            for level in scheme.levels.iter().filter(|l| is_id(&l.id)) {
                 levels.insert(level.id.clone(), scheme.id.to_string());
             }
         }
@@ -667,12 +911,14 @@ async fn read_project(
 
 /// Reads the actors of the roles each project needs: every listed role ([`RoleReads::Every`]), or the
 /// roles its browse grants and its levels' members name plus those the caller lists for it.
+/// Reads the actors of the roles each project needs; returns the projects (by index into `raw`, ascending)
+/// one of whose roles could not be read, with the error.
 async fn read_roles(
     client: &Client,
     raw: &mut [(usize, RawProject)],
     level_members: &LevelMembers,
     reads: &RoleReads<'_>,
-) -> Result<(), Error> {
+) -> Vec<(usize, Error)> {
     let mut tasks = JoinSet::new();
     for (index, (_, project)) in raw.iter().enumerate() {
         let wanted: BTreeSet<String> = match reads {
@@ -691,11 +937,18 @@ async fn read_roles(
             );
         }
     }
+    let mut failed = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
-        let (index, role_id, actors) = joined(done);
-        raw[index].1.roles.insert(role_id, actors?);
+        match joined(done) {
+            (index, role_id, Ok(actors)) => {
+                raw[index].1.roles.insert(role_id, actors);
+            }
+            (index, _, Err(e)) => {
+                failed.entry(index).or_insert(e);
+            }
+        }
     }
-    Ok(())
+    failed.into_iter().collect()
 }
 
 /// The actors of one role of a project (`project` already a path segment); none when the project or the
@@ -711,7 +964,7 @@ async fn read_role(client: &Client, project: &str, role_id: &str) -> Result<Vec<
 
 /// Role actors in permdex's terms: users by account id, groups by id (or by a name `group_ids` knows).
 /// Other actor types, and groups that cannot be pinned to an id, grant nothing.
-fn role_actors_of(
+pub(super) fn role_actors_of(
     actors: &[wire::RoleActor],
     group_ids: &HashMap<String, String>,
     project: &str,
@@ -721,7 +974,7 @@ fn role_actors_of(
     for actor in actors {
         match actor.kind {
             wire::RoleActorType::User => {
-                if let Some(user) = actor.actor_user.as_ref().filter(|u| !u.account_id.is_empty()) {
+                if let Some(user) = actor.actor_user.as_ref().filter(|u| is_id(&u.account_id)) {
                     entry.users.insert(user.account_id.clone());
                 }
             }
@@ -749,14 +1002,14 @@ fn role_actors_of(
 
 /// The role a `projectRole` holder names: `value`, `parameter` or the expanded role's id.
 fn role_id_of(h: &wire::PermissionHolder) -> Option<String> {
-    let text = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let text = |v: &Option<String>| v.clone().filter(|v| is_id(v));
     text(&h.value)
         .or_else(|| text(&h.parameter))
         .or_else(|| h.project_role.as_ref().filter(|r| r.id != 0).map(|r| r.id.to_string()))
 }
 
 /// Role name → role id from a project's role map (the id ends each role URL).
-fn role_ids_by_name(roles: &wire::ProjectRoles) -> BTreeMap<String, String> {
+pub(super) fn role_ids_by_name(roles: &wire::ProjectRoles) -> BTreeMap<String, String> {
     roles
         .iter()
         .filter_map(|(name, url)| match wire::role_id_from_url(url) {
@@ -773,21 +1026,26 @@ fn role_ids_by_name(roles: &wire::ProjectRoles) -> BTreeMap<String, String> {
 fn group_id_of(h: &wire::PermissionHolder) -> Option<String> {
     h.value
         .clone()
-        .filter(|v| !v.is_empty())
-        .or_else(|| h.group.as_ref().and_then(|g| g.group_id.clone()).filter(|v| !v.is_empty()))
+        .filter(|v| is_id(v))
+        .or_else(|| h.group.as_ref().and_then(|g| g.group_id.clone()).filter(|v| is_id(v)))
 }
 
 fn actor_group_id(actor: &wire::RoleActor) -> Option<String> {
-    actor.actor_group.as_ref().and_then(|g| g.group_id.clone()).filter(|id| !id.is_empty())
+    actor.actor_group.as_ref().and_then(|g| g.group_id.clone()).filter(|id| is_id(id))
 }
 
 /// One grant or level member holder in permdex's terms. Anything that cannot be pinned to an id is
 /// `Unknown`, which grants nothing.
-fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, String>) -> Holder {
-    let text = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+pub(super) fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, String>) -> Holder {
+    let text = |v: &Option<String>| v.clone().filter(|v| is_id(v));
     match &h.kind {
         wire::HolderType::Anyone => Holder::Anyone,
-        wire::HolderType::ApplicationRole => Holder::AnyLoggedIn,
+        // No parameter: any Jira application. One that names no application grants nothing.
+        wire::HolderType::ApplicationRole => match h.parameter.as_deref() {
+            None => Holder::ApplicationRole(None),
+            Some(key) if is_id(key) => Holder::ApplicationRole(Some(key.to_owned())),
+            Some(key) => Holder::Unknown(format!("applicationRole {key:?}")),
+        },
         wire::HolderType::Group => {
             let by_name = || {
                 let name = text(&h.parameter).or_else(|| h.group.as_ref().and_then(|g| text(&g.name)))?;
@@ -801,7 +1059,7 @@ fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, String>) -> Ho
         wire::HolderType::User => {
             let id = text(&h.value)
                 .or_else(|| text(&h.parameter))
-                .or_else(|| h.user.as_ref().map(|u| u.account_id.clone()).filter(|a| !a.is_empty()));
+                .or_else(|| h.user.as_ref().map(|u| u.account_id.clone()).filter(|a| is_id(a)));
             id.map_or_else(|| Holder::Unknown("user".into()), Holder::User)
         }
         wire::HolderType::ProjectRole => {
@@ -833,9 +1091,12 @@ fn issue_jql(project_keys: &[String], updated_since: Option<DateTime<Utc>>, afte
 }
 
 /// A bulk-fetched issue in permdex's terms, or why it cannot be one.
-fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, String)> {
+pub(super) fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, String)> {
+    if !is_id(&bean.id) {
+        return Err((bean.id, "answered without a usable id".into()));
+    }
     let Some(fields) = bean.fields else { return Err((bean.id, "answered without fields".into())) };
-    let Some(project) = fields.project.filter(|p| !p.id.is_empty()) else {
+    let Some(project) = fields.project.filter(|p| is_id(&p.id)) else {
         return Err((bean.id, "answered without its project".into()));
     };
     let key = bean.key.unwrap_or_default();
@@ -874,7 +1135,10 @@ fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, 
         labels: fields.labels.unwrap_or_default(),
         reporter: fields.reporter.flatten().and_then(account_id),
         assignee: fields.assignee.flatten().and_then(account_id),
-        security_level_id: fields.security.map(|s| s.id).filter(|id| !id.is_empty()),
+        // A level the site names but whose id cannot be read is a level nobody is known to be in.
+        security_level_id: fields
+            .security
+            .map(|s| if is_id(&s.id) { s.id } else { UNKNOWN_LEVEL.to_owned() }),
         created: fields.created.as_deref().and_then(parse_time),
         updated: fields.updated.as_deref().and_then(parse_time),
         attachments,
@@ -883,11 +1147,11 @@ fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue, (String, 
 }
 
 fn account_id(user: wire::User) -> Option<String> {
-    Some(user.account_id).filter(|id| !id.is_empty())
+    Some(user.account_id).filter(|id| is_id(id))
 }
 
 fn directory_user(user: wire::User) -> Option<(String, DirectoryUser)> {
-    let id = Some(user.account_id).filter(|id| !id.is_empty())?;
+    let id = Some(user.account_id).filter(|id| is_id(id))?;
     // An account whose state is not said is not treated as active.
     let entry = DirectoryUser {
         display_name: user.display_name.unwrap_or_default(),
@@ -902,9 +1166,10 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     wire::parse_jira_time(text).map(|t| t.with_timezone(&Utc))
 }
 
-/// An id as one path segment.
-fn segment(id: &str) -> String {
-    utf8_percent_encode(id, NON_ALPHANUMERIC).to_string()
+/// Whether a value can be an id: not empty, and not a sentinel such as `-1` that stands for "none".
+fn is_id(value: &str) -> bool {
+    let value = value.trim();
+    !value.is_empty() && !value.starts_with('-') && value != "null"
 }
 
 fn malformed(path: &str, reason: String) -> Error {
@@ -937,7 +1202,15 @@ mod tests {
         let groups: HashMap<String, String> = [("managers".to_string(), "g-mgr".to_string())].into();
         let cases = [
             (json!({"type": "anyone"}), Holder::Anyone),
-            (json!({"type": "applicationRole", "parameter": "jira-software"}), Holder::AnyLoggedIn),
+            (
+                json!({"type": "applicationRole", "parameter": "jira-software"}),
+                Holder::ApplicationRole(Some("jira-software".into())),
+            ),
+            (json!({"type": "applicationRole"}), Holder::ApplicationRole(None)),
+            (
+                json!({"type": "applicationRole", "parameter": "-1"}),
+                Holder::Unknown("applicationRole \"-1\"".into()),
+            ),
             (
                 json!({"type": "group", "parameter": "engineering", "value": "g-eng"}),
                 Holder::Group("g-eng".into()),

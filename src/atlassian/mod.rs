@@ -12,9 +12,13 @@ pub mod confluence;
 pub mod diagnosis;
 pub mod jira;
 pub mod model;
+pub mod pacer;
 pub mod paginate;
+pub mod path;
 pub mod probe;
 pub mod wire;
+#[cfg(test)]
+mod wire_variance;
 
 pub use client::{Client, ClientConfig, ClientStats, Download};
 
@@ -60,6 +64,12 @@ pub enum Error {
     /// A Jira `nextPageToken` came back that an earlier page already gave: following it would loop.
     #[error("listing {path}: the next page token repeats an earlier one after {pages} page(s)")]
     RepeatedPageToken { path: String, pages: u64 },
+    /// The site refused a call (403) that needs a right the token's account does not hold.
+    #[error("{path}: forbidden (http 403): the account needs {right}")]
+    MissingRight { path: String, right: &'static str },
+    /// The client was cancelled (the run is stopping) before the call could finish.
+    #[error("{method} {path}: cancelled")]
+    Cancelled { method: String, path: String },
     /// A token listing kept sending empty pages that still promise more.
     #[error("listing {path}: {pages} empty page(s) in a row that still promise more")]
     EmptyPages { path: String, pages: u64 },

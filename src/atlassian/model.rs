@@ -116,6 +116,28 @@ pub struct Comment {
     pub url: String,
 }
 
+/// An inline comment (or reply) on highlighted text of a page or blog post: read exactly like a footer
+/// comment, by its container's readers, resolved or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineComment {
+    pub comment: Comment,
+    pub resolution: InlineResolution,
+    /// The highlighted text, when the site says.
+    pub selection: Option<String>,
+}
+
+/// `resolutionStatus` of an inline comment's thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InlineResolution {
+    Open,
+    Reopened,
+    Resolved,
+    /// The highlighted text is gone.
+    Dangling,
+    /// Missing or a value this code does not know (it decides nothing about who may read).
+    Unknown(String),
+}
+
 /// A Confluence attachment's metadata; the bytes are downloaded separately.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
@@ -135,12 +157,72 @@ pub struct Attachment {
     pub url: String,
 }
 
+/// How a Confluence site decides who may view a space (`GET /space-role-mode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpaceRoleMode {
+    /// Space permissions only.
+    PreRoles,
+    /// Space roles and space permissions side by side: a space's viewers are those of either.
+    Transition,
+    /// Space roles (and whatever space permissions spaces still hold).
+    Roles,
+    /// A mode this code does not know: read both, as in `Transition`.
+    Unknown(String),
+}
+
+/// A space role: a set of space permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceRole {
+    pub id: String,
+    pub name: String,
+    /// Whether holding the role lets one view the space (it holds `read/space`).
+    pub views_space: bool,
+    /// Space permission ids.
+    pub permissions: BTreeSet<String>,
+}
+
+/// A space role given to someone on one space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignment {
+    pub holder: RoleHolder,
+    pub role_id: String,
+}
+
+/// Who a space role is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RoleHolder {
+    User(String),
+    /// By group id.
+    Group(String),
+    AccessClass(AccessClass),
+    /// A principal type or id this code does not understand: grants nothing.
+    Unknown(String),
+}
+
+/// The classes of users a space role can be assigned to as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccessClass {
+    /// `anonymous-users`: everyone, signed in or not.
+    AnonymousUsers,
+    /// `authenticated-users`: every signed-in user.
+    AuthenticatedUsers,
+    /// `all-licensed-users`: every licensed Confluence user.
+    AllLicensedUsers,
+    /// `all-product-admins`.
+    AllProductAdmins,
+    /// `jsm-project-admins`.
+    JsmProjectAdmins,
+    /// A class this code does not know: grants nothing.
+    Other(String),
+}
+
 /// Who a Jira permission grant or security level membership names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Holder {
     Anyone,
-    /// `applicationRole`: anyone with product access, i.e. any signed-in user of the site.
-    AnyLoggedIn,
+    /// `applicationRole`: the users of the Jira application with this key (`jira-software`, …), or, without
+    /// a key, the users of any Jira application: members of the applications' access groups.
+    ApplicationRole(Option<String>),
     /// By group id.
     Group(String),
     User(String),
@@ -151,6 +233,17 @@ pub enum Holder {
     Assignee,
     /// A holder type this code does not resolve (custom fields, portal customers, new types). Grants nothing.
     Unknown(String),
+}
+
+/// A Jira application (`jira-software`, `jira-servicedesk`, …) and the groups whose members use it: the
+/// `applicationRole` holder with this key admits them; the holder without a key admits the users of
+/// every application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRole {
+    pub key: String,
+    pub name: String,
+    /// Group ids. A group the site named only by a name no group has is left out: it grants nothing.
+    pub groups: BTreeSet<String>,
 }
 
 /// Users and groups (ids) acting in a project role.

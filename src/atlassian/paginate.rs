@@ -35,7 +35,7 @@ pub trait CursorPage: DeserializeOwned {
     fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
 }
 
-impl<T: DeserializeOwned> CursorPage for v2::MultiEntityResult<T> {
+impl<T: DeserializeOwned + Default> CursorPage for v2::MultiEntityResult<T> {
     type Item = T;
     fn into_parts(self) -> (Vec<T>, Option<String>) {
         (self.results, self.links.next.filter(|next| !next.is_empty()))
@@ -43,7 +43,7 @@ impl<T: DeserializeOwned> CursorPage for v2::MultiEntityResult<T> {
 }
 
 /// v1's next link (`/rest/api/content/search?cursor=…`) is relative to the `context` (`/wiki`).
-impl<T: DeserializeOwned> CursorPage for v1::ResultArray<T> {
+impl<T: DeserializeOwned + Default> CursorPage for v1::ResultArray<T> {
     type Item = T;
     fn into_parts(self) -> (Vec<T>, Option<String>) {
         let links = self.links.unwrap_or_default();
@@ -313,7 +313,7 @@ pub struct OffsetParts<T> {
     pub is_last: Option<bool>,
 }
 
-impl<T: DeserializeOwned> OffsetPage for jira::PageBean<T> {
+impl<T: DeserializeOwned + Default> OffsetPage for jira::PageBean<T> {
     type Item = T;
     const START_PARAM: &'static str = "startAt";
     const LIMIT_PARAM: &'static str = "maxResults";
@@ -341,7 +341,7 @@ impl OffsetPage for jira::PageOfComments {
     }
 }
 
-impl<T: DeserializeOwned> OffsetPage for v1::ResultArray<T> {
+impl<T: DeserializeOwned + Default> OffsetPage for v1::ResultArray<T> {
     type Item = T;
     const START_PARAM: &'static str = "start";
     const LIMIT_PARAM: &'static str = "limit";

@@ -14,6 +14,9 @@ use permdex::config::{Config, Secrets, Source};
 
 use super::Usage;
 
+/// How long `permdex check` waits out a site's 429s on one call before it reports the call as failed.
+const CHECK_THROTTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Raw flags of `permdex check`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
@@ -45,7 +48,11 @@ pub async fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Checke
     };
     let mut all_passed = true;
     for source in &sources {
-        let client = Client::new(ClientConfig { max_retries: 1, ..ClientConfig::for_source(source)? })?;
+        let client = Client::new(ClientConfig {
+            max_retries: 1,
+            max_throttle_wait: CHECK_THROTTLE_WAIT,
+            ..ClientConfig::for_source(source)?
+        })?;
         writeln!(out, "{} ({})", source.name(), source.url())?;
         let products = source.products();
         if args.list {

@@ -194,22 +194,25 @@ pub fn restrict_file_modes() {
     }
 }
 
-/// `permdex sync` with Ctrl-C stopping the run at its next checkpoint: 3 when a run failed as a whole, 1
-/// when any item failed, 130 when stopped.
+/// `permdex sync` with Ctrl-C or SIGTERM stopping the run at once (requests and waits are cancelled, and a
+/// checkpoint is committed): 3 when a run failed as a whole, 1 when any item failed, 130 when stopped.
 fn run_sync(args: &sync::SyncArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let stop = Arc::new(AtomicBool::new(false));
+    let cancel = tokio_util::sync::CancellationToken::new();
     let records = runtime
         .block_on(async {
             let watcher = tokio::spawn({
-                let stop = stop.clone();
+                let (stop, cancel) = (stop.clone(), cancel.clone());
                 async move {
                     shutdown_signal().await;
-                    eprintln!("permdex: stopping at the next checkpoint (the next sync resumes)");
+                    eprintln!("permdex: stopping now (the next sync resumes)");
                     stop.store(true, Ordering::Relaxed);
+                    // Requests in flight and waits on the pacer or a backoff end at once.
+                    cancel.cancel();
                 }
             });
-            let records = sync::run(args, stop.clone()).await;
+            let records = sync::run(args, stop.clone(), cancel).await;
             watcher.abort();
             records
         })

@@ -60,8 +60,13 @@ pub struct StatusArgs {
 
 /// `permdex sync`: syncs the chosen sources one after the other, printing progress and a summary per
 /// source on stderr. Returns every run's record; the caller decides the exit status from their failures.
-/// A stop request (`stop` set) ends the current run at a checkpoint and skips the remaining sources.
-pub async fn run(args: &SyncArgs, stop: Arc<AtomicBool>) -> anyhow::Result<Vec<RunRecord>> {
+/// A stop request (`stop` set, `cancel` cancelled) ends the current run at a checkpoint and skips the
+/// remaining sources.
+pub async fn run(
+    args: &SyncArgs,
+    stop: Arc<AtomicBool>,
+    cancel: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<Vec<RunRecord>> {
     let config = super::load_config(&args.config, Secrets::SOURCE_TOKENS)?;
     let sources: Vec<_> = match &args.source {
         Some(name) => vec![config
@@ -73,7 +78,7 @@ pub async fn run(args: &SyncArgs, stop: Arc<AtomicBool>) -> anyhow::Result<Vec<R
     let checkpoint_interval = Duration::try_from_secs_f64(args.checkpoint_interval).map_err(|_| {
         Usage::flag("checkpoint-interval", format!("{} is not a number of seconds", args.checkpoint_interval))
     })?;
-    let options = engine::SyncOptions { checkpoint_interval, ..engine::SyncOptions::default() };
+    let options = engine::SyncOptions { checkpoint_interval, cancel, ..engine::SyncOptions::default() };
     let mut records = Vec::new();
     for source in &sources {
         if stop.load(Ordering::Relaxed) {

@@ -242,6 +242,9 @@ include_users = []
 exclude_users = []
 # Also index archived spaces, pages and projects.
 archived = false
+# Groups (names or ids) whose members have Confluence access, guests' groups included. Atlassian offers no API
+# for it: unset, every member of a group granted a space is taken to have Confluence access.
+# confluence_access_groups = ["confluence-users-acme", "confluence-guests-acme"]
 # Larger attachments are skipped and recorded; a byte count or a size with B, KB, MB, GB, KiB, MiB or GiB; 0 skips all.
 max_attachment_bytes = {max_attachment_bytes}
 # Requests in flight at once, 1 to {max_concurrency}.

@@ -365,6 +365,7 @@ pub struct Source {
     projects: KeyFilter<ProjectKey>,
     users: KeyFilter<AccountId>,
     include_archived: bool,
+    confluence_access_groups: Option<BTreeSet<String>>,
     limits: Limits,
     schedule: Schedule,
     max_permission_age: Option<Duration>,
@@ -432,6 +433,12 @@ impl Source {
     /// Whether archived pages, spaces and projects are indexed (`archived = true`).
     pub fn include_archived(&self) -> bool {
         self.include_archived
+    }
+
+    /// The groups (names or ids) whose members have Confluence access (`confluence_access_groups`);
+    /// `None` when not configured: members of granted groups are then taken to have it.
+    pub fn confluence_access_groups(&self) -> Option<&BTreeSet<String>> {
+        self.confluence_access_groups.as_ref()
     }
 
     pub fn limits(&self) -> &Limits {

@@ -152,6 +152,14 @@ fn validate_source(
     let projects =
         key_filter(key, "projects", &raw.include_projects, &raw.exclude_projects, ProjectKey::parse, report);
 
+    let confluence_access_groups = raw.confluence_access_groups.map(|groups| {
+        let groups: BTreeSet<String> = groups.into_iter().map(|g| g.trim().to_owned()).collect();
+        if groups.contains("") {
+            report.problem(&k("confluence_access_groups"), "a group name or id is empty");
+        }
+        groups
+    });
+
     if report.problems.len() > problems_before {
         return None;
     }
@@ -166,6 +174,7 @@ fn validate_source(
         projects,
         users,
         include_archived: raw.archived.unwrap_or(false),
+        confluence_access_groups,
         limits: limits?,
         schedule,
         max_permission_age,

@@ -4,9 +4,11 @@
 //! hide the case under test among thousands of others. It is not a generator: see `generate.rs`.
 //!
 //! People and groups:
-//! - alice (engineering), bob (engineering, managers), carol (managers), dave (no groups),
+//! - alice (engineering), bob (engineering, managers), carol (managers), dave (no group but Jira's),
 //!   erin (inactive, engineering), and `gone-user`, named by a restriction but no longer an account.
-//! - engineering `g-eng`, managers `g-mgr`.
+//! - engineering `g-eng`, managers `g-mgr`, and `g-jira` (jira-software-users, everyone): the access group
+//!   of the one Jira application, Jira Software. Product access is not enforced (`AccessRule::Everyone`),
+//!   and `g-jira` is granted nothing, so it changes no reading.
 //!
 //! Confluence:
 //! - space ENG (id 1): read for g-eng and for carol. Page tree: 100 Home → 101 Design (restricted to g-mgr)
@@ -30,6 +32,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::*;
+use super::SiteFeatures;
 
 const T0: Millis = 1_704_067_200_000; // 2024-01-01T00:00:00Z
 
@@ -44,6 +47,7 @@ fn user(id: &str, name: &str, active: bool) -> User {
         email: format!("{}@example.com", name.to_lowercase()),
         email_hidden: id == "dave",
         active,
+        account_type: AccountType::Atlassian,
     }
 }
 
@@ -154,6 +158,7 @@ fn issue_comment(id: u64, issue_id: u64, visibility: Option<Visibility>) -> Issu
         created: T0 + id as i64 * 1000,
         updated: T0 + id as i64 * 1000,
         visibility,
+        internal: false,
     }
 }
 
@@ -189,6 +194,11 @@ pub fn tiny_site() -> Site {
     let groups = vec![
         Group { id: "g-eng".into(), name: "engineering".into(), members: set(&["alice", "bob", "erin"]) },
         Group { id: "g-mgr".into(), name: "managers".into(), members: set(&["bob", "carol"]) },
+        Group {
+            id: "g-jira".into(),
+            name: "jira-software-users".into(),
+            members: set(&["alice", "bob", "carol", "dave", "erin"]),
+        },
     ];
 
     let mut spaces = BTreeMap::new();
@@ -386,6 +396,27 @@ pub fn tiny_site() -> Site {
         issues,
         issue_comments,
         jira_attachments,
+        features: SiteFeatures::NONE,
+        product_access: ProductAccess {
+            rule: AccessRule::Everyone,
+            jira: [(
+                "jira-software".to_string(),
+                Application {
+                    key: "jira-software".into(),
+                    name: "Jira Software".into(),
+                    groups: set(&["g-jira"]),
+                    default_groups: set(&["g-jira"]),
+                },
+            )]
+            .into(),
+            confluence_users: BTreeSet::new(),
+            confluence_guests: BTreeSet::new(),
+        },
+        inline_comments: BTreeMap::new(),
+        space_roles: SpaceRoles::default(),
+        service_desks: BTreeMap::new(),
+        organisations: BTreeMap::new(),
+        requests: BTreeMap::new(),
         ids: IdSequences::default(),
         index: SiteIndex::default(),
     };

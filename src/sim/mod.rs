@@ -87,6 +87,48 @@ impl std::str::FromStr for Corpus {
     }
 }
 
+/// Parts of real Atlassian sites a generated site can hold beyond the original simulator's. Each adds to
+/// the site (and so to what the oracle answers), with its own random stream, so turning one on leaves
+/// everything else of the site as it was.
+///
+/// - `product_access`: several Jira applications with site-suffixed access groups (`jira-software-users-…`,
+///   `jira-servicedesk-users-…`, `jira-product-discovery-users-…`), accounts without Jira access
+///   (Confluence-only users) and without Confluence access, Confluence guests, and `applicationRole` grants
+///   by key and without one. Without it, every active account uses every product.
+/// - `inline_comments`: inline comments with replies, some resolved, on pages and blog posts.
+/// - `space_roles`: role-based space access: the site in `ROLES_TRANSITION` mode, the four system roles
+///   and a custom one, role assignments to users, groups and access classes on most spaces.
+/// - `service_management`: a service desk project with customers (portal-only accounts), customer
+///   organisations, request participants, requests shared with organisations and internal comments. It
+///   needs product access modelled, and turns it on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SiteFeatures {
+    pub product_access: bool,
+    pub inline_comments: bool,
+    pub space_roles: bool,
+    pub service_management: bool,
+}
+
+impl SiteFeatures {
+    pub const NONE: SiteFeatures = SiteFeatures {
+        product_access: false,
+        inline_comments: false,
+        space_roles: false,
+        service_management: false,
+    };
+    pub const ALL: SiteFeatures = SiteFeatures {
+        product_access: true,
+        inline_comments: true,
+        space_roles: true,
+        service_management: true,
+    };
+}
+
+/// The features every site generated from a [`SimConfig`] alone holds: the demo's, `permdex sim`'s and the
+/// tests' that do not ask for others ([`generate::generate_with`] and [`run::start_with_features`] take
+/// them explicitly). This is the one place to turn a feature on everywhere, once the crawler reads it.
+pub const DEFAULT_FEATURES: SiteFeatures = SiteFeatures::NONE;
+
 /// Rate limiting: a token bucket shared by all routes of the Atlassian API.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitConfig {
@@ -115,6 +157,21 @@ pub struct FaultConfig {
     pub empty_next: f64,
     /// Put `null` into fields the spec says are never null.
     pub null_fields: f64,
+}
+
+/// A burst limiter that greets a crawler opening many endpoints at once: the first call of a share of all
+/// request targets (method, path and query) is refused once with a 429, `RateLimit-Reason:
+/// …-burst-based` and `Retry-After`; the call after it passes. Which targets are refused depends only on
+/// the seed and the target, not on the order requests arrive in, so runs are comparable.
+///
+/// Kept apart from [`FaultConfig`] (set with `Guard::set_first_call_refusal` or `POST /_sim/faults`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstCallRefusal {
+    pub seed: u64,
+    /// Share of targets whose first call is refused, in `0.0..=1.0`.
+    pub share: f64,
+    /// Sent as `Retry-After`, in whole seconds (rounded up).
+    pub retry_after: Duration,
 }
 
 /// Everything needed to run a simulated site.

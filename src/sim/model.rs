@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::SiteFeatures;
+
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
@@ -21,6 +23,25 @@ pub struct User {
     pub email_hidden: bool,
     /// Deactivated accounts cannot sign in and see nothing.
     pub active: bool,
+    pub account_type: AccountType,
+}
+
+/// Jira's `accountType`: a person with an Atlassian account, or a service desk customer who only uses
+/// the customer portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccountType {
+    #[default]
+    Atlassian,
+    Customer,
+}
+
+impl AccountType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountType::Atlassian => "atlassian",
+            AccountType::Customer => "customer",
+        }
+    }
 }
 
 /// A group, identified by its immutable `id`; the `name` can change.
@@ -231,6 +252,43 @@ pub struct RoleActors {
     pub groups: BTreeSet<String>,
 }
 
+/// Who may use each product. Reading a product needs access to it (DESIGN §4): an account in a granted
+/// group but without the product sees nothing of it, except what anonymous access opens to everyone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductAccess {
+    pub rule: AccessRule,
+    /// Jira applications by key (`jira-software`, `jira-servicedesk`, …).
+    pub jira: BTreeMap<String, Application>,
+    /// Group ids whose members use Confluence as licensed users.
+    pub confluence_users: BTreeSet<String>,
+    /// Group ids whose members use Confluence as guests: they read what is granted to them, by name or
+    /// through a group, but are not among "all licensed users".
+    pub confluence_guests: BTreeSet<String>,
+}
+
+/// Whether product access is modelled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccessRule {
+    /// Not modelled: every active account uses every product and holds every application role. Sites
+    /// generated without the product-access feature, and the fixture, are like this.
+    #[default]
+    Everyone,
+    /// The access groups decide.
+    Groups,
+}
+
+/// A Jira application (`GET /rest/api/3/applicationrole`): who may use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// `jira-software`, `jira-servicedesk`, `jira-product-discovery`, …
+    pub key: String,
+    pub name: String,
+    /// Group ids granting access to the application.
+    pub groups: BTreeSet<String>,
+    /// Group ids new users of the application are put in (a subset of `groups`).
+    pub default_groups: BTreeSet<String>,
+}
+
 /// Who a Jira permission grant or security level membership is given to.
 /// Serialised (for `/_sim/mutate`) as `{"type": "project_role", "value": 10001}`, `{"type": "anyone"}`, ….
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -248,6 +306,9 @@ pub enum Holder {
     ProjectLead,
     Reporter,
     Assignee,
+    /// `sd.customer.portal.only`: service desk customers, through the customer portal only: they see the
+    /// requests they raised, take part in or that are shared with their organisations.
+    CustomerPortal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,6 +436,8 @@ pub struct IssueComment {
     pub created: Millis,
     pub updated: Millis,
     pub visibility: Option<Visibility>,
+    /// A service desk internal note (`jsdPublic: false`): only agents see it, never customers.
+    pub internal: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -384,6 +447,155 @@ pub struct JiraAttachment {
     pub file: FileBody,
     pub author: String,
     pub created: Millis,
+}
+
+/// How an inline comment's thread stands (`resolutionStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    Open,
+    Reopened,
+    Resolved,
+    /// The highlighted text is gone from the page.
+    Dangling,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Open => "open",
+            Resolution::Reopened => "reopened",
+            Resolution::Resolved => "resolved",
+            Resolution::Dangling => "dangling",
+        }
+    }
+}
+
+/// An inline comment on highlighted text of a page or blog post; replies name their parent and share its
+/// thread's resolution. Readable by exactly the container's readers, like a footer comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineComment {
+    pub id: u64,
+    pub container_id: u64,
+    pub parent_comment_id: Option<u64>,
+    /// Storage-format XHTML.
+    pub body: String,
+    pub version: u32,
+    pub created: Millis,
+    pub updated: Millis,
+    pub author: String,
+    pub resolution: Resolution,
+    /// Who last resolved or reopened it, and when.
+    pub resolution_changed: Option<(String, Millis)>,
+    /// `inlineMarkerRef`: the marker in the page body the comment hangs on.
+    pub marker_ref: String,
+    /// `inlineOriginalSelection`: the text that was highlighted.
+    pub selection: String,
+}
+
+/// The site's space permission model (`GET /space-role-mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RoleMode {
+    /// Space permissions only (`/spaces/{id}/permissions`); no roles.
+    #[default]
+    PreRoles,
+    /// Roles and the space permissions spaces still hold side by side.
+    Transition,
+    /// Roles; spaces keep whatever space permissions they still hold.
+    Roles,
+}
+
+impl RoleMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleMode::PreRoles => "PRE_ROLES",
+            RoleMode::Transition => "ROLES_TRANSITION",
+            RoleMode::Roles => "ROLES",
+        }
+    }
+}
+
+/// A space role: a named set of space permissions (`read/space` lets its holders view the space).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceRole {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// `SYSTEM` (Admin, Manager, Collaborator, Viewer) or `CUSTOM`.
+    pub system: bool,
+    /// Space permission ids, e.g. `read/space`, `create/page`.
+    pub permissions: BTreeSet<String>,
+}
+
+/// The space permission that lets a space role's holders view the space.
+pub const VIEW_SPACE: &str = "read/space";
+
+/// Every space permission a role can hold, with its display name and what it requires.
+pub const SPACE_PERMISSIONS: &[(&str, &str, &[&str])] = &[
+    (VIEW_SPACE, "View space", &[]),
+    ("create/page", "Create pages", &[VIEW_SPACE]),
+    ("create/blogpost", "Create blogs", &[VIEW_SPACE]),
+    ("create/comment", "Add comments", &[VIEW_SPACE]),
+    ("create/attachment", "Add attachments", &[VIEW_SPACE]),
+    ("delete/page", "Delete pages", &[VIEW_SPACE]),
+    ("delete/comment", "Delete comments", &[VIEW_SPACE]),
+    ("restrict_content/space", "Add and remove restrictions", &[VIEW_SPACE]),
+    ("export/space", "Export space", &[VIEW_SPACE]),
+    ("administer/space", "Administer space", &[VIEW_SPACE]),
+];
+
+/// Who a space role is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum RolePrincipal {
+    User(String),
+    /// By group id.
+    Group(String),
+    /// `anonymous-users`, `authenticated-users`, `all-licensed-users`, `all-product-admins`,
+    /// `jsm-project-admins`.
+    AccessClass(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignment {
+    pub principal: RolePrincipal,
+    pub role_id: String,
+}
+
+/// Role-based space access: the mode, the site's roles and each space's assignments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpaceRoles {
+    pub mode: RoleMode,
+    pub roles: Vec<SpaceRole>,
+    /// By space id.
+    pub assignments: BTreeMap<u64, Vec<RoleAssignment>>,
+}
+
+/// A Jira Service Management service desk: a project whose issues are requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDesk {
+    pub id: u64,
+    pub project_id: u64,
+    /// Organisation ids added to the service desk.
+    pub organisations: BTreeSet<u64>,
+}
+
+/// A customer organisation of Jira Service Management.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: u64,
+    pub name: String,
+    /// Account ids.
+    pub members: BTreeSet<String>,
+}
+
+/// Who besides its reporter may see a service desk request on the portal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestSharing {
+    /// Request participants (account ids).
+    pub participants: BTreeSet<String>,
+    /// Organisations the request is shared with.
+    pub organisations: BTreeSet<u64>,
 }
 
 /// Next free ids, one sequence per id space, as Atlassian keeps them.
@@ -398,6 +610,7 @@ pub struct IdSequences {
     pub jira_attachment: u64,
     pub grant: u64,
     pub level_member: u64,
+    pub organisation: u64,
 }
 
 impl Default for IdSequences {
@@ -411,6 +624,7 @@ impl Default for IdSequences {
             jira_attachment: 10_000,
             grant: 10_000,
             level_member: 10_000,
+            organisation: 1,
         }
     }
 }
@@ -449,6 +663,17 @@ pub struct Site {
     pub issues: BTreeMap<u64, Issue>,
     pub issue_comments: BTreeMap<u64, IssueComment>,
     pub jira_attachments: BTreeMap<u64, JiraAttachment>,
+    /// What the site models beyond the original site (each feature's data below is empty without it).
+    pub features: SiteFeatures,
+    pub product_access: ProductAccess,
+    /// Ids share the Confluence content sequence.
+    pub inline_comments: BTreeMap<u64, InlineComment>,
+    pub space_roles: SpaceRoles,
+    /// By service desk id.
+    pub service_desks: BTreeMap<u64, ServiceDesk>,
+    pub organisations: BTreeMap<u64, Organisation>,
+    /// By issue id, for requests of service desk projects.
+    pub requests: BTreeMap<u64, RequestSharing>,
     pub ids: IdSequences,
     pub index: SiteIndex,
 }
@@ -474,6 +699,11 @@ pub struct SiteIndex {
     pub subtasks_of: HashMap<u64, Vec<u64>>,
     pub comments_of_issue: HashMap<u64, Vec<u64>>,
     pub attachments_of_issue: HashMap<u64, Vec<u64>>,
+    /// Top-level inline comment ids per page or blog post.
+    pub inline_comments_of: HashMap<u64, Vec<u64>>,
+    pub inline_replies_of: HashMap<u64, Vec<u64>>,
+    /// Service desk id per project id.
+    pub service_desk_of_project: HashMap<u64, u64>,
 }
 
 impl Site {
@@ -522,6 +752,15 @@ impl Site {
         }
         for a in self.jira_attachments.values() {
             ix.attachments_of_issue.entry(a.issue_id).or_default().push(a.id);
+        }
+        for c in self.inline_comments.values() {
+            match c.parent_comment_id {
+                Some(p) => ix.inline_replies_of.entry(p).or_default().push(c.id),
+                None => ix.inline_comments_of.entry(c.container_id).or_default().push(c.id),
+            }
+        }
+        for desk in self.service_desks.values() {
+            ix.service_desk_of_project.insert(desk.project_id, desk.id);
         }
         self.index = ix;
     }

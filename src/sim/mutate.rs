@@ -25,9 +25,9 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    Attachment, Comment, Content, ContentKind, FileBody, FileKind, Holder, IdSequences, Issue, IssueComment,
-    IssueType, LevelMember, PermissionGrant, RoleActors, SecurityLevel, Site, SpacePermission,
-    SpacePrincipal, Status, Visibility,
+    AccessRule, Attachment, Comment, Content, ContentKind, FileBody, FileKind, Holder, IdSequences,
+    InlineComment, Issue, IssueComment, IssueType, LevelMember, PermissionGrant, Resolution, RoleActors,
+    SecurityLevel, Site, SpacePermission, SpacePrincipal, Status, Visibility,
 };
 use super::Error;
 
@@ -77,9 +77,22 @@ pub enum Mutation {
         parent_comment_id: Option<u64>,
         body: String,
     },
-    /// Deletes a Confluence comment and its replies.
+    /// Deletes a Confluence comment (footer or inline) and its replies.
     DeleteComment {
         id: u64,
+    },
+    /// An inline comment on `selection` of a page or blog post, or a reply in one's thread (which keeps
+    /// the thread's selection). `body` is plain text.
+    AddInlineComment {
+        container_id: u64,
+        parent_comment_id: Option<u64>,
+        body: String,
+        selection: String,
+    },
+    /// Resolves, reopens (…) an inline comment thread: the comment and its replies.
+    SetInlineResolution {
+        id: u64,
+        resolution: Resolution,
     },
     AddAttachment {
         container_id: u64,
@@ -248,7 +261,8 @@ fn known_holder(site: &Site, holder: &Holder) -> Result<(), Error> {
         | Holder::ApplicationRole(_)
         | Holder::ProjectLead
         | Holder::Reporter
-        | Holder::Assignee => Ok(()),
+        | Holder::Assignee
+        | Holder::CustomerPortal => Ok(()),
     }
 }
 
@@ -349,8 +363,30 @@ fn validate(site: &Site, m: &Mutation) -> Result<(), Error> {
             }
         }
         Mutation::DeleteComment { id } => {
-            site.comments.get(id).map(|_| ()).ok_or_else(|| not_found("comment", id))
+            let exists = site.comments.contains_key(id) || site.inline_comments.contains_key(id);
+            exists.then_some(()).ok_or_else(|| not_found("comment", id))
         }
+        Mutation::AddInlineComment { container_id, parent_comment_id, body, selection } => {
+            current_content(site, *container_id)?;
+            non_empty_text("comment body", body)?;
+            if let Some(parent) = parent_comment_id {
+                let c =
+                    site.inline_comments.get(parent).ok_or_else(|| not_found("inline comment", parent))?;
+                if c.container_id != *container_id {
+                    return Err(invalid(format!("inline comment {parent} is not on content {container_id}")));
+                }
+            } else {
+                non_empty_text("highlighted text", selection)?;
+            }
+            Ok(())
+        }
+        Mutation::SetInlineResolution { id, .. } => match site.inline_comments.get(id) {
+            Some(c) if c.parent_comment_id.is_none() => Ok(()),
+            Some(_) => {
+                Err(invalid(format!("inline comment {id} is a reply: its thread is resolved, not it")))
+            }
+            None => Err(not_found("inline comment", id)),
+        },
         Mutation::AddAttachment { container_id, filename, .. } => {
             current_content(site, *container_id)?;
             non_empty_text("file name", filename)?;
@@ -473,6 +509,17 @@ fn validate(site: &Site, m: &Mutation) -> Result<(), Error> {
             if !site.is_member(account_id, group_id) {
                 return Err(invalid(format!("user {account_id} is not in group {group_id}")));
             }
+            // Where product access is not enforced, every account uses every product: the access groups
+            // the site serves must keep holding every account.
+            let access = &site.product_access;
+            let grants_access = access.jira.values().any(|app| app.groups.contains(group_id))
+                || access.confluence_users.contains(group_id)
+                || access.confluence_guests.contains(group_id);
+            if access.rule == AccessRule::Everyone && grants_access {
+                return Err(invalid(format!(
+                    "group {group_id} grants product access on a site that gives every account every product"
+                )));
+            }
             Ok(())
         }
         Mutation::RenameGroup { group_id, name } => {
@@ -589,12 +636,56 @@ fn perform(site: &mut Site, m: &Mutation) {
             let mut doomed = vec![*id];
             let mut next = 0;
             while next < doomed.len() {
-                let replies = site.index.replies_of.get(&doomed[next]).cloned().unwrap_or_default();
-                doomed.extend(replies);
+                let at = doomed[next];
+                let replies = site.index.replies_of.get(&at).into_iter().flatten();
+                let inline_replies = site.index.inline_replies_of.get(&at).into_iter().flatten();
+                doomed.extend(replies.chain(inline_replies).copied().collect::<Vec<_>>());
                 next += 1;
             }
             for c in doomed {
                 site.comments.remove(&c);
+                site.inline_comments.remove(&c);
+            }
+        }
+        Mutation::AddInlineComment { container_id, parent_comment_id, body, selection } => {
+            let id = fresh_content_id(site);
+            let now = site.tick();
+            let thread = parent_comment_id.and_then(|p| site.inline_comments.get(&p));
+            let (marker_ref, selection, resolution) = match thread {
+                Some(parent) => (parent.marker_ref.clone(), parent.selection.clone(), parent.resolution),
+                None => (
+                    format!("{:08x}-0000-4000-8000-{id:012x}", site.seed as u32),
+                    selection.clone(),
+                    Resolution::Open,
+                ),
+            };
+            let comment = InlineComment {
+                id,
+                container_id: *container_id,
+                parent_comment_id: *parent_comment_id,
+                body: storage_paragraphs(body),
+                version: 1,
+                created: now,
+                updated: now,
+                author: site.admin_account_id.clone(),
+                resolution,
+                resolution_changed: None,
+                marker_ref,
+                selection,
+            };
+            site.inline_comments.insert(id, comment);
+        }
+        Mutation::SetInlineResolution { id, resolution } => {
+            let now = site.tick();
+            let admin = site.admin_account_id.clone();
+            let thread: Vec<u64> = std::iter::once(*id)
+                .chain(site.index.inline_replies_of.get(id).into_iter().flatten().copied())
+                .collect();
+            for c in thread {
+                if let Some(comment) = site.inline_comments.get_mut(&c) {
+                    comment.resolution = *resolution;
+                    comment.resolution_changed = Some((admin.clone(), now));
+                }
             }
         }
         Mutation::AddAttachment { container_id, filename, kind, text } => {
@@ -652,6 +743,7 @@ fn perform(site: &mut Site, m: &Mutation) {
                 created: now,
                 updated: now,
                 visibility: visibility.clone(),
+                internal: false,
             };
             site.issue_comments.insert(id, comment);
             if let Some(i) = site.issues.get_mut(issue_id) {
@@ -795,6 +887,7 @@ fn delete_page(site: &mut Site, id: u64) {
         }
     }
     site.comments.retain(|_, c| c.container_id != id);
+    site.inline_comments.retain(|_, c| c.container_id != id);
     site.attachments.retain(|_, a| a.container_id != id);
     for space in site.spaces.values_mut() {
         if space.homepage_id == Some(id) {
@@ -868,8 +961,12 @@ fn fresh_id(seq: &mut u64, taken: impl Fn(u64) -> bool) -> u64 {
 /// Pages, blog posts, comments and attachments share one id space.
 fn fresh_content_id(site: &mut Site) -> u64 {
     let (contents, comments, attachments) = (&site.contents, &site.comments, &site.attachments);
+    let inline = &site.inline_comments;
     fresh_id(&mut site.ids.content, |id| {
-        contents.contains_key(&id) || comments.contains_key(&id) || attachments.contains_key(&id)
+        contents.contains_key(&id)
+            || comments.contains_key(&id)
+            || inline.contains_key(&id)
+            || attachments.contains_key(&id)
     })
 }
 
@@ -932,6 +1029,8 @@ enum Kind {
     RemoveGroupMember,
     RenameGroup,
     DeactivateUser,
+    AddInlineComment,
+    SetInlineResolution,
 }
 
 const KINDS: [Kind; 29] = [
@@ -966,6 +1065,18 @@ const KINDS: [Kind; 29] = [
     Kind::DeactivateUser,
 ];
 
+/// The kinds of the inline comments feature, drawn only on sites that have it.
+const INLINE_KINDS: [Kind; 2] = [Kind::AddInlineComment, Kind::SetInlineResolution];
+
+/// The kinds of mutation a site can undergo: the original ones, plus those of the features it has.
+fn kinds_of(site: &Site) -> Vec<Kind> {
+    let mut kinds = KINDS.to_vec();
+    if site.features.inline_comments {
+        kinds.extend(INLINE_KINDS);
+    }
+    kinds
+}
+
 /// Draws before giving up on a random kind and sweeping all kinds in order.
 const RANDOM_ATTEMPTS: usize = 64;
 
@@ -976,8 +1087,9 @@ const RANDOM_ATTEMPTS: usize = 64;
 /// mutation that `apply` rejects.
 pub fn random_mutation(site: &Site, rng: &mut impl Rng) -> Mutation {
     let mut last = None;
+    let kinds = kinds_of(site);
     for _ in 0..RANDOM_ATTEMPTS {
-        let kind = KINDS[rng.gen_range(0..KINDS.len())];
+        let kind = kinds[rng.gen_range(0..kinds.len())];
         if let Some(m) = candidate(site, rng, kind) {
             if validate(site, &m).is_ok() {
                 return m;
@@ -985,7 +1097,7 @@ pub fn random_mutation(site: &Site, rng: &mut impl Rng) -> Mutation {
             last = Some(m);
         }
     }
-    for kind in KINDS {
+    for kind in kinds {
         for _ in 0..RANDOM_ATTEMPTS {
             if let Some(m) = candidate(site, rng, kind) {
                 if validate(site, &m).is_ok() {
@@ -1142,6 +1254,29 @@ fn candidate(site: &Site, rng: &mut impl Rng, kind: Kind) -> Option<Mutation> {
             }
         }
         Kind::DeleteComment => Mutation::DeleteComment { id: pick_key(rng, &site.comments)? },
+        Kind::AddInlineComment => {
+            let container_id = pick_key(rng, &site.contents)?;
+            let threads: Vec<u64> =
+                site.index.inline_comments_of.get(&container_id).cloned().unwrap_or_default();
+            Mutation::AddInlineComment {
+                container_id,
+                parent_comment_id: if rng.gen_bool(0.5) { threads.choose(rng).copied() } else { None },
+                body: words(rng, 6),
+                selection: words(rng, 3),
+            }
+        }
+        Kind::SetInlineResolution => {
+            let threads: Vec<u64> = site
+                .inline_comments
+                .values()
+                .filter(|c| c.parent_comment_id.is_none())
+                .map(|c| c.id)
+                .collect();
+            let resolution =
+                *[Resolution::Resolved, Resolution::Reopened, Resolution::Dangling, Resolution::Open]
+                    .choose(rng)?;
+            Mutation::SetInlineResolution { id: *threads.choose(rng)?, resolution }
+        }
         Kind::AddAttachment => {
             let (kind, extension) = *FILE_KINDS.choose(rng)?;
             Mutation::AddAttachment {

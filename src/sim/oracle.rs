@@ -10,24 +10,38 @@
 //! The rules (fail closed everywhere: anything unknown grants nothing):
 //!
 //! - Inactive and unknown accounts read nothing.
+//! - Product access is a precondition. An account reads Confluence as a licensed user or a guest when
+//!   it is in one of the site's Confluence access groups, and Jira when it is in an access group of any
+//!   Jira application. Without a product's access, an account reads of it only what anonymous access
+//!   opens to everyone: Confluence content of a space readable by `ANONYMOUS` (or assigned a viewing role
+//!   for `anonymous-users`) with no read restriction on it or its ancestors, and issues of a project that
+//!   grants `BROWSE_PROJECTS` to `anyone`, without a security level, and their comments without a
+//!   visibility. On a site that does not model product access, every active account uses every product.
 //! - Confluence pages: `read` on the space (target `space`; a user, a group the account is in, or the
-//!   `ANONYMOUS` role, which admits everyone), and, for the page and every ancestor with a non-empty read
+//!   `ANONYMOUS` role, which admits everyone), or, on a site in role mode (`ROLES_TRANSITION`, `ROLES`), a
+//!   space role holding `read/space` assigned to the account, a group it is in, or an access class:
+//!   `anonymous-users` admits everyone, `all-licensed-users` every licensed Confluence user (not guests);
+//!   the other classes (`authenticated-users`, `all-product-admins`, `jsm-project-admins`) are not
+//!   modelled and admit nobody. And, for the page and every ancestor with a non-empty read
 //!   restriction, be listed in it by account or by group. Update restrictions do not matter. Blog posts: the
-//!   space and their own restriction. Comments and attachments: exactly their container's rule. Archived
+//!   space and their own restriction. Comments (footer and inline, resolved or not) and attachments:
+//!   exactly their container's rule. Archived
 //!   content stays readable by whoever could read it before.
 //! - Jira issues: a `BROWSE_PROJECTS` grant of the project's permission scheme, and, if the issue's effective
-//!   security level (a sub-task's is its parent's) is set, membership of that level. Comments with a
+//!   security level (a sub-task's is its parent's) is set, membership of that level. An `applicationRole`
+//!   holder with a key admits the users of that Jira application (members of its access groups); without
+//!   a key, the users of any Jira application. `sd.customer.portal.only` grants nothing through Jira. Comments with a
 //!   visibility also need that group or project role. Attachments: the issue's rule. Archived issues, and
 //!   issues of archived projects, are hidden from everyone.
 //!
-//! It deliberately does not model site access (product licences), guests, space roles (RBAC), team-managed
-//! Jira projects or custom-field holders: the simulator's model has none of them.
+//! It deliberately does not model team-managed Jira projects or custom-field holders: the simulator's
+//! model has none of them.
 
 use std::collections::{BTreeSet, HashMap};
 
 use super::model::{
-    Attachment, Comment, Content, ContentKind, Holder, Issue, IssueComment, JiraAttachment, Project,
-    Restriction, Site, Space, SpacePrincipal, Status, Visibility,
+    AccessRule, Attachment, Content, ContentKind, Holder, Issue, IssueComment, JiraAttachment, Project,
+    Restriction, RoleMode, RolePrincipal, Site, Space, SpacePrincipal, Status, Visibility, VIEW_SPACE,
 };
 use super::DocId;
 
@@ -54,7 +68,7 @@ pub fn can_view(site: &Site, account_id: &str, doc: &DocId) -> bool {
         Item::Content(kind, id) => {
             site.contents.get(&id).is_some_and(|c| c.kind == kind && viewer.reads_content(c))
         }
-        Item::Comment(id) => site.comments.get(&id).is_some_and(|c| viewer.reads_container(c.container_id)),
+        Item::Comment(id) => container_of_comment(site, id).is_some_and(|c| viewer.reads_container(c)),
         Item::Attachment(id) => {
             site.attachments.get(&id).is_some_and(|a| viewer.reads_container(a.container_id))
         }
@@ -81,9 +95,9 @@ pub fn visible(site: &Site, account_id: &str, scope: Scope) -> Vec<DocId> {
             docs.push(DocId::confluence_content(c.kind, c.id));
         }
     }
-    for c in site.comments.values() {
-        if in_scope.comment(c) && memo.reads_container(c.container_id) {
-            docs.push(DocId::confluence_comment(c.id));
+    for (id, container) in comments(site) {
+        if in_scope.container(container) && memo.reads_container(container) {
+            docs.push(DocId::confluence_comment(id));
         }
     }
     for a in site.attachments.values() {
@@ -121,7 +135,9 @@ pub fn all_docs(site: &Site, scope: Scope) -> Vec<DocId> {
             .map(|c| DocId::confluence_content(c.kind, c.id)),
     );
     docs.extend(
-        site.comments.values().filter(|c| in_scope.comment(c)).map(|c| DocId::confluence_comment(c.id)),
+        comments(site)
+            .filter(|&(_, container)| in_scope.container(container))
+            .map(|(id, _)| DocId::confluence_comment(id)),
     );
     docs.extend(
         site.attachments
@@ -141,6 +157,20 @@ pub fn all_docs(site: &Site, scope: Scope) -> Vec<DocId> {
     );
     docs.sort_unstable();
     docs
+}
+
+/// Every Confluence comment, footer and inline, as (id, container id).
+fn comments(site: &Site) -> impl Iterator<Item = (u64, u64)> + '_ {
+    let footer = site.comments.values().map(|c| (c.id, c.container_id));
+    footer.chain(site.inline_comments.values().map(|c| (c.id, c.container_id)))
+}
+
+/// The container of a footer or inline comment.
+fn container_of_comment(site: &Site, id: u64) -> Option<u64> {
+    site.comments
+        .get(&id)
+        .map(|c| c.container_id)
+        .or_else(|| site.inline_comments.get(&id).map(|c| c.container_id))
 }
 
 /// A [`DocId`] taken apart.
@@ -199,10 +229,6 @@ impl InScope<'_> {
         self.site.contents.get(&container_id).is_some_and(|c| self.content(c))
     }
 
-    fn comment(&self, c: &Comment) -> bool {
-        self.container(c.container_id)
-    }
-
     fn attachment(&self, a: &Attachment) -> bool {
         self.container(a.container_id)
     }
@@ -227,43 +253,126 @@ fn issue_is_live(site: &Site, issue: &Issue) -> bool {
 
 /// The one role principal that admits everyone.
 const ANONYMOUS_ROLE: &str = "ANONYMOUS";
+/// The access class that admits everyone, signed in or not.
+const ANONYMOUS_USERS: &str = "anonymous-users";
+/// The access class of every licensed Confluence user (guests are not licensed users).
+const ALL_LICENSED_USERS: &str = "all-licensed-users";
 /// The Jira permission that decides who can see a project's issues.
 const BROWSE_PROJECTS: &str = "BROWSE_PROJECTS";
+
+/// How an account uses Confluence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConfluenceUse {
+    Licensed,
+    Guest,
+    /// No Confluence access: only what anonymous access opens.
+    Without,
+}
 
 /// An active account and the groups it belongs to: the principals whose rules are being evaluated.
 struct Viewer<'a> {
     site: &'a Site,
     account_id: &'a str,
     groups: Option<&'a BTreeSet<String>>,
+    confluence: ConfluenceUse,
+    /// The keys of the Jira applications the account uses; `None` when product access is not modelled
+    /// (then it uses every one).
+    jira_apps: Option<BTreeSet<&'a str>>,
 }
 
 impl<'a> Viewer<'a> {
     /// `None` for unknown and inactive accounts, which read nothing.
     fn new(site: &'a Site, account_id: &'a str) -> Option<Viewer<'a>> {
         let user = site.user(account_id)?;
-        user.active.then(|| Viewer { site, account_id, groups: site.index.groups_of.get(account_id) })
+        if !user.active {
+            return None;
+        }
+        let groups = site.index.groups_of.get(account_id);
+        let in_any = |ids: &BTreeSet<String>| groups.is_some_and(|g| ids.iter().any(|id| g.contains(id)));
+        let access = &site.product_access;
+        let (confluence, jira_apps) = match access.rule {
+            AccessRule::Everyone => (ConfluenceUse::Licensed, None),
+            AccessRule::Groups => {
+                let confluence = if in_any(&access.confluence_users) {
+                    ConfluenceUse::Licensed
+                } else if in_any(&access.confluence_guests) {
+                    ConfluenceUse::Guest
+                } else {
+                    ConfluenceUse::Without
+                };
+                let apps = access.jira.values().filter(|app| in_any(&app.groups)).map(|app| app.key.as_str());
+                (confluence, Some(apps.collect()))
+            }
+        };
+        Some(Viewer { site, account_id, groups, confluence, jira_apps })
     }
 
     fn in_group(&self, group_id: &str) -> bool {
         self.groups.is_some_and(|g| g.contains(group_id))
     }
 
-    /// Holds `read` on the space (target `space`); no other operation grants reading.
+    fn uses_confluence(&self) -> bool {
+        self.confluence != ConfluenceUse::Without
+    }
+
+    fn uses_jira(&self) -> bool {
+        self.jira_apps.as_ref().is_none_or(|apps| !apps.is_empty())
+    }
+
+    /// Holds an application role: of the application `key`, or of any Jira application.
+    fn holds_application_role(&self, key: Option<&str>) -> bool {
+        match (&self.jira_apps, key) {
+            (None, _) => true,
+            (Some(apps), Some(key)) => apps.contains(key),
+            (Some(apps), None) => !apps.is_empty(),
+        }
+    }
+
+    /// Holds `read` on the space (target `space`; no other operation grants reading), or, in role mode,
+    /// a role with [`VIEW_SPACE`] on it. Grants by name or group count only for Confluence users.
     fn reads_space(&self, space: &Space) -> bool {
-        space.permissions.iter().any(|p| {
+        let uses = self.uses_confluence();
+        let by_permission = space.permissions.iter().any(|p| {
             p.operation == "read"
                 && p.target == "space"
                 && match &p.principal {
-                    SpacePrincipal::User(id) => id == self.account_id,
-                    SpacePrincipal::Group(id) => self.in_group(id),
+                    SpacePrincipal::User(id) => uses && id == self.account_id,
+                    SpacePrincipal::Group(id) => uses && self.in_group(id),
                     SpacePrincipal::Role(role) => role == ANONYMOUS_ROLE,
+                }
+        });
+        by_permission || self.reads_space_by_role(space.id)
+    }
+
+    fn reads_space_by_role(&self, space_id: u64) -> bool {
+        let roles = &self.site.space_roles;
+        if roles.mode == RoleMode::PreRoles {
+            return false;
+        }
+        let Some(assignments) = roles.assignments.get(&space_id) else { return false };
+        let uses = self.uses_confluence();
+        assignments.iter().any(|a| {
+            let views = roles.roles.iter().any(|r| r.id == a.role_id && r.permissions.contains(VIEW_SPACE));
+            views
+                && match &a.principal {
+                    RolePrincipal::User(id) => uses && id == self.account_id,
+                    RolePrincipal::Group(id) => uses && self.in_group(id),
+                    RolePrincipal::AccessClass(class) if class == ANONYMOUS_USERS => true,
+                    RolePrincipal::AccessClass(class) if class == ALL_LICENSED_USERS => {
+                        self.confluence == ConfluenceUse::Licensed
+                    }
+                    // authenticated-users, all-product-admins, jsm-project-admins: not modelled.
+                    RolePrincipal::AccessClass(_) => false,
                 }
         })
     }
 
-    /// An empty restriction admits everyone; otherwise the account must be listed or in a listed group.
+    /// An empty restriction admits everyone; otherwise the account must use Confluence and be listed or
+    /// in a listed group.
     fn passes(&self, r: &Restriction) -> bool {
-        r.is_empty() || r.users.contains(self.account_id) || r.groups.iter().any(|g| self.in_group(g))
+        r.is_empty()
+            || (self.uses_confluence()
+                && (r.users.contains(self.account_id) || r.groups.iter().any(|g| self.in_group(g))))
     }
 
     fn reads_content(&self, c: &Content) -> bool {
@@ -299,15 +408,21 @@ impl<'a> Viewer<'a> {
         let Some(issue) = self.site.issues.get(&c.issue_id) else {
             return false;
         };
-        self.reads_issue(issue) && self.passes_comment_visibility(issue, c.visibility.as_ref())
+        self.reads_issue(issue) && self.passes_comment_limits(issue, c)
     }
 
-    fn passes_comment_visibility(&self, issue: &Issue, visibility: Option<&Visibility>) -> bool {
-        match visibility {
+    /// A comment's own limits: its visibility (a group or role, which only Jira users hold) and, for a
+    /// service desk internal note, being a Jira user at all (an agent).
+    fn passes_comment_limits(&self, issue: &Issue, c: &IssueComment) -> bool {
+        if c.internal && !self.uses_jira() {
+            return false;
+        }
+        match &c.visibility {
             None => true,
-            Some(Visibility::Group(g)) => self.in_group(g),
+            Some(Visibility::Group(g)) => self.uses_jira() && self.in_group(g),
             Some(Visibility::Role(role)) => {
-                self.site.projects.get(&issue.project_id).is_some_and(|p| self.is_role_actor(p, *role))
+                self.uses_jira()
+                    && self.site.projects.get(&issue.project_id).is_some_and(|p| self.is_role_actor(p, *role))
             }
         }
     }
@@ -340,16 +455,24 @@ impl<'a> Viewer<'a> {
         }
     }
 
-    /// Evaluates holders for this account within a project, leaving the per-issue holders for [`HolderAccess::admits`].
+    /// Evaluates holders for this account within a project, leaving the per-issue holders for
+    /// [`HolderAccess::admits`]. Without Jira access only `anyone` counts.
     fn holder_access<'h>(
         &self,
         project: &Project,
         holders: impl Iterator<Item = &'h Holder>,
     ) -> HolderAccess {
         let mut access = HolderAccess::default();
+        let uses_jira = self.uses_jira();
         for holder in holders {
+            if !uses_jira && *holder != Holder::Anyone {
+                continue;
+            }
             match holder {
-                Holder::Anyone | Holder::ApplicationRole(_) => access.always = true,
+                Holder::Anyone => access.always = true,
+                Holder::ApplicationRole(key) => access.always |= self.holds_application_role(key.as_deref()),
+                // The customer portal is not Jira: see the service desk rules.
+                Holder::CustomerPortal => {}
                 Holder::Group(g) => access.always |= self.in_group(g),
                 Holder::User(u) => access.always |= u == self.account_id,
                 Holder::ProjectRole(role) => access.always |= self.is_role_actor(project, *role),
@@ -478,7 +601,7 @@ impl<'a> Memo<'a> {
         let Some(issue) = site.issues.get(&c.issue_id) else {
             return false;
         };
-        self.reads_issue(issue) && self.viewer.passes_comment_visibility(issue, c.visibility.as_ref())
+        self.reads_issue(issue) && self.viewer.passes_comment_limits(issue, c)
     }
 }
 
@@ -667,6 +790,156 @@ mod tests {
             c.update_restriction.users.insert("alice".into());
         }
         assert_eq!(readers(&site, &page(100)), ["alice", "bob", "carol"]);
+    }
+
+    /// The fixture with product access modelled: alice uses Confluence and Jira Software, bob neither,
+    /// carol Confluence and Jira Service Management, dave Jira Software and Confluence as a guest.
+    fn fixture_with_product_access() -> Site {
+        use crate::sim::model::{Application, Group, ProductAccess};
+        let mut site = tiny_site();
+        let group = |id: &str, members: &[&str]| Group {
+            id: id.into(),
+            name: id.into(),
+            members: members.iter().map(|m| m.to_string()).collect(),
+        };
+        site.groups.extend([
+            group("g-jsw", &["alice", "dave"]),
+            group("g-jsm", &["carol"]),
+            group("g-conf", &["alice", "carol"]),
+            group("g-guests", &["dave"]),
+        ]);
+        let app = |key: &str, group: &str| Application {
+            key: key.into(),
+            name: key.into(),
+            groups: [group.to_string()].into(),
+            default_groups: [group.to_string()].into(),
+        };
+        site.product_access = ProductAccess {
+            rule: AccessRule::Groups,
+            jira: [
+                ("jira-software".to_string(), app("jira-software", "g-jsw")),
+                ("jira-servicedesk".to_string(), app("jira-servicedesk", "g-jsm")),
+            ]
+            .into(),
+            confluence_users: ["g-conf".to_string()].into(),
+            confluence_guests: ["g-guests".to_string()].into(),
+        };
+        site.reindex();
+        site
+    }
+
+    #[test]
+    fn product_access_is_a_precondition_of_reading_a_product() {
+        let site = fixture_with_product_access();
+        let cases: Vec<(&str, DocId, Vec<&str>)> = vec![
+            ("bob is in g-eng but has no Confluence", page(100), vec!["alice", "carol"]),
+            ("bob is in g-mgr but has no Confluence", page(101), vec!["carol"]),
+            ("restricted to alice and bob: bob has no Confluence", page(102), vec![]),
+            (
+                "anonymous space: everyone, Confluence or not",
+                page(200),
+                vec!["alice", "bob", "carol", "dave"],
+            ),
+            ("a guest reads the space granted to him by name", page(300), vec!["dave"]),
+            (
+                "role Developers or reporter; bob has no Jira",
+                DocId::jira_issue(10100),
+                vec!["alice", "carol", "dave"],
+            ),
+            ("open comment, same readers", DocId::jira_comment(10200), vec!["alice", "carol", "dave"]),
+            ("comment for g-eng: alice; bob has no Jira", DocId::jira_comment(10201), vec!["alice"]),
+            (
+                "anyone: everyone, Jira or not",
+                DocId::jira_issue(10110),
+                vec!["alice", "bob", "carol", "dave"],
+            ),
+            ("lead bob has no Jira; user dave", DocId::jira_issue(10120), vec!["dave"]),
+        ];
+        for (why, doc, expected) in cases {
+            assert_eq!(readers(&site, &doc), expected, "{doc}: {why}");
+        }
+    }
+
+    #[test]
+    fn application_roles_admit_the_users_of_their_application() {
+        let mut site = fixture_with_product_access();
+        let lead_issue = DocId::jira_issue(10120);
+        let cases: [(Option<&str>, Vec<&str>); 4] = [
+            (Some("jira-servicedesk"), vec!["carol", "dave"]),
+            (Some("jira-software"), vec!["alice", "dave"]),
+            (Some("jira-product-discovery"), vec!["dave"]),
+            (None, vec!["alice", "carol", "dave"]),
+        ];
+        for (key, expected) in cases {
+            if let Some(s) = site.permission_schemes.get_mut(&3) {
+                s.grants[0].holder = Holder::ApplicationRole(key.map(str::to_string));
+            }
+            assert_eq!(readers(&site, &lead_issue), expected, "applicationRole {key:?}");
+        }
+        let all_active = vec!["alice", "bob", "carol", "dave"];
+        site.product_access.rule = AccessRule::Everyone;
+        assert_eq!(readers(&site, &lead_issue), all_active, "without product access modelled");
+    }
+
+    #[test]
+    fn space_roles_grant_viewing_in_role_mode_only() {
+        use crate::sim::model::{RoleAssignment, SpaceRole};
+        let mut site = fixture_with_product_access();
+        site.space_roles.roles = vec![
+            SpaceRole {
+                id: "viewer".into(),
+                name: "Viewer".into(),
+                description: String::new(),
+                system: true,
+                permissions: [VIEW_SPACE.to_string(), "create/comment".to_string()].into(),
+            },
+            SpaceRole {
+                id: "commenter".into(),
+                name: "Commenter".into(),
+                description: String::new(),
+                system: false,
+                permissions: ["create/comment".to_string()].into(),
+            },
+        ];
+        let personal = page(300);
+        let cases: Vec<(RolePrincipal, &str, Vec<&str>)> = vec![
+            (RolePrincipal::AccessClass(ALL_LICENSED_USERS.into()), "viewer", vec!["alice", "carol", "dave"]),
+            (
+                RolePrincipal::AccessClass(ANONYMOUS_USERS.into()),
+                "viewer",
+                vec!["alice", "bob", "carol", "dave"],
+            ),
+            (RolePrincipal::AccessClass("authenticated-users".into()), "viewer", vec!["dave"]),
+            (RolePrincipal::AccessClass("all-product-admins".into()), "viewer", vec!["dave"]),
+            (RolePrincipal::Group("g-mgr".into()), "viewer", vec!["carol", "dave"]),
+            (RolePrincipal::User("bob".into()), "viewer", vec!["dave"]),
+            (RolePrincipal::User("alice".into()), "viewer", vec!["alice", "dave"]),
+            (RolePrincipal::User("alice".into()), "commenter", vec!["dave"]),
+            (RolePrincipal::User("alice".into()), "no-such-role", vec!["dave"]),
+        ];
+        for mode in [RoleMode::Transition, RoleMode::Roles] {
+            site.space_roles.mode = mode;
+            for (principal, role, expected) in &cases {
+                let assignment = RoleAssignment { principal: principal.clone(), role_id: role.to_string() };
+                site.space_roles.assignments.insert(3, vec![assignment]);
+                assert_eq!(readers(&site, &personal), *expected, "{mode:?} {principal:?} {role}");
+            }
+        }
+        site.space_roles.mode = RoleMode::PreRoles;
+        assert_eq!(readers(&site, &personal), ["dave"], "assignments count only in role mode");
+    }
+
+    #[test]
+    fn internal_comments_need_a_jira_user() {
+        let mut site = fixture_with_product_access();
+        if let Some(c) = site.issue_comments.get_mut(&10200) {
+            c.internal = true;
+        }
+        if let Some(i) = site.issues.get_mut(&10100) {
+            i.project_id = 10001;
+        }
+        assert_eq!(readers(&site, &DocId::jira_issue(10100)), ["alice", "bob", "carol", "dave"]);
+        assert_eq!(readers(&site, &DocId::jira_comment(10200)), ["alice", "carol", "dave"]);
     }
 
     #[test]

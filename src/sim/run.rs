@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::http::{self, Credentials, SimState};
-use super::{generate, Error, SimConfig, Site};
+use super::{generate, Error, SimConfig, Site, SiteFeatures, DEFAULT_FEATURES};
 
 /// A simulator serving in a background task. Dropping it leaves the server running until the
 /// runtime ends; call [`RunningSim::shutdown`] to stop it.
@@ -28,11 +28,21 @@ pub struct RunningSim {
     server: JoinHandle<std::io::Result<()>>,
 }
 
-/// Generates the site `config` describes and serves it on `addr` (port 0 picks a free port).
+/// Generates the site `config` describes (with the [`DEFAULT_FEATURES`]) and serves it on `addr` (port 0
+/// picks a free port).
 pub async fn start(config: SimConfig, addr: SocketAddr) -> Result<RunningSim, Error> {
+    start_with_features(config, DEFAULT_FEATURES, addr).await
+}
+
+/// Like [`start`], with the given site features.
+pub async fn start_with_features(
+    config: SimConfig,
+    features: SiteFeatures,
+    addr: SocketAddr,
+) -> Result<RunningSim, Error> {
     let generation = config.clone();
     // Generating a large site takes seconds of CPU: keep it off the async workers.
-    let site = tokio::task::spawn_blocking(move || generate::generate(&generation))
+    let site = tokio::task::spawn_blocking(move || generate::generate_with(&generation, features))
         .await
         .map_err(|e| Error::Io(std::io::Error::other(format!("site generation failed: {e}"))))??;
     let credentials = generate::admin_credentials(&site);

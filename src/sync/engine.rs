@@ -47,6 +47,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use tokio_util::sync::CancellationToken;
 
 use super::attachments::AttachmentPipeline;
 use super::confluence::ConfluenceCrawl;
@@ -87,6 +88,10 @@ pub struct SyncOptions {
     pub retry_backoff: Duration,
     /// Retries per request after its first attempt.
     pub max_retries: u32,
+    /// Cancelled to stop the run at once: every request and every wait of the run's clients (pacer,
+    /// backoff, `Retry-After`) ends with a cancellation, and the run stops at its next stop point as when
+    /// [`Progress::should_stop`] says so. `permdex sync` cancels it on Ctrl-C and SIGTERM.
+    pub cancel: CancellationToken,
 }
 
 impl Default for SyncOptions {
@@ -98,6 +103,7 @@ impl Default for SyncOptions {
             extract_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()).min(4),
             retry_backoff: ClientConfig::DEFAULT_BACKOFF_BASE,
             max_retries: ClientConfig::DEFAULT_MAX_RETRIES,
+            cancel: CancellationToken::new(),
         }
     }
 }
@@ -158,6 +164,7 @@ impl<'a> Run<'a> {
         let client_config = ClientConfig {
             backoff_base: options.retry_backoff,
             max_retries: options.max_retries,
+            cancel: options.cancel.clone(),
             ..ClientConfig::for_source(source)?
         };
         let products = source.products();
@@ -210,7 +217,7 @@ impl<'a> Run<'a> {
             self.jira.as_deref(),
         )
         .await;
-        if !self.permissions.complete(self.source) {
+        if !self.permissions.read_enough(self.source) {
             // A permission source refused for good (403 on a named call, 401) fails the run now, rather than
             // leaving the product uncrawled under a run that says "completed".
             if let Some(diagnosis) = self.clients().find_map(|client| client.permanent_failure()) {
@@ -235,6 +242,7 @@ impl<'a> Run<'a> {
                 Some(if mode == Mode::Full { crawl.full().await? } else { crawl.incremental().await? })
             }
         };
+        let jira_watermark = self.ledger.state.jira.watermark;
         let jira_listing = match (&self.jira, mode) {
             (None, _) | (_, Mode::PermissionsOnly) => None,
             (Some(_), _) if !self.permissions.jira => Some(Listing::Incomplete),
@@ -251,6 +259,9 @@ impl<'a> Run<'a> {
                 Some(if mode == Mode::Full { crawl.full().await? } else { crawl.incremental().await? })
             }
         };
+        if let (Some(jira), Mode::PermissionsOnly) = (&self.jira, mode) {
+            permissions::reread_jira_inputs(&mut self.ledger, &mut self.permissions, jira).await;
+        }
         let product = self.main_product();
         permissions::refresh(&mut self.ledger, &self.permissions, product)?;
         if self.permissions.complete(self.source) {
@@ -261,6 +272,11 @@ impl<'a> Run<'a> {
         }
         if jira_listing == Some(Listing::Complete) {
             self.ledger.complete(Product::Jira);
+            // Issues of a project that could not be read were not looked at: the next run must look from
+            // where this one started.
+            if !self.permissions.unreadable_projects.is_empty() {
+                self.ledger.state.jira.watermark = jira_watermark;
+            }
         }
         self.ledger.ending();
         self.ledger.commit().await?;

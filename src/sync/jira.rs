@@ -64,9 +64,32 @@ impl JiraCrawl<'_, '_> {
         self.permissions.snapshot.projects.values().map(|p| p.key.clone()).collect()
     }
 
+    /// Keeps every stored document of a project whose permissions could not be read: it is not listed this
+    /// run, and must stay as last committed rather than be taken for deleted.
+    fn keep_unreadable_projects(&mut self) {
+        if self.permissions.unreadable_projects.is_empty() {
+            return;
+        }
+        let kept: Vec<DocId> = self
+            .ledger
+            .state
+            .docs
+            .iter()
+            .filter(|(id, doc)| {
+                id.product == Product::Jira
+                    && doc.acl.project_id().is_some_and(|p| self.permissions.unreadable_projects.contains(p))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in kept {
+            self.ledger.keep(&id);
+        }
+    }
+
     /// Every issue of the projects in scope, resuming an interrupted full sync at its checkpoint.
     pub(super) async fn full(&mut self) -> Step<Listing> {
         let site = self.site;
+        self.keep_unreadable_projects();
         let keys = self.project_keys();
         let keys = keys.as_slice();
         let resume = self.ledger.state.jira.checkpoint.clone();
@@ -102,6 +125,7 @@ impl JiraCrawl<'_, '_> {
     /// deleted comments.
     pub(super) async fn incremental(&mut self) -> Step<Listing> {
         let site = self.site;
+        self.keep_unreadable_projects();
         let keys = self.project_keys();
         let keys = keys.as_slice();
         self.ledger.report(&ProgressEvent::Phase { product: Product::Jira, phase: "changed issues" });

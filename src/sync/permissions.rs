@@ -14,7 +14,7 @@
 //!
 //! This file decides no permission rule (`resolve.rs` does) and crawls no content.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::ledger::{Ledger, Step};
 use super::listing::{Listing, Walk};
@@ -25,7 +25,7 @@ use super::scope::space_in_scope;
 use super::state::StoredDirectory;
 use crate::acl::AclStore;
 use crate::atlassian::confluence::Confluence;
-use crate::atlassian::jira::{Jira, RoleUses};
+use crate::atlassian::jira::{Jira, RoleUses, COMMENT_LIST_MAX};
 use crate::atlassian::model::{CommentVisibility, ContentKind, Directory, IssueComment, Space};
 use crate::config::Source;
 use crate::index::{DocId, Kind, Product};
@@ -41,6 +41,12 @@ pub(super) struct Permissions {
     pub(super) confluence: bool,
     /// Whether Jira's projects and permissions were read this run.
     pub(super) jira: bool,
+    /// Inputs re-read this run that differ from the stored ones (a permissions-only run re-reads issue
+    /// levels, reporters, assignees and comment visibilities): the refresh resolves these instead.
+    pub(super) inputs: HashMap<DocId, AclInput>,
+    /// Projects in scope whose permissions could not be read this run (by id): their documents stay as
+    /// last committed, neither refreshed nor crawled; a project never indexed stays invisible.
+    pub(super) unreadable_projects: BTreeSet<String>,
     /// Whether the directory (users, groups, members) was read this run.
     pub(super) directory: bool,
 }
@@ -54,10 +60,22 @@ impl Permissions {
         }
     }
 
-    /// Whether everything `source` syncs was read: the directory and each product's permission sources.
-    pub(super) fn complete(&self, source: &Source) -> bool {
+    /// Whether the permissions a document depends on were read this run.
+    pub(super) fn read_for_input(&self, product: Product, input: &AclInput) -> bool {
+        self.read_for(product) && input.project_id().is_none_or(|p| !self.unreadable_projects.contains(p))
+    }
+
+    /// Whether the directory and each product's permission sources were read, if only in part (projects
+    /// in scope may be unreadable): without this a run cannot do what it is for.
+    pub(super) fn read_enough(&self, source: &Source) -> bool {
         let products = source.products();
         self.directory && (!products.confluence || self.confluence) && (!products.jira || self.jira)
+    }
+
+    /// Whether everything `source` syncs was read: [`read_enough`](Self::read_enough), every project in
+    /// scope included.
+    pub(super) fn complete(&self, source: &Source) -> bool {
+        self.read_enough(source) && self.unreadable_projects.is_empty()
     }
 
     pub(super) fn space(&self, space_id: &str) -> Option<Space> {
@@ -93,6 +111,17 @@ impl Permissions {
                 }
             }
         }
+        self.read_roles(ledger, jira, missing).await;
+    }
+
+    /// Reads the actors of these (project, role) pairs into the snapshot; one that cannot be read is
+    /// recorded and stays absent (its comments readable by nobody).
+    async fn read_roles(
+        &mut self,
+        ledger: &mut Ledger<'_>,
+        jira: &Jira,
+        missing: BTreeSet<(String, String)>,
+    ) {
         for (project_id, role) in missing {
             match jira.role_actors(&project_id, &role).await {
                 Ok(actors) => {
@@ -143,17 +172,58 @@ pub(super) async fn read(
         }
     }
     if let Some(confluence) = confluence {
+        permissions.snapshot.products.confluence = confluence_access_groups(ledger, source, &permissions);
         permissions.confluence = read_confluence(&mut permissions, ledger, source, confluence).await;
     }
     if let Some(jira) = jira {
+        let applications = match jira.application_roles().await {
+            Ok(roles) => Some(Some(roles.into_iter().map(|r| (r.key, r.groups)).collect())),
+            // A definite answer: without the right, application roles grant nobody.
+            Err(e @ crate::atlassian::Error::MissingRight { .. }) => {
+                ledger.record.fail(
+                    Counted::Projects,
+                    "application roles",
+                    format!(
+                        "{e}: application-role grants admit nobody, and Jira documents only whom anonymous \
+                         access admits"
+                    ),
+                );
+                Some(None)
+            }
+            Err(e) => {
+                ledger.record.fail(
+                    Counted::Projects,
+                    "application roles",
+                    format!("{e} (kept the last read)"),
+                );
+                None
+            }
+        };
+        match applications {
+            Some(applications) => permissions.snapshot.products.jira = applications,
+            // Jira's permissions stay as last committed.
+            None => return permissions,
+        }
         match jira.projects_with_roles_in_use(&roles_of_stored_comments(ledger)).await {
-            Ok(projects) => {
-                permissions.snapshot.projects = projects
+            Ok(read) => {
+                permissions.snapshot.projects = read
+                    .projects
                     .into_iter()
                     .filter(|p| source.project_in_scope(&p.key))
                     .map(|p| (p.id.clone(), p))
                     .collect();
-                permissions.jira = true;
+                for failure in read.unreadable.into_iter().filter(|u| source.project_in_scope(&u.key)) {
+                    ledger.record.fail(
+                        Counted::Projects,
+                        format!("project {}", failure.key),
+                        format!("permissions: {} (its issues kept as last indexed)", failure.error),
+                    );
+                    permissions.unreadable_projects.insert(failure.id);
+                }
+                // One project that cannot be read costs that project only; when none can, Jira's
+                // permissions were not read at all (an account without the right to read them, typically).
+                permissions.jira =
+                    !permissions.snapshot.projects.is_empty() || permissions.unreadable_projects.is_empty();
             }
             Err(e) => {
                 ledger.record.fail(Counted::Projects, "projects", format!("projects and permissions: {e}"))
@@ -161,6 +231,32 @@ pub(super) async fn read(
         }
     }
     permissions
+}
+
+/// The configured Confluence access groups as group ids (each entry an id or a name of the directory's);
+/// an entry that names no group is recorded and grants nothing.
+fn confluence_access_groups(
+    ledger: &mut Ledger<'_>,
+    source: &Source,
+    permissions: &Permissions,
+) -> Option<BTreeSet<String>> {
+    let configured = source.confluence_access_groups()?;
+    let groups = &permissions.snapshot.directory.groups;
+    let mut ids = BTreeSet::new();
+    for entry in configured {
+        let by_name = || groups.iter().find(|(_, g)| g.name == *entry).map(|(id, _)| id.clone());
+        match groups.contains_key(entry).then(|| entry.clone()).or_else(by_name) {
+            Some(id) => {
+                ids.insert(id);
+            }
+            None => ledger.record.fail(
+                Counted::Directory,
+                format!("confluence_access_groups {entry:?}"),
+                "no group has this id or name: it gives nobody Confluence access",
+            ),
+        }
+    }
+    Some(ids)
 }
 
 /// The site's one directory when both products are synced: Jira lists every user (1000 a page), and
@@ -264,11 +360,11 @@ pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, produc
     // that sets every clause once.
     let mut plans: Vec<(DocId, AclInput, Option<String>)> = Vec::new();
     for id in ids {
-        if !permissions.read_for(id.product) {
+        let Some(doc) = ledger.state.docs.get(&id) else { continue };
+        if !permissions.read_for_input(id.product, &doc.acl) {
             continue;
         }
-        let Some(doc) = ledger.state.docs.get(&id) else { continue };
-        let mut input = doc.acl.clone();
+        let mut input = permissions.inputs.get(&id).unwrap_or(&doc.acl).clone();
         let mut new_space = None;
         if let AclInput::Confluence { space_id, content_id } = &mut input {
             let listed = permissions.listed_content.contains(content_id.as_str());
@@ -298,4 +394,80 @@ pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, produc
         ledger.repoint(&id, profile, input, new_space)?;
     }
     Ok(())
+}
+
+/// In a permissions-only run: re-reads what stored Jira documents' inputs hold besides the snapshot (each
+/// issue's level, reporter and assignee; each comment's visibility), so that the refresh applies changes to
+/// them without fetching a body. What cannot be read is recorded, and those documents keep their inputs.
+pub(super) async fn reread_jira_inputs(ledger: &mut Ledger<'_>, permissions: &mut Permissions, jira: &Jira) {
+    if !permissions.jira {
+        return;
+    }
+    let keys: Vec<String> = permissions.snapshot.projects.values().map(|p| p.key.clone()).collect();
+    let keys = keys.as_slice();
+    let mut issues = HashMap::new();
+    let mut walk = Walk::new(Counted::Docs(Product::Jira, Kind::Issue), "listing issue levels");
+    while let Some(listed) = walk
+        .next(&mut ledger.record, |token| async move { jira.issue_access(keys, token.as_deref()).await })
+        .await
+    {
+        issues.extend(listed.into_iter().map(|a| (a.id.clone(), a)));
+    }
+    let comments: Vec<(String, String)> = ledger
+        .state
+        .docs
+        .values()
+        .filter_map(|doc| match &doc.acl {
+            AclInput::JiraComment { comment_id, .. } => {
+                doc.acl.project_id().map(|p| (comment_id.clone(), p.to_owned()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut visibilities = BTreeMap::new();
+    for chunk in comments.chunks(COMMENT_LIST_MAX) {
+        match jira.comment_visibilities(chunk).await {
+            Ok(read) => visibilities.extend(read),
+            Err(e) => {
+                let comments = Counted::Docs(Product::Jira, Kind::Comment);
+                ledger.record.fail(comments, "comment visibilities", format!("{e} (kept the last read)"));
+                break;
+            }
+        }
+    }
+    let reread = |input: &mut AclInput| {
+        if let AclInput::JiraIssue { issue_id, reporter, assignee, level_id, .. } = input {
+            if let Some(access) = issues.get(issue_id.as_str()) {
+                reporter.clone_from(&access.reporter);
+                assignee.clone_from(&access.assignee);
+                level_id.clone_from(&access.security_level_id);
+            }
+        }
+    };
+    let mut roles_wanted = BTreeSet::new();
+    for (id, doc) in ledger.state.docs.iter().filter(|(id, _)| id.product == Product::Jira) {
+        let mut input = doc.acl.clone();
+        match &mut input {
+            AclInput::JiraComment { issue, comment_id, visibility } => {
+                reread(issue);
+                if let Some(read) = visibilities.get(comment_id.as_str()) {
+                    *visibility = read.as_ref().map(Visibility::from);
+                }
+            }
+            other => reread(other),
+        }
+        if let (AclInput::JiraComment { visibility: Some(Visibility::Role(role)), .. }, Some(project)) =
+            (&input, input.project_id())
+        {
+            let known =
+                permissions.snapshot.projects.get(project).is_some_and(|p| p.roles.contains_key(role));
+            if !known {
+                roles_wanted.insert((project.to_owned(), role.clone()));
+            }
+        }
+        if input != doc.acl {
+            permissions.inputs.insert(id.clone(), input);
+        }
+    }
+    permissions.read_roles(ledger, jira, roles_wanted).await;
 }

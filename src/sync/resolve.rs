@@ -11,6 +11,14 @@
 //!   content and its ancestors. Comments and attachments use their container's input.
 //! - Jira issue: the `BROWSE_PROJECTS` holders, and the members of its security level if it has one.
 //!   Comments with a visibility add a clause of that group or role. Attachments use the issue's input.
+//!   An `applicationRole` holder is the access groups of its application (of every Jira application
+//!   without a key); none when the applications could not be read.
+//! - Product access: every document also takes a clause of its product's access groups (`jira:product`:
+//!   the groups of every Jira application; `confluence:product`: the configured Confluence access groups,
+//!   no clause when none are configured). What anonymous access opens to everyone (unrestricted content
+//!   of a space readable anonymously, an issue without a level of a project browsable by `anyone`, and
+//!   its comments without a visibility) takes the per-space or per-project variant instead
+//!   (`confluence:space:{id}:product`, `jira:project:{id}:product`), which then also holds *anyone*.
 //!
 //! Clauses are keyed by the permission object they come from (`confluence:space:{id}:read`,
 //! `confluence:content:{id}:read`, `jira:project:{id}:browse`, `jira:project:{pid}:level:{lid}`,
@@ -28,7 +36,7 @@
 //! This module decides nothing about scope (which spaces, projects or accounts are indexed) and fetches
 //! nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +57,31 @@ pub struct PermissionSnapshot {
     /// By project id.
     pub projects: BTreeMap<String, Project>,
     pub directory: Directory,
+    pub products: ProductAccess,
+}
+
+/// Who uses each product: product access is a precondition of reading it, beyond any grant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductAccess {
+    /// The site's Jira applications by key, each with the ids of its access groups; `None` when they could
+    /// not be read (then application-role holders grant nobody, and Jira documents are readable only where
+    /// anonymous access opens them).
+    pub jira: Option<BTreeMap<String, BTreeSet<String>>>,
+    /// The Confluence access groups (ids) of the source's `confluence_access_groups`; `None` when not
+    /// configured: a member of a granted group is then taken to have Confluence access.
+    pub confluence: Option<BTreeSet<String>>,
+}
+
+impl ProductAccess {
+    /// The access groups of the application `key`, or of every Jira application; none when unreadable.
+    fn application_groups(&self, key: Option<&str>) -> Vec<Principal> {
+        let Some(apps) = &self.jira else { return Vec::new() };
+        let groups: BTreeSet<&String> = match key {
+            Some(key) => apps.get(key).into_iter().flatten().collect(),
+            None => apps.values().flatten().collect(),
+        };
+        groups.into_iter().map(|g| Principal::Group(g.clone())).collect()
+    }
 }
 
 /// What a document's permissions depend on beyond the [`PermissionSnapshot`]; stored per document so a
@@ -97,6 +130,15 @@ impl AclInput {
     /// The input of a page or blog post, and of every comment and attachment on it.
     pub fn of_content(content: &Content) -> AclInput {
         AclInput::Confluence { space_id: content.space_id.clone(), content_id: content.id.clone() }
+    }
+
+    /// The Jira project a document belongs to.
+    pub fn project_id(&self) -> Option<&str> {
+        match self {
+            AclInput::Confluence { .. } => None,
+            AclInput::JiraIssue { project_id, .. } => Some(project_id),
+            AclInput::JiraComment { issue, .. } => issue.project_id(),
+        }
     }
 
     /// The input of an issue and of its attachments.
@@ -216,9 +258,13 @@ impl<'a> Resolver<'a> {
                     return None;
                 };
                 let mut clauses = self.clauses_of(issue)?;
-                match visibility {
-                    None => {}
-                    Some(v) => clauses.push(self.visibility_clause(project_id, v)?),
+                if let Some(v) = visibility {
+                    clauses.push(self.visibility_clause(project_id, v)?);
+                    // A restricted comment is never open to anonymous access.
+                    let product = self.jira_product_clause();
+                    if !clauses.contains(&product) {
+                        clauses.push(product);
+                    }
                 }
                 Some(clauses)
             }
@@ -238,6 +284,23 @@ impl<'a> Resolver<'a> {
             if let Some(clause) = self.restriction_clause(id)? {
                 clauses.push(clause);
             }
+        }
+        // Unrestricted content of a space readable anonymously is open to everyone: its product clause
+        // (per space) says so.
+        if let Some(groups) = &snapshot.products.confluence {
+            let groups = || groups.iter().map(|g| Principal::Group(g.clone())).collect::<Vec<_>>();
+            let product = if clauses.len() == 1 {
+                self.clause(format!("confluence:space:{}:product", space.id), || {
+                    let mut principals = groups();
+                    if space.readers.contains(&Subject::Anonymous) {
+                        principals.push(Principal::Anyone);
+                    }
+                    principals
+                })
+            } else {
+                self.clause("confluence:product".into(), groups)
+            };
+            clauses.push(product);
         }
         Some(clauses)
     }
@@ -280,23 +343,50 @@ impl<'a> Resolver<'a> {
         if let Some(level_id) = level_id {
             let members = project.security_levels.get(level_id)?;
             let level = if names_issue_people(members) {
-                let mut principals = static_principals(project, members);
+                let mut principals = static_principals(project, members, &snapshot.products);
                 principals.extend(people.principals(members));
                 self.store_clause(format!("jira:issue:{issue_id}:level"), &principals)
             } else {
                 self.clause(format!("jira:project:{}:level:{level_id}", project.id), || {
-                    static_principals(project, members)
+                    static_principals(project, members, &snapshot.products)
                 })
             };
             clauses.push(level);
         }
+        // Without a level, anonymous access to the project opens the issue to everyone; the clause says
+        // so, rather than being left out, so that a grant to `anyone` changes a clause, not a clause list.
+        let product = match level_id {
+            None => self.jira_project_product_clause(project),
+            Some(_) => self.jira_product_clause(),
+        };
+        clauses.push(product);
         Some(clauses)
     }
 
+    /// Members of any Jira application's access groups.
+    fn jira_product_clause(&mut self) -> ClauseId {
+        let snapshot = self.snapshot;
+        self.clause("jira:product".into(), || snapshot.products.application_groups(None))
+    }
+
+    /// [`jira_product_clause`](Self::jira_product_clause), and everyone when the project is browsable by
+    /// `anyone`.
+    fn jira_project_product_clause(&mut self, project: &Project) -> ClauseId {
+        let snapshot = self.snapshot;
+        self.clause(format!("jira:project:{}:product", project.id), || {
+            let mut principals = snapshot.products.application_groups(None);
+            if project.browse.contains(&Holder::Anyone) {
+                principals.push(Principal::Anyone);
+            }
+            principals
+        })
+    }
+
     fn browse_static(&mut self, project: &Project) -> Vec<Principal> {
+        let snapshot = self.snapshot;
         self.browse_static
             .entry(project.id.clone())
-            .or_insert_with(|| static_principals(project, &project.browse))
+            .or_insert_with(|| static_principals(project, &project.browse, &snapshot.products))
             .clone()
     }
 
@@ -355,12 +445,12 @@ impl IssuePeople<'_> {
 }
 
 /// The principals the issue-independent holders of `holders` name in `project`.
-fn static_principals(project: &Project, holders: &[Holder]) -> Vec<Principal> {
+fn static_principals(project: &Project, holders: &[Holder], products: &ProductAccess) -> Vec<Principal> {
     let mut principals = Vec::new();
     for holder in holders {
         match holder {
             Holder::Anyone => principals.push(Principal::Anyone),
-            Holder::AnyLoggedIn => principals.push(Principal::Authenticated),
+            Holder::ApplicationRole(key) => principals.extend(products.application_groups(key.as_deref())),
             Holder::Group(g) => principals.push(Principal::Group(g.clone())),
             Holder::User(u) => principals.push(Principal::User(u.clone())),
             Holder::ProjectRole(role) => principals.extend(role_principals(project, role)),
@@ -568,6 +658,8 @@ mod tests {
             "jira:issue:I1:level",
             "jira:comment-group:g-eng",
             "jira:project:P:role:R1",
+            "jira:product",
+            "jira:project:P:product",
         ];
         KEYS.iter()
             .copied()
@@ -597,8 +689,20 @@ mod tests {
         }
     }
 
+    /// Jira Software is used by everyone (`g-jira`), Jira Service Management by g-mgr.
     fn jira_snapshot(browse: Vec<Holder>) -> PermissionSnapshot {
         let mut s = PermissionSnapshot { directory: directory(), ..Default::default() };
+        let everyone = set(&["alice", "bob", "carol", "dave", "erin"]);
+        s.directory
+            .groups
+            .insert("g-jira".into(), DirectoryGroup { name: "jira-users".into(), members: everyone });
+        s.products.jira = Some(
+            [
+                ("jira-software".to_string(), set(&["g-jira"])),
+                ("jira-servicedesk".to_string(), set(&["g-mgr"])),
+            ]
+            .into(),
+        );
         s.projects.insert("P".into(), project(browse));
         s
     }
@@ -624,10 +728,22 @@ mod tests {
         let cases: Vec<(&str, Vec<Holder>, AclInput, Vec<&str>)> = vec![
             ("anyone", vec![Anyone], issue(None, None, None), vec!["alice", "bob", "carol", "dave"]),
             (
-                "application role",
-                vec![AnyLoggedIn],
+                "application role of any application",
+                vec![ApplicationRole(None)],
                 issue(None, None, None),
                 vec!["alice", "bob", "carol", "dave"],
+            ),
+            (
+                "application role of one application",
+                vec![ApplicationRole(Some("jira-servicedesk".into()))],
+                issue(None, None, None),
+                vec!["bob", "carol"],
+            ),
+            (
+                "application role of an application the site lacks",
+                vec![ApplicationRole(Some("jira-core".into()))],
+                issue(None, None, None),
+                vec![],
             ),
             (
                 "role actors: user and group",
@@ -736,22 +852,37 @@ mod tests {
             (
                 vec![Holder::Anyone],
                 issue(None, None, Some("L1")),
-                vec!["jira:project:P:browse", "jira:project:P:level:L1"],
+                vec!["jira:product", "jira:project:P:browse", "jira:project:P:level:L1"],
             ),
             (
                 vec![Holder::Reporter],
                 issue(None, None, Some("L2")),
-                vec!["jira:issue:I1:browse", "jira:issue:I1:level"],
+                vec!["jira:issue:I1:browse", "jira:issue:I1:level", "jira:product"],
             ),
             (
                 vec![Holder::Anyone],
                 comment(issue(None, None, None), Some(Visibility::Role("R1".into()))),
-                vec!["jira:project:P:browse", "jira:project:P:role:R1"],
+                vec![
+                    "jira:product",
+                    "jira:project:P:browse",
+                    "jira:project:P:product",
+                    "jira:project:P:role:R1",
+                ],
             ),
             (
                 vec![Holder::Anyone],
                 comment(issue(None, None, None), Some(Visibility::Group("g-eng".into()))),
-                vec!["jira:comment-group:g-eng", "jira:project:P:browse"],
+                vec![
+                    "jira:comment-group:g-eng",
+                    "jira:product",
+                    "jira:project:P:browse",
+                    "jira:project:P:product",
+                ],
+            ),
+            (
+                vec![Holder::Anyone],
+                issue(None, None, None),
+                vec!["jira:project:P:browse", "jira:project:P:product"],
             ),
         ];
         for (browse, input, expected) in cases {
@@ -763,6 +894,48 @@ mod tests {
             keys.sort_unstable();
             assert_eq!(keys, expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn product_access_is_a_precondition_beyond_every_grant() {
+        use Holder::*;
+        let readers_of = |snapshot: &PermissionSnapshot, input: &AclInput| {
+            let mut store = AclStore::default();
+            let profile = resolve(&mut store, snapshot, input);
+            readers(&store, &snapshot.directory, profile)
+        };
+        // Only g-eng (alice, bob) uses Jira: carol and dave, granted by group and by name, read nothing.
+        let mut jira = jira_snapshot(vec![Group("g-mgr".into()), User("dave".into())]);
+        jira.products.jira = Some([("jira-software".to_string(), set(&["g-eng"]))].into());
+        assert_eq!(readers_of(&jira, &issue(None, None, None)), ["bob"]);
+        // Anonymous access opens an issue without a level to everyone, Jira users or not, but not its
+        // restricted comments nor its levels.
+        jira.projects.insert("P".into(), project(vec![Anyone]));
+        assert_eq!(readers_of(&jira, &issue(None, None, None)), ["alice", "bob", "carol", "dave"]);
+        assert_eq!(
+            readers_of(&jira, &comment(issue(None, None, None), None)),
+            ["alice", "bob", "carol", "dave"]
+        );
+        let for_managers = Some(Visibility::Group("g-mgr".into()));
+        assert_eq!(readers_of(&jira, &comment(issue(None, None, None), for_managers)), ["bob"]);
+        assert_eq!(readers_of(&jira, &issue(None, Some("dave"), Some("L2"))), ["alice", "bob"]);
+        // Applications that could not be read: application roles and every grant but anonymous access admit
+        // nobody.
+        jira.products.jira = None;
+        assert_eq!(readers_of(&jira, &issue(None, None, None)), ["alice", "bob", "carol", "dave"]);
+        jira.projects.insert("P".into(), project(vec![ApplicationRole(None), Group("g-eng".into())]));
+        assert!(readers_of(&jira, &issue(None, None, None)).is_empty());
+
+        // Confluence access for g-eng only: carol loses space 1; the anonymous space stays open to all,
+        // unless a restriction narrows it.
+        let mut confluence = confluence_snapshot();
+        confluence.products.confluence = Some(set(&["g-eng"]));
+        assert_eq!(readers_of(&confluence, &content("10")), ["alice", "bob"]);
+        assert_eq!(readers_of(&confluence, &content("20")), ["alice", "bob", "carol", "dave"]);
+        confluence
+            .access
+            .insert("21".into(), access("21", "2", &["20"], restricted(&["carol", "alice"], &[])));
+        assert_eq!(readers_of(&confluence, &content("21")), ["alice"]);
     }
 
     #[test]

@@ -141,6 +141,13 @@ fn too_many(retry_after: Option<&str>) -> Response {
     response
 }
 
+/// A 429 that names the limit it hit (`RateLimit-Reason`), with `Retry-After` seconds.
+fn too_many_because(reason: &str, retry_after: &str) -> Response {
+    let mut response = too_many(Some(retry_after));
+    response.headers_mut().insert("RateLimit-Reason", reason.parse().expect("header value"));
+    response
+}
+
 fn ok_json() -> Response {
     Json(json!({"ok": true})).into_response()
 }
@@ -185,8 +192,9 @@ async fn without_retry_after_the_backoff_doubles_with_jitter() {
     assert_eq!(client.stats().retries, 2);
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_429_holds_back_every_request_not_just_its_own() {
+/// One route refused once with `refusal`, another that always answers; the time (since the refusal
+/// was read) at which a request to the other route went out.
+async fn delay_of_another_request_after(refusal: fn() -> Response) -> Duration {
     let throttled = Arc::new(tokio::sync::Notify::new());
     let other = Calls::default();
     let app = Router::new()
@@ -200,7 +208,7 @@ async fn a_429_holds_back_every_request_not_just_its_own() {
                     throttled.notify_one();
                     async move {
                         if n == 1 {
-                            too_many(Some("30"))
+                            refusal()
                         } else {
                             ok_json()
                         }
@@ -224,12 +232,134 @@ async fn a_429_holds_back_every_request_not_just_its_own() {
     let _: Value = client.get_json("/other").await.expect("other request succeeds");
 
     let arrival = other.arrivals.lock().expect("calls lock")[0];
-    assert!(
-        arrival - throttled_at >= Duration::from_secs(29),
-        "other request went out after {:?}",
-        arrival - throttled_at
-    );
     limited.await.expect("join").expect("limited request succeeds after its wait");
+    arrival - throttled_at
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tenant_wide_429_holds_back_every_request_not_just_its_own() {
+    for reason in ["jira-quota-tenant-based", "confluence-quota-global-based", "jira-cost-based"] {
+        let refusal = match reason {
+            "jira-quota-tenant-based" => || too_many_because("jira-quota-tenant-based", "30"),
+            "confluence-quota-global-based" => || too_many_because("confluence-quota-global-based", "30"),
+            _ => || too_many_because("jira-cost-based", "30"),
+        };
+        let delay = delay_of_another_request_after(refusal).await;
+        assert!(delay >= Duration::from_secs(29), "{reason}: other request went out after {delay:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_429_with_retry_after_delays_only_its_own_request() {
+    for refusal in [|| too_many_because("jira-burst-based", "30"), || too_many(Some("30"))] {
+        let delay = delay_of_another_request_after(refusal).await;
+        assert!(delay < Duration::from_secs(1), "other request held back for {delay:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_storm_of_first_calls_refused_once_keeps_concurrency_and_pace() {
+    // Fifty paths, each refused on its first call with `Retry-After: 1`, fetched eight at a time: every
+    // path waits its one second, side by side, so the whole takes a few seconds, not fifty.
+    let seen = Arc::new(Mutex::new(std::collections::HashSet::new()));
+    let app = Router::new().route(
+        "/item/{n}",
+        get({
+            let seen = seen.clone();
+            move |axum::extract::Path(n): axum::extract::Path<u32>| {
+                let first = seen.lock().expect("seen lock").insert(n);
+                async move {
+                    if first {
+                        too_many_because("jira-burst-based", "1")
+                    } else {
+                        ok_json()
+                    }
+                }
+            }
+        }),
+    );
+    let mut config = fast_config(&serve(app).await);
+    config.concurrency = std::num::NonZeroUsize::new(8).expect("non-zero");
+    config.requests_per_second = 100.0;
+    let client = Client::new(config).expect("client");
+    let started = Instant::now();
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..50 {
+        let client = client.clone();
+        tasks.spawn(async move { client.get_json::<Value>(&format!("/item/{n}")).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("join").expect("every item arrives");
+    }
+
+    let took = started.elapsed();
+    assert_eq!(client.stats().throttled, 50);
+    // 100 calls at 100 a second is one second of pacing; each refusal adds its one second in parallel.
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_ends_a_retry_after_wait_at_once() {
+    let calls = Calls::default();
+    let app = Router::new().route("/rest/api/3/myself", scripted(&calls, |_| too_many(Some("600"))));
+    let client = paused_client(&serve(app).await);
+    let cancel = client.cancellation();
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.get_json::<Value>("/rest/api/3/myself").await }
+    });
+    while client.stats().throttled == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+
+    let error = call.await.expect("join").expect_err("cancelled");
+    assert!(matches!(error, Error::Cancelled { .. }), "{error}");
+    assert!(cancelled_at.elapsed() < Duration::from_secs(2), "took {:?}", cancelled_at.elapsed());
+    assert_eq!(calls.count(), 1, "no retry after cancelling");
+    let later = client.get_json::<Value>("/rest/api/3/myself").await.expect_err("still cancelled");
+    assert!(matches!(later, Error::Cancelled { .. }), "{later}");
+    assert_eq!(calls.count(), 1, "a cancelled client sends nothing");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_ends_a_pacer_wait_and_a_request_in_flight() {
+    let app = Router::new()
+        .route("/fast", get(|| async { ok_json() }))
+        .route("/hangs", get(std::future::pending::<Response>));
+    let origin = serve(app).await;
+    let mut config = fast_config(&origin);
+    // One request a minute: the second call waits a minute for its slot.
+    config.requests_per_second = 1.0 / 60.0;
+    let client = Client::new(config).expect("client");
+    let _: Value = client.get_json("/fast").await.expect("first slot is free");
+    let paced = tokio::spawn({
+        let client = client.clone();
+        async move { client.get_json::<Value>("/fast").await }
+    });
+    let hanging = tokio::spawn({
+        let client = Client::new(fast_config(&origin)).expect("client");
+        let cancel = client.cancellation();
+        let call = tokio::spawn(async move { client.get_json::<Value>("/hangs").await });
+        async move {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let cancelled_at = Instant::now();
+            cancel.cancel();
+            (call.await.expect("join"), cancelled_at.elapsed())
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let cancelled_at = Instant::now();
+    client.cancellation().cancel();
+
+    let error = paced.await.expect("join").expect_err("cancelled while paced");
+    assert!(matches!(error, Error::Cancelled { .. }), "{error}");
+    assert!(cancelled_at.elapsed() < Duration::from_secs(2), "paced call took {:?}", cancelled_at.elapsed());
+    let (result, took) = hanging.await.expect("join");
+    assert!(matches!(result, Err(Error::Cancelled { .. })), "{result:?}");
+    assert!(took < Duration::from_secs(2), "request in flight took {took:?} to stop");
 }
 
 #[tokio::test]
@@ -255,6 +385,44 @@ async fn a_503_storm_exhausts_the_retry_budget_and_names_path_and_attempts() {
         (4, 4, 3, 1),
         "{stats:?}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_storm_does_not_spend_the_retry_budget_of_real_failures() {
+    // Ten 429s, then a 503, then success: three retries would be spent four times over if a 429 counted.
+    let calls = Calls::default();
+    let app = Router::new().route(
+        "/rest/api/3/project/search",
+        scripted(&calls, |n| match n {
+            1..=10 => too_many(Some("2")),
+            11 => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            _ => ok_json(),
+        }),
+    );
+    let client = paused_client(&serve(app).await);
+
+    let answer: Value = client.get_json("/rest/api/3/project/search").await.expect("the storm is waited out");
+
+    assert_eq!(answer, json!({"ok": true}));
+    assert_eq!(calls.count(), 12);
+    let stats = client.stats();
+    assert_eq!((stats.throttled, stats.retries, stats.failures), (10, 11, 0), "{stats:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_storm_longer_than_the_throttle_budget_fails_the_request() {
+    let calls = Calls::default();
+    let app = Router::new().route("/wiki/api/v2/spaces", scripted(&calls, |_| too_many(Some("60"))));
+    let mut config = fast_config(&serve(app).await);
+    config.max_throttle_wait = Duration::from_secs(5 * 60);
+    let client = Client::new(config).expect("client");
+
+    let error = client.get_json::<Value>("/wiki/api/v2/spaces").await.unwrap_err();
+
+    // 60 s each: the sixth wait would pass five minutes, so the sixth answer is the last.
+    assert!(matches!(error, Error::Status { status: 429, attempts: 6, .. }), "{error:?}");
+    assert_eq!(calls.count(), 6);
+    assert_eq!(client.stats().failures, 1);
 }
 
 #[tokio::test]

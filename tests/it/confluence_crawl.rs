@@ -40,6 +40,7 @@ async fn start(site: Site) -> (RunningSim, Confluence) {
 fn impatient(sim: &RunningSim) -> Confluence {
     let mut config = client_config(sim);
     config.max_retries = 0;
+    config.max_throttle_wait = Duration::ZERO;
     Confluence::new(Client::new(config).expect("client"))
 }
 

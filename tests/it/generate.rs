@@ -67,6 +67,7 @@ fn holder_type(h: &Holder) -> &'static str {
         Holder::ProjectLead => "projectLead",
         Holder::Reporter => "reporter",
         Holder::Assignee => "assignee",
+        Holder::CustomerPortal => "sd.customer.portal.only",
     }
 }
 

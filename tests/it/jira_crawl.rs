@@ -15,7 +15,7 @@ use permdex::sim::mutate::{self, Mutation};
 use permdex::sim::oracle::Scope;
 use permdex::sim::run::RunningSim;
 use permdex::sim::{fixture, generate, FaultConfig, Scale, SimConfig, Site};
-use permdex::sync::resolve::{AclInput, PermissionSnapshot};
+use permdex::sync::resolve::{AclInput, PermissionSnapshot, ProductAccess};
 
 use crate::support;
 
@@ -74,10 +74,11 @@ fn expected_holder(h: &sim::Holder) -> Holder {
         sim::Holder::Group(g) => Holder::Group(g.clone()),
         sim::Holder::User(u) => Holder::User(u.clone()),
         sim::Holder::ProjectRole(r) => Holder::ProjectRole(r.to_string()),
-        sim::Holder::ApplicationRole(_) => Holder::AnyLoggedIn,
+        sim::Holder::ApplicationRole(key) => Holder::ApplicationRole(key.clone()),
         sim::Holder::ProjectLead => Holder::ProjectLead,
         sim::Holder::Reporter => Holder::Reporter,
         sim::Holder::Assignee => Holder::Assignee,
+        sim::Holder::CustomerPortal => Holder::Unknown("sd.customer.portal.only".into()),
     }
 }
 
@@ -343,7 +344,7 @@ async fn directory_lists_users_groups_and_members() {
         ]
         .into()
     );
-    assert_eq!(directory.groups.keys().collect::<Vec<_>>(), ["g-eng", "g-mgr"]);
+    assert_eq!(directory.groups.keys().collect::<Vec<_>>(), ["g-eng", "g-jira", "g-mgr"]);
     assert_eq!(directory.groups["g-eng"].name, "engineering");
     assert_eq!(directory.groups["g-eng"].members, strings(&["alice", "bob", "erin"]), "inactive members too");
     assert_eq!(directory.groups["g-mgr"].members, strings(&["bob", "carol"]));
@@ -434,6 +435,8 @@ struct Crawl {
     issues: Vec<model::Issue>,
     comments: Vec<model::IssueComment>,
     directory: model::Directory,
+    /// Jira applications by key with their access groups (`/applicationrole`).
+    applications: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Crawls everything but attachment bytes. Web URLs are kept relative to the site, so crawls of two
@@ -451,7 +454,9 @@ async fn crawl(jira: &Jira) -> Crawl {
     for issue in &issues {
         comments.extend(jira.comments(&issue.id, &issue.project_id).await.expect("comments"));
     }
-    Crawl { projects, issues, comments, directory: jira.directory().await.expect("directory") }
+    let applications = jira.application_roles().await.expect("application roles");
+    let applications = applications.into_iter().map(|a| (a.key, a.groups)).collect();
+    Crawl { projects, issues, comments, directory: jira.directory().await.expect("directory"), applications }
 }
 
 #[tokio::test]
@@ -494,6 +499,7 @@ fn assert_crawl_is_exact(site: &Site, crawl: &Crawl) {
     let snapshot = PermissionSnapshot {
         projects: crawl.projects.iter().map(|p| (p.id.clone(), p.clone())).collect(),
         directory: crawl.directory.clone(),
+        products: ProductAccess { jira: Some(crawl.applications.clone()), confluence: None },
         ..Default::default()
     };
     let issues: BTreeMap<&str, &model::Issue> = crawl.issues.iter().map(|i| (i.id.as_str(), i)).collect();

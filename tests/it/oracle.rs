@@ -219,6 +219,7 @@ pub fn synthetic_site(seed: u64, pages: usize) -> Site {
             email: format!("u{n}@example.com"),
             email_hidden: false,
             active: rng.gen_bool(0.95),
+            account_type: Default::default(),
         });
     }
     let accounts: Vec<String> = site.users.iter().map(|u| u.account_id.clone()).collect();
@@ -414,6 +415,7 @@ pub fn synthetic_site(seed: u64, pages: usize) -> Site {
                     created: t0,
                     updated: t0,
                     visibility,
+                    internal: false,
                 },
             );
         }

@@ -33,11 +33,20 @@ struct Adapted {
 /// Translates the simulator's model into the crawled model. What it does beyond renaming is what the
 /// crawlers do by contract: space readers are the `read` operations on target `space` (v2 space
 /// permissions), the `ANONYMOUS` role is anonymous access and other roles are not understood, browse holders
-/// are the `BROWSE_PROJECTS` grants of the project's scheme, an application role is any signed-in user, a
+/// are the `BROWSE_PROJECTS` grants of the project's scheme, application roles are as `/applicationrole` serves them, a
 /// project's levels are those of its security scheme, and an issue's level is the one Jira serves for it
 /// (a sub-task's parent's).
 fn adapt(site: &Site) -> Adapted {
     let mut snapshot = PermissionSnapshot::default();
+    // What `GET /applicationrole` serves, and a `confluence_access_groups` naming the site's Confluence
+    // access groups (licensed and guests) where product access is enforced.
+    snapshot.products.jira =
+        Some(site.product_access.jira.values().map(|app| (app.key.clone(), app.groups.clone())).collect());
+    if site.product_access.rule == sim::AccessRule::Groups {
+        let access = &site.product_access;
+        snapshot.products.confluence =
+            Some(access.confluence_users.union(&access.confluence_guests).cloned().collect());
+    }
     for u in &site.users {
         snapshot.directory.users.insert(
             u.account_id.clone(),
@@ -205,10 +214,11 @@ fn holder(h: &sim::Holder) -> crawled::Holder {
         sim::Holder::Group(g) => crawled::Holder::Group(g.clone()),
         sim::Holder::User(u) => crawled::Holder::User(u.clone()),
         sim::Holder::ProjectRole(r) => crawled::Holder::ProjectRole(r.to_string()),
-        sim::Holder::ApplicationRole(_) => crawled::Holder::AnyLoggedIn,
+        sim::Holder::ApplicationRole(key) => crawled::Holder::ApplicationRole(key.clone()),
         sim::Holder::ProjectLead => crawled::Holder::ProjectLead,
         sim::Holder::Reporter => crawled::Holder::Reporter,
         sim::Holder::Assignee => crawled::Holder::Assignee,
+        sim::Holder::CustomerPortal => crawled::Holder::Unknown("sd.customer.portal.only".into()),
     }
 }
 

@@ -170,6 +170,7 @@ fn big_site() -> Site {
             email: format!("{account}@example.com"),
             email_hidden: n % 2 == 0,
             active: true,
+            account_type: Default::default(),
         });
         crowd.insert(account);
     }

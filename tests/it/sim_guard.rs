@@ -432,7 +432,7 @@ async fn faults_and_limits_never_touch_sim_routes() {
     }
     let users: Value = sim.get("/_sim/users").send().await.unwrap().json().await.unwrap();
     let alice = users["users"].as_array().unwrap().iter().find(|u| u["accountId"] == "alice").unwrap();
-    assert_eq!(alice["groups"], json!(["g-eng"]));
+    assert_eq!(alice["groups"], json!(["g-eng", "g-jira"]));
     assert_eq!(sim.state.guard.stats().requests, 0, "admin requests are not API requests");
     // Nor do faults touch unknown paths: a 404 stays a 404.
     assert_eq!(sim.get("/rest/api/3/nothing").send().await.unwrap().status(), 404);
@@ -763,4 +763,40 @@ async fn media_urls_skip_basic_auth_and_the_site_budget_but_not_faults() {
     assert_eq!(cut.status(), 200);
     assert!(cut.bytes().await.is_err(), "a faulty media download is cut short");
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn first_calls_are_refused_once_for_the_chosen_share_of_targets() {
+    let sim = Sim::start(SimConfig::new(1, Scale::Tiny)).await;
+    let settings = json!({"faults": {"seed": 9, "firstCallRefusal": 1.0, "firstCallRetryAfterMs": 1000}});
+    let echoed: Value = sim.post("/_sim/faults").json(&settings).send().await.unwrap().json().await.unwrap();
+    assert_eq!(echoed["faults"]["firstCallRefusal"], 1.0);
+    for path in ["/rest/api/3/search/jql", "/wiki/api/v2/pages", "/wiki/api/v2/pages?limit=1"] {
+        let first = sim.get(path).send().await.unwrap();
+        assert_eq!(first.status(), 429, "{path}");
+        assert_eq!(first.headers()["retry-after"], "1", "{path}");
+        let reason = first.headers()["ratelimit-reason"].to_str().unwrap().to_string();
+        assert!(reason.ends_with("-burst-based"), "{reason}");
+        assert_eq!(sim.get(path).send().await.unwrap().status(), 200, "{path}: refused only once");
+    }
+    assert_eq!(sim.state.guard.stats().first_call_refusals, 3);
+
+    // At a share of one half, which targets are refused depends on the seed and the target only.
+    let half = json!({"faults": {"seed": 9, "firstCallRefusal": 0.5, "firstCallRetryAfterMs": 1000}});
+    let targets: Vec<String> = (0..40).map(|n| format!("/wiki/api/v2/pages?limit={}", n + 1)).collect();
+    let mut refused_runs = Vec::new();
+    for order in [false, true] {
+        assert_eq!(sim.post("/_sim/faults").json(&half).send().await.unwrap().status(), 200);
+        let mut refused = std::collections::BTreeSet::new();
+        let walk: Vec<&String> =
+            if order { targets.iter().rev().collect() } else { targets.iter().collect() };
+        for target in walk {
+            if sim.get(target).send().await.unwrap().status() == 429 {
+                refused.insert(target.clone());
+            }
+        }
+        refused_runs.push(refused);
+    }
+    assert_eq!(refused_runs[0], refused_runs[1], "the same targets whatever the order");
+    assert!((8..=32).contains(&refused_runs[0].len()), "about half: {}", refused_runs[0].len());
 }

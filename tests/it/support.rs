@@ -216,6 +216,9 @@ pub fn permission_only(m: &Mutation) -> bool {
             | Mutation::RemoveGroupMember { .. }
             | Mutation::RenameGroup { .. }
             | Mutation::DeactivateUser { .. }
+            | Mutation::SetIssueSecurityLevel { .. }
+            | Mutation::SetCommentVisibility { .. }
+            | Mutation::SetAssignee { .. }
     )
 }
 

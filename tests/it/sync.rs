@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use permdex::config::Config;
+use permdex::sim::model::AccessRule;
 use permdex::sim::model::{FileKind, Holder, Site, Visibility};
 use permdex::sim::mutate::{random_mutation, Mutation};
 use permdex::sim::oracle::{self, Scope};
-use permdex::sim::run::RunningSim;
-use permdex::sim::{FaultConfig, Scale, SimConfig};
+use permdex::sim::run::{start_with_features, RunningSim};
+use permdex::sim::{FaultConfig, Scale, SimConfig, SiteFeatures};
 use permdex::sync::{Mode, Progress, ProgressEvent, RunOutcome, RunRecord, Silent, SourceIndex, SyncOptions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -46,6 +47,27 @@ async fn harness(config: SimConfig) -> Harness {
     let sim = support::start_generated(config).await;
     let data = tempfile::tempdir().expect("tempdir");
     let config = load_config(&sim, data.path(), "");
+    Harness { sim, data, config, http: reqwest::Client::new() }
+}
+
+/// A harness on a site with `features`; where product access is enforced, the source's
+/// `confluence_access_groups` names the site's Confluence access groups (licensed users and guests).
+async fn harness_with(config: SimConfig, features: SiteFeatures) -> Harness {
+    let sim =
+        start_with_features(config, features, ([127, 0, 0, 1], 0).into()).await.expect("simulator starts");
+    let data = tempfile::tempdir().expect("tempdir");
+    let extra = {
+        let site = sim.state.read();
+        let access = &site.product_access;
+        // By id: group names are mutable, and the random mutations rename groups.
+        let ids: Vec<&String> = access.confluence_users.union(&access.confluence_guests).collect();
+        if access.rule == AccessRule::Groups {
+            format!("confluence_access_groups = {ids:?}")
+        } else {
+            String::new()
+        }
+    };
+    let config = load_config(&sim, data.path(), &extra);
     Harness { sim, data, config, http: reqwest::Client::new() }
 }
 
@@ -658,4 +680,93 @@ async fn roles_are_read_once_something_names_them_and_followed_after() {
     let record = h.sync(Mode::Incremental).await;
     assert_eq!(record.outcome, RunOutcome::Completed);
     h.assert_matches_oracle("the actors of a role only a comment names changed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn product_access_is_a_precondition_across_syncs_and_permission_refreshes() {
+    // Confluence-only accounts, accounts whose only Jira is Product Discovery, Jira-only accounts, guests,
+    // and application-role grants by key and without one.
+    let features = SiteFeatures { product_access: true, ..SiteFeatures::NONE };
+    for seed in [2_u64, 7] {
+        let h = harness_with(SimConfig::new(seed, Scale::Tiny), features).await;
+        let record = h.sync(Mode::Full).await;
+        assert_eq!(record.outcome, RunOutcome::Completed, "seed {seed}: {:?}", record.failures);
+        h.assert_matches_oracle(&format!("seed {seed} full")).await;
+        // Somebody is granted Jira by a group yet reads none of it for want of a Jira application.
+        let site = h.site();
+        let jira_groups: BTreeSet<&String> =
+            site.product_access.jira.values().flat_map(|a| &a.groups).collect();
+        let without_jira = site
+            .users
+            .iter()
+            .filter(|u| u.active && !jira_groups.iter().any(|g| site.is_member(&u.account_id, g)))
+            .count();
+        assert!(without_jira > 0, "seed {seed}: the site has accounts without Jira");
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for round in 0..2 {
+            let mutations = random_mutations(&site, &mut rng, 6, |_| true);
+            h.mutate(&mutations).await;
+            h.sync(Mode::Incremental).await;
+            h.assert_matches_oracle(&format!("seed {seed} round {round} after {mutations:?}")).await;
+            let mutations = random_mutations(&h.site(), &mut rng, 6, support::permission_only);
+            h.mutate(&mutations).await;
+            h.sync(Mode::PermissionsOnly).await;
+            h.assert_matches_oracle(&format!(
+                "seed {seed} round {round} permissions only after {mutations:?}"
+            ))
+            .await;
+        }
+    }
+}
+
+/// Stops when the token is cancelled, as `permdex sync` does on Ctrl-C or SIGTERM.
+struct StopOnCancel(tokio_util::sync::CancellationToken);
+
+impl Progress for StopOnCancel {
+    fn report(&mut self, _: &ProgressEvent<'_>) {}
+
+    fn should_stop(&mut self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_stops_while_waiting_on_the_pacer_and_resumes_to_the_clean_result() {
+    let clean = harness(SimConfig::new(33, Scale::Tiny)).await;
+    clean.sync(Mode::Full).await;
+    let want = clean.fingerprint().await;
+
+    // One request every 100 s: without cancellation the run would wait on the pacer for hours.
+    let sim = support::start_generated(SimConfig::new(33, Scale::Tiny)).await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let text =
+        config_text(&sim, data.path()).replace("requests_per_second = 2000.0", "requests_per_second = 0.01");
+    let environment = support::token_environment(TOKEN_ENV, &sim.credentials.token);
+    let slow = Config::from_toml(&text, &support::config_path(data.path()), &environment).expect("config");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let options = SyncOptions { cancel: cancel.clone(), ..support::quick_sync_options() };
+    let stopper = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            cancel.cancel();
+        })
+    };
+    let mut progress = StopOnCancel(cancel);
+    // A generous bound, not a timing assertion: the pacer alone would hold the run for hours.
+    let record = tokio::time::timeout(
+        Duration::from_secs(60),
+        support::sync_first_source(&slow, Mode::Full, &options, &mut progress),
+    )
+    .await
+    .expect("the cancelled run ends instead of waiting on the pacer");
+    stopper.await.expect("stopper");
+    assert_eq!(record.outcome, RunOutcome::Cancelled);
+    assert!(record.api.calls < 10, "stopped early: {} calls", record.api.calls);
+
+    // The next run (at full speed) resumes to where a clean run ends.
+    let h = Harness { config: load_config(&sim, data.path(), ""), sim, data, http: reqwest::Client::new() };
+    h.sync(Mode::Incremental).await;
+    h.assert_matches_oracle("resumed after a cancellation").await;
+    assert_same(&h.fingerprint().await, &want, "resumed after a cancellation");
 }

@@ -16,47 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Deserialisers that accept what real sites send instead of what the spec promises.
-mod lenient {
-    use serde::{Deserialize, Deserializer};
-
-    /// `null` or a missing field becomes the type's default.
-    pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Default + Deserialize<'de>,
-    {
-        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-    }
-
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StringOrNumber {
-        String(String),
-        Int(i64),
-        UInt(u64),
-    }
-
-    impl StringOrNumber {
-        fn into_string(self) -> String {
-            match self {
-                StringOrNumber::String(s) => s,
-                StringOrNumber::Int(n) => n.to_string(),
-                StringOrNumber::UInt(n) => n.to_string(),
-            }
-        }
-    }
-
-    /// An id sent as a string or as a number (v1 spaces use numbers); `null` becomes "".
-    pub fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        Ok(Option::<StringOrNumber>::deserialize(d)?.map(StringOrNumber::into_string).unwrap_or_default())
-    }
-
-    /// An optional id sent as a string or as a number.
-    pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(Option::<StringOrNumber>::deserialize(d)?.map(StringOrNumber::into_string))
-    }
-}
+use super::lenient;
 
 /// Confluence REST v2 (`/wiki/api/v2`).
 pub mod v2 {
@@ -65,55 +25,55 @@ pub mod v2 {
     /// `_links` of a cursor listing: `next` is relative and already starts with `/wiki/api/v2/`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct MultiEntityLinks {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub next: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub base: Option<String>,
     }
 
     /// Every v2 listing: one page of `results` and the link to the next page, absent on the last one.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(bound(deserialize = "T: Deserialize<'de>"))]
+    #[serde(bound(deserialize = "T: serde::de::DeserializeOwned + Default"))]
     pub struct MultiEntityResult<T> {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::items")]
         pub results: Vec<T>,
-        #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_links", default, deserialize_with = "lenient::or_default")]
         pub links: MultiEntityLinks,
     }
 
     /// `_links` of a single entity: `base` is only present when the entity is the whole response.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct EntityLinks {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub webui: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub editui: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub tinyui: Option<String>,
         /// Attachments only; API tokens get 401 from this path (`/download/attachments/…`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub download: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub base: Option<String>,
     }
 
     /// A content representation (`storage`, `atlas_doc_format`, `view`, `plain`).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct BodyType {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub representation: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub value: String,
     }
 
     /// `body` of pages, blog posts and comments: only the representations asked for with `body-format`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Body {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub storage: Option<BodyType>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub atlas_doc_format: Option<BodyType>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub view: Option<BodyType>,
     }
 
@@ -121,71 +81,81 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Version {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::int")]
         pub number: u32,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub minor_edit: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub author_id: Option<String>,
     }
 
     /// A label: `prefix` is `global`, `my`, `team` or `system`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Label {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub name: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub prefix: String,
     }
 
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct OptionalFieldMeta {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub has_more: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub cursor: Option<String>,
     }
 
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct OptionalFieldLinks {
-        #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "self",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub self_link: Option<String>,
     }
 
     /// An `include-*` field of a single entity (labels, properties, …): the first results and whether more exist.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-    #[serde(bound(deserialize = "T: Deserialize<'de>"))]
+    #[serde(bound(deserialize = "T: serde::de::DeserializeOwned + Default"))]
     pub struct OptionalField<T> {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::items")]
         pub results: Vec<T>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub meta: Option<OptionalFieldMeta>,
-        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub links: Option<OptionalFieldLinks>,
     }
 
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct SpaceIcon {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub api_download_link: Option<String>,
     }
 
     /// A space's description, in the representations asked for with `description-format`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct SpaceDescription {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub plain: Option<BodyType>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub view: Option<BodyType>,
     }
 
@@ -193,33 +163,33 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Space {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub key: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub name: String,
         /// `global`, `personal`, `collaboration`, `knowledge_base`, …
-        #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "type", default, deserialize_with = "lenient::or_default")]
         pub kind: String,
         /// `current` or `archived`.
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub status: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub author_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub space_owner_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub current_active_alias: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_id")]
         pub homepage_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub description: Option<SpaceDescription>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub icon: Option<SpaceIcon>,
-        #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_links", default, deserialize_with = "lenient::or_default")]
         pub links: EntityLinks,
     }
 
@@ -227,9 +197,9 @@ pub mod v2 {
     /// (`ANONYMOUS` for anonymous access).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct PermissionPrincipal {
-        #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "type", default, deserialize_with = "lenient::or_default")]
         pub kind: String,
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
     }
 
@@ -237,19 +207,21 @@ pub mod v2 {
     #[serde(rename_all = "camelCase")]
     pub struct PermissionOperation {
         /// `read`, `create`, `administer`, …
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub key: String,
         /// `space`, `page`, `blogpost`, …
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub target_type: String,
     }
 
     /// One entry of `GET /spaces/{id}/permissions` (`SpacePermissionAssignment`).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct SpacePermission {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub principal: PermissionPrincipal,
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub operation: PermissionOperation,
     }
 
@@ -257,7 +229,7 @@ pub mod v2 {
     #[serde(rename_all = "camelCase")]
     pub struct RolePrincipal {
         /// `USER`, `GROUP` or `ACCESS_CLASS`.
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub principal_type: String,
         #[serde(default, deserialize_with = "lenient::id")]
         pub principal_id: String,
@@ -267,21 +239,72 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct SpaceRoleAssignment {
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub principal: RolePrincipal,
         #[serde(default, deserialize_with = "lenient::id")]
         pub role_id: String,
+    }
+
+    /// `GET /space-role-mode`: `PRE_ROLES`, `ROLES_TRANSITION` or `ROLES`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SpaceRoleMode {
+        #[serde(default, deserialize_with = "lenient::or_default")]
+        pub mode: String,
+    }
+
+    /// A space role (`GET /space-roles`, `/space-roles/{id}`): `type` is `SYSTEM` or `CUSTOM`;
+    /// `spacePermissions` are space permission ids (`read/space` views the space).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SpaceRole {
+        #[serde(default, deserialize_with = "lenient::id")]
+        pub id: String,
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "type",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub kind: Option<String>,
+        #[serde(default, deserialize_with = "lenient::or_default")]
+        pub name: String,
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, deserialize_with = "lenient::items")]
+        pub space_permissions: Vec<String>,
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub links: Option<EntityLinks>,
+    }
+
+    /// One space permission a role can hold (`GET /space-permissions`).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SpacePermissionDefinition {
+        #[serde(default, deserialize_with = "lenient::id")]
+        pub id: String,
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub display_name: Option<String>,
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        #[serde(default, deserialize_with = "lenient::items")]
+        pub required_permission_ids: Vec<String>,
     }
 
     /// A page (`PageBulk` in listings, `PageSingle` from `GET /pages/{id}`).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Page {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
         /// `current`, `archived`, `draft`, `trashed`, …
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub status: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub title: String,
         #[serde(default, deserialize_with = "lenient::id")]
         pub space_id: String,
@@ -289,27 +312,27 @@ pub mod v2 {
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_id")]
         pub parent_id: Option<String>,
         /// `page`, `folder`, `whiteboard`, `database` or `embed`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub parent_type: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub position: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub author_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub owner_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub last_owner_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub subtype: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub version: Option<Version>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub body: Option<Body>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub labels: Option<OptionalField<Label>>,
-        #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_links", default, deserialize_with = "lenient::or_default")]
         pub links: EntityLinks,
     }
 
@@ -317,25 +340,25 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct BlogPost {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub status: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub title: String,
         #[serde(default, deserialize_with = "lenient::id")]
         pub space_id: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub author_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub version: Option<Version>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub body: Option<Body>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub labels: Option<OptionalField<Label>>,
-        #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_links", default, deserialize_with = "lenient::or_default")]
         pub links: EntityLinks,
     }
 
@@ -343,11 +366,11 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct InlineCommentProperties {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub text_selection: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub text_selection_match_count: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub text_selection_match_index: Option<i64>,
     }
 
@@ -357,11 +380,11 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Comment {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub status: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_id")]
         pub page_id: Option<String>,
@@ -373,14 +396,35 @@ pub mod v2 {
         pub custom_content_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_id")]
         pub parent_comment_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub version: Option<Version>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub body: Option<Body>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub inline_comment_properties: Option<InlineCommentProperties>,
-        #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
+        /// Inline comments: `open`, `reopened`, `resolved` or `dangling`.
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub resolution_status: Option<String>,
+        /// Inline comments: who last resolved or reopened the thread, and when.
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub resolution_last_modifier_id: Option<String>,
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub resolution_last_modified_at: Option<String>,
+        /// Inline comments: the marker and the highlighted text.
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub properties: Option<InlineProperties>,
+        #[serde(rename = "_links", default, deserialize_with = "lenient::or_default")]
         pub links: EntityLinks,
+    }
+
+    /// `properties` of an inline comment (`InlineCommentProperties` in the spec).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct InlineProperties {
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub inline_marker_ref: Option<String>,
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+        pub inline_original_selection: Option<String>,
     }
 
     /// A footer comment: the comment shape served by the footer-comment endpoints.
@@ -390,14 +434,14 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Attachment {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub status: String,
         /// The file name.
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub title: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub created_at: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_id")]
         pub page_id: Option<String>,
@@ -405,37 +449,42 @@ pub mod v2 {
         pub blog_post_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_id")]
         pub custom_content_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub media_type: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub media_type_description: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// The media-service file id.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub file_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub webui_link: Option<String>,
         /// `/download/attachments/…`: answers 401 to API tokens; use the v1 download endpoint instead.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub download_link: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub version: Option<Version>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub labels: Option<OptionalField<Label>>,
-        #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_links", default, deserialize_with = "lenient::or_default")]
         pub links: EntityLinks,
     }
 
     /// One ancestor of a page, from `GET /pages/{id}/ancestors` (root first).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Ancestor {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
         /// `page`, `folder`, `whiteboard`, `database` or `embed`.
-        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "type",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub kind: Option<String>,
     }
 
@@ -444,17 +493,22 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Child {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub status: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub title: String,
-        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "type",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub kind: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_id")]
         pub space_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub child_position: Option<i64>,
     }
 
@@ -462,9 +516,9 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Icon {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub path: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub is_default: bool,
     }
 
@@ -472,27 +526,27 @@ pub mod v2 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct User {
-        #[serde(deserialize_with = "lenient::id")]
+        #[serde(default, deserialize_with = "lenient::id")]
         pub account_id: String,
         /// `atlassian`, `app`, `customer` or `unknown`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub account_type: Option<String>,
         /// `active`, `inactive`, `closed` or `unknown`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub account_status: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub public_name: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_id")]
         pub personal_space_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub is_external_collaborator: Option<bool>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub profile_picture: Option<Icon>,
     }
 
@@ -506,20 +560,20 @@ pub mod v2 {
     /// One error of a v2 error body.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Error {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::int")]
         pub status: u16,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub code: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub title: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub detail: Option<String>,
     }
 
     /// A v2 error body: `{"errors": [...]}`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct ErrorBody {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::items")]
         pub errors: Vec<Error>,
     }
 }
@@ -534,21 +588,26 @@ pub mod v1 {
     /// `_links` (`GenericLinks`). `next` of a cursor listing is relative to `base` (it starts with `/rest/api`).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Links {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub webui: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub tinyui: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub download: Option<String>,
-        #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "self",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub self_link: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub next: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub prev: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub base: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub context: Option<String>,
     }
 
@@ -556,20 +615,25 @@ pub mod v1 {
     /// keep asking with a larger `start` while `size == limit` (or follow `_links.next`).
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
-    #[serde(bound(deserialize = "T: Deserialize<'de>"))]
+    #[serde(bound(deserialize = "T: serde::de::DeserializeOwned + Default"))]
     pub struct ResultArray<T> {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(deserialize_with = "lenient::required_items")]
         pub results: Vec<T>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub start: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub limit: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub size: Option<u32>,
         /// Only when asked for with `shouldReturnTotalSize=true`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub total_size: Option<u64>,
-        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub links: Option<Links>,
     }
 
@@ -581,13 +645,13 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Icon {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub path: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::int")]
         pub width: u32,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::int")]
         pub height: u32,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub is_default: bool,
     }
 
@@ -596,34 +660,44 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct User {
-        #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "type", default, deserialize_with = "lenient::or_default")]
         pub kind: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub account_id: Option<String>,
         /// `atlassian`, `app` or "".
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub account_type: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub email: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub public_name: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub profile_picture: Option<Icon>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub display_name: Option<String>,
         /// An IANA zone name; CQL dates are read in it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub time_zone: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub is_external_collaborator: Option<bool>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub is_guest: Option<bool>,
         /// Not in the spec's schema but sent by real sites: `active` or `inactive`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub account_status: Option<String>,
-        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_expandable",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub expandable: Option<Expandable>,
-        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub links: Option<Links>,
     }
 
@@ -631,28 +705,38 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Group {
-        #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "type", default, deserialize_with = "lenient::or_default")]
         pub kind: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub name: String,
         #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub usage_type: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub managed_by: Option<String>,
-        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub links: Option<Links>,
     }
 
     /// The users and groups of one restriction; either may be left unexpanded.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Restrictions {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub user: Option<UserArray>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub group: Option<GroupArray>,
-        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_expandable",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub expandable: Option<Expandable>,
     }
 
@@ -660,15 +744,15 @@ pub mod v1 {
     /// lists mean the content has no restriction of its own for that operation (ancestors may still have one).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct ContentRestriction {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub operation: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub restrictions: Option<Restrictions>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub content: Option<Box<Content>>,
-        #[serde(rename = "_expandable", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_expandable", default, deserialize_with = "lenient::or_default")]
         pub expandable: Expandable,
-        #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_links", default, deserialize_with = "lenient::or_default")]
         pub links: Links,
     }
 
@@ -677,26 +761,36 @@ pub mod v1 {
     /// operations left unexpanded are named in `_expandable`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct RestrictionsByOperation {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub read: Option<ContentRestriction>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub update: Option<ContentRestriction>,
-        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_expandable",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub expandable: Option<Expandable>,
-        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub links: Option<Links>,
     }
 
     /// A label as v1 shows it: `prefix` is `global`, `my` or `team`; `label` repeats the name.
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Label {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub prefix: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub name: String,
         #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub label: String,
     }
 
@@ -705,9 +799,14 @@ pub mod v1 {
     /// `metadata` of v1 content; only the labels are read (`expand=metadata.labels`).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct ContentMetadata {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub labels: Option<LabelArray>,
-        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_expandable",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub expandable: Option<Expandable>,
     }
 
@@ -715,21 +814,21 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Space {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub id: Option<i64>,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub key: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub alias: Option<String>,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub name: String,
-        #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "type", default, deserialize_with = "lenient::or_default")]
         pub kind: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub status: String,
-        #[serde(rename = "_expandable", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_expandable", default, deserialize_with = "lenient::or_default")]
         pub expandable: Expandable,
-        #[serde(rename = "_links", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "_links", default, deserialize_with = "lenient::or_default")]
         pub links: Links,
     }
 
@@ -737,42 +836,57 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct Version {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub by: Option<User>,
         /// When this version was made: `2024-03-01T10:02:11.004Z`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub when: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub friendly_when: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::int")]
         pub number: u32,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub minor_edit: bool,
-        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_expandable",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub expandable: Option<Expandable>,
-        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub links: Option<Links>,
     }
 
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct ContentBody {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub value: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub representation: String,
     }
 
     /// `body` of v1 content, with the representations asked for (`expand=body.storage`).
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     pub struct ContentBodies {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub storage: Option<ContentBody>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub view: Option<ContentBody>,
-        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_expandable",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub expandable: Option<Expandable>,
     }
 
@@ -781,19 +895,19 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct ContentExtensions {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub media_type: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub media_type_description: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub file_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub location: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub position: Option<serde_json::Value>,
     }
 
@@ -804,41 +918,51 @@ pub mod v1 {
         #[serde(default, deserialize_with = "lenient::id")]
         pub id: String,
         /// `page`, `blogpost`, `comment`, `attachment`, …; a space container carries its space type here.
-        #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
+        #[serde(rename = "type", default, deserialize_with = "lenient::or_default")]
         pub kind: String,
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::or_default")]
         pub status: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// Set when the content is a space (a page's `container`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
         /// Set when the content is a space (a page's `container`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub space: Option<Space>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub version: Option<Version>,
         /// Root first. `null` is possible on real sites.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_items", skip_serializing_if = "Option::is_none")]
         pub ancestors: Option<Vec<Content>>,
         /// The page or blog post a comment or attachment belongs to; the space of a page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub container: Option<Box<Content>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub body: Option<ContentBodies>,
         /// Labels (`expand=metadata.labels`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub metadata: Option<ContentMetadata>,
         /// Read and update restrictions (`expand=restrictions.read.restrictions.user,…`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub restrictions: Option<RestrictionsByOperation>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub extensions: Option<ContentExtensions>,
-        #[serde(rename = "_expandable", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_expandable",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub expandable: Option<Expandable>,
-        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub links: Option<Links>,
     }
 
@@ -846,17 +970,17 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct SearchResult {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub content: Option<Content>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub excerpt: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub url: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub entity_type: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub last_modified: Option<String>,
     }
 
@@ -864,19 +988,24 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct SearchPage {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::items")]
         pub results: Vec<SearchResult>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub start: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub limit: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
         pub total_size: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub cql_query: Option<String>,
-        #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            deserialize_with = "lenient::or_default",
+            rename = "_links",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         pub links: Option<Links>,
     }
 
@@ -884,9 +1013,9 @@ pub mod v1 {
     #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct ErrorBody {
-        #[serde(default, deserialize_with = "lenient::null_default")]
+        #[serde(default, deserialize_with = "lenient::int")]
         pub status_code: u16,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
 }

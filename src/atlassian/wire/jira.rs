@@ -21,6 +21,11 @@ use serde_json::Value;
 /// The project role map of `GET /project/{key}/role`: role name → role URL (the role id ends the URL).
 pub type ProjectRoles = BTreeMap<String, String>;
 
+/// How the crawler reads a [`ProjectRoles`] map: entries that are not text are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct RoleUrls(#[serde(deserialize_with = "lenient::string_map")] pub ProjectRoles);
+
 /// Parses Jira's time stamp format `2021-02-26T01:45:03.821+0000`, and RFC 3339 as a fallback.
 pub fn parse_jira_time(text: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
@@ -60,13 +65,13 @@ pub struct SearchRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchAndReconcileResults {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub is_last: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub issues: Vec<IssueBean>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub names: Option<BTreeMap<String, String>>,
 }
 
@@ -91,9 +96,9 @@ pub struct BulkFetchRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkIssueResults {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub issues: Vec<IssueBean>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub issue_errors: Vec<IssueError>,
 }
 
@@ -101,24 +106,29 @@ pub struct BulkIssueResults {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueError {
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub error_message: String,
 }
 
 /// An issue (`IssueBean`). Search pages that asked for ids only carry just `id`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IssueBean {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub fields: Option<IssueFields>,
 }
 
@@ -126,26 +136,26 @@ pub struct IssueBean {
 /// double options is a field sent as `null` (e.g. an unassigned issue's `assignee`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IssueFields {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Atlassian Document Format in v3 (the spec's examples show a plain string: any JSON is kept).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub description: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub project: Option<Project>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub issuetype: Option<IssueTypeDetails>,
     /// The parent issue (an epic, or the issue a sub-task belongs to), with a few of its fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<IssueBean>>,
     /// The issue's sub-tasks, each with its id, key and a few fields, like `parent`.
-    #[serde(default, deserialize_with = "lenient::opt_vec", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_items", skip_serializing_if = "Option::is_none")]
     pub subtasks: Option<Vec<IssueBean>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusDetails>,
     #[serde(default, deserialize_with = "lenient::double_option", skip_serializing_if = "Option::is_none")]
     pub priority: Option<Option<Priority>>,
-    #[serde(default, deserialize_with = "lenient::opt_vec", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_items", skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
     #[serde(default, deserialize_with = "lenient::double_option", skip_serializing_if = "Option::is_none")]
     pub reporter: Option<Option<User>>,
@@ -159,12 +169,16 @@ pub struct IssueFields {
     #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
     /// The issue security level in effect (a sub-task shows its parent's). Absent or `null`: none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::present_or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub security: Option<SecurityLevel>,
     /// At most the first 20 comments; page `GET /issue/{key}/comment` for the rest.
     #[serde(default, deserialize_with = "lenient::comment_field", skip_serializing_if = "Option::is_none")]
     pub comment: Option<CommentField>,
-    #[serde(default, deserialize_with = "lenient::opt_vec", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_items", skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Vec<IssueAttachment>>,
     /// Every other field (custom fields, watcher, worklog, …), as sent.
     #[serde(flatten)]
@@ -175,15 +189,20 @@ pub struct IssueFields {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentField {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub comments: Vec<Comment>,
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub start_at: Option<u64>,
 }
 
@@ -191,64 +210,84 @@ pub struct CommentField {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueTypeDetails {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub subtask: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub hierarchy_level: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusDetails {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub status_category: Option<StatusCategory>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusCategory {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_id_number", skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub color_name: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Priority {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
 }
 
@@ -256,17 +295,22 @@ pub struct Priority {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityLevel {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub is_default: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::opt_id_string", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
     pub issue_security_scheme_id: Option<String>,
 }
 
@@ -274,48 +318,64 @@ pub struct SecurityLevel {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Comment {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub author: Option<User>,
     /// ADF in v3 (a string in the spec's search example).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub rendered_body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub update_author: Option<User>,
     #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::present_or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub visibility: Option<Visibility>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub jsd_public: Option<bool>,
 }
 
 /// Who a comment is restricted to: a group (`identifier` = group id, `value` = name) or a project role
 /// (`value` = role name).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visibility {
-    #[serde(rename = "type")]
+    #[serde(default, deserialize_with = "lenient::or_default", rename = "type")]
     pub kind: VisibilityType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
 }
 
-/// `visibility.type`. `Other` keeps a type this crate does not know, so a reader can fail closed on it.
+/// `visibility.type`. `Other` keeps a type this crate does not know (and a missing one, as `Other("")`),
+/// so a reader can fail closed on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub enum VisibilityType {
     Group,
     Role,
     Other(String),
+}
+
+impl Default for VisibilityType {
+    fn default() -> Self {
+        VisibilityType::Other(String::new())
+    }
 }
 
 impl From<String> for VisibilityType {
@@ -350,13 +410,13 @@ pub struct CommentListRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageOfComments {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub start_at: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub comments: Vec<Comment>,
 }
 
@@ -364,24 +424,29 @@ pub struct PageOfComments {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueAttachment {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub filename: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub author: Option<User>,
     #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_id_number", skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     /// Download URL: `…/rest/api/3/attachment/content/{id}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<String>,
 }
 
@@ -389,56 +454,86 @@ pub struct IssueAttachment {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachmentMetadata {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
     #[serde(default, deserialize_with = "lenient::id_number")]
     pub id: u64,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub filename: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub author: Option<User>,
     #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_id_number", skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<String>,
 }
 
 /// Jira's offset-paginated envelope. Stop on `is_last == Some(true)` or an empty `values`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]
+#[serde(rename_all = "camelCase", bound(deserialize = "T: serde::de::DeserializeOwned + Default"))]
 pub struct PageBean<T> {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub max_results: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub start_at: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub is_last: Option<bool>,
-    #[serde(default = "Vec::new", deserialize_with = "lenient::null_default")]
+    #[serde(default = "Vec::new", deserialize_with = "lenient::items")]
     pub values: Vec<T>,
 }
 
 /// Avatar URLs by size (`16x16`, `24x24`, `32x32`, `48x48`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AvatarUrls {
-    #[serde(default, rename = "16x16", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "16x16",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x16: Option<String>,
-    #[serde(default, rename = "24x24", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "24x24",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x24: Option<String>,
-    #[serde(default, rename = "32x32", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "32x32",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x32: Option<String>,
-    #[serde(default, rename = "48x48", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "48x48",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub x48: Option<String>,
 }
 
@@ -446,51 +541,61 @@ pub struct AvatarUrls {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub lead: Option<User>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<AvatarUrls>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub project_type_key: Option<String>,
     /// `true` for team-managed projects, whose access is not governed by shared schemes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub simplified: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub style: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub is_private: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub roles: Option<ProjectRoles>,
 }
 
 /// A permission scheme; `permissions` is present when the request named any `expand`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PermissionScheme {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
     #[serde(default, deserialize_with = "lenient::id_number")]
     pub id: u64,
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_vec", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_items", skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<PermissionGrant>>,
 }
 
@@ -498,16 +603,16 @@ pub struct PermissionScheme {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionSchemes {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub permission_schemes: Vec<PermissionScheme>,
 }
 
 /// Response of `GET /rest/api/3/permissionscheme/{id}/permission`: the grants of one scheme.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PermissionGrants {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub permissions: Vec<PermissionGrant>,
 }
 
@@ -516,11 +621,16 @@ pub struct PermissionGrants {
 pub struct PermissionGrant {
     #[serde(default, deserialize_with = "lenient::id_number")]
     pub id: u64,
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub holder: PermissionHolder,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub permission: String,
 }
 
@@ -532,19 +642,19 @@ pub struct PermissionGrant {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionHolder {
-    #[serde(rename = "type", default)]
+    #[serde(deserialize_with = "lenient::or_default", rename = "type", default)]
     pub kind: HolderType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub expand: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub group: Option<GroupName>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub project_role: Option<ProjectRole>,
 }
 
@@ -563,6 +673,8 @@ pub enum HolderType {
     Assignee,
     UserCustomField,
     GroupCustomField,
+    /// `sd.customer.portal.only`: service desk customers, on the customer portal only.
+    CustomerPortalOnly,
     Other(String),
     /// No `type` was sent.
     #[default]
@@ -582,6 +694,7 @@ impl From<String> for HolderType {
             "assignee" => HolderType::Assignee,
             "userCustomField" => HolderType::UserCustomField,
             "groupCustomField" => HolderType::GroupCustomField,
+            "sd.customer.portal.only" => HolderType::CustomerPortalOnly,
             "" => HolderType::Missing,
             _ => HolderType::Other(s),
         }
@@ -601,6 +714,7 @@ impl From<HolderType> for String {
             HolderType::Assignee => "assignee".into(),
             HolderType::UserCustomField => "userCustomField".into(),
             HolderType::GroupCustomField => "groupCustomField".into(),
+            HolderType::CustomerPortalOnly => "sd.customer.portal.only".into(),
             HolderType::Other(s) => s,
             HolderType::Missing => String::new(),
         }
@@ -611,26 +725,36 @@ impl From<HolderType> for String {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupName {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
 }
 
 /// A project role; from `GET /project/{key}/role/{id}` it lists the role's actors in that project.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProjectRole {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
     #[serde(default, deserialize_with = "lenient::id_number")]
     pub id: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_vec", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_items", skip_serializing_if = "Option::is_none")]
     pub actors: Option<Vec<RoleActor>>,
 }
 
@@ -640,13 +764,13 @@ pub struct ProjectRole {
 pub struct RoleActor {
     #[serde(default, deserialize_with = "lenient::opt_id_number", skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(rename = "type", default)]
+    #[serde(deserialize_with = "lenient::or_default", rename = "type", default)]
     pub kind: RoleActorType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub actor_user: Option<ActorUser>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub actor_group: Option<ActorGroup>,
 }
 
@@ -686,18 +810,18 @@ impl From<RoleActorType> for String {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActorUser {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub account_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActorGroup {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
 }
 
@@ -705,24 +829,29 @@ pub struct ActorGroup {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityScheme {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
     #[serde(default, deserialize_with = "lenient::id_number")]
     pub id: u64,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_id_number", skip_serializing_if = "Option::is_none")]
     pub default_security_level_id: Option<u64>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub levels: Vec<SecurityLevel>,
 }
 
 /// Response of `GET /project/{key}/securitylevel`: the levels the caller may set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProjectSecurityLevels {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub levels: Vec<SecurityLevel>,
 }
 
@@ -730,14 +859,49 @@ pub struct ProjectSecurityLevels {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityLevelMember {
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub issue_security_level_id: String,
-    #[serde(default, deserialize_with = "lenient::opt_id_string", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_id", skip_serializing_if = "Option::is_none")]
     pub issue_security_scheme_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub holder: PermissionHolder,
+}
+
+/// A Jira application and who may use it (`GET /applicationrole`, `GET /applicationrole/{key}`): the
+/// groups granting access, by name (`groups`) and with their ids (`groupDetails`). Admin only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationRole {
+    #[serde(default, deserialize_with = "lenient::or_default")]
+    pub key: String,
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::items")]
+    pub groups: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::items")]
+    pub group_details: Vec<GroupName>,
+    #[serde(default, deserialize_with = "lenient::items")]
+    pub default_groups: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::items")]
+    pub default_groups_details: Vec<GroupName>,
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    pub defined: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    pub selected_by_default: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    pub has_unlimited_seats: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
+    pub number_of_seats: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
+    pub remaining_seats: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
+    pub user_count: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    pub user_count_description: Option<String>,
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    pub platform: Option<bool>,
 }
 
 /// A user (`User` / `UserDetails`): `/myself`, `/users/search`, `/group/member`, issue people.
@@ -745,25 +909,30 @@ pub struct SecurityLevelMember {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
-    #[serde(default, rename = "self", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "self",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub self_url: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub account_id: String,
     /// `atlassian`, `app`, `customer` or `unknown`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub email_address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub avatar_urls: Option<AvatarUrls>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// IANA zone the user's JQL dates are read in, e.g. `Australia/Brisbane`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
 }
 
@@ -771,18 +940,18 @@ pub struct User {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkChangelogResults {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub issue_change_logs: Vec<IssueChangeLog>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueChangeLog {
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub issue_id: String,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub change_histories: Vec<Changelog>,
 }
 
@@ -790,32 +959,47 @@ pub struct IssueChangeLog {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Changelog {
-    #[serde(default, deserialize_with = "lenient::id_string")]
+    #[serde(default, deserialize_with = "lenient::id")]
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub author: Option<User>,
     #[serde(default, deserialize_with = "lenient::opt_text", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub items: Vec<ChangeItem>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeItem {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub field_id: Option<String>,
-    #[serde(default, rename = "fieldtype", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "fieldtype",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub field_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    #[serde(default, rename = "fromString", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "fromString",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    #[serde(default, rename = "toString", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        rename = "toString",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to_text: Option<String>,
 }
 
@@ -824,19 +1008,19 @@ pub struct ChangeItem {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkPermissionGrants {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub global_permissions: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub project_permissions: Vec<BulkProjectPermissionGrants>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkProjectPermissionGrants {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub permission: String,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub issues: Vec<u64>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub projects: Vec<u64>,
 }
 
@@ -844,23 +1028,23 @@ pub struct BulkProjectPermissionGrants {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldDetails {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub name: String,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub custom: bool,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub orderable: bool,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub navigable: bool,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub searchable: bool,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub clause_names: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub schema: Option<JsonTypeBean>,
 }
 
@@ -868,13 +1052,13 @@ pub struct FieldDetails {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonTypeBean {
-    #[serde(rename = "type", default, deserialize_with = "lenient::null_default")]
+    #[serde(rename = "type", default, deserialize_with = "lenient::or_default")]
     pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub items: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
     pub custom: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_id_number", skip_serializing_if = "Option::is_none")]
     pub custom_id: Option<u64>,
@@ -884,105 +1068,39 @@ pub struct JsonTypeBean {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorCollection {
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::items")]
     pub error_messages: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::null_default")]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub errors: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
     pub status: Option<i32>,
 }
 
-/// Deserialisers that accept what real sites send besides what the spec promises.
+/// The shared field readers, and the one only Jira needs.
 mod lenient {
+    pub use super::super::lenient::*;
+
     use serde::de::{DeserializeOwned, Deserializer, Error};
     use serde::Deserialize;
     use serde_json::Value;
 
     use super::{Comment, CommentField};
 
-    /// `null` becomes the type's default (empty list, `false`, empty string).
-    pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de> + Default,
-    {
-        Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-    }
-
-    /// A field that may be absent (outer `None`, via `#[serde(default)]`), `null` (`Some(None)`) or set.
-    pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Ok(Some(Option::<T>::deserialize(d)?))
-    }
-
-    /// A list that may be `null`, which reads as absent.
-    pub fn opt_vec<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<Vec<T>>::deserialize(d)
-    }
-
-    fn scalar_text<E: Error>(v: Value) -> Result<Option<String>, E> {
-        match v {
-            Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s)),
-            Value::Number(n) => Ok(Some(n.to_string())),
-            Value::Bool(b) => Ok(Some(b.to_string())),
-            other => Err(E::custom(format!("expected a string or number, got {other}"))),
-        }
-    }
-
-    /// An id sent as a string or a number, kept as a string; `null` is empty.
-    pub fn id_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        Ok(scalar_text(Value::deserialize(d)?)?.unwrap_or_default())
-    }
-
-    pub fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        scalar_text(Value::deserialize(d)?)
-    }
-
-    /// Text that is sometimes sent as a number (the spec's examples have `"updated": 1`).
-    pub fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        scalar_text(Value::deserialize(d)?)
-    }
-
-    fn number<E: Error>(v: Value) -> Result<Option<u64>, E> {
-        match v {
-            Value::Null => Ok(None),
-            Value::Number(n) => n.as_u64().map(Some).ok_or_else(|| E::custom(format!("bad id {n}"))),
-            Value::String(s) if s.is_empty() => Ok(None),
-            Value::String(s) => s.trim().parse().map(Some).map_err(|_| E::custom(format!("bad id {s:?}"))),
-            other => Err(E::custom(format!("expected an id, got {other}"))),
-        }
-    }
-
-    /// An id sent as a number or a numeric string, kept as a number; `null` is 0.
-    pub fn id_number<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        Ok(number(Value::deserialize(d)?)?.unwrap_or_default())
-    }
-
-    pub fn opt_id_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        number(Value::deserialize(d)?)
-    }
-
-    /// `fields.comment`: the page object real sites send, or a bare array of comments.
+    /// `fields.comment`: the page object real sites send, or a bare array of comments (each item read
+    /// leniently); anything else is absent.
     pub fn comment_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CommentField>, D::Error> {
         fn parse<T: DeserializeOwned, E: Error>(v: Value) -> Result<T, E> {
             serde_json::from_value(v).map_err(E::custom)
         }
-        match Value::deserialize(d)? {
-            Value::Null => Ok(None),
+        Ok(match Value::deserialize(d)? {
             Value::Array(items) => {
-                let comments: Vec<Comment> = parse(Value::Array(items))?;
-                Ok(Some(CommentField { total: Some(comments.len() as u64), comments, ..Default::default() }))
+                let comments: Vec<Comment> =
+                    items.into_iter().map(|v| parse::<Comment, D::Error>(v).unwrap_or_default()).collect();
+                Some(CommentField { total: Some(comments.len() as u64), comments, ..Default::default() })
             }
-            object => parse(object).map(Some),
-        }
+            object @ Value::Object(_) => parse::<CommentField, D::Error>(object).ok(),
+            _ => None,
+        })
     }
 }
 
@@ -1005,7 +1123,12 @@ mod tests {
         let grant: PermissionGrant =
             serde_json::from_value(json!({"id": "42", "permission": "X"})).expect("parses");
         assert_eq!(grant.id, 42);
-        assert!(serde_json::from_value::<PermissionGrant>(json!({"id": "x42"})).is_err());
+        // An id that is no number reads as the "none" id rather than failing the grant (or its scheme).
+        for odd in [json!("x42"), json!(-1), json!(null), json!({"id": 1})] {
+            let grant: PermissionGrant =
+                serde_json::from_value(json!({"id": odd, "permission": "BROWSE_PROJECTS"})).expect("parses");
+            assert_eq!((grant.id, grant.permission.as_str()), (0, "BROWSE_PROJECTS"), "{odd}");
+        }
     }
 
     #[test]
@@ -1050,7 +1173,8 @@ mod tests {
         for (text, kind) in [
             ("group", HolderType::Group),
             ("projectRole", HolderType::ProjectRole),
-            ("sd.customer.portal.only", HolderType::Other("sd.customer.portal.only".into())),
+            ("sd.customer.portal.only", HolderType::CustomerPortalOnly),
+            ("someHolderNotYetKnown", HolderType::Other("someHolderNotYetKnown".into())),
         ] {
             let h: PermissionHolder = serde_json::from_value(json!({"type": text})).expect("parses");
             assert_eq!(h.kind, kind);

@@ -537,6 +537,7 @@ fn add_comments<R: Rng>(
                 created,
                 updated,
                 visibility,
+                internal: false,
             },
         );
     }

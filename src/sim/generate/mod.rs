@@ -10,15 +10,22 @@
 //! - `confluence.rs`: spaces with their permissions, page trees, restrictions, blog posts, comments, attachments;
 //! - `jira.rs`: roles, permission schemes, issue security schemes, projects, issues, comments, attachments;
 //! - `corpus.rs`: Cranfield documents as pages, a GitBugs CSV as issues;
+//! - `inline.rs`: inline comments (a feature);
+//! - `roles.rs`: role-based space access (a feature);
+//! - `access.rs`: product access: who uses Jira and Confluence, through which groups (and, with the
+//!   product-access feature, accounts without one of them, guests, application-role grants);
 //! - `topics.rs` and `text.rs`: the vocabulary and the writing.
 //!
 //! This module does not decide who may see what (that is the oracle's reading of the model) and does not
 //! render attachment bytes (`files.rs`).
 
+mod access;
 mod confluence;
 pub mod corpus;
+mod inline;
 mod jira;
 mod people;
+mod roles;
 mod text;
 mod topics;
 
@@ -30,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use super::http::Credentials;
 use super::model::{IdSequences, Millis, Site, SiteIndex};
-use super::{Error, Scale, SimConfig};
+use super::{Error, Scale, SimConfig, SiteFeatures, DEFAULT_FEATURES};
 
 /// How big each part of a site is at a given scale.
 #[derive(Debug, Clone, Copy)]
@@ -134,9 +141,17 @@ fn later<R: Rng>(rng: &mut R, t: Millis, max_gap: Millis) -> Millis {
 
 const DAY: Millis = 86_400_000;
 
-/// Builds the site described by `config`: the organisation at `config.scale`, plus the corpus if one is
-/// given. Fails only when the corpus cannot be read.
+/// Builds the site described by `config` with the [`DEFAULT_FEATURES`]: the organisation at
+/// `config.scale`, plus the corpus if one is given. Fails only when the corpus cannot be read.
 pub fn generate(config: &SimConfig) -> Result<Site, Error> {
+    generate_with(config, DEFAULT_FEATURES)
+}
+
+/// Like [`generate`], with the given [`SiteFeatures`]. Each feature is added after the original site,
+/// from its own random stream, so the rest of the site is the same with it or without it.
+pub fn generate_with(config: &SimConfig, features: SiteFeatures) -> Result<Site, Error> {
+    let features =
+        SiteFeatures { product_access: features.product_access || features.service_management, ..features };
     // Read the corpus first: a bad path should fail before any work is done.
     let corpus = config.corpus.as_ref().map(corpus::read).transpose()?;
     let plan = Plan::for_scale(config.scale);
@@ -165,6 +180,13 @@ pub fn generate(config: &SimConfig) -> Result<Site, Error> {
         issues: BTreeMap::new(),
         issue_comments: BTreeMap::new(),
         jira_attachments: BTreeMap::new(),
+        features,
+        product_access: Default::default(),
+        inline_comments: BTreeMap::new(),
+        space_roles: Default::default(),
+        service_desks: BTreeMap::new(),
+        organisations: BTreeMap::new(),
+        requests: BTreeMap::new(),
         ids: IdSequences::default(),
         index: SiteIndex::default(),
     };
@@ -173,8 +195,18 @@ pub fn generate(config: &SimConfig) -> Result<Site, Error> {
     if let Some(corpus) = corpus {
         corpus::add(&mut phase_rng(config.seed, 4), &mut site, &people, corpus)?;
     }
+    site.product_access = access::product_access(&people);
     site.users = people.users;
     site.groups = people.groups;
+    if features.product_access {
+        access::add(&mut phase_rng(config.seed, 5), &mut site, plan.users);
+    }
+    if features.inline_comments {
+        inline::add(&mut phase_rng(config.seed, 6), &mut site);
+    }
+    if features.space_roles {
+        roles::add(&mut phase_rng(config.seed, 7), &mut site);
+    }
     site.clock = latest_time(&site);
     site.reindex();
     Ok(site)

@@ -13,7 +13,7 @@ use rand::Rng;
 use super::text::Mention;
 use super::topics::{FIRST_NAMES, LAST_NAMES};
 use super::uuid;
-use crate::sim::model::{Group, User};
+use crate::sim::model::{AccountType, Group, User};
 
 /// Who belongs to a catalogue group.
 #[derive(Debug, Clone, Copy)]
@@ -205,7 +205,7 @@ impl People {
 }
 
 /// An Atlassian-style account id: `557058:uuid`, `712020:uuid` or 24 hex digits.
-fn account_id<R: Rng>(rng: &mut R) -> String {
+pub(super) fn account_id<R: Rng>(rng: &mut R) -> String {
     match rng.gen_range(0..5) {
         0 | 1 => format!("557058:{}", uuid(rng)),
         2 | 3 => format!("712020:{}", uuid(rng)),
@@ -234,6 +234,7 @@ pub fn people<R: Rng>(
         email: format!("admin@{site_name}.example.com"),
         email_hidden: false,
         active: true,
+        account_type: AccountType::Atlassian,
     }];
     let mut department_of = BTreeMap::new();
     department_of.insert(admin.clone(), 0);
@@ -250,6 +251,7 @@ pub fn people<R: Rng>(
             email: format!("{}.{}@{site_name}.example.com", first.to_lowercase(), last.to_lowercase()),
             email_hidden: rng.gen_bool(0.25),
             active: true,
+            account_type: AccountType::Atlassian,
         });
     }
     // Hidden emails and deactivated accounts, at least one of each, never the admin, and never the last

@@ -6,7 +6,10 @@
 //!   read, by Atlassian's rules ([`oracle::visible`]), for comparison with what an index returns.
 //! - `POST /_sim/mutate`: apply one [`Mutation`] or an array of them, in order.
 //! - `GET /_sim/stats`: the guard's counters (requests, 429s, faults per kind).
-//! - `GET /_sim/faults`, `POST /_sim/faults`: read or replace the fault settings and the rate limit.
+//! - `GET /_sim/faults`, `POST /_sim/faults`: read or replace the fault settings (with the first-call
+//!   refusal) and the rate limit.
+//! - `POST /_sim/tokens` with `{"accountId": …}`: an API token for that account, which signs in without
+//!   admin rights (admin-only calls such as `GET /rest/api/3/applicationrole` answer it 403).
 //!
 //! They take the same Basic credential as the API but are never rate limited or faulty: they are
 //! the test's view of the site, not part of the site under test.
@@ -27,7 +30,7 @@ use super::common::{self, Product};
 use super::{guard, SimState};
 use crate::sim::mutate::{self, Mutation};
 use crate::sim::oracle::{self, Scope};
-use crate::sim::{FaultConfig, RateLimitConfig};
+use crate::sim::{FaultConfig, FirstCallRefusal, RateLimitConfig};
 
 pub fn routes() -> Router<SimState> {
     Router::new()
@@ -36,6 +39,7 @@ pub fn routes() -> Router<SimState> {
         .route("/_sim/mutate", post(mutate))
         .route("/_sim/stats", get(stats))
         .route("/_sim/faults", get(faults).post(set_faults))
+        .route("/_sim/tokens", post(issue_token))
 }
 
 /// Proof that a request carried the simulator's credential; handlers that take it are authenticated.
@@ -139,6 +143,28 @@ async fn mutate(_: Admin, State(state): State<SimState>, body: axum::body::Bytes
     Json(json!({ "applied": batch.len() })).into_response()
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TokenRequest {
+    account_id: String,
+}
+
+async fn issue_token(_: Admin, State(state): State<SimState>, body: axum::body::Bytes) -> Response {
+    let request: TokenRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(format!("bad token request: {e}")),
+    };
+    match state.issue_token(&request.account_id) {
+        Some(credentials) => {
+            Json(json!({"email": credentials.email, "token": credentials.token})).into_response()
+        }
+        None => common::json_response(
+            StatusCode::NOT_FOUND,
+            json!({"error": format!("no account {}", request.account_id)}),
+        ),
+    }
+}
+
 async fn stats(_: Admin, State(state): State<SimState>) -> Response {
     state.guard.stats().into_response()
 }
@@ -155,6 +181,10 @@ struct FaultsWire {
     malformed_json: f64,
     empty_next: f64,
     null_fields: f64,
+    /// Share of request targets whose first call is refused once (see [`FirstCallRefusal`]).
+    first_call_refusal: f64,
+    /// The `Retry-After` of those refusals.
+    first_call_retry_after_ms: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -175,6 +205,10 @@ struct GuardSettingsWire {
     rate_limit: Option<RateLimitWire>,
 }
 
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn probability(name: &str, p: f64) -> Result<f64, String> {
     if (0.0..=1.0).contains(&p) {
         Ok(p)
@@ -184,17 +218,29 @@ fn probability(name: &str, p: f64) -> Result<f64, String> {
 }
 
 impl FaultsWire {
-    fn from_config(f: &FaultConfig) -> Self {
+    fn from_config(f: &FaultConfig, refusal: Option<&FirstCallRefusal>) -> Self {
         FaultsWire {
             seed: f.seed,
             server_error: f.server_error,
             slow: f.slow,
-            slow_delay_ms: u64::try_from(f.slow_delay.as_millis()).unwrap_or(u64::MAX),
+            slow_delay_ms: millis(f.slow_delay),
             truncated: f.truncated,
             malformed_json: f.malformed_json,
             empty_next: f.empty_next,
             null_fields: f.null_fields,
+            first_call_refusal: refusal.map_or(0.0, |r| r.share),
+            first_call_retry_after_ms: refusal.map_or(0, |r| millis(r.retry_after)),
         }
+    }
+
+    /// The first-call refusal these settings ask for; none at a share of zero.
+    fn first_call_refusal(&self) -> Result<Option<FirstCallRefusal>, String> {
+        let share = probability("firstCallRefusal", self.first_call_refusal)?;
+        Ok((share > 0.0).then(|| FirstCallRefusal {
+            seed: self.seed,
+            share,
+            retry_after: Duration::from_millis(self.first_call_retry_after_ms),
+        }))
     }
 
     fn to_config(&self) -> Result<FaultConfig, String> {
@@ -234,7 +280,7 @@ impl RateLimitWire {
 
 fn current_settings(state: &SimState) -> GuardSettingsWire {
     GuardSettingsWire {
-        faults: FaultsWire::from_config(&state.guard.faults()),
+        faults: FaultsWire::from_config(&state.guard.faults(), state.guard.first_call_refusal().as_ref()),
         rate_limit: state.guard.rate_limit().as_ref().map(RateLimitWire::from_config),
     }
 }
@@ -256,7 +302,12 @@ async fn set_faults(_: Admin, State(state): State<SimState>, body: axum::body::B
         Ok(r) => r,
         Err(e) => return bad_request(e),
     };
+    let refusal = match wire.faults.first_call_refusal() {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
     state.guard.set_faults(faults);
+    state.guard.set_first_call_refusal(refusal);
     state.guard.set_rate_limit(rate_limit);
     tracing::info!("fault settings replaced");
     Json(current_settings(&state)).into_response()

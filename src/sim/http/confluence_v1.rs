@@ -128,7 +128,7 @@ fn user_json(site: &Site, base: &str, account_id: &str) -> v1::User {
         Some(u) => v1::User {
             kind: "known".into(),
             account_id: Some(u.account_id.clone()),
-            account_type: Some("atlassian".into()),
+            account_type: Some(u.account_type.as_str().into()),
             email: Some(if u.email_hidden { String::new() } else { u.email.clone() }),
             public_name: Some(u.display_name.clone()),
             profile_picture: picture,

@@ -36,9 +36,9 @@ use crate::sim::model::{
 };
 
 /// Most items a v2 listing returns per page, whatever `limit` asks.
-const MAX_LIMIT: usize = 250;
+pub(super) const MAX_LIMIT: usize = 250;
 /// Page size of v2 listings without `limit`.
-const DEFAULT_LIMIT: usize = 25;
+pub(super) const DEFAULT_LIMIT: usize = 25;
 /// Page size of attachment listings without `limit`.
 const DEFAULT_ATTACHMENT_LIMIT: usize = 50;
 /// Most account ids `POST /users-bulk` accepts.
@@ -92,7 +92,7 @@ impl Problem {
 }
 
 /// A [`Problem`] in v2's error body.
-struct V2Error(Problem);
+pub(super) struct V2Error(pub Problem);
 
 impl From<Problem> for V2Error {
     fn from(p: Problem) -> Self {
@@ -106,7 +106,7 @@ impl IntoResponse for V2Error {
     }
 }
 
-type Answer = Result<Response, V2Error>;
+pub(super) type Answer = Result<Response, V2Error>;
 
 /// Query parameters in request order. Array parameters may be repeated (`status=a&status=b`) or
 /// comma-separated (`status=a,b`); Atlassian accepts both.
@@ -227,7 +227,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 }
 
 /// A path id as v2 spells it (an int64); anything else is a 400.
-fn path_id(raw: &str) -> Result<u64, Problem> {
+pub(super) fn path_id(raw: &str) -> Result<u64, Problem> {
     raw.parse().map_err(|_| Problem::bad_request(format!("id {raw:?} is not a valid content id")))
 }
 
@@ -243,7 +243,10 @@ pub(super) fn cursor_after(params: &Params) -> Result<Option<u64>, Problem> {
 
 /// Takes one page of ascending ids from `candidates` (which already start after the cursor): the ids to
 /// serve and the cursor of the next page, present only if another match exists.
-fn take_page(mut candidates: impl Iterator<Item = u64>, limit: usize) -> (Vec<u64>, Option<String>) {
+pub(super) fn take_page(
+    mut candidates: impl Iterator<Item = u64>,
+    limit: usize,
+) -> (Vec<u64>, Option<String>) {
     let page: Vec<u64> = candidates.by_ref().take(limit).collect();
     let next = match (page.last(), candidates.next()) {
         (Some(&last), Some(_)) => Some(encode_cursor(last)),
@@ -253,7 +256,7 @@ fn take_page(mut candidates: impl Iterator<Item = u64>, limit: usize) -> (Vec<u6
 }
 
 /// A v2 listing response: `results`, `_links` and the `Link` header.
-fn listing<T: Serialize>(ctx: &Ctx, results: Vec<T>, next_cursor: Option<String>) -> Response {
+pub(super) fn listing<T: Serialize>(ctx: &Ctx, results: Vec<T>, next_cursor: Option<String>) -> Response {
     let next = next_cursor.map(|c| ctx.next_link(&c));
     let body = v2::MultiEntityResult {
         results,
@@ -263,7 +266,7 @@ fn listing<T: Serialize>(ctx: &Ctx, results: Vec<T>, next_cursor: Option<String>
 }
 
 /// Rejects `sort` values other than the ones this listing serves (in id order).
-fn check_sort(params: &Params, served: &[&str]) -> Result<(), Problem> {
+pub(super) fn check_sort(params: &Params, served: &[&str]) -> Result<(), Problem> {
     match params.first("sort") {
         None => Ok(()),
         Some(s) if served.contains(&s) => Ok(()),
@@ -278,15 +281,15 @@ fn check_sort(params: &Params, served: &[&str]) -> Result<(), Problem> {
 
 /// Which of the model's statuses a listing's `status` parameter selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct StatusFilter {
-    current: bool,
-    archived: bool,
+pub(super) struct StatusFilter {
+    pub current: bool,
+    pub archived: bool,
 }
 
 impl StatusFilter {
     /// Parses `status` against the values the endpoint accepts; without it, `default` applies.
     /// Accepted values the model never holds (`trashed`, `deleted`, …) simply match nothing.
-    fn parse(params: &Params, accepted: &[&str], default: StatusFilter) -> Result<Self, Problem> {
+    pub fn parse(params: &Params, accepted: &[&str], default: StatusFilter) -> Result<Self, Problem> {
         let values = params.list("status");
         if values.is_empty() {
             return Ok(default);
@@ -313,12 +316,12 @@ impl StatusFilter {
     }
 }
 
-const CURRENT_AND_ARCHIVED: StatusFilter = StatusFilter { current: true, archived: true };
+pub(super) const CURRENT_AND_ARCHIVED: StatusFilter = StatusFilter { current: true, archived: true };
 const CURRENT_ONLY: StatusFilter = StatusFilter { current: true, archived: false };
 
 /// The body representation a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BodyFormat {
+pub(super) enum BodyFormat {
     /// No `body-format`: bulk listings leave `body` out.
     Omitted,
     Storage,
@@ -327,7 +330,7 @@ enum BodyFormat {
 }
 
 impl BodyFormat {
-    fn parse(params: &Params, accepted: &[&str]) -> Result<Self, Problem> {
+    pub fn parse(params: &Params, accepted: &[&str]) -> Result<Self, Problem> {
         match params.first("body-format") {
             None => Ok(BodyFormat::Omitted),
             Some("storage") => Ok(BodyFormat::Storage),
@@ -336,7 +339,7 @@ impl BodyFormat {
         }
     }
 
-    fn body(self, storage: &str) -> Option<v2::Body> {
+    pub fn body(self, storage: &str) -> Option<v2::Body> {
         match self {
             BodyFormat::Omitted => None,
             BodyFormat::Storage => Some(v2::Body {
@@ -348,8 +351,8 @@ impl BodyFormat {
     }
 }
 
-const BULK_BODY_FORMATS: &[&str] = &["storage", "atlas_doc_format"];
-const SINGLE_BODY_FORMATS: &[&str] =
+pub(super) const BULK_BODY_FORMATS: &[&str] = &["storage", "atlas_doc_format"];
+pub(super) const SINGLE_BODY_FORMATS: &[&str] =
     &["storage", "atlas_doc_format", "view", "export_view", "anonymous_export_view", "styled_view", "editor"];
 
 /// What a page or blog post listing selects.
@@ -448,7 +451,7 @@ fn label_json(name: &str) -> v2::Label {
     v2::Label { id: label_id(name).to_string(), name: name.to_string(), prefix: "global".into() }
 }
 
-fn version_json(number: u32, when: i64, author: &str) -> v2::Version {
+pub(super) fn version_json(number: u32, when: i64, author: &str) -> v2::Version {
     v2::Version {
         created_at: Some(confluence_time(when)),
         message: Some(String::new()),
@@ -818,7 +821,7 @@ async fn list_space_blogposts(State(state): State<SimState>, Path(id): Path<Stri
 }
 
 /// The page or blog post `id` of `kind`, or a 404 naming it.
-fn content_of_kind(site: &Site, id: u64, kind: ContentKind) -> Result<&Content, Problem> {
+pub(super) fn content_of_kind(site: &Site, id: u64, kind: ContentKind) -> Result<&Content, Problem> {
     site.contents
         .get(&id)
         .filter(|c| c.kind == kind)
@@ -935,7 +938,7 @@ async fn list_direct_children(State(state): State<SimState>, Path(id): Path<Stri
 // Comments.
 
 /// Sorts a comment listing serves: ids grow with creation time, so id order is creation order.
-const COMMENT_SORTS: &[&str] = &["created-date"];
+pub(super) const COMMENT_SORTS: &[&str] = &["created-date"];
 
 /// Comment ids of one index list, one page, as wire comments.
 fn comment_listing(site: &Site, ctx: &Ctx, ids: &[u64]) -> Answer {
@@ -1189,7 +1192,7 @@ async fn users_bulk(State(state): State<SimState>, ctx: Ctx, body: axum::body::B
         .filter_map(|id| site.user(id))
         .map(|u| v2::User {
             account_id: u.account_id.clone(),
-            account_type: Some("atlassian".into()),
+            account_type: Some(u.account_type.as_str().into()),
             account_status: Some(if u.active { "active" } else { "inactive" }.into()),
             display_name: Some(u.display_name.clone()),
             public_name: Some(u.display_name.clone()),

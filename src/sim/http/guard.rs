@@ -5,8 +5,8 @@
 //!
 //! 1. **auth**: HTTP Basic `email:token` against [`SimState::credentials`], compared in constant time.
 //!    Anything else is a 401 in the product's error shape with `WWW-Authenticate`. The
-//!    [`Credentials::limited`] pair is accepted too, and answered 403 on calls that need Jira's
-//!    Administer right.
+//!    [`Credentials::limited`] pair and tokens issued by `POST /_sim/tokens` are accepted too, as callers
+//!    without admin rights (see [`Caller`]): admin-only handlers answer them 403.
 //! 2. **rate limit** (when configured): one token bucket for the whole API. Refusals are 429s with
 //!    Atlassian's headers; admitted responses carry `X-RateLimit-Limit`/`-Remaining`.
 //! 3. **faults**: per GET/POST request on a known route, seeded dice decide whether to answer 500/503,
@@ -44,7 +44,7 @@ use tokio::time::Instant;
 
 use super::common::{self, Product};
 use super::{Credentials, SimState};
-use crate::sim::{FaultConfig, RateLimitConfig, SimConfig};
+use crate::sim::{FaultConfig, FirstCallRefusal, RateLimitConfig, SimConfig};
 
 /// Paths of the simulated media service (see the module documentation).
 const MEDIA_PREFIX: &str = "/_media/";
@@ -83,6 +83,11 @@ pub struct GuardStats {
     pub malformed_json: u64,
     pub empty_next: u64,
     pub null_fields: u64,
+    /// First calls refused by [`FirstCallRefusal`].
+    pub first_call_refusals: u64,
+    /// Requests whose path percent-encodes an unreserved character (`%2D` for `-`): RFC 3986 lets a
+    /// server take them for the same path, but not every server in front of a site does.
+    pub over_encoded_paths: u64,
 }
 
 #[derive(Default)]
@@ -96,6 +101,8 @@ struct Counters {
     malformed_json: AtomicU64,
     empty_next: AtomicU64,
     null_fields: AtomicU64,
+    first_call_refusals: AtomicU64,
+    over_encoded_paths: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -112,6 +119,9 @@ struct Settings {
     faults: FaultConfig,
     rate_limit: Option<RateLimitConfig>,
     bucket: Bucket,
+    first_call_refusal: Option<FirstCallRefusal>,
+    /// Request targets called since the refusal was set.
+    called: std::collections::HashSet<String>,
     /// One generator for every random decision, so a run with the same seed and the same request
     /// order makes the same decisions.
     dice: ChaCha8Rng,
@@ -166,6 +176,8 @@ impl Guard {
                 faults: config.faults.clone(),
                 rate_limit: config.rate_limit.clone(),
                 bucket: Bucket { tokens: f64::from(capacity), updated: None },
+                first_call_refusal: None,
+                called: std::collections::HashSet::new(),
                 dice: ChaCha8Rng::seed_from_u64(config.faults.seed),
             }),
             counters: Counters::default(),
@@ -186,6 +198,8 @@ impl Guard {
             malformed_json: get(&c.malformed_json),
             empty_next: get(&c.empty_next),
             null_fields: get(&c.null_fields),
+            first_call_refusals: get(&c.first_call_refusals),
+            over_encoded_paths: get(&c.over_encoded_paths),
         }
     }
 
@@ -212,6 +226,35 @@ impl Guard {
         let capacity = rate_limit.as_ref().map_or(0, |r| r.capacity);
         settings.bucket = Bucket { tokens: f64::from(capacity), updated: None };
         settings.rate_limit = rate_limit;
+    }
+
+    /// The first-call refusal in force.
+    pub fn first_call_refusal(&self) -> Option<FirstCallRefusal> {
+        self.lock().first_call_refusal.clone()
+    }
+
+    /// Replaces the first-call refusal (`None` ends it); every target counts as not yet called.
+    pub fn set_first_call_refusal(&self, refusal: Option<FirstCallRefusal>) {
+        let mut settings = self.lock();
+        settings.first_call_refusal = refusal;
+        settings.called.clear();
+    }
+
+    /// The `Retry-After` to refuse this request with, when it is the first call of a chosen target.
+    fn refuse_first_call(&self, target: &str) -> Option<Duration> {
+        let mut settings = self.lock();
+        let refusal = settings.first_call_refusal.clone()?;
+        if !settings.called.insert(target.to_owned()) {
+            return None;
+        }
+        let digest = Sha256::digest(format!("{}:{target}", refusal.seed).as_bytes());
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&digest[..8]);
+        let draw = u64::from_be_bytes(head) as f64 / (u64::MAX as f64 + 1.0);
+        (draw < refusal.share).then(|| {
+            bump(&self.counters.first_call_refusals);
+            refusal.retry_after
+        })
     }
 
     /// A poisoned lock only means a request panicked while holding it; the settings stay usable.
@@ -340,6 +383,25 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()
 }
 
+/// Whether a raw (undecoded) path spells an unreserved character (`A-Z a-z 0-9 - . _ ~`) as `%XX`. A
+/// segment that is only an encoded `.` or `..` is not counted: left as it is, it would be a dot-segment.
+fn encodes_unreserved(raw_path: &str) -> bool {
+    raw_path
+        .split('/')
+        .filter(|s| !s.eq_ignore_ascii_case("%2e") && !s.eq_ignore_ascii_case("%2e%2e"))
+        .any(segment_encodes_unreserved)
+}
+
+fn segment_encodes_unreserved(segment: &str) -> bool {
+    segment.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    })
+}
+
 /// The 401 Atlassian answers to a missing or wrong credential. It never repeats what was sent.
 pub fn unauthorized(product: Product) -> Response {
     let mut response = common::error_response(
@@ -353,35 +415,62 @@ pub fn unauthorized(product: Product) -> Response {
     response
 }
 
-async fn authenticate(State(state): State<SimState>, req: Request, next: Next) -> Response {
+/// Who a request to the API comes from: the site admin, an account holding a token issued by
+/// `POST /_sim/tokens`, or the [`Credentials::limited`] pair (neither has admin rights). Handlers of admin-only endpoints take it and answer
+/// 403 to anyone but the admin. A request that did not pass through the guard counts as the admin's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Admin,
+    User(String),
+    /// The [`Credentials::limited`] pair: a member of the site without admin rights and outside its
+    /// directory.
+    Member,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Caller>().cloned().unwrap_or(Caller::Admin))
+    }
+}
+
+/// The account whose issued token (not the admin's) the request carries.
+fn token_holder(headers: &HeaderMap, state: &SimState) -> Option<String> {
+    let given = basic_credentials(headers)?;
+    let (email, token) = std::str::from_utf8(&given).ok()?.split_once(':')?;
+    let tokens = state.tokens.read().unwrap_or_else(|e| e.into_inner());
+    let issued = tokens.get(token)?;
+    let (a, b) = (Sha256::digest(email.as_bytes()), Sha256::digest(issued.email.as_bytes()));
+    let same = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+    same.then(|| issued.account_id.clone())
+}
+
+async fn authenticate(State(state): State<SimState>, mut req: Request, next: Next) -> Response {
     bump(&state.guard.counters.requests);
+    if encodes_unreserved(req.uri().path()) {
+        bump(&state.guard.counters.over_encoded_paths);
+        tracing::debug!(path = req.uri().path(), "path percent-encodes an unreserved character");
+    }
     if req.uri().path().starts_with(MEDIA_PREFIX) {
         return next.run(req).await;
     }
-    if !is_authorized(req.headers(), &state.credentials) {
-        if is_authorized(req.headers(), &state.credentials.limited()) {
-            if needs_jira_admin(req.uri().path()) {
-                return common::error_response(
-                    common::product_of(req.uri().path()),
-                    StatusCode::FORBIDDEN,
-                    "You do not have permission to view this resource.",
-                );
-            }
-            return next.run(req).await;
-        }
+    let caller = if is_authorized(req.headers(), &state.credentials) {
+        Caller::Admin
+    } else if is_authorized(req.headers(), &state.credentials.limited()) {
+        Caller::Member
+    } else if let Some(account) = token_holder(req.headers(), &state) {
+        Caller::User(account)
+    } else {
         bump(&state.guard.counters.unauthorized);
         tracing::debug!(path = req.uri().path(), "rejected request without valid credentials");
         return unauthorized(common::product_of(req.uri().path()));
-    }
+    };
+    req.extensions_mut().insert(caller);
     next.run(req).await
-}
-
-/// Jira calls that need the Administer Jira right (see [`Credentials::limited`]).
-fn needs_jira_admin(path: &str) -> bool {
-    path.starts_with("/rest/api/3/")
-        && ["/permissionscheme", "/issuesecurityschemes/", "/issuesecuritylevelscheme"]
-            .iter()
-            .any(|p| path.contains(p))
 }
 
 async fn rate_limit(State(state): State<SimState>, req: Request, next: Next) -> Response {
@@ -389,6 +478,10 @@ async fn rate_limit(State(state): State<SimState>, req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let product = common::product_of(req.uri().path());
+    let target = format!("{} {}", req.method(), req.uri());
+    if let Some(wait) = state.guard.refuse_first_call(&target) {
+        return too_many_requests(product, None, wait, true);
+    }
     match state.guard.admit(Instant::now()) {
         Admission::Unlimited => next.run(req).await,
         Admission::Admitted { limit, remaining } => {
@@ -402,12 +495,12 @@ async fn rate_limit(State(state): State<SimState>, req: Request, next: Next) -> 
             response
         }
         Admission::Refused { limit, wait, retry_after } => {
-            too_many_requests(product, limit, wait, retry_after)
+            too_many_requests(product, Some(limit), wait, retry_after)
         }
     }
 }
 
-fn too_many_requests(product: Product, limit: u32, wait: Duration, retry_after: bool) -> Response {
+fn too_many_requests(product: Product, limit: Option<u32>, wait: Duration, retry_after: bool) -> Response {
     let mut response = common::error_response(product, StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded.");
     let reason = match product {
         Product::Jira => "jira-burst-based",
@@ -418,7 +511,9 @@ fn too_many_requests(product: Product, limit: u32, wait: Duration, retry_after: 
     let reset = chrono::Utc::now() + chrono::Duration::seconds(wait_secs as i64 + 59);
     let headers = response.headers_mut();
     headers.insert("RateLimit-Reason", HeaderValue::from_static(reason));
-    headers.insert("X-RateLimit-Limit", HeaderValue::from(limit));
+    if let Some(limit) = limit {
+        headers.insert("X-RateLimit-Limit", HeaderValue::from(limit));
+    }
     headers.insert("X-RateLimit-Remaining", HeaderValue::from(0u32));
     if let Ok(v) = HeaderValue::from_str(&reset.format("%Y-%m-%dT%H:%MZ").to_string()) {
         headers.insert("X-RateLimit-Reset", v);
@@ -774,6 +869,8 @@ impl IntoResponse for GuardStats {
             "malformedJson": self.malformed_json,
             "emptyNext": self.empty_next,
             "nullFields": self.null_fields,
+            "firstCallRefusals": self.first_call_refusals,
+            "overEncodedPaths": self.over_encoded_paths,
         }))
         .into_response()
     }
@@ -810,6 +907,24 @@ mod tests {
         let mut bearer = HeaderMap::new();
         bearer.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t0k3n"));
         assert!(!is_authorized(&bearer, &creds()));
+    }
+
+    #[test]
+    fn over_encoded_unreserved_characters_are_noticed() {
+        let cases = [
+            ("/wiki/rest/api/group/a-b.c_d~e/membersByGroupId", false),
+            ("/wiki/rest/api/group/a%20b%C3%A4%2F%3F%23%25/membersByGroupId", false),
+            ("/wiki/rest/api/group/a%2Db/membersByGroupId", true),
+            ("/x/%2e%2E", false),
+            ("/x/%2e%2Ex", true),
+            ("/x/%5f", true),
+            ("/x/%7E", true),
+            ("/x/%41", true),
+            ("/x/%zz%", false),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(encodes_unreserved(path), expected, "{path}");
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::common::{error_response, jira_time, json_response, Product};
+use super::guard::Caller;
 use super::jql::{self, Clause, Comparison, DateField, Direction, OrderBy, ProjectRef, SortField};
 use super::SimState;
 use crate::atlassian::wire::jira as wire;
@@ -86,6 +87,8 @@ pub fn routes() -> Router<SimState> {
         .route(&format!("{API}/group/member"), get(group_members))
         .route(&format!("{API}/users/search"), get(users_search))
         .route(&format!("{API}/myself"), get(myself))
+        .route(&format!("{API}/applicationrole"), get(application_roles))
+        .route(&format!("{API}/applicationrole/{{key}}"), get(application_role))
         .route(&format!("{API}/field"), get(fields))
         .route(MEDIA_ROUTE, get(media))
 }
@@ -169,6 +172,25 @@ type Answer = Result<Response, JiraError>;
 fn bad_request(message: &str) -> JiraError {
     JiraError { status: StatusCode::BAD_REQUEST, message: message.to_string() }
 }
+
+/// What Jira answers a caller without the global permission an admin call needs.
+fn forbidden(permission: &str) -> JiraError {
+    JiraError {
+        status: StatusCode::FORBIDDEN,
+        message: format!("You do not have the permission to perform this action: {permission} is required."),
+    }
+}
+
+/// Refuses a caller who is not the site admin.
+fn admin_only(caller: &Caller, permission: &str) -> Result<(), JiraError> {
+    match caller {
+        Caller::Admin => Ok(()),
+        Caller::User(_) | Caller::Member => Err(forbidden(permission)),
+    }
+}
+
+/// The global permission the admin-only reads of permission and security schemes need.
+const ADMINISTER_JIRA: &str = "the Administer Jira global permission";
 
 fn not_found(message: &str) -> JiraError {
     JiraError { status: StatusCode::NOT_FOUND, message: message.to_string() }
@@ -600,7 +622,7 @@ impl<'a> Render<'a> {
             Some(u) => wire::User {
                 self_url,
                 account_id: u.account_id.clone(),
-                account_type: Some("atlassian".into()),
+                account_type: Some(u.account_type.as_str().into()),
                 email_address: (!u.email_hidden).then(|| u.email.clone()),
                 avatar_urls: Some(self.user_avatars(account_id)),
                 display_name: Some(u.display_name.clone()),
@@ -954,6 +976,39 @@ impl<'a> Render<'a> {
         }
     }
 
+    fn application_role(&self, app: &crate::sim::model::Application) -> wire::ApplicationRole {
+        let names = |ids: &BTreeSet<String>| -> Vec<String> {
+            ids.iter().filter_map(|id| self.site.group(id)).map(|g| g.name.clone()).collect()
+        };
+        let details = |ids: &BTreeSet<String>| -> Vec<wire::GroupName> {
+            ids.iter().filter(|id| self.site.group(id).is_some()).map(|id| self.group_name(id)).collect()
+        };
+        let users: BTreeSet<&str> = app
+            .groups
+            .iter()
+            .filter_map(|id| self.site.group(id))
+            .flat_map(|g| g.members.iter().map(String::as_str))
+            .filter(|a| self.site.user(a).is_some_and(|u| u.active))
+            .collect();
+        let seats = 5 * (users.len() as i64 / 5 + 2);
+        wire::ApplicationRole {
+            key: app.key.clone(),
+            name: Some(app.name.clone()),
+            groups: names(&app.groups),
+            group_details: details(&app.groups),
+            default_groups: names(&app.default_groups),
+            default_groups_details: details(&app.default_groups),
+            defined: Some(false),
+            selected_by_default: Some(false),
+            has_unlimited_seats: Some(false),
+            number_of_seats: Some(seats),
+            remaining_seats: Some(seats - users.len() as i64),
+            user_count: Some(users.len() as i64),
+            user_count_description: Some(format!("{} users", users.len())),
+            platform: Some(false),
+        }
+    }
+
     fn role_brief(&self, role_id: u64) -> Option<wire::ProjectRole> {
         let role = self.site.roles.iter().find(|r| r.id == role_id)?;
         Some(wire::ProjectRole {
@@ -972,6 +1027,7 @@ impl<'a> Render<'a> {
             Holder::ProjectLead => plain(wire::HolderType::ProjectLead),
             Holder::Reporter => plain(wire::HolderType::Reporter),
             Holder::Assignee => plain(wire::HolderType::Assignee),
+            Holder::CustomerPortal => plain(wire::HolderType::CustomerPortalOnly),
             Holder::ApplicationRole(None) => plain(wire::HolderType::ApplicationRole),
             Holder::ApplicationRole(Some(app)) => wire::PermissionHolder {
                 parameter: Some(app.clone()),
@@ -1624,10 +1680,12 @@ async fn project(State(state): State<SimState>, headers: HeaderMap, Path(key): P
 
 async fn project_permission_scheme(
     State(state): State<SimState>,
+    caller: Caller,
     headers: HeaderMap,
     Path(key): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
     let expand = HolderExpansion::parse(&Params::parse(raw).list("expand"));
     let site = state.read();
     let project = find_project(&site, &key)?;
@@ -1641,10 +1699,12 @@ async fn project_permission_scheme(
 
 async fn permission_scheme(
     State(state): State<SimState>,
+    caller: Caller,
     headers: HeaderMap,
     Path(scheme_id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
     let expand = HolderExpansion::parse(&Params::parse(raw).list("expand"));
     let Ok(id) = scheme_id.parse::<u64>() else {
         return Err(bad_request(&format!("The permission scheme id '{scheme_id}' is not a number.")));
@@ -1729,9 +1789,11 @@ async fn project_role(
 
 async fn project_security_scheme(
     State(state): State<SimState>,
+    caller: Caller,
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
     let site = state.read();
     let project = find_project(&site, &key)?;
     let Some(scheme) = project.security_scheme_id.and_then(|id| site.security_schemes.get(&id)) else {
@@ -1748,7 +1810,13 @@ async fn project_security_scheme(
     })
 }
 
-async fn level_members(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {
+async fn level_members(
+    State(state): State<SimState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
     let params = Params::parse(raw);
     let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
     let filters = (params.ids("schemeId"), params.ids("levelId"), params.ids("id"));
@@ -1780,6 +1848,32 @@ async fn level_members(State(state): State<SimState>, headers: HeaderMap, RawQue
 // ---------------------------------------------------------------------------------------------------
 // Users, groups, fields
 // ---------------------------------------------------------------------------------------------------
+
+/// `GET /applicationrole`: every Jira application of the site with the groups granting access to it.
+async fn application_roles(State(state): State<SimState>, caller: Caller, headers: HeaderMap) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
+    let site = state.read();
+    let render = Render { site: &site, base: base_url(&headers) };
+    let roles: Vec<wire::ApplicationRole> =
+        site.product_access.jira.values().map(|app| render.application_role(app)).collect();
+    ok_json(&roles)
+}
+
+/// `GET /applicationrole/{key}`.
+async fn application_role(
+    State(state): State<SimState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Answer {
+    admin_only(&caller, ADMINISTER_JIRA)?;
+    let site = state.read();
+    let render = Render { site: &site, base: base_url(&headers) };
+    match site.product_access.jira.get(&key) {
+        Some(app) => ok_json(&render.application_role(app)),
+        None => Err(not_found(&format!("The application role '{key}' does not exist."))),
+    }
+}
 
 /// `GET /group/bulk`: groups by name (then id), optionally only those named by `groupId`/`groupName`.
 async fn group_bulk(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Answer {

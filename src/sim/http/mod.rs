@@ -11,10 +11,12 @@ pub mod common;
 pub mod confluence_v1;
 pub mod confluence_v2;
 pub mod guard;
+pub mod inline_comments;
 pub mod jira;
 pub mod jql;
 pub mod oauth;
 pub mod oidc;
+pub mod space_roles;
 
 use std::sync::{Arc, RwLock};
 
@@ -29,10 +31,18 @@ pub struct Credentials {
     pub token: String,
 }
 
+/// A token issued for one account by `POST /_sim/tokens`: it signs in as that account, without admin
+/// rights.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub email: String,
+    pub account_id: String,
+}
+
 impl Credentials {
     /// A second credential the site accepts, whose account lacks Jira's Administer right: permission
-    /// schemes and issue security schemes answer it 403, as Jira Cloud answers an account without
-    /// "Administer Jira". Derived from the admin credential, so it needs no configuration.
+    /// schemes, issue security schemes and application roles answer it 403, as Jira Cloud answers an
+    /// account without "Administer Jira". Derived from the admin credential, so it needs no configuration.
     pub fn limited(&self) -> Credentials {
         let domain = self.email.split_once('@').map_or("example.com", |(_, d)| d);
         Credentials { email: format!("member@{domain}"), token: format!("{}-member", self.token) }
@@ -46,6 +56,8 @@ pub struct SimState {
     pub config: Arc<SimConfig>,
     pub credentials: Arc<Credentials>,
     pub guard: Arc<guard::Guard>,
+    /// Tokens issued to accounts other than the admin, by token.
+    pub tokens: Arc<RwLock<std::collections::BTreeMap<String, IssuedToken>>>,
     /// Sign-in: registered OAuth clients, codes, tokens and the OpenID provider's keys (`oauth.rs`).
     pub oauth: Arc<oauth::Authorizations>,
 }
@@ -58,8 +70,26 @@ impl SimState {
             config: Arc::new(config),
             credentials: Arc::new(credentials),
             guard: Arc::new(guard),
+            tokens: Arc::default(),
             oauth: Arc::default(),
         }
+    }
+
+    /// Issues (or gives again) the API token of `account_id`, which signs in without admin rights; `None`
+    /// for an account the site does not have. The token is derived from the site's seed and the account,
+    /// so a restarted simulator issues the same one.
+    pub fn issue_token(&self, account_id: &str) -> Option<Credentials> {
+        let (email, seed) = {
+            let site = self.read();
+            (site.user(account_id)?.email.clone(), site.seed)
+        };
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("permdex-sim-user-token:{seed}:{account_id}").as_bytes());
+        let hex: String = digest.iter().take(24).map(|b| format!("{b:02x}")).collect();
+        let token = format!("ATATT3xSimUser{}", hex.to_uppercase());
+        let issued = IssuedToken { email: email.clone(), account_id: account_id.to_string() };
+        self.tokens.write().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), issued);
+        Some(Credentials { email, token })
     }
 
     /// Read access to the site. A poisoned lock only means a handler panicked mid-read; the data is intact.
@@ -74,8 +104,12 @@ impl SimState {
 
 /// The whole simulator router: the Atlassian API behind auth, rate limits and faults; the admin routes beside it.
 pub fn app(state: SimState) -> Router {
-    let atlassian =
-        Router::new().merge(confluence_v2::routes()).merge(confluence_v1::routes()).merge(jira::routes());
+    let atlassian = Router::new()
+        .merge(confluence_v2::routes())
+        .merge(inline_comments::routes())
+        .merge(space_roles::routes())
+        .merge(confluence_v1::routes())
+        .merge(jira::routes());
     guard::wrap(atlassian, state.clone())
         .merge(admin::routes().with_state(state.clone()))
         .merge(oauth::routes().with_state(state))

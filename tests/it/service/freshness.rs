@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use permdex::server::backend::ServeOptions;
+use permdex::sim::model::AccessRule;
 use permdex::sim::mutate::Mutation;
 use permdex::sim::{Scale, SimConfig};
 
@@ -54,7 +55,8 @@ async fn a_cron_sync_after_revocations_reaches_the_running_server_with_no_leak()
     assert_eq!(mismatches(&d, &http, &base).await, vec![], "served as the oracle allows");
 
     // Revocations on the site: the account that reads the most is deactivated, and every group loses a
-    // member. None of them changes a document's version: only a permission refresh sees them.
+    // member (but the access groups of a site that does not enforce product access, which hold every
+    // account). None of them changes a document's version: only a permission refresh sees them.
     let active: Vec<String> = {
         let site = d.sim.state.read();
         site.users.iter().filter(|u| u.active).map(|u| u.account_id.clone()).collect()
@@ -67,7 +69,14 @@ async fn a_cron_sync_after_revocations_reaches_the_running_server_with_no_leak()
     let mut mutations = vec![Mutation::DeactivateUser { account_id: deactivated.clone() }];
     {
         let site = d.sim.state.read();
-        for group in &site.groups {
+        let access = &site.product_access;
+        let holds_everyone = |group: &str| {
+            access.rule == AccessRule::Everyone
+                && (access.jira.values().any(|app| app.groups.contains(group))
+                    || access.confluence_users.contains(group)
+                    || access.confluence_guests.contains(group))
+        };
+        for group in site.groups.iter().filter(|g| !holds_everyone(&g.id)) {
             if let Some(member) = group.members.iter().find(|m| *m != deactivated) {
                 mutations.push(Mutation::RemoveGroupMember {
                     group_id: group.id.clone(),
