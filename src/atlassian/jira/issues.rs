@@ -43,46 +43,19 @@ impl Jira {
         updated_since: Option<DateTime<Utc>>,
         token: Option<&str>,
     ) -> Result<Page<String>, Error> {
-        let path = format!("{API}/search/jql");
-        if project_keys.is_empty() {
+        let Some(scope) = IssueScope::of(project_keys, updated_since) else {
             return Ok(Page { items: Vec::new(), next: None });
-        }
-        let after = match token {
-            None => None,
-            Some(text) => Some(text.parse::<u64>().map_err(|_| Error::InvalidRequest {
-                path: path.clone(),
-                reason: format!("{text:?} is not a page token of an issue id listing"),
-            })?),
         };
-        let page =
-            self.search_page(&path, project_keys, updated_since, after, &["id"], ISSUE_IDS_PAGE).await?;
-        let mut ids = Vec::with_capacity(page.issues.len());
-        for issue in &page.issues {
-            let id = issue.id.parse::<u64>().ok().filter(|id| after.is_none_or(|a| *id > a));
-            let Some(id) = id else {
-                return Err(malformed(
-                    &path,
-                    format!("issue id {:?} is not a number above the page start", issue.id),
-                ));
-            };
-            ids.push(id);
-        }
-        let more =
-            page.is_last != Some(true) && page.next_page_token.as_deref().is_some_and(|t| !t.is_empty());
-        // Every id is above `after`, so the next page starts strictly later; an empty page ends the walk
-        // whatever it claims, since nothing above `after` matched.
-        let next = if more { ids.iter().max().map(u64::to_string) } else { None };
-        Ok(Page { items: ids.iter().map(u64::to_string).collect(), next })
+        let page = self.search_page(&scope, token, &["id"], ISSUE_IDS_PAGE).await?;
+        Ok(Page { items: page.items.into_iter().map(|(id, _)| id.to_string()).collect(), next: page.next })
     }
 
     /// Jira's estimate of how many issues of these projects a listing will return
     /// (`POST /search/approximate-count`), for progress only: the count may lag recent changes. `None`
     /// for no projects.
     pub async fn approximate_issue_count(&self, project_keys: &[String]) -> Result<Option<u64>, Error> {
-        if project_keys.is_empty() {
-            return Ok(None);
-        }
-        let request = wire::JqlCountRequest { jql: Some(issue_filter(project_keys, None, None)) };
+        let Some(scope) = IssueScope::of(project_keys, None) else { return Ok(None) };
+        let request = wire::JqlCountRequest { jql: Some(scope.filter(None)) };
         let answer: wire::JqlCountResults =
             self.client.post_json(&format!("{API}/search/approximate-count"), &request).await?;
         Ok(answer.count)
@@ -96,10 +69,38 @@ impl Jira {
         project_keys: &[String],
         token: Option<&str>,
     ) -> Result<Page<IssueAccess>, Error> {
-        let path = format!("{API}/search/jql");
-        if project_keys.is_empty() {
+        let Some(scope) = IssueScope::of(project_keys, None) else {
             return Ok(Page { items: Vec::new(), next: None });
-        }
+        };
+        let fields = ["id", "security", "reporter", "assignee"];
+        let page = self.search_page(&scope, token, &fields, ISSUE_ACCESS_PAGE).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|(id, bean)| {
+                let fields = bean.fields.unwrap_or_default();
+                IssueAccess {
+                    id: id.to_string(),
+                    reporter: fields.reporter.flatten().and_then(account_id),
+                    assignee: fields.assignee.flatten().and_then(account_id),
+                    security_level_id: fields.security.map(level_id),
+                }
+            })
+            .collect();
+        Ok(Page { items, next: page.next })
+    }
+
+    /// One page of a `search/jql` walk over `scope` in ascending id order: up to `page_size` issues with
+    /// `fields`, each with its id as a number. `token` is the last id of the previous page (`None` for the
+    /// first); the next token is the largest id of this one, while Jira says there is more.
+    async fn search_page(
+        &self,
+        scope: &IssueScope<'_>,
+        token: Option<&str>,
+        fields: &[&str],
+        page_size: usize,
+    ) -> Result<Page<(u64, wire::IssueBean)>, Error> {
+        let path = format!("{API}/search/jql");
         let after = match token {
             None => None,
             Some(text) => Some(text.parse::<u64>().map_err(|_| Error::InvalidRequest {
@@ -107,12 +108,16 @@ impl Jira {
                 reason: format!("{text:?} is not a page token of an issue listing"),
             })?),
         };
-        let fields = ["id", "security", "reporter", "assignee"];
-        let page = self.search_page(&path, project_keys, None, after, &fields, ISSUE_ACCESS_PAGE).await?;
+        let request = wire::SearchRequest {
+            jql: Some(scope.jql(after)),
+            max_results: Some(page_size as i64),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            ..Default::default()
+        };
+        let page: wire::SearchAndReconcileResults = self.client.post_json(&path, &request).await?;
         let more =
             page.is_last != Some(true) && page.next_page_token.as_deref().is_some_and(|t| !t.is_empty());
         let mut items = Vec::with_capacity(page.issues.len());
-        let mut last = None;
         for bean in page.issues {
             let Some(id) = bean.id.parse::<u64>().ok().filter(|id| after.is_none_or(|a| *id > a)) else {
                 return Err(malformed(
@@ -120,41 +125,13 @@ impl Jira {
                     format!("issue id {:?} is not a number above the page start", bean.id),
                 ));
             };
-            last = last.max(Some(id));
-            let fields = bean.fields.unwrap_or_default();
-            items.push(IssueAccess {
-                id: id.to_string(),
-                reporter: fields.reporter.flatten().and_then(account_id),
-                assignee: fields.assignee.flatten().and_then(account_id),
-                security_level_id: fields.security.map(|s| {
-                    if is_id(&s.id) {
-                        s.id
-                    } else {
-                        UNKNOWN_LEVEL.to_owned()
-                    }
-                }),
-            });
+            items.push((id, bean));
         }
+        // Every id is above `after`, so the next page starts strictly later; an empty page ends the walk
+        // whatever it claims, since nothing above `after` matched.
+        let last = items.iter().map(|(id, _)| *id).max();
         let next = if more { last.map(|id| id.to_string()) } else { None };
         Ok(Page { items, next })
-    }
-
-    async fn search_page(
-        &self,
-        path: &str,
-        project_keys: &[String],
-        updated_since: Option<DateTime<Utc>>,
-        after: Option<u64>,
-        fields: &[&str],
-        page_size: usize,
-    ) -> Result<wire::SearchAndReconcileResults, Error> {
-        let request = wire::SearchRequest {
-            jql: Some(issue_jql(project_keys, updated_since, after)),
-            max_results: Some(page_size as i64),
-            fields: fields.iter().map(|f| f.to_string()).collect(),
-            ..Default::default()
-        };
-        self.client.post_json(path, &request).await
     }
 
     /// The issues with these ids (any number: fetched 100 per call), and the ids Jira could not return,
@@ -214,28 +191,52 @@ impl Jira {
     }
 }
 
-/// `project in ("A", "B") [AND id > n] [AND updated >= millis] ORDER BY id ASC`. Epoch milliseconds are
-/// read the same in every time zone, unlike JQL's date literals.
-fn issue_jql(project_keys: &[String], updated_since: Option<DateTime<Utc>>, after: Option<u64>) -> String {
-    let mut jql = issue_filter(project_keys, updated_since, after);
-    jql.push_str(" ORDER BY id ASC");
-    jql
+/// Which issues a listing or a count covers: those of some projects, all of them or those updated at or
+/// after a time. There is none of no projects: nothing can be listed, and JQL has no empty `in ()`.
+struct IssueScope<'a> {
+    project_keys: &'a [String],
+    updated_since: Option<DateTime<Utc>>,
 }
 
-/// The search restriction of [`issue_jql`], without its order.
-fn issue_filter(project_keys: &[String], updated_since: Option<DateTime<Utc>>, after: Option<u64>) -> String {
-    let keys: Vec<String> = project_keys
-        .iter()
-        .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
-    let mut jql = format!("project in ({})", keys.join(", "));
-    if let Some(after) = after {
-        jql.push_str(&format!(" AND id > {after}"));
+impl<'a> IssueScope<'a> {
+    fn of(project_keys: &'a [String], updated_since: Option<DateTime<Utc>>) -> Option<Self> {
+        (!project_keys.is_empty()).then_some(IssueScope { project_keys, updated_since })
     }
-    if let Some(since) = updated_since {
-        jql.push_str(&format!(" AND updated >= {}", since.timestamp_millis()));
+
+    /// `project in ("A", "B") [AND id > n] [AND updated >= millis] ORDER BY id ASC`. Epoch milliseconds
+    /// are read the same in every time zone, unlike JQL's date literals.
+    fn jql(&self, after: Option<u64>) -> String {
+        let mut jql = self.filter(after);
+        jql.push_str(" ORDER BY id ASC");
+        jql
     }
-    jql
+
+    /// The search restriction of [`jql`](Self::jql), without its order.
+    fn filter(&self, after: Option<u64>) -> String {
+        let keys: Vec<String> = self
+            .project_keys
+            .iter()
+            .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
+            .collect();
+        let mut jql = format!("project in ({})", keys.join(", "));
+        if let Some(after) = after {
+            jql.push_str(&format!(" AND id > {after}"));
+        }
+        if let Some(since) = self.updated_since {
+            jql.push_str(&format!(" AND updated >= {}", since.timestamp_millis()));
+        }
+        jql
+    }
+}
+
+/// An issue's security level id; a level the site names but whose id cannot be read is a level nobody
+/// is known to be in.
+fn level_id(security: wire::SecurityLevel) -> String {
+    if is_id(&security.id) {
+        security.id
+    } else {
+        UNKNOWN_LEVEL.to_owned()
+    }
 }
 
 /// A bulk-fetched issue in permdex's terms, or why it cannot be one.
@@ -286,10 +287,7 @@ pub(in crate::atlassian) fn issue_from_wire(
         labels: fields.labels.unwrap_or_default(),
         reporter: fields.reporter.flatten().and_then(account_id),
         assignee: fields.assignee.flatten().and_then(account_id),
-        // A level the site names but whose id cannot be read is a level nobody is known to be in.
-        security_level_id: fields
-            .security
-            .map(|s| if is_id(&s.id) { s.id } else { UNKNOWN_LEVEL.to_owned() }),
+        security_level_id: fields.security.map(level_id),
         created: fields.created.as_deref().and_then(parse_time),
         updated: fields.updated.as_deref().and_then(parse_time),
         attachments,
@@ -320,8 +318,10 @@ mod tests {
             ),
         ];
         for (since, after, expected) in cases {
-            assert_eq!(issue_jql(&keys, since, after), expected);
+            let scope = IssueScope::of(&keys, since).expect("projects");
+            assert_eq!(scope.jql(after), expected);
         }
+        assert!(IssueScope::of(&[], None).is_none());
     }
 
     #[test]
