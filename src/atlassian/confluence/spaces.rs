@@ -1,0 +1,190 @@
+//! Spaces and who may view them: the space listing, each space's `read` permissions, and on sites with
+//! role-based space access the site's mode, its roles and each space's role assignments.
+//!
+//! This file turns what the site says into model types; which holders admit whom is `sync::resolve`'s
+//! business.
+
+use std::collections::BTreeSet;
+
+use super::{collect_cursor, is_id, not_found_as_none, Confluence, V2_LIMIT};
+use crate::atlassian::model::{
+    AccessClass, RoleAssignment, RoleHolder, Space, SpaceKind, SpaceRole, SpaceRoleMode, Subject,
+};
+use crate::atlassian::path::segment;
+use crate::atlassian::wire::confluence::v2;
+use crate::atlassian::Error;
+
+impl Confluence {
+    /// Every space (global, personal; current and archived) with its readers.
+    pub async fn spaces(&self) -> Result<Vec<Space>, Error> {
+        self.spaces_where(|_| true).await
+    }
+
+    /// The spaces `keep` accepts, with their readers. `keep` sees each space before its permissions are
+    /// read (its `readers` are empty), so spaces left out cost no permission listing.
+    pub async fn spaces_where(&self, keep: impl Fn(&Space) -> bool) -> Result<Vec<Space>, Error> {
+        let listed: Vec<v2::Space> = collect_cursor::<v2::MultiEntityResult<v2::Space>>(
+            &self.client,
+            format!("/wiki/api/v2/spaces?limit={V2_LIMIT}"),
+        )
+        .await?;
+        let listed: Vec<v2::Space> = listed
+            .into_iter()
+            .filter(|space| is_id(&space.id) && keep(&self.space_model(space, &[])))
+            .collect();
+        // Every listing is started at once; the client's concurrency limit decides how many run, so a
+        // listing that waits out a 429 holds up no other.
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, space) in listed.iter().enumerate() {
+            let client = self.client.clone();
+            let path = format!("/wiki/api/v2/spaces/{}/permissions?limit={V2_LIMIT}", segment(&space.id));
+            tasks.spawn(async move {
+                (i, collect_cursor::<v2::MultiEntityResult<v2::SpacePermission>>(&client, path).await)
+            });
+        }
+        let mut permissions: Vec<Vec<v2::SpacePermission>> = vec![Vec::new(); listed.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let (i, result) = joined.map_err(|e| Error::InvalidRequest {
+                path: "/wiki/api/v2/spaces/{id}/permissions".into(),
+                reason: format!("permission listing task failed: {e}"),
+            })?;
+            permissions[i] = result?;
+        }
+        Ok(listed.iter().zip(&permissions).map(|(space, perms)| self.space_model(space, perms)).collect())
+    }
+
+    fn space_model(&self, space: &v2::Space, permissions: &[v2::SpacePermission]) -> Space {
+        let mut readers: Vec<Subject> = Vec::new();
+        for p in
+            permissions.iter().filter(|p| p.operation.key == "read" && p.operation.target_type == "space")
+        {
+            let subject = subject_of(&p.principal);
+            if !readers.contains(&subject) {
+                readers.push(subject);
+            }
+        }
+        let kind = if space.kind == "personal" {
+            let owner =
+                space.space_owner_id.clone().or_else(|| space.author_id.clone()).filter(|o| !o.is_empty());
+            SpaceKind::Personal { owner }
+        } else {
+            SpaceKind::Global
+        };
+        let url = match space.links.webui.as_deref() {
+            Some(webui) => self.web_url(webui),
+            None => self.web_url(&format!("/spaces/{}", segment(&space.key))),
+        };
+        Space {
+            id: space.id.clone(),
+            key: space.key.clone(),
+            name: space.name.clone(),
+            kind,
+            archived: space.status == "archived",
+            readers,
+            url,
+        }
+    }
+
+    /// How the site decides who may view a space. A site that does not answer the call (404: it has no
+    /// roles, or the account may not see them) is taken to have none: its spaces' roles then grant nobody.
+    pub async fn space_role_mode(&self) -> Result<SpaceRoleMode, Error> {
+        let answer = self.client.get_json::<v2::SpaceRoleMode>("/wiki/api/v2/space-role-mode").await;
+        Ok(match not_found_as_none(answer)? {
+            None => SpaceRoleMode::PreRoles,
+            Some(m) => match m.mode.as_str() {
+                "PRE_ROLES" => SpaceRoleMode::PreRoles,
+                "ROLES_TRANSITION" => SpaceRoleMode::Transition,
+                "ROLES" => SpaceRoleMode::Roles,
+                other => SpaceRoleMode::Unknown(other.to_owned()),
+            },
+        })
+    }
+
+    /// Every space role of the site (`GET /space-roles`). A role without an id is left out.
+    pub async fn space_roles(&self) -> Result<Vec<SpaceRole>, Error> {
+        let listed = collect_cursor::<v2::MultiEntityResult<v2::SpaceRole>>(
+            &self.client,
+            format!("/wiki/api/v2/space-roles?limit={V2_LIMIT}"),
+        )
+        .await?;
+        Ok(listed
+            .into_iter()
+            .filter(|r| !r.id.is_empty())
+            .map(|r| {
+                let permissions: BTreeSet<String> = r.space_permissions.into_iter().collect();
+                SpaceRole {
+                    views_space: permissions.contains(VIEW_SPACE),
+                    permissions,
+                    id: r.id,
+                    name: r.name,
+                }
+            })
+            .collect())
+    }
+
+    /// The role assignments of one space (`GET /spaces/{id}/role-assignments`).
+    pub async fn role_assignments(&self, space_id: &str) -> Result<Vec<RoleAssignment>, Error> {
+        let path = format!("/wiki/api/v2/spaces/{}/role-assignments?limit={V2_LIMIT}", segment(space_id));
+        let listed =
+            collect_cursor::<v2::MultiEntityResult<v2::SpaceRoleAssignment>>(&self.client, path).await?;
+        // An assignment of a role that cannot be named gives nothing anyone could hold.
+        Ok(listed
+            .into_iter()
+            .filter(|a| is_id(&a.role_id))
+            .map(|a| RoleAssignment { holder: role_holder(&a.principal), role_id: a.role_id })
+            .collect())
+    }
+}
+
+/// Who a space permission names. Anything but a user, a group or the anonymous role grants nothing.
+pub(in crate::atlassian) fn subject_of(principal: &v2::PermissionPrincipal) -> Subject {
+    match (principal.kind.as_str(), principal.id.as_str()) {
+        ("user", id) if is_id(id) => Subject::User(id.to_owned()),
+        ("group", id) if is_id(id) => Subject::Group(id.to_owned()),
+        ("role", "ANONYMOUS") => Subject::Anonymous,
+        (kind, id) => Subject::Unknown(format!("{kind}:{id}")),
+    }
+}
+
+/// The space permission that lets a role's holders view the space.
+const VIEW_SPACE: &str = "read/space";
+
+/// Who a role assignment names. An id that is empty or a sentinel, or a type this code does not know,
+/// grants nothing.
+pub(in crate::atlassian) fn role_holder(principal: &v2::RolePrincipal) -> RoleHolder {
+    let id = principal.principal_id.trim();
+    match (principal.principal_type.as_str(), is_id(id)) {
+        ("USER", true) => RoleHolder::User(id.to_owned()),
+        ("GROUP", true) => RoleHolder::Group(id.to_owned()),
+        ("ACCESS_CLASS", true) => RoleHolder::AccessClass(match id {
+            "anonymous-users" => AccessClass::AnonymousUsers,
+            "authenticated-users" => AccessClass::AuthenticatedUsers,
+            "all-licensed-users" => AccessClass::AllLicensedUsers,
+            "all-product-admins" => AccessClass::AllProductAdmins,
+            "jsm-project-admins" => AccessClass::JsmProjectAdmins,
+            other => AccessClass::Other(other.to_owned()),
+        }),
+        (kind, _) => RoleHolder::Unknown(format!("{kind}:{id}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_map_to_subjects_and_unknown_grants_nothing() {
+        let cases = [
+            ("user", "abc", Subject::User("abc".into())),
+            ("group", "g1", Subject::Group("g1".into())),
+            ("role", "ANONYMOUS", Subject::Anonymous),
+            ("role", "ADMIN", Subject::Unknown("role:ADMIN".into())),
+            ("user", "", Subject::Unknown("user:".into())),
+            ("access_class", "x", Subject::Unknown("access_class:x".into())),
+        ];
+        for (kind, id, want) in cases {
+            let principal = v2::PermissionPrincipal { kind: kind.into(), id: id.into() };
+            assert_eq!(subject_of(&principal), want, "{kind} {id}");
+        }
+    }
+}
