@@ -7,8 +7,10 @@
 //! [`refresh_all`] does it for every stored document after the snapshot was re-read, so a permissions-only
 //! sync never re-fetches bodies. The rules (written out in `docs/permissions.md`):
 //!
-//! - Confluence page or blog post: the space's `read` holders, and one clause per restricted item among the
-//!   content and its ancestors. Comments and attachments use their container's input.
+//! - Confluence page or blog post: the space's `read` holders and, on a site with role-based space access,
+//!   the holders of a role that views it (anonymous users are *anyone*, all licensed users the configured
+//!   licensed groups, other access classes nobody), and one clause per restricted item among the content
+//!   and its ancestors. Comments (footer and inline) and attachments use their container's input.
 //! - Jira issue: the `BROWSE_PROJECTS` holders, and the members of its security level if it has one.
 //!   Comments with a visibility add a clause of that group or role. Attachments use the issue's input.
 //!   An `applicationRole` holder is the access groups of its application (of every Jira application
@@ -42,8 +44,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::acl::{AclStore, ClauseId, ClauseKey, Principal, ProfileId};
 use crate::atlassian::model::{
-    CommentVisibility, Content, ContentAccess, Directory, Holder, Issue, IssueComment, Project, Space,
-    Subject,
+    AccessClass, CommentVisibility, Content, ContentAccess, Directory, Holder, Issue, IssueComment, Project,
+    RoleHolder, Space, Subject,
 };
 
 /// Everything permissions depend on, as last read from the site.
@@ -70,6 +72,9 @@ pub struct ProductAccess {
     /// The Confluence access groups (ids) of the source's `confluence_access_groups`; `None` when not
     /// configured: a member of a granted group is then taken to have Confluence access.
     pub confluence: Option<BTreeSet<String>>,
+    /// The licensed Confluence users' groups (ids) of the source's `confluence_licensed_groups`: whom a
+    /// space role assigned to all licensed users admits. `None` when not configured: nobody.
+    pub confluence_licensed: Option<BTreeSet<String>>,
 }
 
 impl ProductAccess {
@@ -138,6 +143,14 @@ impl AclInput {
             AclInput::Confluence { .. } => None,
             AclInput::JiraIssue { project_id, .. } => Some(project_id),
             AclInput::JiraComment { issue, .. } => issue.project_id(),
+        }
+    }
+
+    /// The Confluence space a document belongs to (as last read: content may have moved since).
+    pub fn space_id(&self) -> Option<&str> {
+        match self {
+            AclInput::Confluence { space_id, .. } => Some(space_id),
+            AclInput::JiraIssue { .. } | AclInput::JiraComment { .. } => None,
         }
     }
 
@@ -277,8 +290,10 @@ impl<'a> Resolver<'a> {
         let snapshot = self.snapshot;
         let access = snapshot.access.get(content_id)?;
         let space = snapshot.spaces.get(&access.space_id)?;
+        let licensed = snapshot.products.confluence_licensed.as_ref();
         let mut clauses = vec![self.clause(format!("confluence:space:{}:read", space.id), || {
-            space.readers.iter().filter_map(subject_principal).collect()
+            let by_role = space.role_viewers.iter().flat_map(|h| role_holder_principals(h, licensed));
+            space.readers.iter().filter_map(subject_principal).chain(by_role).collect()
         })];
         for id in access.ancestors.iter().map(String::as_str).chain(std::iter::once(content_id)) {
             if let Some(clause) = self.restriction_clause(id)? {
@@ -292,7 +307,7 @@ impl<'a> Resolver<'a> {
             let product = if clauses.len() == 1 {
                 self.clause(format!("confluence:space:{}:product", space.id), || {
                     let mut principals = groups();
-                    if space.readers.contains(&Subject::Anonymous) {
+                    if open_to_anonymous(space) {
                         principals.push(Principal::Anyone);
                     }
                     principals
@@ -473,6 +488,28 @@ fn role_principals(project: &Project, role: &str) -> Vec<Principal> {
     }
 }
 
+/// Whom a holder of a space role that views the space stands for. Of the access classes, anonymous users
+/// are everyone and all licensed users are the configured licensed groups; the others
+/// (`authenticated-users`, product and JSM admins, classes this code does not know) admit nobody.
+fn role_holder_principals(holder: &RoleHolder, licensed: Option<&BTreeSet<String>>) -> Vec<Principal> {
+    match holder {
+        RoleHolder::User(u) => vec![Principal::User(u.clone())],
+        RoleHolder::Group(g) => vec![Principal::Group(g.clone())],
+        RoleHolder::AccessClass(AccessClass::AnonymousUsers) => vec![Principal::Anyone],
+        RoleHolder::AccessClass(AccessClass::AllLicensedUsers) => {
+            licensed.into_iter().flatten().map(|g| Principal::Group(g.clone())).collect()
+        }
+        RoleHolder::AccessClass(_) | RoleHolder::Unknown(_) => Vec::new(),
+    }
+}
+
+/// Whether anonymous access may view the space: `read` for the anonymous role, or a viewing role
+/// assigned to anonymous users.
+fn open_to_anonymous(space: &Space) -> bool {
+    space.readers.contains(&Subject::Anonymous)
+        || space.role_viewers.contains(&RoleHolder::AccessClass(AccessClass::AnonymousUsers))
+}
+
 fn subject_principal(subject: &Subject) -> Option<Principal> {
     match subject {
         Subject::Anonymous => Some(Principal::Anyone),
@@ -516,6 +553,7 @@ mod tests {
             kind: SpaceKind::Global,
             archived: false,
             readers,
+            role_viewers: Vec::new(),
             url: String::new(),
         }
     }

@@ -43,6 +43,8 @@ mod content;
 mod directory;
 mod spaces;
 
+pub use spaces::{SpacesRead, UnreadableSpace};
+
 /// For the wire variance test, which reads fixtures as the crawler does.
 #[cfg(test)]
 pub(super) use access::{expanded_restriction, Expansion};
@@ -54,7 +56,7 @@ const V2_LIMIT: u32 = 250;
 /// Space ids per v2 content listing call (`space-id` takes at most 100).
 const SPACE_IDS_PER_CALL: usize = 100;
 /// Space keys per CQL query, keeping the URL well under common length limits.
-const SPACE_KEYS_PER_QUERY: usize = 100;
+pub const SPACE_KEYS_PER_QUERY: usize = 100;
 /// Results asked for per CQL content search page. The spec sets no maximum except 25 for the
 /// `body.export_view`/`body.styled_view` expansions, which this crawler never asks for; Atlassian's own
 /// figure for searches with other expansions is 200. A site that serves fewer per page costs more pages,

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{collect_cursor, is_id, not_found_as_none, Confluence, V2_LIMIT};
+use super::{collect_cursor, is_id, malformed, not_found_as_none, Confluence, V2_LIMIT};
+use crate::atlassian::client::Client;
 use crate::atlassian::model::{
     AccessClass, RoleAssignment, RoleHolder, Space, SpaceKind, SpaceRole, SpaceRoleMode, Subject,
 };
@@ -14,15 +15,45 @@ use crate::atlassian::path::segment;
 use crate::atlassian::wire::confluence::v2;
 use crate::atlassian::Error;
 
+/// What [`Confluence::spaces_where`] read: the spaces with who may view them, and the spaces whose
+/// viewers could not be read.
+#[derive(Debug)]
+pub struct SpacesRead {
+    pub spaces: Vec<Space>,
+    pub unreadable: Vec<UnreadableSpace>,
+    /// How the site decides who may view a space.
+    pub mode: SpaceRoleMode,
+}
+
+/// A space whose viewers could not be read, and why: it must be readable by nobody new.
+#[derive(Debug)]
+pub struct UnreadableSpace {
+    pub id: String,
+    pub key: String,
+    pub error: Error,
+}
+
 impl Confluence {
-    /// Every space (global, personal; current and archived) with its readers.
+    /// Every space (global, personal; current and archived) with who may view it; the first space whose
+    /// viewers cannot be read fails the call.
     pub async fn spaces(&self) -> Result<Vec<Space>, Error> {
-        self.spaces_where(|_| true).await
+        let read = self.spaces_where(|_| true).await?;
+        match read.unreadable.into_iter().next() {
+            Some(failure) => Err(failure.error),
+            None => Ok(read.spaces),
+        }
     }
 
-    /// The spaces `keep` accepts, with their readers. `keep` sees each space before its permissions are
-    /// read (its `readers` are empty), so spaces left out cost no permission listing.
-    pub async fn spaces_where(&self, keep: impl Fn(&Space) -> bool) -> Result<Vec<Space>, Error> {
+    /// The spaces `keep` accepts, with who may view them: the holders of `read` on the space and, on a
+    /// site in role mode (`ROLES_TRANSITION`, `ROLES`), the holders of a role with `read/space` there.
+    /// `keep` sees each space before its permissions are read (no readers), so spaces left out cost no
+    /// call.
+    ///
+    /// A space whose permissions or role assignments cannot be read is named in
+    /// [`SpacesRead::unreadable`], and so is every space of a site in a role mode this code does not
+    /// know; the others are read as usual. The space listing, the mode and the site's roles fail the whole
+    /// call, and so does a cancellation.
+    pub async fn spaces_where(&self, keep: impl Fn(&Space) -> bool) -> Result<SpacesRead, Error> {
         let listed: Vec<v2::Space> = collect_cursor::<v2::MultiEntityResult<v2::Space>>(
             &self.client,
             format!("/wiki/api/v2/spaces?limit={V2_LIMIT}"),
@@ -30,30 +61,77 @@ impl Confluence {
         .await?;
         let listed: Vec<v2::Space> = listed
             .into_iter()
-            .filter(|space| is_id(&space.id) && keep(&self.space_model(space, &[])))
+            .filter(|space| is_id(&space.id) && keep(&self.space_model(space, &[], Vec::new())))
             .collect();
+        let mode = self.space_role_mode().await?;
+        let roles = match &mode {
+            SpaceRoleMode::PreRoles => None,
+            SpaceRoleMode::Transition | SpaceRoleMode::Roles => Some(self.space_roles().await?),
+            SpaceRoleMode::Unknown(unknown) => {
+                let reason = format!("space role mode {unknown:?} is not one this crawler knows");
+                let unreadable = listed
+                    .into_iter()
+                    .map(|s| UnreadableSpace {
+                        id: s.id,
+                        key: s.key,
+                        error: malformed("/wiki/api/v2/space-role-mode", &reason),
+                    })
+                    .collect();
+                return Ok(SpacesRead { spaces: Vec::new(), unreadable, mode });
+            }
+        };
         // Every listing is started at once; the client's concurrency limit decides how many run, so a
         // listing that waits out a 429 holds up no other.
         let mut tasks = tokio::task::JoinSet::new();
         for (i, space) in listed.iter().enumerate() {
-            let client = self.client.clone();
-            let path = format!("/wiki/api/v2/spaces/{}/permissions?limit={V2_LIMIT}", segment(&space.id));
-            tasks.spawn(async move {
-                (i, collect_cursor::<v2::MultiEntityResult<v2::SpacePermission>>(&client, path).await)
-            });
+            let (client, id) = (self.client.clone(), space.id.clone());
+            tasks.spawn(async move { (i, Listed::Permissions(permissions_of(&client, &id).await)) });
+            if roles.is_some() {
+                let (client, id) = (self.client.clone(), space.id.clone());
+                tasks.spawn(async move { (i, Listed::Assignments(assignments_of(&client, &id).await)) });
+            }
         }
-        let mut permissions: Vec<Vec<v2::SpacePermission>> = vec![Vec::new(); listed.len()];
+        let not_done = || Error::InvalidRequest {
+            path: "/wiki/api/v2/spaces/{id}/permissions".into(),
+            reason: "the permission listing task did not finish".into(),
+        };
+        let mut permissions: Vec<Result<Vec<v2::SpacePermission>, Error>> =
+            listed.iter().map(|_| Err(not_done())).collect();
+        let mut assignments: Vec<Result<Vec<RoleAssignment>, Error>> =
+            listed.iter().map(|_| Ok(Vec::new())).collect();
         while let Some(joined) = tasks.join_next().await {
-            let (i, result) = joined.map_err(|e| Error::InvalidRequest {
+            let (i, read) = joined.map_err(|e| Error::InvalidRequest {
                 path: "/wiki/api/v2/spaces/{id}/permissions".into(),
                 reason: format!("permission listing task failed: {e}"),
             })?;
-            permissions[i] = result?;
+            match read {
+                Listed::Permissions(read) => permissions[i] = read,
+                Listed::Assignments(read) => assignments[i] = read,
+            }
         }
-        Ok(listed.iter().zip(&permissions).map(|(space, perms)| self.space_model(space, perms)).collect())
+        let roles = roles.unwrap_or_default();
+        let mut spaces = Vec::with_capacity(listed.len());
+        let mut unreadable = Vec::new();
+        for ((space, permissions), assignments) in listed.into_iter().zip(permissions).zip(assignments) {
+            match permissions.and_then(|p| assignments.map(|a| (p, a))) {
+                Ok((permissions, assignments)) => {
+                    let viewers = role_viewers(&roles, &assignments);
+                    spaces.push(self.space_model(&space, &permissions, viewers));
+                }
+                // A run that is stopping stops here rather than recording every space as unreadable.
+                Err(error @ Error::Cancelled { .. }) => return Err(error),
+                Err(error) => unreadable.push(UnreadableSpace { id: space.id, key: space.key, error }),
+            }
+        }
+        Ok(SpacesRead { spaces, unreadable, mode })
     }
 
-    fn space_model(&self, space: &v2::Space, permissions: &[v2::SpacePermission]) -> Space {
+    fn space_model(
+        &self,
+        space: &v2::Space,
+        permissions: &[v2::SpacePermission],
+        role_viewers: Vec<RoleHolder>,
+    ) -> Space {
         let mut readers: Vec<Subject> = Vec::new();
         for p in
             permissions.iter().filter(|p| p.operation.key == "read" && p.operation.target_type == "space")
@@ -81,6 +159,7 @@ impl Confluence {
             kind,
             archived: space.status == "archived",
             readers,
+            role_viewers,
             url,
         }
     }
@@ -124,16 +203,45 @@ impl Confluence {
 
     /// The role assignments of one space (`GET /spaces/{id}/role-assignments`).
     pub async fn role_assignments(&self, space_id: &str) -> Result<Vec<RoleAssignment>, Error> {
-        let path = format!("/wiki/api/v2/spaces/{}/role-assignments?limit={V2_LIMIT}", segment(space_id));
-        let listed =
-            collect_cursor::<v2::MultiEntityResult<v2::SpaceRoleAssignment>>(&self.client, path).await?;
-        // An assignment of a role that cannot be named gives nothing anyone could hold.
-        Ok(listed
-            .into_iter()
-            .filter(|a| is_id(&a.role_id))
-            .map(|a| RoleAssignment { holder: role_holder(&a.principal), role_id: a.role_id })
-            .collect())
+        assignments_of(&self.client, space_id).await
     }
+}
+
+/// One of the listings a space's viewers are read from.
+enum Listed {
+    Permissions(Result<Vec<v2::SpacePermission>, Error>),
+    Assignments(Result<Vec<RoleAssignment>, Error>),
+}
+
+/// The space permissions of one space.
+async fn permissions_of(client: &Client, space_id: &str) -> Result<Vec<v2::SpacePermission>, Error> {
+    let path = format!("/wiki/api/v2/spaces/{}/permissions?limit={V2_LIMIT}", segment(space_id));
+    collect_cursor::<v2::MultiEntityResult<v2::SpacePermission>>(client, path).await
+}
+
+/// The role assignments of one space. An assignment of a role that cannot be named gives nothing anyone
+/// could hold, and is left out.
+async fn assignments_of(client: &Client, space_id: &str) -> Result<Vec<RoleAssignment>, Error> {
+    let path = format!("/wiki/api/v2/spaces/{}/role-assignments?limit={V2_LIMIT}", segment(space_id));
+    let listed = collect_cursor::<v2::MultiEntityResult<v2::SpaceRoleAssignment>>(client, path).await?;
+    Ok(listed
+        .into_iter()
+        .filter(|a| is_id(&a.role_id))
+        .map(|a| RoleAssignment { holder: role_holder(&a.principal), role_id: a.role_id })
+        .collect())
+}
+
+/// The holders of the assignments whose role lets them view the space, each once. An assignment of a
+/// role the site did not list grants nothing.
+fn role_viewers(roles: &[SpaceRole], assignments: &[RoleAssignment]) -> Vec<RoleHolder> {
+    let viewing: BTreeSet<&str> = roles.iter().filter(|r| r.views_space).map(|r| r.id.as_str()).collect();
+    let mut viewers: Vec<RoleHolder> = Vec::new();
+    for a in assignments.iter().filter(|a| viewing.contains(a.role_id.as_str())) {
+        if !viewers.contains(&a.holder) {
+            viewers.push(a.holder.clone());
+        }
+    }
+    viewers
 }
 
 /// Who a space permission names. Anything but a user, a group or the anonymous role grants nothing.
