@@ -10,7 +10,8 @@
 //! 2. **rate limit** (when configured): one token bucket for the whole API. Refusals are 429s with
 //!    Atlassian's headers; admitted responses carry `X-RateLimit-Limit`/`-Remaining`.
 //! 3. **faults**: per GET/POST request on a known route, seeded dice decide whether to answer 500/503,
-//!    delay, null out fields, invent an empty next page, corrupt the JSON or cut the body short.
+//!    delay, null out fields, invent an empty next page, corrupt the JSON or cut the body short; and
+//!    requests to a [`BrokenTarget`] are answered 500 every time ([`Guard::set_broken_targets`]).
 //!
 //! Media URLs (`/_media/…`, where attachment downloads redirect) stand for Atlassian's separate media
 //! service: they carry their own token, checked by their handlers, so they skip Basic auth and the
@@ -44,7 +45,7 @@ use tokio::time::Instant;
 
 use super::common::{self, Product};
 use super::{Credentials, SimState};
-use crate::sim::{FaultConfig, FirstCallRefusal, RateLimitConfig, SimConfig};
+use crate::sim::{BrokenTarget, FaultConfig, FirstCallRefusal, RateLimitConfig, SimConfig};
 
 /// Paths of the simulated media service (see the module documentation).
 const MEDIA_PREFIX: &str = "/_media/";
@@ -120,6 +121,7 @@ struct Settings {
     rate_limit: Option<RateLimitConfig>,
     bucket: Bucket,
     first_call_refusal: Option<FirstCallRefusal>,
+    broken: Vec<BrokenTarget>,
     /// Request targets called since the refusal was set.
     called: std::collections::HashSet<String>,
     /// One generator for every random decision, so a run with the same seed and the same request
@@ -177,6 +179,7 @@ impl Guard {
                 rate_limit: config.rate_limit.clone(),
                 bucket: Bucket { tokens: f64::from(capacity), updated: None },
                 first_call_refusal: None,
+                broken: Vec::new(),
                 called: std::collections::HashSet::new(),
                 dice: ChaCha8Rng::seed_from_u64(config.faults.seed),
             }),
@@ -238,6 +241,26 @@ impl Guard {
         let mut settings = self.lock();
         settings.first_call_refusal = refusal;
         settings.called.clear();
+    }
+
+    /// Replaces the targets answered with a 500 every time (an empty list mends them all).
+    pub fn set_broken_targets(&self, broken: Vec<BrokenTarget>) {
+        self.lock().broken = broken;
+    }
+
+    /// Whether a request to `path` with `query` is one of the broken targets.
+    fn is_broken(&self, path: &str, query: Option<&str>) -> bool {
+        let settings = self.lock();
+        if settings.broken.is_empty() {
+            return false;
+        }
+        let query: String = query
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| format!("{k}={v}&")).collect())
+            .unwrap_or_default();
+        settings
+            .broken
+            .iter()
+            .any(|b| path.starts_with(&b.path) && b.query.as_deref().is_none_or(|q| query.contains(q)))
     }
 
     /// The `Retry-After` to refuse this request with, when it is the first call of a chosen target.
@@ -551,6 +574,11 @@ async fn inject_faults(State(state): State<SimState>, req: Request, next: Next) 
     }
     if let Some(error) = plan.server_error {
         bump(&guard.counters.server_errors);
+        return server_error(info.product, error);
+    }
+    if guard.is_broken(&info.path, info.query.as_deref()) {
+        bump(&guard.counters.server_errors);
+        let error = ServerError { status: StatusCode::INTERNAL_SERVER_ERROR, retry_after_secs: None };
         return server_error(info.product, error);
     }
     let req = match take_empty_page(req).await {
