@@ -174,17 +174,13 @@ pub struct FirstCallRefusal {
     pub retry_after: Duration,
 }
 
-/// A request the site answers with a 500 every time, as a site does when one item's data breaks its
-/// handlers (one space's permissions, one space's pages): its path starts with `path` and, when `query` is
-/// set, its percent-decoded query contains it. Faults only ever answer some of the time; this answers
-/// always, so a test can make one space's reads fail and watch that only that space is affected.
+/// Which requests the site answers with a 500 every time, as a site does when one item's data breaks its
+/// handlers (one space's permissions, one space's pages): a predicate over the request's path and its
+/// percent-decoded query pairs. Faults answer some of the time; this answers always, so a test can make one
+/// space's reads fail and watch that only that space is affected.
 ///
-/// Set with `Guard::set_broken_targets`; like every fault, never applied to `/_sim/` routes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokenTarget {
-    pub path: String,
-    pub query: Option<String>,
-}
+/// Set with `Guard::set_broken`; like every fault, never applied to `/_sim/` routes.
+pub type BrokenTarget = std::sync::Arc<dyn Fn(&str, &[(String, String)]) -> bool + Send + Sync>;
 
 /// Everything needed to run a simulated site.
 #[derive(Debug, Clone, PartialEq)]

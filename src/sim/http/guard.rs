@@ -11,7 +11,7 @@
 //!    Atlassian's headers; admitted responses carry `X-RateLimit-Limit`/`-Remaining`.
 //! 3. **faults**: per GET/POST request on a known route, seeded dice decide whether to answer 500/503,
 //!    delay, null out fields, invent an empty next page, corrupt the JSON or cut the body short; and
-//!    requests to a [`BrokenTarget`] are answered 500 every time ([`Guard::set_broken_targets`]).
+//!    requests a [`BrokenTarget`] picks are answered 500 every time ([`Guard::set_broken`]).
 //!
 //! Media URLs (`/_media/…`, where attachment downloads redirect) stand for Atlassian's separate media
 //! service: they carry their own token, checked by their handlers, so they skip Basic auth and the
@@ -121,7 +121,7 @@ struct Settings {
     rate_limit: Option<RateLimitConfig>,
     bucket: Bucket,
     first_call_refusal: Option<FirstCallRefusal>,
-    broken: Vec<BrokenTarget>,
+    broken: Option<BrokenTarget>,
     /// Request targets called since the refusal was set.
     called: std::collections::HashSet<String>,
     /// One generator for every random decision, so a run with the same seed and the same request
@@ -179,7 +179,7 @@ impl Guard {
                 rate_limit: config.rate_limit.clone(),
                 bucket: Bucket { tokens: f64::from(capacity), updated: None },
                 first_call_refusal: None,
-                broken: Vec::new(),
+                broken: None,
                 called: std::collections::HashSet::new(),
                 dice: ChaCha8Rng::seed_from_u64(config.faults.seed),
             }),
@@ -243,24 +243,18 @@ impl Guard {
         settings.called.clear();
     }
 
-    /// Replaces the targets answered with a 500 every time (an empty list mends them all).
-    pub fn set_broken_targets(&self, broken: Vec<BrokenTarget>) {
+    /// Replaces which requests are answered with a 500 every time (`None` mends them all).
+    pub fn set_broken(&self, broken: Option<BrokenTarget>) {
         self.lock().broken = broken;
     }
 
-    /// Whether a request to `path` with `query` is one of the broken targets.
+    /// Whether a request to `path` with `query` is a broken one.
     fn is_broken(&self, path: &str, query: Option<&str>) -> bool {
-        let settings = self.lock();
-        if settings.broken.is_empty() {
-            return false;
-        }
-        let query: String = query
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| format!("{k}={v}&")).collect())
+        let Some(broken) = self.lock().broken.clone() else { return false };
+        let pairs: Vec<(String, String)> = query
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
-        settings
-            .broken
-            .iter()
-            .any(|b| path.starts_with(&b.path) && b.query.as_deref().is_none_or(|q| query.contains(q)))
+        broken(path, &pairs)
     }
 
     /// The `Retry-After` to refuse this request with, when it is the first call of a chosen target.
