@@ -54,6 +54,11 @@ async fn harness(config: SimConfig) -> Harness {
 /// `confluence_access_groups` names the site's Confluence access groups (licensed users and guests), and
 /// where space roles are, `confluence_licensed_groups` names its licensed users' groups.
 pub(crate) async fn harness_with(config: SimConfig, features: SiteFeatures) -> Harness {
+    harness_configured(config, features, "").await
+}
+
+/// [`harness_with`], with `more` added to the source's configuration.
+pub(crate) async fn harness_configured(config: SimConfig, features: SiteFeatures, more: &str) -> Harness {
     let sim =
         start_with_features(config, features, ([127, 0, 0, 1], 0).into()).await.expect("simulator starts");
     let data = tempfile::tempdir().expect("tempdir");
@@ -70,7 +75,7 @@ pub(crate) async fn harness_with(config: SimConfig, features: SiteFeatures) -> H
             let licensed: Vec<&String> = access.confluence_users.iter().collect();
             extra.push_str(&format!("confluence_licensed_groups = {licensed:?}\n"));
         }
-        extra
+        extra + more
     };
     let config = load_config(&sim, data.path(), &extra);
     Harness { sim, data, config, http: reqwest::Client::new() }
@@ -296,7 +301,9 @@ async fn full_sync_of_a_tiny_site_matches_the_oracle_and_records_bad_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_site_full_and_incremental_match_the_oracle() {
-    let h = harness(SimConfig::new(2, Scale::Small)).await;
+    // With inline comments and role-based space access, which the tiny sites of `confluence_sync` also have.
+    let features = SiteFeatures { inline_comments: true, space_roles: true, ..SiteFeatures::NONE };
+    let h = harness_with(SimConfig::new(2, Scale::Small), features).await;
     let record = h.sync(Mode::Full).await;
     assert_eq!(record.outcome, RunOutcome::Completed);
     let pairs = h.assert_matches_oracle("small full").await;
