@@ -334,6 +334,19 @@ impl Jira {
         Ok(Page { items: ids.iter().map(u64::to_string).collect(), next })
     }
 
+    /// Jira's estimate of how many issues of these projects a listing will return
+    /// (`POST /search/approximate-count`), for progress only: the count may lag recent changes. `None`
+    /// for no projects.
+    pub async fn approximate_issue_count(&self, project_keys: &[String]) -> Result<Option<u64>, Error> {
+        if project_keys.is_empty() {
+            return Ok(None);
+        }
+        let request = wire::JqlCountRequest { jql: Some(issue_filter(project_keys, None, None)) };
+        let answer: wire::JqlCountResults =
+            self.client.post_json(&format!("{API}/search/approximate-count"), &request).await?;
+        Ok(answer.count)
+    }
+
     /// What an issue's access depends on besides its project (its level, reporter and assignee), for every
     /// issue of these projects, a page (100 issues) per call, walked like [`issue_ids`](Self::issue_ids).
     /// A permission refresh reads these to follow changes that bodies need not be fetched for.
@@ -1075,6 +1088,13 @@ pub(super) fn holder(h: &wire::PermissionHolder, group_ids: &HashMap<String, Str
 /// `project in ("A", "B") [AND id > n] [AND updated >= millis] ORDER BY id ASC`. Epoch milliseconds are
 /// read the same in every time zone, unlike JQL's date literals.
 fn issue_jql(project_keys: &[String], updated_since: Option<DateTime<Utc>>, after: Option<u64>) -> String {
+    let mut jql = issue_filter(project_keys, updated_since, after);
+    jql.push_str(" ORDER BY id ASC");
+    jql
+}
+
+/// The search restriction of [`issue_jql`], without its order.
+fn issue_filter(project_keys: &[String], updated_since: Option<DateTime<Utc>>, after: Option<u64>) -> String {
     let keys: Vec<String> = project_keys
         .iter()
         .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
@@ -1086,7 +1106,6 @@ fn issue_jql(project_keys: &[String], updated_since: Option<DateTime<Utc>>, afte
     if let Some(since) = updated_since {
         jql.push_str(&format!(" AND updated >= {}", since.timestamp_millis()));
     }
-    jql.push_str(" ORDER BY id ASC");
     jql
 }
 

@@ -9,13 +9,16 @@
 //!
 //! This file reads nothing into the index and decides no permission.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 use super::diagnosis::{diagnose, diagnose_first_call, Diagnosis};
 use super::paginate::{CursorPager, OffsetPager};
 use super::wire::confluence::v2;
 use super::wire::jira;
-use super::{Client, Error};
+use super::{Client, ClientConfig, Error};
+use crate::config::Source;
 
 /// What one capability check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,4 +232,79 @@ pub async fn list_projects(client: &Client) -> Result<Vec<ScopeEntry>, Error> {
             key: p.key,
         })
         .collect())
+}
+
+/// How long a check waits out a site's 429s on one call before it reports the call as failed.
+pub const CHECK_THROTTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A client for checking `source`: its URL, credentials and limits, one retry, and short patience with
+/// 429s, so a check answers in seconds.
+pub fn check_client(source: &Source) -> Result<Client, Error> {
+    Client::new(ClientConfig {
+        max_retries: 1,
+        max_throttle_wait: CHECK_THROTTLE_WAIT,
+        ..ClientConfig::for_source(source)?
+    })
+}
+
+/// What checking one source found: each capability of its products, and (when they all passed) the
+/// include/exclude keys that match nothing on the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceCheck {
+    pub capabilities: Vec<Capability>,
+    /// `(space|project, key)`.
+    pub unknown_keys: Vec<(&'static str, String)>,
+}
+
+impl SourceCheck {
+    /// No capability failed and every scope key is on the site.
+    pub fn passed(&self) -> bool {
+        self.unknown_keys.is_empty()
+            && self.capabilities.iter().all(|c| !matches!(c.outcome, Outcome::Failed(_)))
+    }
+}
+
+/// Checks every capability of `source`'s products; when none failed, lists the spaces and projects the
+/// account sees (a few calls more) to find scope keys that match nothing.
+pub async fn check_source(client: &Client, source: &Source) -> Result<SourceCheck, Error> {
+    let products = source.products();
+    let mut capabilities = Vec::new();
+    if products.confluence {
+        capabilities.extend(check_confluence(client).await);
+    }
+    if products.jira {
+        capabilities.extend(check_jira(client).await);
+    }
+    let mut unknown_keys = Vec::new();
+    if capabilities.iter().all(|c| !matches!(c.outcome, Outcome::Failed(_))) {
+        let mut entries = Vec::new();
+        if products.confluence {
+            entries.extend(list_spaces(client).await?);
+        }
+        if products.jira {
+            entries.extend(list_projects(client).await?);
+        }
+        unknown_keys = unknown_scope_keys(source, &entries);
+    }
+    Ok(SourceCheck { capabilities, unknown_keys })
+}
+
+/// The include/exclude keys of `source` that none of `entries` has, as `(space|project, key)`.
+pub fn unknown_scope_keys(source: &Source, entries: &[ScopeEntry]) -> Vec<(&'static str, String)> {
+    let known = |kind: &str| -> BTreeSet<&str> {
+        entries.iter().filter(|e| e.kind == kind).map(|e| e.key.as_str()).collect()
+    };
+    let (spaces, projects) = (known("space"), known("project"));
+    let products = source.products();
+    let mut unknown = Vec::new();
+    if products.confluence {
+        // Personal spaces (`~…`) are not all listed to every account; only global keys are checked.
+        let keys = source.spaces().unknown_keys(|k| k.starts_with('~') || spaces.contains(k));
+        unknown.extend(keys.into_iter().map(|k| ("space", k.to_owned())));
+    }
+    if products.jira {
+        let keys = source.projects().unknown_keys(|k| projects.contains(k));
+        unknown.extend(keys.into_iter().map(|k| ("project", k.to_owned())));
+    }
+    unknown
 }

@@ -3,19 +3,14 @@
 //! spaces and projects the account can see, to pick scope keys from. Scope keys in the config that the
 //! site does not know are reported either way.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
 use permdex::atlassian::probe::{self, Capability, Outcome, ScopeEntry};
-use permdex::atlassian::{Client, ClientConfig};
 use permdex::config::{Config, Secrets, Source};
 
 use super::Usage;
-
-/// How long `permdex check` waits out a site's 429s on one call before it reports the call as failed.
-const CHECK_THROTTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Raw flags of `permdex check`.
 #[derive(Debug, Clone, Args)]
@@ -48,14 +43,10 @@ pub async fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Checke
     };
     let mut all_passed = true;
     for source in &sources {
-        let client = Client::new(ClientConfig {
-            max_retries: 1,
-            max_throttle_wait: CHECK_THROTTLE_WAIT,
-            ..ClientConfig::for_source(source)?
-        })?;
+        let client = probe::check_client(source)?;
         writeln!(out, "{} ({})", source.name(), source.url())?;
-        let products = source.products();
         if args.list {
+            let products = source.products();
             let mut entries = Vec::new();
             if products.confluence {
                 entries.extend(probe::list_spaces(&client).await?);
@@ -64,32 +55,17 @@ pub async fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Checke
                 entries.extend(probe::list_projects(&client).await?);
             }
             print_list(&entries, out)?;
-            all_passed &= report_unknown_keys(source, &entries, out)?;
+            let unknown = probe::unknown_scope_keys(source, &entries);
+            print_unknown_keys(&unknown, out)?;
+            all_passed &= unknown.is_empty();
             continue;
         }
-        let mut capabilities = Vec::new();
-        if products.confluence {
-            capabilities.extend(probe::check_confluence(&client).await);
-        }
-        if products.jira {
-            capabilities.extend(probe::check_jira(&client).await);
-        }
-        for capability in &capabilities {
+        let checked = probe::check_source(&client, source).await?;
+        for capability in &checked.capabilities {
             writeln!(out, "  {}", line(capability))?;
         }
-        let passed = capabilities.iter().all(|c| !matches!(c.outcome, Outcome::Failed(_)));
-        all_passed &= passed;
-        if passed {
-            // The listings cost a few calls more; they only run when the calls they use work.
-            let mut entries = Vec::new();
-            if products.confluence {
-                entries.extend(probe::list_spaces(&client).await?);
-            }
-            if products.jira {
-                entries.extend(probe::list_projects(&client).await?);
-            }
-            all_passed &= report_unknown_keys(source, &entries, out)?;
-        }
+        print_unknown_keys(&checked.unknown_keys, out)?;
+        all_passed &= checked.passed();
     }
     Ok(Checked { all_passed })
 }
@@ -113,34 +89,14 @@ fn print_list(entries: &[ScopeEntry], out: &mut dyn Write) -> std::io::Result<()
     Ok(())
 }
 
-/// Prints a ✗ line per include/exclude key the site does not have; `true` when there is none.
-fn report_unknown_keys(
-    source: &Source,
-    entries: &[ScopeEntry],
-    out: &mut dyn Write,
-) -> std::io::Result<bool> {
-    let known = |kind: &str| -> BTreeSet<&str> {
-        entries.iter().filter(|e| e.kind == kind).map(|e| e.key.as_str()).collect()
-    };
-    let (spaces, projects) = (known("space"), known("project"));
-    let products = source.products();
-    let mut unknown = Vec::new();
-    if products.confluence {
-        // Personal spaces (`~…`) are not all listed to every account; only global keys are checked.
-        let keys = source.spaces().unknown_keys(|k| k.starts_with('~') || spaces.contains(k));
-        unknown.extend(keys.into_iter().map(|k| ("space", k)));
-    }
-    if products.jira {
-        unknown.extend(
-            source.projects().unknown_keys(|k| projects.contains(k)).into_iter().map(|k| ("project", k)),
-        );
-    }
-    for (kind, key) in &unknown {
+/// Prints a ✗ line per include/exclude key the site does not have.
+fn print_unknown_keys(unknown: &[(&str, String)], out: &mut dyn Write) -> std::io::Result<()> {
+    for (kind, key) in unknown {
         writeln!(
             out,
             "  ✗ scope: {kind} key {key:?} in the include/exclude lists is not on the site (or not visible to \
              this account): it matches nothing; see `permdex check --list`"
         )?;
     }
-    Ok(unknown.is_empty())
+    Ok(())
 }

@@ -78,11 +78,33 @@ pub fn key_updated(key: u64) -> i64 {
     (key ^ (1 << 63)) as i64
 }
 
-/// Resume after this position: hits ranked strictly after (key, id).
+/// Resume after this position of the ranking: hits with a lower key, or the same key and a higher id hash,
+/// and of those with the very same key and hash, the ones `same_tie` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct After {
     pub key: u64,
-    pub id: String,
+    /// An id hash ([`id_hash`]).
+    pub tie: u64,
+    pub same_tie: SameTie,
+}
+
+/// Which hits with exactly the key and id hash of an [`After`] position still come after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SameTie {
+    /// Those whose id sorts after this one: the position is this hit.
+    IdsAfter(String),
+    /// All of them: the position is a hit that ranks before them whatever their id (across sources, one
+    /// of an earlier source; see [`crate::search::sources`]).
+    All,
+    /// None of them: the position ranks after them whatever their id (a hit of a later source).
+    None,
+}
+
+impl After {
+    /// Right after the hit with this key and id.
+    pub fn hit(key: u64, id: String) -> After {
+        After { key, tie: id_hash(&id), same_tie: SameTie::IdsAfter(id) }
+    }
 }
 
 /// Per-candidate filters read from fast columns (values are exact, as stored).
@@ -203,11 +225,20 @@ pub struct Harvest {
     ids: Vec<(SegmentOrdinal, StrColumn)>,
 }
 
+fn id_of(ids: &[(SegmentOrdinal, StrColumn)], ranked: &Ranked) -> String {
+    let mut id = String::new();
+    if let Some((_, column)) = ids.iter().find(|(ord, _)| *ord == ranked.address.segment_ord) {
+        // An ordinal from the column itself always resolves; an I/O error leaves "" (ranked first).
+        let _ = column.ord_to_str(ranked.id_ord, &mut id);
+    }
+    id
+}
+
 #[derive(Debug, Clone)]
 pub struct Ranked {
     pub key: u64,
-    /// The id's hash: the tie-break after the key.
-    tie: u64,
+    /// The id's hash ([`id_hash`]): the tie-break after the key.
+    pub tie: u64,
     /// The id's term ordinal in its segment's `id` column (orders ids within that segment).
     id_ord: u64,
     pub address: DocAddress,
@@ -319,8 +350,8 @@ pub struct AclSegment {
     ties: Column<u64>,
     updated: Option<Column<tantivy::DateTime>>,
     filter: Option<SegmentFilter>,
-    /// Resume bound: (key, id hash, first id ordinal ranked after the cursor id).
-    after: Option<(u64, u64, u64)>,
+    /// Resume bound: (key, id hash, the first id ordinal that passes at that key and hash; `None`: none).
+    after: Option<(u64, u64, Option<u64>)>,
     top: TopK,
     total: u64,
     facet_columns: Option<Vec<Option<StrColumn>>>,
@@ -343,7 +374,7 @@ impl AclSegment {
         match self.after {
             None => true,
             Some((k, t, first_ord)) => {
-                key < k || (key == k && (tie > t || (tie == t && id_ord >= first_ord)))
+                key < k || (key == k && (tie > t || (tie == t && first_ord.is_some_and(|f| id_ord >= f))))
             }
         }
     }
@@ -449,16 +480,22 @@ impl AclCollector {
         let ids = columns.ids.clone();
         let id_ords =
             ids.as_ref().map_or_else(|| Column::build_empty_column(segment.max_doc()), |c| c.ords().clone());
-        let after = match (&self.after, &ids) {
-            (Some(after), Some(column)) => {
-                let first_ord = match column.dictionary().term_ord_or_next(after.id.as_bytes())? {
-                    TermOrdHit::Exact(o) => o + 1,
-                    TermOrdHit::Next(o) => o,
+        let after = match &self.after {
+            None => None,
+            Some(after) => {
+                let first_ord = match (&after.same_tie, &ids) {
+                    (SameTie::All, _) => Some(0),
+                    (SameTie::None, _) => None,
+                    (SameTie::IdsAfter(id), Some(column)) => {
+                        match column.dictionary().term_ord_or_next(id.as_bytes())? {
+                            TermOrdHit::Exact(o) => Some(o + 1),
+                            TermOrdHit::Next(o) => Some(o),
+                        }
+                    }
+                    (SameTie::IdsAfter(_), None) => None,
                 };
-                Some((after.key, id_hash(&after.id), first_ord))
+                Some((after.key, after.tie, first_ord))
             }
-            (Some(after), None) => Some((after.key, id_hash(&after.id), u64::MAX)),
-            (None, _) => None,
         };
         let ties = columns.ties.clone();
         let updated = match self.rank_by {
@@ -574,15 +611,7 @@ fn best_by_key_then_id(
         if run.iter().all(|r| r.address.segment_ord == segment) {
             run.sort_by_key(|r| r.id_ord);
         } else {
-            let id_of = |r: &Ranked| {
-                let mut id = String::new();
-                if let Some((_, column)) = ids.iter().find(|(ord, _)| *ord == r.address.segment_ord) {
-                    // An ordinal from the column itself always resolves; an I/O error leaves "" (ranked first).
-                    let _ = column.ord_to_str(r.id_ord, &mut id);
-                }
-                id
-            };
-            let mut keyed: Vec<(String, Ranked)> = run.iter().map(|r| (id_of(r), r.clone())).collect();
+            let mut keyed: Vec<(String, Ranked)> = run.iter().map(|r| (id_of(ids, r), r.clone())).collect();
             keyed.sort_by(|a, b| a.0.cmp(&b.0));
             for (slot, (_, r)) in run.iter_mut().zip(keyed) {
                 *slot = r;

@@ -42,12 +42,12 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 use tantivy::query::EnableScoring;
-use tantivy::schema::Value;
-use tantivy::{Searcher, TantivyDocument};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocSet, Searcher, TantivyDocument};
 
 use self::acl_filter::{AclCache, AllowedDocs, CacheStats, ProfileMask, SegmentVersion};
 use self::collect::{
-    AclCollector, After, FilterSpec, RankBy, Ranked, SegmentAccess, SegmentColumns, Strategy,
+    AclCollector, After, FilterSpec, Harvest, RankBy, Ranked, SegmentAccess, SegmentColumns, Strategy,
 };
 use self::query::{Ast, QueryBuilder, QueryOptions};
 use crate::acl::{AclStore, CallerPrincipals};
@@ -138,6 +138,25 @@ pub enum PageRequest {
 impl Default for PageRequest {
     fn default() -> Self {
         PageRequest::Offset { offset: 0, limit: DEFAULT_LIMIT }
+    }
+}
+
+impl PageRequest {
+    /// The page size, refused unless 1..=[`MAX_LIMIT`].
+    pub fn checked_limit(&self) -> Result<usize, Error> {
+        let (PageRequest::Offset { limit, .. } | PageRequest::Cursor { limit, .. }) = self;
+        if *limit == 0 || *limit > MAX_LIMIT {
+            return Err(Error::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}, not {limit}")));
+        }
+        Ok(*limit)
+    }
+}
+
+/// `offset`, refused unless `offset + limit` is at most `window` (an overflowing sum is refused too).
+fn check_window(offset: usize, limit: usize, window: usize, hint: &str) -> Result<usize, Error> {
+    match offset.checked_add(limit) {
+        Some(end) if end <= window => Ok(offset),
+        _ => Err(Error::BadRequest(format!("offset + limit may be at most {window}; {hint}"))),
     }
 }
 
@@ -336,35 +355,52 @@ impl SearchService {
         caller: &CallerPrincipals,
         request: &SearchRequest,
     ) -> Result<SearchResponse, Error> {
-        self.inner.searches.fetch_add(1, Ordering::Relaxed);
-        let (skip, limit, cursor) = match &request.page {
-            PageRequest::Offset { offset, limit } => (*offset, *limit, None),
-            PageRequest::Cursor { cursor, limit } => (0, *limit, Some(cursor.as_str())),
+        let limit = request.page.checked_limit()?;
+        let plan = Plan::of(request)?;
+        let (skip, after) = match &request.page {
+            PageRequest::Offset { offset, .. } => {
+                (check_window(*offset, limit, MAX_WINDOW, "use the cursor for deeper pages")?, None)
+            }
+            PageRequest::Cursor { cursor, .. } => {
+                let position = cursor::decode(cursor, &plan.fingerprint)?;
+                if position.source.is_some() {
+                    // A cursor of a search across sources.
+                    return Err(Error::BadCursor);
+                }
+                (0, Some(After::hit(position.key, position.id)))
+            }
         };
-        if limit == 0 || limit > MAX_LIMIT {
-            return Err(Error::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}, not {limit}")));
-        }
-        if skip.saturating_add(limit) > MAX_WINDOW {
-            return Err(Error::BadRequest(format!(
-                "offset + limit may be at most {MAX_WINDOW}; use the cursor for deeper pages"
-            )));
-        }
-        let ast = query::read(&request.query)?;
-        let rank_by = match (&ast, request.sort) {
-            (Ast::All, _) | (_, Sort::Updated) => RankBy::Updated,
-            (_, Sort::Relevance) => RankBy::Score,
+        let ranking = self.rank(caller, &plan, after, skip + limit + 1)?;
+        let page: Vec<&Ranked> = ranking.top().iter().skip(skip).take(limit).collect();
+        let more = ranking.top().len() > skip + limit;
+        let hits = ranking.hits(&page, request.snippets)?;
+        let next_cursor = match (page.last(), hits.last()) {
+            (Some(last), Some(hit)) if more => {
+                let position = cursor::Position { key: last.key, id: hit.id.clone(), source: None };
+                Some(cursor::encode(&plan.fingerprint, &position))
+            }
+            _ => None,
         };
-        let filters = filter_spec(&request.filters);
-        let fingerprint =
-            cursor::fingerprint(&[&request.query, &format!("{filters:?}"), &format!("{rank_by:?}")]);
-        let after = cursor.map(|c| cursor::decode(c, &fingerprint)).transpose()?;
+        let (total, facets) = ranking.counts();
+        Ok(SearchResponse { total, hits, facets, next_cursor })
+    }
 
+    /// Ranks `plan` as `caller`: the exact total, the facets and the `depth` best hits at or after
+    /// `after`, over the documents the caller may read. No stored document is read yet.
+    pub(crate) fn rank(
+        &self,
+        caller: &CallerPrincipals,
+        plan: &Plan,
+        after: Option<After>,
+        depth: usize,
+    ) -> Result<Ranking, Error> {
+        self.inner.searches.fetch_add(1, Ordering::Relaxed);
         let view = self.view();
         let mask = self.mask_for(&view, caller);
         let mut access = HashMap::new();
         for (ord, segment) in view.searcher.segment_readers().iter().enumerate() {
             let allowed = self.allowed_docs(segment, &mask)?;
-            let strategy = self.strategy_for(&allowed, &ast);
+            let strategy = self.strategy_for(&allowed, &plan.ast);
             match strategy {
                 Strategy::Dense => self.inner.dense_segments.fetch_add(1, Ordering::Relaxed),
                 Strategy::Sparse => self.inner.sparse_segments.fetch_add(1, Ordering::Relaxed),
@@ -373,53 +409,55 @@ impl SearchService {
             access.insert(ord as u32, SegmentAccess { allowed, strategy, columns });
         }
         let builder = QueryBuilder::with_options(&view.index, view.fields, self.inner.options.query)?;
-        let tantivy_query = builder.build(&ast);
+        let query = builder.build(&plan.ast);
         // Weights of the union's alternatives, for segments where the caller's documents lead.
         let mut union = Vec::new();
         if access.values().any(|a| a.strategy == Strategy::Sparse) {
-            let scoring = match rank_by {
+            let scoring = match plan.rank_by {
                 RankBy::Score => EnableScoring::enabled_from_searcher(&view.searcher),
                 RankBy::Updated => EnableScoring::disabled_from_searcher(&view.searcher),
             };
-            for alternative in builder.union_alternatives(&ast) {
+            for alternative in builder.union_alternatives(&plan.ast) {
                 union.push(alternative.weight(scoring)?);
             }
         }
         let collector = AclCollector {
             access,
-            rank_by,
+            rank_by: plan.rank_by,
             union,
-            depth: skip + limit + 1,
+            depth,
             after,
-            filters,
-            facets: request.facets,
+            filters: plan.filters.clone(),
+            facets: plan.facets,
         };
-        let harvest = view.searcher.search(tantivy_query.as_ref(), &collector)?;
+        let harvest = view.searcher.search(query.as_ref(), &collector)?;
+        Ok(Ranking { view, query, rank_by: plan.rank_by, harvest })
+    }
 
-        let page: Vec<&Ranked> = harvest.top.iter().skip(skip).take(limit).collect();
-        let more = harvest.top.len() > skip + limit;
-        let mut highlighter = snippet::Highlighter::new(
-            &view.searcher,
-            tantivy_query.as_ref(),
-            view.fields.title,
-            view.fields.body,
-        )?;
-        let mut hits = Vec::with_capacity(page.len());
-        for ranked in &page {
-            let stored: TantivyDocument = view.searcher.doc(ranked.address)?;
-            let score = match rank_by {
-                RankBy::Score => collect::key_score(ranked.key),
-                RankBy::Updated => 0.0,
+    /// The document `id` as `caller` may read it: `None` when it does not exist or when the caller may not
+    /// read it (the same allowed set every search goes through), which callers must not tell apart.
+    pub fn document(&self, caller: &CallerPrincipals, id: &str) -> Result<Option<Document>, Error> {
+        let view = self.view();
+        let mask = self.mask_for(&view, caller);
+        let term = tantivy::Term::from_field_text(view.fields.id, id);
+        for (ord, segment) in view.searcher.segment_readers().iter().enumerate() {
+            let index = segment.inverted_index(view.fields.id)?;
+            let Some(mut postings) =
+                index.read_postings(&term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?
+            else {
+                continue;
             };
-            hits.push(hit_from_stored(&view.fields, &stored, &mut highlighter, request.snippets, score));
-        }
-        let next_cursor = match (page.last(), hits.last()) {
-            (Some(last), Some(hit)) if more => {
-                Some(cursor::encode(&fingerprint, &After { key: last.key, id: hit.id.clone() }))
+            let allowed = self.allowed_docs(segment, &mask)?;
+            while postings.doc() != tantivy::TERMINATED {
+                if allowed.contains(postings.doc()) {
+                    let address = tantivy::DocAddress::new(ord as u32, postings.doc());
+                    let stored: TantivyDocument = view.searcher.doc(address)?;
+                    return Ok(Some(document_from_stored(&view.fields, &stored)));
+                }
+                postings.advance();
             }
-            _ => None,
-        };
-        Ok(SearchResponse { total: harvest.total, hits, facets: harvest.facets.map(to_facets), next_cursor })
+        }
+        Ok(None)
     }
 
     fn view(&self) -> Arc<View> {
@@ -473,6 +511,68 @@ impl SearchService {
     }
 }
 
+/// A request made ready to rank: its query read, its order and filters resolved, and the fingerprint its
+/// cursors carry.
+pub(crate) struct Plan {
+    ast: Ast,
+    rank_by: RankBy,
+    filters: FilterSpec,
+    facets: bool,
+    pub(crate) fingerprint: String,
+}
+
+impl Plan {
+    pub(crate) fn of(request: &SearchRequest) -> Result<Plan, Error> {
+        let ast = query::read(&request.query)?;
+        let rank_by = match (&ast, request.sort) {
+            (Ast::All, _) | (_, Sort::Updated) => RankBy::Updated,
+            (_, Sort::Relevance) => RankBy::Score,
+        };
+        let filters = filter_spec(&request.filters);
+        let fingerprint =
+            cursor::fingerprint(&[&request.query, &format!("{filters:?}"), &format!("{rank_by:?}")]);
+        Ok(Plan { ast, rank_by, filters, facets: request.facets, fingerprint })
+    }
+}
+
+/// One index's answer before any stored document is read: the exact total, the facets and the best hits'
+/// places, all over the caller's documents, on the commit they were ranked on.
+pub(crate) struct Ranking {
+    view: Arc<View>,
+    query: Box<dyn tantivy::query::Query>,
+    rank_by: RankBy,
+    harvest: Harvest,
+}
+
+impl Ranking {
+    /// The best hits, best first.
+    pub(crate) fn top(&self) -> &[Ranked] {
+        &self.harvest.top
+    }
+
+    /// The total and (when asked for) the facet counts.
+    pub(crate) fn counts(&self) -> (u64, Option<Facets>) {
+        (self.harvest.total, self.harvest.facets.clone().map(to_facets))
+    }
+
+    /// `page` (hits of this ranking) read from the store, with snippets when asked for.
+    pub(crate) fn hits(&self, page: &[&Ranked], snippets: bool) -> Result<Vec<Hit>, Error> {
+        let fields = &self.view.fields;
+        let mut highlighter =
+            snippet::Highlighter::new(&self.view.searcher, self.query.as_ref(), fields.title, fields.body)?;
+        let mut hits = Vec::with_capacity(page.len());
+        for ranked in page {
+            let stored: TantivyDocument = self.view.searcher.doc(ranked.address)?;
+            let score = match self.rank_by {
+                RankBy::Score => collect::key_score(ranked.key),
+                RankBy::Updated => 0.0,
+            };
+            hits.push(hit_from_stored(fields, &stored, &mut highlighter, snippets, score));
+        }
+        Ok(hits)
+    }
+}
+
 impl View {
     fn of(reader: &IndexReader) -> View {
         let searcher = reader.searcher().clone();
@@ -521,6 +621,50 @@ fn to_facets(counts: collect::FacetCounts) -> Facets {
     Facets { product, kind, space, project }
 }
 
+/// A document as a caller may read it ([`SearchService::document`]): its fields and its whole indexed text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub id: String,
+    /// The product: `confluence` or `jira`.
+    pub product: String,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub space: Option<String>,
+    pub project: Option<String>,
+    pub container: Option<String>,
+    pub labels: Vec<String>,
+    pub author_name: Option<String>,
+    pub url: String,
+    pub created: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// A stored document's fields.
+fn document_from_stored(fields: &Fields, doc: &TantivyDocument) -> Document {
+    let text = |f| doc.get_first(f).and_then(|v| v.as_str().map(str::to_string));
+    let time = |f| {
+        doc.get_first(f)
+            .and_then(|v| v.as_datetime())
+            .and_then(|d| DateTime::<Utc>::from_timestamp_millis(d.into_timestamp_millis()))
+    };
+    Document {
+        id: text(fields.id).unwrap_or_default(),
+        product: text(fields.source).unwrap_or_default(),
+        kind: text(fields.kind).unwrap_or_default(),
+        title: text(fields.display_title).or_else(|| text(fields.title)).unwrap_or_default(),
+        body: text(fields.body).unwrap_or_default(),
+        space: text(fields.space),
+        project: text(fields.project),
+        container: text(fields.container),
+        labels: doc.get_all(fields.labels).filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        author_name: text(fields.author_name),
+        url: text(fields.url).unwrap_or_default(),
+        created: time(fields.created),
+        updated: time(fields.updated),
+    }
+}
+
 /// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
 /// `snippets`. Public so that tools measuring search build pages exactly as searches do.
 pub fn hit_from_stored(
@@ -530,31 +674,21 @@ pub fn hit_from_stored(
     snippets: bool,
     score: f32,
 ) -> Hit {
-    let text = |f| doc.get_first(f).and_then(|v| v.as_str().map(str::to_string));
-    let title = text(fields.display_title).or_else(|| text(fields.title)).unwrap_or_default();
-    let snippet_html = if snippets {
-        let body = text(fields.body).unwrap_or_default();
-        Some(highlighter.body_html(&body))
-    } else {
-        None
-    };
+    let document = document_from_stored(fields, doc);
     Hit {
-        id: text(fields.id).unwrap_or_default(),
-        product: text(fields.source).unwrap_or_default(),
-        kind: text(fields.kind).unwrap_or_default(),
-        title_html: highlighter.title_html(&title),
-        title,
-        snippet_html,
-        space: text(fields.space),
-        project: text(fields.project),
-        container: text(fields.container),
-        labels: doc.get_all(fields.labels).filter_map(|v| v.as_str().map(str::to_string)).collect(),
-        author_name: text(fields.author_name),
-        url: text(fields.url).unwrap_or_default(),
-        updated: doc
-            .get_first(fields.updated)
-            .and_then(|v| v.as_datetime())
-            .and_then(|d| DateTime::<Utc>::from_timestamp_millis(d.into_timestamp_millis())),
+        title_html: highlighter.title_html(&document.title),
+        snippet_html: snippets.then(|| highlighter.body_html(&document.body)),
+        id: document.id,
+        product: document.product,
+        kind: document.kind,
+        title: document.title,
+        space: document.space,
+        project: document.project,
+        container: document.container,
+        labels: document.labels,
+        author_name: document.author_name,
+        url: document.url,
+        updated: document.updated,
         score,
     }
 }

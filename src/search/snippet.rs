@@ -75,7 +75,7 @@ impl Highlighter {
 
 /// The byte offset where `text`'s first `max_chars` characters end, moved back to the last whitespace
 /// so no word is cut (unless one word is longer than the whole snippet).
-fn word_end(text: &str, max_chars: usize) -> usize {
+pub fn word_end(text: &str, max_chars: usize) -> usize {
     let Some((cut, _)) = text.char_indices().nth(max_chars) else {
         return text.len();
     };

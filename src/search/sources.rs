@@ -2,24 +2,41 @@
 //! [`search_sources`] runs the permission-filtered search in every source the caller is known in, with
 //! that source's principals, and merges the answers.
 //!
-//! With one source, paging is that index's (offset or cursor). With several, each source's first
-//! `offset + limit` hits are merged by score (or by date, newest first, for `updated` order and for an empty
-//! query), ties broken by id, and paged by offset; totals and facet counts are summed. A cursor cannot
-//! span indexes, so it is refused there. The work one request causes is bounded: across several sources
-//! `offset + limit` may be at most [`MAX_MERGED_WINDOW`] (at most that many hits, in pages of
-//! [`MAX_LIMIT`], from each source), and a larger or overflowing window is a bad request.
+//! Merged order: by sort key (the score; `updated`, newest first, for `updated` order and for an empty
+//! query), then by the id's hash, then by source name, then by id. A source's own order (key, id hash, id)
+//! is the merged order restricted to it, so merging each source's best hits gives the best hits of all, and
+//! the merge never reads an id: hits of two sources that tie on key and hash (the same document id in both,
+//! in practice) are told apart by their sources. Totals and facet counts are summed; stored documents are
+//! read for the returned hits only.
+//!
+//! Paging is the same with one source or many. A page's `next_cursor` ([`super::cursor`]) holds the
+//! position of its last hit (key, id, source). The next page asks each source for its `limit + 1` best hits
+//! after that position (at the very same key and id hash, a source named before the last hit's has none left
+//! and one named after it has all), merges them and keeps `limit`: one search per source, however deep the
+//! page. Following cursors over
+//! unchanged indexes gives every hit once, in merged order, with no gap, and a source that starts or stops
+//! being served between two pages joins or leaves at the same position. Offsets work too, bounded by the
+//! work they cause: each source ranks `offset + limit + 1` hits, so `offset + limit` may be at most
+//! [`MAX_WINDOW`] when one source is searched (as one index serves it) and [`MAX_MERGED_WINDOW`] across
+//! several; a larger or overflowing window is a bad request that points at the cursor.
 //!
 //! Which sources a caller is known in, and with which principals, is decided by the caller of this
 //! function (from each source's synced directory); nothing here reads a directory. Every hit, total and
-//! facet still comes from [`SearchService::search`], so nothing bypasses the ACL filter.
+//! facet still comes from the same ranking as `SearchService::search`, so nothing bypasses the ACL filter.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use super::{Error, Facets, Hit, PageRequest, SearchRequest, SearchService, Sort, MAX_LIMIT};
+use super::collect::{After, SameTie};
+use super::cursor::{self, Position};
+use super::{
+    check_window, Error, Facets, Hit, PageRequest, Plan, Ranking, SearchRequest, SearchService, MAX_WINDOW,
+};
 use crate::acl::Principal;
+use crate::index::id_hash;
 
-/// Deepest `offset + limit` served when several sources are merged: each source is searched for that many
-/// hits, so this bounds a request's work to `MAX_MERGED_WINDOW / MAX_LIMIT` searches per source.
+/// Deepest `offset + limit` served when several sources are merged: each source ranks that many hits (plus
+/// one), which bounds a request's work; cursors page deeper at the cost of one page.
 pub const MAX_MERGED_WINDOW: usize = 1_000;
 
 /// One configured source as a search across sources sees it.
@@ -46,7 +63,9 @@ pub struct SourcesResponse {
     pub total: u64,
     pub hits: Vec<SourceHit>,
     pub facets: Option<Facets>,
-    /// Only when one source was searched.
+    /// Matches the caller may read per source searched, most first (ties by name): the facet of sources.
+    pub per_source: Vec<(String, u64)>,
+    /// The cursor of the next page, when there is one.
     pub next_cursor: Option<String>,
 }
 
@@ -60,97 +79,133 @@ pub fn search_sources(
     if let Some(unknown) = only.iter().find(|name| !parts.iter().any(|p| p.name == name.as_str())) {
         return Err(Error::BadRequest(format!("no source named {unknown:?}")));
     }
-    let searched: Vec<(&str, &SearchService, &[Principal])> = parts
+    let mut searched: Vec<(&str, &SearchService, &[Principal])> = parts
         .iter()
         .filter(|p| only.is_empty() || only.iter().any(|name| name == p.name))
         .filter_map(|p| Some((p.name, p.service?, p.principals?)))
         .collect();
-    match searched.as_slice() {
-        [] => Ok(SourcesResponse {
-            total: 0,
-            hits: Vec::new(),
-            facets: request.facets.then(Facets::default),
-            next_cursor: None,
-        }),
-        [(name, service, principals)] => {
-            let response = search_one(service, principals, request, request.page.clone())?;
-            Ok(SourcesResponse {
-                total: response.total,
-                hits: tag(name, response.hits),
-                facets: response.facets,
-                next_cursor: response.next_cursor,
-            })
+    // Source names break ties in the merged order, and resuming at a position compares them.
+    searched.sort_by(|a, b| a.0.cmp(b.0));
+
+    let limit = request.page.checked_limit()?;
+    let plan = Plan::of(request)?;
+    let fingerprint = fingerprint(&plan, only);
+    let (skip, position) = match &request.page {
+        PageRequest::Offset { offset, .. } => {
+            let window = if searched.len() > 1 { MAX_MERGED_WINDOW } else { MAX_WINDOW };
+            (check_window(*offset, limit, window, "follow next_cursor to page deeper")?, None)
         }
-        several => merged(several, request),
-    }
-}
-
-fn search_one(
-    service: &SearchService,
-    principals: &[Principal],
-    request: &SearchRequest,
-    page: PageRequest,
-) -> Result<super::SearchResponse, Error> {
-    // Interned against the ACL store of the commit being searched (it changes with each sync).
-    let caller = service.acl().caller(principals.iter());
-    service.search(&caller, &SearchRequest { page, ..request.clone() })
-}
-
-fn tag(source: &str, hits: Vec<Hit>) -> Vec<SourceHit> {
-    hits.into_iter().map(|hit| SourceHit { source: source.to_owned(), hit }).collect()
-}
-
-fn merged(
-    several: &[(&str, &SearchService, &[Principal])],
-    request: &SearchRequest,
-) -> Result<SourcesResponse, Error> {
-    let PageRequest::Offset { offset, limit } = request.page else {
-        return Err(Error::BadRequest(
-            "cursor paging works within one source; use offset when searching several".into(),
-        ));
+        PageRequest::Cursor { cursor, .. } => {
+            let position = cursor::decode(cursor, &fingerprint)?;
+            // A cursor of one index's own search (`SearchService::search`) names no source.
+            let last = position.source.clone().ok_or(Error::BadCursor)?;
+            (0, Some((position, last)))
+        }
     };
-    let wanted = offset.checked_add(limit).filter(|w| *w <= MAX_MERGED_WINDOW).ok_or_else(|| {
-        Error::BadRequest(format!(
-            "across several sources offset + limit may be at most {MAX_MERGED_WINDOW}; \
-             narrow the search to one source (source=…) to page deeper with its cursor"
-        ))
-    })?;
+
     let mut total = 0;
-    let mut hits = Vec::new();
+    let mut per_source = Vec::new();
     let mut facets = request.facets.then(Facets::default);
-    for (name, service, principals) in several {
-        // The first offset + limit hits of each source, in pages the library accepts.
-        let first = PageRequest::Offset { offset: 0, limit: wanted.min(MAX_LIMIT) };
-        let mut part = search_one(service, principals, request, first)?;
-        while part.hits.len() < wanted && (part.hits.len() as u64) < part.total {
-            let page = PageRequest::Offset {
-                offset: part.hits.len(),
-                limit: (wanted - part.hits.len()).min(MAX_LIMIT),
-            };
-            let more = search_one(service, principals, request, page)?;
-            if more.hits.is_empty() {
-                break;
+    let mut lists = Vec::with_capacity(searched.len());
+    for (name, service, principals) in searched {
+        // Interned against the ACL store of the commit being searched (it changes with each sync).
+        let caller = service.acl().caller(principals.iter());
+        let after = position.as_ref().map(|(position, last)| match name.cmp(last.as_str()) {
+            Ordering::Equal => After::hit(position.key, position.id.clone()),
+            Ordering::Less => {
+                After { key: position.key, tie: id_hash(&position.id), same_tie: SameTie::None }
             }
-            part.hits.extend(more.hits);
+            Ordering::Greater => {
+                After { key: position.key, tie: id_hash(&position.id), same_tie: SameTie::All }
+            }
+        });
+        let ranking = service.rank(&caller, &plan, after, skip + limit + 1)?;
+        let (count, more) = ranking.counts();
+        total += count;
+        if count > 0 {
+            add_counts(&mut per_source, vec![(name.to_owned(), count)]);
         }
-        total += part.total;
-        hits.extend(tag(name, part.hits));
-        if let (Some(into), Some(more)) = (facets.as_mut(), part.facets) {
+        if let (Some(into), Some(more)) = (facets.as_mut(), more) {
             add_counts(&mut into.product, more.product);
             add_counts(&mut into.kind, more.kind);
             add_counts(&mut into.space, more.space);
             add_counts(&mut into.project, more.project);
         }
+        lists.push(List { name, ranking, next: 0 });
     }
-    let by_id = |a: &SourceHit, b: &SourceHit| a.hit.id.cmp(&b.hit.id);
-    match request.sort {
-        Sort::Relevance if !request.query.trim().is_empty() => {
-            hits.sort_by(|a, b| b.hit.score.total_cmp(&a.hit.score).then_with(|| by_id(a, b)))
+
+    // The first skip + limit hits in merged order, as (list, place in its ranking).
+    let mut taken = Vec::with_capacity(skip + limit);
+    while taken.len() < skip + limit {
+        let Some(best) = best_head(&lists) else { break };
+        taken.push((best, lists[best].next));
+        lists[best].next += 1;
+    }
+    let more = lists.iter().any(|list| list.next < list.ranking.top().len());
+    let page = taken.get(skip..).unwrap_or_default();
+    let hits = read_hits(&lists, page, request.snippets)?;
+    let next_cursor = match (page.last(), hits.last()) {
+        (Some(&(list, at)), Some(last)) if more => {
+            let position = Position {
+                key: lists[list].ranking.top()[at].key,
+                id: last.hit.id.clone(),
+                source: Some(last.source.clone()),
+            };
+            Some(cursor::encode(&fingerprint, &position))
         }
-        _ => hits.sort_by(|a, b| b.hit.updated.cmp(&a.hit.updated).then_with(|| by_id(a, b))),
+        _ => None,
+    };
+    Ok(SourcesResponse { total, hits, facets, per_source, next_cursor })
+}
+
+/// The fingerprint of a search across sources: the search's own, the sources asked for, and a mark
+/// that keeps one index's cursors out.
+fn fingerprint(plan: &Plan, only: &[String]) -> String {
+    let mut names: Vec<&str> = only.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut parts = vec!["sources", plan.fingerprint.as_str()];
+    parts.extend(names);
+    cursor::fingerprint(&parts)
+}
+
+/// One source's ranking being merged, and how many of its hits are taken.
+struct List<'a> {
+    name: &'a str,
+    ranking: Ranking,
+    next: usize,
+}
+
+/// The list whose next hit comes first in merged order: the higher key, then the lower id hash, then the
+/// earlier source (lists are in source-name order).
+fn best_head(lists: &[List<'_>]) -> Option<usize> {
+    let mut best: Option<(usize, u64, u64)> = None;
+    for (i, list) in lists.iter().enumerate() {
+        let Some(head) = list.ranking.top().get(list.next) else { continue };
+        if best.is_none_or(|(_, key, tie)| {
+            (head.key, std::cmp::Reverse(head.tie)) > (key, std::cmp::Reverse(tie))
+        }) {
+            best = Some((i, head.key, head.tie));
+        }
     }
-    let hits = hits.into_iter().skip(offset).take(limit).collect();
-    Ok(SourcesResponse { total, hits, facets, next_cursor: None })
+    best.map(|(i, _, _)| i)
+}
+
+/// The hits of `page` (list, place) read from their sources, in page order: one store read per hit and
+/// one highlighter per source.
+fn read_hits(lists: &[List<'_>], page: &[(usize, usize)], snippets: bool) -> Result<Vec<SourceHit>, Error> {
+    let mut read: Vec<Option<SourceHit>> = vec![None; page.len()];
+    for (index, list) in lists.iter().enumerate() {
+        let places: Vec<usize> = (0..page.len()).filter(|&p| page[p].0 == index).collect();
+        if places.is_empty() {
+            continue;
+        }
+        let ranked: Vec<_> = places.iter().map(|&p| &list.ranking.top()[page[p].1]).collect();
+        for (place, hit) in places.into_iter().zip(list.ranking.hits(&ranked, snippets)?) {
+            read[place] = Some(SourceHit { source: list.name.to_owned(), hit });
+        }
+    }
+    Ok(read.into_iter().flatten().collect())
 }
 
 /// Adds `more` into `into`, keeping most frequent first (ties by value), as one index orders them.
@@ -182,5 +237,6 @@ mod tests {
         assert!(matches!(&err, Error::BadRequest(m) if m.contains("\"nope\"")), "{err}");
         let none = search_sources(&parts, &["acme".to_owned()], &request).unwrap();
         assert_eq!((none.total, none.hits.len(), none.facets), (0, 0, Some(Facets::default())));
+        assert!(none.per_source.is_empty());
     }
 }

@@ -7,6 +7,10 @@
 //!   when a sync or purge of that source is already running.
 //! - `DELETE /api/v1/admin/sources/{name}`: deletes every document of the source from its index, for good
 //!   (the next sync starts from nothing); 204, or 409 while a sync runs.
+//! - `POST /api/v1/admin/sources/{name}/check`: "Test connection": the checks of `permdex check` with the
+//!   source's current token (about a dozen calls), one line per capability with what to do on failure,
+//!   and the include/exclude keys the site does not have. 200 whatever the checks found: `passed` says,
+//!   and `error` when the check itself could not run.
 //! - `PUT /api/v1/admin/sources/{name}/token` with `{"token": "…"}`: the next sync of the source uses
 //!   this token; 200 with `{"persisted", "detail"}`. It is written to the source's token file (0600) so
 //!   it survives a restart; a token read from an environment variable cannot be, and `detail` says so.
@@ -57,8 +61,9 @@ pub trait SyncRunner: Send + Sync {
     }
 }
 
-/// A run going on now, as the integrations page shows it. The crawler learns how many items a listing
-/// holds only as it walks it, so there is no total and no ETA: what is done, how fast, for how long.
+/// A run going on now, as the integrations page shows it: the whole run (documents seen, rate, time
+/// spent) and the kind being read now, with its expected total and time left where the site can say
+/// (pages and blog posts from the access listing, Jira's approximate issue count).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveProgress {
     /// The phase, e.g. `confluence content`.
@@ -67,6 +72,16 @@ pub struct LiveProgress {
     pub done: u64,
     /// Documents per second since the run started.
     pub per_second: f64,
+    /// The kind being read now (`jira:issue`), how many of it were seen, and how many are expected.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub kind_done: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_total: Option<u64>,
+    /// Seconds left for this kind at its current rate, when its total is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<u64>,
     /// Seconds since the run started.
     pub seconds: u64,
 }
@@ -227,6 +242,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::new(Method::GET, "/api/v1/admin/sources", get(list_sources)),
         Route::new(Method::POST, "/api/v1/admin/sources/{name}/sync", post(start_sync)),
         Route::new(Method::DELETE, "/api/v1/admin/sources/{name}", delete(purge_source)),
+        Route::new(Method::POST, "/api/v1/admin/sources/{name}/check", post(check_source)),
         Route::new(Method::PUT, "/api/v1/admin/sources/{name}/token", put(replace_token)),
     ]
 }
@@ -264,6 +280,85 @@ async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Ve
     .await
     .map_err(|e| ApiError::Internal(format!("source listing task failed: {e}")))??;
     Ok(Json(statuses))
+}
+
+/// The answer of `POST /api/v1/admin/sources/{name}/check`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionCheck {
+    pub source: String,
+    /// No capability failed and every scope key is on the site.
+    pub passed: bool,
+    pub capabilities: Vec<CapabilityCheck>,
+    /// Include/exclude keys that match nothing on the site, e.g. `project "OPS"`.
+    pub unknown_keys: Vec<String>,
+    /// Why the check itself could not run or finish (no token, the scope listing failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One capability the crawler depends on, and how its check went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapabilityCheck {
+    pub product: String,
+    pub name: String,
+    /// The call tried, e.g. `GET /wiki/api/v2/spaces/{id}/permissions`.
+    pub call: String,
+    /// `ok`, `skipped` or `failed`.
+    pub outcome: String,
+    /// Why it was skipped, or what to do about a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// `POST /api/v1/admin/sources/{name}/check`.
+async fn check_source(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<ConnectionCheck>, ApiError> {
+    use crate::atlassian::probe::{self, Outcome};
+    let source = state.sources.source(&name)?;
+    let failed = |error: String| ConnectionCheck {
+        source: name.clone(),
+        passed: false,
+        capabilities: Vec::new(),
+        unknown_keys: Vec::new(),
+        error: Some(error),
+    };
+    let client = match probe::check_client(&source) {
+        Ok(client) => client,
+        Err(e) => return Ok(Json(failed(format!("the source cannot be checked: {e}")))),
+    };
+    let checked = match probe::check_source(&client, &source).await {
+        Ok(checked) => checked,
+        Err(e) => return Ok(Json(failed(format!("listing the spaces and projects failed: {e}")))),
+    };
+    let capabilities = checked
+        .capabilities
+        .iter()
+        .map(|c| {
+            let (outcome, detail) = match &c.outcome {
+                Outcome::Ok => ("ok", None),
+                Outcome::Skipped(why) => ("skipped", Some(why.clone())),
+                Outcome::Failed(what_to_do) => ("failed", Some(what_to_do.clone())),
+            };
+            CapabilityCheck {
+                product: c.product.to_owned(),
+                name: c.name.to_owned(),
+                call: c.call.clone(),
+                outcome: outcome.to_owned(),
+                detail,
+            }
+        })
+        .collect();
+    let unknown_keys = checked.unknown_keys.iter().map(|(kind, key)| format!("{kind} {key:?}")).collect();
+    Ok(Json(ConnectionCheck {
+        source: name,
+        passed: checked.passed(),
+        capabilities,
+        unknown_keys,
+        error: None,
+    }))
 }
 
 /// The answer of `POST /api/v1/admin/sources/{name}/sync`.

@@ -11,7 +11,8 @@
 //! [`SearchService`] moves to the new commit (searches in flight finish on the old one) and the directory
 //! is read from that commit. A source without an index yet is opened at its first reload.
 //!
-//! This file converts between the search library's and the API's types ([`request_of`], [`results_of`]);
+//! This file converts between the search library's and the API's types ([`request_of`], [`results_of`],
+//! [`document_body`]);
 //! it holds no HTTP code.
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use chrono::{DateTime, Utc};
 
 use super::admin::{LiveProgress, RunCounts, RunFailure, RunFuture, RunSummary, Sources, SyncRunner};
 use super::auth::{Authenticator, Caller, Callers, EmailMatch, SourcePrincipals};
+use super::document::{DocumentBody, PREVIEW_CHARS};
 use super::search::{
     AclCacheStats, FacetCount, FacetsBody, HitBody, IndexedCounts, Page, Readiness, SearchFailure,
     SearchIndex, SearchQuery, SearchResults, ServedSource, SortOrder, Withheld,
@@ -35,7 +37,7 @@ use crate::index::{Generation, Holdings, IndexReader, IndexWriter};
 use crate::search::{self, SearchService};
 use crate::sync::runs::{self, Mode, RunOutcome, RunRecord};
 use crate::sync::{facts_of, index_dir, principals_in, CommitFacts, SyncOptions};
-use crate::sync::{Progress, ProgressEvent};
+use crate::sync::{Estimate, Progress, ProgressEvent};
 
 /// Every configured source's index, as the server searches it.
 pub struct Indexes {
@@ -333,6 +335,7 @@ pub fn results_of(response: search::SourcesResponse) -> SearchResults {
         total: response.total,
         hits: response.hits.into_iter().map(hit).collect(),
         facets: response.facets.map(|f| FacetsBody {
+            source: facet_counts(response.per_source),
             product: facet_counts(f.product),
             kind: facet_counts(f.kind),
             space: facet_counts(f.space),
@@ -340,6 +343,36 @@ pub fn results_of(response: search::SourcesResponse) -> SearchResults {
         }),
         next_cursor: response.next_cursor,
         withheld: Vec::new(),
+    }
+}
+
+/// The API's answer for a document, its text cut at a word boundary after [`PREVIEW_CHARS`] characters.
+pub fn document_body(
+    source: &str,
+    document: search::Document,
+    container_title: Option<String>,
+) -> DocumentBody {
+    let end = search::snippet::word_end(&document.body, PREVIEW_CHARS);
+    let text_truncated = end < document.body.len();
+    let mut text = document.body;
+    text.truncate(end);
+    DocumentBody {
+        source: source.to_owned(),
+        id: document.id,
+        product: document.product,
+        kind: document.kind,
+        title: document.title,
+        text,
+        text_truncated,
+        space: document.space,
+        project: document.project,
+        container: document.container,
+        container_title,
+        labels: document.labels,
+        author_name: document.author_name,
+        url: document.url,
+        created: document.created,
+        updated: document.updated,
     }
 }
 
@@ -373,6 +406,30 @@ impl SearchIndex for Indexes {
             .collect();
         let response = search::search_sources(&parts, &query.sources, &request_of(query))?;
         Ok(SearchResults { withheld, ..results_of(response) })
+    }
+
+    fn document(
+        &self,
+        caller: &Caller,
+        source: &str,
+        id: &str,
+    ) -> Result<Option<DocumentBody>, SearchFailure> {
+        let (Some(site), Some(principals)) = (self.sites.get(source), caller.principals.0.get(source)) else {
+            return Ok(None);
+        };
+        let open = read_lock(&site.open).clone();
+        if Self::withheld(site, open.as_ref(), Utc::now()).is_some() {
+            return Ok(None);
+        }
+        let Some(open) = open else { return Ok(None) };
+        let reader = open.service.acl().caller(principals.iter());
+        let Some(document) = open.service.document(&reader, id)? else { return Ok(None) };
+        // The container's title only when the caller may read the container too.
+        let container_title = match &document.container {
+            Some(container) => open.service.document(&reader, container)?.map(|c| c.title),
+            None => None,
+        };
+        Ok(Some(document_body(source, document, container_title)))
     }
 
     fn readiness(&self) -> Readiness {
@@ -445,10 +502,14 @@ struct CommitSignal {
     started: std::time::Instant,
     /// Documents seen so far, per kind (the events carry each kind's running count).
     seen: BTreeMap<String, u64>,
+    /// Done, total and time left of the kind being read.
+    estimate: Estimate,
 }
 
 impl Progress for CommitSignal {
     fn report(&mut self, event: &ProgressEvent<'_>) {
+        let now = std::time::Instant::now();
+        self.estimate.update(event, now);
         let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = live.entry(self.source.clone()).or_default();
         match event {
@@ -464,6 +525,13 @@ impl Progress for CommitSignal {
                 entry.per_second =
                     if secs > 0.0 { (entry.done as f64 / secs * 10.0).round() / 10.0 } else { 0.0 };
             }
+            ProgressEvent::Total { .. } => {}
+        }
+        if matches!(event, ProgressEvent::Items { .. } | ProgressEvent::Total { .. }) {
+            entry.kind = self.estimate.label();
+            entry.kind_done = self.estimate.done();
+            entry.kind_total = self.estimate.total();
+            entry.eta_seconds = self.estimate.eta(now).map(|eta| eta.as_secs());
         }
         entry.seconds = self.started.elapsed().as_secs();
     }
@@ -549,6 +617,7 @@ impl SyncRunner for Engine {
                 source: name.clone(),
                 started: std::time::Instant::now(),
                 seen: BTreeMap::new(),
+                estimate: Estimate::default(),
             };
             let result = crate::sync::sync_with(&config, &source, mode, &options, &mut progress).await;
             drop(progress);
@@ -688,4 +757,43 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let local = listener.local_addr().map_err(Error::Serve)?;
     tracing::info!(addr = %local, sources = config.sources().len(), "serving");
     service.serve(listener, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(body: String) -> search::Document {
+        search::Document {
+            id: "confluence:attachment:att1".into(),
+            product: "confluence".into(),
+            kind: "attachment".into(),
+            title: "big.pdf".into(),
+            body,
+            space: None,
+            project: None,
+            container: None,
+            labels: Vec::new(),
+            author_name: None,
+            url: String::new(),
+            created: None,
+            updated: None,
+        }
+    }
+
+    #[test]
+    fn a_long_text_is_cut_at_a_word_boundary_and_says_so() {
+        let words = "ünïcode word ".repeat(PREVIEW_CHARS / 6);
+        let body = document_body("acme", document(words.clone()), None);
+        assert!(body.text_truncated);
+        assert!(body.text.chars().count() <= PREVIEW_CHARS);
+        assert!(body.text.chars().count() > PREVIEW_CHARS - 20, "cut near the limit");
+        assert!(
+            words.starts_with(&body.text) && words[body.text.len()..].starts_with(' '),
+            "at a word's end"
+        );
+
+        let short = document_body("acme", document("all of it".into()), None);
+        assert_eq!((short.text.as_str(), short.text_truncated), ("all of it", false));
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! - [`auth`]: who is calling (bearer JWT or API key → account → principals from the synced directory;
 //!   the admin key for the admin API).
-//! - [`search`]: `GET /api/v1/search` and the [`SearchIndex`] it runs on.
+//! - [`search`]: `GET /api/v1/search` and the [`SearchIndex`] it runs on; [`document`]: one document's
+//!   text as the caller may read it (`GET /api/v1/documents/{source}/{id}`), through the same index.
 //! - [`admin`]: sources and runs, start a sync, purge a source, replace a token; the [`SyncRunner`] doing
 //!   the work.
 //! - [`login`]: signing in from the browser (Atlassian, OpenID Connect) and the session cookie.
@@ -28,6 +29,7 @@
 pub mod admin;
 pub mod auth;
 pub mod backend;
+pub mod document;
 pub mod error;
 mod head;
 pub mod health;
@@ -194,6 +196,7 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.push(Route::new(Method::GET, "/metrics", get(metrics_text)));
     routes.extend(openapi::routes());
     routes.push(Route::new(Method::GET, "/api/v1/search", get(search::search)));
+    routes.push(Route::new(Method::GET, "/api/v1/documents/{source}/{id}", get(document::document)));
     routes.extend(admin::routes());
     routes.extend(web::api_routes());
     routes
@@ -301,6 +304,14 @@ mod tests {
     impl SearchIndex for EmptyIndex {
         fn search(&self, _: &Caller, _: &SearchQuery) -> Result<SearchResults, SearchFailure> {
             Ok(SearchResults { total: 0, hits: vec![], facets: None, next_cursor: None, withheld: vec![] })
+        }
+        fn document(
+            &self,
+            _: &Caller,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<document::DocumentBody>, SearchFailure> {
+            Ok(None)
         }
         fn readiness(&self) -> Readiness {
             Readiness::Ready

@@ -28,7 +28,7 @@ fn error_responses(codes: &[u16]) -> Value {
             400 => "Bad request or query (`bad_request`, `bad_query`)",
             401 => "Missing, invalid or expired credential, or an unknown user (`unauthorized`)",
             403 => "Valid credential without the right (`forbidden`)",
-            404 => "No such source, or not in demo mode for the demo route (`not_found`)",
+            404 => "No such source, no such document the caller may read, or not in demo mode for the demo route (`not_found`)",
             409 => "A sync or purge of the source is running (`conflict`)",
             413 => "Body too large (`payload_too_large`)",
             _ => "Error",
@@ -72,8 +72,25 @@ pub fn document() -> Value {
             "detail": {"type": "string", "description": "Where it was written, or why it could not be (a token from an environment variable) and what to do"}
         }
     });
-    let progress_schema = json!({"type": "object", "description": "The run going on now: phase, documents seen, rate and seconds so far (no total: listings are walked, not counted, first)", "properties": {
-        "phase": {"type": "string"}, "done": {"type": "integer"}, "per_second": {"type": "number"}, "seconds": {"type": "integer"}
+    let connection_check = json!({
+        "type": "object", "required": ["source", "passed", "capabilities", "unknown_keys"], "properties": {
+            "source": {"type": "string"},
+            "passed": {"type": "boolean", "description": "No capability failed and every scope key is on the site"},
+            "capabilities": {"type": "array", "items": {"type": "object", "required": ["product", "name", "call", "outcome"], "properties": {
+                "product": {"type": "string"}, "name": {"type": "string"}, "call": {"type": "string"},
+                "outcome": {"type": "string", "enum": ["ok", "skipped", "failed"]},
+                "detail": {"type": "string", "description": "Why it was skipped, or what to do about a failure"}
+            }}},
+            "unknown_keys": {"type": "array", "items": {"type": "string"}},
+            "error": {"type": "string", "description": "Why the check itself could not run or finish"}
+        }
+    });
+    let progress_schema = json!({"type": "object", "description": "The run going on now: phase, documents seen, rate and seconds so far; the kind being read now with its expected total and seconds left where the site can say", "properties": {
+        "phase": {"type": "string"}, "done": {"type": "integer"}, "per_second": {"type": "number"}, "seconds": {"type": "integer"},
+        "kind": {"type": "string", "description": "product:kind being read, e.g. jira:issue"},
+        "kind_done": {"type": "integer"},
+        "kind_total": {"type": "integer", "description": "Expected documents of this kind (an estimate); absent when unknown"},
+        "eta_seconds": {"type": "integer", "description": "Seconds left for this kind at its current rate; absent when the total is unknown"}
     }});
     let served_schema = json!({"type": "object", "description": "What the index holds now and how fresh its permissions are, apart from the last runs", "properties": {
         "name": {"type": "string"}, "generation": {"type": "integer"},
@@ -86,6 +103,17 @@ pub fn document() -> Value {
         }}
     }});
     let user = json!([{"bearer": []}]);
+    let document_schema = json!({"type": "object", "required": ["source", "id", "product", "kind", "title", "text", "text_truncated", "labels", "url"], "properties": {
+        "source": {"type": "string"}, "id": {"type": "string"}, "product": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
+        "title": {"type": "string"}, "text": {"type": "string", "description": "The indexed text, plain"},
+        "text_truncated": {"type": "boolean", "description": "The text goes on past what is given"},
+        "space": {"type": "string"}, "project": {"type": "string"},
+        "container": {"type": "string", "description": "The id of what the document sits in"},
+        "container_title": {"type": "string", "description": "Its title, when the caller may read it"},
+        "labels": {"type": "array", "items": {"type": "string"}}, "author_name": {"type": "string"},
+        "url": {"type": "string", "description": "The document on the Atlassian site"},
+        "created": {"type": "string", "format": "date-time"}, "updated": {"type": "string", "format": "date-time"}
+    }});
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -131,15 +159,29 @@ pub fn document() -> Value {
                     query_param("updated_from", "Updated at or after (RFC 3339 or YYYY-MM-DD)", json!({"type": "string"})),
                     query_param("updated_to", "Updated at or before (RFC 3339 or YYYY-MM-DD, a date includes the whole day)", json!({"type": "string"})),
                     query_param("sort", "Order", json!({"type": "string", "enum": ["relevance", "updated"], "default": "relevance"})),
-                    query_param("offset", "Hits to skip (not with cursor)", json!({"type": "integer", "minimum": 0, "default": 0})),
+                    query_param("offset", "Hits to skip (not with cursor). Each source ranks offset + limit hits, so offset + limit may be at most 10000 when one source is searched and 1000 across several (else 400); the cursor pages deeper", json!({"type": "integer", "minimum": 0, "default": 0})),
                     query_param("limit", "Hits per page", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20})),
-                    query_param("cursor", "next_cursor of the previous page (not with offset)", json!({"type": "string"})),
-                    query_param("facets", "Count matches by product, kind, space and project", json!({"type": "boolean", "default": false})),
+                    query_param("cursor", "next_cursor of the previous page (not with offset), with the same q, filters, sort and source; it pages across every source searched, in the same merged order, one search per source however deep. A cursor that is garbled or belongs to another search is a 400", json!({"type": "string"})),
+                    query_param("facets", "Count matches by source, product, kind, space and project", json!({"type": "boolean", "default": false})),
                     query_param("snippets", "Highlighted snippets of the body", json!({"type": "boolean", "default": false}))
                 ],
                 "responses": merge(
                     json!({"200": {"description": "Results", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}}}),
                     error_responses(&[400, 401, 403])
+                )
+            }},
+            "/api/v1/documents/{source}/{id}": {"get": {
+                "summary": "One document's indexed text, as the caller may read it (the search page's preview)",
+                "description": "The same permission check as a search. A document that does not exist and one the caller may not read get the same 404, as do an unknown source and one that does not know the caller or whose documents are withheld. The text is cut at a word boundary after 50,000 characters (text_truncated).",
+                "operationId": "document",
+                "security": user,
+                "parameters": [
+                    {"name": "source", "in": "path", "required": true, "description": "The hit's source", "schema": {"type": "string"}},
+                    {"name": "id", "in": "path", "required": true, "description": "The hit's id", "schema": {"type": "string"}}
+                ],
+                "responses": merge(
+                    json!({"200": {"description": "The document", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Document"}}}}}),
+                    error_responses(&[401, 403, 404])
                 )
             }},
             "/api/v1/admin/sources": {"get": {
@@ -166,6 +208,17 @@ pub fn document() -> Value {
                 "responses": merge(
                     json!({"202": {"description": "Started", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SyncStarted"}}}}}),
                     error_responses(&[401, 403, 404, 409])
+                )
+            }},
+            "/api/v1/admin/sources/{name}/check": {"post": {
+                "summary": "Test connection: the checks of `permdex check` with the source's current token",
+                "description": "About a dozen calls to the site: one line per capability the crawler depends on, with what to do on failure, and the include/exclude keys the site does not have. 200 whatever the checks found.",
+                "operationId": "checkSource",
+                "security": admin,
+                "parameters": [name_param()],
+                "responses": merge(
+                    json!({"200": {"description": "What the checks found", "content": {"application/json": {"schema": connection_check}}}}),
+                    error_responses(&[401, 403, 404])
                 )
             }},
             "/api/v1/admin/sources/{name}/token": {"put": {
@@ -210,8 +263,12 @@ pub fn document() -> Value {
                     "total": {"type": "integer", "description": "Matches the caller may read (exact)"},
                     "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
                     "facets": {"$ref": "#/components/schemas/Facets"},
-                    "next_cursor": {"type": "string"}
+                    "next_cursor": {"type": "string", "description": "Pass as cursor for the next page; absent on the last page"},
+                    "withheld": {"type": "array", "description": "Sources the caller is known in whose documents are not served now, and why", "items": {
+                        "type": "object", "required": ["source", "reason"], "properties": {"source": {"type": "string"}, "reason": {"type": "string"}}
+                    }}
                 }},
+                "Document": document_schema,
                 "Hit": {"type": "object", "required": ["source", "id", "product", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
                     "source": {"type": "string", "description": "Configured source (site) name; ids are unique within one source"},
                     "id": {"type": "string"}, "product": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
@@ -221,6 +278,7 @@ pub fn document() -> Value {
                     "url": {"type": "string"}, "updated": {"type": "string", "format": "date-time"}, "score": {"type": "number"}
                 }},
                 "Facets": {"type": "object", "properties": {
+                    "source": {"$ref": "#/components/schemas/FacetCounts"},
                     "product": {"$ref": "#/components/schemas/FacetCounts"}, "kind": {"$ref": "#/components/schemas/FacetCounts"},
                     "space": {"$ref": "#/components/schemas/FacetCounts"}, "project": {"$ref": "#/components/schemas/FacetCounts"}
                 }},

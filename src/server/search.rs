@@ -5,7 +5,8 @@
 //! `project`, `label` (each repeatable; values of one parameter are alternatives), `updated_from` and `updated_to` (RFC 3339 or `YYYY-MM-DD`), `sort`
 //! (`relevance` | `updated`), `offset` and `limit`, or `cursor` and `limit` (`limit` 1..=100, default 20),
 //! `facets` and `snippets` (`true` | `false`). An unknown parameter is a 400, so a typo never silently
-//! widens a search.
+//! widens a search. Cursors page across every source searched; offsets are bounded by the work they cause
+//! (see `crate::search::sources`).
 //!
 //! The types here are the API's wire types: the index backend converts them to and from the search library's
 //! types, so the library can change without changing the API. The search itself is blocking work and runs
@@ -21,6 +22,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
+use super::document::DocumentBody;
 use super::error::{ApiError, BackendError};
 use super::AppState;
 
@@ -122,6 +124,9 @@ pub struct HitBody {
 /// Counts over the caller-visible matches, most frequent first.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FacetsBody {
+    /// Per configured source (site) searched.
+    #[serde(default)]
+    pub source: Vec<FacetCount>,
     pub product: Vec<FacetCount>,
     pub kind: Vec<FacetCount>,
     pub space: Vec<FacetCount>,
@@ -205,6 +210,15 @@ pub struct AclCacheStats {
 pub trait SearchIndex: Send + Sync {
     /// Searches as `caller`: only documents the caller may read count, in results, total and facets.
     fn search(&self, caller: &Caller, query: &SearchQuery) -> Result<SearchResults, SearchFailure>;
+    /// The document `id` of `source` as `caller` may read it, through the same permission check as a
+    /// search; `None` alike when it does not exist, when the caller may not read it, and when the source
+    /// is unknown, does not know the caller or is withheld.
+    fn document(
+        &self,
+        caller: &Caller,
+        source: &str,
+        id: &str,
+    ) -> Result<Option<DocumentBody>, SearchFailure>;
     fn readiness(&self) -> Readiness;
     /// The sources whose last commit cannot be trusted (they serve nothing until a sync rebuilds them),
     /// with why, in words that name no path.

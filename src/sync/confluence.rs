@@ -137,6 +137,17 @@ impl ConfluenceCrawl<'_, '_> {
         let archived = self.source.include_archived();
         let resume = self.ledger.state.confluence.checkpoint.clone();
         let start_phase = resume.as_ref().map_or(Phase::Pages, |c| c.phase);
+        // The access listing already counted the pages and blog posts this run will read.
+        for kind in [ContentKind::Page, ContentKind::BlogPost] {
+            let listed = self
+                .permissions
+                .listed_content
+                .iter()
+                .filter(|id| self.permissions.snapshot.access.get(*id).is_some_and(|a| a.kind == kind));
+            let total = listed.count() as u64;
+            let kind = if kind == ContentKind::Page { Kind::Page } else { Kind::Blogpost };
+            self.ledger.report(&ProgressEvent::Total { product: Product::Confluence, kind, total });
+        }
         for phase in PHASES {
             if phase < start_phase {
                 continue;

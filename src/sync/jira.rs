@@ -98,6 +98,14 @@ impl JiraCrawl<'_, '_> {
         if keys.is_empty() {
             return Ok(Listing::Complete);
         }
+        // For progress only: a site that cannot count (an old or restricted API) just shows no total.
+        match site.approximate_issue_count(keys).await {
+            Ok(Some(total)) => {
+                self.ledger.report(&ProgressEvent::Total { product: Product::Jira, kind: Kind::Issue, total })
+            }
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "no approximate issue count; progress shows no total"),
+        }
         let mut walk = Walk::resume(token, ISSUES, "listing issues");
         while walk.has_more() {
             self.ledger.set_checkpoint(Product::Jira, Phase::Issues, walk.cursor(), offset);
@@ -176,7 +184,13 @@ impl JiraCrawl<'_, '_> {
             self.keep_children(id);
         }
         let changed: Vec<String> = changed.into_iter().filter(|id| live.contains(id)).collect();
-        self.fetch_issues(&changed).await?;
+        let (product, kind) = (Product::Jira, Kind::Issue);
+        self.ledger.report(&ProgressEvent::Total { product, kind, total: changed.len() as u64 });
+        for chunk in changed.chunks(ISSUES_PER_FETCH) {
+            self.ledger.stop_point()?;
+            self.fetch_issues(chunk).await?;
+            self.ledger.report(&ProgressEvent::Items { product, kind, done: 0 });
+        }
         // Comments deleted from issues whose comments were not read again (unchanged issues, and issues in
         // the overlap window whose version had not moved): ask which of the stored ones still exist.
         let stored_comments: Vec<String> = self

@@ -42,7 +42,7 @@ mod view;
 use std::path::PathBuf;
 
 pub use engine::{index_dir, sync, sync_with, SyncOptions};
-pub use progress::{Progress, ProgressEvent, Silent, StderrProgress};
+pub use progress::{plain_line, Estimate, Progress, ProgressEvent, Silent, StderrProgress};
 pub use runs::{Mode, RunOutcome, RunRecord};
 pub use view::{facts_of, principals_in, CommitFacts, SourceIndex};
 

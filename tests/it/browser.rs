@@ -1,5 +1,6 @@
 //! The web pages in a real headless Chromium, driven over WebDriver (chromedriver), against `permdex demo`
-//! started in-process: the simulator, a full sync and the server in demo mode on port 0.
+//! started in-process: the simulator, a full sync and the server in demo mode on port 0. `preview.rs` opens
+//! results' previews (and one its user may not read); `sites.rs` pages through two synced sites.
 //!
 //! chromedriver and chromium must be installed (`apt-get install -y chromium chromium-driver`; `.ci/run`
 //! does it): without them these tests fail, they do not skip. Waits are bounded and poll the DOM; the
@@ -20,6 +21,9 @@ use permdex::sync::Silent;
 use serde_json::{json, Value};
 
 use crate::support;
+
+mod preview;
+mod sites;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -138,6 +142,12 @@ impl Browser {
             .expect("script runs")
     }
 
+    /// The number of previews the page has answered so far.
+    async fn previews(&self) -> u64 {
+        let value = self.client.execute("return Number(document.body.dataset.previews || 0);", vec![]).await;
+        value.expect("script runs").as_u64().expect("a count")
+    }
+
     /// The number of searches the page has answered so far.
     async fn searches(&self) -> u64 {
         let value = self.client.execute("return Number(document.body.dataset.searches || 0);", vec![]).await;
@@ -199,6 +209,28 @@ async fn search_total(demo: &RunningDemo, user: &DemoUser) -> Option<u64> {
     Some(body["total"].as_u64().unwrap_or_else(|| panic!("a total: {body}")))
 }
 
+/// From the oracle: a restricted page one demo user reads and another does not, whose title no other
+/// item shares (so its absence means the page itself is hidden): (reader, other, title, id).
+async fn restricted_page(demo: &RunningDemo) -> (DemoUser, DemoUser, String, String) {
+    for reader in &demo.users {
+        let readable = visible(demo, &reader.account_id).await;
+        for other in demo.users.iter().filter(|u| u.account_id != reader.account_id) {
+            let others = visible(demo, &other.account_id).await;
+            let site = demo.sim.state.read();
+            let page = readable.iter().filter(|id| !others.contains(id)).find_map(|id| {
+                let number: u64 = id.strip_prefix("confluence:page:")?.parse().ok()?;
+                let content = site.contents.get(&number)?;
+                let unique = site.contents.values().filter(|c| c.title == content.title).count() == 1;
+                (unique && !content.read_restriction.is_empty()).then(|| (content.title.clone(), id.clone()))
+            });
+            if let Some((title, id)) = page {
+                return (reader.clone(), other.clone(), title, id);
+            }
+        }
+    }
+    panic!("two demo users differ on a restricted page")
+}
+
 fn strings(value: &Value) -> Vec<String> {
     value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
 }
@@ -210,27 +242,7 @@ async fn search_narrow_by_facet_and_switch_user() {
     let browser = Browser::start().await;
     assert!(demo.users.len() >= 2);
 
-    // From the oracle: a page one demo user reads and another does not, and whether it is restricted.
-    let mut pick = None;
-    'pairs: for reader in &demo.users {
-        let readable = visible(&demo, &reader.account_id).await;
-        for other in demo.users.iter().filter(|u| u.account_id != reader.account_id) {
-            let others = visible(&demo, &other.account_id).await;
-            let site = demo.sim.state.read();
-            let page = readable.iter().filter(|id| !others.contains(id)).find_map(|id| {
-                let number: u64 = id.strip_prefix("confluence:page:")?.parse().ok()?;
-                let content = site.contents.get(&number)?;
-                // A title no other item shares, so its absence means the page itself is hidden.
-                let unique = site.contents.values().filter(|c| c.title == content.title).count() == 1;
-                (unique && !content.read_restriction.is_empty()).then(|| content.title.clone())
-            });
-            if let Some(title) = page {
-                pick = Some((reader.clone(), other.clone(), title));
-                break 'pairs;
-            }
-        }
-    }
-    let (reader, other, title) = pick.expect("two demo users differ on a restricted page");
+    let (reader, other, title, _) = restricted_page(&demo).await;
 
     browser.client.goto(&demo.url).await.unwrap();
     let select = browser.wait_for("#user-select option").await;
@@ -252,23 +264,42 @@ async fn search_narrow_by_facet_and_switch_user() {
         std::fs::write(std::env::var_os("PERMDEX_BROWSER_SCREENSHOT").unwrap(), png).unwrap();
     }
 
-    // The next page (by cursor) appends results not shown yet.
+    // The next page (by cursor) shows results not shown yet, and says so in the URL; the previous one
+    // comes back as it was.
     let total: u64 = broad["summary"].as_str().unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(total as usize > titles.len(), "{word:?} has more than one page of results: {broad}");
     {
+        let shown_ids = || async {
+            strings(
+                &browser
+                    .client
+                    .execute(
+                        "return [...document.querySelectorAll('.hit')].map((e) => e.dataset.id);",
+                        vec![],
+                    )
+                    .await
+                    .unwrap(),
+            )
+        };
+        let first = shown_ids().await;
         let next = browser.wait_for("#next:not([hidden])").await;
         let more = browser.answered(async { next.click().await.unwrap() }).await;
-        let ids: Vec<Value> = browser
-            .client
-            .execute("return [...document.querySelectorAll('.hit')].map((e) => e.dataset.id);", vec![])
-            .await
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone();
-        assert!(ids.len() > titles.len(), "more results after next page: {more}");
-        let distinct: std::collections::BTreeSet<String> = ids.iter().map(|v| v.to_string()).collect();
-        assert_eq!(distinct.len(), ids.len(), "no result twice across pages");
+        let second = shown_ids().await;
+        assert!(!second.is_empty(), "a second page: {more}");
+        assert!(
+            second.iter().all(|id| !first.contains(id)),
+            "no result twice across pages: {first:?} {second:?}"
+        );
+        assert!(
+            more["summary"].as_str().unwrap().contains(&format!("showing {}–", titles.len() + 1)),
+            "{more}"
+        );
+        let url = browser.query_string().await;
+        assert!(url.contains("page=2&after="), "{url}");
+        let previous = browser.wait_for("#previous:not([hidden])").await;
+        browser.answered(async { previous.click().await.unwrap() }).await;
+        assert_eq!(shown_ids().await, first);
+        assert!(!browser.query_string().await.contains("page="), "the first page has no page in its URL");
     }
 
     // Click a kind facet that holds fewer results than the whole: every result is of that kind now.
@@ -669,6 +700,7 @@ impl Browser {
 const ARROW_DOWN: char = '\u{E015}';
 const ARROW_UP: char = '\u{E013}';
 const ENTER: char = '\u{E007}';
+const ESCAPE: char = '\u{E00C}';
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_phone() {
@@ -740,19 +772,25 @@ async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_pho
     browser.press(ARROW_UP).await;
     assert_eq!(browser.focused().await, json!("q"));
     browser.press(ARROW_DOWN).await;
-    let tabs = browser.client.windows().await.unwrap().len();
+    // Enter on the focused result opens its preview, named in the URL; Escape closes it, and focus is
+    // back on the result.
+    let before = browser.previews().await;
     browser.press(ENTER).await;
-    // The focused result's link opens (in a new tab, as the links do).
-    let started = std::time::Instant::now();
-    while browser.client.windows().await.unwrap().len() == tabs {
-        assert!(started.elapsed() < WAIT, "Enter on a result opens it");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    browser.wait_for(&format!("body[data-previews=\"{}\"]", before + 1)).await;
+    browser.wait_for(&format!("dialog#preview[open][data-id=\"{}\"]", ids[0])).await;
+    assert!(browser.query_string().await.contains("&preview="), "{}", browser.query_string().await);
+    browser.press(ESCAPE).await;
+    browser.wait_for("dialog#preview:not([open])").await;
+    assert_eq!(browser.focused().await, json!(ids[0]));
+    assert!(!browser.query_string().await.contains("preview="), "{}", browser.query_string().await);
 
     if let Some(dir) = screenshot_dir() {
         browser.client.goto(&format!("{}/?q=the", demo.url)).await.unwrap();
         browser.wait_for("body[data-searches=\"1\"]").await;
         browser.screenshot(&dir.join("search-desktop.png")).await;
+        browser.wait_for(".hit .title").await.click().await.unwrap();
+        browser.wait_for("dialog#preview[data-state=\"loaded\"]").await;
+        browser.screenshot(&dir.join("preview-desktop.png")).await;
         browser.client.goto(&format!("{}/integrations", demo.url)).await.unwrap();
         browser.wait_for("#admin-key").await.send_keys(&demo.admin_key).await.unwrap();
         browser.client.find(Locator::Css("#admin-form button")).await.unwrap().click().await.unwrap();
@@ -784,6 +822,13 @@ async fn search_page_keeps_its_state_in_the_url_works_by_keyboard_and_fits_a_pho
         if let Some(dir) = screenshot_dir() {
             let name = if path.starts_with("/?") { "search-phone.png" } else { "integrations-phone.png" };
             browser.screenshot(&dir.join(name)).await;
+            if path.starts_with("/?") {
+                browser.wait_for(".hit .title").await.click().await.unwrap();
+                browser.wait_for("dialog#preview[data-state=\"loaded\"]").await;
+                // The emulated tap's highlight fades first.
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                browser.screenshot(&dir.join("preview-phone.png")).await;
+            }
         }
     }
 

@@ -23,6 +23,7 @@ mod pdf_recall;
 mod resolve;
 mod search;
 mod search_cli;
+mod search_sources;
 mod server;
 mod service;
 mod sim_confluence;

@@ -376,20 +376,20 @@ fn facets_count_visible_matches() {
 // ---------------------------------------------------------------------------------------------------------
 // Random indexes: the ACL property and paging.
 
-const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "omega"];
+pub(crate) const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "omega"];
 const SPACES: &[&str] = &["A", "B", "C"];
 
 #[derive(Debug, Clone)]
-struct RandomDoc {
-    profile: usize,
-    words: Vec<usize>,
-    space: usize,
-    day: i64,
-    jira: bool,
+pub(crate) struct RandomDoc {
+    pub(crate) profile: usize,
+    pub(crate) words: Vec<usize>,
+    pub(crate) space: usize,
+    pub(crate) day: i64,
+    pub(crate) jira: bool,
 }
 
 #[derive(Debug, Clone)]
-enum Step {
+pub(crate) enum Step {
     Add(Vec<RandomDoc>),
     Delete(Vec<usize>),
 }
@@ -399,7 +399,7 @@ fn random_doc() -> impl Strategy<Value = RandomDoc> {
         .prop_map(|(profile, words, space, day, jira)| RandomDoc { profile, words, space, day, jira })
 }
 
-fn steps() -> impl Strategy<Value = Vec<Step>> {
+pub(crate) fn steps() -> impl Strategy<Value = Vec<Step>> {
     let step = prop_oneof![
         3 => prop::collection::vec(random_doc(), 1..30).prop_map(Step::Add),
         1 => prop::collection::vec(0usize..200, 1..8).prop_map(Step::Delete),
@@ -428,7 +428,7 @@ fn random_acl() -> (AclStore, Vec<ProfileId>) {
     (acl, profiles)
 }
 
-fn all_principals() -> Vec<Principal> {
+pub(crate) fn all_principals() -> Vec<Principal> {
     vec![
         user("u0"),
         user("u1"),
@@ -442,7 +442,7 @@ fn all_principals() -> Vec<Principal> {
 }
 
 /// Builds the index with one commit per step; returns the dir.
-fn build_random(steps: &[Step]) -> tempfile::TempDir {
+pub(crate) fn build_random(steps: &[Step]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let (acl, profiles) = random_acl();
     let mut writer = IndexWriter::create(dir.path()).expect("create");
@@ -479,9 +479,9 @@ fn build_random(steps: &[Step]) -> tempfile::TempDir {
 }
 
 /// What the brute force knows of one visible match.
-struct Expected {
-    score: f32,
-    updated: i64,
+pub(crate) struct Expected {
+    pub(crate) score: f32,
+    pub(crate) updated: i64,
     source: String,
     space: Option<String>,
     project: Option<String>,
@@ -490,7 +490,11 @@ struct Expected {
 /// The brute-force answer, computed without the search module's ACL code: every match of the query (tantivy,
 /// unfiltered, test-only), kept when the store says the caller may read its profile. Returns
 /// id → (score, updated millis, source, space-or-project).
-fn brute_force(reader: &IndexReader, caller: &CallerPrincipals, query: &str) -> BTreeMap<String, Expected> {
+pub(crate) fn brute_force(
+    reader: &IndexReader,
+    caller: &CallerPrincipals,
+    query: &str,
+) -> BTreeMap<String, Expected> {
     let ast = parse(query).expect("valid query");
     let tantivy_query = QueryBuilder::new(reader.index(), *reader.fields()).expect("builder").build(&ast);
     let allowed = reader.acl().allowed_profiles(caller);
@@ -628,7 +632,7 @@ fn check_search(
     Ok(())
 }
 
-const QUERIES: &[&str] = &[
+pub(crate) const QUERIES: &[&str] = &[
     "alpha",
     "alpha OR beta",
     "alpha beta",
@@ -659,6 +663,36 @@ proptest! {
                     all_principals().into_iter().zip(holds).filter(|(_, &h)| h).map(|(p, _)| p).collect();
                 let caller = reader.acl().caller(principals.iter());
                 check_search(&service, &reader, &caller, QUERIES[query], sort, limit)?;
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// `SearchService::document` shows a document exactly when browsing would list it for the caller:
+    /// never a deleted one, one of an unknown profile, or one the caller may not read.
+    #[test]
+    fn a_document_is_shown_exactly_to_its_readers(
+        steps in steps(),
+        holds in prop::collection::vec(any::<bool>(), 8),
+    ) {
+        let dir = build_random(&steps);
+        let reader = IndexReader::open(dir.path()).expect("reader");
+        let service = service_with(dir.path(), StrategyChoice::Auto);
+        let principals: Vec<Principal> =
+            all_principals().into_iter().zip(&holds).filter(|(_, &h)| h).map(|(p, _)| p).collect();
+        let caller = service.acl().caller(principals.iter());
+        let readable = brute_force(&reader, &reader.acl().caller(principals.iter()), "");
+        let added: usize = steps.iter().map(|s| if let Step::Add(docs) = s { docs.len() } else { 0 }).sum();
+        for n in 0..added + 2 {
+            let id = format!("d:{n:04}");
+            let shown = service.document(&caller, &id).expect("document");
+            prop_assert_eq!(shown.is_some(), readable.contains_key(&id), "{}", id);
+            if let Some(document) = shown {
+                prop_assert_eq!(&document.id, &id);
+                prop_assert!(!document.body.is_empty());
             }
         }
     }

@@ -142,6 +142,16 @@ impl SearchIndex for FakeIndex {
         Ok(SearchResults { total: hits.len() as u64, hits, facets, next_cursor: None, withheld: vec![] })
     }
 
+    fn document(
+        &self,
+        _caller: &Caller,
+        _source: &str,
+        _id: &str,
+    ) -> Result<Option<permdex::server::document::DocumentBody>, SearchFailure> {
+        // Documents are read from real indexes in `real_index.rs`.
+        Ok(None)
+    }
+
     fn readiness(&self) -> Readiness {
         match self.source_problems().into_iter().next() {
             Some((source, problem)) => Readiness::NotReady(format!("source {source}: {problem}")),

@@ -547,6 +547,9 @@ async fn every_endpoint_matches_the_spec() {
         ),
         ("/rest/api/3/search/jql", json!({"jql": ""})),
         ("/rest/api/3/search/jql", json!({"jql": "summary ~ crash"})),
+        ("/rest/api/3/search/approximate-count", json!({"jql": "project in (APP, OPEN)"})),
+        ("/rest/api/3/search/approximate-count", json!({"jql": ""})),
+        ("/rest/api/3/search/approximate-count", json!({"jql": "summary ~ crash"})),
         (
             "/rest/api/3/issue/bulkfetch",
             json!({"issueIdsOrKeys": ["APP-1", "10101", "NOPE-1"], "fields": ["summary", "security"]}),
@@ -770,6 +773,22 @@ async fn jql_token_walks_return_every_issue_once_at_any_page_size() {
     assert_eq!(page.issues.len(), 50);
     // Default fields are ids only.
     assert!(page.issues.iter().all(|i| i.fields.is_none() && i.key.is_none()));
+}
+
+#[tokio::test]
+async fn the_approximate_count_counts_what_the_search_lists_and_refuses_unbounded_queries() {
+    let site = big_site();
+    let expected = searchable(&site).len() as u64;
+    let sim = Sim::start(site).await;
+    let (status, body) = sim
+        .post("/rest/api/3/search/approximate-count", &json!({"jql": "project in (APP, OPEN, LEAD)"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"count": expected}));
+    let (status, body) =
+        sim.post("/rest/api/3/search/approximate-count", &json!({"jql": "ORDER BY id"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.to_string().contains("Unbounded"), "{body}");
 }
 
 #[tokio::test]

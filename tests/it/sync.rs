@@ -443,6 +443,50 @@ async fn persistent_faults_are_recorded_and_the_sync_goes_on() {
     h.assert_complete("after repair");
 }
 
+/// The totals a run announces and the last count of each kind, by `product:kind`.
+#[derive(Default)]
+struct Tally {
+    totals: BTreeMap<String, u64>,
+    done: BTreeMap<String, u64>,
+}
+
+impl Progress for Tally {
+    fn report(&mut self, event: &ProgressEvent<'_>) {
+        match event {
+            ProgressEvent::Total { product, kind, total } => {
+                self.totals.insert(format!("{product}:{kind}"), *total);
+            }
+            ProgressEvent::Items { product, kind, done } => {
+                self.done.insert(format!("{product}:{kind}"), *done);
+            }
+            ProgressEvent::Phase { .. } | ProgressEvent::Checkpoint { .. } => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_sync_announces_the_totals_it_then_reads() {
+    let h = harness(SimConfig::new(31, Scale::Tiny)).await;
+    let mut full = Tally::default();
+    let record = h.sync_watched(Mode::Full, &mut full).await;
+    assert!(record.failures.iter().all(|f| f.reason.contains("extraction")), "{:?}", record.failures);
+    for kind in ["confluence:page", "confluence:blogpost", "jira:issue"] {
+        let total = full.totals.get(kind).copied();
+        assert!(total.is_some_and(|t| t > 0), "{kind}: a total was announced: {:?}", full.totals);
+        assert_eq!(total, full.done.get(kind).copied(), "{kind}: announced and read");
+    }
+    // Comments and attachments are listed site-wide without a count: no total is invented for them.
+    assert!(!full.totals.contains_key("confluence:comment"), "{:?}", full.totals);
+
+    // An incremental run announces the issues it will read again (the changed ones and the overlap
+    // window's) and reads exactly those: a handful, not the site.
+    let mut incremental = Tally::default();
+    h.sync_watched(Mode::Incremental, &mut incremental).await;
+    let expected = incremental.totals.get("jira:issue").copied();
+    assert!(expected.is_some_and(|n| n < full.totals["jira:issue"]), "{:?}", incremental.totals);
+    assert_eq!(incremental.done.get("jira:issue").copied().unwrap_or(0), expected.unwrap_or(0));
+}
+
 /// Lets a run go on for a number of stop checks (between items), then asks it to stop.
 struct StopAfter {
     polls_left: usize,
@@ -533,11 +577,36 @@ async fn scope_changes_remove_what_falls_out() {
         support::sync_first_source(&narrowed, Mode::Incremental, &support::quick_sync_options(), &mut Silent)
             .await;
     assert!(record.total().deleted > 0);
+    assert!(
+        !record.notes.iter().any(|n| n.starts_with("scope:")),
+        "known keys are not reported: {:?}",
+        record.notes
+    );
     let index = SourceIndex::open(&narrowed, &narrowed.sources()[0]).expect("index");
     for (id, _) in index.reader().all_ids().expect("ids") {
         let doc = index.reader().get(&id).expect("get").expect("doc");
         assert_ne!(doc.space.as_deref(), Some(space.as_str()), "{id}");
         assert_ne!(doc.project.as_deref(), Some(project.as_str()), "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sync_names_scope_keys_that_are_not_on_the_site() {
+    let h = harness(SimConfig::new(42, Scale::Tiny)).await;
+    let site = h.site();
+    let space = site.spaces.values().find(|s| !s.key.starts_with('~')).expect("a space").key.clone();
+    let config = load_config(
+        &h.sim,
+        h.data.path(),
+        &format!("exclude_spaces = [{space:?}, \"NOSUCH\"]\nexclude_projects = [\"GONE\"]"),
+    );
+    for mode in [Mode::Full, Mode::Incremental] {
+        let record =
+            support::sync_first_source(&config, mode, &support::quick_sync_options(), &mut Silent).await;
+        let scope: Vec<&String> = record.notes.iter().filter(|n| n.starts_with("scope:")).collect();
+        assert_eq!(scope.len(), 2, "{mode:?}: {:?}", record.notes);
+        assert!(scope.iter().any(|n| n.contains("space key \"NOSUCH\"")), "{scope:?}");
+        assert!(scope.iter().any(|n| n.contains("project key \"GONE\"")), "{scope:?}");
     }
 }
 

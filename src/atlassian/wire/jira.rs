@@ -61,6 +61,20 @@ pub struct SearchRequest {
     pub reconcile_issues: Vec<i64>,
 }
 
+/// Body of `POST /rest/api/3/search/approximate-count` (`JQLCountRequestBean`): a bounded query.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JqlCountRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jql: Option<String>,
+}
+
+/// Response of `POST /rest/api/3/search/approximate-count` (`JQLCountResultsBean`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JqlCountResults {
+    #[serde(default, deserialize_with = "lenient::opt_int", skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
 /// Response of `GET|POST /rest/api/3/search/jql`. `next_page_token` is absent on the last page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -42,6 +42,27 @@
     return el("td", { class: "freshness", text: served.permissions_refreshed ? formatTime(served.permissions_refreshed) : "never" });
   }
 
+  function duration(seconds) {
+    if (seconds < 60) return seconds + " s";
+    if (seconds < 3600) return Math.round(seconds / 60) + " min";
+    return Math.floor(seconds / 3600) + " h " + Math.round((seconds % 3600) / 60) + " min";
+  }
+
+  // The kind being read now: a bar with done / total and the time left when the total is known, else the count.
+  function progressOf(p) {
+    const count = p.kind_total != null
+      ? p.kind_done.toLocaleString() + " / " + p.kind_total.toLocaleString()
+      : p.kind_done.toLocaleString() + " seen";
+    const eta = p.eta_seconds != null ? " · about " + duration(p.eta_seconds) + " left" : "";
+    const line = el("div", { class: "progress-line", text: p.kind + ": " + count + eta });
+    const box = el("div", { class: "progress" }, [line]);
+    if (p.kind_total != null) {
+      const bar = el("progress", { max: String(Math.max(p.kind_total, 1)), value: String(p.kind_done), "aria-label": p.kind + " progress" });
+      box.prepend(bar);
+    }
+    return box;
+  }
+
   function render(sources) {
     const body = $("sources").querySelector("tbody");
     body.replaceChildren();
@@ -55,6 +76,7 @@
         : damaged ? "damaged" : last ? last.outcome : "never synced";
       const bad = damaged || (last && last.outcome !== "completed");
       const statusCell = el("td", { class: "status " + (source.sync_running ? "status-running" : bad ? "status-bad" : ""), text: status });
+      if (source.sync_running && p && p.kind) statusCell.append(progressOf(p));
       let errors = last ? String(last.failure_count) + (last.outcome_reason ? " — " + last.outcome_reason : "") : "";
       if (damaged) errors = "Index cannot be trusted, nothing of it is served until the next sync rebuilds it: " + source.integrity_problem;
       const sync = el("button", { type: "button", class: "sync" , text: "Sync now" });
@@ -63,6 +85,9 @@
       const purge = el("button", { type: "button", class: "danger purge", text: "Delete permanently" });
       purge.disabled = source.sync_running;
       purge.addEventListener("click", () => purgeSource(source.name));
+      const test = el("button", { type: "button", class: "check", text: checks[source.name] === PENDING ? "Testing…" : "Test connection" });
+      test.disabled = checks[source.name] === PENDING;
+      test.addEventListener("click", () => testConnection(source.name));
       body.append(el("tr", { "data-source": source.name, "data-run": last ? last.run_id : "", "data-ended": last ? last.ended : "", "data-running": String(source.sync_running) }, [
         el("td", {}, [el("strong", { text: source.name }), el("div", { class: "note", text: source.url })]),
         el("td", { text: products }),
@@ -71,11 +96,42 @@
         indexedCell(source),
         freshnessCell(source),
         el("td", { class: "errors", text: errors }),
-        el("td", { class: "actions" }, [sync, purge]),
+        el("td", { class: "actions" }, [test, sync, purge]),
       ]));
+      const check = checks[source.name];
+      if (check && check !== PENDING) body.append(checkRow(source.name, check));
     }
     show($("sources"), sources.length > 0);
     show($("no-sources"), sources.length === 0);
+  }
+
+  // "Test connection": the last answer per source (or PENDING while it runs), shown under the source's row.
+  const PENDING = {};
+  const checks = {};
+
+  function checkRow(name, check) {
+    const items = [];
+    if (check.error) items.push(el("li", { class: "check-failed", text: "✗ " + check.error }));
+    for (const c of check.capabilities || []) {
+      const mark = c.outcome === "ok" ? "✓" : c.outcome === "failed" ? "✗" : "–";
+      const text = mark + " " + c.product + " " + c.name + " (" + c.call + ")" + (c.detail ? ": " + c.detail : "");
+      items.push(el("li", { class: "check-" + c.outcome, text }));
+    }
+    for (const key of check.unknown_keys || []) {
+      items.push(el("li", { class: "check-failed", text: "✗ scope: " + key + " in the include/exclude lists is not on the site (or not visible to this account)" }));
+    }
+    const summary = check.passed ? "Connection test passed" : "Connection test found problems";
+    return el("tr", { class: "check-result", "data-check": name, "data-passed": String(Boolean(check.passed)) }, [
+      el("td", { colspan: "8" }, [el("strong", { text: summary }), el("ul", {}, items)]),
+    ]);
+  }
+
+  async function testConnection(name) {
+    checks[name] = PENDING;
+    await load();
+    const result = await call("POST", "/api/v1/admin/sources/" + encodeURIComponent(name) + "/check", key());
+    checks[name] = result.ok ? result.body : { passed: false, error: errorText(result) };
+    await load();
   }
 
   async function syncNow(name, previousRun) {

@@ -1,11 +1,11 @@
-// The search page: sign-in (a provider's session, a demo user or a pasted token), query, facets, cursor
-// pagination.
+// The search page: sign-in (a provider's session, a demo user or a pasted token), query, facets, pages by
+// cursor across every source, and a preview of a result's indexed text.
 "use strict";
 
 (() => {
   const { el, call, errorText, show, formatTime, safeHref } = permdex;
   const TOKEN_KEY = "permdex.token";
-  const FACETS = [["product", "Product"], ["kind", "Type"], ["space", "Space"], ["project", "Project"]];
+  const FACETS = [["source", "Site"], ["product", "Product"], ["kind", "Type"], ["space", "Space"], ["project", "Project"]];
   // Readable names of the API's values; anything else is shown as it comes.
   const NAMES = {
     product: { confluence: "Confluence", jira: "Jira" },
@@ -16,10 +16,19 @@
   const PAGE_SIZE = 10;
   const $ = (id) => document.getElementById(id);
 
-  // Current search: query text, selected facet values, and the cursor of the next page.
-  // The query, filters and sort also live in the page's URL (`/?q=…&kind=page&sort=updated&since=30d`), so
-  // reload, back/forward and shared links show the same search.
-  const state = { q: "", filters: { product: [], kind: [], space: [], project: [] }, sort: "relevance", since: "", next: null };
+  // What is on screen: the query text, the selected facet values, sort and date filter, the page (its
+  // number and `after`, the API's cursor that gives it) and the previewed result. All of it lives in the
+  // page's URL (`/?q=…&kind=page&sort=updated&since=30d&page=2&after=…&preview=SITE:ID`), so reload,
+  // back/forward and shared links show the same thing. The history entry's state keeps `trail`, the cursors
+  // of the pages before this one, for "Previous page"; a shared link has none, so it offers the first page.
+  const state = {
+    q: "", filters: { source: [], product: [], kind: [], space: [], project: [] }, sort: "relevance", since: "",
+    page: 1, after: null, trail: [null], next: null, preview: null,
+  };
+  // The search part of the URL whose results are on screen (the preview is not part of it).
+  let shown = null;
+  // `permdex demo`: the site is simulated, and its own pages answer only with its credentials.
+  let demoMode = false;
 
   function readUrl() {
     const p = new URLSearchParams(window.location.search);
@@ -27,26 +36,62 @@
     for (const [name] of FACETS) state.filters[name] = p.getAll(name);
     state.sort = p.get("sort") === "updated" ? "updated" : "relevance";
     state.since = Object.prototype.hasOwnProperty.call(SINCE, p.get("since") || "") ? (p.get("since") || "") : "";
-    state.next = null;
+    const page = Number(p.get("page"));
+    const after = p.get("after");
+    if (Number.isInteger(page) && page >= 2 && after) { state.page = page; state.after = after; } else { state.page = 1; state.after = null; }
+    const trail = history.state && history.state.trail;
+    const known = Array.isArray(trail) && trail.length === state.page && trail[state.page - 1] === state.after;
+    state.trail = state.page === 1 ? [null] : known ? trail : null;
+    state.preview = previewOf(p.get("preview"));
     $("q").value = state.q;
     $("sort").value = state.sort;
     $("since").value = state.since;
   }
 
-  function urlOf() {
+  // `SITE:ID` (site names have no colon; ids do).
+  function previewOf(text) {
+    const at = text ? text.indexOf(":") : -1;
+    return at > 0 && at < text.length - 1 ? { source: text.slice(0, at), id: text.slice(at + 1) } : null;
+  }
+
+  function searchPart() {
     const p = new URLSearchParams();
     if (state.q) p.set("q", state.q);
     for (const [name] of FACETS) for (const value of state.filters[name]) p.append(name, value);
     if (state.sort !== "relevance") p.set("sort", state.sort);
     if (state.since) p.set("since", state.since);
+    if (state.page > 1) { p.set("page", String(state.page)); p.set("after", state.after); }
+    return p;
+  }
+
+  function urlOf() {
+    const p = searchPart();
+    if (state.preview) p.set("preview", state.preview.source + ":" + state.preview.id);
     const text = p.toString();
     return text ? "/?" + text : "/";
   }
 
-  // Records the current search as a new history entry (not when it is the entry we are on).
-  function pushUrl() {
+  // Records what is on screen as a new history entry (not when it is the entry we are on). `opened` marks
+  // the entry a preview was opened in, so closing it goes back.
+  function pushUrl(opened) {
     const url = urlOf();
-    if (url !== window.location.pathname + window.location.search) history.pushState(null, "", url);
+    if (url !== window.location.pathname + window.location.search) {
+      history.pushState({ trail: state.trail, opened: Boolean(opened) }, "", url);
+    }
+  }
+
+  // Rewrites the entry we are on (keeping whether a preview was opened in it).
+  function replaceUrl() {
+    const opened = Boolean(history.state && history.state.opened) && Boolean(state.preview);
+    history.replaceState({ trail: state.trail, opened }, "", urlOf());
+  }
+
+  // A new search (query, filter, sort or date changed): its first page.
+  function firstPage() {
+    state.page = 1;
+    state.after = null;
+    state.trail = [null];
+    state.preview = null;
   }
 
   // The browser's session, when signed in with a provider: searches then send the cookie, not a token.
@@ -55,7 +100,8 @@
   function token() { return session ? null : sessionStorage.getItem(TOKEN_KEY); }
 
   async function setUpSignIn() {
-    const info = await call("GET", "/auth/session", null);
+    const [info, demo] = await Promise.all([call("GET", "/auth/session", null), call("GET", "/api/v1/demo/users", null)]);
+    demoMode = demo.ok && Array.isArray(demo.body);
     if (info.ok && info.body && info.body.signed_in) {
       session = info.body;
       $("session-name").textContent = session.display_name;
@@ -69,7 +115,6 @@
       $("providers").append(el("a", { class: "button", href: provider.href, "data-provider": provider.id, text: provider.label }));
     }
     show($("providers"), providers.length > 0);
-    const demo = await call("GET", "/api/v1/demo/users", null);
     if (demo.ok && Array.isArray(demo.body) && demo.body.length) {
       const select = $("user-select");
       for (const user of demo.body) {
@@ -81,7 +126,10 @@
       if (known) select.value = saved; else sessionStorage.setItem(TOKEN_KEY, select.value);
       select.addEventListener("change", () => {
         sessionStorage.setItem(TOKEN_KEY, select.value);
-        if (state.q) search(true);
+        // Another reader: their own first page.
+        firstPage();
+        replaceUrl();
+        showSearch();
       });
       show($("user-picker"), true);
     } else if (!providers.length) {
@@ -93,7 +141,7 @@
         const value = $("token-input").value.trim();
         if (value) sessionStorage.setItem(TOKEN_KEY, value);
         $("token-input").value = "";
-        if (state.q) search(true);
+        showSearch();
       });
     }
   }
@@ -108,77 +156,116 @@
     window.location.reload();
   }
 
-  function params(fresh) {
+  function params() {
     const p = new URLSearchParams({ q: state.q, limit: String(PAGE_SIZE), facets: "true", snippets: "true" });
     for (const [name] of FACETS) for (const value of state.filters[name]) p.append(name, value);
     p.set("sort", state.sort);
     const days = SINCE[state.since];
     if (days) p.set("updated_from", new Date(Date.now() - days * 86400000).toISOString().slice(0, 10));
-    if (!fresh && state.next) p.set("cursor", state.next);
+    if (state.after) p.set("cursor", state.after);
     return p;
   }
 
-  async function search(fresh) {
+  // Shows the search the state describes (nothing for an empty query), then the preview it names.
+  function showSearch() {
+    shown = searchPart().toString();
+    const searching = state.q ? search() : Promise.resolve(clearResults());
+    return searching.then(syncPreview);
+  }
+
+  async function search() {
     show($("error"), false);
     if (!session && !token()) {
       $("error").textContent = "Sign in first.";
       show($("error"), true);
       return;
     }
-    const result = await call("GET", "/api/v1/search?" + params(fresh), token());
+    const result = await call("GET", "/api/v1/search?" + params(), token());
+    const message = errorText(result);
+    if (!result.ok && state.page > 1 && message.startsWith("bad cursor")) {
+      // A page link from before the server or its data changed (or a date filter moved on): the first page.
+      firstPage();
+      replaceUrl();
+      shown = searchPart().toString();
+      return search();
+    }
     if (!result.ok) {
-      $("error").textContent = errorText(result);
+      $("error").textContent = message;
       show($("error"), true);
       clearResults();
     } else {
-      render(result.body, fresh);
+      render(result.body);
     }
     // Counts answered searches, so scripts (and tests) can wait for a given one to be on screen.
     document.body.dataset.searches = String(Number(document.body.dataset.searches || 0) + 1);
   }
 
   function clearResults() {
+    state.next = null;
     $("results").replaceChildren();
     $("facets").replaceChildren();
     show($("summary"), false);
     show($("empty"), false);
     show($("next"), false);
+    show($("previous"), false);
   }
 
-  function render(body, fresh) {
-    if (fresh) $("results").replaceChildren();
-    for (const hit of body.hits) $("results").append(renderHit(hit));
+  function render(body) {
+    const facets = body.facets || {};
+    // The site each result comes from matters when there are several.
+    const severalSites = (facets.source || []).length > 1 || state.filters.source.length > 0;
+    $("results").replaceChildren(...body.hits.map((hit) => renderHit(hit, severalSites)));
     state.next = body.next_cursor || null;
     show($("next"), Boolean(state.next));
-    const shown = $("results").children.length;
-    $("summary").textContent = body.total + (body.total === 1 ? " result" : " results") + (shown < body.total ? ", showing " + shown : "");
+    show($("previous"), state.page > 1);
+    $("previous").textContent = state.trail ? "Previous page" : "First page";
+    const first = (state.page - 1) * PAGE_SIZE + 1;
+    const last = first + body.hits.length - 1;
+    const range = body.hits.length && body.total > body.hits.length ? ", showing " + first + "–" + last : "";
+    $("summary").textContent = body.total + (body.total === 1 ? " result" : " results") + range;
     show($("summary"), body.total > 0);
     show($("empty"), body.total === 0);
-    if (fresh) renderFacets(body.facets);
+    renderFacets(facets);
   }
 
-  function renderHit(hit) {
-    const title = el("a", { class: "title" });
-    const href = safeHref(hit.url);
-    if (href) { title.href = href; title.rel = "noopener noreferrer"; title.target = "_blank"; }
+  function productName(product) { return nameOf("product", product); }
+
+  function renderHit(hit, severalSites) {
+    // The title opens the preview; the site's own page is a link beside it.
+    const title = el("button", { type: "button", class: "title", "aria-haspopup": "dialog" });
     // title_html and snippet_html are escaped by the server, with <mark> around matches: the only HTML inserted.
     title.innerHTML = hit.title_html;
+    title.addEventListener("click", () => openPreview({ source: hit.source, id: hit.id }));
     const meta = el("div", { class: "meta" }, [
       el("span", { class: "kind", "data-kind": hit.kind, text: nameOf("kind", hit.kind) }),
     ]);
     const where = hit.space ? "Space " + hit.space : hit.project ? "Project " + hit.project : null;
     if (where) meta.append(el("span", { class: "where", text: where }));
-    if (hit.updated) {
-      const time = el("time", { datetime: hit.updated, title: formatTime(hit.updated), text: relativeTime(hit.updated) });
-      meta.append(el("span", { class: "updated" }, ["Updated ", time]));
+    if (severalSites) meta.append(el("span", { class: "site", text: "Site " + hit.source }));
+    if (hit.author_name) meta.append(el("span", { class: "author", text: "By " + hit.author_name }));
+    if (hit.updated) meta.append(el("span", { class: "updated" }, ["Updated ", timeOf(hit.updated)]));
+    const href = safeHref(hit.url);
+    if (href && !demoMode) {
+      const link = el("a", { href, rel: "noopener noreferrer", target: "_blank", text: "Open in " + productName(hit.product) + " ↗" });
+      meta.append(el("span", { class: "open" }, [link]));
     }
-    const item = el("li", { class: "hit", "data-id": hit.id }, [title, meta]);
+    const item = el("li", { class: "hit", "data-id": hit.id, "data-source": hit.source }, [title, meta]);
     if (hit.snippet_html) {
       const snippet = el("p", { class: "snippet" });
       snippet.innerHTML = hit.snippet_html;
       item.append(snippet);
     }
+    if (hit.labels && hit.labels.length) item.append(labelList(hit.labels));
     return item;
+  }
+
+  function labelList(labels) {
+    return el("ul", { class: "labels", "aria-label": "Labels" }, labels.map((label) => el("li", { text: label })));
+  }
+
+  // "3 days ago", the exact time on hover.
+  function timeOf(iso) {
+    return el("time", { datetime: iso, title: formatTime(iso), text: relativeTime(iso) });
   }
 
   // "3 days ago"; the exact time is the element's title.
@@ -197,10 +284,10 @@
   function renderFacets(facets) {
     const box = $("facets");
     box.replaceChildren();
-    if (!facets) return;
     for (const [name, label] of FACETS) {
       const counts = facets[name] || [];
-      if (!counts.length) continue;
+      // One site is no choice: its facet shows only when there are several (or one is chosen).
+      if (!counts.length || (name === "source" && counts.length < 2 && !state.filters.source.length)) continue;
       const list = el("ul");
       for (const { value, count } of counts) {
         const pressed = state.filters[name].includes(value);
@@ -218,13 +305,135 @@
     const values = state.filters[name];
     const at = values.indexOf(value);
     if (at >= 0) values.splice(at, 1); else values.push(value);
+    firstPage();
     pushUrl();
-    search(true);
+    showSearch();
+  }
+
+  function nextPage() {
+    if (!state.next) return;
+    state.trail = state.trail ? [...state.trail, state.next] : null;
+    state.page += 1;
+    state.after = state.next;
+    state.preview = null;
+    pushUrl();
+    showSearch().then(() => window.scrollTo(0, 0));
+  }
+
+  function previousPage() {
+    if (state.trail && state.page > 2) {
+      state.trail = state.trail.slice(0, -1);
+      state.page -= 1;
+      state.after = state.trail[state.page - 1];
+    } else {
+      firstPage();
+    }
+    state.preview = null;
+    pushUrl();
+    showSearch().then(() => window.scrollTo(0, 0));
+  }
+
+  // ----- The preview: a result's indexed text, as the caller may read it, beside a link to the site.
+
+  // Where focus goes back to when the preview closes, and which answer is awaited (a later one wins).
+  let returnFocus = null;
+  let previewAsked = 0;
+
+  function openPreview(ref) {
+    returnFocus = document.activeElement;
+    state.preview = ref;
+    pushUrl(true);
+    syncPreview();
+  }
+
+  // Opens, refreshes or closes the dialog as the state says.
+  function syncPreview() {
+    const dialog = $("preview");
+    if (!state.preview) {
+      if (dialog.open) dialog.close();
+      return;
+    }
+    const same = dialog.open && dialog.dataset.source === state.preview.source && dialog.dataset.id === state.preview.id;
+    if (!same) loadPreview(state.preview);
+  }
+
+  // The dialog was closed (Close, Escape, or the state): leave the preview's history entry.
+  function onPreviewClosed() {
+    if (returnFocus && document.contains(returnFocus)) returnFocus.focus();
+    returnFocus = null;
+    if (!state.preview) return;
+    state.preview = null;
+    if (history.state && history.state.opened) history.back(); else replaceUrl();
+  }
+
+  async function loadPreview(ref) {
+    const asked = ++previewAsked;
+    const dialog = $("preview");
+    dialog.dataset.source = ref.source;
+    dialog.dataset.id = ref.id;
+    dialog.dataset.state = "loading";
+    $("preview-title").textContent = "Loading…";
+    $("preview-meta").replaceChildren();
+    $("preview-links").replaceChildren();
+    $("preview-text").replaceChildren();
+    show($("preview-missing"), false);
+    show($("preview-more"), false);
+    if (!dialog.open) dialog.showModal();
+    const path = "/api/v1/documents/" + encodeURIComponent(ref.source) + "/" + encodeURIComponent(ref.id);
+    const result = await call("GET", path, token());
+    if (asked !== previewAsked) return;
+    if (result.ok) {
+      renderPreview(result.body);
+      dialog.dataset.state = "loaded";
+    } else if (result.status === 404) {
+      $("preview-title").textContent = "Not found";
+      show($("preview-missing"), true);
+      dialog.dataset.state = "missing";
+    } else {
+      $("preview-title").textContent = "The preview failed";
+      $("preview-text").textContent = errorText(result);
+      dialog.dataset.state = "error";
+    }
+    document.body.dataset.previews = String(Number(document.body.dataset.previews || 0) + 1);
+  }
+
+  function renderPreview(doc) {
+    $("preview-title").textContent = doc.title || doc.id;
+    const meta = $("preview-meta");
+    meta.append(el("span", { class: "kind", text: nameOf("kind", doc.kind) }));
+    const where = doc.space ? "Space " + doc.space : doc.project ? "Project " + doc.project : null;
+    if (where) meta.append(el("span", { text: where }));
+    if (doc.container_title) {
+      // What it sits in, previewed in turn (in place of this one).
+      const ref = { source: doc.source, id: doc.container };
+      const href = "/?" + searchPart().toString() + "&preview=" + encodeURIComponent(ref.source + ":" + ref.id);
+      const parent = el("a", { href, text: doc.container_title });
+      parent.addEventListener("click", (event) => {
+        event.preventDefault();
+        state.preview = ref;
+        replaceUrl();
+        syncPreview();
+      });
+      meta.append(el("span", { class: "container" }, ["In ", parent]));
+    }
+    if (doc.author_name) meta.append(el("span", { text: "By " + doc.author_name }));
+    if (doc.updated) meta.append(el("span", {}, ["Updated ", timeOf(doc.updated)]));
+    const links = $("preview-links");
+    const href = safeHref(doc.url);
+    if (demoMode) {
+      links.append("This demo's site is simulated, and its own pages ask for the simulator's credentials: the indexed text is shown here instead.");
+    } else if (href) {
+      links.append(el("a", { href, rel: "noopener noreferrer", target: "_blank", class: "button", text: "Open in " + productName(doc.product) + " ↗" }));
+    }
+    if (doc.labels && doc.labels.length) links.append(labelList(doc.labels));
+    $("preview-text").textContent = doc.text || "(This document has no text: it is found by its title.)";
+    show($("preview-more"), doc.text_truncated);
   }
 
   // Keyboard: "/" focuses the box; arrows move through results (from the box too); Enter opens the
-  // focused result's link, as links do.
+  // focused result's preview, as its button does.
   function onKey(event) {
+    if ($("preview").open) return;
     const typing = event.target.closest && event.target.closest("input, select, textarea");
     if (event.key === "/" && !typing) {
       event.preventDefault();
@@ -234,17 +443,17 @@
     }
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
     if (typing && event.target !== $("q")) return;
-    const links = [...document.querySelectorAll("#results .hit a.title")];
-    if (!links.length) return;
-    const at = links.indexOf(document.activeElement);
+    const titles = [...document.querySelectorAll("#results .hit .title")];
+    if (!titles.length) return;
+    const at = titles.indexOf(document.activeElement);
     let next;
-    if (event.key === "ArrowDown") next = at < 0 ? 0 : Math.min(at + 1, links.length - 1);
+    if (event.key === "ArrowDown") next = at < 0 ? 0 : Math.min(at + 1, titles.length - 1);
     else if (at <= 0) { if (at === 0) { event.preventDefault(); $("q").focus(); } return; }
     else next = at - 1;
     event.preventDefault();
     for (const hit of document.querySelectorAll("#results .hit")) hit.classList.remove("active");
-    links[next].closest(".hit").classList.add("active");
-    links[next].focus();
+    titles[next].closest(".hit").classList.add("active");
+    titles[next].focus();
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -252,28 +461,35 @@
       event.preventDefault();
       state.q = $("q").value.trim();
       for (const [name] of FACETS) state.filters[name] = [];
-      state.next = null;
+      firstPage();
       pushUrl();
-      if (state.q) search(true); else clearResults();
+      showSearch();
     });
     for (const id of ["sort", "since"]) {
       $(id).addEventListener("change", () => {
         state[id] = $(id).value;
+        firstPage();
         pushUrl();
-        if (state.q) search(true);
+        showSearch();
       });
     }
     window.addEventListener("popstate", () => {
       readUrl();
-      if (state.q) search(true); else clearResults();
+      // Only the preview changed: the results stay.
+      if (searchPart().toString() === shown) syncPreview(); else showSearch();
     });
     document.addEventListener("keydown", onKey);
-    $("next").addEventListener("click", () => search(false));
+    $("next").addEventListener("click", nextPage);
+    $("previous").addEventListener("click", previousPage);
+    $("preview-close").addEventListener("click", () => $("preview").close());
+    $("preview").addEventListener("close", onPreviewClosed);
     // body[data-signin=ready] tells scripts (and tests) the sign-in controls are in place.
     readUrl();
+    // The entry we arrived on keeps its trail, so "Previous page" works after a reload.
+    replaceUrl();
     setUpSignIn().then(() => {
       document.body.dataset.signin = "ready";
-      if (state.q) search(true);
+      showSearch();
     });
   });
 })();

@@ -1,6 +1,7 @@
 //! The simulated Jira Cloud platform REST v3 API: the read endpoints a permission-aware crawler uses.
 //!
 //! Issues: `GET|POST /search/jql` (bounded JQL subset from [`super::jql`], opaque `nextPageToken`),
+//! `POST /search/approximate-count`,
 //! `POST /issue/bulkfetch`, `GET /issue/{idOrKey}`, `GET /issue/{idOrKey}/comment`, `POST /comment/list`,
 //! attachment metadata and content (303 to a tokenised media URL on the same host, or the bytes with
 //! `redirect=false`). Permissions: projects, permission schemes (with `expand`ed holders), project roles
@@ -69,6 +70,7 @@ const GROUPS_MAX: usize = 50;
 pub fn routes() -> Router<SimState> {
     Router::new()
         .route(&format!("{API}/search/jql"), get(search_get).post(search_post))
+        .route(&format!("{API}/search/approximate-count"), post(approximate_count))
         .route(&format!("{API}/issue/bulkfetch"), post(bulkfetch))
         .route(&format!("{API}/issue/{{issue}}"), get(issue))
         .route(&format!("{API}/issue/{{issue}}/comment"), get(issue_comments))
@@ -1321,6 +1323,53 @@ fn query_fingerprint(jql: &str) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The searchable issues every restriction admits, in no particular order.
+fn matching<'a>(site: &'a Site, restrictions: &[Restriction]) -> Vec<&'a Issue> {
+    // Start from the narrowest index the query allows; every restriction is still checked below.
+    let candidates: Vec<&Issue> =
+        if let Some(Restriction::Ids(ids)) = restrictions.iter().find(|r| matches!(r, Restriction::Ids(_))) {
+            ids.iter().filter_map(|id| site.issues.get(id)).collect()
+        } else if let Some(Restriction::Projects(projects)) =
+            restrictions.iter().find(|r| matches!(r, Restriction::Projects(_)))
+        {
+            projects
+                .iter()
+                .flat_map(|p| site.index.issues_of_project.get(p).into_iter().flatten())
+                .filter_map(|id| site.issues.get(id))
+                .collect()
+        } else {
+            site.issues.values().collect()
+        };
+    candidates
+        .into_iter()
+        .filter(|i| is_searchable(site, i) && restrictions.iter().all(|r| r.admits(i)))
+        .collect()
+}
+
+/// `POST /search/approximate-count`: how many issues a bounded query matches. Like Jira, a query
+/// without a search restriction is refused.
+async fn approximate_count(State(state): State<SimState>, body: Bytes) -> Answer {
+    let Ok(request) = serde_json::from_slice::<wire::JqlCountRequest>(&body) else {
+        return Err(bad_request(
+            "Invalid request payload. Refer to the REST API documentation and try again.",
+        ));
+    };
+    let query = match jql::parse(request.jql.as_deref().unwrap_or_default()) {
+        Ok(q) => q,
+        Err(e) => return Err(bad_request(&e.atlassian_message())),
+    };
+    if query.clauses.is_empty() {
+        return Err(bad_request(
+            "Unbounded JQL queries are not allowed here. Please add a search restriction.",
+        ));
+    }
+    let site = state.read();
+    let now = chrono::Utc::now().timestamp_millis();
+    let restrictions = query.clauses.iter().map(|c| resolve(&site, c, now)).collect::<Result<Vec<_>, _>>()?;
+    let count = matching(&site, &restrictions).len() as u64;
+    ok_json(&wire::JqlCountResults { count: Some(count) })
+}
+
 fn search(state: &SimState, base: &str, input: SearchInput) -> Answer {
     let query = match jql::parse(&input.jql) {
         Ok(q) => q,
@@ -1344,26 +1393,9 @@ fn search(state: &SimState, base: &str, input: SearchInput) -> Answer {
     let now = chrono::Utc::now().timestamp_millis();
     let restrictions = query.clauses.iter().map(|c| resolve(&site, c, now)).collect::<Result<Vec<_>, _>>()?;
 
-    // Start from the narrowest index the query allows; every restriction is still checked below.
-    let candidates: Vec<&Issue> =
-        if let Some(Restriction::Ids(ids)) = restrictions.iter().find(|r| matches!(r, Restriction::Ids(_))) {
-            ids.iter().filter_map(|id| site.issues.get(id)).collect()
-        } else if let Some(Restriction::Projects(projects)) =
-            restrictions.iter().find(|r| matches!(r, Restriction::Projects(_)))
-        {
-            projects
-                .iter()
-                .flat_map(|p| site.index.issues_of_project.get(p).into_iter().flatten())
-                .filter_map(|id| site.issues.get(id))
-                .collect()
-        } else {
-            site.issues.values().collect()
-        };
-
     let order = &query.order_by;
-    let mut rows: Vec<(Vec<SortPart>, &Issue)> = candidates
+    let mut rows: Vec<(Vec<SortPart>, &Issue)> = matching(&site, &restrictions)
         .into_iter()
-        .filter(|i| is_searchable(&site, i) && restrictions.iter().all(|r| r.admits(i)))
         .map(|i| (sort_parts(i, order), i))
         .filter(|(parts, i)| match &after {
             None => true,

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Permissions;
+use super::{note_unknown_keys, Permissions};
 use crate::atlassian::confluence::{Confluence, SPACE_KEYS_PER_QUERY};
 use crate::atlassian::model::{AccessClass, ContentAccess, ContentKind, Directory, RoleHolder};
 use crate::config::Source;
@@ -75,8 +75,21 @@ async fn read_spaces(
     confluence: &Confluence,
 ) -> bool {
     // Permissions are read only for spaces in scope: the others are never indexed.
-    let read = match confluence.spaces_where(|s| space_in_scope(source, s)).await {
-        Ok(read) => read,
+    let on_site = std::sync::Mutex::new(BTreeSet::new());
+    let listed = confluence
+        .spaces_where(|s| {
+            on_site.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(s.key.clone());
+            space_in_scope(source, s)
+        })
+        .await;
+    let on_site = on_site.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Personal space keys (`~…`) are matched by owner, not listed by key.
+    let unknown = source.spaces().unknown_keys(|k| k.starts_with('~') || on_site.contains(k));
+    let read = match listed {
+        Ok(read) => {
+            note_unknown_keys(ledger, "space", unknown);
+            read
+        }
         Err(e) => {
             ledger.record.fail(Counted::Spaces, "spaces", format!("spaces and who may view them: {e}"));
             return false;

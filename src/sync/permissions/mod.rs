@@ -214,6 +214,13 @@ pub(super) async fn read(
         }
         match jira.projects_with_roles_in_use(&roles_of_stored_comments(ledger)).await {
             Ok(read) => {
+                let on_site: BTreeSet<&str> = read
+                    .projects
+                    .iter()
+                    .map(|p| p.key.as_str())
+                    .chain(read.unreadable.iter().map(|u| u.key.as_str()))
+                    .collect();
+                note_unknown_keys(ledger, "project", source.projects().unknown_keys(|k| on_site.contains(k)));
                 permissions.snapshot.projects = read
                     .projects
                     .into_iter()
@@ -390,4 +397,16 @@ pub(super) async fn reread_jira_inputs(ledger: &mut Ledger<'_>, permissions: &mu
         }
     }
     permissions.read_roles(ledger, jira, roles_wanted).await;
+}
+
+/// Says in the run's notes which include/exclude keys match nothing on the site (a typo, a renamed or
+/// deleted space or project): such a key silently indexes nothing, so every run repeats it.
+fn note_unknown_keys(ledger: &mut Ledger<'_>, what: &str, unknown: Vec<&str>) {
+    for key in unknown {
+        let note = format!(
+            "scope: {what} key {key:?} in the include/exclude lists is not on the site (or not visible to this account)"
+        );
+        tracing::warn!("{note}");
+        ledger.record.notes.push(note);
+    }
 }

@@ -21,7 +21,8 @@ fn user(name: &str, active: bool) -> StoredUser {
 }
 
 /// Writes the index of `source`: `confluence:page:1` readable by group g-eng, `confluence:page:2` by
-/// group g-hr; u1 is in g-eng, u2 in g-hr, u3 is inactive.
+/// group g-hr, and two comments readable by g-eng, `confluence:comment:3` on page 2 and
+/// `confluence:comment:4` on page 1; u1 is in g-eng, u2 in g-hr, u3 is inactive.
 fn write_index(config: &permdex::config::Config, source: &str) {
     let dir = index_dir(config.data_dir(), source);
     std::fs::create_dir_all(&dir).unwrap();
@@ -37,6 +38,16 @@ fn write_index(config: &permdex::config::Config, source: &str) {
         doc.title = title.into();
         doc.body = format!("{title} body text");
         doc.space = Some("ENG".into());
+        doc.url = format!("https://acme.example/{id}");
+        writer.upsert(&doc).unwrap();
+    }
+    for (id, on) in
+        [("confluence:comment:3", "confluence:page:2"), ("confluence:comment:4", "confluence:page:1")]
+    {
+        let mut doc = IndexDoc::new(id, Product::Confluence, Kind::Comment, eng);
+        doc.title = "Thanks".into();
+        doc.body = "Looks good to me".into();
+        doc.container = Some(on.into());
         doc.url = format!("https://acme.example/{id}");
         writer.upsert(&doc).unwrap();
     }
@@ -159,13 +170,20 @@ async fn serve_real(config: &permdex::config::Config) -> String {
     base
 }
 
-#[tokio::test]
-async fn several_sources_are_merged_and_paged_by_offset() {
+/// Sources acme and beta, each written by [`write_index`], served by the real backends: the data directory
+/// (kept while the test runs) and the base URL.
+async fn serve_two_sources() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
     write_index(&config, "acme");
     write_index(&config, "beta");
     let base = serve_real(&config).await;
+    (dir, base)
+}
+
+#[tokio::test]
+async fn several_sources_are_merged_and_paged_by_offset() {
+    let (_dir, base) = serve_two_sources().await;
     let http = reqwest::Client::new();
     let search = |query: &str| {
         let request = http.get(format!("{base}/api/v1/search?{query}")).bearer_auth(good_jwt("u1"));
@@ -188,6 +206,10 @@ async fn several_sources_are_merged_and_paged_by_offset() {
     let page1_beta = ("beta".to_owned(), "confluence:page:1".to_owned());
     assert_eq!(found, vec![page1, page1_beta]);
     assert_eq!(body["facets"]["space"][0], json!({"value": "ENG", "count": 2}));
+    assert_eq!(
+        body["facets"]["source"],
+        json!([{"value": "acme", "count": 1}, {"value": "beta", "count": 1}])
+    );
     let (_, second) = search("q=release&offset=1&limit=1").await;
     let (_, first) = search("q=release&offset=0&limit=1").await;
     assert_eq!((first["hits"].as_array().unwrap().len(), second["hits"].as_array().unwrap().len()), (1, 1));
@@ -208,6 +230,73 @@ async fn several_sources_are_merged_and_paged_by_offset() {
         let (status, body) = search(&deep).await;
         assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_request")), "{deep}: {body}");
     }
+}
+
+/// A document is shown as a search would let the caller read it: its text to a reader; to anyone else, and
+/// for what does not exist, the same 404, so the answer never says whether a hidden document exists. Its
+/// container's title only when the caller may read the container too.
+#[tokio::test]
+async fn a_document_is_shown_only_to_whoever_may_read_it() {
+    let (_dir, base) = serve_two_sources().await;
+    let http = reqwest::Client::new();
+    let get = |path: &str, token: Option<String>| {
+        let mut request = http.get(format!("{base}/api/v1/documents/{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+
+    let (status, page) = get("acme/confluence:page:1", Some(good_jwt("u1"))).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        (&page["source"], &page["id"], &page["title"], &page["text"], &page["text_truncated"]),
+        (
+            &json!("acme"),
+            &json!("confluence:page:1"),
+            &json!("release plan"),
+            &json!("release plan body text"),
+            &json!(false)
+        )
+    );
+    assert_eq!(
+        (&page["url"], &page["space"], &page["kind"]),
+        (&json!("https://acme.example/confluence:page:1"), &json!("ENG"), &json!("page"))
+    );
+    let (status, page) = get("beta/confluence:page:2", Some(good_jwt("u2"))).await;
+    assert_eq!((status, &page["text"]), (200, &json!("release salaries body text")), "{page}");
+
+    // Hidden, missing, in an unknown source: one answer, which names only what was asked for.
+    let not_found = |body: &Value, id: &str, source: &str| {
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        (body["error"]["code"].clone(), message.replace(id, "ID").replace(source, "SOURCE"))
+    };
+    let (status, hidden) = get("acme/confluence:page:2", Some(good_jwt("u1"))).await;
+    let (missing_status, missing) = get("acme/confluence:page:99", Some(good_jwt("u1"))).await;
+    let (unknown_status, unknown) = get("nope/confluence:page:1", Some(good_jwt("u1"))).await;
+    assert_eq!((status, missing_status, unknown_status), (404, 404, 404));
+    let hidden = not_found(&hidden, "confluence:page:2", "acme");
+    assert_eq!(hidden.0, json!("not_found"));
+    assert_eq!(hidden, not_found(&missing, "confluence:page:99", "acme"));
+    assert_eq!(hidden, not_found(&unknown, "confluence:page:1", "nope"));
+
+    // A comment on a page its reader may not read shows where it sits, not what that is called.
+    let (_, comment) = get("acme/confluence:comment:3", Some(good_jwt("u1"))).await;
+    assert_eq!(
+        (&comment["container"], comment.get("container_title")),
+        (&json!("confluence:page:2"), None),
+        "{comment}"
+    );
+    let (_, comment) = get("acme/confluence:comment:4", Some(good_jwt("u1"))).await;
+    assert_eq!(comment["container_title"], json!("release plan"), "{comment}");
+
+    // Only callers the sites know: no token, an inactive account, the admin key.
+    assert_eq!(get("acme/confluence:page:1", None).await.0, 401);
+    assert_eq!(get("acme/confluence:page:1", Some(good_jwt("u3"))).await.0, 401);
+    assert_eq!(get("acme/confluence:page:1", Some(ADMIN_KEY.to_owned())).await.0, 403);
 }
 
 /// A source whose segment files fail their checksum serves nothing, says why in `/readyz` and the admin
@@ -264,6 +353,13 @@ async fn a_damaged_source_serves_nothing_and_says_why() {
         .await
         .unwrap();
     assert_eq!((&body["total"], &body["hits"][0]["source"]), (&json!(1), &json!("acme")), "{body}");
+
+    // Nor does it show a document.
+    for (source, status) in [("acme", 200), ("beta", 404)] {
+        let url = format!("{base}/api/v1/documents/{source}/confluence:page:1");
+        let response = http.get(url).bearer_auth(good_jwt("u1")).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{source}");
+    }
 
     let response =
         http.delete(format!("{base}/api/v1/admin/sources/beta")).bearer_auth(ADMIN_KEY).send().await.unwrap();
@@ -416,11 +512,7 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
 /// has the content type and the schema the document gives for its status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_answers_as_its_openapi_document_says() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), "jwt_hs256_secret_env = \"JWT\"");
-    write_index(&config, "acme");
-    write_index(&config, "beta");
-    let base = serve_real(&config).await;
+    let (_dir, base) = serve_two_sources().await;
     let output = tokio::process::Command::new("schemathesis")
         .args(["run", &format!("{base}/api/v1/openapi.json")])
         .args(["--checks", "not_a_server_error,response_schema_conformance,content_type_conformance"])
@@ -433,4 +525,57 @@ async fn the_api_answers_as_its_openapi_document_says() {
         format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{report}");
     assert!(report.contains(" passed"), "{report}");
+}
+
+/// While a run goes on, the engine's live progress (what the admin API and the integrations page show)
+/// carries the kind being read with its expected total, a count that never passes it, and time left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_sync_shows_done_total_and_time_left_of_what_it_reads() {
+    use permdex::server::SyncRunner;
+    use permdex::sim::{Scale, SimConfig};
+    let sim = permdex::sim::run::start(SimConfig::new(12, Scale::Tiny), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let issues = sim.state.read().issues.len() as u64;
+    let data = tempfile::tempdir().unwrap();
+    let env = BTreeMap::from([("SIM_TOKEN".to_owned(), sim.credentials.token.clone())]);
+    // Slow enough that the run is seen half-way.
+    let text = format!(
+        "data_dir = {data:?}\n[[sources]]\nname = \"sim\"\nurl = {url:?}\nemail = {email:?}\ntoken_env = \"SIM_TOKEN\"\n\
+         requests_per_second = 60.0\nconcurrency = 2\n",
+        data = data.path().display().to_string(),
+        url = sim.url,
+        email = sim.credentials.email,
+    );
+    let config = permdex::config::Config::from_toml(&text, &data.path().join("permdex.toml"), &env).unwrap();
+    let indexes = Arc::new(Indexes::open(&config));
+    let options = permdex::sync::SyncOptions {
+        extract: permdex::extract::ExtractConfig {
+            worker_program: env!("CARGO_BIN_EXE_permdex").into(),
+            ..permdex::extract::ExtractConfig::default()
+        },
+        ..permdex::sync::SyncOptions::default()
+    };
+    let engine = Engine::with_options(config.clone(), indexes, options);
+    let run = tokio::spawn(engine.sync(config.sources()[0].clone(), Mode::Full));
+    let mut seen = Vec::new();
+    while !run.is_finished() {
+        if let Some(progress) = engine.progress("sim") {
+            seen.push(progress);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let summary = run.await.unwrap().unwrap();
+    assert_eq!(summary.outcome, "completed", "{summary:?}");
+
+    let with_total: Vec<_> = seen.iter().filter(|p| p.kind_total.is_some()).collect();
+    assert!(!with_total.is_empty(), "a total was shown: {seen:?}");
+    for p in &with_total {
+        assert!(p.kind_done <= p.kind_total.unwrap(), "{p:?}");
+    }
+    let jira: Vec<_> = with_total.iter().filter(|p| p.kind == "jira:issue").collect();
+    assert!(!jira.is_empty(), "issues were seen being read: {seen:?}");
+    // Jira counts searchable issues only: never more than the site holds.
+    assert!(jira.iter().all(|p| p.kind_total <= Some(issues)), "{jira:?}");
+    assert!(jira.iter().any(|p| p.eta_seconds.is_some() && p.kind_done > 0), "time left was shown: {jira:?}");
 }

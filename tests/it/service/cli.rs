@@ -274,6 +274,31 @@ async fn a_replaced_token_is_written_to_the_token_file_and_survives_a_restart() 
     tokio::spawn(service.serve(listener, std::future::pending()));
 
     let http = reqwest::Client::new();
+    // "Test connection" with the old token: the site refuses it, and the answer says so by capability.
+    let check = || async {
+        let response = http
+            .post(format!("{base}/api/v1/admin/sources/sim/check"))
+            .bearer_auth(super::ADMIN_KEY)
+            .send()
+            .await
+            .expect("check");
+        assert_eq!(response.status(), 200);
+        response.json::<serde_json::Value>().await.expect("json")
+    };
+    let before = check().await;
+    assert_eq!(before["passed"], false, "{before}");
+    let failed: Vec<&serde_json::Value> = before["capabilities"]
+        .as_array()
+        .expect("capabilities")
+        .iter()
+        .filter(|c| c["outcome"] == "failed")
+        .collect();
+    assert!(
+        failed.iter().any(|c| c["name"] == "credentials"
+            && c["detail"].as_str().unwrap_or_default().contains("refused this email/token pair")),
+        "{before}"
+    );
+    assert!(!before.to_string().contains("old-token"), "the token never comes back: {before}");
     let answer: serde_json::Value = http
         .put(format!("{base}/api/v1/admin/sources/sim/token"))
         .bearer_auth(super::ADMIN_KEY)
@@ -285,6 +310,11 @@ async fn a_replaced_token_is_written_to_the_token_file_and_survives_a_restart() 
         .await
         .expect("json");
     assert_eq!(answer["persisted"], true, "{answer}");
+    // The next test uses the new token: every capability passes.
+    let after = check().await;
+    assert_eq!(after["passed"], true, "{after}");
+    let capabilities = after["capabilities"].as_array().expect("capabilities");
+    assert!(capabilities.len() >= 8 && capabilities.iter().all(|c| c["outcome"] != "failed"), "{after}");
     assert_eq!(std::fs::read_to_string(&token_file).expect("read").trim(), sim.credentials.token);
     let mode = std::fs::metadata(&token_file).expect("metadata").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
