@@ -21,8 +21,6 @@ use crate::atlassian::Error;
 pub struct SpacesRead {
     pub spaces: Vec<Space>,
     pub unreadable: Vec<UnreadableSpace>,
-    /// How the site decides who may view a space.
-    pub mode: SpaceRoleMode,
 }
 
 /// A space whose viewers could not be read, and why: it must be readable by nobody new.
@@ -63,8 +61,7 @@ impl Confluence {
             .into_iter()
             .filter(|space| is_id(&space.id) && keep(&self.space_model(space, &[], Vec::new())))
             .collect();
-        let mode = self.space_role_mode().await?;
-        let roles = match &mode {
+        let roles = match self.space_role_mode().await? {
             SpaceRoleMode::PreRoles => None,
             SpaceRoleMode::Transition | SpaceRoleMode::Roles => Some(self.space_roles().await?),
             SpaceRoleMode::Unknown(unknown) => {
@@ -77,7 +74,7 @@ impl Confluence {
                         error: malformed("/wiki/api/v2/space-role-mode", &reason),
                     })
                     .collect();
-                return Ok(SpacesRead { spaces: Vec::new(), unreadable, mode });
+                return Ok(SpacesRead { spaces: Vec::new(), unreadable });
             }
         };
         // Every listing is started at once; the client's concurrency limit decides how many run, so a
@@ -123,7 +120,7 @@ impl Confluence {
                 Err(error) => unreadable.push(UnreadableSpace { id: space.id, key: space.key, error }),
             }
         }
-        Ok(SpacesRead { spaces, unreadable, mode })
+        Ok(SpacesRead { spaces, unreadable })
     }
 
     fn space_model(
