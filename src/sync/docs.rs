@@ -376,6 +376,31 @@ mod tests {
         assert_eq!((c.author.as_deref(), c.author_name), (Some("stranger"), None));
         assert_eq!((c.created, c.updated, c.version), (at(9_000).expect("t"), at(9_000).expect("t"), 2));
 
+        // An inline comment: a comment of its container, marked with its thread's status, whose version
+        // moves when only the status does.
+        let cases = [
+            (InlineResolution::Open, Some("inline-comment:open")),
+            (InlineResolution::Reopened, Some("inline-comment:reopened")),
+            (InlineResolution::Resolved, Some("inline-comment:resolved")),
+            (InlineResolution::Dangling, Some("inline-comment:dangling")),
+            (InlineResolution::Unknown("new".into()), None),
+        ];
+        let mut versions = std::collections::BTreeSet::new();
+        for (resolution, status) in cases {
+            let inline = InlineComment { comment: comment.clone(), resolution, selection: Some("x".into()) };
+            let d = inline_comment_doc(&inline, "Design", &space, &dir, p);
+            let want: Vec<&str> = std::iter::once("inline-comment").chain(status).collect();
+            assert_eq!(d.labels, want);
+            assert_eq!(
+                (d.title.as_str(), d.container.as_deref()),
+                ("Inline comment on Design", c.container.as_deref())
+            );
+            assert_eq!((d.body.as_str(), d.acl_profile), (c.body.as_str(), p));
+            assert_eq!(d.version, inline_version(&inline));
+            versions.insert(d.version);
+        }
+        assert_eq!(versions.len(), 5, "each status is a version of its own");
+
         let attachment = Attachment {
             id: "att65800".into(),
             container_id: "65601".into(),

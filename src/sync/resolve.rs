@@ -623,7 +623,11 @@ mod tests {
     }
 
     fn content(id: &str) -> AclInput {
-        AclInput::Confluence { space_id: "1".into(), content_id: id.into() }
+        content_in("1", id)
+    }
+
+    fn content_in(space: &str, id: &str) -> AclInput {
+        AclInput::Confluence { space_id: space.into(), content_id: id.into() }
     }
 
     #[test]
@@ -647,6 +651,59 @@ mod tests {
             let profile = resolve(&mut store, &snapshot, &input);
             assert_eq!(readers(&store, &snapshot.directory, profile), expected, "{input:?}: {why}");
         }
+    }
+
+    #[test]
+    fn viewing_roles_add_their_holders_to_the_space_clause() {
+        let licensed = RoleHolder::AccessClass(AccessClass::AllLicensedUsers);
+        let anonymous = RoleHolder::AccessClass(AccessClass::AnonymousUsers);
+        let authenticated = RoleHolder::AccessClass(AccessClass::AuthenticatedUsers);
+        // (why, the space's viewers by role, confluence_licensed_groups, who reads it)
+        type Case<'a> = (&'a str, Vec<RoleHolder>, Option<&'a [&'a str]>, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
+            ("a user", vec![RoleHolder::User("dave".into())], None, vec!["dave"]),
+            ("a group", vec![RoleHolder::Group("g-mgr".into())], None, vec!["bob", "carol"]),
+            (
+                "all licensed users: the licensed groups",
+                vec![licensed.clone()],
+                Some(&["g-eng"]),
+                vec!["alice", "bob"],
+            ),
+            ("all licensed users, none configured", vec![licensed], None, vec![]),
+            ("anonymous users: everyone", vec![anonymous], None, vec!["alice", "bob", "carol", "dave"]),
+            ("an access class not modelled", vec![authenticated], Some(&["g-eng"]), vec![]),
+            ("an unknown principal", vec![RoleHolder::Unknown("TEAM:t1".into())], None, vec![]),
+        ];
+        for (why, viewers, licensed, expected) in cases {
+            let mut snapshot = confluence_snapshot();
+            snapshot.products.confluence_licensed = licensed.map(set);
+            if let Some(s) = snapshot.spaces.get_mut("3") {
+                s.role_viewers = viewers;
+            }
+            let mut store = AclStore::default();
+            let profile = resolve(&mut store, &snapshot, &content_in("3", "30"));
+            assert_eq!(readers(&store, &snapshot.directory, profile), expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_space_anonymous_users_view_by_role_is_open_to_anyone_beyond_product_access() {
+        let mut snapshot = confluence_snapshot();
+        snapshot.products.confluence = Some(set(&["g-eng"]));
+        if let Some(s) = snapshot.spaces.get_mut("3") {
+            s.role_viewers = vec![RoleHolder::AccessClass(AccessClass::AnonymousUsers)];
+        }
+        let mut store = AclStore::default();
+        let profile = resolve(&mut store, &snapshot, &content_in("3", "30"));
+        let anonymous = store.caller([&Principal::Anyone]);
+        assert!(store.allowed_profiles(&anonymous).contains(profile.0), "anonymous access reads it");
+        // Without the role, the same space is for Confluence users only.
+        let mut closed = snapshot.clone();
+        if let Some(s) = closed.spaces.get_mut("3") {
+            s.role_viewers = vec![RoleHolder::User("dave".into())];
+        }
+        let profile = resolve(&mut store, &closed, &content_in("3", "30"));
+        assert!(!store.allowed_profiles(&anonymous).contains(profile.0));
     }
 
     #[test]

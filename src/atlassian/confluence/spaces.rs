@@ -292,4 +292,44 @@ mod tests {
             assert_eq!(subject_of(&principal), want, "{kind} {id}");
         }
     }
+
+    #[test]
+    fn viewers_are_the_holders_of_roles_that_view_the_space_each_once() {
+        let role = |id: &str, views_space: bool| SpaceRole {
+            id: id.into(),
+            name: id.into(),
+            views_space,
+            permissions: BTreeSet::new(),
+        };
+        let roles = [role("viewer", true), role("exporter", false)];
+        let assign = |holder: RoleHolder, role_id: &str| RoleAssignment { holder, role_id: role_id.into() };
+        let (ann, eng) = (RoleHolder::User("ann".into()), RoleHolder::Group("eng".into()));
+        let assignments = [
+            assign(ann.clone(), "viewer"),
+            assign(ann.clone(), "viewer"),
+            assign(eng.clone(), "exporter"),
+            assign(eng.clone(), "a-role-the-site-did-not-list"),
+            assign(RoleHolder::AccessClass(AccessClass::AnonymousUsers), "viewer"),
+        ];
+        assert_eq!(
+            role_viewers(&roles, &assignments),
+            [ann, RoleHolder::AccessClass(AccessClass::AnonymousUsers)]
+        );
+    }
+
+    #[test]
+    fn role_principals_map_to_holders_and_unknown_grants_nothing() {
+        let cases = [
+            ("USER", "abc", RoleHolder::User("abc".into())),
+            ("GROUP", "g1", RoleHolder::Group("g1".into())),
+            ("ACCESS_CLASS", "all-licensed-users", RoleHolder::AccessClass(AccessClass::AllLicensedUsers)),
+            ("ACCESS_CLASS", "new-class", RoleHolder::AccessClass(AccessClass::Other("new-class".into()))),
+            ("USER", "-1", RoleHolder::Unknown("USER:-1".into())),
+            ("TEAM", "t1", RoleHolder::Unknown("TEAM:t1".into())),
+        ];
+        for (kind, id, want) in cases {
+            let principal = v2::RolePrincipal { principal_type: kind.into(), principal_id: id.into() };
+            assert_eq!(role_holder(&principal), want, "{kind} {id}");
+        }
+    }
 }
