@@ -1,7 +1,7 @@
 //! permdex's configuration: `permdex.toml` parsed into a validated [`Config`].
 //!
 //! Parse, don't validate: `raw.rs` deserializes the file as written (`RawConfig`, unknown keys rejected),
-//! `validate.rs` turns it into a [`Config`] whose parts are newtypes ([`SourceName`], [`SpaceKey`],
+//! `validate/` turns it into a [`Config`] whose parts are newtypes ([`SourceName`], [`SpaceKey`],
 //! [`AccountId`], [`Secret`], …), so code holding a [`Config`] never re-checks anything. Problems are
 //! collected, not stopped at: a bad file is reported with every key that is wrong, each message naming
 //! its key (`sources[0].token_env: environment variable PERMDEX_TOKEN is not set`).

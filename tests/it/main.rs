@@ -19,6 +19,7 @@ mod integrity;
 mod jira_crawl;
 mod oracle;
 mod path_encoding;
+mod pdf_layer;
 mod pdf_recall;
 mod resolve;
 mod search;
