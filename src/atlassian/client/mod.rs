@@ -352,14 +352,7 @@ impl Client {
     /// (Jira's `/applicationrole` without Administer Jira): the 403 is returned as usual but not kept as
     /// [`Client::permanent_failure`].
     pub async fn get_json_right_optional<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        let call = Call {
-            method: Method::GET,
-            url: self.resolve(path)?,
-            path: without_query(path),
-            json_body: None,
-            cap: BodyCap::Json(self.inner.max_json_bytes),
-            forbidden_handled: true,
-        };
+        let call = Call { forbidden_handled: true, ..self.call(Method::GET, path, self.json_cap())? };
         Ok(self.run(&call, decode_json::<T>).await?.value)
     }
 
@@ -370,33 +363,19 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<T, Error> {
-        let url = self.resolve(path)?;
+        let call = self.call(Method::POST, path, self.json_cap())?;
         let json = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
-            path: without_query(path).to_owned(),
+            path: call.path.to_owned(),
             reason: format!("cannot serialise the request body: {e}"),
         })?;
-        let call = Call {
-            method: Method::POST,
-            url,
-            path: without_query(path),
-            json_body: Some(json),
-            cap: BodyCap::Json(self.inner.max_json_bytes),
-            forbidden_handled: false,
-        };
+        let call = Call { json_body: Some(json), ..call };
         let page = self.run(&call, decode_json::<T>).await?;
         Ok(page.value)
     }
 
     /// `GET path` and deserialise the JSON answer; also hands back the `Link: <…>; rel="next"` target.
     pub(crate) async fn get_json_page<T: DeserializeOwned>(&self, path: &str) -> Result<JsonPage<T>, Error> {
-        let call = Call {
-            method: Method::GET,
-            url: self.resolve(path)?,
-            path: without_query(path),
-            json_body: None,
-            cap: BodyCap::Json(self.inner.max_json_bytes),
-            forbidden_handled: false,
-        };
+        let call = self.call(Method::GET, path, self.json_cap())?;
         self.run(&call, decode_json::<T>).await
     }
 
@@ -404,20 +383,26 @@ impl Client {
     /// `max_download_bytes`). A larger body, by `Content-Length` or while streaming, is
     /// [`Error::TooLarge`] and the rest of it is not read.
     pub async fn download(&self, path: &str, max_bytes: u64) -> Result<Download, Error> {
-        let call = Call {
-            method: Method::GET,
-            url: self.resolve(path)?,
-            path: without_query(path),
-            json_body: None,
-            cap: BodyCap::Download(max_bytes.min(self.inner.max_download_bytes)),
-            forbidden_handled: false,
-        };
+        let cap = BodyCap::Download(max_bytes.min(self.inner.max_download_bytes));
+        let call = self.call(Method::GET, path, cap)?;
         self.run(&call, |fetched| {
             let content_type =
                 fetched.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
             Ok(Download { bytes: fetched.body, content_type })
         })
         .await
+    }
+
+    /// A call of `method` to `path` without a body, its body read within `cap`, whose errors are all the
+    /// client's to keep.
+    fn call<'a>(&self, method: Method, path: &'a str, cap: BodyCap) -> Result<Call<'a>, Error> {
+        let url = self.resolve(path)?;
+        Ok(Call { method, url, path: without_query(path), json_body: None, cap, forbidden_handled: false })
+    }
+
+    /// The cap of a JSON body.
+    fn json_cap(&self) -> BodyCap {
+        BodyCap::Json(self.inner.max_json_bytes)
     }
 
     /// The absolute URL of `target`: a path relative to the base URL (`/wiki/api/v2/spaces?limit=5`), or
