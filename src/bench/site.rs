@@ -379,7 +379,7 @@ async fn api_total(http: &reqwest::Client, base: &str, token: &str) -> Result<u6
 }
 
 /// Characters escaped in a query string value.
-const QUERY: &percent_encoding::AsciiSet =
+pub(super) const QUERY: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// The user reading the most, the one closest to `some` of the documents, and the one reading the most
@@ -404,7 +404,11 @@ fn pick_readers(users: &[Reader], total: u64, some: f64) -> Result<Vec<Reader>, 
 }
 
 /// Queries drawn from the titles of random documents, `per_shape` of each shape.
-fn draw_queries(reader: &IndexReader, seed: u64, per_shape: usize) -> Result<Vec<BenchQuery>, Error> {
+pub(super) fn draw_queries(
+    reader: &IndexReader,
+    seed: u64,
+    per_shape: usize,
+) -> Result<Vec<BenchQuery>, Error> {
     let searcher = reader.searcher();
     let title = reader.fields().title;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
