@@ -204,7 +204,8 @@ async fn soak_searches_while_the_server_syncs_and_reports_its_memory() {
         duration: Duration::from_secs(2),
         connections: 32,
         readers: 4,
-        sync_interval: Duration::from_secs(1),
+        // Refreshes between incremental syncs (an incremental sync counts as a refresh).
+        sync_interval: Duration::from_secs(3),
         permissions_interval: Duration::from_secs(1),
         mutate_every: Duration::from_millis(200),
         mutations: 3,
