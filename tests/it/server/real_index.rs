@@ -525,6 +525,9 @@ async fn the_api_answers_as_its_openapi_document_says() {
         format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{report}");
     assert!(report.contains(" passed"), "{report}");
+    // Its summary (operations, cases generated, checks passed), shown with `-- --nocapture`.
+    let summary = report.lines().skip_while(|line| !line.contains("SUMMARY")).collect::<Vec<_>>().join("\n");
+    println!("{}", if summary.is_empty() { &report } else { &summary });
 }
 
 /// While a run goes on, the engine's live progress (what the admin API and the integrations page show)
