@@ -11,7 +11,9 @@
 //! The load is closed-loop, like [`super::load`], but an error does not stop it: every answer other than
 //! 2xx, and every failed request, is counted (a soak's point is that there are none). The run goes on past
 //! its duration until the server has finished at least one incremental sync and one permission refresh
-//! during the load, so that a short run still exercises both.
+//! during the load, so that a short run still exercises both. Then the site stops changing, and once an
+//! incremental sync that started after the last change has ended, each account's total through the search
+//! API is compared with what the simulator's oracle lets it read: the churn must have left no answer wrong.
 //!
 //! Writes `soak.json` and `soak.md` to the output directory, and the server's log as `server.log`. Nothing
 //! here asserts a time; the memory verdict is reported, not enforced.
@@ -28,8 +30,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::memory::{self, MemorySample, MemoryVerdict};
 use super::queries::BenchQuery;
-use super::report::{load_average, Commit, Machine, Summary};
-use super::site::{draw_queries, QUERY};
+use super::report::{load_average, run_line, Commit, Machine, Summary};
+use super::site::{api_total, draw_queries, QUERY};
 use super::{Error, Progress};
 use crate::config::{AccountId, Config};
 use crate::index::IndexReader;
@@ -116,6 +118,17 @@ pub struct SoakResult {
     /// The server's memory over time.
     pub memory: Vec<MemorySample>,
     pub memory_verdict: Option<MemoryVerdict>,
+    /// After the load and a sync of the last changes: each reader's total through the API and the oracle's.
+    pub final_totals: Vec<FinalTotal>,
+    pub final_totals_match: bool,
+}
+
+/// What one account may read after the soak, through the search API and by the simulator's oracle.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FinalTotal {
+    pub account: String,
+    pub api: u64,
+    pub oracle: u64,
 }
 
 /// Latency of the 2xx answers sent in one window of the run.
@@ -308,6 +321,7 @@ async fn serve_and_load(
         bench.mutate_every,
         bench.mutations,
         applied.clone(),
+        stop.clone(),
     ));
 
     let mut memory = Vec::new();
@@ -344,11 +358,13 @@ async fn serve_and_load(
         }
     };
     stop.store(true, Ordering::Relaxed);
-    mutator.abort();
+    let _ = mutator.await;
     for connection in connections {
         let _ = connection.await;
     }
     let load_seconds = ended?.as_secs_f64();
+    progress.note("the load is over; waiting for a sync of the last changes to check the answers");
+    let final_totals = settle(bench, sim, config, &http, &base, &readers, &tokens).await?;
     let log = std::mem::take(&mut *log.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     let warm_up = bench.warm_up.as_secs_f64();
     Ok(SoakResult {
@@ -377,7 +393,48 @@ async fn serve_and_load(
         failed_syncs: counted.failed,
         memory_verdict: memory::judge(&memory, warm_up),
         memory,
+        final_totals_match: final_totals.iter().all(|t| t.api == t.oracle),
+        final_totals,
     })
+}
+
+/// After the last change: waits for an incremental sync that started later to end, then compares each
+/// reader's total through the API (the empty query) with the oracle's count, again for a while if they
+/// differ (the server reloads just after the run is recorded).
+async fn settle(
+    bench: &SoakBench,
+    sim: &RunningSim,
+    config: &Config,
+    http: &reqwest::Client,
+    base: &str,
+    readers: &[String],
+    tokens: &[String],
+) -> Result<Vec<FinalTotal>, Error> {
+    let changed = chrono::Utc::now();
+    let deadline = Instant::now() + 2 * bench.sync_interval + SYNC_GRACE;
+    while RunCounts::since(config.data_dir(), changed)?.incremental == 0 {
+        if Instant::now() > deadline {
+            return Err(Error::Site("no incremental sync ended after the last change".into()));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let scope = Scope { include_archived: config.sources().first().is_some_and(|s| s.include_archived()) };
+    let oracle: Vec<u64> = {
+        let site = sim.state.read();
+        readers.iter().map(|account| visible(&site, account, scope).len() as u64).collect()
+    };
+    let settling = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut totals = Vec::with_capacity(readers.len());
+        for ((account, token), &oracle) in readers.iter().zip(tokens).zip(&oracle) {
+            let api = api_total(http, base, token).await?;
+            totals.push(FinalTotal { account: account.clone(), api, oracle });
+        }
+        if totals.iter().all(|t| t.api == t.oracle) || Instant::now() > settling {
+            return Ok(totals);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Waits for `/readyz` to answer 200 (the server has opened the index and serves it).
@@ -432,7 +489,7 @@ fn search_path(query: &BenchQuery) -> String {
     format!("/api/v1/search?limit={PAGE}&q={}", percent_encoding::utf8_percent_encode(&query.text, QUERY))
 }
 
-/// Changes the site every `every`, `mutations` at a time, until aborted. No mutation deactivates a reader:
+/// Changes the site every `every`, `mutations` at a time, until `stop`. No mutation deactivates a reader:
 /// their searches would then be refused, which is right, but not what the soak measures.
 async fn mutate_site(
     site: Arc<std::sync::RwLock<crate::sim::model::Site>>,
@@ -441,12 +498,16 @@ async fn mutate_site(
     every: Duration,
     mutations: usize,
     applied: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
 ) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x50a4);
     let mut ticker = tokio::time::interval(every.max(Duration::from_millis(10)));
     ticker.tick().await;
     loop {
         ticker.tick().await;
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
         // Applying a mutation re-indexes the site: off the async workers the load generator runs on.
         let (site, readers, applied) = (site.clone(), readers.clone(), applied.clone());
         let round = tokio::task::spawn_blocking(move || {
@@ -613,20 +674,7 @@ impl SoakResult {
     fn write_markdown(&self, out: &mut String) -> std::fmt::Result {
         let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
         writeln!(out, "# permdex bench soak\n")?;
-        writeln!(
-            out,
-            "{} on {} ({} cores), permdex {}{}; load average {} → {}.\n",
-            self.tool,
-            self.machine.cpu,
-            self.machine.cores,
-            self.version,
-            self.commit
-                .as_ref()
-                .map(|c| format!(" at {}", &c.revision[..c.revision.len().min(10)]))
-                .unwrap_or_default(),
-            self.machine.load_start.map_or("?".into(), |v| format!("{v:.2}")),
-            self.machine.load_end.map_or("?".into(), |v| format!("{v:.2}")),
-        )?;
+        writeln!(out, "{}\n", run_line(&self.tool, &self.machine, &self.version, self.commit.as_ref()))?;
         writeln!(
             out,
             "Site: seed {}, scale {}, {} documents at the start. {} connections searching as {} accounts for {:.0} s \
@@ -661,6 +709,14 @@ impl SoakResult {
         for example in &self.error_examples {
             writeln!(out, "- error: {example}")?;
         }
+        let matching = self.final_totals.iter().filter(|t| t.api == t.oracle).count();
+        writeln!(
+            out,
+            "After the load and a sync of the last changes, {matching} of {} accounts' totals through the API equal \
+             the oracle's{}.\n",
+            self.final_totals.len(),
+            if self.final_totals_match { "" } else { " (MISMATCH: see final_totals in soak.json)" }
+        )?;
         match &self.memory_verdict {
             Some(verdict) => writeln!(out, "Memory: {}.\n", verdict.summary)?,
             None => writeln!(out, "Memory: too few samples after the warm-up to judge.\n")?,

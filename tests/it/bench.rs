@@ -228,6 +228,12 @@ async fn soak_searches_while_the_server_syncs_and_reports_its_memory() {
     assert!(result.incremental_syncs >= 1 && result.permission_refreshes >= 1, "{result:?}");
     assert_eq!(result.failed_syncs, 0);
     assert!(result.mutations_applied > 0);
+    assert_eq!(result.final_totals.len(), 4);
+    assert!(
+        result.final_totals_match,
+        "after the churn, the API's totals are the oracle's: {:?}",
+        result.final_totals
+    );
     assert_eq!(result.windows.iter().map(|w| w.requests).sum::<u64>(), result.requests);
     assert!(result.memory.len() >= 2, "{:?}", result.memory);
     assert!(
