@@ -1,7 +1,7 @@
 //! permdex's configuration: `permdex.toml` parsed into a validated [`Config`].
 //!
 //! Parse, don't validate: `raw.rs` deserializes the file as written (`RawConfig`, unknown keys rejected),
-//! `validate.rs` turns it into a [`Config`] whose parts are newtypes ([`SourceName`], [`SpaceKey`],
+//! `validate/` turns it into a [`Config`] whose parts are newtypes ([`SourceName`], [`SpaceKey`],
 //! [`AccountId`], [`Secret`], …), so code holding a [`Config`] never re-checks anything. Problems are
 //! collected, not stopped at: a bad file is reported with every key that is wrong, each message naming
 //! its key (`sources[0].token_env: environment variable PERMDEX_TOKEN is not set`).
@@ -366,6 +366,7 @@ pub struct Source {
     users: KeyFilter<AccountId>,
     include_archived: bool,
     confluence_access_groups: Option<BTreeSet<String>>,
+    confluence_licensed_groups: Option<BTreeSet<String>>,
     limits: Limits,
     schedule: Schedule,
     max_permission_age: Option<Duration>,
@@ -439,6 +440,13 @@ impl Source {
     /// `None` when not configured: members of granted groups are then taken to have it.
     pub fn confluence_access_groups(&self) -> Option<&BTreeSet<String>> {
         self.confluence_access_groups.as_ref()
+    }
+
+    /// The groups (names or ids) whose members are licensed Confluence users, guests not included
+    /// (`confluence_licensed_groups`): whom a space role assigned to all licensed users admits. `None`
+    /// when not configured: such an assignment then admits nobody.
+    pub fn confluence_licensed_groups(&self) -> Option<&BTreeSet<String>> {
+        self.confluence_licensed_groups.as_ref()
     }
 
     pub fn limits(&self) -> &Limits {

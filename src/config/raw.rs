@@ -2,7 +2,7 @@
 //! TOML and serde errors into messages that name the section, key and line.
 //!
 //! Nothing here is checked beyond TOML types and key names (`deny_unknown_fields`); every value rule lives in
-//! `validate.rs`. Required keys are `Option`s here so that a missing one is reported by key, together with
+//! `validate/`. Required keys are `Option`s here so that a missing one is reported by key, together with
 //! every other problem, rather than as the first serde error.
 
 use serde::de::{self, Deserializer, Visitor};
@@ -43,8 +43,9 @@ pub(super) struct RawSource {
     pub exclude_users: Vec<String>,
     pub archived: Option<bool>,
     pub confluence_access_groups: Option<Vec<String>>,
+    pub confluence_licensed_groups: Option<Vec<String>>,
     pub max_attachment_bytes: Option<RawSize>,
-    // Signed and wide so that a negative or huge value is reported by `validate.rs` with its allowed range.
+    // Signed and wide so that a negative or huge value is reported by `validate/` with its allowed range.
     pub concurrency: Option<i64>,
     pub requests_per_second: Option<f64>,
     pub timeout_secs: Option<i64>,

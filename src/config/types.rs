@@ -6,7 +6,7 @@
 //! key (`sources[0].name`, `--email`) and prefixes it. No reason ever repeats a value that might be a
 //! secret.
 //!
-//! This file does not read files or the environment; `validate.rs` does.
+//! This file does not read files or the environment; `validate/` does.
 
 use std::borrow::Borrow;
 use std::fmt;

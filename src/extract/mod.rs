@@ -30,6 +30,7 @@ pub mod archive;
 pub mod eml;
 pub mod helper;
 pub mod html;
+pub mod layer;
 pub mod legacy;
 pub mod ocr;
 pub mod odf;
@@ -59,7 +60,7 @@ pub use worker::{ExtractConfig, Extractor};
 /// The version of what the extractors do: stored with each attachment's outcome, so that a later sync
 /// extracts again what an older extractor failed on, found empty or skipped. Raise it whenever a change makes
 /// the extractors read files (or types) they could not read before.
-pub const EXTRACTOR_VERSION: u32 = 2;
+pub const EXTRACTOR_VERSION: u32 = 3;
 
 /// Errors raised while extracting text. Per-file problems end up as an [`Outcome`] reason; these variants
 /// are what those reasons are made of, plus the few failures of the machinery itself.

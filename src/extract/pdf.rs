@@ -1,15 +1,20 @@
-//! PDF to text, in the current process: pdf-extract first, pdf_oxide when pdf-extract fails or its text does
-//! not read as words, poppler's `pdftotext` when configured, and OCR for a PDF whose text layer is empty.
+//! PDF to text, in the current process: pdf-extract first, then our text-layer engine (`layer/`) and
+//! pdf_oxide when pdf-extract fails or its text does not read as words, poppler's `pdftotext` when
+//! configured, and OCR for a PDF whose text layer is empty.
 //!
-//! Why two built-in engines: measured against poppler on the test corpus (README, "Extraction"), each reads
-//! files the other cannot. pdf-extract spaces most files well but panics on some CJK CMaps, gives up on
-//! damaged cross-reference tables, and on some fonts emits text glued together or split into fragments;
-//! pdf_oxide repairs broken files and reads identity and non-Unicode CMaps, but mangles a few font encodings
-//! that pdf-extract reads. So each engine's text is judged by how it reads (`Reading`: word-like tokens of
-//! plausible length): the first engine whose text reads well and is substantial wins; otherwise the next
-//! engine is asked, and its text wins only when it reads clearly better. Known gap: pdf-extract writes right-to-left scripts in visual (reversed) order.
+//! Why three built-in engines: measured against poppler on the test corpus (README, "Extraction"), each reads
+//! files the others cannot. pdf-extract spaces most files well but panics on some CJK CMaps, gives up on
+//! damaged cross-reference tables, writes right-to-left scripts in visual (reversed) order, and on some fonts
+//! emits text glued together or split into fragments. The text layer places every character and spaces words
+//! by position, reads predefined CJK CMaps, Type3 fonts, form fields and broken files, but knows no glyph
+//! outline: a font without `/ToUnicode` or a known encoding has no text for it. pdf_oxide reads identity
+//! CMaps through the embedded font programs, but mangles a few font encodings. So each engine's text is
+//! judged by how it reads (`Reading`: word-like tokens of plausible length): the first engine whose text
+//! reads well and is substantial wins; otherwise the next engine is asked, and its text wins when it reads
+//! clearly better (the text layer replaces pdf-extract's text unless that reads clearly better); a
+//! text-layer text that wins and reads well ends the search.
 //!
-//! Both engines panic, overflow their stacks, loop and allocate without bound on hostile files, which no code
+//! The engines panic, overflow their stacks, loop and allocate without bound on hostile files, which no code
 //! inside the process can stop. So this module is only ever called inside the extraction worker (see
 //! `worker.rs`), never in the crawler's own process; panics are caught and become a failed engine.
 
@@ -29,13 +34,15 @@ pub enum PdfEngine {
     PdfExtract,
     /// The pdf_oxide crate.
     PdfOxide,
+    /// permdex's own walk over the text layer (`layer/`).
+    TextLayer,
     /// poppler's `pdftotext` program (opt-in: it must be installed).
     Pdftotext { program: PathBuf },
 }
 
 impl PdfEngine {
     /// The engines compiled into permdex, in the order they are tried.
-    pub const BUILT_IN: [PdfEngine; 2] = [PdfEngine::PdfExtract, PdfEngine::PdfOxide];
+    pub const BUILT_IN: [PdfEngine; 3] = [PdfEngine::PdfExtract, PdfEngine::TextLayer, PdfEngine::PdfOxide];
 
     /// poppler's `pdftotext` from `PATH`, when it is installed.
     pub fn pdftotext() -> Option<Self> {
@@ -46,6 +53,7 @@ impl PdfEngine {
         match self {
             PdfEngine::PdfExtract => "pdf-extract",
             PdfEngine::PdfOxide => "pdf_oxide",
+            PdfEngine::TextLayer => "text layer",
             PdfEngine::Pdftotext { .. } => "pdftotext",
         }
     }
@@ -60,6 +68,10 @@ impl PdfEngine {
             }
             PdfEngine::PdfOxide => catch_unwind(AssertUnwindSafe(|| oxide_text(bytes, max_output)))
                 .map_err(|payload| Error::Panicked { reason: panic_message(payload.as_ref()) })??,
+            PdfEngine::TextLayer => {
+                catch_unwind(AssertUnwindSafe(|| super::layer::layer_text(bytes, max_output)))
+                    .map_err(|payload| Error::Panicked { reason: panic_message(payload.as_ref()) })??
+            }
             PdfEngine::Pdftotext { program } => {
                 let output = helper::run(program, &["-q", "-enc", "UTF-8", "-", "-"], bytes, max_output)
                     .map_err(|reason| Error::Pdf { reason })?;
@@ -91,7 +103,8 @@ fn oxide_text(bytes: &[u8], max_output: usize) -> Result<String, Error> {
 /// Extracts the text layer of a PDF with the configured engines (see the module header for how one is
 /// chosen). A scanned PDF without a text layer yields an empty string, or its recognised text when OCR is on.
 pub fn pdf_to_text(bytes: &[u8], engines: &Engines, max_output: usize) -> Result<String, Error> {
-    let mut best: Option<(f64, String)> = None;
+    // The best text so far: its score, its text, and the engine that read it.
+    let mut best: Option<(f64, String, &PdfEngine)> = None;
     let mut failures = Vec::new();
     for engine in &engines.pdf {
         match engine.text(bytes, max_output) {
@@ -100,11 +113,23 @@ pub fn pdf_to_text(bytes: &[u8], engines: &Engines, max_output: usize) -> Result
                 if reading.reads_well() && reading.words >= SUBSTANTIAL_WORDS {
                     return Ok(text);
                 }
-                // A later engine replaces an earlier doubtful text only when it reads clearly better: on
-                // short or damaged files the engines' word counts differ by a few either way.
-                let better = best.as_ref().is_none_or(|(score, _)| reading.score() > *score * CLEARLY_BETTER);
+                // On short or damaged files the engines' word counts differ by a few either way, so a
+                // later engine replaces an earlier doubtful text only when it reads clearly better, except
+                // that the text layer, which measured more faithful than pdf-extract on such files, replaces
+                // pdf-extract's text unless that reads clearly better.
+                let score = reading.score();
+                let better = best.as_ref().is_none_or(|(best, _, by)| match (engine, by) {
+                    (PdfEngine::TextLayer, PdfEngine::PdfExtract) => score * CLEARLY_BETTER >= *best,
+                    _ => score > *best * CLEARLY_BETTER,
+                });
                 if better {
-                    best = Some((reading.score(), text));
+                    // The text layer's text, when it reads well, measured as faithful as pdf_oxide's on every
+                    // file: pdf_oxide, the slowest engine, is not asked.
+                    let settled = *engine == PdfEngine::TextLayer && reading.reads_well();
+                    best = Some((score, text, engine));
+                    if settled {
+                        break;
+                    }
                 }
             }
             Err(err) => {
@@ -112,13 +137,13 @@ pub fn pdf_to_text(bytes: &[u8], engines: &Engines, max_output: usize) -> Result
             }
         }
     }
-    let has_words = best.as_ref().is_some_and(|(score, _)| *score > 0.0);
+    let has_words = best.as_ref().is_some_and(|(score, _, _)| *score > 0.0);
     if let (false, Some(ocr)) = (has_words, &engines.ocr) {
         return ocr::pdf_to_text(bytes, ocr, max_output);
     }
     match best {
         // No words, and an engine said why (a password, a broken file): the reason beats an empty text.
-        Some((_, text)) if has_words || failures.is_empty() => Ok(text),
+        Some((_, text, _)) if has_words || failures.is_empty() => Ok(text),
         _ => Err(Error::Pdf { reason: failures.join("; ") }),
     }
 }

@@ -100,7 +100,8 @@ fn every_corpus_file_gets_an_outcome_with_a_reason() {
         ("simple4.pdf", "Text2"),
         ("013-reportlab-overlay_reportlab-overlay.pdf", "Fingerprint: asdfSa2123"),
         ("LICENSE.CC-BY-SA-4.0", "Attribution-ShareAlike 4.0"),
-        // Files pdf-extract panics on, cannot parse, or reads as fragments, which the second engine reads.
+        // Files pdf-extract panics on, cannot parse, or reads as fragments or backwards, which the text
+        // layer or pdf_oxide reads.
         ("90ms_rksj_h_sample.pdf", "日本語テスト"),
         ("issue1002.pdf", "The natural, unstoppable process of acquiring"),
         ("contrib_issue-625-identity-cmap.pdf", "Faktura nr FV 1/2021"),
@@ -109,6 +110,16 @@ fn every_corpus_file_gets_an_outcome_with_a_reason() {
         ("zen_of_python_corrupted.pdf", "Readability counts."),
         ("simple1.pdf", "Hello World"),
         ("008-reportlab-inline-image_inline-image.pdf", "Test"),
+        ("issue18099_reduced.pdf", "Hello world!"),
+        ("asciihexdecode.pdf", "Hello world"),
+        ("issue11915.pdf", "Courier New"),
+        ("simple3.pdf", "World"),
+        ("contrib_issue-1113-evil-xobjects.pdf", "Hello world"),
+        ("issue6605.pdf", "Transfer high-rate balances and save!"),
+        ("012-libreoffice-form_libreoffice-form.pdf", "Alice"),
+        // Right-to-left lines in reading order, not in the visual order of their glyphs.
+        ("issue10301.pdf", "אבג"),
+        ("ArabicCIDTrueType.pdf", "\u{627}\u{fee7}\u{feee}\u{627}\u{639}"),
     ];
     for (name, needle) in known_text {
         let text =
