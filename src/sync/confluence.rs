@@ -135,7 +135,12 @@ impl ConfluenceCrawl<'_, '_> {
         let space_ids: Vec<String> = self.permissions.snapshot.spaces.keys().cloned().collect();
         let space_ids = space_ids.as_slice();
         let archived = self.source.include_archived();
-        let resume = self.ledger.state.confluence.checkpoint.clone();
+        let permissions = self.permissions;
+        let resume = self.ledger.resume_point(
+            Product::Confluence,
+            |space| permissions.snapshot.spaces.contains_key(space),
+            &permissions.unreadable_spaces,
+        );
         let start_phase = resume.as_ref().map_or(Phase::Pages, |c| c.phase);
         // The access listing already counted the pages and blog posts this run will read.
         for kind in [ContentKind::Page, ContentKind::BlogPost] {

@@ -92,7 +92,12 @@ impl JiraCrawl<'_, '_> {
         self.keep_unreadable_projects();
         let keys = self.project_keys();
         let keys = keys.as_slice();
-        let resume = self.ledger.state.jira.checkpoint.clone();
+        let projects = &self.permissions.snapshot.projects;
+        let resume = self.ledger.resume_point(
+            Product::Jira,
+            |project| projects.contains_key(project),
+            &self.permissions.unreadable_projects,
+        );
         let (token, mut offset) = resume.map_or((None, 0), |c| (c.cursor, c.offset));
         self.ledger.report(&ProgressEvent::Phase { product: Product::Jira, phase: "issues" });
         if keys.is_empty() {

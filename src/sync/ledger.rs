@@ -100,6 +100,8 @@ pub(super) struct Ledger<'p> {
     pub(super) interrupted: Option<RunRecord>,
     /// Set before the run's last commit: that commit carries no unfinished record.
     ending: bool,
+    /// Per product, what the checkpoints of a full sync carry as [`Checkpoint::unlisted`].
+    unlisted: HashMap<Product, BTreeSet<String>>,
 }
 
 /// How a run that never recorded its end is recorded by the next run.
@@ -210,6 +212,7 @@ impl<'p> Ledger<'p> {
             progress,
             interrupted,
             ending: false,
+            unlisted: HashMap::new(),
         };
         if drop_everything {
             // Without reading them: the segments themselves may be what cannot be trusted.
@@ -287,6 +290,29 @@ impl<'p> Ledger<'p> {
         Ok(())
     }
 
+    /// Where a full sync of `product` starts: at its checkpoint, unless a space or project that the part
+    /// of the run before it could not read is `readable` now (that part never listed its content), then
+    /// from the start. The checkpoints that follow remember what is `unreadable` now, with what was before.
+    pub(super) fn resume_point(
+        &mut self,
+        product: Product,
+        readable: impl Fn(&str) -> bool,
+        unreadable: &BTreeSet<String>,
+    ) -> Option<Checkpoint> {
+        let mut resume = self.state.product(product).checkpoint.clone();
+        if resume.as_ref().is_some_and(|c| c.unlisted.iter().any(|id| readable(id))) {
+            self.record.notes.push(format!(
+                "{product:?}: a space or project the interrupted part of this run could not read is readable \
+                 now: listing again from the start"
+            ));
+            resume = None;
+        }
+        let mut unlisted = unreadable.clone();
+        unlisted.extend(resume.iter().flat_map(|c| c.unlisted.iter().cloned()));
+        self.unlisted.insert(product, unlisted);
+        resume
+    }
+
     /// Remembers where a full sync of `product` is, for the next commit.
     pub(super) fn set_checkpoint(
         &mut self,
@@ -295,8 +321,9 @@ impl<'p> Ledger<'p> {
         cursor: Option<String>,
         offset: usize,
     ) {
+        let unlisted = self.unlisted.get(&product).cloned().unwrap_or_default();
         self.state.product_mut(product).checkpoint =
-            Some(Checkpoint { run_id: self.run_id.clone(), phase, cursor, offset });
+            Some(Checkpoint { run_id: self.run_id.clone(), phase, cursor, offset, unlisted });
     }
 
     /// Ends the run: a final checkpoint after a cancellation, a rollback after a fatal error, the outcome.

@@ -77,6 +77,11 @@ pub struct Checkpoint {
     /// Items of that page already processed.
     #[serde(default)]
     pub offset: usize,
+    /// Spaces (Confluence) or projects (Jira) in scope, by id, whose permissions the run could not read
+    /// before this checkpoint, so that their content was not listed: a resumed run that can read one of
+    /// them lists the product again from the start.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unlisted: BTreeSet<String>,
 }
 
 /// The resumable phases of a full sync, in the order they run.
@@ -290,6 +295,7 @@ mod tests {
             phase: Phase::Issues,
             cursor: Some("tok".into()),
             offset: 7,
+            unlisted: BTreeSet::from(["10004".to_string()]),
         });
         state.docs.insert(
             DocId::confluence(Kind::Page, "1"),

@@ -223,6 +223,33 @@ fn break_requests(h: &Harness, broken: impl Fn(&str, &[(String, String)]) -> boo
     h.sim.state.guard.set_broken(Some(broken));
 }
 
+/// A full sync that could not read a space's permissions, and whose listings did not all end (the
+/// attachment listing failed), is continued by the next run; that run can read the space, so it lists
+/// again from the start instead of resuming past the space's pages, blog posts and comments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_full_sync_lists_a_space_it_could_not_read_before_it_stopped() {
+    let h = harness_with(SimConfig::new(12, Scale::Tiny), features()).await;
+    let site = h.site();
+    let space = other_space(&site, 0);
+    let docs = docs_of_space(&site, space);
+    let permissions = format!("/wiki/api/v2/spaces/{space}/permissions");
+    break_requests(&h, move |p, _| p == permissions || p == "/wiki/api/v2/attachments");
+    let first = h.sync(Mode::Full).await;
+    let failed = failed_items(&first);
+    assert!(failed.iter().any(|item| item.starts_with("space ")), "{failed:?}");
+    assert!(failed.iter().any(|item| item == "listing attachments"), "{failed:?}");
+    let indexed: BTreeSet<String> =
+        h.index().reader().all_ids().expect("ids").into_iter().map(|(id, _)| id).collect();
+    assert!(docs.iter().all(|d| !indexed.contains(d)), "the unreadable space stays unindexed");
+
+    h.sim.state.guard.set_broken(None);
+    let resumed = h.sync(Mode::Incremental).await;
+    assert!(resumed.resumed, "the unfinished full sync is continued: {:?}", resumed.notes);
+    assert!(resumed.notes.iter().any(|n| n.contains("listing again from the start")), "{:?}", resumed.notes);
+    h.assert_matches_oracle("resumed after the space became readable").await;
+    h.assert_complete("resumed after the space became readable");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_space_whose_permissions_cannot_be_read_keeps_its_documents_and_costs_no_other_space() {
     let h = harness_with(SimConfig::new(12, Scale::Tiny), features()).await;
