@@ -1,6 +1,7 @@
 //! The attachment pipeline of both products: download (async, bounded by the HTTP client) and extract
 //! (isolated worker processes on the blocking pool, bounded here) a batch of attachments, one result per
-//! attachment: its text, or why it has none.
+//! attachment: its text, or why it has none. At most [`IN_HAND`] attachments of a batch are downloaded and
+//! not yet extracted at once, so a large batch does not hold all its bytes.
 //!
 //! An attachment over `max_attachment_bytes` is not downloaded. One whose download or extraction fails is
 //! still indexed by the caller, with its title and no text, and the reason is recorded
@@ -72,6 +73,11 @@ impl<F> Fetch<F> {
     }
 }
 
+/// Attachments of one batch downloaded, being downloaded or waiting for extraction at once: what bounds the
+/// bytes a batch holds in memory (at most this many times `max_attachment_bytes`), however large the batch.
+/// A download waiting out a 429 holds a place too, so this is well above the client's concurrency.
+const IN_HAND: usize = 16;
+
 /// Downloads and extracts attachments with bounded concurrency.
 pub(super) struct AttachmentPipeline {
     extractor: Extractor,
@@ -102,6 +108,7 @@ impl AttachmentPipeline {
     {
         let cap = self.max_bytes;
         let limit = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
+        let in_hand = Arc::new(tokio::sync::Semaphore::new(IN_HAND));
         let mut tasks = JoinSet::new();
         let count = items.len();
         for (index, Fetch { size, hint, download }) in items.into_iter().enumerate() {
@@ -111,8 +118,11 @@ impl AttachmentPipeline {
                 continue;
             }
             let extractor = self.extractor.clone();
-            let limit = limit.clone();
+            let (limit, in_hand) = (limit.clone(), in_hand.clone());
             tasks.spawn(async move {
+                let Ok(_held) = in_hand.acquire_owned().await else {
+                    return (index, AttachmentText::Failed("download pool closed".into()));
+                };
                 let bytes = match download.await {
                     Ok(bytes) => bytes,
                     Err(reason) => return (index, AttachmentText::Failed(format!("download: {reason}"))),

@@ -251,7 +251,6 @@ impl<'a> Run<'a> {
                     ledger: &mut self.ledger,
                     permissions: &mut self.permissions,
                     site,
-                    source: self.source,
                     attachments: &self.attachments,
                     overlap: self.options.overlap,
                     children: None,
@@ -299,11 +298,21 @@ impl<'a> Run<'a> {
 /// spent on it; so does a site that does not answer after the client's retries. (Owned handles: a run is
 /// not `Sync`, so it is not borrowed across an await.)
 async fn preflight(confluence: Option<Arc<Confluence>>, jira: Option<Arc<Jira>>) -> Step {
-    if let Some(confluence) = confluence {
-        diagnosis::probe_credentials(confluence.client(), false).await.map_err(Error::from)?;
-    }
-    if let Some(jira) = jira {
-        diagnosis::probe_credentials(jira.client(), true).await.map_err(Error::from)?;
-    }
+    // Both products asked side by side; Confluence's answer is reported first when both fail.
+    let confluence = async {
+        match confluence {
+            Some(confluence) => diagnosis::probe_credentials(confluence.client(), false).await,
+            None => Ok(()),
+        }
+    };
+    let jira = async {
+        match jira {
+            Some(jira) => diagnosis::probe_credentials(jira.client(), true).await,
+            None => Ok(()),
+        }
+    };
+    let (confluence, jira) = tokio::join!(confluence, jira);
+    confluence.map_err(Error::from)?;
+    jira.map_err(Error::from)?;
     Ok(())
 }

@@ -20,9 +20,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use futures_util::future::join_all;
 
-use super::attachments::{AttachmentPipeline, Fetch};
+use super::attachments::{AttachmentPipeline, AttachmentText, Fetch};
 use super::docs;
 use super::ledger::{Ledger, Placement, Step};
 use super::listing::{Listing, Walk};
@@ -35,7 +35,6 @@ use super::state::Phase;
 use super::Error;
 use crate::atlassian::jira::Jira;
 use crate::atlassian::model::{Issue, IssueAttachment, IssueComment, Project};
-use crate::config::Source;
 use crate::index::{DocId, Kind, Product};
 
 const ISSUES: Counted = Counted::Docs(Product::Jira, Kind::Issue);
@@ -51,7 +50,6 @@ pub(super) struct JiraCrawl<'r, 'p> {
     /// Mutable: the actors of a role a fetched comment is restricted to are read when it is met.
     pub(super) permissions: &'r mut Permissions,
     pub(super) site: &'r Arc<Jira>,
-    pub(super) source: &'r Source,
     pub(super) attachments: &'r AttachmentPipeline,
     /// How far before the watermark an incremental run looks again.
     pub(super) overlap: Duration,
@@ -295,61 +293,62 @@ impl JiraCrawl<'_, '_> {
             self.ledger.state.jira.reread.insert(issue.id.clone());
             changed.push((issue, project));
         }
-        // Comments of changed issues, a few issues at a time.
-        let concurrency = self.source.limits().concurrency.get().max(1);
-        for chunk in changed.chunks(concurrency) {
+        if changed.is_empty() {
+            return Ok(());
+        }
+        // The comments and the attachments of every changed issue are fetched at once: the client keeps
+        // them within the site's limits, and a request the site asks to wait holds up only itself, not a
+        // group of others.
+        self.ledger.stop_point()?;
+        let attachments: Vec<(IssueAttachment, Issue, Project)> = changed
+            .iter()
+            .flat_map(|(issue, project)| {
+                issue.attachments.iter().map(move |a| (a.clone(), issue.clone(), project.clone()))
+            })
+            .collect();
+        let pending = self.pending_issue_attachments(attachments)?;
+        let cap = self.attachments.max_bytes();
+        let fetches = pending
+            .iter()
+            .map(|(a, _, _)| {
+                let (site, attachment) = (site.clone(), a.clone());
+                let download =
+                    async move { site.download(&attachment, cap).await.map_err(|e| e.to_string()) };
+                Fetch::new(a.size, &a.filename, &a.media_type, download)
+            })
+            .collect();
+        let pipeline = self.attachments;
+        let (results, texts) = tokio::join!(
+            join_all(changed.iter().map(|(issue, _)| site.comments(&issue.id, &issue.project_id))),
+            pipeline.run(fetches)
+        );
+        let fetched: Vec<(String, &[IssueComment])> = changed
+            .iter()
+            .zip(&results)
+            .filter_map(|((issue, _), r)| r.as_ref().ok().map(|c| (issue.project_id.clone(), c.as_slice())))
+            .collect();
+        self.permissions.read_comment_roles(self.ledger, site, &fetched).await;
+        for ((issue, project), comments) in changed.iter().zip(results) {
             self.ledger.stop_point()?;
-            let mut tasks = JoinSet::new();
-            for (index, (issue, _)) in chunk.iter().enumerate() {
-                let site = site.clone();
-                let issue_id = issue.id.clone();
-                let project_id = issue.project_id.clone();
-                tasks.spawn(async move { (index, site.comments(&issue_id, &project_id).await) });
-            }
-            let mut results: Vec<Option<Result<Vec<IssueComment>, crate::atlassian::Error>>> =
-                (0..chunk.len()).map(|_| None).collect();
-            while let Some(joined) = tasks.join_next().await {
-                let (index, comments) = joined.map_err(|e| Error::Task(e.to_string()))?;
-                results[index] = Some(comments);
-            }
-            let fetched: Vec<(String, &[IssueComment])> = chunk
-                .iter()
-                .zip(&results)
-                .filter_map(|((issue, _), r)| match r {
-                    Some(Ok(comments)) => Some((issue.project_id.clone(), comments.as_slice())),
-                    _ => None,
-                })
-                .collect();
-            self.permissions.read_comment_roles(self.ledger, site, &fetched).await;
-            for ((issue, project), comments) in chunk.iter().zip(results) {
-                let issue_doc = DocId::jira(Kind::Issue, &issue.id);
-                match comments {
-                    Some(Ok(comments)) => {
-                        for comment in comments {
-                            self.put_issue_comment(&comment, issue, project)?;
-                        }
-                        self.ledger.state.jira.reread.remove(&issue.id);
+            match comments {
+                Ok(comments) => {
+                    for comment in comments {
+                        self.put_issue_comment(&comment, issue, project)?;
                     }
-                    Some(Err(e)) => {
-                        self.ledger.record.fail(
-                            Counted::Docs(Product::Jira, Kind::Comment),
-                            format!("comments of {issue_doc}"),
-                            e.to_string(),
-                        );
-                        self.keep_comments(&issue.id);
-                    }
-                    None => {}
+                    self.ledger.state.jira.reread.remove(&issue.id);
+                }
+                Err(e) => {
+                    let issue_doc = DocId::jira(Kind::Issue, &issue.id);
+                    self.ledger.record.fail(
+                        Counted::Docs(Product::Jira, Kind::Comment),
+                        format!("comments of {issue_doc}"),
+                        e.to_string(),
+                    );
+                    self.keep_comments(&issue.id);
                 }
             }
-            let attachments: Vec<(IssueAttachment, Issue, Project)> = chunk
-                .iter()
-                .flat_map(|(issue, project)| {
-                    issue.attachments.iter().map(move |a| (a.clone(), issue.clone(), project.clone()))
-                })
-                .collect();
-            self.put_issue_attachments(attachments).await?;
         }
-        Ok(())
+        self.index_issue_attachments(pending, texts?)
     }
 
     fn put_issue_comment(
@@ -367,7 +366,12 @@ impl JiraCrawl<'_, '_> {
         self.ledger.put(doc, input, Placement::project(project, Some(issue.id.clone())))
     }
 
-    async fn put_issue_attachments(&mut self, attachments: Vec<(IssueAttachment, Issue, Project)>) -> Step {
+    /// The attachments to download: those not indexed yet (or whose text a newer extractor may read).
+    /// One already indexed is re-pointed to its issue's access, if need be, without a download.
+    fn pending_issue_attachments(
+        &mut self,
+        attachments: Vec<(IssueAttachment, Issue, Project)>,
+    ) -> Result<Vec<(IssueAttachment, Issue, Project)>, Error> {
         let mut pending = Vec::new();
         for (attachment, issue, project) in attachments {
             let id = DocId::jira(Kind::Attachment, &attachment.id);
@@ -384,17 +388,15 @@ impl JiraCrawl<'_, '_> {
             }
             pending.push((attachment, issue, project));
         }
-        let cap = self.attachments.max_bytes();
-        let fetches = pending
-            .iter()
-            .map(|(a, _, _)| {
-                let (site, attachment) = (self.site.clone(), a.clone());
-                let download =
-                    async move { site.download(&attachment, cap).await.map_err(|e| e.to_string()) };
-                Fetch::new(a.size, &a.filename, &a.media_type, download)
-            })
-            .collect();
-        let texts = self.attachments.run(fetches).await?;
+        Ok(pending)
+    }
+
+    /// Indexes downloaded attachments with their text (or their name alone, when there is none).
+    fn index_issue_attachments(
+        &mut self,
+        pending: Vec<(IssueAttachment, Issue, Project)>,
+        texts: Vec<AttachmentText>,
+    ) -> Step {
         for ((attachment, issue, project), text) in pending.into_iter().zip(texts) {
             let id = DocId::jira(Kind::Attachment, &attachment.id);
             let (text, stamp) = text.into_text(&mut self.ledger.record, &id);

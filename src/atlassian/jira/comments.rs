@@ -114,9 +114,14 @@ impl Jira {
     /// A project's role name → id: remembered, or read now (once more when `name` is not among them, in
     /// case the role was added or renamed since).
     async fn role_id(&self, project_id: &str, name: &str) -> Result<Option<String>, Error> {
-        let known = self.names().role_ids.get(project_id).and_then(|roles| roles.get(name).cloned());
-        if known.is_some() {
-            return Ok(known);
+        let known = || self.names().role_ids.get(project_id).and_then(|roles| roles.get(name).cloned());
+        if let Some(id) = known() {
+            return Ok(Some(id));
+        }
+        let _reading = self.name_reads.lock().await;
+        if let Some(id) = known() {
+            // Read by the request this one waited for.
+            return Ok(Some(id));
         }
         let path = format!("{API}/project/{}/role", segment(project_id));
         let roles = match self.client.get_json::<wire::RoleUrls>(&path).await {

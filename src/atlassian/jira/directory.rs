@@ -83,6 +83,11 @@ impl Jira {
         if let Some(known) = self.names().group_ids.clone() {
             return Ok(known);
         }
+        let _reading = self.name_reads.lock().await;
+        if let Some(known) = self.names().group_ids.clone() {
+            // Walked by the request this one waited for.
+            return Ok(known);
+        }
         self.groups().await?;
         Ok(self.names().group_ids.clone().unwrap_or_default())
     }

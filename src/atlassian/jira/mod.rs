@@ -95,6 +95,9 @@ const ISSUE_FIELDS: [&str; 14] = [
 pub struct Jira {
     client: Client,
     names: Mutex<Names>,
+    /// Held while a name not remembered yet is read, so that requests side by side (the comments of many
+    /// issues of one project) that miss the same names read them once.
+    name_reads: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -107,7 +110,7 @@ struct Names {
 
 impl Jira {
     pub fn new(client: Client) -> Self {
-        Jira { client, names: Mutex::new(Names::default()) }
+        Jira { client, names: Mutex::new(Names::default()), name_reads: tokio::sync::Mutex::new(()) }
     }
 
     pub fn client(&self) -> &Client {

@@ -20,6 +20,8 @@ mod confluence;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use futures_util::future::join_all;
+
 use super::ledger::{Ledger, Step};
 use super::listing::Walk;
 use super::progress::ProgressEvent;
@@ -28,8 +30,8 @@ use super::runs::Counted;
 use super::state::StoredDirectory;
 use crate::acl::AclStore;
 use crate::atlassian::confluence::Confluence;
-use crate::atlassian::jira::{Jira, RoleUses, COMMENT_LIST_MAX};
-use crate::atlassian::model::{CommentVisibility, Directory, IssueComment, Space};
+use crate::atlassian::jira::{Jira, ProjectsRead, RoleUses, COMMENT_LIST_MAX};
+use crate::atlassian::model::{ApplicationRole, CommentVisibility, Directory, IssueComment, Space};
 use crate::config::Source;
 use crate::index::{DocId, Kind, Product};
 
@@ -131,8 +133,11 @@ impl Permissions {
         jira: &Jira,
         missing: BTreeSet<(String, String)>,
     ) {
-        for (project_id, role) in missing {
-            match jira.role_actors(&project_id, &role).await {
+        // Read side by side: a role whose read waits out a 429 holds up no other.
+        let reads =
+            join_all(missing.iter().map(|(project_id, role)| jira.role_actors(project_id, role))).await;
+        for ((project_id, role), read) in missing.into_iter().zip(reads) {
+            match read {
                 Ok(actors) => {
                     if let Some(project) = self.snapshot.projects.get_mut(&project_id) {
                         project.roles.insert(role, actors);
@@ -159,32 +164,45 @@ pub(super) async fn read(
     let product = if confluence.is_some() { Product::Confluence } else { Product::Jira };
     ledger.report(&ProgressEvent::Phase { product, phase: "permissions" });
     let mut permissions = Permissions::default();
-    let directory = match (jira, confluence) {
-        (Some(jira), Some(confluence)) => both_directory(jira, confluence).await,
-        (Some(jira), None) => jira.directory().await,
-        (None, Some(confluence)) => confluence.directory(&[]).await,
-        (None, None) => Ok(Directory::default()),
+    // Jira's application roles, projects and their permissions depend neither on the directory nor on
+    // Confluence: they are read side by side with those, so that a wait on one side (a 429's Retry-After)
+    // holds up nothing on the other.
+    let roles_in_use = roles_of_stored_comments(ledger);
+    let jira_sources = async {
+        match jira {
+            Some(jira) => Some(read_jira_sources(jira, &roles_in_use).await),
+            None => None,
+        }
     };
-    match directory {
-        Ok(directory) => {
-            ledger.state.directory = StoredDirectory::from(&directory);
-            permissions.snapshot.directory = directory;
-            permissions.directory = true;
+    let directory_and_confluence = async {
+        let directory = match (jira, confluence) {
+            (Some(jira), Some(confluence)) => both_directory(jira, confluence).await,
+            (Some(jira), None) => jira.directory().await,
+            (None, Some(confluence)) => confluence.directory(&[]).await,
+            (None, None) => Ok(Directory::default()),
+        };
+        match directory {
+            Ok(directory) => {
+                ledger.state.directory = StoredDirectory::from(&directory);
+                permissions.snapshot.directory = directory;
+                permissions.directory = true;
+            }
+            Err(e) => {
+                ledger.record.fail(
+                    Counted::Directory,
+                    "directory",
+                    format!("users and groups: {e} (kept the last read)"),
+                );
+                permissions.snapshot.directory = Directory::from(&ledger.state.directory);
+            }
         }
-        Err(e) => {
-            ledger.record.fail(
-                Counted::Directory,
-                "directory",
-                format!("users and groups: {e} (kept the last read)"),
-            );
-            permissions.snapshot.directory = Directory::from(&ledger.state.directory);
+        if let Some(confluence) = confluence {
+            confluence::read(&mut permissions, ledger, source, confluence).await;
         }
-    }
-    if let Some(confluence) = confluence {
-        confluence::read(&mut permissions, ledger, source, confluence).await;
-    }
-    if let Some(jira) = jira {
-        let applications = match jira.application_roles().await {
+    };
+    let ((), jira_sources) = tokio::join!(directory_and_confluence, jira_sources);
+    if let Some(JiraSources { applications, projects }) = jira_sources {
+        let applications = match applications {
             Ok(roles) => Some(Some(roles.into_iter().map(|r| (r.key, r.groups)).collect())),
             // A definite answer: without the right, application roles grant nobody.
             Err(e @ crate::atlassian::Error::MissingRight { .. }) => {
@@ -212,8 +230,9 @@ pub(super) async fn read(
             // Jira's permissions stay as last committed.
             None => return permissions,
         }
-        match jira.projects_with_roles_in_use(&roles_of_stored_comments(ledger)).await {
-            Ok(read) => {
+        match projects {
+            None => {}
+            Some(Ok(read)) => {
                 let on_site: BTreeSet<&str> = read
                     .projects
                     .iter()
@@ -240,7 +259,7 @@ pub(super) async fn read(
                 permissions.jira =
                     !permissions.snapshot.projects.is_empty() || permissions.unreadable_projects.is_empty();
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 ledger.record.fail(Counted::Projects, "projects", format!("projects and permissions: {e}"))
             }
         }
@@ -248,12 +267,32 @@ pub(super) async fn read(
     permissions
 }
 
+/// What a run reads of Jira's permission sources, before it is recorded.
+struct JiraSources {
+    applications: Result<Vec<ApplicationRole>, crate::atlassian::Error>,
+    /// Not read when the application roles could not be (then Jira's permissions stay as last committed).
+    projects: Option<Result<ProjectsRead, crate::atlassian::Error>>,
+}
+
+/// Reads the application roles, then the projects in scope with their permissions and the roles in use.
+async fn read_jira_sources(jira: &Jira, roles_in_use: &RoleUses) -> JiraSources {
+    let applications = jira.application_roles().await;
+    let projects = match &applications {
+        Ok(_) | Err(crate::atlassian::Error::MissingRight { .. }) => {
+            Some(jira.projects_with_roles_in_use(roles_in_use).await)
+        }
+        Err(_) => None,
+    };
+    JiraSources { applications, projects }
+}
+
 /// The site's one directory when both products are synced: Jira lists every user (1000 a page), and
 /// Confluence lists group members 200 a page where Jira lists 50, so group memberships are read once,
 /// from Confluence. A member the user listing missed is looked up by account id.
 async fn both_directory(jira: &Jira, confluence: &Confluence) -> Result<Directory, crate::atlassian::Error> {
-    let mut users = jira.users().await?;
-    let groups = confluence.groups().await?;
+    // Side by side: neither listing needs the other.
+    let (users, groups) = tokio::join!(jira.users(), confluence.groups());
+    let (mut users, groups) = (users?, groups?);
     let missing: BTreeSet<String> =
         groups.values().flat_map(|g| g.members.iter()).filter(|a| !users.contains_key(*a)).cloned().collect();
     if !missing.is_empty() {
