@@ -8,7 +8,8 @@
 //!
 //! `--requests-per-second` and `--concurrency` default to permdex's own defaults for a source (what a user
 //! who configures nothing gets). Timings are wall-clock on whatever machine runs it; nothing here asserts
-//! them.
+//! them. `STORM_LOG=permdex::atlassian::client=debug` prints each retry with its delay and the seconds since
+//! the start, to see where a storm's time goes.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -56,6 +57,14 @@ struct Sample {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("STORM_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(args))
 }
