@@ -224,11 +224,12 @@ fn run_sync(args: &sync::SyncArgs) -> anyhow::Result<ExitCode> {
     Ok(if aborted > 0 {
         eprintln!("permdex: {aborted} sync run(s) failed; what was committed before is kept");
         ExitCode::from(RUN_FAILED)
+    } else if cancelled {
+        // Stopped: what failed so far (calls cut short by the stop among it) is in the run records.
+        ExitCode::from(130)
     } else if failed > 0 {
         eprintln!("permdex: sync finished with {failed} failure(s)");
         ExitCode::FAILURE
-    } else if cancelled {
-        ExitCode::from(130)
     } else {
         ExitCode::SUCCESS
     })

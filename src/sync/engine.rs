@@ -141,7 +141,12 @@ pub async fn sync_with(
         }
     }
     let mut run = Run::new(ledger, source, options)?;
-    let result = run.execute().await;
+    let result = match run.execute().await {
+        // Stopped through the token (Ctrl-C, SIGTERM): a step that failed because its calls were cancelled
+        // (the first calls, say) did not fail; the run is cancelled, and the next one resumes it.
+        Err(Halt::Fatal(_)) if options.cancel.is_cancelled() => Err(Halt::Cancelled),
+        other => other,
+    };
     let mut record = run.finish(result).await?;
     record.ended = Utc::now();
     runs::append(config.data_dir(), &record)?;

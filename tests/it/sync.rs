@@ -610,6 +610,72 @@ async fn every_sync_names_scope_keys_that_are_not_on_the_site() {
     }
 }
 
+/// `permdex sync` stops at once on SIGTERM and on Ctrl-C (SIGINT) while it waits: on a 429 whose
+/// `Retry-After` asks for ten minutes, and on a pacer that allows one request every 100 seconds. The run is
+/// recorded as cancelled (exit status 130), and the next one completes it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sync_stops_on_sigterm_and_ctrl_c_while_waiting_on_a_retry_after_or_the_pacer() {
+    let refusal =
+        permdex::sim::FirstCallRefusal { seed: 1, share: 1.0, retry_after: Duration::from_secs(600) };
+    for (signal, name, wait) in [(libc::SIGTERM, "SIGTERM", "Retry-After"), (libc::SIGINT, "Ctrl-C", "pacer")]
+    {
+        let h = harness(SimConfig::new(13, Scale::Tiny)).await;
+        let config_path = write_config(&h.sim, h.data.path());
+        if wait == "pacer" {
+            let text = std::fs::read_to_string(&config_path).expect("config");
+            let slow = text.replace("requests_per_second = 2000.0", "requests_per_second = 0.01");
+            std::fs::write(&config_path, slow).expect("config");
+        } else {
+            h.sim.state.guard.set_first_call_refusal(Some(refusal.clone()));
+        }
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
+            .args(["sync", "--config"])
+            .arg(&config_path)
+            .env(TOKEN_ENV, &h.sim.credentials.token)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("permdex sync starts");
+        // Waiting: the site refused a first call (Retry-After: 600), or answered the one call the pacer
+        // let through at once (the next slot is 100 s away).
+        let waiting = || {
+            let stats = h.sim.state.guard.stats();
+            if wait == "pacer" {
+                stats.requests >= 1
+            } else {
+                stats.first_call_refusals >= 1
+            }
+        };
+        while !waiting() {
+            assert!(
+                child.try_wait().expect("child status").is_none(),
+                "{name}: the sync ended before waiting"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let pid = child.id().expect("pid") as libc::pid_t;
+        let signalled = std::time::Instant::now();
+        // SAFETY: kill only sends a signal to the child this test started and still holds.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "{name} sent");
+        // A generous bound, not a timing assertion: the wait alone would hold the run for minutes.
+        let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("{name} while waiting on the {wait}: the sync did not stop"))
+            .expect("child ends");
+        eprintln!("{name} while waiting on the {wait}: stopped {:?} after the signal", signalled.elapsed());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(130), "{name} while waiting on the {wait}: {stderr}");
+        assert!(stderr.contains("stopping now"), "{stderr}");
+
+        h.sim.state.guard.set_first_call_refusal(None);
+        let next = h.sync(Mode::Incremental).await;
+        assert_eq!(next.outcome, RunOutcome::Completed, "{name}: {:?}", next.failures);
+        h.assert_matches_oracle(&format!("after {name}")).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_sync_exits_non_zero_on_failures_and_status_shows_the_runs() {
     let h = harness(SimConfig::new(11, Scale::Tiny)).await;
