@@ -39,8 +39,12 @@ pub struct Space {
     pub name: String,
     pub kind: SpaceKind,
     pub archived: bool,
-    /// Subjects holding the `read` operation on the space itself; nothing else counts for reading.
+    /// Subjects holding the `read` operation on the space itself; no other space permission counts for
+    /// reading.
     pub readers: Vec<Subject>,
+    /// On a site with role-based space access (`ROLES_TRANSITION`, `ROLES`): the holders of a role that
+    /// lets them view the space (`read/space`), besides the `readers`. Empty on other sites.
+    pub role_viewers: Vec<RoleHolder>,
     /// Absolute web URL of the space.
     pub url: String,
 }
@@ -166,7 +170,7 @@ pub enum SpaceRoleMode {
     Transition,
     /// Space roles (and whatever space permissions spaces still hold).
     Roles,
-    /// A mode this code does not know: read both, as in `Transition`.
+    /// A mode this code does not know: no space's viewers can be read (they are readable by nobody new).
     Unknown(String),
 }
 
@@ -214,6 +218,20 @@ pub enum AccessClass {
     JsmProjectAdmins,
     /// A class this code does not know: grants nothing.
     Other(String),
+}
+
+impl AccessClass {
+    /// The class as the API names it (`anonymous-users`, …).
+    pub fn id(&self) -> &str {
+        match self {
+            AccessClass::AnonymousUsers => "anonymous-users",
+            AccessClass::AuthenticatedUsers => "authenticated-users",
+            AccessClass::AllLicensedUsers => "all-licensed-users",
+            AccessClass::AllProductAdmins => "all-product-admins",
+            AccessClass::JsmProjectAdmins => "jsm-project-admins",
+            AccessClass::Other(id) => id,
+        }
+    }
 }
 
 /// Who a Jira permission grant or security level membership names.

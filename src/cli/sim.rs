@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use permdex::sim::{self, Corpus, FaultConfig, RateLimitConfig, Scale, SimConfig};
+use permdex::sim::{self, Corpus, FaultConfig, RateLimitConfig, Scale, SimConfig, SiteFeatures};
 
 use super::Usage;
 
@@ -62,6 +62,41 @@ pub struct SimArgs {
     /// Seed of the fault dice (default: the site seed).
     #[arg(long)]
     pub fault_seed: Option<u64>,
+    /// A site feature beyond the default site; repeat the flag for several.
+    #[arg(long = "feature", value_enum, value_name = "FEATURE")]
+    pub features: Vec<Feature>,
+}
+
+/// The site features `--feature` turns on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Feature {
+    /// Product access by group: accounts without Jira or Confluence, guests, application roles.
+    ProductAccess,
+    /// Inline comments (with replies, resolved threads included).
+    InlineComments,
+    /// Role-based space access (`ROLES_TRANSITION` mode, space roles and assignments).
+    SpaceRoles,
+    /// Jira Service Management projects, requests and their visibility.
+    ServiceManagement,
+    /// Every feature above.
+    All,
+}
+
+impl SimArgs {
+    /// The site features: the default site's plus those asked for.
+    pub fn site_features(&self) -> SiteFeatures {
+        let mut features = sim::DEFAULT_FEATURES;
+        for feature in &self.features {
+            match feature {
+                Feature::ProductAccess => features.product_access = true,
+                Feature::InlineComments => features.inline_comments = true,
+                Feature::SpaceRoles => features.space_roles = true,
+                Feature::ServiceManagement => features.service_management = true,
+                Feature::All => features = SiteFeatures::ALL,
+            }
+        }
+        features
+    }
 }
 
 fn probability(flag: &'static str, p: f64) -> Result<f64, Usage> {
@@ -121,7 +156,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let config = args.to_config()?;
     let (seed, scale) = (config.seed, config.scale);
-    let running = sim::run::start(config, args.listen).await?;
+    let running = sim::run::start_with_features(config, args.site_features(), args.listen).await?;
     let line = serde_json::json!({
         "url": running.url,
         "email": running.credentials.email,
@@ -174,6 +209,16 @@ mod tests {
             (0.2, 0.2, 0.2, 0.2, 0.2)
         );
         assert_eq!((f.truncated, f.seed), (0.0, 9));
+    }
+
+    #[test]
+    fn features_add_to_the_default_site() {
+        assert_eq!(sim_args(&[]).unwrap().site_features(), sim::DEFAULT_FEATURES);
+        let some = sim_args(&["--feature", "inline-comments", "--feature", "space-roles"]).unwrap();
+        let want = SiteFeatures { inline_comments: true, space_roles: true, ..sim::DEFAULT_FEATURES };
+        assert_eq!(some.site_features(), want);
+        assert_eq!(sim_args(&["--feature", "all"]).unwrap().site_features(), SiteFeatures::ALL);
+        assert!(sim_args(&["--feature", "whiteboards"]).is_err());
     }
 
     #[test]

@@ -245,6 +245,9 @@ archived = false
 # Groups (names or ids) whose members have Confluence access, guests' groups included. Atlassian offers no API
 # for it: unset, every member of a group granted a space is taken to have Confluence access.
 # confluence_access_groups = ["confluence-users-acme", "confluence-guests-acme"]
+# Groups (names or ids) of licensed Confluence users, guests not included: whom a space role given to "all
+# licensed users" admits on a site with role-based space access. Unset, such a role admits nobody.
+# confluence_licensed_groups = ["confluence-users-acme"]
 # Larger attachments are skipped and recorded; a byte count or a size with B, KB, MB, GB, KiB, MiB or GiB; 0 skips all.
 max_attachment_bytes = {max_attachment_bytes}
 # Requests in flight at once, 1 to {max_concurrency}.

@@ -366,6 +366,7 @@ pub struct Source {
     users: KeyFilter<AccountId>,
     include_archived: bool,
     confluence_access_groups: Option<BTreeSet<String>>,
+    confluence_licensed_groups: Option<BTreeSet<String>>,
     limits: Limits,
     schedule: Schedule,
     max_permission_age: Option<Duration>,
@@ -439,6 +440,13 @@ impl Source {
     /// `None` when not configured: members of granted groups are then taken to have it.
     pub fn confluence_access_groups(&self) -> Option<&BTreeSet<String>> {
         self.confluence_access_groups.as_ref()
+    }
+
+    /// The groups (names or ids) whose members are licensed Confluence users, guests not included
+    /// (`confluence_licensed_groups`): whom a space role assigned to all licensed users admits. `None`
+    /// when not configured: such an assignment then admits nobody.
+    pub fn confluence_licensed_groups(&self) -> Option<&BTreeSet<String>> {
+        self.confluence_licensed_groups.as_ref()
     }
 
     pub fn limits(&self) -> &Limits {

@@ -43,6 +43,7 @@ pub(super) struct RawSource {
     pub exclude_users: Vec<String>,
     pub archived: Option<bool>,
     pub confluence_access_groups: Option<Vec<String>>,
+    pub confluence_licensed_groups: Option<Vec<String>>,
     pub max_attachment_bytes: Option<RawSize>,
     // Signed and wide so that a negative or huge value is reported by `validate/` with its allowed range.
     pub concurrency: Option<i64>,

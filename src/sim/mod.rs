@@ -174,6 +174,14 @@ pub struct FirstCallRefusal {
     pub retry_after: Duration,
 }
 
+/// Which requests the site answers with a 500 every time, as a site does when one item's data breaks its
+/// handlers (one space's permissions, one space's pages): a predicate over the request's path and its
+/// percent-decoded query pairs. Faults answer some of the time; this answers always, so a test can make one
+/// space's reads fail and watch that only that space is affected.
+///
+/// Set with `Guard::set_broken`; like every fault, never applied to `/_sim/` routes.
+pub type BrokenTarget = std::sync::Arc<dyn Fn(&str, &[(String, String)]) -> bool + Send + Sync>;
+
 /// Everything needed to run a simulated site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimConfig {

@@ -27,7 +27,8 @@ use serde::{Deserialize, Serialize};
 use super::model::{
     AccessRule, Attachment, Comment, Content, ContentKind, FileBody, FileKind, Holder, IdSequences,
     InlineComment, Issue, IssueComment, IssueType, LevelMember, PermissionGrant, Resolution, RoleActors,
-    SecurityLevel, Site, SpacePermission, SpacePrincipal, Status, Visibility,
+    RoleAssignment, RoleMode, RolePrincipal, SecurityLevel, Site, SpacePermission, SpacePrincipal, Status,
+    Visibility,
 };
 use super::Error;
 
@@ -93,6 +94,14 @@ pub enum Mutation {
     SetInlineResolution {
         id: u64,
         resolution: Resolution,
+    },
+    /// Assigns (`assign: true`) or unassigns a space role to a principal on a space, on a site with
+    /// role-based space access. Like every permission change it touches no version.
+    SetSpaceRoleAssignment {
+        space_id: u64,
+        principal: RolePrincipal,
+        role_id: String,
+        assign: bool,
     },
     AddAttachment {
         container_id: u64,
@@ -379,6 +388,21 @@ fn validate(site: &Site, m: &Mutation) -> Result<(), Error> {
                 non_empty_text("highlighted text", selection)?;
             }
             Ok(())
+        }
+        Mutation::SetSpaceRoleAssignment { space_id, principal, role_id, .. } => {
+            site.spaces.get(space_id).ok_or_else(|| not_found("space", space_id))?;
+            if site.space_roles.mode == RoleMode::PreRoles {
+                return Err(invalid("the site has no role-based space access".to_string()));
+            }
+            if !site.space_roles.roles.iter().any(|r| r.id == *role_id) {
+                return Err(not_found("space role", role_id));
+            }
+            match principal {
+                RolePrincipal::User(u) => known_user(site, u),
+                RolePrincipal::Group(g) => known_group(site, g),
+                RolePrincipal::AccessClass(class) if ACCESS_CLASSES.contains(&class.as_str()) => Ok(()),
+                RolePrincipal::AccessClass(class) => Err(not_found("access class", class)),
+            }
         }
         Mutation::SetInlineResolution { id, .. } => match site.inline_comments.get(id) {
             Some(c) if c.parent_comment_id.is_none() => Ok(()),
@@ -686,6 +710,13 @@ fn perform(site: &mut Site, m: &Mutation) {
                     comment.resolution = *resolution;
                     comment.resolution_changed = Some((admin.clone(), now));
                 }
+            }
+        }
+        Mutation::SetSpaceRoleAssignment { space_id, principal, role_id, assign } => {
+            let on_space = site.space_roles.assignments.entry(*space_id).or_default();
+            on_space.retain(|a| !(a.principal == *principal && a.role_id == *role_id));
+            if *assign {
+                on_space.push(RoleAssignment { principal: principal.clone(), role_id: role_id.clone() });
             }
         }
         Mutation::AddAttachment { container_id, filename, kind, text } => {
@@ -1031,6 +1062,7 @@ enum Kind {
     DeactivateUser,
     AddInlineComment,
     SetInlineResolution,
+    SetSpaceRoleAssignment,
 }
 
 const KINDS: [Kind; 29] = [
@@ -1068,11 +1100,26 @@ const KINDS: [Kind; 29] = [
 /// The kinds of the inline comments feature, drawn only on sites that have it.
 const INLINE_KINDS: [Kind; 2] = [Kind::AddInlineComment, Kind::SetInlineResolution];
 
+/// The kinds of the space roles feature, drawn only on sites that have it.
+const ROLE_KINDS: [Kind; 1] = [Kind::SetSpaceRoleAssignment];
+
+/// The access classes a space role can be assigned to.
+const ACCESS_CLASSES: [&str; 5] = [
+    "anonymous-users",
+    "authenticated-users",
+    "all-licensed-users",
+    "all-product-admins",
+    "jsm-project-admins",
+];
+
 /// The kinds of mutation a site can undergo: the original ones, plus those of the features it has.
 fn kinds_of(site: &Site) -> Vec<Kind> {
     let mut kinds = KINDS.to_vec();
     if site.features.inline_comments {
         kinds.extend(INLINE_KINDS);
+    }
+    if site.features.space_roles {
+        kinds.extend(ROLE_KINDS);
     }
     kinds
 }
@@ -1276,6 +1323,20 @@ fn candidate(site: &Site, rng: &mut impl Rng, kind: Kind) -> Option<Mutation> {
                 *[Resolution::Resolved, Resolution::Reopened, Resolution::Dangling, Resolution::Open]
                     .choose(rng)?;
             Mutation::SetInlineResolution { id: *threads.choose(rng)?, resolution }
+        }
+        Kind::SetSpaceRoleAssignment => {
+            let role_id = site.space_roles.roles.choose(rng)?.id.clone();
+            let principal = match rng.gen_range(0..4) {
+                0 => RolePrincipal::User(pick_user(rng, site)?),
+                1 => RolePrincipal::Group(pick_group(rng, site)?),
+                _ => RolePrincipal::AccessClass(ACCESS_CLASSES.choose(rng)?.to_string()),
+            };
+            Mutation::SetSpaceRoleAssignment {
+                space_id: pick_key(rng, &site.spaces)?,
+                principal,
+                role_id,
+                assign: rng.gen_bool(0.6),
+            }
         }
         Kind::AddAttachment => {
             let (kind, extension) = *FILE_KINDS.choose(rng)?;

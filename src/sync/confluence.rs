@@ -1,20 +1,29 @@
-//! The Confluence crawl of a run: pages, blog posts, footer comments and attachments of the spaces in
-//! scope, into the [`Ledger`].
+//! The Confluence crawl of a run: pages, blog posts, footer and inline comments and attachments of the
+//! spaces in scope, into the [`Ledger`].
 //!
-//! A full run walks the four listings in order, checkpointing after each page of a listing (and within a
+//! A full run walks the five listings in order, checkpointing after each page of a listing (and within a
 //! page, between chunks of items), so an interrupted run resumes at the page and item it stopped at. An
 //! incremental run does not ask CQL `lastmodified` what changed: the access listing, read for permissions
 //! anyway, carries every page's and blog post's version and space, so comparing versions finds every edit,
-//! move and new page without a time-zone-dependent query; the site-wide comment and attachment listings
-//! (metadata plus versions) find new, edited and deleted comments and attachments.
+//! move and new page without a time-zone-dependent query; the site-wide comment, inline comment and
+//! attachment listings (metadata plus versions) find new, edited and deleted ones.
+//!
+//! Inline comments are indexed as comments, resolved threads included, with their container's access;
+//! their labels say they are inline and what their thread's status is (`docs.rs`). Resolving a thread
+//! changes no version on the site, so the status is part of what an incremental run compares.
 //!
 //! Content the access listing did not show is skipped: its permissions are unknown to this run (created
 //! after the listing was read, or out of scope), so it waits for the next one.
 //!
+//! Isolation: the documents of a space whose permissions could not be read this run are kept as last
+//! committed. A page or blog post listing asks for many spaces at once; when it fails, a full run lists
+//! those spaces one at a time, and a space whose own listing fails keeps its pages and blog posts as last
+//! indexed while the others are listed in full.
+//!
 //! This file does not read permissions (`permissions.rs`), shape documents (`docs.rs`) or extract text
 //! (`attachments.rs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
@@ -30,9 +39,11 @@ use super::runs::Counted;
 use super::runs::Mode;
 use super::state::Phase;
 use super::Error;
+use crate::acl::ProfileId;
 use crate::atlassian::confluence::Confluence;
-use crate::atlassian::model::{Attachment, Comment, Content, ContentKind};
+use crate::atlassian::model::{Attachment, Comment, Content, ContentKind, Directory, InlineComment, Space};
 use crate::config::Source;
+use crate::index::IndexDoc;
 use crate::index::{DocId, Kind, Product};
 
 /// Items of a listing page processed between two stop points and checkpoints.
@@ -49,10 +60,15 @@ pub(super) struct ConfluenceCrawl<'r, 'p> {
     pub(super) titles: HashMap<String, String>,
 }
 
+/// The phases of a full run, in order.
+const PHASES: [Phase; 5] =
+    [Phase::Pages, Phase::BlogPosts, Phase::Comments, Phase::InlineComments, Phase::Attachments];
+
 /// A listing page's items.
 enum Batch {
     Contents(Vec<Content>),
     Comments(Vec<Comment>),
+    InlineComments(Vec<InlineComment>),
     Attachments(Vec<Attachment>),
 }
 
@@ -61,6 +77,7 @@ impl Batch {
         match self {
             Batch::Contents(v) => v.len(),
             Batch::Comments(v) => v.len(),
+            Batch::InlineComments(v) => v.len(),
             Batch::Attachments(v) => v.len(),
         }
     }
@@ -74,6 +91,7 @@ impl Batch {
         match self {
             Batch::Contents(v) => Batch::Contents(tail(v, n)),
             Batch::Comments(v) => Batch::Comments(tail(v, n)),
+            Batch::InlineComments(v) => Batch::InlineComments(tail(v, n)),
             Batch::Attachments(v) => Batch::Attachments(tail(v, n)),
         }
     }
@@ -98,6 +116,10 @@ async fn list(
             let page = site.comments(cursor).await?;
             (Batch::Comments(page.items), page.next)
         }
+        Phase::InlineComments => {
+            let page = site.inline_comments(cursor).await?;
+            (Batch::InlineComments(page.items), page.next)
+        }
         Phase::Attachments | Phase::Issues => {
             let page = site.attachments(cursor).await?;
             (Batch::Attachments(page.items), page.next)
@@ -109,6 +131,7 @@ impl ConfluenceCrawl<'_, '_> {
     /// Every listing, resuming an interrupted full sync at its checkpoint.
     pub(super) async fn full(&mut self) -> Step<Listing> {
         let site = self.site;
+        self.keep_unreadable_spaces();
         let space_ids: Vec<String> = self.permissions.snapshot.spaces.keys().cloned().collect();
         let space_ids = space_ids.as_slice();
         let archived = self.source.include_archived();
@@ -125,7 +148,7 @@ impl ConfluenceCrawl<'_, '_> {
             let kind = if kind == ContentKind::Page { Kind::Page } else { Kind::Blogpost };
             self.ledger.report(&ProgressEvent::Total { product: Product::Confluence, kind, total });
         }
-        for phase in [Phase::Pages, Phase::BlogPosts, Phase::Comments, Phase::Attachments] {
+        for phase in PHASES {
             if phase < start_phase {
                 continue;
             }
@@ -136,14 +159,19 @@ impl ConfluenceCrawl<'_, '_> {
             self.ledger
                 .report(&ProgressEvent::Phase { product: Product::Confluence, phase: phase_name(phase) });
             let counted = Counted::Docs(Product::Confluence, phase_kind(phase));
-            let mut walk = Walk::resume(cursor, counted, format!("listing {}", phase_name(phase)));
+            let item = format!("listing {}", phase_name(phase));
+            let mut walk = Walk::resume(cursor, counted, item.clone());
+            let mut failure = None;
             while walk.has_more() {
                 self.ledger.set_checkpoint(Product::Confluence, phase, walk.cursor(), offset);
-                let Some(batch) = walk
-                    .next(&mut self.ledger.record, |cursor| list(site, phase, space_ids, archived, cursor))
-                    .await
-                else {
-                    break;
+                let batch = match walk.try_next(|cursor| list(site, phase, space_ids, archived, cursor)).await
+                {
+                    Ok(Some(batch)) => batch,
+                    Ok(None) => break,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
                 };
                 self.process_batch(phase, batch, &mut offset, walk.page_cursor()).await?;
                 if walk.has_more() {
@@ -152,11 +180,87 @@ impl ConfluenceCrawl<'_, '_> {
                     self.ledger.checkpoint_due().await?;
                 }
             }
-            if walk.listing() == Listing::Incomplete {
-                return Ok(Listing::Incomplete);
+            let Some(error) = failure else { continue };
+            match content_kind_of(phase) {
+                // A listing of several spaces' content: list them one at a time, so that a space whose
+                // own listing fails costs that space only.
+                Some(kind) if space_ids.len() > 1 => {
+                    self.ledger.record.notes.push(format!(
+                        "{item} of {} spaces at once failed ({error}): listed one space at a time",
+                        space_ids.len()
+                    ));
+                    self.list_one_space_at_a_time(kind, space_ids).await?;
+                }
+                _ => {
+                    self.ledger.record.fail(counted, item, error.to_string());
+                    return Ok(Listing::Incomplete);
+                }
             }
         }
         Ok(Listing::Complete)
+    }
+
+    /// Lists the pages or blog posts of each space on its own (no checkpoints: an interrupted run lists
+    /// again from where the failed listing stopped). A space whose listing fails is recorded, and its
+    /// stored pages or blog posts are kept as last indexed.
+    async fn list_one_space_at_a_time(&mut self, kind: ContentKind, space_ids: &[String]) -> Step {
+        let site = self.site;
+        let archived = self.source.include_archived();
+        let doc_kind = docs::content_kind(kind);
+        for space_id in space_ids {
+            let key = self.permissions.space(space_id).map(|s| s.key).unwrap_or_default();
+            let counted = Counted::Docs(Product::Confluence, doc_kind);
+            let mut walk = Walk::new(counted, format!("space {key}: listing {}", phase_name(phase_of(kind))));
+            while walk.has_more() {
+                self.ledger.stop_point()?;
+                let one = std::slice::from_ref(space_id);
+                let listed = walk
+                    .next(&mut self.ledger.record, |cursor| async move {
+                        site.contents(kind, one, archived, cursor.as_deref()).await
+                    })
+                    .await;
+                let Some(page) = listed else { break };
+                // What the failed listing indexed already is not indexed twice.
+                for content in page {
+                    if !self.ledger.touched(&docs::content_id(content.kind, &content.id)) {
+                        self.put_content(&content)?;
+                    }
+                }
+            }
+            if walk.listing() == Listing::Incomplete {
+                self.keep_where(|id, input| {
+                    id.kind == doc_kind && input.space_id() == Some(space_id.as_str())
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps every stored document of a space whose permissions could not be read: it is not listed this
+    /// run, and must stay as last committed rather than be taken for deleted.
+    fn keep_unreadable_spaces(&mut self) {
+        let unreadable = &self.permissions.unreadable_spaces;
+        if unreadable.is_empty() {
+            return;
+        }
+        let unreadable: BTreeSet<String> = unreadable.clone();
+        self.keep_where(|_, input| input.space_id().is_some_and(|s| unreadable.contains(s)));
+    }
+
+    /// Marks the stored Confluence documents `wanted` accepts as seen, unless this run wrote them.
+    fn keep_where(&mut self, wanted: impl Fn(&DocId, &AclInput) -> bool) {
+        let kept: Vec<DocId> = self
+            .ledger
+            .state
+            .docs
+            .iter()
+            .filter(|(id, doc)| id.product == Product::Confluence && wanted(id, &doc.acl))
+            .map(|(id, _)| id.clone())
+            .filter(|id| !self.ledger.touched(id))
+            .collect();
+        for id in kept {
+            self.ledger.keep(&id);
+        }
     }
 
     /// Indexes one listing page's items from `offset` on, checkpointing (with the offset) and stopping on
@@ -184,6 +288,11 @@ impl ConfluenceCrawl<'_, '_> {
                         self.put_comment(&c)?;
                     }
                 }
+                Batch::InlineComments(items) => {
+                    for c in items.drain(..take) {
+                        self.put_inline_comment(&c)?;
+                    }
+                }
                 Batch::Attachments(items) => {
                     let chunk: Vec<Attachment> = items.drain(..take).collect();
                     self.put_attachments(chunk).await?;
@@ -203,6 +312,7 @@ impl ConfluenceCrawl<'_, '_> {
     pub(super) async fn incremental(&mut self) -> Step<Listing> {
         let site = self.site;
         let permissions = self.permissions;
+        self.keep_unreadable_spaces();
         self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "changed content" });
         // The access listing holds every page's and blog post's version: fetch what is new or changed.
         let mut changed: Vec<(ContentKind, String)> = Vec::new();
@@ -258,6 +368,18 @@ impl ConfluenceCrawl<'_, '_> {
                 self.put_comment(c)?;
             }
         }
+        self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "inline comments" });
+        let mut inline =
+            Walk::new(Counted::Docs(Product::Confluence, Kind::Comment), "listing inline comments");
+        while inline.has_more() {
+            self.ledger.stop_point()?;
+            let listed = inline
+                .next(&mut self.ledger.record, |c| async move { site.inline_comments(c.as_deref()).await });
+            let Some(page) = listed.await else { break };
+            for c in &page {
+                self.put_inline_comment(c)?;
+            }
+        }
         self.ledger.report(&ProgressEvent::Phase { product: Product::Confluence, phase: "attachments" });
         let attachments_of = Counted::Docs(Product::Confluence, Kind::Attachment);
         let mut attachments = Walk::new(attachments_of, "listing attachments");
@@ -268,7 +390,9 @@ impl ConfluenceCrawl<'_, '_> {
             let Some(page) = listed.await else { break };
             self.put_attachments(page).await?;
         }
-        let complete = [comments.listing(), attachments.listing()].iter().all(|l| *l == Listing::Complete);
+        let complete = [comments.listing(), inline.listing(), attachments.listing()]
+            .iter()
+            .all(|l| *l == Listing::Complete);
         Ok(if complete { Listing::Complete } else { Listing::Incomplete })
     }
 
@@ -300,10 +424,33 @@ impl ConfluenceCrawl<'_, '_> {
     }
 
     fn put_comment(&mut self, comment: &Comment) -> Result<(), Error> {
+        self.put_comment_as(comment, comment.version, |comment, title, space, directory, profile| {
+            docs::comment_doc(comment, title, space, directory, profile)
+        })
+    }
+
+    fn put_inline_comment(&mut self, inline: &InlineComment) -> Result<(), Error> {
+        self.put_comment_as(
+            &inline.comment,
+            docs::inline_version(inline),
+            |_, title, space, directory, profile| {
+                docs::inline_comment_doc(inline, title, space, directory, profile)
+            },
+        )
+    }
+
+    /// Indexes a comment whose container is in scope, as `make` shapes it, unless an incremental run
+    /// holds it at `version` already.
+    fn put_comment_as(
+        &mut self,
+        comment: &Comment,
+        version: u64,
+        make: impl FnOnce(&Comment, &str, &Space, &Directory, ProfileId) -> IndexDoc,
+    ) -> Result<(), Error> {
         let Some(space) = self.permissions.container_space(&comment.container_id) else { return Ok(()) };
         let id = DocId::confluence(Kind::Comment, &comment.id);
         self.ledger.record.counts_mut(&id).seen += 1;
-        let same = self.ledger.state.docs.get(&id).is_some_and(|d| d.version == comment.version);
+        let same = self.ledger.state.docs.get(&id).is_some_and(|d| d.version == version);
         if same && self.ledger.mode != Mode::Full {
             self.ledger.keep(&id);
             return Ok(());
@@ -312,7 +459,7 @@ impl ConfluenceCrawl<'_, '_> {
             AclInput::Confluence { space_id: space.id.clone(), content_id: comment.container_id.clone() };
         let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
         let title = self.container_title(comment.container_kind, &comment.container_id)?;
-        let doc = docs::comment_doc(comment, &title, &space, &self.permissions.snapshot.directory, profile);
+        let doc = make(comment, &title, &space, &self.permissions.snapshot.directory, profile);
         self.ledger.bump_watermark(Product::Confluence, comment.updated);
         self.ledger.put(doc, input, Placement::space(&space, Some(comment.container_id.clone())))
     }
@@ -371,6 +518,7 @@ fn phase_name(phase: Phase) -> &'static str {
         Phase::Pages => "pages",
         Phase::BlogPosts => "blog posts",
         Phase::Comments => "comments",
+        Phase::InlineComments => "inline comments",
         Phase::Attachments => "attachments",
         Phase::Issues => "issues",
     }
@@ -381,8 +529,25 @@ fn phase_kind(phase: Phase) -> Kind {
     match phase {
         Phase::Pages => Kind::Page,
         Phase::BlogPosts => Kind::Blogpost,
-        Phase::Comments => Kind::Comment,
+        Phase::Comments | Phase::InlineComments => Kind::Comment,
         Phase::Attachments | Phase::Issues => Kind::Attachment,
+    }
+}
+
+/// The kind of content a listing phase lists, for the phases that list pages or blog posts.
+fn content_kind_of(phase: Phase) -> Option<ContentKind> {
+    match phase {
+        Phase::Pages => Some(ContentKind::Page),
+        Phase::BlogPosts => Some(ContentKind::BlogPost),
+        Phase::Comments | Phase::InlineComments | Phase::Attachments | Phase::Issues => None,
+    }
+}
+
+/// The phase that lists a content kind.
+fn phase_of(kind: ContentKind) -> Phase {
+    match kind {
+        ContentKind::Page => Phase::Pages,
+        ContentKind::BlogPost => Phase::BlogPosts,
     }
 }
 

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 
 use crate::acl::ProfileId;
 use crate::atlassian::model::{
-    Attachment, Comment, Content, ContentKind, Directory, Issue, IssueAttachment, IssueComment, Project,
-    Space,
+    Attachment, Comment, Content, ContentKind, Directory, InlineComment, InlineResolution, Issue,
+    IssueAttachment, IssueComment, Project, Space,
 };
 use crate::extract::{adf_to_text, storage_to_text, UserNames};
 use crate::index::{DocId, IndexDoc, Kind};
@@ -62,6 +62,54 @@ pub fn comment_doc(
     doc.url = comment.url.clone();
     doc.version = comment.version;
     doc
+}
+
+/// An inline comment: a comment (titled after its container, read as it) whose labels say it is inline
+/// and what its thread's status is: `inline-comment` and `inline-comment:resolved` (or `:open`,
+/// `:reopened`, `:dangling`; none for a status the site did not say). A colon cannot be part of a
+/// Confluence label, so these never meet a label someone wrote.
+pub fn inline_comment_doc(
+    inline: &InlineComment,
+    container_title: &str,
+    space: &Space,
+    directory: &Directory,
+    profile: ProfileId,
+) -> IndexDoc {
+    let mut doc = comment_doc(&inline.comment, container_title, space, directory, profile);
+    doc.title = format!("Inline comment on {container_title}");
+    doc.labels.push(INLINE_LABEL.to_owned());
+    if let Some(status) = resolution_name(&inline.resolution) {
+        doc.labels.push(format!("{INLINE_LABEL}:{status}"));
+    }
+    doc.version = inline_version(inline);
+    doc
+}
+
+/// The label every inline comment's document carries.
+pub const INLINE_LABEL: &str = "inline-comment";
+
+/// The version an inline comment's document is stored with: the site's version, times 8, plus its
+/// thread's status. Resolving or reopening a thread changes no version on the site, and the status is
+/// shown, so a change of status must read as a change.
+pub fn inline_version(inline: &InlineComment) -> u64 {
+    let status = match inline.resolution {
+        InlineResolution::Open => 1,
+        InlineResolution::Reopened => 2,
+        InlineResolution::Resolved => 3,
+        InlineResolution::Dangling => 4,
+        InlineResolution::Unknown(_) => 0,
+    };
+    inline.comment.version.saturating_mul(8).saturating_add(status)
+}
+
+fn resolution_name(resolution: &InlineResolution) -> Option<&'static str> {
+    match resolution {
+        InlineResolution::Open => Some("open"),
+        InlineResolution::Reopened => Some("reopened"),
+        InlineResolution::Resolved => Some("resolved"),
+        InlineResolution::Dangling => Some("dangling"),
+        InlineResolution::Unknown(_) => None,
+    }
 }
 
 /// A Confluence attachment with the text extracted from its bytes (empty when extraction failed).
@@ -219,6 +267,7 @@ mod tests {
             kind: SpaceKind::Global,
             archived: false,
             readers: vec![],
+            role_viewers: Vec::new(),
             url: "https://acme.atlassian.net/wiki/spaces/ENG".into(),
         }
     }
@@ -326,6 +375,31 @@ mod tests {
         assert_eq!(c.container.as_deref(), Some("confluence:blogpost:65601"));
         assert_eq!((c.author.as_deref(), c.author_name), (Some("stranger"), None));
         assert_eq!((c.created, c.updated, c.version), (at(9_000).expect("t"), at(9_000).expect("t"), 2));
+
+        // An inline comment: a comment of its container, marked with its thread's status, whose version
+        // moves when only the status does.
+        let cases = [
+            (InlineResolution::Open, Some("inline-comment:open")),
+            (InlineResolution::Reopened, Some("inline-comment:reopened")),
+            (InlineResolution::Resolved, Some("inline-comment:resolved")),
+            (InlineResolution::Dangling, Some("inline-comment:dangling")),
+            (InlineResolution::Unknown("new".into()), None),
+        ];
+        let mut versions = std::collections::BTreeSet::new();
+        for (resolution, status) in cases {
+            let inline = InlineComment { comment: comment.clone(), resolution, selection: Some("x".into()) };
+            let d = inline_comment_doc(&inline, "Design", &space, &dir, p);
+            let want: Vec<&str> = std::iter::once("inline-comment").chain(status).collect();
+            assert_eq!(d.labels, want);
+            assert_eq!(
+                (d.title.as_str(), d.container.as_deref()),
+                ("Inline comment on Design", c.container.as_deref())
+            );
+            assert_eq!((d.body.as_str(), d.acl_profile), (c.body.as_str(), p));
+            assert_eq!(d.version, inline_version(&inline));
+            versions.insert(d.version);
+        }
+        assert_eq!(versions.len(), 5, "each status is a version of its own");
 
         let attachment = Attachment {
             id: "att65800".into(),

@@ -99,8 +99,27 @@ impl Walk {
         L: Listed,
         Fut: Future<Output = Result<L, crate::atlassian::Error>>,
     {
+        match self.try_next(fetch).await {
+            Ok(items) => items,
+            Err(e) => {
+                record.fail(self.counted, self.item.clone(), e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Like [`Walk::next`], but a failed fetch is handed back instead of recorded (the walk is then
+    /// incomplete all the same): for a caller that can recover, e.g. by listing a part at a time.
+    pub(super) async fn try_next<L, Fut>(
+        &mut self,
+        fetch: impl FnOnce(Option<String>) -> Fut,
+    ) -> Result<Option<L::Items>, crate::atlassian::Error>
+    where
+        L: Listed,
+        Fut: Future<Output = Result<L, crate::atlassian::Error>>,
+    {
         if self.state != State::Open {
-            return None;
+            return Ok(None);
         }
         match fetch(self.next.clone()).await {
             Ok(page) => {
@@ -109,12 +128,11 @@ impl Walk {
                 if self.next.is_none() {
                     self.state = State::Ended;
                 }
-                Some(items)
+                Ok(Some(items))
             }
             Err(e) => {
-                record.fail(self.counted, self.item.clone(), e.to_string());
                 self.state = State::Failed;
-                None
+                Err(e)
             }
         }
     }

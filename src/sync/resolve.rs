@@ -7,8 +7,10 @@
 //! [`refresh_all`] does it for every stored document after the snapshot was re-read, so a permissions-only
 //! sync never re-fetches bodies. The rules (written out in `docs/permissions.md`):
 //!
-//! - Confluence page or blog post: the space's `read` holders, and one clause per restricted item among the
-//!   content and its ancestors. Comments and attachments use their container's input.
+//! - Confluence page or blog post: the space's `read` holders and, on a site with role-based space access,
+//!   the holders of a role that views it (anonymous users are *anyone*, all licensed users the configured
+//!   licensed groups, other access classes nobody), and one clause per restricted item among the content
+//!   and its ancestors. Comments (footer and inline) and attachments use their container's input.
 //! - Jira issue: the `BROWSE_PROJECTS` holders, and the members of its security level if it has one.
 //!   Comments with a visibility add a clause of that group or role. Attachments use the issue's input.
 //!   An `applicationRole` holder is the access groups of its application (of every Jira application
@@ -42,8 +44,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::acl::{AclStore, ClauseId, ClauseKey, Principal, ProfileId};
 use crate::atlassian::model::{
-    CommentVisibility, Content, ContentAccess, Directory, Holder, Issue, IssueComment, Project, Space,
-    Subject,
+    AccessClass, CommentVisibility, Content, ContentAccess, Directory, Holder, Issue, IssueComment, Project,
+    RoleHolder, Space, Subject,
 };
 
 /// Everything permissions depend on, as last read from the site.
@@ -70,6 +72,9 @@ pub struct ProductAccess {
     /// The Confluence access groups (ids) of the source's `confluence_access_groups`; `None` when not
     /// configured: a member of a granted group is then taken to have Confluence access.
     pub confluence: Option<BTreeSet<String>>,
+    /// The licensed Confluence users' groups (ids) of the source's `confluence_licensed_groups`: whom a
+    /// space role assigned to all licensed users admits. `None` when not configured: nobody.
+    pub confluence_licensed: Option<BTreeSet<String>>,
 }
 
 impl ProductAccess {
@@ -138,6 +143,14 @@ impl AclInput {
             AclInput::Confluence { .. } => None,
             AclInput::JiraIssue { project_id, .. } => Some(project_id),
             AclInput::JiraComment { issue, .. } => issue.project_id(),
+        }
+    }
+
+    /// The Confluence space a document belongs to (as last read: content may have moved since).
+    pub fn space_id(&self) -> Option<&str> {
+        match self {
+            AclInput::Confluence { space_id, .. } => Some(space_id),
+            AclInput::JiraIssue { .. } | AclInput::JiraComment { .. } => None,
         }
     }
 
@@ -277,8 +290,10 @@ impl<'a> Resolver<'a> {
         let snapshot = self.snapshot;
         let access = snapshot.access.get(content_id)?;
         let space = snapshot.spaces.get(&access.space_id)?;
+        let licensed = snapshot.products.confluence_licensed.as_ref();
         let mut clauses = vec![self.clause(format!("confluence:space:{}:read", space.id), || {
-            space.readers.iter().filter_map(subject_principal).collect()
+            let by_role = space.role_viewers.iter().flat_map(|h| role_holder_principals(h, licensed));
+            space.readers.iter().filter_map(subject_principal).chain(by_role).collect()
         })];
         for id in access.ancestors.iter().map(String::as_str).chain(std::iter::once(content_id)) {
             if let Some(clause) = self.restriction_clause(id)? {
@@ -292,7 +307,7 @@ impl<'a> Resolver<'a> {
             let product = if clauses.len() == 1 {
                 self.clause(format!("confluence:space:{}:product", space.id), || {
                     let mut principals = groups();
-                    if space.readers.contains(&Subject::Anonymous) {
+                    if open_to_anonymous(space) {
                         principals.push(Principal::Anyone);
                     }
                     principals
@@ -473,6 +488,28 @@ fn role_principals(project: &Project, role: &str) -> Vec<Principal> {
     }
 }
 
+/// Whom a holder of a space role that views the space stands for. Of the access classes, anonymous users
+/// are everyone and all licensed users are the configured licensed groups; the others
+/// (`authenticated-users`, product and JSM admins, classes this code does not know) admit nobody.
+fn role_holder_principals(holder: &RoleHolder, licensed: Option<&BTreeSet<String>>) -> Vec<Principal> {
+    match holder {
+        RoleHolder::User(u) => vec![Principal::User(u.clone())],
+        RoleHolder::Group(g) => vec![Principal::Group(g.clone())],
+        RoleHolder::AccessClass(AccessClass::AnonymousUsers) => vec![Principal::Anyone],
+        RoleHolder::AccessClass(AccessClass::AllLicensedUsers) => {
+            licensed.into_iter().flatten().map(|g| Principal::Group(g.clone())).collect()
+        }
+        RoleHolder::AccessClass(_) | RoleHolder::Unknown(_) => Vec::new(),
+    }
+}
+
+/// Whether anonymous access may view the space: `read` for the anonymous role, or a viewing role
+/// assigned to anonymous users.
+fn open_to_anonymous(space: &Space) -> bool {
+    space.readers.contains(&Subject::Anonymous)
+        || space.role_viewers.contains(&RoleHolder::AccessClass(AccessClass::AnonymousUsers))
+}
+
 fn subject_principal(subject: &Subject) -> Option<Principal> {
     match subject {
         Subject::Anonymous => Some(Principal::Anyone),
@@ -516,6 +553,7 @@ mod tests {
             kind: SpaceKind::Global,
             archived: false,
             readers,
+            role_viewers: Vec::new(),
             url: String::new(),
         }
     }
@@ -585,7 +623,11 @@ mod tests {
     }
 
     fn content(id: &str) -> AclInput {
-        AclInput::Confluence { space_id: "1".into(), content_id: id.into() }
+        content_in("1", id)
+    }
+
+    fn content_in(space: &str, id: &str) -> AclInput {
+        AclInput::Confluence { space_id: space.into(), content_id: id.into() }
     }
 
     #[test]
@@ -609,6 +651,59 @@ mod tests {
             let profile = resolve(&mut store, &snapshot, &input);
             assert_eq!(readers(&store, &snapshot.directory, profile), expected, "{input:?}: {why}");
         }
+    }
+
+    #[test]
+    fn viewing_roles_add_their_holders_to_the_space_clause() {
+        let licensed = RoleHolder::AccessClass(AccessClass::AllLicensedUsers);
+        let anonymous = RoleHolder::AccessClass(AccessClass::AnonymousUsers);
+        let authenticated = RoleHolder::AccessClass(AccessClass::AuthenticatedUsers);
+        // (why, the space's viewers by role, confluence_licensed_groups, who reads it)
+        type Case<'a> = (&'a str, Vec<RoleHolder>, Option<&'a [&'a str]>, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
+            ("a user", vec![RoleHolder::User("dave".into())], None, vec!["dave"]),
+            ("a group", vec![RoleHolder::Group("g-mgr".into())], None, vec!["bob", "carol"]),
+            (
+                "all licensed users: the licensed groups",
+                vec![licensed.clone()],
+                Some(&["g-eng"]),
+                vec!["alice", "bob"],
+            ),
+            ("all licensed users, none configured", vec![licensed], None, vec![]),
+            ("anonymous users: everyone", vec![anonymous], None, vec!["alice", "bob", "carol", "dave"]),
+            ("an access class not modelled", vec![authenticated], Some(&["g-eng"]), vec![]),
+            ("an unknown principal", vec![RoleHolder::Unknown("TEAM:t1".into())], None, vec![]),
+        ];
+        for (why, viewers, licensed, expected) in cases {
+            let mut snapshot = confluence_snapshot();
+            snapshot.products.confluence_licensed = licensed.map(set);
+            if let Some(s) = snapshot.spaces.get_mut("3") {
+                s.role_viewers = viewers;
+            }
+            let mut store = AclStore::default();
+            let profile = resolve(&mut store, &snapshot, &content_in("3", "30"));
+            assert_eq!(readers(&store, &snapshot.directory, profile), expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_space_anonymous_users_view_by_role_is_open_to_anyone_beyond_product_access() {
+        let mut snapshot = confluence_snapshot();
+        snapshot.products.confluence = Some(set(&["g-eng"]));
+        if let Some(s) = snapshot.spaces.get_mut("3") {
+            s.role_viewers = vec![RoleHolder::AccessClass(AccessClass::AnonymousUsers)];
+        }
+        let mut store = AclStore::default();
+        let profile = resolve(&mut store, &snapshot, &content_in("3", "30"));
+        let anonymous = store.caller([&Principal::Anyone]);
+        assert!(store.allowed_profiles(&anonymous).contains(profile.0), "anonymous access reads it");
+        // Without the role, the same space is for Confluence users only.
+        let mut closed = snapshot.clone();
+        if let Some(s) = closed.spaces.get_mut("3") {
+            s.role_viewers = vec![RoleHolder::User("dave".into())];
+        }
+        let profile = resolve(&mut store, &closed, &content_in("3", "30"));
+        assert!(!store.allowed_profiles(&anonymous).contains(profile.0));
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub enum Phase {
     Pages,
     BlogPosts,
     Comments,
+    InlineComments,
     Attachments,
     Issues,
 }

@@ -96,6 +96,7 @@ fn expected_spaces(site: &Site, url: &str) -> BTreeMap<String, Space> {
                 },
                 archived: s.status == Status::Archived,
                 readers: readers.into_iter().collect(),
+                role_viewers: Vec::new(),
                 url: format!("{url}/wiki/spaces/{}", s.key),
             };
             (space.id.clone(), space)

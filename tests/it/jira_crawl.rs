@@ -499,7 +499,11 @@ fn assert_crawl_is_exact(site: &Site, crawl: &Crawl) {
     let snapshot = PermissionSnapshot {
         projects: crawl.projects.iter().map(|p| (p.id.clone(), p.clone())).collect(),
         directory: crawl.directory.clone(),
-        products: ProductAccess { jira: Some(crawl.applications.clone()), confluence: None },
+        products: ProductAccess {
+            jira: Some(crawl.applications.clone()),
+            confluence: None,
+            confluence_licensed: None,
+        },
         ..Default::default()
     };
     let issues: BTreeMap<&str, &model::Issue> = crawl.issues.iter().map(|i| (i.id.as_str(), i)).collect();

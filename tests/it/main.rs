@@ -6,6 +6,7 @@ mod browser;
 mod client;
 mod config;
 mod confluence_crawl;
+mod confluence_sync;
 mod eval_collection;
 mod eval_trec;
 mod extract;

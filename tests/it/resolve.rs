@@ -84,6 +84,7 @@ fn adapt(site: &Site) -> Adapted {
                 kind,
                 archived: s.status == Status::Archived,
                 readers,
+                role_viewers: Vec::new(),
                 url: String::new(),
             },
         );

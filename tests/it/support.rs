@@ -207,6 +207,7 @@ pub fn permission_only(m: &Mutation) -> bool {
         m,
         Mutation::SetReadRestriction { .. }
             | Mutation::SetSpacePermission { .. }
+            | Mutation::SetSpaceRoleAssignment { .. }
             | Mutation::AddGrant { .. }
             | Mutation::RemoveGrant { .. }
             | Mutation::AddLevelMember { .. }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use permdex::config::Config;
-use permdex::sim::model::AccessRule;
+use permdex::sim::model::{AccessRule, RoleMode};
 use permdex::sim::model::{FileKind, Holder, Site, Visibility};
 use permdex::sim::mutate::{random_mutation, Mutation};
 use permdex::sim::oracle::{self, Scope};
@@ -24,10 +24,10 @@ const TOKEN_ENV: &str = "PERMDEX_SIM_TOKEN";
 /// The source's request timeout, on top of what `support::sim_config_text` writes.
 const TIMEOUT: &str = "timeout_secs = 10";
 
-struct Harness {
-    sim: RunningSim,
-    data: tempfile::TempDir,
-    config: Config,
+pub(crate) struct Harness {
+    pub(crate) sim: RunningSim,
+    pub(crate) data: tempfile::TempDir,
+    pub(crate) config: Config,
     http: reqwest::Client,
 }
 
@@ -39,7 +39,7 @@ fn write_config(sim: &RunningSim, data_dir: &Path) -> PathBuf {
     support::write_sim_config(sim, data_dir, TOKEN_ENV, TIMEOUT)
 }
 
-fn load_config(sim: &RunningSim, data_dir: &Path, extra: &str) -> Config {
+pub(crate) fn load_config(sim: &RunningSim, data_dir: &Path, extra: &str) -> Config {
     support::load_sim_config(sim, data_dir, TOKEN_ENV, &format!("{TIMEOUT}\n{extra}"))
 }
 
@@ -51,8 +51,14 @@ async fn harness(config: SimConfig) -> Harness {
 }
 
 /// A harness on a site with `features`; where product access is enforced, the source's
-/// `confluence_access_groups` names the site's Confluence access groups (licensed users and guests).
-async fn harness_with(config: SimConfig, features: SiteFeatures) -> Harness {
+/// `confluence_access_groups` names the site's Confluence access groups (licensed users and guests), and
+/// where space roles are, `confluence_licensed_groups` names its licensed users' groups.
+pub(crate) async fn harness_with(config: SimConfig, features: SiteFeatures) -> Harness {
+    harness_configured(config, features, "").await
+}
+
+/// [`harness_with`], with `more` added to the source's configuration.
+pub(crate) async fn harness_configured(config: SimConfig, features: SiteFeatures, more: &str) -> Harness {
     let sim =
         start_with_features(config, features, ([127, 0, 0, 1], 0).into()).await.expect("simulator starts");
     let data = tempfile::tempdir().expect("tempdir");
@@ -61,18 +67,22 @@ async fn harness_with(config: SimConfig, features: SiteFeatures) -> Harness {
         let access = &site.product_access;
         // By id: group names are mutable, and the random mutations rename groups.
         let ids: Vec<&String> = access.confluence_users.union(&access.confluence_guests).collect();
+        let mut extra = String::new();
         if access.rule == AccessRule::Groups {
-            format!("confluence_access_groups = {ids:?}")
-        } else {
-            String::new()
+            extra.push_str(&format!("confluence_access_groups = {ids:?}\n"));
         }
+        if site.space_roles.mode != RoleMode::PreRoles {
+            let licensed: Vec<&String> = access.confluence_users.iter().collect();
+            extra.push_str(&format!("confluence_licensed_groups = {licensed:?}\n"));
+        }
+        extra + more
     };
     let config = load_config(&sim, data.path(), &extra);
     Harness { sim, data, config, http: reqwest::Client::new() }
 }
 
 impl Harness {
-    async fn sync(&self, mode: Mode) -> RunRecord {
+    pub(crate) async fn sync(&self, mode: Mode) -> RunRecord {
         self.sync_watched(mode, &mut Silent).await
     }
 
@@ -80,7 +90,7 @@ impl Harness {
         self.sync_with_options(mode, &support::quick_sync_options(), progress).await
     }
 
-    async fn sync_with_options(
+    pub(crate) async fn sync_with_options(
         &self,
         mode: Mode,
         options: &SyncOptions,
@@ -89,27 +99,27 @@ impl Harness {
         support::sync_first_source(&self.config, mode, options, progress).await
     }
 
-    fn index(&self) -> SourceIndex {
+    pub(crate) fn index(&self) -> SourceIndex {
         SourceIndex::open(&self.config, &self.config.sources()[0]).expect("index opens")
     }
 
-    async fn oracle(&self, account_id: &str) -> Vec<String> {
+    pub(crate) async fn oracle(&self, account_id: &str) -> Vec<String> {
         let mut ids = support::oracle_visible(&self.http, &self.sim, account_id).await;
         ids.sort();
         ids
     }
 
-    async fn mutate(&self, mutations: &[Mutation]) {
+    pub(crate) async fn mutate(&self, mutations: &[Mutation]) {
         support::post_mutations(&self.http, &self.sim, mutations).await;
     }
 
-    fn site(&self) -> Site {
+    pub(crate) fn site(&self) -> Site {
         self.sim.state.read().clone()
     }
 
     /// For every account: the index shows exactly what the oracle shows. Returns how many (user, doc)
     /// pairs were compared.
-    async fn assert_matches_oracle(&self, context: &str) -> usize {
+    pub(crate) async fn assert_matches_oracle(&self, context: &str) -> usize {
         let index = self.index();
         assert_eq!(index.reader().integrity_problem(), None, "{context}");
         let accounts: Vec<String> = self.site().users.iter().map(|u| u.account_id.clone()).collect();
@@ -131,7 +141,7 @@ impl Harness {
     }
 
     /// Every in-scope item of the site is in the index, and the index holds nothing else.
-    fn assert_complete(&self, context: &str) {
+    pub(crate) fn assert_complete(&self, context: &str) {
         let site = self.site();
         let want: BTreeSet<String> =
             oracle::all_docs(&site, Scope::default()).into_iter().map(|d| d.0).collect();
@@ -145,7 +155,7 @@ impl Harness {
 
     /// What the index holds, in a form two runs can be compared by: every document's stored fields except
     /// its profile number, and what every account sees.
-    async fn fingerprint(&self) -> Fingerprint {
+    pub(crate) async fn fingerprint(&self) -> Fingerprint {
         let index = self.index();
         let mut docs = BTreeMap::new();
         for (id, _) in index.reader().all_ids().expect("ids") {
@@ -162,10 +172,10 @@ impl Harness {
     }
 }
 
-type Fingerprint = (BTreeMap<String, String>, BTreeMap<String, Vec<String>>);
+pub(crate) type Fingerprint = (BTreeMap<String, String>, BTreeMap<String, Vec<String>>);
 
 /// Asserts two fingerprints are equal, naming the first few documents and accounts that differ.
-fn assert_same(got: &Fingerprint, want: &Fingerprint, context: &str) {
+pub(crate) fn assert_same(got: &Fingerprint, want: &Fingerprint, context: &str) {
     let diff = |a: &BTreeMap<String, String>, b: &BTreeMap<String, String>| -> Vec<String> {
         let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
         keys.into_iter()
@@ -188,7 +198,7 @@ fn assert_same(got: &Fingerprint, want: &Fingerprint, context: &str) {
 }
 
 /// `n` random mutations, each valid on the site as left by the ones before it.
-fn random_mutations(
+pub(crate) fn random_mutations(
     site: &Site,
     rng: &mut ChaCha8Rng,
     n: usize,
@@ -291,7 +301,9 @@ async fn full_sync_of_a_tiny_site_matches_the_oracle_and_records_bad_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_site_full_and_incremental_match_the_oracle() {
-    let h = harness(SimConfig::new(2, Scale::Small)).await;
+    // With inline comments and role-based space access, which the tiny sites of `confluence_sync` also have.
+    let features = SiteFeatures { inline_comments: true, space_roles: true, ..SiteFeatures::NONE };
+    let h = harness_with(SimConfig::new(2, Scale::Small), features).await;
     let record = h.sync(Mode::Full).await;
     assert_eq!(record.outcome, RunOutcome::Completed);
     let pairs = h.assert_matches_oracle("small full").await;

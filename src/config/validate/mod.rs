@@ -153,13 +153,17 @@ fn validate_source(
     let projects =
         key_filter(key, "projects", &raw.include_projects, &raw.exclude_projects, ProjectKey::parse, report);
 
-    let confluence_access_groups = raw.confluence_access_groups.map(|groups| {
-        let groups: BTreeSet<String> = groups.into_iter().map(|g| g.trim().to_owned()).collect();
-        if groups.contains("") {
-            report.problem(&k("confluence_access_groups"), "a group name or id is empty");
-        }
-        groups
-    });
+    let mut group_list = |name: &str, groups: Option<Vec<String>>| {
+        groups.map(|groups| {
+            let groups: BTreeSet<String> = groups.into_iter().map(|g| g.trim().to_owned()).collect();
+            if groups.contains("") {
+                report.problem(&k(name), "a group name or id is empty");
+            }
+            groups
+        })
+    };
+    let confluence_access_groups = group_list("confluence_access_groups", raw.confluence_access_groups);
+    let confluence_licensed_groups = group_list("confluence_licensed_groups", raw.confluence_licensed_groups);
 
     if report.problems.len() > problems_before {
         return None;
@@ -176,6 +180,7 @@ fn validate_source(
         users,
         include_archived: raw.archived.unwrap_or(false),
         confluence_access_groups,
+        confluence_licensed_groups,
         limits: limits?,
         schedule,
         max_permission_age,

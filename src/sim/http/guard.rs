@@ -10,7 +10,8 @@
 //! 2. **rate limit** (when configured): one token bucket for the whole API. Refusals are 429s with
 //!    Atlassian's headers; admitted responses carry `X-RateLimit-Limit`/`-Remaining`.
 //! 3. **faults**: per GET/POST request on a known route, seeded dice decide whether to answer 500/503,
-//!    delay, null out fields, invent an empty next page, corrupt the JSON or cut the body short.
+//!    delay, null out fields, invent an empty next page, corrupt the JSON or cut the body short; and
+//!    requests a [`BrokenTarget`] picks are answered 500 every time ([`Guard::set_broken`]).
 //!
 //! Media URLs (`/_media/…`, where attachment downloads redirect) stand for Atlassian's separate media
 //! service: they carry their own token, checked by their handlers, so they skip Basic auth and the
@@ -44,7 +45,7 @@ use tokio::time::Instant;
 
 use super::common::{self, Product};
 use super::{Credentials, SimState};
-use crate::sim::{FaultConfig, FirstCallRefusal, RateLimitConfig, SimConfig};
+use crate::sim::{BrokenTarget, FaultConfig, FirstCallRefusal, RateLimitConfig, SimConfig};
 
 /// Paths of the simulated media service (see the module documentation).
 const MEDIA_PREFIX: &str = "/_media/";
@@ -120,6 +121,7 @@ struct Settings {
     rate_limit: Option<RateLimitConfig>,
     bucket: Bucket,
     first_call_refusal: Option<FirstCallRefusal>,
+    broken: Option<BrokenTarget>,
     /// Request targets called since the refusal was set.
     called: std::collections::HashSet<String>,
     /// One generator for every random decision, so a run with the same seed and the same request
@@ -177,6 +179,7 @@ impl Guard {
                 rate_limit: config.rate_limit.clone(),
                 bucket: Bucket { tokens: f64::from(capacity), updated: None },
                 first_call_refusal: None,
+                broken: None,
                 called: std::collections::HashSet::new(),
                 dice: ChaCha8Rng::seed_from_u64(config.faults.seed),
             }),
@@ -238,6 +241,20 @@ impl Guard {
         let mut settings = self.lock();
         settings.first_call_refusal = refusal;
         settings.called.clear();
+    }
+
+    /// Replaces which requests are answered with a 500 every time (`None` mends them all).
+    pub fn set_broken(&self, broken: Option<BrokenTarget>) {
+        self.lock().broken = broken;
+    }
+
+    /// Whether a request to `path` with `query` is a broken one.
+    fn is_broken(&self, path: &str, query: Option<&str>) -> bool {
+        let Some(broken) = self.lock().broken.clone() else { return false };
+        let pairs: Vec<(String, String)> = query
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        broken(path, &pairs)
     }
 
     /// The `Retry-After` to refuse this request with, when it is the first call of a chosen target.
@@ -551,6 +568,11 @@ async fn inject_faults(State(state): State<SimState>, req: Request, next: Next) 
     }
     if let Some(error) = plan.server_error {
         bump(&guard.counters.server_errors);
+        return server_error(info.product, error);
+    }
+    if guard.is_broken(&info.path, info.query.as_deref()) {
+        bump(&guard.counters.server_errors);
+        let error = ServerError { status: StatusCode::INTERNAL_SERVER_ERROR, retry_after_secs: None };
         return server_error(info.product, error);
     }
     let req = match take_empty_page(req).await {

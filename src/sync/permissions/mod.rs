@@ -10,23 +10,26 @@
 //! changed are re-pointed, without fetching a body.
 //!
 //! Failures: what cannot be read is recorded, and that product's permissions stay as last committed
-//! (never widened, never dropped): its documents are neither refreshed nor crawled.
+//! (never widened, never dropped): its documents are neither refreshed nor crawled. A project or a space
+//! whose permissions (or, for a space, access listing) cannot be read costs that project or space only.
 //!
-//! This file decides no permission rule (`resolve.rs` does) and crawls no content.
+//! Confluence's part of the snapshot is read by `confluence.rs`. This file decides no permission rule
+//! (`resolve.rs` does) and crawls no content.
+
+mod confluence;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::ledger::{Ledger, Step};
-use super::listing::{Listing, Walk};
+use super::listing::Walk;
 use super::progress::ProgressEvent;
 use super::resolve::{AclInput, PermissionSnapshot, Visibility};
 use super::runs::Counted;
-use super::scope::space_in_scope;
 use super::state::StoredDirectory;
 use crate::acl::AclStore;
 use crate::atlassian::confluence::Confluence;
 use crate::atlassian::jira::{Jira, RoleUses, COMMENT_LIST_MAX};
-use crate::atlassian::model::{CommentVisibility, ContentKind, Directory, IssueComment, Space};
+use crate::atlassian::model::{CommentVisibility, Directory, IssueComment, Space};
 use crate::config::Source;
 use crate::index::{DocId, Kind, Product};
 
@@ -47,6 +50,10 @@ pub(super) struct Permissions {
     /// Projects in scope whose permissions could not be read this run (by id): their documents stay as
     /// last committed, neither refreshed nor crawled; a project never indexed stays invisible.
     pub(super) unreadable_projects: BTreeSet<String>,
+    /// Spaces in scope whose viewers or access listing could not be read this run (by id): their
+    /// documents stay as last committed, neither refreshed nor crawled; a space never indexed stays
+    /// invisible.
+    pub(super) unreadable_spaces: BTreeSet<String>,
     /// Whether the directory (users, groups, members) was read this run.
     pub(super) directory: bool,
 }
@@ -62,20 +69,22 @@ impl Permissions {
 
     /// Whether the permissions a document depends on were read this run.
     pub(super) fn read_for_input(&self, product: Product, input: &AclInput) -> bool {
-        self.read_for(product) && input.project_id().is_none_or(|p| !self.unreadable_projects.contains(p))
+        self.read_for(product)
+            && input.project_id().is_none_or(|p| !self.unreadable_projects.contains(p))
+            && input.space_id().is_none_or(|s| !self.unreadable_spaces.contains(s))
     }
 
     /// Whether the directory and each product's permission sources were read, if only in part (projects
-    /// in scope may be unreadable): without this a run cannot do what it is for.
+    /// and spaces in scope may be unreadable): without this a run cannot do what it is for.
     pub(super) fn read_enough(&self, source: &Source) -> bool {
         let products = source.products();
         self.directory && (!products.confluence || self.confluence) && (!products.jira || self.jira)
     }
 
-    /// Whether everything `source` syncs was read: [`read_enough`](Self::read_enough), every project in
-    /// scope included.
+    /// Whether everything `source` syncs was read: [`read_enough`](Self::read_enough), every project and
+    /// space in scope included.
     pub(super) fn complete(&self, source: &Source) -> bool {
-        self.read_enough(source) && self.unreadable_projects.is_empty()
+        self.read_enough(source) && self.unreadable_projects.is_empty() && self.unreadable_spaces.is_empty()
     }
 
     pub(super) fn space(&self, space_id: &str) -> Option<Space> {
@@ -172,8 +181,7 @@ pub(super) async fn read(
         }
     }
     if let Some(confluence) = confluence {
-        permissions.snapshot.products.confluence = confluence_access_groups(ledger, source, &permissions);
-        permissions.confluence = read_confluence(&mut permissions, ledger, source, confluence).await;
+        confluence::read(&mut permissions, ledger, source, confluence).await;
     }
     if let Some(jira) = jira {
         let applications = match jira.application_roles().await {
@@ -240,32 +248,6 @@ pub(super) async fn read(
     permissions
 }
 
-/// The configured Confluence access groups as group ids (each entry an id or a name of the directory's);
-/// an entry that names no group is recorded and grants nothing.
-fn confluence_access_groups(
-    ledger: &mut Ledger<'_>,
-    source: &Source,
-    permissions: &Permissions,
-) -> Option<BTreeSet<String>> {
-    let configured = source.confluence_access_groups()?;
-    let groups = &permissions.snapshot.directory.groups;
-    let mut ids = BTreeSet::new();
-    for entry in configured {
-        let by_name = || groups.iter().find(|(_, g)| g.name == *entry).map(|(id, _)| id.clone());
-        match groups.contains_key(entry).then(|| entry.clone()).or_else(by_name) {
-            Some(id) => {
-                ids.insert(id);
-            }
-            None => ledger.record.fail(
-                Counted::Directory,
-                format!("confluence_access_groups {entry:?}"),
-                "no group has this id or name: it gives nobody Confluence access",
-            ),
-        }
-    }
-    Some(ids)
-}
-
 /// The site's one directory when both products are synced: Jira lists every user (1000 a page), and
 /// Confluence lists group members 200 a page where Jira lists 50, so group memberships are read once,
 /// from Confluence. A member the user listing missed is looked up by account id.
@@ -293,81 +275,6 @@ fn roles_of_stored_comments(ledger: &Ledger<'_>) -> RoleUses {
         }
     }
     uses
-}
-
-/// Reads the spaces in scope and the access listing of their content; `false` when either failed.
-async fn read_confluence(
-    permissions: &mut Permissions,
-    ledger: &mut Ledger<'_>,
-    source: &Source,
-    confluence: &Confluence,
-) -> bool {
-    // Permissions are read only for spaces in scope: the others are never indexed.
-    let on_site = std::sync::Mutex::new(BTreeSet::new());
-    let listed = confluence
-        .spaces_where(|s| {
-            on_site.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(s.key.clone());
-            space_in_scope(source, s)
-        })
-        .await;
-    let on_site = on_site.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    // Personal space keys (`~…`) are matched by owner, not listed by key.
-    let unknown = source.spaces().unknown_keys(|k| k.starts_with('~') || on_site.contains(k));
-    if listed.is_ok() {
-        note_unknown_keys(ledger, "space", unknown);
-    }
-    let spaces = match listed {
-        Ok(spaces) => spaces,
-        Err(e) => {
-            ledger.record.fail(Counted::Spaces, "spaces", format!("spaces and space permissions: {e}"));
-            return false;
-        }
-    };
-    let snapshot = &mut permissions.snapshot;
-    snapshot.spaces = spaces.into_iter().map(|s| (s.id.clone(), s)).collect();
-    let keys: Vec<String> = snapshot.spaces.values().map(|s| s.key.clone()).collect();
-    let keys = keys.as_slice();
-    let archived = source.include_archived();
-    let pages = Counted::Docs(Product::Confluence, Kind::Page);
-    let mut walk = Walk::new(pages, "access listing (page restrictions)");
-    while let Some(listed) = walk
-        .next(&mut ledger.record, |cursor| async move {
-            confluence.access(keys, archived, cursor.as_deref()).await
-        })
-        .await
-    {
-        for access in listed {
-            if snapshot.spaces.contains_key(&access.space_id) {
-                permissions.listed_content.insert(access.id.clone());
-                snapshot.access.insert(access.id.clone(), access);
-            }
-        }
-    }
-    if walk.listing() == Listing::Incomplete {
-        snapshot.access.clear();
-        permissions.listed_content.clear();
-        return false;
-    }
-    // Ancestors the listing did not show (archived ones, when archived content is out of scope) still
-    // restrict their children: read them one by one. One that cannot be read leaves its descendants
-    // readable by nobody (resolution fails closed on a missing ancestor).
-    let missing: BTreeSet<String> = snapshot
-        .access
-        .values()
-        .flat_map(|a| a.ancestors.iter())
-        .filter(|id| !snapshot.access.contains_key(*id))
-        .cloned()
-        .collect();
-    for id in missing {
-        match confluence.access_of(ContentKind::Page, &id).await {
-            Ok(Some(access)) => {
-                snapshot.access.insert(id, access);
-            }
-            Ok(None) => {}
-            Err(e) => ledger.record.fail(pages, format!("ancestor {id}"), e.to_string()),
-        }
-    }
-    true
 }
 
 /// Re-resolves every stored document this run did not write, and re-points those whose profile changed.
