@@ -1119,6 +1119,7 @@ pub(super) fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue
         return Err((bean.id, "answered without its project".into()));
     };
     let key = bean.key.unwrap_or_default();
+    let assignee = fields.assignee.flatten();
     let attachments = fields
         .attachment
         .unwrap_or_default()
@@ -1150,10 +1151,12 @@ pub(super) fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue
             .map(|s| s.id)
             .filter(|id| !id.is_empty())
             .collect(),
+        status_category: status_category(fields.status.as_ref()),
         status: fields.status.map(|s| s.name).filter(|n| !n.is_empty()),
         labels: fields.labels.unwrap_or_default(),
         reporter: fields.reporter.flatten().and_then(account_id),
-        assignee: fields.assignee.flatten().and_then(account_id),
+        assignee_name: assignee.as_ref().and_then(|u| u.display_name.clone()).filter(|n| !n.is_empty()),
+        assignee: assignee.and_then(account_id),
         // A level the site names but whose id cannot be read is a level nobody is known to be in.
         security_level_id: fields
             .security
@@ -1163,6 +1166,12 @@ pub(super) fn issue_from_wire(bean: wire::IssueBean, base: &str) -> Result<Issue
         attachments,
         id: bean.id,
     })
+}
+
+/// The key of a status's category, lowercased; none when the status or its category is missing.
+fn status_category(status: Option<&wire::StatusDetails>) -> Option<String> {
+    let key = status?.status_category.as_ref()?.key.trim().to_ascii_lowercase();
+    (!key.is_empty()).then_some(key)
 }
 
 fn account_id(user: wire::User) -> Option<String> {

@@ -313,20 +313,30 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     for key in doc.issue_keys() {
         out.add_text(fields.keys, key);
     }
-    let optional =
-        [(fields.space, &doc.space), (fields.project, &doc.project), (fields.container, &doc.container)];
+    let optional = [
+        (fields.space, &doc.space),
+        (fields.space_name, &doc.space_name),
+        (fields.project, &doc.project),
+        (fields.container, &doc.container),
+        (fields.author, &doc.author),
+        (fields.author_name, &doc.author_name),
+        (fields.issue_key, &doc.issue_key),
+        (fields.issue_type, &doc.issue_type),
+        (fields.status, &doc.status),
+        (fields.status_category, &doc.status_category),
+        (fields.assignee, &doc.assignee),
+        (fields.assignee_name, &doc.assignee_name),
+    ];
     for (field, value) in optional {
         if let Some(v) = value {
             out.add_text(field, v);
         }
     }
+    for ancestor in &doc.ancestors {
+        out.add_text(fields.ancestors, ancestor);
+    }
     for label in &doc.labels {
         out.add_text(fields.labels, label);
-    }
-    for (field, value) in [(fields.author, &doc.author), (fields.author_name, &doc.author_name)] {
-        if let Some(v) = value {
-            out.add_text(field, v);
-        }
     }
     out.add_date(fields.created, to_tantivy_date(doc.created));
     out.add_date(fields.updated, to_tantivy_date(doc.updated));

@@ -20,11 +20,19 @@ pub mod field {
     pub const BODY: &str = "body";
     pub const KEYS: &str = "keys";
     pub const SPACE: &str = "space";
+    pub const SPACE_NAME: &str = "space_name";
+    pub const ANCESTORS: &str = "ancestors";
     pub const PROJECT: &str = "project";
     pub const CONTAINER: &str = "container";
     pub const LABELS: &str = "labels";
     pub const AUTHOR: &str = "author";
     pub const AUTHOR_NAME: &str = "author_name";
+    pub const ISSUE_KEY: &str = "issue_key";
+    pub const ISSUE_TYPE: &str = "issue_type";
+    pub const STATUS: &str = "status";
+    pub const STATUS_CATEGORY: &str = "status_category";
+    pub const ASSIGNEE: &str = "assignee";
+    pub const ASSIGNEE_NAME: &str = "assignee_name";
     pub const CREATED: &str = "created";
     pub const UPDATED: &str = "updated";
     pub const URL: &str = "url";
@@ -72,11 +80,19 @@ pub const CODE_FIELDS: &[CodeField] = {
         code_field(field::BODY, Text, &[Indexed, Stored, Positions]),
         CodeField { name: field::KEYS, field_type: Text, multi: true, needs: &[Indexed] },
         code_field(field::SPACE, Text, &[Indexed, Stored, Fast]),
+        code_field(field::SPACE_NAME, Text, &[Stored]),
+        CodeField { name: field::ANCESTORS, field_type: Text, multi: true, needs: &[Stored] },
         code_field(field::PROJECT, Text, &[Indexed, Stored, Fast]),
         code_field(field::CONTAINER, Text, &[Indexed, Stored]),
         CodeField { name: field::LABELS, field_type: Text, multi: true, needs: &[Indexed, Stored, Fast] },
         code_field(field::AUTHOR, Text, &[Indexed, Stored]),
         code_field(field::AUTHOR_NAME, Text, &[Indexed, Stored]),
+        code_field(field::ISSUE_KEY, Text, &[Stored]),
+        code_field(field::ISSUE_TYPE, Text, &[Indexed, Stored]),
+        code_field(field::STATUS, Text, &[Indexed, Stored]),
+        code_field(field::STATUS_CATEGORY, Text, &[Stored]),
+        code_field(field::ASSIGNEE, Text, &[Indexed, Stored]),
+        code_field(field::ASSIGNEE_NAME, Text, &[Indexed, Stored]),
         code_field(field::CREATED, Date, &[Indexed, Stored, Fast]),
         code_field(field::UPDATED, Date, &[Indexed, Stored, Fast]),
         code_field(field::URL, Text, &[Stored]),
@@ -97,11 +113,19 @@ pub struct Fields {
     pub body: Field,
     pub keys: Field,
     pub space: Field,
+    pub space_name: Field,
+    pub ancestors: Field,
     pub project: Field,
     pub container: Field,
     pub labels: Field,
     pub author: Field,
     pub author_name: Field,
+    pub issue_key: Field,
+    pub issue_type: Field,
+    pub status: Field,
+    pub status_category: Field,
+    pub assignee: Field,
+    pub assignee_name: Field,
     pub created: Field,
     pub updated: Field,
     pub url: Field,
@@ -127,11 +151,19 @@ impl Fields {
             body: get(field::BODY)?,
             keys: get(field::KEYS)?,
             space: get(field::SPACE)?,
+            space_name: get(field::SPACE_NAME)?,
+            ancestors: get(field::ANCESTORS)?,
             project: get(field::PROJECT)?,
             container: get(field::CONTAINER)?,
             labels: get(field::LABELS)?,
             author: get(field::AUTHOR)?,
             author_name: get(field::AUTHOR_NAME)?,
+            issue_key: get(field::ISSUE_KEY)?,
+            issue_type: get(field::ISSUE_TYPE)?,
+            status: get(field::STATUS)?,
+            status_category: get(field::STATUS_CATEGORY)?,
+            assignee: get(field::ASSIGNEE)?,
+            assignee_name: get(field::ASSIGNEE_NAME)?,
             created: get(field::CREATED)?,
             updated: get(field::UPDATED)?,
             url: get(field::URL)?,

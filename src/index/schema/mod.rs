@@ -280,6 +280,7 @@ mod tests {
             (1, "a59a31aab20adedca5757c904195382324b96d69b23d2ec3f3b3a1a2f276e734"),
             (2, "711d7e2e5c4f3497f6e78642cebe54064f0bb573991b0213c815514139af3c2b"),
             (3, "8bdd0980c8aa4c4de9c426d7a5e9794435870d07530ddf8d54040456637a6379"),
+            (4, "717badec795dea3f8b2f8022a5127de0efda25d7c661a44bd8b6c05873a71787"),
         ];
         let version = IndexSchema::embedded().expect("valid").version();
         let canonical = IndexSchema::canonical_definition(SCHEMA_JSON).expect("canonical");
