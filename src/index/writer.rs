@@ -6,6 +6,7 @@
 //!
 //! This file does not search and does not read ACL stores back; [`crate::index::IndexReader`] does.
 
+use std::fs;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -116,6 +117,30 @@ impl IndexWriter {
                 IndexWriter::create(dir)
             }
             other => other,
+        }
+    }
+
+    /// Opens the index in `dir`, creates it when `dir` holds none, or replaces it with a new, empty index
+    /// when it was written with an older schema (or other fields under this version): such an index cannot
+    /// be read, and only a full sync can fill it again. The error it replaced is returned beside the writer,
+    /// so the caller can say why everything is synced again. An index written by a newer permdex is refused.
+    pub fn open_or_rebuild(dir: &Path) -> Result<(IndexWriter, Option<Error>), Error> {
+        match IndexWriter::open_or_create(dir) {
+            Err(outdated) if outdated.is_outdated_schema() => {
+                let layout = Layout::new(dir);
+                // The schema record goes last: until then a crash leaves an index that still says it is
+                // outdated, and the next attempt removes the rest.
+                remove_dir_if_present(&layout.tantivy_dir())?;
+                for entry in fs::read_dir(layout.meta_dir()).map_err(Error::io(layout.meta_dir()))? {
+                    let path = entry.map_err(Error::io(layout.meta_dir()))?.path();
+                    if path != layout.schema_record() {
+                        fs::remove_file(&path).map_err(Error::io(&path))?;
+                    }
+                }
+                fs::remove_file(layout.schema_record()).map_err(Error::io(layout.schema_record()))?;
+                Ok((IndexWriter::create(dir)?, Some(outdated)))
+            }
+            other => other.map(|writer| (writer, None)),
         }
     }
 
@@ -269,6 +294,13 @@ impl IndexWriter {
     pub fn close(self) -> Result<(), Error> {
         let root = self.layout.root().to_path_buf();
         self.writer.wait_merging_threads().map_err(Error::tantivy(root))
+    }
+}
+
+fn remove_dir_if_present(dir: &Path) -> Result<(), Error> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(dir)(e)),
+        _ => Ok(()),
     }
 }
 

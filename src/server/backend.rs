@@ -658,7 +658,8 @@ impl SyncRunner for Engine {
             return Ok(());
         }
         let _lock = crate::sync::lock::SourceLock::acquire(self.config.data_dir(), source.name().as_str())?;
-        let mut writer = IndexWriter::open_or_create(&dir)?;
+        // An index of an older schema is replaced by an empty one: purged too.
+        let (mut writer, _) = IndexWriter::open_or_rebuild(&dir)?;
         // Unread, so that a damaged index can be purged too.
         writer.discard_committed()?;
         // An empty ACL store and no sync state: the next sync starts over from nothing.

@@ -119,18 +119,28 @@ impl<'p> Ledger<'p> {
         started: DateTime<Utc>,
     ) -> Result<Ledger<'p>, Error> {
         let dir_owned = dir.to_path_buf();
-        let (writer, reader) = tokio::task::spawn_blocking(move || {
-            let writer = IndexWriter::open_or_create(&dir_owned)?;
+        let (writer, replaced, reader) = tokio::task::spawn_blocking(move || {
+            let (writer, replaced) = IndexWriter::open_or_rebuild(&dir_owned)?;
             let reader = IndexReader::open(&dir_owned)?;
-            Ok::<_, crate::index::Error>((writer, reader))
+            Ok::<_, crate::index::Error>((writer, replaced, reader))
         })
         .await
         .map_err(|e| Error::Task(e.to_string()))??;
         let name = source.name().as_str();
         let scope = scope::summary(source);
         let mut notes = Vec::new();
+        if let Some(outdated) = &replaced {
+            let why = match outdated {
+                crate::index::Error::SchemaVersion { found, expected, .. } => {
+                    format!("the index was written with schema version {found}, older than this permdex's {expected}")
+                }
+                _ => "the index's fields do not match its schema version".to_owned(),
+            };
+            // What it held can be read again only from the site.
+            notes.push(format!("starting over with a full sync into a new index: {why}"));
+        }
         let mut acl = reader.acl().as_ref().clone();
-        let mut drop_everything = false;
+        let mut drop_everything = replaced.is_some();
         let loaded = match (reader.integrity_problem(), SyncState::decode(reader.state(), name)) {
             (Some(problem), _) => {
                 notes.push(format!(
