@@ -130,6 +130,23 @@ fn issues_show_their_type_status_and_assignee() {
     assert_eq!(first.assignee, Assignee::Named("Ana Sá".into()));
     assert_eq!(facts["jira:issue:2"].assignee, Assignee::Unassigned);
     assert_eq!(facts["jira:issue:3"].assignee, Assignee::Unnamed, "assigned, but the name is not known");
+
+    // The facts filter: type and status whole and in any case, the assignee by id or name.
+    let found = |query: &str| -> Vec<String> {
+        let mut request = SearchRequest::new(query);
+        request.page = permdex::search::PageRequest::Offset { offset: 0, limit: 50 };
+        let mut ids: Vec<String> =
+            service.search(&caller, &request).expect("search").hits.into_iter().map(|h| h.id).collect();
+        ids.sort();
+        ids
+    };
+    let all = ["jira:issue:1", "jira:issue:2", "jira:issue:3"];
+    assert_eq!(found("type:bug"), all);
+    assert_eq!(found("status:\"in review\""), all);
+    assert_eq!(found("status:review"), Vec::<String>::new(), "a status is matched whole");
+    assert_eq!(found("assignee:ana"), ["jira:issue:1"]);
+    assert_eq!(found("assignee:acc-gone"), ["jira:issue:3"]);
+    assert_eq!(found("typo -assignee:ana"), ["jira:issue:2", "jira:issue:3"]);
 }
 
 /// What the index shows of every synced document, against what the site says.
