@@ -154,7 +154,7 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
 }
 
 /// 32 random bytes as hex.
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -15,6 +15,10 @@
 //! **`bench site`** ([`site::run`]) runs the real pipeline: a simulated site, crawled into an index,
 //! served, and loaded over HTTP by a built-in load generator ([`load`]).
 //!
+//! **`bench soak`** ([`soak::run`]) searches a running `permdex serve` at many connections for minutes while
+//! it syncs a simulated site that keeps changing, counting errors and sampling the server's memory
+//! ([`memory`]) to tell whether it stays flat.
+//!
 //! Unfiltered search and the rival designs exist only here, talking to tantivy directly: the search module
 //! has no unfiltered entry point, and neither the server nor the CLI's search can reach this module. Nothing
 //! here asserts a time; the numbers are reported.
@@ -27,11 +31,13 @@ pub mod corpus;
 mod covering;
 pub mod load;
 pub mod measure;
+pub mod memory;
 pub mod oracle;
 pub mod plot;
 pub mod queries;
 pub mod report;
 pub mod site;
+pub mod soak;
 pub mod strategy;
 
 use std::path::PathBuf;

@@ -93,6 +93,19 @@ impl Machine {
     }
 }
 
+/// "TOOL on CPU (N cores), permdex VERSION at COMMIT; load average A → B.": the first line of a report.
+pub fn run_line(tool: &str, machine: &Machine, version: &str, commit: Option<&Commit>) -> String {
+    let load = |v: Option<f64>| v.map_or("?".into(), |v| format!("{v:.2}"));
+    format!(
+        "{tool} on {} ({} cores), permdex {version}{}; load average {} → {}.",
+        machine.cpu,
+        machine.cores,
+        commit.map(|c| format!(" at {}", &c.revision[..c.revision.len().min(10)])).unwrap_or_default(),
+        load(machine.load_start),
+        load(machine.load_end),
+    )
+}
+
 /// The 1-minute load average, where the system tells it.
 pub fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()

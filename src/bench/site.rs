@@ -26,7 +26,7 @@ use tantivy::{DocAddress, TantivyDocument};
 
 use super::load::{Load, Until};
 use super::queries::{BenchQuery, Shape};
-use super::report::{load_average, Cell, Commit, Machine, Summary};
+use super::report::{load_average, run_line, Cell, Commit, Machine, Summary};
 use super::strategy::{self, BenchCaller, StrategyName};
 use super::{Error, Progress};
 use crate::acl::Principal;
@@ -366,7 +366,7 @@ async fn measure(
 }
 
 /// The search API's total for the empty query.
-async fn api_total(http: &reqwest::Client, base: &str, token: &str) -> Result<u64, Error> {
+pub(super) async fn api_total(http: &reqwest::Client, base: &str, token: &str) -> Result<u64, Error> {
     let url = format!("{}/api/v1/search?q=&limit=1", base.trim_end_matches('/'));
     let response =
         http.get(&url).bearer_auth(token).send().await.map_err(|e| Error::Site(format!("GET {url}: {e}")))?;
@@ -379,7 +379,7 @@ async fn api_total(http: &reqwest::Client, base: &str, token: &str) -> Result<u6
 }
 
 /// Characters escaped in a query string value.
-const QUERY: &percent_encoding::AsciiSet =
+pub(super) const QUERY: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// The user reading the most, the one closest to `some` of the documents, and the one reading the most
@@ -404,7 +404,11 @@ fn pick_readers(users: &[Reader], total: u64, some: f64) -> Result<Vec<Reader>, 
 }
 
 /// Queries drawn from the titles of random documents, `per_shape` of each shape.
-fn draw_queries(reader: &IndexReader, seed: u64, per_shape: usize) -> Result<Vec<BenchQuery>, Error> {
+pub(super) fn draw_queries(
+    reader: &IndexReader,
+    seed: u64,
+    per_shape: usize,
+) -> Result<Vec<BenchQuery>, Error> {
     let searcher = reader.searcher();
     let title = reader.fields().title;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
@@ -459,20 +463,7 @@ impl SiteResult {
 
     fn write_markdown(&self, out: &mut String) -> std::fmt::Result {
         writeln!(out, "# permdex bench site\n")?;
-        writeln!(
-            out,
-            "{} on {} ({} cores), permdex {}{}; load average {} → {}.\n",
-            self.tool,
-            self.machine.cpu,
-            self.machine.cores,
-            self.version,
-            self.commit
-                .as_ref()
-                .map(|c| format!(" at {}", &c.revision[..c.revision.len().min(10)]))
-                .unwrap_or_default(),
-            self.machine.load_start.map_or("?".into(), |v| format!("{v:.2}")),
-            self.machine.load_end.map_or("?".into(), |v| format!("{v:.2}")),
-        )?;
+        writeln!(out, "{}\n", run_line(&self.tool, &self.machine, &self.version, self.commit.as_ref()))?;
         writeln!(
             out,
             "Site: seed {}, scale {}: {} documents in {} segments, synced in {:.1} s. {} library answers checked against the simulator's oracle; each account's total through the API equals the oracle's count.\n",

@@ -1,5 +1,5 @@
-//! `permdex bench acl | plot | site`: the benchmark's flags, checked into the library's [`AclBench`] and
-//! [`SiteBench`], and a progress bar on stderr while they run. The measuring is all in `permdex::bench`.
+//! `permdex bench acl | plot | site | soak`: the benchmark's flags, checked into the library's [`AclBench`],
+//! [`SiteBench`] and [`SoakBench`], and a progress bar on stderr while they run. The measuring is all in `permdex::bench`.
 //!
 //! This is the only part of the binary that reaches the benchmark (and with it unfiltered search); the
 //! `search` command cannot.
@@ -15,6 +15,7 @@ use permdex::bench::load::Until;
 use permdex::bench::queries::Shape;
 use permdex::bench::report::BenchResult;
 use permdex::bench::site::SiteBench;
+use permdex::bench::soak::SoakBench;
 use permdex::bench::strategy::StrategyName;
 use permdex::bench::{self, Progress};
 use permdex::sim::Scale;
@@ -36,6 +37,9 @@ pub enum BenchCommand {
     Plot(PlotArgs),
     /// The real pipeline: a simulated site, synced, served, and loaded over HTTP.
     Site(SiteArgs),
+    /// A running server searched at many connections for minutes while it syncs a changing site: errors,
+    /// latency over time, and whether its memory stays flat.
+    Soak(SoakArgs),
 }
 
 /// Raw flags of `permdex bench acl`.
@@ -150,6 +154,49 @@ pub struct SiteArgs {
     pub out: PathBuf,
 }
 
+/// Raw flags of `permdex bench soak`. Durations read like `90s`, `10m`, `1h`.
+#[derive(Debug, Clone, Args)]
+pub struct SoakArgs {
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// tiny, small, medium or large.
+    #[arg(long, default_value = "medium")]
+    pub scale: Scale,
+    /// How long the searches run (longer if no incremental sync and permission refresh ended by then).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Connections searching at once, each sending its next search when the last one answered.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Accounts searched as, from the one reading the most to the one reading the least.
+    #[arg(long, default_value_t = 8)]
+    pub readers: usize,
+    /// The server's incremental sync interval.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+    pub sync_interval: std::time::Duration,
+    /// The server's permission refresh interval.
+    #[arg(long, default_value = "7s", value_parser = humantime::parse_duration)]
+    pub permissions_interval: std::time::Duration,
+    /// How often the simulated site changes.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub mutate_every: std::time::Duration,
+    /// Random changes each time (edits, moves, deletions, restrictions, grants, group members, …).
+    #[arg(long, default_value_t = 5)]
+    pub mutations: usize,
+    /// How often the server's memory is read from /proc.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub sample_every: std::time::Duration,
+    /// The start of the run the memory verdict leaves out.
+    #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
+    pub warm_up: std::time::Duration,
+    /// Width of the latency windows of the report.
+    #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
+    pub window: std::time::Duration,
+    /// Output directory.
+    #[arg(long, default_value = "bench-results/soak")]
+    pub out: PathBuf,
+}
+
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.command {
         BenchCommand::Acl(acl) => {
@@ -184,6 +231,28 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             let result = runtime.block_on(bench::site::run(&bench, &mut Bar::default()))?;
             println!("{}", result.markdown());
             println!("written: {}", bench.out.join("site.json").display());
+        }
+        BenchCommand::Soak(soak) => {
+            let bench = SoakBench {
+                seed: soak.seed,
+                scale: soak.scale,
+                duration: soak.duration,
+                connections: soak.connections,
+                readers: soak.readers,
+                sync_interval: soak.sync_interval,
+                permissions_interval: soak.permissions_interval,
+                mutate_every: soak.mutate_every,
+                mutations: soak.mutations,
+                sample_every: soak.sample_every,
+                warm_up: soak.warm_up,
+                window: soak.window,
+                binary: std::env::current_exe().context("cannot find the permdex binary")?,
+                out: soak.out.clone(),
+            };
+            let runtime = tokio::runtime::Runtime::new()?;
+            let result = runtime.block_on(bench::soak::run(&bench, &mut Bar::default()))?;
+            println!("{}", result.markdown());
+            println!("written: {}", bench.out.join("soak.json").display());
         }
     }
     Ok(())

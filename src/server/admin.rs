@@ -17,7 +17,8 @@
 //!   Never echoed, never logged.
 //!
 //! After a sync or purge the source's index is reloaded, so searches see the new commit; searches in
-//! flight finish on the one they started with. The work itself (crawling, deleting, reading run records)
+//! flight finish on the one they started with; after a sync, malloc's free pages go back to the system
+//! (`trim.rs`). The work itself (crawling, deleting, reading run records)
 //! is behind [`SyncRunner`]; this file only decides when it may start and who may ask.
 
 use std::collections::BTreeMap;
@@ -403,6 +404,9 @@ async fn finished(state: &AppState, name: &str, result: &Result<RunSummary, Back
     };
     state.metrics.record_sync(name, &outcome);
     reload(state, name).await;
+    // What the run freed (its index writer above all, and the searchers the reload let go) goes back to
+    // the system: otherwise malloc keeps it, and a server that syncs all day keeps growing.
+    let _ = tokio::task::spawn_blocking(super::trim::release_freed_memory).await;
 }
 
 /// Runs a sync of `name` in `mode` to the end, as the schedule does: 409 (conflict) when a run of the

@@ -39,6 +39,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod schedule;
 pub mod search;
+mod trim;
 pub mod watch;
 pub mod web;
 

@@ -189,3 +189,78 @@ async fn site_bench_checks_totals_against_the_oracle_and_loads_the_server() {
     assert_eq!(written["documents"].as_u64(), Some(result.documents));
     assert!(std::fs::read_to_string(out.path().join("site.md")).expect("site.md").contains("| most |"));
 }
+
+/// The soak's short mode: a real `permdex serve` searched at 32 connections while it runs incremental syncs
+/// and permission refreshes of a changing site. No request fails, and the report carries every figure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_searches_while_the_server_syncs_and_reports_its_memory() {
+    use permdex::bench::soak::{self, SoakBench};
+    use std::time::Duration;
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let bench = SoakBench {
+        seed: 3,
+        scale: Scale::Tiny,
+        duration: Duration::from_secs(2),
+        connections: 32,
+        readers: 4,
+        // Refreshes between incremental syncs (an incremental sync counts as a refresh).
+        sync_interval: Duration::from_secs(3),
+        permissions_interval: Duration::from_secs(1),
+        mutate_every: Duration::from_millis(200),
+        mutations: 3,
+        sample_every: Duration::from_millis(200),
+        warm_up: Duration::from_millis(500),
+        window: Duration::from_secs(1),
+        binary: env!("CARGO_BIN_EXE_permdex").into(),
+        out: out.path().to_path_buf(),
+    };
+    let result = soak::run(&bench, &mut Quiet).await.expect("the soak runs");
+    assert_eq!(result.errors, 0, "{:?}", result.error_examples);
+    assert!(result.requests > 0 && result.latency.samples as u64 == result.requests, "{:?}", result.latency);
+    assert!(
+        result.latency.p50_us > 0.0 && result.latency.p99_us >= result.latency.p50_us,
+        "{:?}",
+        result.latency
+    );
+    assert_eq!(result.connections, 32);
+    assert_eq!(result.readers.len(), 4);
+    assert!(result.incremental_syncs >= 1 && result.permission_refreshes >= 1, "{result:?}");
+    assert_eq!(result.failed_syncs, 0);
+    assert!(result.mutations_applied > 0);
+    assert_eq!(result.final_totals.len(), 4);
+    assert!(
+        result.final_totals_match,
+        "after the churn, the API's totals are the oracle's: {:?}",
+        result.final_totals
+    );
+    assert_eq!(result.windows.iter().map(|w| w.requests).sum::<u64>(), result.requests);
+    assert!(result.memory.len() >= 2, "{:?}", result.memory);
+    assert!(
+        result.memory.iter().all(|s| s.rss_bytes > 0 && s.anon_bytes > 0 && s.threads > 0),
+        "{:?}",
+        result.memory
+    );
+    let verdict = result.memory_verdict.as_ref().expect("samples after the warm-up are judged");
+    assert!(verdict.first_half_peak_bytes > 0 && verdict.summary.contains("MiB"), "{verdict:?}");
+
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("soak.json")).expect("soak.json"))
+            .expect("json");
+    for field in [
+        "requests",
+        "errors",
+        "latency",
+        "memory",
+        "memory_verdict",
+        "incremental_syncs",
+        "permission_refreshes",
+    ] {
+        assert!(!written[field].is_null(), "soak.json has {field}");
+    }
+    assert_eq!(written["errors"], 0);
+    assert!(written["latency"]["p99_us"].as_f64().is_some());
+    let markdown = std::fs::read_to_string(out.path().join("soak.md")).expect("soak.md");
+    assert!(markdown.contains("| requests | errors |") && markdown.contains("Memory: "), "{markdown}");
+    assert!(!out.path().join("soak-data").exists(), "the data directory is removed");
+}

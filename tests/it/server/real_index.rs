@@ -593,23 +593,30 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
 }
 
 /// The API against its own OpenAPI document, with schemathesis (`.ci/run` installs it): generated requests
-/// to every operation, as a user with a real index behind the server; no answer is a 5xx, and every answer
-/// has the content type and the schema the document gives for its status.
+/// to every operation, with a real index behind the server, once as a user and once with the admin key (so
+/// that the admin operations' answers are checked too, not only their 401s); no answer is a 5xx, and every
+/// answer has the content type and the schema the document gives for its status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_answers_as_its_openapi_document_says() {
-    let (_dir, base) = serve_two_sources().await;
-    let output = tokio::process::Command::new("schemathesis")
-        .args(["run", &format!("{base}/api/v1/openapi.json")])
-        .args(["--checks", "not_a_server_error,response_schema_conformance,content_type_conformance"])
-        .args(["--max-examples", "20", "--seed", "1", "--no-color"])
-        .args(["--header", &format!("Authorization: Bearer {}", good_jwt("u1"))])
-        .output()
-        .await
-        .expect("schemathesis runs (pip install schemathesis; .ci/run does)");
-    let report =
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "{report}");
-    assert!(report.contains(" passed"), "{report}");
+    for credential in [good_jwt("u1"), ADMIN_KEY.to_owned()] {
+        let (_dir, base) = serve_two_sources().await;
+        let output = tokio::process::Command::new("schemathesis")
+            .args(["run", &format!("{base}/api/v1/openapi.json")])
+            .args(["--checks", "not_a_server_error,response_schema_conformance,content_type_conformance"])
+            .args(["--max-examples", "20", "--seed", "1", "--no-color"])
+            .args(["--header", &format!("Authorization: Bearer {credential}")])
+            .output()
+            .await
+            .expect("schemathesis runs (pip install schemathesis; .ci/run does)");
+        let report =
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{report}");
+        assert!(report.contains(" passed"), "{report}");
+        // Its summary (operations, cases generated, checks passed), shown with `-- --nocapture`.
+        let summary =
+            report.lines().skip_while(|line| !line.contains("SUMMARY")).collect::<Vec<_>>().join("\n");
+        println!("{}", if summary.is_empty() { &report } else { &summary });
+    }
 }
 
 /// While a run goes on, the engine's live progress (what the admin API and the integrations page show)
