@@ -103,6 +103,25 @@ pub fn document() -> Value {
         }}
     }});
     let user = json!([{"bearer": []}]);
+    // Space name and breadcrumb, or the issue's key, type, status and assignee: in hits and documents.
+    let glance = json!({
+        "space_name": {"type": "string", "description": "Confluence: the space's name (space is its key)"},
+        "breadcrumb": {"type": "array", "description": "Confluence: the pages above the document (for a comment or attachment, up to the page it belongs to), root first; only those the caller may read", "items": {
+            "type": "object", "required": ["id", "title"], "properties": {"id": {"type": "string"}, "title": {"type": "string"}}
+        }},
+        "issue_key": {"type": "string", "description": "Jira: the issue's key (for a comment or attachment, its issue's)"},
+        "issue_type": {"type": "string", "description": "Jira issues: the issue type as the site names it"},
+        "status": {"type": "string", "description": "Jira issues: the status as the site names it"},
+        "status_category": {"type": "string", "description": "Jira issues: the status's category: new (to do), indeterminate (in progress) or done"},
+        "assignee_name": {"type": "string", "description": "Jira issues: the assignee's display name"},
+        "unassigned": {"type": "boolean", "description": "Jira issues: present and true when the issue is assigned to nobody"}
+    });
+    let with_glance = |mut schema: serde_json::Value| {
+        if let (Some(properties), Some(extra)) = (schema["properties"].as_object_mut(), glance.as_object()) {
+            properties.extend(extra.clone());
+        }
+        schema
+    };
     let document_schema = json!({"type": "object", "required": ["source", "id", "product", "kind", "title", "text", "text_truncated", "labels", "url"], "properties": {
         "source": {"type": "string"}, "id": {"type": "string"}, "product": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
         "title": {"type": "string"}, "text": {"type": "string", "description": "The indexed text, plain"},
@@ -268,15 +287,15 @@ pub fn document() -> Value {
                         "type": "object", "required": ["source", "reason"], "properties": {"source": {"type": "string"}, "reason": {"type": "string"}}
                     }}
                 }},
-                "Document": document_schema,
-                "Hit": {"type": "object", "required": ["source", "id", "product", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
+                "Document": with_glance(document_schema),
+                "Hit": with_glance(json!({"type": "object", "required": ["source", "id", "product", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
                     "source": {"type": "string", "description": "Configured source (site) name; ids are unique within one source"},
                     "id": {"type": "string"}, "product": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
                     "title": {"type": "string"}, "title_html": {"type": "string"}, "snippet_html": {"type": "string"},
                     "space": {"type": "string"}, "project": {"type": "string"}, "container": {"type": "string"},
                     "labels": {"type": "array", "items": {"type": "string"}}, "author_name": {"type": "string"},
                     "url": {"type": "string"}, "updated": {"type": "string", "format": "date-time"}, "score": {"type": "number"}
-                }},
+                }})),
                 "Facets": {"type": "object", "properties": {
                     "source": {"$ref": "#/components/schemas/FacetCounts"},
                     "product": {"$ref": "#/components/schemas/FacetCounts"}, "kind": {"$ref": "#/components/schemas/FacetCounts"},

@@ -14,6 +14,7 @@ mod extract_formats;
 mod features;
 mod fuzz;
 mod generate;
+mod glance;
 mod index;
 mod integrity;
 mod jira_crawl;

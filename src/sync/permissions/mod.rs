@@ -20,6 +20,7 @@ mod confluence;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::docs::Location;
 use super::ledger::{Ledger, Step};
 use super::listing::Walk;
 use super::progress::ProgressEvent;
@@ -279,13 +280,14 @@ fn roles_of_stored_comments(ledger: &Ledger<'_>) -> RoleUses {
 
 /// Re-resolves every stored document this run did not write, and re-points those whose profile changed.
 /// Content gone from a complete access listing is deleted; a page that moved to another space takes its
-/// comments and attachments along.
+/// comments and attachments along. A Confluence document whose [`Location`] changed (its space renamed, a
+/// page above it moved or deleted) is rewritten with the new one.
 pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, product: Product) -> Step {
     ledger.report(&ProgressEvent::Phase { product, phase: "permission refresh" });
     let ids: Vec<DocId> = ledger.state.docs.keys().filter(|id| !ledger.touched(id)).cloned().collect();
     // Each document's current input (and new space, for content that moved), then one resolution pass
     // that sets every clause once.
-    let mut plans: Vec<(DocId, AclInput, Option<String>)> = Vec::new();
+    let mut plans: Vec<Plan> = Vec::new();
     for id in ids {
         let Some(doc) = ledger.state.docs.get(&id) else { continue };
         if !permissions.read_for_input(id.product, &doc.acl) {
@@ -293,6 +295,7 @@ pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, produc
         }
         let mut input = permissions.inputs.get(&id).unwrap_or(&doc.acl).clone();
         let mut new_space = None;
+        let mut location = None;
         if let AclInput::Confluence { space_id, content_id } = &mut input {
             let listed = permissions.listed_content.contains(content_id.as_str());
             match permissions.snapshot.access.get(content_id.as_str()).filter(|_| listed) {
@@ -306,21 +309,38 @@ pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, produc
                     continue;
                 }
             }
+            location = permissions
+                .snapshot
+                .spaces
+                .get(space_id.as_str())
+                .map(|space| Location::of(&id, space, content_id, &permissions.snapshot.access))
+                .filter(|l| Some(l.fingerprint()) != doc.location);
         }
-        plans.push((id, input, new_space));
+        plans.push(Plan { id, input, new_space, location });
     }
-    let profiles = ledger.resolve_all(&permissions.snapshot, plans.iter().map(|(_, input, _)| input));
-    for ((id, input, new_space), profile) in plans.into_iter().zip(profiles) {
+    let profiles = ledger.resolve_all(&permissions.snapshot, plans.iter().map(|p| &p.input));
+    for (plan, profile) in plans.into_iter().zip(profiles) {
         if profile == AclStore::NOBODY {
-            ledger.record.counts_mut(&id).acl_unknown += 1;
+            ledger.record.counts_mut(&plan.id).acl_unknown += 1;
         }
-        let Some(doc) = ledger.state.docs.get(&id) else { continue };
-        if profile.0 == doc.profile && new_space.is_none() && input == doc.acl {
+        let Some(doc) = ledger.state.docs.get(&plan.id) else { continue };
+        let same_acl = profile.0 == doc.profile && plan.new_space.is_none() && plan.input == doc.acl;
+        if same_acl && plan.location.is_none() {
             continue;
         }
-        ledger.repoint(&id, profile, input, new_space)?;
+        ledger.repoint(&plan.id, profile, plan.input, plan.new_space, plan.location)?;
     }
     Ok(())
+}
+
+/// What the refresh does to one stored document.
+struct Plan {
+    id: DocId,
+    input: AclInput,
+    /// The space key of content that moved to another space.
+    new_space: Option<String>,
+    /// A Confluence document's location, when it differs from the one written.
+    location: Option<Location>,
 }
 
 /// In a permissions-only run: re-reads what stored Jira documents' inputs hold besides the snapshot (each
