@@ -134,6 +134,8 @@ struct Settings {
 pub struct Guard {
     settings: Mutex<Settings>,
     counters: Counters,
+    /// Requests per route (`GET /wiki/api/v2/spaces/{id}/permissions`): where a crawler's calls go.
+    routes: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 /// The rate limiter's answer to one request.
@@ -184,7 +186,19 @@ impl Guard {
                 dice: ChaCha8Rng::seed_from_u64(config.faults.seed),
             }),
             counters: Counters::default(),
+            routes: Mutex::default(),
         }
+    }
+
+    /// Requests per route since start, keyed by method and the route's pattern (`GET
+    /// /rest/api/3/project/{projectIdOrKey}/role/{id}`; a path no route matches counts under its product's
+    /// `… (no route)`), so a test can see which calls a crawl makes.
+    pub fn requests_by_route(&self) -> std::collections::BTreeMap<String, u64> {
+        self.routes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn count_route(&self, route: String) {
+        *self.routes.lock().unwrap_or_else(|e| e.into_inner()).entry(route).or_default() += 1;
     }
 
     /// A snapshot of the counters.
@@ -468,6 +482,11 @@ fn token_holder(headers: &HeaderMap, state: &SimState) -> Option<String> {
 
 async fn authenticate(State(state): State<SimState>, mut req: Request, next: Next) -> Response {
     bump(&state.guard.counters.requests);
+    let route = match req.extensions().get::<MatchedPath>() {
+        Some(matched) => format!("{} {}", req.method(), matched.as_str()),
+        None => format!("{} {:?} (no route)", req.method(), common::product_of(req.uri().path())),
+    };
+    state.guard.count_route(route);
     if encodes_unreserved(req.uri().path()) {
         bump(&state.guard.counters.over_encoded_paths);
         tracing::debug!(path = req.uri().path(), "path percent-encodes an unreserved character");
