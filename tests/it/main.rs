@@ -34,3 +34,4 @@ mod sim_jira;
 mod support;
 mod sync;
 mod tidy;
+mod variance;
