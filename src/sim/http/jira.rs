@@ -1844,6 +1844,18 @@ async fn project_security_scheme(
     })
 }
 
+/// How the admin-only offset listings of issue security schemes start: the caller's right, then the query
+/// with its `startAt` and `maxResults`.
+fn security_scheme_listing(
+    caller: &Caller,
+    raw: Option<String>,
+) -> Result<(Params, usize, usize), JiraError> {
+    admin_only(caller, ADMINISTER_JIRA)?;
+    let params = Params::parse(raw);
+    let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
+    Ok((params, start, size))
+}
+
 /// `GET /issuesecurityschemes/project`: which project uses which issue security scheme, for every project
 /// with one (optionally only the given `projectId`s or `issueSecuritySchemeId`s). Admin only.
 async fn security_scheme_projects(
@@ -1852,9 +1864,7 @@ async fn security_scheme_projects(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Answer {
-    admin_only(&caller, ADMINISTER_JIRA)?;
-    let params = Params::parse(raw);
-    let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
+    let (params, start, size) = security_scheme_listing(&caller, raw)?;
     let (projects, schemes) = (params.ids("projectId")?, params.ids("issueSecuritySchemeId")?);
     let site = state.read();
     let values: Vec<wire::SecuritySchemeProject> = site
@@ -1880,9 +1890,7 @@ async fn security_levels(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Answer {
-    admin_only(&caller, ADMINISTER_JIRA)?;
-    let params = Params::parse(raw);
-    let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
+    let (params, start, size) = security_scheme_listing(&caller, raw)?;
     let (schemes, levels) = (params.ids("schemeId")?, params.ids("id")?);
     let only_default = params.is_true("onlyDefault");
     let site = state.read();
@@ -1907,9 +1915,7 @@ async fn level_members(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Answer {
-    admin_only(&caller, ADMINISTER_JIRA)?;
-    let params = Params::parse(raw);
-    let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
+    let (params, start, size) = security_scheme_listing(&caller, raw)?;
     let filters = (params.ids("schemeId"), params.ids("levelId"), params.ids("id"));
     let (schemes, levels, member_ids) = match filters {
         (Ok(s), Ok(l), Ok(m)) => (s, l, m),
