@@ -35,3 +35,4 @@ mod sim_jira;
 mod support;
 mod sync;
 mod tidy;
+mod variance;

@@ -30,7 +30,7 @@ use super::state::StoredDirectory;
 use crate::acl::AclStore;
 use crate::atlassian::confluence::Confluence;
 use crate::atlassian::jira::{Jira, RoleUses, COMMENT_LIST_MAX};
-use crate::atlassian::model::{CommentVisibility, Directory, IssueComment, Space};
+use crate::atlassian::model::{CommentVisibility, Directory, Holder, IssueComment, Space, Subject};
 use crate::config::Source;
 use crate::index::{DocId, Kind, Product};
 
@@ -246,7 +246,43 @@ pub(super) async fn read(
             }
         }
     }
+    note_unreadable_holders(ledger, &permissions.snapshot);
     permissions
+}
+
+/// Says in the run's notes which spaces and projects name permission holders that permdex cannot read (a
+/// principal or holder type it does not know, a holder without a usable id, a type it does not model): each
+/// admits nobody, so the documents behind it are narrower here than on the site, never wider.
+fn note_unreadable_holders(ledger: &mut Ledger<'_>, snapshot: &PermissionSnapshot) {
+    let mut named = Vec::new();
+    for space in snapshot.spaces.values() {
+        let n = space.readers.iter().filter(|s| matches!(s, Subject::Unknown(_))).count();
+        if n > 0 {
+            named.push(format!("space {} ({n})", space.key));
+        }
+    }
+    for project in snapshot.projects.values() {
+        let holders = project.browse.iter().chain(project.security_levels.values().flatten());
+        let kinds: BTreeSet<&str> = holders
+            .filter_map(|h| match h {
+                Holder::Unknown(kind) => Some(kind.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !kinds.is_empty() {
+            named.push(format!(
+                "project {} ({})",
+                project.key,
+                kinds.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    if !named.is_empty() {
+        ledger.record.notes.push(format!(
+            "permission holders that admit nobody here (unknown or unreadable on the site): {}",
+            named.join("; ")
+        ));
+    }
 }
 
 /// The site's one directory when both products are synced: Jira lists every user (1000 a page), and
