@@ -85,7 +85,8 @@ pub enum Feature {
     InlineComments,
     /// Role-based space access (`ROLES_TRANSITION` mode, space roles and assignments).
     SpaceRoles,
-    /// Jira Service Management projects, requests and their visibility.
+    /// Jira Service Management's product access (service desks, requests and organisations are not
+    /// generated yet).
     ServiceManagement,
     /// Every feature above.
     All,
