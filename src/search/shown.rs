@@ -151,7 +151,7 @@ pub(super) fn ancestors_of(fields: &Fields, doc: &TantivyDocument) -> Vec<String
 }
 
 /// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
-/// `snippets`; its breadcrumb is empty until [`Breadcrumbs`] fills it. Public so that tools measuring
+/// `snippets`; its breadcrumb is empty until `Breadcrumbs` fills it. Public so that tools measuring
 /// search build pages exactly as searches do.
 pub fn hit_from_stored(
     fields: &Fields,

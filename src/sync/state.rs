@@ -108,7 +108,7 @@ pub struct DocState {
     /// The page, blog post or issue a comment or attachment belongs to (its id as the API serves it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
-    /// A Confluence document's [`Location`](super::docs::Location) as written into it (its fingerprint):
+    /// A Confluence document's `Location` (`sync::docs`) as written into it (its fingerprint):
     /// the permission refresh rewrites the document when the snapshot places it elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<u64>,

@@ -170,7 +170,7 @@ const PERMISSION_FIELDS: &[(&str, &str)] = &[
 
 /// Garbles fields a permission depends on (see the module documentation), each with probability `share`;
 /// returns how many. A garbled type is an enum value no spec lists; a garbled id is `-1`, or `null` where
-/// `null` cannot mean something else ([`nullable_when_garbled`]).
+/// `null` cannot mean something else (`nullable_when_garbled`).
 pub fn garble(value: &mut Value, share: f64, rng: &mut impl Rng) -> u64 {
     let mut count = 0;
     garble_into(value, None, share, rng, &mut count);
