@@ -30,8 +30,13 @@
 //! Paths are given relative to the base URL (`/wiki/api/v2/spaces?limit=250`); a base URL with a path
 //! prefix (`https://proxy.example/atlassian`) is kept in front of them.
 //!
-//! This file deliberately knows no endpoint and no JSON shape: the walkers in [`super::paginate`] and the
-//! crawlers do. It never logs or prints the token: `Debug` of the client and its config redact it, and
+//! This file holds the client, its configuration and counters, the request loop and redirects;
+//! `retry.rs` the backoff, `Retry-After` and the two budgets of a request; `failure.rs` why an attempt
+//! failed and the error (and diagnosis) a request ends with; `body.rs` capped body reading, JSON decoding
+//! and the start of an error body.
+//!
+//! The client deliberately knows no endpoint and no JSON shape: the walkers in [`super::paginate`] and
+//! the crawlers do. It never logs or prints the token: `Debug` of the client and its config redact it, and
 //! error messages name the path without its query string.
 
 use std::num::NonZeroUsize;
@@ -49,10 +54,20 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::diagnosis::{diagnose, unreachable_kind, Diagnosis, Unreachable};
+use super::diagnosis::Diagnosis;
 use super::pacer::{Pacer, Throttle};
 use super::Error;
 use crate::config::{Email, Limits, Secret, Source};
+
+mod body;
+mod failure;
+mod retry;
+
+pub(crate) use body::JsonPage;
+use body::{decode_json, read_capped, BodyCap};
+use failure::{describe, Failure};
+pub use retry::MAX_RETRY_AFTER;
+use retry::{retry_after, Backoff, RetryPolicy};
 
 /// How to reach a site and how hard to push it. `new` fills in the documented defaults.
 #[derive(Debug, Clone)]
@@ -87,9 +102,6 @@ pub struct ClientConfig {
     /// Cancelling it ends every call of the client (and of its clones) at once with [`Error::Cancelled`].
     pub cancel: CancellationToken,
 }
-
-/// The longest `Retry-After` honoured: a site asking for more is treated as asking for this.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 impl ClientConfig {
     pub const DEFAULT_MAX_RETRIES: u32 = 5;
@@ -187,13 +199,6 @@ pub struct Download {
     pub content_type: Option<String>,
 }
 
-/// A JSON body and the `rel="next"` target of its `Link` header, if any.
-#[derive(Debug)]
-pub(crate) struct JsonPage<T> {
-    pub value: T,
-    pub link_next: Option<String>,
-}
-
 /// The client. Cheap to clone: clones share the connection pool, the concurrency limit, the pacer and the
 /// counters.
 #[derive(Clone)]
@@ -213,12 +218,10 @@ struct Inner {
     permits: Semaphore,
     pacer: Pacer,
     counters: Counters,
-    max_retries: u32,
-    max_throttle_wait: Duration,
+    retry: RetryPolicy,
     max_download_bytes: u64,
     max_json_bytes: u64,
     max_redirects: u32,
-    backoff: Backoff,
     cancel: CancellationToken,
     /// Whether the site has answered at least once (any status).
     reached: std::sync::atomic::AtomicBool,
@@ -229,21 +232,6 @@ struct Inner {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client").field("base", &self.inner.prefix).finish_non_exhaustive()
-    }
-}
-
-/// How one call reads its body.
-#[derive(Clone, Copy)]
-enum BodyCap {
-    Json(u64),
-    Download(u64),
-}
-
-impl BodyCap {
-    fn limit(self) -> u64 {
-        match self {
-            BodyCap::Json(n) | BodyCap::Download(n) => n,
-        }
     }
 }
 
@@ -264,21 +252,6 @@ struct Call<'a> {
 struct Fetched {
     headers: HeaderMap,
     body: Vec<u8>,
-}
-
-/// Why one attempt failed, and whether another may help.
-enum Failure {
-    /// 429 or 5xx; `retry_after` is what the site asked for, `reason` its `RateLimit-Reason`.
-    Status {
-        status: StatusCode,
-        retry_after: Option<Duration>,
-        reason: Option<String>,
-        detail: String,
-    },
-    Transport(String),
-    Malformed(String),
-    /// Retrying cannot help: give this error back.
-    Final(Error),
 }
 
 impl Client {
@@ -333,12 +306,14 @@ impl Client {
                 permits: Semaphore::new(config.concurrency.get()),
                 pacer: Pacer::new(Duration::from_secs_f64(1.0 / rps)),
                 counters: Counters::default(),
-                max_retries: config.max_retries,
-                max_throttle_wait: config.max_throttle_wait,
+                retry: RetryPolicy {
+                    backoff: Backoff { base: config.backoff_base, cap: config.backoff_cap },
+                    max_retries: config.max_retries,
+                    max_throttle_wait: config.max_throttle_wait,
+                },
                 max_download_bytes: config.max_download_bytes,
                 max_json_bytes: config.max_json_bytes,
                 max_redirects: config.max_redirects,
-                backoff: Backoff { base: config.backoff_base, cap: config.backoff_cap },
                 cancel: config.cancel,
                 reached: std::sync::atomic::AtomicBool::new(false),
                 permanent: Mutex::new(None),
@@ -377,14 +352,7 @@ impl Client {
     /// (Jira's `/applicationrole` without Administer Jira): the 403 is returned as usual but not kept as
     /// [`Client::permanent_failure`].
     pub async fn get_json_right_optional<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
-        let call = Call {
-            method: Method::GET,
-            url: self.resolve(path)?,
-            path: without_query(path),
-            json_body: None,
-            cap: BodyCap::Json(self.inner.max_json_bytes),
-            forbidden_handled: true,
-        };
+        let call = Call { forbidden_handled: true, ..self.call(Method::GET, path, self.json_cap())? };
         Ok(self.run(&call, decode_json::<T>).await?.value)
     }
 
@@ -395,33 +363,19 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<T, Error> {
-        let url = self.resolve(path)?;
+        let call = self.call(Method::POST, path, self.json_cap())?;
         let json = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest {
-            path: without_query(path).to_owned(),
+            path: call.path.to_owned(),
             reason: format!("cannot serialise the request body: {e}"),
         })?;
-        let call = Call {
-            method: Method::POST,
-            url,
-            path: without_query(path),
-            json_body: Some(json),
-            cap: BodyCap::Json(self.inner.max_json_bytes),
-            forbidden_handled: false,
-        };
+        let call = Call { json_body: Some(json), ..call };
         let page = self.run(&call, decode_json::<T>).await?;
         Ok(page.value)
     }
 
     /// `GET path` and deserialise the JSON answer; also hands back the `Link: <…>; rel="next"` target.
     pub(crate) async fn get_json_page<T: DeserializeOwned>(&self, path: &str) -> Result<JsonPage<T>, Error> {
-        let call = Call {
-            method: Method::GET,
-            url: self.resolve(path)?,
-            path: without_query(path),
-            json_body: None,
-            cap: BodyCap::Json(self.inner.max_json_bytes),
-            forbidden_handled: false,
-        };
+        let call = self.call(Method::GET, path, self.json_cap())?;
         self.run(&call, decode_json::<T>).await
     }
 
@@ -429,20 +383,26 @@ impl Client {
     /// `max_download_bytes`). A larger body, by `Content-Length` or while streaming, is
     /// [`Error::TooLarge`] and the rest of it is not read.
     pub async fn download(&self, path: &str, max_bytes: u64) -> Result<Download, Error> {
-        let call = Call {
-            method: Method::GET,
-            url: self.resolve(path)?,
-            path: without_query(path),
-            json_body: None,
-            cap: BodyCap::Download(max_bytes.min(self.inner.max_download_bytes)),
-            forbidden_handled: false,
-        };
+        let cap = BodyCap::Download(max_bytes.min(self.inner.max_download_bytes));
+        let call = self.call(Method::GET, path, cap)?;
         self.run(&call, |fetched| {
             let content_type =
                 fetched.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
             Ok(Download { bytes: fetched.body, content_type })
         })
         .await
+    }
+
+    /// A call of `method` to `path` without a body, its body read within `cap`, whose errors are all the
+    /// client's to keep.
+    fn call<'a>(&self, method: Method, path: &'a str, cap: BodyCap) -> Result<Call<'a>, Error> {
+        let url = self.resolve(path)?;
+        Ok(Call { method, url, path: without_query(path), json_body: None, cap, forbidden_handled: false })
+    }
+
+    /// The cap of a JSON body.
+    fn json_cap(&self) -> BodyCap {
+        BodyCap::Json(self.inner.max_json_bytes)
     }
 
     /// The absolute URL of `target`: a path relative to the base URL (`/wiki/api/v2/spaces?limit=5`), or
@@ -486,10 +446,7 @@ impl Client {
         let inner = &*self.inner;
         let cancelled = || Error::Cancelled { method: call.method.to_string(), path: call.path.to_owned() };
         let mut attempt: u32 = 0;
-        // Failures a retry may fix, and 429s with the time spent waiting on them: budgeted apart.
-        let mut failed: u32 = 0;
-        let mut throttled: u32 = 0;
-        let mut throttle_wait = Duration::ZERO;
+        let mut budget = inner.retry.budget();
         loop {
             attempt += 1;
             let outcome = tokio::select! {
@@ -507,44 +464,30 @@ impl Client {
             if let Failure::Malformed(_) = failure {
                 Counters::bump(&inner.counters.malformed);
             }
-            let retry_after = match &failure {
-                Failure::Status { retry_after, .. } => *retry_after,
-                Failure::Final(_) | Failure::Transport(_) | Failure::Malformed(_) => None,
-            };
+            let retry_after = failure.retry_after();
             let jitter = rand::thread_rng().gen_range(0.7..=1.3);
-            let (delay, exhausted) = match &failure {
+            // Failures a retry may fix, and 429s with the time spent waiting on them: budgeted apart.
+            let wait = match &failure {
                 Failure::Status { status: StatusCode::TOO_MANY_REQUESTS, reason, .. } => {
-                    throttled += 1;
-                    let delay = inner.backoff.delay(throttled, retry_after, jitter);
-                    inner.pacer.throttled(Throttle::of(reason.as_deref(), retry_after, delay));
-                    throttle_wait += delay;
-                    (delay, throttle_wait > inner.max_throttle_wait)
+                    let wait = budget.throttled(retry_after, jitter);
+                    inner.pacer.throttled(Throttle::of(reason.as_deref(), retry_after, wait.delay));
+                    wait
                 }
-                Failure::Final(_) => (Duration::ZERO, true),
+                Failure::Final(_) => return Err(self.give_up(call, failure, attempt)),
                 Failure::Status { .. } | Failure::Transport(_) | Failure::Malformed(_) => {
-                    failed += 1;
-                    (inner.backoff.delay(failed, retry_after, jitter), failed > inner.max_retries)
+                    budget.failed(retry_after, jitter)
                 }
             };
-            if exhausted {
-                Counters::bump(&inner.counters.failures);
-                let error = final_error(call, failure, attempt);
-                let handled = call.forbidden_handled && error.status() == Some(403);
-                if let Some(diagnosis) = diagnose(&error).filter(|_| !handled) {
-                    inner
-                        .permanent
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .get_or_insert(diagnosis);
-                }
-                return Err(error);
+            if wait.exhausted {
+                return Err(self.give_up(call, failure, attempt));
             }
+            let delay = wait.delay;
             tracing::debug!(
                 method = %call.method,
                 path = call.path,
                 attempt,
                 delay_ms = delay.as_millis() as u64,
-                reason = %failure_summary(&failure),
+                reason = %failure.summary(),
                 "retrying"
             );
             Counters::bump(&inner.counters.retries);
@@ -633,98 +576,6 @@ impl Client {
             return Ok(Fetched { headers, body });
         }
     }
-
-    /// Why sending failed: final when retrying cannot help (TLS always; a name that does not resolve or a
-    /// refused connection while the site has never answered), else a transport failure to retry.
-    fn send_failure(&self, call: &Call<'_>, url: &Url, error: &reqwest::Error) -> Failure {
-        let reason = describe(error);
-        let kind = unreachable_kind(error)
-            .filter(|kind| *kind == Unreachable::Tls || !self.inner.reached.load(Ordering::Relaxed));
-        match kind {
-            Some(kind) => Failure::Final(Error::Unreachable {
-                method: call.method.to_string(),
-                path: call.path.to_owned(),
-                host: url.host_str().unwrap_or_default().to_owned(),
-                kind,
-                reason,
-            }),
-            None => Failure::Transport(reason),
-        }
-    }
-
-    /// The start of an error body, for the error message: Atlassian puts the reason there
-    /// (`errorMessages`, `message`). Anything that looks like the credentials is blanked out.
-    async fn error_detail(&self, mut response: reqwest::Response) -> String {
-        const MAX_DETAIL: usize = 300;
-        let mut bytes = Vec::new();
-        while bytes.len() < MAX_DETAIL {
-            match response.chunk().await {
-                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        let text = String::from_utf8_lossy(&bytes);
-        let mut detail: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        if let Some((cut, _)) = detail.char_indices().nth(MAX_DETAIL) {
-            detail.truncate(cut);
-        }
-        for secret in &self.inner.secrets {
-            if !secret.is_empty() {
-                detail = detail.replace(secret.as_str(), "[redacted]");
-            }
-        }
-        detail
-    }
-}
-
-/// The error a request ends with after `attempts` attempts.
-fn final_error(call: &Call<'_>, failure: Failure, attempts: u32) -> Error {
-    let method = call.method.to_string();
-    let path = call.path.to_owned();
-    match failure {
-        Failure::Final(error) => error,
-        Failure::Status { status, detail, .. } => {
-            Error::Status { method, path, status: status.as_u16(), attempts, detail }
-        }
-        Failure::Transport(reason) => Error::Transport { method, path, reason, attempts },
-        Failure::Malformed(reason) => Error::Malformed { path, reason, attempts },
-    }
-}
-
-fn decode_json<T: DeserializeOwned>(fetched: Fetched) -> Result<JsonPage<T>, String> {
-    let value = serde_json::from_slice(&fetched.body).map_err(|e| format!("invalid json: {e}"))?;
-    Ok(JsonPage { value, link_next: link_next(&fetched.headers) })
-}
-
-/// Reads the whole body, failing as soon as it exceeds the cap (by `Content-Length`, or while streaming).
-async fn read_capped(mut response: reqwest::Response, cap: BodyCap, path: &str) -> Result<Vec<u8>, Failure> {
-    let limit = cap.limit();
-    let too_large = |length| Failure::Final(Error::TooLarge { path: path.to_owned(), limit, length });
-    let declared = response.content_length();
-    if let Some(length) = declared.filter(|&length| length > limit) {
-        return Err(too_large(Some(length)));
-    }
-    // Preallocate what was declared (already checked against the cap), but not more than a few MiB.
-    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(4 << 20) as usize);
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() as u64 + chunk.len() as u64 > limit {
-                    return Err(too_large(None));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(e) if e.is_timeout() => return Err(Failure::Transport(describe(&e))),
-            Err(e) => {
-                return Err(Failure::Malformed(format!(
-                    "body cut short after {} bytes: {}",
-                    body.len(),
-                    describe(&e)
-                )))
-            }
-        }
-    }
 }
 
 fn is_followed_redirect(status: StatusCode) -> bool {
@@ -745,40 +596,6 @@ fn redirect_target(current: &Url, headers: &HeaderMap) -> Result<Url, String> {
     Ok(target)
 }
 
-/// The `Retry-After` wait: delay-seconds or an HTTP date (a date in the past means now), capped at
-/// [`MAX_RETRY_AFTER`]. `None` when absent or unreadable.
-fn retry_after(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    parse_retry_after(headers.get(header::RETRY_AFTER)?.to_str().ok()?, now)
-}
-
-fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    let value = value.trim();
-    let wait = if let Ok(seconds) = value.parse::<u64>() {
-        Duration::from_secs(seconds)
-    } else {
-        let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-        (at.with_timezone(&chrono::Utc) - now).to_std().unwrap_or(Duration::ZERO)
-    };
-    Some(wait.min(MAX_RETRY_AFTER))
-}
-
-/// The target of `Link: <…>; rel="next"`, if the header has one.
-fn link_next(headers: &HeaderMap) -> Option<String> {
-    headers.get_all(header::LINK).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).find_map(
-        |link| {
-            let (target, params) = link.trim().split_once(';')?;
-            let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-            let is_next = params.split(';').any(|param| {
-                param.trim().split_once('=').is_some_and(|(name, value)| {
-                    name.trim().eq_ignore_ascii_case("rel")
-                        && value.trim().trim_matches('"').split_whitespace().any(|rel| rel == "next")
-                })
-            });
-            is_next.then(|| target.to_owned())
-        },
-    )
-}
-
 /// Whether a path has a `.` or `..` segment, spelled plainly or percent-encoded.
 fn has_dot_segment(path: &str) -> bool {
     path.split('/').any(|segment| {
@@ -790,60 +607,6 @@ fn has_dot_segment(path: &str) -> bool {
 /// `path?query` → `path`.
 fn without_query(target: &str) -> &str {
     target.split(['?', '#']).next().unwrap_or(target)
-}
-
-/// A reqwest error and its causes, without the URL (which may carry a signed media token in its query).
-fn describe(error: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "body error"
-    } else if error.is_builder() {
-        "invalid request"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-fn failure_summary(failure: &Failure) -> String {
-    match failure {
-        Failure::Status { status, .. } => format!("http {}", status.as_u16()),
-        Failure::Transport(reason) | Failure::Malformed(reason) => reason.clone(),
-        Failure::Final(error) => error.to_string(),
-    }
-}
-
-/// Exponential backoff with jitter.
-#[derive(Debug, Clone, Copy)]
-struct Backoff {
-    base: Duration,
-    cap: Duration,
-}
-
-impl Backoff {
-    /// The wait before attempt `failed_attempt + 1`: `base · 2^(failed_attempt-1)`, capped, times `jitter`
-    /// (0.7–1.3, so clients that failed together do not retry together), and never less than what the
-    /// site asked for with `Retry-After`.
-    fn delay(&self, failed_attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
-        let doublings = failed_attempt.saturating_sub(1).min(30);
-        let exponential = self.base.saturating_mul(1u32 << doublings).min(self.cap);
-        let jittered = exponential.mul_f64(jitter.clamp(0.7, 1.3));
-        jittered.max(retry_after.unwrap_or(Duration::ZERO))
-    }
 }
 
 #[cfg(test)]
@@ -963,69 +726,6 @@ mod tests {
         {
             assert!(!text.contains("tok3n-value"), "{text}");
             assert!(!text.contains(&client.inner.secrets[1]), "{text}");
-        }
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now =
-            chrono::DateTime::parse_from_rfc3339("2026-03-02T10:00:00Z").unwrap().with_timezone(&chrono::Utc);
-        let cases = [
-            ("30", Some(Duration::from_secs(30))),
-            (" 0 ", Some(Duration::ZERO)),
-            ("Mon, 02 Mar 2026 10:00:45 GMT", Some(Duration::from_secs(45))),
-            ("Mon, 02 Mar 2026 09:59:00 GMT", Some(Duration::ZERO)),
-            ("999999", Some(MAX_RETRY_AFTER)),
-            ("-5", None),
-            ("soon", None),
-            ("1.5", None),
-        ];
-        for (value, expected) in cases {
-            assert_eq!(parse_retry_after(value, now), expected, "{value:?}");
-        }
-    }
-
-    #[test]
-    fn backoff_doubles_is_capped_jittered_and_respects_retry_after() {
-        let backoff = Backoff { base: Duration::from_millis(500), cap: Duration::from_secs(60) };
-        let s = Duration::from_secs;
-        let ms = Duration::from_millis;
-        let cases = [
-            (1, None, 1.0, ms(500)),
-            (2, None, 1.0, s(1)),
-            (3, None, 1.0, s(2)),
-            (4, None, 0.7, ms(2800)),
-            (4, None, 1.3, ms(5200)),
-            (20, None, 1.0, s(60)),
-            (u32::MAX, None, 1.3, s(78)),
-            (1, Some(s(30)), 1.0, s(30)),
-            (3, Some(s(1)), 1.0, s(2)),
-            (1, None, 5.0, ms(650)),
-        ];
-        for (attempt, retry_after, jitter, expected) in cases {
-            assert_eq!(
-                backoff.delay(attempt, retry_after, jitter),
-                expected,
-                "{attempt} {retry_after:?} {jitter}"
-            );
-        }
-    }
-
-    #[test]
-    fn link_header_next_targets() {
-        let cases = [
-            (
-                r#"</wiki/api/v2/pages?cursor=abc>; rel="next", <https://x.atlassian.net/wiki>; rel="base""#,
-                Some("/wiki/api/v2/pages?cursor=abc"),
-            ),
-            (r#"<https://x.atlassian.net/wiki>; rel="base""#, None),
-            (r#"</a?cursor=1>;rel=next"#, Some("/a?cursor=1")),
-            ("garbage", None),
-        ];
-        for (value, expected) in cases {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::LINK, HeaderValue::from_str(value).unwrap());
-            assert_eq!(link_next(&headers).as_deref(), expected, "{value}");
         }
     }
 
