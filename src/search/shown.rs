@@ -8,7 +8,7 @@
 //! current as the ancestor's own document, and a restricted ancestor's title never reaches a caller who
 //! cannot read it.
 //!
-//! Where each named document is and what it is called is kept per commit for every caller ([`Titles`]);
+//! Where each named document is and what it is called is kept per commit for every caller (`Titles`);
 //! whether this caller may see it is asked of the caller's allowed set every time.
 //!
 //! This file does not rank, filter or highlight (the highlighter is passed in).
@@ -154,7 +154,7 @@ pub(super) fn ancestors_of(fields: &Fields, doc: &TantivyDocument) -> Vec<String
 }
 
 /// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
-/// `snippets`; its breadcrumb is empty until [`Breadcrumbs`] fills it. Public so that tools measuring
+/// `snippets`; its breadcrumb is empty until a search fills it. Public so that tools measuring
 /// search build pages exactly as searches do.
 pub fn hit_from_stored(
     fields: &Fields,
