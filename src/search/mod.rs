@@ -252,6 +252,8 @@ struct View {
     index: tantivy::Index,
     /// Each segment's ranking columns, by segment ordinal, opened by the first search that needs them.
     columns: Vec<std::sync::OnceLock<Arc<SegmentColumns>>>,
+    /// Titles of the documents breadcrumbs name, in this commit.
+    titles: shown::Titles,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -426,7 +428,7 @@ impl SearchService {
         };
         let stored: TantivyDocument = view.searcher.doc(address)?;
         let mut document = shown::document_from_stored(&view.fields, &stored);
-        let mut breadcrumbs = shown::Breadcrumbs::new(&view.searcher, &view.fields, allowed);
+        let mut breadcrumbs = shown::Breadcrumbs::new(&view.searcher, &view.fields, &view.titles, allowed);
         document.breadcrumb = breadcrumbs.of(&shown::ancestors_of(&view.fields, &stored))?;
         Ok(Some(document))
     }
@@ -549,7 +551,8 @@ impl Ranking {
         let fields = &self.view.fields;
         let mut highlighter =
             snippet::Highlighter::new(&self.view.searcher, self.query.as_ref(), fields.title, fields.body)?;
-        let mut breadcrumbs = shown::Breadcrumbs::new(&self.view.searcher, fields, self.allowed.as_slice());
+        let mut breadcrumbs =
+            shown::Breadcrumbs::new(&self.view.searcher, fields, &self.view.titles, self.allowed.as_slice());
         let mut hits = Vec::with_capacity(page.len());
         for ranked in page {
             let stored: TantivyDocument = self.view.searcher.doc(ranked.address)?;
@@ -576,6 +579,7 @@ impl View {
             fields: *reader.fields(),
             index: reader.index().clone(),
             columns,
+            titles: shown::Titles::default(),
         }
     }
 

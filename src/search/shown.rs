@@ -8,10 +8,13 @@
 //! current as the ancestor's own document, and a restricted ancestor's title never reaches a caller who
 //! cannot read it.
 //!
+//! Where each named document is and what it is called is kept per commit for every caller (`Titles`);
+//! whether this caller may see it is asked of the caller's allowed set every time.
+//!
 //! This file does not rank, filter or highlight (the highlighter is passed in).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tantivy::schema::{IndexRecordOption, Value};
@@ -151,7 +154,7 @@ pub(super) fn ancestors_of(fields: &Fields, doc: &TantivyDocument) -> Vec<String
 }
 
 /// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
-/// `snippets`; its breadcrumb is empty until `Breadcrumbs` fills it. Public so that tools measuring
+/// `snippets`; its breadcrumb is empty until a search fills it. Public so that tools measuring
 /// search build pages exactly as searches do.
 pub fn hit_from_stored(
     fields: &Fields,
@@ -222,17 +225,84 @@ pub(super) fn find_allowed(
     Ok(None)
 }
 
+/// Most ids [`Titles`] keeps for one commit; past it, it starts over.
+const MAX_TITLES: usize = 65_536;
+
+/// Where each document a breadcrumb named is in one commit, and its title, whoever asked: kept with the
+/// commit's view, so the pages near the top of a space, which most breadcrumbs name, are read from the
+/// store once. Whether a caller may see an entry is decided for each caller, each time, from its allowed
+/// set; an entry itself is never shown.
+#[derive(Default)]
+pub(super) struct Titles {
+    entries: Mutex<HashMap<String, Option<(DocAddress, String)>>>,
+}
+
+impl Titles {
+    /// The live document `id` and its title, read from the store on the first ask.
+    fn get(
+        &self,
+        searcher: &Searcher,
+        fields: &Fields,
+        id: &str,
+    ) -> Result<Option<(DocAddress, String)>, Error> {
+        if let Some(known) = self.lock().get(id) {
+            return Ok(known.clone());
+        }
+        let found = match find_live(searcher, fields, id)? {
+            Some(address) => {
+                let stored: TantivyDocument = searcher.doc(address)?;
+                let text = |f| stored.get_first(f).and_then(|v| v.as_str().map(str::to_string));
+                text(fields.display_title).or_else(|| text(fields.title)).map(|title| (address, title))
+            }
+            None => None,
+        };
+        let mut entries = self.lock();
+        if entries.len() >= MAX_TITLES {
+            entries.clear();
+        }
+        entries.insert(id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<(DocAddress, String)>>> {
+        // Entries are inserted whole: a poisoned map is still consistent.
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The live (not deleted) document `id`, for any caller: only [`Titles`] uses it, and what it finds is
+/// shown only through a caller's allowed set.
+fn find_live(searcher: &Searcher, fields: &Fields, id: &str) -> Result<Option<DocAddress>, Error> {
+    let term = Term::from_field_text(fields.id, id);
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let index = segment.inverted_index(fields.id)?;
+        let Some(mut postings) =
+            index.read_postings(&term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?
+        else {
+            continue;
+        };
+        while postings.doc() != tantivy::TERMINATED {
+            if !segment.is_deleted(postings.doc()) {
+                return Ok(Some(DocAddress::new(ord as u32, postings.doc())));
+            }
+            postings.advance();
+        }
+    }
+    Ok(None)
+}
+
 /// Titles of ancestors as one caller may read them, looked up once each per page of hits.
 pub(super) struct Breadcrumbs<'s, A> {
     searcher: &'s Searcher,
     fields: &'s Fields,
+    known: &'s Titles,
     allowed: A,
     titles: HashMap<String, Option<String>>,
 }
 
 impl<'s, A: Allowed> Breadcrumbs<'s, A> {
-    pub(super) fn new(searcher: &'s Searcher, fields: &'s Fields, allowed: A) -> Self {
-        Breadcrumbs { searcher, fields, allowed, titles: HashMap::new() }
+    pub(super) fn new(searcher: &'s Searcher, fields: &'s Fields, known: &'s Titles, allowed: A) -> Self {
+        Breadcrumbs { searcher, fields, known, allowed, titles: HashMap::new() }
     }
 
     /// The crumbs of `ancestors` (ids, root first) that the caller may read.
@@ -250,12 +320,12 @@ impl<'s, A: Allowed> Breadcrumbs<'s, A> {
         Ok(crumbs)
     }
 
+    /// The title of `id` when this caller may read it.
     fn title(&mut self, id: &str) -> Result<Option<String>, Error> {
-        let Some(address) = find_allowed(self.searcher, self.fields, id, &mut self.allowed)? else {
-            return Ok(None);
-        };
-        let stored: TantivyDocument = self.searcher.doc(address)?;
-        let text = |f| stored.get_first(f).and_then(|v| v.as_str().map(str::to_string));
-        Ok(text(self.fields.display_title).or_else(|| text(self.fields.title)))
+        let Some((address, title)) = self.known.get(self.searcher, self.fields, id)? else { return Ok(None) };
+        let ord = address.segment_ord as usize;
+        let Some(segment) = self.searcher.segment_readers().get(ord) else { return Ok(None) };
+        let allowed = self.allowed.in_segment(ord, segment)?;
+        Ok(allowed.filter(|a| a.contains(address.doc_id)).map(|_| title))
     }
 }

@@ -723,7 +723,8 @@ impl Service {
         let state =
             AppState::new(auth, indexes.clone(), indexes.clone(), Sources::new(config.sources(), runner))
                 .with_limits(super::Limits::from_config(config.server()))
-                .with_login(login);
+                .with_login(login)
+                .with_config_file(config.file());
         Ok(Service { config, indexes, state, options })
     }
 

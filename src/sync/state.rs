@@ -108,8 +108,9 @@ pub struct DocState {
     /// The page, blog post or issue a comment or attachment belongs to (its id as the API serves it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
-    /// A Confluence document's `Location` (`sync::docs`) as written into it (its fingerprint):
-    /// the permission refresh rewrites the document when the snapshot places it elsewhere.
+    /// The fingerprint of a Confluence document's location (its space's name and the pages above it, as
+    /// `docs::Location` has them) as written into it: the permission refresh rewrites the document when
+    /// the snapshot places it elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<u64>,
     /// The run that last saw the document in a listing; deletion reconciliation compares it.

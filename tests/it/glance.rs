@@ -109,6 +109,12 @@ fn a_breadcrumb_names_only_ancestors_the_caller_may_read() {
         ["confluence:page:1", "confluence:page:2"]
     );
     assert_eq!(preview.space_name.as_deref(), Some("Engineering"));
+
+    // Titles are kept per commit for every caller; who may see one is still asked each time.
+    let seen = crumbs_of(&service, &outsider);
+    assert_eq!(seen["confluence:page:3"], vec!["Root"], "after an insider's search named the middle page");
+    let preview = service.document(&outsider, "confluence:page:3").expect("read").expect("readable");
+    assert_eq!(preview.breadcrumb.len(), 1);
 }
 
 #[test]

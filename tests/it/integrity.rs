@@ -235,29 +235,34 @@ fn not_private(root: &Path) -> Vec<String> {
     wrong
 }
 
+/// The environment variable the binary reads the simulator's token from.
+const TOKEN_ENV: &str = "PERMDEX_SIM_TOKEN";
+
+/// Runs the `permdex` binary with `args`, `sim`'s token in [`TOKEN_ENV`] and no `RUST_LOG`.
+fn run_permdex(sim: &permdex::sim::run::RunningSim, args: &[&str]) -> std::process::Output {
+    tokio::task::block_in_place(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
+            .args(args)
+            .env(TOKEN_ENV, &sim.credentials.token)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("permdex runs")
+    })
+}
+
 /// The binary end to end: a sync writes a private data directory; a wider one is warned about; a damaged
 /// segment is reported by `status` and `doctor` (exit 1), and the next sync rebuilds the source.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_keeps_its_data_private_and_rebuilds_what_is_damaged() {
     use std::os::unix::fs::PermissionsExt;
-    const TOKEN_ENV: &str = "PERMDEX_SIM_TOKEN";
     let sim = support::start_generated(SimConfig::new(7, Scale::Tiny)).await;
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
     // The config lives beside the data directory, which the sync creates.
     let config = root.path().join("permdex.toml");
     fs::write(&config, support::sim_config_text(&sim, &data, TOKEN_ENV, "")).expect("config");
-    let run = |args: &[&str]| {
-        tokio::task::block_in_place(|| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
-                .args(args)
-                .env(TOKEN_ENV, &sim.credentials.token)
-                .env_remove("RUST_LOG")
-                .output()
-                .expect("permdex runs")
-        })
-    };
+    let run = |args: &[&str]| run_permdex(&sim, args);
     let config_arg = config.to_str().expect("utf-8 path");
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
 
@@ -306,24 +311,13 @@ async fn the_binary_keeps_its_data_private_and_rebuilds_what_is_damaged() {
 /// (a full sync into a new index, saying why); an index written by a newer permdex is left alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_sync_rebuilds_an_index_of_an_older_schema_and_leaves_a_newer_one() {
-    const TOKEN_ENV: &str = "PERMDEX_SIM_TOKEN";
     let sim = support::start_generated(SimConfig::new(3, Scale::Tiny)).await;
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
     let config = root.path().join("permdex.toml");
     fs::write(&config, support::sim_config_text(&sim, &data, TOKEN_ENV, "")).expect("config");
-    let run = |args: &[&str]| {
-        tokio::task::block_in_place(|| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
-                .args(args)
-                .arg("--config")
-                .arg(&config)
-                .env(TOKEN_ENV, &sim.credentials.token)
-                .env_remove("RUST_LOG")
-                .output()
-                .expect("permdex runs")
-        })
-    };
+    let config_arg = config.to_str().expect("utf-8 path");
+    let run = |args: &[&str]| run_permdex(&sim, &[args, &["--config", config_arg]].concat());
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let index = permdex::sync::index_dir(&data, "sim");
     let set_version = |version: u64| {

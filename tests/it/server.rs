@@ -731,6 +731,7 @@ async fn request_bodies_over_the_limit_get_413() {
 }
 
 mod hardening;
+mod onboard;
 mod real_index;
 
 #[tokio::test]
