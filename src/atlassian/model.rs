@@ -300,9 +300,14 @@ pub struct Issue {
     pub parent_id: Option<String>,
     pub subtask_ids: Vec<String>,
     pub status: Option<String>,
+    /// The key of the status's category as the site sends it: `new` (to do), `indeterminate` (in
+    /// progress), `done`, or another a site may add (`undefined`).
+    pub status_category: Option<String>,
     pub labels: Vec<String>,
     pub reporter: Option<String>,
     pub assignee: Option<String>,
+    /// The assignee's display name as the issue carries it (the directory's is preferred when it has one).
+    pub assignee_name: Option<String>,
     /// The level in `fields.security` (for a sub-task Jira shows its parent's).
     pub security_level_id: Option<String>,
     pub created: Option<DateTime<Utc>>,

@@ -165,7 +165,6 @@ pub async fn check_jira(client: &Client) -> Vec<Capability> {
     let per_project = [
         ("permission schemes", "/rest/api/3/project/{id}/permissionscheme"),
         ("project roles", "/rest/api/3/project/{id}/role"),
-        ("issue security levels", "/rest/api/3/project/{id}/issuesecuritylevelscheme"),
     ];
     for (name, template) in per_project {
         match &project {
@@ -176,6 +175,9 @@ pub async fn check_jira(client: &Client) -> Vec<Capability> {
             None => skipped(&mut out, P, name, template, "no project is visible"),
         }
     }
+    let levels = "/rest/api/3/issuesecurityschemes/project";
+    try_call(client, &mut out, P, "issue security levels", levels, &format!("{levels}?maxResults=1"), false)
+        .await;
     let users = "/rest/api/3/users/search";
     try_call(client, &mut out, P, "user search", users, &format!("{users}?maxResults=1"), false).await;
     let bulk = "/rest/api/3/group/bulk";

@@ -59,6 +59,15 @@ pub struct SimArgs {
     /// Probability of `null` in fields the spec says are never null.
     #[arg(long, value_name = "P")]
     pub null_fields: Option<f64>,
+    /// Probability that an answer varies as real sites' do without changing its meaning (ids as numbers
+    /// or text, optional fields left out, sentinels and unknown enum values where nothing depends on
+    /// them, unknown fields). Not part of --fault-rate.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub variance: f64,
+    /// Probability that each field a permission depends on is garbled (an unknown type, a `-1` or
+    /// `null` id): a crawler must read it as granting nobody. Not part of --fault-rate.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub garbled_permissions: f64,
     /// Seed of the fault dice (default: the site seed).
     #[arg(long)]
     pub fault_seed: Option<u64>,
@@ -76,7 +85,8 @@ pub enum Feature {
     InlineComments,
     /// Role-based space access (`ROLES_TRANSITION` mode, space roles and assignments).
     SpaceRoles,
-    /// Jira Service Management projects, requests and their visibility.
+    /// Jira Service Management's product access (service desks, requests and organisations are not
+    /// generated yet).
     ServiceManagement,
     /// Every feature above.
     All,
@@ -137,6 +147,8 @@ impl SimArgs {
             malformed_json: each("malformed-json", self.malformed_json)?,
             empty_next: each("empty-next", self.empty_next)?,
             null_fields: each("null-fields", self.null_fields)?,
+            variance: probability("variance", self.variance)?,
+            garbled_permissions: probability("garbled-permissions", self.garbled_permissions)?,
         };
         let retry_after = probability("retry-after-probability", self.retry_after_probability)?;
         let rate_limit =

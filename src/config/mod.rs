@@ -32,10 +32,13 @@
 //! ```
 //!
 //! - [`init`]: `permdex init`, a commented starter file for one site.
+//! - [`edit`]: a source added to an existing file, its comments and layout kept.
 //!
-//! This module reads files and environment variables and nothing else: it does not create the data
-//! directory, contact a site, or check that a token works.
+//! This module reads files and environment variables, and writes only configuration and token files (a
+//! replaced token, an added source): it does not create the data directory, contact a site, or check
+//! that a token works.
 
+pub mod edit;
 pub mod init;
 mod raw;
 mod types;
@@ -670,12 +673,17 @@ impl ServerConfig {
     }
 }
 
-/// Replaces `path` with `text` and a newline, readable and writable by the owner only (0600 on Unix):
-/// written to a temporary file beside it, then renamed over it, so a reader never sees half a token.
+/// Replaces `path` with `text` and a newline, readable and writable by the owner only (0600 on Unix).
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    replace_private(path, format!("{text}\n").as_bytes())
+}
+
+/// Replaces `path` with `contents`, readable and writable by the owner only (0600 on Unix): written to a
+/// temporary file beside it, then renamed over it, so a reader never sees half of it.
+fn replace_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("token");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -685,8 +693,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     let written = options.open(&temporary).and_then(|mut file| {
-        file.write_all(text.as_bytes())?;
-        file.write_all(b"\n")?;
+        file.write_all(contents)?;
         file.sync_all()
     });
     if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {

@@ -49,6 +49,12 @@ pub struct IndexDoc {
     pub body: String,
     /// Confluence space key.
     pub space: Option<String>,
+    /// Confluence: the space's name, shown with the document.
+    pub space_name: Option<String>,
+    /// Confluence: the ids of the documents above this one, root first: a page's ancestor pages; for a
+    /// comment or attachment, its container's ancestors and then the container. Search shows a breadcrumb
+    /// of the titles of those the caller may read.
+    pub ancestors: Vec<String>,
     /// Jira project key.
     pub project: Option<String>,
     /// Id of the parent or container (the page of a comment, the issue of an attachment).
@@ -58,6 +64,19 @@ pub struct IndexDoc {
     pub author: Option<String>,
     /// Author's display name, for search and display.
     pub author_name: Option<String>,
+    /// Jira: the issue's key (for a comment or attachment, its issue's).
+    pub issue_key: Option<String>,
+    /// Jira: the issue's type as the site names it (`Bug`).
+    pub issue_type: Option<String>,
+    /// Jira: the issue's status as the site names it (`In Progress`).
+    pub status: Option<String>,
+    /// Jira: the key of the status's category (`new`, `indeterminate`, `done`), which says how far along
+    /// the issue is whatever its workflow calls the status.
+    pub status_category: Option<String>,
+    /// Jira: the assignee's accountId; `None` when the issue is unassigned.
+    pub assignee: Option<String>,
+    /// Jira: the assignee's display name, for search and display.
+    pub assignee_name: Option<String>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     /// Link to the item in Atlassian.
@@ -80,11 +99,19 @@ impl IndexDoc {
             display_title: None,
             body: String::new(),
             space: None,
+            space_name: None,
+            ancestors: Vec::new(),
             project: None,
             container: None,
             labels: Vec::new(),
             author: None,
             author_name: None,
+            issue_key: None,
+            issue_type: None,
+            status: None,
+            status_category: None,
+            assignee: None,
+            assignee_name: None,
             created: DateTime::<Utc>::UNIX_EPOCH,
             updated: DateTime::<Utc>::UNIX_EPOCH,
             url: String::new(),

@@ -58,14 +58,13 @@ pub enum Error {
     /// The schema JSON is malformed or disagrees with what the code reads and writes.
     #[error("index schema definition is invalid: {0}")]
     SchemaDefinition(String),
-    #[error(
-        "index at {path} was written with schema version {found} but this permdex uses version {expected}: \
-         run a full sync into a fresh data dir"
-    )]
+    /// An older version is rebuilt by the next sync ([`IndexWriter::open_or_rebuild`]); a newer one, written
+    /// by a newer permdex, is left alone.
+    #[error("{}", schema_version_message(path, *found, *expected))]
     SchemaVersion { path: PathBuf, found: u64, expected: u64 },
     #[error(
         "index at {path} does not match schema version {version} although it claims it: \
-         run a full sync into a fresh data dir"
+         the next sync of its source rebuilds it from the site"
     )]
     SchemaMismatch { path: PathBuf, version: u64 },
     #[error("no permdex index at {path}")]
@@ -84,7 +83,32 @@ pub enum Error {
     StoredDoc { id: String, reason: String },
 }
 
+fn schema_version_message(path: &std::path::Path, found: u64, expected: u64) -> String {
+    let path = path.display();
+    if found < expected {
+        format!(
+            "index at {path} was written with schema version {found}, older than this permdex's {expected}: \
+             the next sync of its source rebuilds it from the site"
+        )
+    } else {
+        format!(
+            "index at {path} was written by a newer permdex (schema version {found}; this one uses \
+             {expected}): run that permdex, or delete {path} and sync to rebuild it with this one"
+        )
+    }
+}
+
 impl Error {
+    /// Whether the index was written with an older schema, or with other fields under this version: a new
+    /// index replaces it ([`IndexWriter::open_or_rebuild`]).
+    pub fn is_outdated_schema(&self) -> bool {
+        match self {
+            Error::SchemaVersion { found, expected, .. } => found < expected,
+            Error::SchemaMismatch { .. } => true,
+            _ => false,
+        }
+    }
+
     fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { path, source }

@@ -6,6 +6,7 @@
 //!
 //! This file does not search and does not read ACL stores back; [`crate::index::IndexReader`] does.
 
+use std::fs;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -116,6 +117,30 @@ impl IndexWriter {
                 IndexWriter::create(dir)
             }
             other => other,
+        }
+    }
+
+    /// Opens the index in `dir`, creates it when `dir` holds none, or replaces it with a new, empty index
+    /// when it was written with an older schema (or other fields under this version): such an index cannot
+    /// be read, and only a full sync can fill it again. The error it replaced is returned beside the writer,
+    /// so the caller can say why everything is synced again. An index written by a newer permdex is refused.
+    pub fn open_or_rebuild(dir: &Path) -> Result<(IndexWriter, Option<Error>), Error> {
+        match IndexWriter::open_or_create(dir) {
+            Err(outdated) if outdated.is_outdated_schema() => {
+                let layout = Layout::new(dir);
+                // The schema record goes last: until then a crash leaves an index that still says it is
+                // outdated, and the next attempt removes the rest.
+                remove_dir_if_present(&layout.tantivy_dir())?;
+                for entry in fs::read_dir(layout.meta_dir()).map_err(Error::io(layout.meta_dir()))? {
+                    let path = entry.map_err(Error::io(layout.meta_dir()))?.path();
+                    if path != layout.schema_record() {
+                        fs::remove_file(&path).map_err(Error::io(&path))?;
+                    }
+                }
+                fs::remove_file(layout.schema_record()).map_err(Error::io(layout.schema_record()))?;
+                Ok((IndexWriter::create(dir)?, Some(outdated)))
+            }
+            other => other.map(|writer| (writer, None)),
         }
     }
 
@@ -272,6 +297,13 @@ impl IndexWriter {
     }
 }
 
+fn remove_dir_if_present(dir: &Path) -> Result<(), Error> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(dir)(e)),
+        _ => Ok(()),
+    }
+}
+
 /// Opens tantivy's writer, waiting a bounded time for the writer lock: a writer that was just dropped may
 /// still be releasing it while its threads wind down, and that is not a reason to fail a sync.
 fn acquire_writer(index: &tantivy::Index, options: &WriterOptions) -> tantivy::Result<tantivy::IndexWriter> {
@@ -313,20 +345,30 @@ fn to_tantivy(fields: &Fields, doc: &IndexDoc) -> TantivyDocument {
     for key in doc.issue_keys() {
         out.add_text(fields.keys, key);
     }
-    let optional =
-        [(fields.space, &doc.space), (fields.project, &doc.project), (fields.container, &doc.container)];
+    let optional = [
+        (fields.space, &doc.space),
+        (fields.space_name, &doc.space_name),
+        (fields.project, &doc.project),
+        (fields.container, &doc.container),
+        (fields.author, &doc.author),
+        (fields.author_name, &doc.author_name),
+        (fields.issue_key, &doc.issue_key),
+        (fields.issue_type, &doc.issue_type),
+        (fields.status, &doc.status),
+        (fields.status_category, &doc.status_category),
+        (fields.assignee, &doc.assignee),
+        (fields.assignee_name, &doc.assignee_name),
+    ];
     for (field, value) in optional {
         if let Some(v) = value {
             out.add_text(field, v);
         }
     }
+    for ancestor in &doc.ancestors {
+        out.add_text(fields.ancestors, ancestor);
+    }
     for label in &doc.labels {
         out.add_text(fields.labels, label);
-    }
-    for (field, value) in [(fields.author, &doc.author), (fields.author_name, &doc.author_name)] {
-        if let Some(v) = value {
-            out.add_text(field, v);
-        }
     }
     out.add_date(fields.created, to_tantivy_date(doc.created));
     out.add_date(fields.updated, to_tantivy_date(doc.updated));

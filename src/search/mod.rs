@@ -33,6 +33,7 @@ pub mod collect;
 pub mod cursor;
 pub mod parse;
 pub mod query;
+pub mod shown;
 pub mod snippet;
 pub mod sources;
 
@@ -42,8 +43,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 use tantivy::query::EnableScoring;
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocSet, Searcher, TantivyDocument};
+use tantivy::{Searcher, TantivyDocument};
 
 use self::acl_filter::{AclCache, AllowedDocs, CacheStats, ProfileMask, SegmentVersion};
 use self::collect::{
@@ -53,6 +53,7 @@ use self::query::{Ast, QueryBuilder, QueryOptions};
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::{Fields, Generation, IndexReader};
 
+pub use self::shown::{hit_from_stored, Assignee, Crumb, Document, Hit, IssueFacts};
 pub use self::sources::{search_sources, SourceHit, SourcePart, SourcesResponse};
 
 /// Most hits one page may hold.
@@ -171,28 +172,6 @@ pub struct SearchResponse {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
-    pub id: String,
-    /// The product: `confluence` or `jira`.
-    pub product: String,
-    pub kind: String,
-    pub title: String,
-    /// The title HTML-escaped, matches in `<mark>`.
-    pub title_html: String,
-    /// The best body fragment HTML-escaped, matches in `<mark>`; only when snippets were asked for.
-    pub snippet_html: Option<String>,
-    pub space: Option<String>,
-    pub project: Option<String>,
-    pub container: Option<String>,
-    pub labels: Vec<String>,
-    pub author_name: Option<String>,
-    pub url: String,
-    pub updated: Option<DateTime<Utc>>,
-    /// Relevance score (0 when sorting by `updated`).
-    pub score: f32,
-}
-
 /// Value counts, most frequent first (ties by value).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {
@@ -273,6 +252,8 @@ struct View {
     index: tantivy::Index,
     /// Each segment's ranking columns, by segment ordinal, opened by the first search that needs them.
     columns: Vec<std::sync::OnceLock<Arc<SegmentColumns>>>,
+    /// Titles of the documents breadcrumbs name, in this commit.
+    titles: shown::Titles,
 }
 
 impl std::fmt::Debug for SearchService {
@@ -398,8 +379,10 @@ impl SearchService {
         let view = self.view();
         let mask = self.mask_for(&view, caller);
         let mut access = HashMap::new();
+        let mut allowed_sets = Vec::with_capacity(view.searcher.segment_readers().len());
         for (ord, segment) in view.searcher.segment_readers().iter().enumerate() {
             let allowed = self.allowed_docs(segment, &mask)?;
+            allowed_sets.push(allowed.clone());
             let strategy = self.strategy_for(&allowed, &plan.ast);
             match strategy {
                 Strategy::Dense => self.inner.dense_segments.fetch_add(1, Ordering::Relaxed),
@@ -431,33 +414,23 @@ impl SearchService {
             facets: plan.facets,
         };
         let harvest = view.searcher.search(query.as_ref(), &collector)?;
-        Ok(Ranking { view, query, rank_by: plan.rank_by, harvest })
+        Ok(Ranking { view, query, rank_by: plan.rank_by, harvest, allowed: allowed_sets })
     }
 
-    /// The document `id` as `caller` may read it: `None` when it does not exist or when the caller may not
-    /// read it (the same allowed set every search goes through), which callers must not tell apart.
+    /// The document `id` as `caller` may read it, with the breadcrumb of the pages above it that the
+    /// caller may read: `None` when it does not exist or when the caller may not read it (the same allowed
+    /// set every search goes through), which callers must not tell apart.
     pub fn document(&self, caller: &CallerPrincipals, id: &str) -> Result<Option<Document>, Error> {
         let view = self.view();
-        let mask = self.mask_for(&view, caller);
-        let term = tantivy::Term::from_field_text(view.fields.id, id);
-        for (ord, segment) in view.searcher.segment_readers().iter().enumerate() {
-            let index = segment.inverted_index(view.fields.id)?;
-            let Some(mut postings) =
-                index.read_postings(&term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?
-            else {
-                continue;
-            };
-            let allowed = self.allowed_docs(segment, &mask)?;
-            while postings.doc() != tantivy::TERMINATED {
-                if allowed.contains(postings.doc()) {
-                    let address = tantivy::DocAddress::new(ord as u32, postings.doc());
-                    let stored: TantivyDocument = view.searcher.doc(address)?;
-                    return Ok(Some(document_from_stored(&view.fields, &stored)));
-                }
-                postings.advance();
-            }
-        }
-        Ok(None)
+        let mut allowed = ForCaller { service: self, mask: self.mask_for(&view, caller) };
+        let Some(address) = shown::find_allowed(&view.searcher, &view.fields, id, &mut allowed)? else {
+            return Ok(None);
+        };
+        let stored: TantivyDocument = view.searcher.doc(address)?;
+        let mut document = shown::document_from_stored(&view.fields, &stored);
+        let mut breadcrumbs = shown::Breadcrumbs::new(&view.searcher, &view.fields, &view.titles, allowed);
+        document.breadcrumb = breadcrumbs.of(&shown::ancestors_of(&view.fields, &stored))?;
+        Ok(Some(document))
     }
 
     fn view(&self) -> Arc<View> {
@@ -511,6 +484,22 @@ impl SearchService {
     }
 }
 
+/// A caller's allowed sets, built (or taken from the cache) for the segments a lookup reaches.
+struct ForCaller<'s> {
+    service: &'s SearchService,
+    mask: Arc<ProfileMask>,
+}
+
+impl shown::Allowed for ForCaller<'_> {
+    fn in_segment(
+        &mut self,
+        _: usize,
+        segment: &tantivy::SegmentReader,
+    ) -> Result<Option<Arc<AllowedDocs>>, Error> {
+        self.service.allowed_docs(segment, &self.mask).map(Some)
+    }
+}
+
 /// A request made ready to rank: its query read, its order and filters resolved, and the fingerprint its
 /// cursors carry.
 pub(crate) struct Plan {
@@ -542,6 +531,8 @@ pub(crate) struct Ranking {
     query: Box<dyn tantivy::query::Query>,
     rank_by: RankBy,
     harvest: Harvest,
+    /// The caller's allowed set of each segment, by ordinal: breadcrumbs are read through them.
+    allowed: Vec<Arc<AllowedDocs>>,
 }
 
 impl Ranking {
@@ -560,6 +551,8 @@ impl Ranking {
         let fields = &self.view.fields;
         let mut highlighter =
             snippet::Highlighter::new(&self.view.searcher, self.query.as_ref(), fields.title, fields.body)?;
+        let mut breadcrumbs =
+            shown::Breadcrumbs::new(&self.view.searcher, fields, &self.view.titles, self.allowed.as_slice());
         let mut hits = Vec::with_capacity(page.len());
         for ranked in page {
             let stored: TantivyDocument = self.view.searcher.doc(ranked.address)?;
@@ -567,7 +560,9 @@ impl Ranking {
                 RankBy::Score => collect::key_score(ranked.key),
                 RankBy::Updated => 0.0,
             };
-            hits.push(hit_from_stored(fields, &stored, &mut highlighter, snippets, score));
+            let mut hit = hit_from_stored(fields, &stored, &mut highlighter, snippets, score);
+            hit.breadcrumb = breadcrumbs.of(&shown::ancestors_of(fields, &stored))?;
+            hits.push(hit);
         }
         Ok(hits)
     }
@@ -584,6 +579,7 @@ impl View {
             fields: *reader.fields(),
             index: reader.index().clone(),
             columns,
+            titles: shown::Titles::default(),
         }
     }
 
@@ -619,76 +615,4 @@ fn to_facets(counts: collect::FacetCounts) -> Facets {
         list
     });
     Facets { product, kind, space, project }
-}
-
-/// A document as a caller may read it ([`SearchService::document`]): its fields and its whole indexed text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Document {
-    pub id: String,
-    /// The product: `confluence` or `jira`.
-    pub product: String,
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    pub space: Option<String>,
-    pub project: Option<String>,
-    pub container: Option<String>,
-    pub labels: Vec<String>,
-    pub author_name: Option<String>,
-    pub url: String,
-    pub created: Option<DateTime<Utc>>,
-    pub updated: Option<DateTime<Utc>>,
-}
-
-/// A stored document's fields.
-fn document_from_stored(fields: &Fields, doc: &TantivyDocument) -> Document {
-    let text = |f| doc.get_first(f).and_then(|v| v.as_str().map(str::to_string));
-    let time = |f| {
-        doc.get_first(f)
-            .and_then(|v| v.as_datetime())
-            .and_then(|d| DateTime::<Utc>::from_timestamp_millis(d.into_timestamp_millis()))
-    };
-    Document {
-        id: text(fields.id).unwrap_or_default(),
-        product: text(fields.source).unwrap_or_default(),
-        kind: text(fields.kind).unwrap_or_default(),
-        title: text(fields.display_title).or_else(|| text(fields.title)).unwrap_or_default(),
-        body: text(fields.body).unwrap_or_default(),
-        space: text(fields.space),
-        project: text(fields.project),
-        container: text(fields.container),
-        labels: doc.get_all(fields.labels).filter_map(|v| v.as_str().map(str::to_string)).collect(),
-        author_name: text(fields.author_name),
-        url: text(fields.url).unwrap_or_default(),
-        created: time(fields.created),
-        updated: time(fields.updated),
-    }
-}
-
-/// A stored document as a hit: its fields, its title highlighted, and its best body fragment when
-/// `snippets`. Public so that tools measuring search build pages exactly as searches do.
-pub fn hit_from_stored(
-    fields: &Fields,
-    doc: &TantivyDocument,
-    highlighter: &mut snippet::Highlighter,
-    snippets: bool,
-    score: f32,
-) -> Hit {
-    let document = document_from_stored(fields, doc);
-    Hit {
-        title_html: highlighter.title_html(&document.title),
-        snippet_html: snippets.then(|| highlighter.body_html(&document.body)),
-        id: document.id,
-        product: document.product,
-        kind: document.kind,
-        title: document.title,
-        space: document.space,
-        project: document.project,
-        container: document.container,
-        labels: document.labels,
-        author_name: document.author_name,
-        url: document.url,
-        updated: document.updated,
-        score,
-    }
 }

@@ -11,14 +11,16 @@
 //! and     := unary ( "AND" unary )*              every side must match
 //! unary   := ("NOT" | "-") unary | "+" unary | primary
 //! primary := "(" bag ")" | FIELD ":" (word | "phrase" | "(" bag ")") | word | "phrase"
-//! FIELD   := title | space | project | kind | label | author | product
+//! FIELD   := title | space | project | kind | label | author | product | type | status | assignee
 //! ```
 //! In a bag, a bare word is optional; `+word`, a quoted phrase, a field prefix, a parenthesised group, an
 //! `AND` or an `OR` must match; `-x` and `NOT x` must not. Operators are upper case (`and`, `or`, `not` are
 //! ordinary words). A word of another `name:` form is searched as text, so pasted URLs work. Words and
 //! phrases without a field search the title and the body; a word shaped like a Jira issue key
 //! (`HADOOP-1234`) also matches the `keys` field whole. `space:`, `project:`, `kind:`, `product:` and
-//! `label:` match exact values; `author:` matches an accountId or the author's name.
+//! `label:` match exact values; `author:` matches an accountId or the author's name. `type:` and `status:`
+//! match a Jira issue's type and status whole, in any case (`status:"in progress"`); `assignee:` matches
+//! an accountId or the assignee's name.
 //!
 //! **Sentences.** A query with an English stop word, question word or pronoun among its bare words ("how
 //! do I restore backup snapshots?"; the lists are data: `stopwords-en.txt`, `sentence-words-en.txt`) is read
@@ -89,6 +91,12 @@ pub enum FieldSel {
     Label,
     Author,
     Product,
+    /// A Jira issue's type.
+    Type,
+    /// A Jira issue's status.
+    Status,
+    /// A Jira issue's assignee.
+    Assignee,
 }
 
 impl FieldSel {
@@ -101,6 +109,9 @@ impl FieldSel {
             "label" => FieldSel::Label,
             "author" => FieldSel::Author,
             "product" => FieldSel::Product,
+            "type" => FieldSel::Type,
+            "status" => FieldSel::Status,
+            "assignee" => FieldSel::Assignee,
             _ => return None,
         })
     }
@@ -530,6 +541,9 @@ mod tests {
             ("label:needs-triage", wf(FieldSel::Label, "needs-triage")),
             ("author:alice", wf(FieldSel::Author, "alice")),
             ("product:jira", wf(FieldSel::Product, "jira")),
+            ("type:Bug", wf(FieldSel::Type, "Bug")),
+            ("status:\"In Progress\"", Ast::Phrase { field: FieldSel::Status, text: "In Progress".into() }),
+            ("assignee:ana", wf(FieldSel::Assignee, "ana")),
             ("title:\"disk full\"", Ast::Phrase { field: FieldSel::Title, text: "disk full".into() }),
             ("title:(x OR y)", Ast::Or(vec![wf(FieldSel::Title, "x"), wf(FieldSel::Title, "y")])),
             ("title:(x y)", bag(vec![wf(FieldSel::Title, "x"), wf(FieldSel::Title, "y")])),

@@ -312,6 +312,12 @@ impl QueryBuilder {
             FieldSel::Kind => out.push(exact(f.kind, text)),
             FieldSel::Label => out.push(exact(f.labels, text)),
             FieldSel::Product => out.push(exact(f.source, text)),
+            FieldSel::Type => out.extend(analysed(&self.key, f.issue_type, text)),
+            FieldSel::Status => out.extend(analysed(&self.key, f.status, text)),
+            FieldSel::Assignee => {
+                out.push(exact(f.assignee, text));
+                out.extend(analysed(&self.name, f.assignee_name, text));
+            }
         }
         out.into_iter().map(|q| (Occur::Should, q)).collect()
     }

@@ -227,6 +227,11 @@ impl Sources {
         }))
     }
 
+    /// Whether a source of this name is configured.
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+
     /// The last `limit` runs of `name`, oldest first (blocking: reads a file).
     pub fn last_runs(&self, name: &str, limit: usize) -> Result<Vec<RunSummary>, BackendError> {
         self.runner.last_runs(name, limit)

@@ -26,8 +26,8 @@ use super::admin::{LiveProgress, RunCounts, RunFailure, RunFuture, RunSummary, S
 use super::auth::{Authenticator, Caller, Callers, EmailMatch, SourcePrincipals};
 use super::document::{DocumentBody, PREVIEW_CHARS};
 use super::search::{
-    AclCacheStats, FacetCount, FacetsBody, HitBody, IndexedCounts, Page, Readiness, SearchFailure,
-    SearchIndex, SearchQuery, SearchResults, ServedSource, SortOrder, Withheld,
+    AclCacheStats, CrumbBody, FacetCount, FacetsBody, GlanceBody, HitBody, IndexedCounts, Page, Readiness,
+    SearchFailure, SearchIndex, SearchQuery, SearchResults, ServedSource, SortOrder, Withheld,
 };
 use super::{AppState, BackendError, Error};
 use crate::acl::AclStore;
@@ -312,6 +312,30 @@ fn facet_counts(counts: Vec<(String, u64)>) -> Vec<FacetCount> {
     counts.into_iter().map(|(value, count)| FacetCount { value, count }).collect()
 }
 
+/// A hit's or a document's space name, breadcrumb and issue facts, as the API gives them.
+fn glance_of(
+    space_name: Option<String>,
+    breadcrumb: Vec<search::Crumb>,
+    issue: Option<search::IssueFacts>,
+) -> GlanceBody {
+    let issue = issue.unwrap_or_default();
+    let (assignee_name, unassigned) = match issue.assignee {
+        search::Assignee::Named(name) => (Some(name), false),
+        search::Assignee::Unassigned => (None, true),
+        search::Assignee::Unnamed | search::Assignee::NotApplicable => (None, false),
+    };
+    GlanceBody {
+        space_name,
+        breadcrumb: breadcrumb.into_iter().map(|c| CrumbBody { id: c.id, title: c.title }).collect(),
+        issue_key: issue.key,
+        issue_type: issue.issue_type,
+        status: issue.status,
+        status_category: issue.status_category,
+        assignee_name,
+        unassigned,
+    }
+}
+
 /// The API's answer for a search across sources.
 pub fn results_of(response: search::SourcesResponse) -> SearchResults {
     let hit = |search::SourceHit { source, hit }: search::SourceHit| HitBody {
@@ -327,6 +351,7 @@ pub fn results_of(response: search::SourcesResponse) -> SearchResults {
         container: hit.container,
         labels: hit.labels,
         author_name: hit.author_name,
+        glance: glance_of(hit.space_name, hit.breadcrumb, hit.issue),
         url: hit.url,
         updated: hit.updated,
         score: hit.score,
@@ -370,6 +395,7 @@ pub fn document_body(
         container_title,
         labels: document.labels,
         author_name: document.author_name,
+        glance: glance_of(document.space_name, document.breadcrumb, document.issue),
         url: document.url,
         created: document.created,
         updated: document.updated,
@@ -632,7 +658,8 @@ impl SyncRunner for Engine {
             return Ok(());
         }
         let _lock = crate::sync::lock::SourceLock::acquire(self.config.data_dir(), source.name().as_str())?;
-        let mut writer = IndexWriter::open_or_create(&dir)?;
+        // An index of an older schema is replaced by an empty one: purged too.
+        let (mut writer, _) = IndexWriter::open_or_rebuild(&dir)?;
         // Unread, so that a damaged index can be purged too.
         writer.discard_committed()?;
         // An empty ACL store and no sync state: the next sync starts over from nothing.
@@ -696,7 +723,8 @@ impl Service {
         let state =
             AppState::new(auth, indexes.clone(), indexes.clone(), Sources::new(config.sources(), runner))
                 .with_limits(super::Limits::from_config(config.server()))
-                .with_login(login);
+                .with_login(login)
+                .with_config_file(config.file());
         Ok(Service { config, indexes, state, options })
     }
 
@@ -771,10 +799,13 @@ mod tests {
             title: "big.pdf".into(),
             body,
             space: None,
+            space_name: None,
+            breadcrumb: Vec::new(),
             project: None,
             container: None,
             labels: Vec::new(),
             author_name: None,
+            issue: None,
             url: String::new(),
             created: None,
             updated: None,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::search::GlanceBody;
 use super::AppState;
 
 /// Longest text a preview carries, in characters.
@@ -49,6 +50,9 @@ pub struct DocumentBody {
     pub labels: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_name: Option<String>,
+    /// Space name and breadcrumb, or the key, type, status and assignee.
+    #[serde(flatten)]
+    pub glance: GlanceBody,
     /// The document on the Atlassian site.
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,7 +6,7 @@
 //! - [`search`]: `GET /api/v1/search` and the [`SearchIndex`] it runs on; [`document`]: one document's
 //!   text as the caller may read it (`GET /api/v1/documents/{source}/{id}`), through the same index.
 //! - [`admin`]: sources and runs, start a sync, purge a source, replace a token; the [`SyncRunner`] doing
-//!   the work.
+//!   the work. [`onboard`]: what a token can see on a site, and a source added to the configuration file.
 //! - [`login`]: signing in from the browser (Atlassian, OpenID Connect) and the session cookie.
 //! - [`health`], [`metrics`], [`openapi`]: `/healthz` and `/readyz`, `/metrics`, `/api/v1/openapi.json`.
 //! - [`error`]: [`ApiError`], the one JSON error shape.
@@ -36,6 +36,7 @@ pub mod health;
 mod listen;
 pub mod login;
 pub mod metrics;
+pub mod onboard;
 pub mod openapi;
 pub mod schedule;
 pub mod search;
@@ -137,6 +138,10 @@ pub struct AppState {
     pub(crate) demo_users: Option<Arc<Vec<DemoUser>>>,
     /// Sign-in providers and browser sessions (none configured: bearer tokens and API keys only).
     pub(crate) login: Arc<login::Login>,
+    /// The configuration file the server was started with: sources are added to it.
+    pub(crate) config_file: Option<Arc<std::path::Path>>,
+    /// Held while the configuration file is being changed.
+    pub(crate) config_edit: Arc<tokio::sync::Mutex<()>>,
     limits: Limits,
 }
 
@@ -155,8 +160,15 @@ impl AppState {
             sources: Arc::new(sources),
             metrics: Arc::new(Metrics::default()),
             demo_users: None,
+            config_file: None,
+            config_edit: Arc::default(),
             limits: Limits::default(),
         }
+    }
+
+    /// Sources added through the admin API are written to `file`.
+    pub fn with_config_file(self, file: &std::path::Path) -> AppState {
+        AppState { config_file: Some(Arc::from(file)), ..self }
     }
 
     pub fn with_limits(self, limits: Limits) -> AppState {
@@ -199,6 +211,7 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.push(Route::new(Method::GET, "/api/v1/search", get(search::search)));
     routes.push(Route::new(Method::GET, "/api/v1/documents/{source}/{id}", get(document::document)));
     routes.extend(admin::routes());
+    routes.extend(onboard::routes());
     routes.extend(web::api_routes());
     routes
 }

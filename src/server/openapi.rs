@@ -103,6 +103,25 @@ pub fn document() -> Value {
         }}
     }});
     let user = json!([{"bearer": []}]);
+    // Space name and breadcrumb, or the issue's key, type, status and assignee: in hits and documents.
+    let glance = json!({
+        "space_name": {"type": "string", "description": "Confluence: the space's name (space is its key)"},
+        "breadcrumb": {"type": "array", "description": "Confluence: the pages above the document (for a comment or attachment, up to the page it belongs to), root first; only those the caller may read", "items": {
+            "type": "object", "required": ["id", "title"], "properties": {"id": {"type": "string"}, "title": {"type": "string"}}
+        }},
+        "issue_key": {"type": "string", "description": "Jira: the issue's key (for a comment or attachment, its issue's)"},
+        "issue_type": {"type": "string", "description": "Jira issues: the issue type as the site names it"},
+        "status": {"type": "string", "description": "Jira issues: the status as the site names it"},
+        "status_category": {"type": "string", "description": "Jira issues: the status's category: new (to do), indeterminate (in progress) or done"},
+        "assignee_name": {"type": "string", "description": "Jira issues: the assignee's display name"},
+        "unassigned": {"type": "boolean", "description": "Jira issues: present and true when the issue is assigned to nobody"}
+    });
+    let with_glance = |mut schema: serde_json::Value| {
+        if let (Some(properties), Some(extra)) = (schema["properties"].as_object_mut(), glance.as_object()) {
+            properties.extend(extra.clone());
+        }
+        schema
+    };
     let document_schema = json!({"type": "object", "required": ["source", "id", "product", "kind", "title", "text", "text_truncated", "labels", "url"], "properties": {
         "source": {"type": "string"}, "id": {"type": "string"}, "product": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
         "title": {"type": "string"}, "text": {"type": "string", "description": "The indexed text, plain"},
@@ -192,6 +211,53 @@ pub fn document() -> Value {
                     json!({"200": {"description": "Sources", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/SourceStatus"}}}}}}),
                     error_responses(&[401, 403])
                 )
+            }, "post": {
+                "summary": "Add a source to the configuration file (its token to a new owner-only file beside it); synced after the server restarts",
+                "description": "The file's comments and layout are kept. The new source is checked by the file's own rules first; nothing is written when it breaks one.",
+                "operationId": "addSource",
+                "security": admin,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["name", "url", "email", "token"], "properties": {
+                        "name": {"type": "string"}, "url": {"type": "string"}, "email": {"type": "string"},
+                        "token": {"type": "string", "writeOnly": true},
+                        "confluence": {"type": "boolean", "default": true}, "jira": {"type": "boolean", "default": true},
+                        "include_spaces": {"type": "array", "items": {"type": "string"}, "description": "Space keys; none: every space the token can see"},
+                        "include_projects": {"type": "array", "items": {"type": "string"}, "description": "Project keys; none: every project the token can see"}
+                    }
+                }}}},
+                "responses": merge(
+                    json!({"201": {"description": "Written; restart the server to sync it", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["name", "config_file", "token_file", "warnings", "restart_required", "detail"], "properties": {
+                            "name": {"type": "string"}, "config_file": {"type": "string"}, "token_file": {"type": "string"},
+                            "warnings": {"type": "array", "items": {"type": "string"}},
+                            "restart_required": {"type": "boolean"}, "detail": {"type": "string"}
+                        }
+                    }}}}}),
+                    error_responses(&[400, 401, 403, 409, 413])
+                )
+            }},
+            "/api/v1/admin/discover": {"post": {
+                "summary": "The spaces and projects a token can see on a site, and which products the site has for it",
+                "description": "A few listing calls to the site. Refused credentials or a site that cannot be reached answer 200 with `error` saying why.",
+                "operationId": "discoverSite",
+                "security": admin,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["url", "email", "token"], "properties": {
+                        "url": {"type": "string"}, "email": {"type": "string"}, "token": {"type": "string", "writeOnly": true}
+                    }
+                }}}},
+                "responses": merge(
+                    json!({"200": {"description": "What the token sees", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["confluence", "jira", "spaces", "projects"], "properties": {
+                            "confluence": {"type": "boolean"}, "jira": {"type": "boolean"},
+                            "spaces": {"type": "array", "items": {"$ref": "#/components/schemas/ScopeItem"}},
+                            "projects": {"type": "array", "items": {"$ref": "#/components/schemas/ScopeItem"}},
+                            "problems": {"type": "array", "items": {"type": "string"}},
+                            "error": {"type": "string", "description": "Why nothing could be listed, and what to do"}
+                        }
+                    }}}}}),
+                    error_responses(&[400, 401, 403, 413])
+                )
             }},
             "/api/v1/admin/sources/{name}": {"delete": {
                 "summary": "Delete every document of the source from the index, permanently",
@@ -268,19 +334,22 @@ pub fn document() -> Value {
                         "type": "object", "required": ["source", "reason"], "properties": {"source": {"type": "string"}, "reason": {"type": "string"}}
                     }}
                 }},
-                "Document": document_schema,
-                "Hit": {"type": "object", "required": ["source", "id", "product", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
+                "Document": with_glance(document_schema),
+                "Hit": with_glance(json!({"type": "object", "required": ["source", "id", "product", "kind", "title", "title_html", "labels", "url", "score"], "properties": {
                     "source": {"type": "string", "description": "Configured source (site) name; ids are unique within one source"},
                     "id": {"type": "string"}, "product": {"type": "string", "enum": ["confluence", "jira"]}, "kind": {"type": "string"},
                     "title": {"type": "string"}, "title_html": {"type": "string"}, "snippet_html": {"type": "string"},
                     "space": {"type": "string"}, "project": {"type": "string"}, "container": {"type": "string"},
                     "labels": {"type": "array", "items": {"type": "string"}}, "author_name": {"type": "string"},
                     "url": {"type": "string"}, "updated": {"type": "string", "format": "date-time"}, "score": {"type": "number"}
-                }},
+                }})),
                 "Facets": {"type": "object", "properties": {
                     "source": {"$ref": "#/components/schemas/FacetCounts"},
                     "product": {"$ref": "#/components/schemas/FacetCounts"}, "kind": {"$ref": "#/components/schemas/FacetCounts"},
                     "space": {"$ref": "#/components/schemas/FacetCounts"}, "project": {"$ref": "#/components/schemas/FacetCounts"}
+                }},
+                "ScopeItem": {"type": "object", "required": ["key", "name", "archived"], "properties": {
+                    "key": {"type": "string"}, "name": {"type": "string"}, "archived": {"type": "boolean"}
                 }},
                 "FacetCounts": {"type": "array", "items": {"type": "object", "required": ["value", "count"], "properties": {
                     "value": {"type": "string"}, "count": {"type": "integer"}

@@ -115,10 +115,51 @@ pub struct HitBody {
     pub labels: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_name: Option<String>,
+    /// Space name and breadcrumb, or the issue's key, type, status and assignee.
+    #[serde(flatten)]
+    pub glance: GlanceBody,
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<DateTime<Utc>>,
     pub score: f32,
+}
+
+/// What a result line shows at a glance besides title, author and labels: where a Confluence document sits,
+/// and the state of a Jira issue. Part of hits and of documents.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GlanceBody {
+    /// Confluence: the space's name (`space` is its key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space_name: Option<String>,
+    /// Confluence: the pages above the document (for a comment or attachment, up to and including the page
+    /// it belongs to), root first; only those the caller may read are listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breadcrumb: Vec<CrumbBody>,
+    /// Jira: the issue's key (for a comment or attachment, its issue's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_key: Option<String>,
+    /// Jira issues: the issue type as the site names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_type: Option<String>,
+    /// Jira issues: the status as the site names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Jira issues: the status's category, `new` (to do), `indeterminate` (in progress) or `done`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_category: Option<String>,
+    /// Jira issues: the assignee's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_name: Option<String>,
+    /// Jira issues: true when the issue is assigned to nobody.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unassigned: bool,
+}
+
+/// A document above another, which the caller may read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrumbBody {
+    pub id: String,
+    pub title: String,
 }
 
 /// Counts over the caller-visible matches, most frequent first.

@@ -98,9 +98,10 @@ impl std::str::FromStr for Corpus {
 /// - `inline_comments`: inline comments with replies, some resolved, on pages and blog posts.
 /// - `space_roles`: role-based space access: the site in `ROLES_TRANSITION` mode, the four system roles
 ///   and a custom one, role assignments to users, groups and access classes on most spaces.
-/// - `service_management`: a service desk project with customers (portal-only accounts), customer
-///   organisations, request participants, requests shared with organisations and internal comments. It
-///   needs product access modelled, and turns it on.
+/// - `service_management`: meant for a service desk project with customers (portal-only accounts),
+///   customer organisations, request participants, requests shared with organisations and internal
+///   comments; the model has their types, but the generator does not make any yet: for now the feature
+///   only turns on product access (Jira Service Management's access group among the applications').
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SiteFeatures {
     pub product_access: bool,
@@ -157,6 +158,16 @@ pub struct FaultConfig {
     pub empty_next: f64,
     /// Put `null` into fields the spec says are never null.
     pub null_fields: f64,
+    /// Vary the answer as real sites do without changing its meaning: ids as numbers or text, counts
+    /// as text, optional fields left out, `null` or `-1` in ids nothing reads, unknown enum values
+    /// where nothing depends on them, unknown fields (`http::variance::vary`). A crawler must read such
+    /// an answer exactly as the plain one.
+    pub variance: f64,
+    /// Garble fields a permission depends on (holder and principal types, the ids a grant, member,
+    /// restriction, actor or visibility names, an issue's security level), each field of a chosen answer
+    /// with this probability too (`http::variance::garble`). A crawler must read a garbled field as
+    /// granting nobody.
+    pub garbled_permissions: f64,
 }
 
 /// A burst limiter that greets a crawler opening many endpoints at once: the first call of a share of all

@@ -11,9 +11,11 @@
 //!   visibility changes bump the issue's `updated` (and the comment's);
 //! - permission-only changes (restrictions, space permissions, grants, level members, role actors, group
 //!   membership, renames, deactivations) touch no version and no time stamp, exactly as in Atlassian: an
-//!   incremental crawler that only asks "what changed since" misses them and must refresh permissions.
+//!   incremental crawler that only asks "what changed since" misses them and must refresh permissions;
+//! - renaming a space, and moves or deletions above a page, change where the page shows but not its
+//!   version: a crawler that shows space names and breadcrumbs must refresh them too.
 //!
-//! [`random_mutation`] draws a valid mutation of any kind for property tests.
+//! [`random_mutation`] draws a valid mutation of any kind but a space rename for property tests.
 //!
 //! Deliberately not modelled: page title uniqueness within a space, attachment versions, the trash, and who
 //! makes a change (new comments and attachments are authored by the site admin account).
@@ -71,6 +73,12 @@ pub enum Mutation {
         space_id: u64,
         principal: SpacePrincipal,
         grant: bool,
+    },
+    /// Renames a space. Like on Atlassian it touches no page's version or time, though every page shows
+    /// the new name. Not drawn by [`random_mutation`]: tests name it when they need it.
+    RenameSpace {
+        space_id: u64,
+        name: String,
     },
     /// A footer comment on a page or blog post, or a reply to one of its comments. `body` is plain text.
     AddComment {
@@ -347,6 +355,10 @@ fn validate(site: &Site, m: &Mutation) -> Result<(), Error> {
         Mutation::SetReadRestriction { id, users, groups } => {
             content(site, *id)?;
             known_principals(site, users, groups)
+        }
+        Mutation::RenameSpace { space_id, name } => {
+            site.spaces.get(space_id).ok_or_else(|| not_found("space", space_id))?;
+            non_empty_text("space name", name)
         }
         Mutation::SetSpacePermission { space_id, principal, .. } => {
             site.spaces.get(space_id).ok_or_else(|| not_found("space", space_id))?;
@@ -640,6 +652,11 @@ fn perform(site: &mut Site, m: &Mutation) {
         }
         Mutation::SetSpacePermission { space_id, principal, grant } => {
             set_space_read(site, *space_id, principal, *grant);
+        }
+        Mutation::RenameSpace { space_id, name } => {
+            if let Some(space) = site.spaces.get_mut(space_id) {
+                space.name.clone_from(name);
+            }
         }
         Mutation::AddComment { container_id, parent_comment_id, body } => {
             let id = fresh_content_id(site);

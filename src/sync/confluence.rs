@@ -412,10 +412,17 @@ impl ConfluenceCrawl<'_, '_> {
         let id = docs::content_id(content.kind, &content.id);
         self.ledger.record.counts_mut(&id).seen += 1;
         let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
-        let doc = docs::page_doc(content, &space, &self.permissions.snapshot.directory, profile);
+        let mut doc = docs::page_doc(content, &space, &self.permissions.snapshot.directory, profile);
+        self.locate(&mut doc, &id, &space, &content.id);
         self.titles.insert(content.id.clone(), content.title.clone());
         self.ledger.bump_watermark(Product::Confluence, content.updated);
         self.ledger.put(doc, input, Placement::space(&space, None))
+    }
+
+    /// Writes where `doc` sits (its space's name, the pages above it) as the snapshot says; `holder` is the
+    /// page or blog post its permissions come from.
+    fn locate(&self, doc: &mut IndexDoc, id: &DocId, space: &Space, holder: &str) {
+        docs::Location::of(id, space, holder, &self.permissions.snapshot.access).apply(doc);
     }
 
     /// The title of a page or blog post, from this run or the index.
@@ -464,7 +471,8 @@ impl ConfluenceCrawl<'_, '_> {
             AclInput::Confluence { space_id: space.id.clone(), content_id: comment.container_id.clone() };
         let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
         let title = self.container_title(comment.container_kind, &comment.container_id)?;
-        let doc = make(comment, &title, &space, &self.permissions.snapshot.directory, profile);
+        let mut doc = make(comment, &title, &space, &self.permissions.snapshot.directory, profile);
+        self.locate(&mut doc, &id, &space, &comment.container_id);
         self.ledger.bump_watermark(Product::Confluence, comment.updated);
         self.ledger.put(doc, input, Placement::space(&space, Some(comment.container_id.clone())))
     }
@@ -503,13 +511,14 @@ impl ConfluenceCrawl<'_, '_> {
                 content_id: attachment.container_id.clone(),
             };
             let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
-            let doc = docs::attachment_doc(
+            let mut doc = docs::attachment_doc(
                 &attachment,
                 text,
                 &space,
                 &self.permissions.snapshot.directory,
                 profile,
             );
+            self.locate(&mut doc, &id, &space, &attachment.container_id);
             self.ledger.bump_watermark(Product::Confluence, attachment.updated);
             self.ledger.put(doc, input, Placement::space(&space, Some(attachment.container_id.clone())))?;
             self.ledger.stamp(&id, stamp);

@@ -9,15 +9,17 @@
 //!
 //! Nothing here fetches, extracts files or decides permissions.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::acl::ProfileId;
 use crate::atlassian::model::{
-    Attachment, Comment, Content, ContentKind, Directory, InlineComment, InlineResolution, Issue,
-    IssueAttachment, IssueComment, Project, Space,
+    Attachment, Comment, Content, ContentAccess, ContentKind, Directory, InlineComment, InlineResolution,
+    Issue, IssueAttachment, IssueComment, Project, Space,
 };
 use crate::extract::{adf_to_text, storage_to_text, UserNames};
-use crate::index::{DocId, IndexDoc, Kind};
+use crate::index::{DocId, IndexDoc, Kind, Product};
 
 /// The id of a page's or blog post's document.
 pub fn content_id(kind: ContentKind, id: &str) -> DocId {
@@ -144,6 +146,15 @@ pub fn issue_doc(issue: &Issue, project: &Project, directory: &Directory, profil
     doc.labels = issue.labels.clone();
     set_author(&mut doc, issue.reporter.as_deref(), directory);
     set_times(&mut doc, issue.created, issue.updated);
+    doc.issue_key = issue_key(issue);
+    doc.issue_type = Some(issue.issue_type.clone()).filter(|t| !t.is_empty());
+    doc.status.clone_from(&issue.status);
+    doc.status_category.clone_from(&issue.status_category);
+    doc.assignee.clone_from(&issue.assignee);
+    // The directory's name first, as for authors; the issue's own when the directory lacks the account.
+    doc.assignee_name = issue.assignee.as_deref().and_then(|a| {
+        directory.users.get(a).map(|u| u.display_name.clone()).or_else(|| issue.assignee_name.clone())
+    });
     doc.url = issue.url.clone();
     doc.version = millis_version(issue.updated);
     doc
@@ -163,6 +174,7 @@ pub fn issue_comment_doc(
     doc.body = adf_to_text(&comment.body);
     doc.project = Some(project.key.clone());
     doc.container = Some(DocId::jira(Kind::Issue, &issue.id).to_string());
+    doc.issue_key = issue_key(issue);
     set_author(&mut doc, comment.author.as_deref(), directory);
     set_times(&mut doc, comment.created, comment.updated);
     doc.url = focused_comment_url(&issue.url, &comment.id);
@@ -185,11 +197,67 @@ pub fn issue_attachment_doc(
     doc.body = text;
     doc.project = Some(project.key.clone());
     doc.container = Some(DocId::jira(Kind::Issue, &issue.id).to_string());
+    doc.issue_key = issue_key(issue);
     set_author(&mut doc, attachment.author.as_deref(), directory);
     set_times(&mut doc, attachment.created, attachment.created);
     doc.url = issue.url.clone();
     doc.version = millis_version(attachment.created);
     doc
+}
+
+/// An issue's key, when the site gave one.
+fn issue_key(issue: &Issue) -> Option<String> {
+    Some(issue.key.clone()).filter(|k| !k.is_empty())
+}
+
+/// Where a Confluence document sits, as it is shown: its space's name and the documents above it (see
+/// [`IndexDoc::ancestors`]). It comes from the permission snapshot rather than from the item, and changes
+/// without the item's version (a space renamed, a page above moved or deleted), so the permission refresh
+/// works it out for every stored document and rewrites those whose [`Location::fingerprint`] differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub space_name: String,
+    /// Document ids, root first.
+    pub ancestors: Vec<String>,
+}
+
+impl Location {
+    /// The location of the Confluence document `id` in `space`, whose permissions come from `holder`
+    /// (the page or blog post itself, or a comment's or attachment's container): the container's ancestor
+    /// pages as the access listing gives them, and then the container, when `id` is not the container.
+    /// Ancestors that are not pages (folders, whiteboards) name no document and are shown by nobody.
+    pub fn of(id: &DocId, space: &Space, holder: &str, access: &BTreeMap<String, ContentAccess>) -> Location {
+        let container = access.get(holder);
+        let mut ancestors: Vec<String> = container
+            .into_iter()
+            .flat_map(|a| &a.ancestors)
+            .map(|a| DocId::confluence(Kind::Page, a).to_string())
+            .collect();
+        if !matches!(id.kind, Kind::Page | Kind::Blogpost) {
+            let kind = container.map_or(ContentKind::Page, |a| a.kind);
+            ancestors.push(content_id(kind, holder).to_string());
+        }
+        Location { space_name: space.name.clone(), ancestors }
+    }
+
+    /// The location written into a stored document; `None` for Jira documents.
+    pub fn of_doc(doc: &IndexDoc) -> Option<Location> {
+        (doc.product == Product::Confluence).then(|| Location {
+            space_name: doc.space_name.clone().unwrap_or_default(),
+            ancestors: doc.ancestors.clone(),
+        })
+    }
+
+    pub fn apply(self, doc: &mut IndexDoc) {
+        doc.space_name = Some(self.space_name).filter(|n| !n.is_empty());
+        doc.ancestors = self.ancestors;
+    }
+
+    /// What the sync state keeps to tell a changed location: a hash of the name and the ids.
+    pub fn fingerprint(&self) -> u64 {
+        let text = serde_json::json!([self.space_name, self.ancestors]).to_string();
+        crate::index::id_hash(&text)
+    }
 }
 
 /// The kind of a page's or blog post's document.
@@ -233,8 +301,6 @@ fn focused_comment_url(issue_url: &str, comment_id: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use chrono::TimeZone;
     use serde_json::json;
 
@@ -305,9 +371,11 @@ mod tests {
             parent_id: Some("10040".into()),
             subtask_ids: vec![],
             status: Some("To Do".into()),
+            status_category: Some("new".into()),
             labels: vec!["crash".into()],
             reporter: Some("bob".into()),
             assignee: None,
+            assignee_name: None,
             security_level_id: None,
             created: at(1_000),
             updated: at(5_000),
@@ -444,6 +512,17 @@ mod tests {
             (i.version, i.labels.clone(), i.space.clone()),
             (5_000_000, vec!["crash".to_string()], None)
         );
+        assert_eq!(
+            (
+                i.issue_key.as_deref(),
+                i.issue_type.as_deref(),
+                i.status.as_deref(),
+                i.status_category.as_deref()
+            ),
+            (Some("APP-7"), Some("Bug"), Some("To Do"), Some("new"))
+        );
+        assert_eq!((i.assignee, i.assignee_name), (None, None), "unassigned");
+        assert!(i.space_name.is_none() && i.ancestors.is_empty());
 
         let comment = IssueComment {
             id: "10200".into(),
@@ -470,6 +549,8 @@ mod tests {
         assert_eq!((c.body.as_str(), c.container.as_deref()), ("@Bob please look", Some("jira:issue:10042")));
         assert_eq!(c.url, "https://acme.atlassian.net/browse/APP-7?focusedCommentId=10200");
         assert_eq!((c.version, c.author_name.as_deref()), (7_000_000, Some("Alice Liddell")));
+        assert_eq!(c.issue_key.as_deref(), Some("APP-7"), "a comment shows its issue's key");
+        assert_eq!((c.status, c.issue_type, c.assignee), (None, None, None), "and none of its state");
 
         let attachment = IssueAttachment {
             id: "10300".into(),
@@ -494,6 +575,84 @@ mod tests {
         let no_description = Issue { description: serde_json::Value::Null, updated: None, ..issue.clone() };
         let d = issue_doc(&no_description, &project, &dir, p);
         assert_eq!((d.body.as_str(), d.version, d.updated), ("", 0, at(1_000).expect("t")));
+    }
+
+    /// The assignee's name comes from the directory, then from the issue; an issue without a type or a
+    /// status category says nothing of them.
+    #[test]
+    fn issue_assignees_and_missing_facts() {
+        let (dir, project, p) = (directory(), project(), ProfileId(9));
+        let mut issue = issue();
+        issue.assignee = Some("557058:aaaa".into());
+        issue.assignee_name = Some("Alice (as the issue says)".into());
+        let i = issue_doc(&issue, &project, &dir, p);
+        assert_eq!(
+            (i.assignee.as_deref(), i.assignee_name.as_deref()),
+            (Some("557058:aaaa"), Some("Alice Liddell"))
+        );
+        issue.assignee = Some("app:bot".into());
+        issue.assignee_name = Some("Release Bot".into());
+        let i = issue_doc(&issue, &project, &dir, p);
+        assert_eq!(i.assignee_name.as_deref(), Some("Release Bot"), "an account the directory lacks");
+        issue.assignee_name = None;
+        let i = issue_doc(&issue, &project, &dir, p);
+        assert_eq!(
+            (i.assignee.as_deref(), i.assignee_name),
+            (Some("app:bot"), None),
+            "assigned, name unknown"
+        );
+        issue.issue_type = String::new();
+        issue.status_category = None;
+        let i = issue_doc(&issue, &project, &dir, p);
+        assert_eq!((i.issue_type, i.status_category), (None, None));
+    }
+
+    fn access(id: &str, kind: ContentKind, ancestors: &[&str]) -> (String, ContentAccess) {
+        let access = ContentAccess {
+            id: id.into(),
+            kind,
+            space_id: "32769".into(),
+            version: 1,
+            archived: false,
+            ancestors: ancestors.iter().map(|a| a.to_string()).collect(),
+            restriction: None,
+        };
+        (id.to_string(), access)
+    }
+
+    /// A page sits under its ancestors; a comment or attachment under its container's ancestors and then
+    /// the container itself. The fingerprint moves with the space's name and with every id.
+    #[test]
+    fn locations_of_pages_comments_and_attachments() {
+        let access: BTreeMap<String, ContentAccess> =
+            [access("3", ContentKind::Page, &["1", "2"]), access("9", ContentKind::BlogPost, &[])]
+                .into_iter()
+                .collect();
+        let space = space();
+        let page = Location::of(&DocId::confluence(Kind::Page, "3"), &space, "3", &access);
+        assert_eq!(page.space_name, "Engineering");
+        assert_eq!(page.ancestors, vec!["confluence:page:1", "confluence:page:2"]);
+        let comment = Location::of(&DocId::confluence(Kind::Comment, "c1"), &space, "3", &access);
+        assert_eq!(comment.ancestors, vec!["confluence:page:1", "confluence:page:2", "confluence:page:3"]);
+        let attachment = Location::of(&DocId::confluence(Kind::Attachment, "att1"), &space, "9", &access);
+        assert_eq!(attachment.ancestors, vec!["confluence:blogpost:9"]);
+        let post = Location::of(&DocId::confluence(Kind::Blogpost, "9"), &space, "9", &access);
+        assert!(post.ancestors.is_empty());
+
+        let mut doc = IndexDoc::named(&DocId::confluence(Kind::Page, "3"), ProfileId(1));
+        page.clone().apply(&mut doc);
+        assert_eq!(Location::of_doc(&doc).as_ref(), Some(&page), "what is written reads back");
+        let jira = IndexDoc::named(&DocId::jira(Kind::Issue, "1"), ProfileId(1));
+        assert_eq!(Location::of_doc(&jira), None);
+
+        let mut renamed = page.clone();
+        renamed.space_name = "Engineering Handbook".into();
+        let mut moved = page.clone();
+        moved.ancestors.remove(0);
+        let fingerprints: std::collections::BTreeSet<u64> =
+            [&page, &renamed, &moved, &comment].iter().map(|l| l.fingerprint()).collect();
+        assert_eq!(fingerprints.len(), 4);
+        assert_eq!(page.fingerprint(), page.clone().fingerprint());
     }
 
     #[test]

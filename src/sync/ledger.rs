@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::docs::Location;
 use super::progress::{Progress, ProgressEvent};
 use super::resolve::{self, AclInput, PermissionSnapshot, Resolver};
 use super::runs::{Mode, RunOutcome, RunRecord};
@@ -120,18 +121,28 @@ impl<'p> Ledger<'p> {
         started: DateTime<Utc>,
     ) -> Result<Ledger<'p>, Error> {
         let dir_owned = dir.to_path_buf();
-        let (writer, reader) = tokio::task::spawn_blocking(move || {
-            let writer = IndexWriter::open_or_create(&dir_owned)?;
+        let (writer, replaced, reader) = tokio::task::spawn_blocking(move || {
+            let (writer, replaced) = IndexWriter::open_or_rebuild(&dir_owned)?;
             let reader = IndexReader::open(&dir_owned)?;
-            Ok::<_, crate::index::Error>((writer, reader))
+            Ok::<_, crate::index::Error>((writer, replaced, reader))
         })
         .await
         .map_err(|e| Error::Task(e.to_string()))??;
         let name = source.name().as_str();
         let scope = scope::summary(source);
         let mut notes = Vec::new();
+        if let Some(outdated) = &replaced {
+            let why = match outdated {
+                crate::index::Error::SchemaVersion { found, expected, .. } => {
+                    format!("the index was written with schema version {found}, older than this permdex's {expected}")
+                }
+                _ => "the index's fields do not match its schema version".to_owned(),
+            };
+            // What it held can be read again only from the site.
+            notes.push(format!("starting over with a full sync into a new index: {why}"));
+        }
         let mut acl = reader.acl().as_ref().clone();
-        let mut drop_everything = false;
+        let mut drop_everything = replaced.is_some();
         let loaded = match (reader.integrity_problem(), SyncState::decode(reader.state(), name)) {
             (Some(problem), _) => {
                 notes.push(format!(
@@ -403,6 +414,7 @@ impl<'p> Ledger<'p> {
                 scope_key: place.scope_key,
                 space_owner: place.space_owner,
                 container: place.container,
+                location: Location::of_doc(&doc).map(|l| l.fingerprint()),
                 seen_in: self.run_id.clone(),
                 extraction,
             },
@@ -447,34 +459,44 @@ impl<'p> Ledger<'p> {
     }
 
     /// Points a stored document at `profile` with its new `input` (and new space key, for content that
-    /// moved), rewriting only its ACL fields. A document the state names but the index lacks is forgotten,
-    /// so the next listing adds it again.
+    /// moved), and writes its new `location` when it has one, rewriting only those fields. A document the
+    /// state names but the index lacks is forgotten, so the next listing adds it again.
     pub(super) fn repoint(
         &mut self,
         id: &DocId,
         profile: ProfileId,
         input: AclInput,
         new_space: Option<String>,
+        location: Option<Location>,
     ) -> Result<(), Error> {
-        match self.stored(id)? {
-            Some(mut stored) => {
-                stored.acl_profile = profile;
-                if let Some(key) = &new_space {
-                    stored.space = Some(key.clone());
-                }
-                self.writer_mut()?.upsert(&stored)?;
-                self.record.counts_mut(id).repointed += 1;
-                if let Some(doc) = self.state.docs.get_mut(id) {
-                    doc.profile = profile.0;
-                    doc.acl = input;
-                    if let Some(key) = new_space {
-                        doc.scope_key = key;
-                    }
-                }
+        let Some(mut stored) = self.stored(id)? else {
+            self.state.docs.remove(id);
+            self.record.fail(id, id.to_string(), "in the sync state but not in the index");
+            return Ok(());
+        };
+        let acl_changed = new_space.is_some()
+            || self.state.docs.get(id).is_none_or(|d| d.profile != profile.0 || d.acl != input);
+        stored.acl_profile = profile;
+        if let Some(key) = &new_space {
+            stored.space = Some(key.clone());
+        }
+        let fingerprint = location.map(|l| {
+            let fingerprint = l.fingerprint();
+            l.apply(&mut stored);
+            fingerprint
+        });
+        self.writer_mut()?.upsert(&stored)?;
+        if acl_changed {
+            self.record.counts_mut(id).repointed += 1;
+        }
+        if let Some(doc) = self.state.docs.get_mut(id) {
+            doc.profile = profile.0;
+            doc.acl = input;
+            if let Some(key) = new_space {
+                doc.scope_key = key;
             }
-            None => {
-                self.state.docs.remove(id);
-                self.record.fail(id, id.to_string(), "in the sync state but not in the index");
+            if fingerprint.is_some() {
+                doc.location = fingerprint;
             }
         }
         Ok(())

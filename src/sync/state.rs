@@ -113,6 +113,11 @@ pub struct DocState {
     /// The page, blog post or issue a comment or attachment belongs to (its id as the API serves it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// The fingerprint of a Confluence document's location (its space's name and the pages above it, as
+    /// `docs::Location` has them) as written into it: the permission refresh rewrites the document when
+    /// the snapshot places it elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<u64>,
     /// The run that last saw the document in a listing; deletion reconciliation compares it.
     pub seen_in: String,
     /// For an attachment: what its extraction gave and which extractor gave it.
@@ -306,6 +311,7 @@ mod tests {
                 scope_key: "ENG".into(),
                 space_owner: None,
                 container: None,
+                location: Some(17),
                 seen_in: "r1".into(),
                 extraction: Some(ExtractionStamp { status: ExtractionStatus::Failed, extractor: 1 }),
             },

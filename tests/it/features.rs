@@ -184,6 +184,8 @@ async fn application_roles_are_served_as_the_spec_says_and_only_to_admins() {
         "/rest/api/3/applicationrole",
         "/rest/api/3/applicationrole/jira-software",
         "/rest/api/3/issuesecurityschemes/level/member",
+        "/rest/api/3/issuesecurityschemes/project",
+        "/rest/api/3/issuesecurityschemes/level",
     ] {
         let (status, body) = get(&sim, &user, path).await;
         assert_eq!(status, 403, "{path}: {body}");

@@ -26,11 +26,20 @@ fn full_doc(id: &str, profile: ProfileId) -> IndexDoc {
         display_title: Some(format!("HADOOP-77: Title of {id}")),
         body: format!("Body of {id}, mentions HADOOP-1234."),
         space: Some("ENG".into()),
+        space_name: Some("Engineering".into()),
+        // Several values, kept in order (root first).
+        ancestors: vec!["confluence:page:9".into(), "confluence:page:1".into(), "confluence:page:5".into()],
         project: Some("HADOOP".into()),
         container: Some("jira:project:10000".into()),
         labels: vec!["backend".into(), "Needs-Triage".into()],
         author: Some("557058:f0e1".into()),
         author_name: Some("Zoë Ng".into()),
+        issue_key: Some("HADOOP-77".into()),
+        issue_type: Some("Bug".into()),
+        status: Some("In Progress".into()),
+        status_category: Some("indeterminate".into()),
+        assignee: Some("557058:a55e".into()),
+        assignee_name: Some("Ana Sá".into()),
         created: at(1_600_000_000, 123),
         updated: at(1_700_000_000, 999),
         url: format!("https://example.atlassian.net/browse/{id}"),
@@ -325,16 +334,22 @@ fn an_empty_new_index_opens_without_a_problem() {
     );
 }
 
-#[test]
-fn another_schema_version_is_refused_with_advice() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    committed_index(dir.path());
-    let record = Layout::new(dir.path()).schema_record();
+/// Rewrites the schema version an index records by `by`; returns the current version.
+fn shift_recorded_version(dir: &Path, by: i64) -> u64 {
+    let record = Layout::new(dir).schema_record();
     let mut json: serde_json::Value =
         serde_json::from_slice(&fs::read(&record).expect("read")).expect("json");
     let current = json["version"].as_u64().expect("version");
-    json["version"] = (current + 1).into();
+    json["version"] = current.checked_add_signed(by).expect("a version").into();
     fs::write(&record, json.to_string()).expect("write");
+    current
+}
+
+#[test]
+fn a_newer_schema_version_is_refused_with_advice_and_left_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    committed_index(dir.path());
+    let current = shift_recorded_version(dir.path(), 1);
 
     let reader_err = IndexReader::open(dir.path()).expect_err("reader refuses");
     let writer_err = IndexWriter::open(dir.path()).expect_err("writer refuses");
@@ -342,12 +357,43 @@ fn another_schema_version_is_refused_with_advice() {
         assert!(
             matches!(err, Error::SchemaVersion { found, expected, .. } if found == current + 1 && expected == current)
         );
+        assert!(!err.is_outdated_schema());
         let message = err.to_string();
-        assert!(message.contains("full sync into a fresh data dir"), "{message}");
+        assert!(message.contains("written by a newer permdex"), "{message}");
         assert!(message.contains(&dir.path().display().to_string()), "{message}");
     }
-    // open_or_create must not paper over it by creating a new index on top.
+    // Neither open_or_create nor open_or_rebuild papers over it by creating a new index on top.
     assert!(matches!(IndexWriter::open_or_create(dir.path()), Err(Error::SchemaVersion { .. })));
+    assert!(matches!(IndexWriter::open_or_rebuild(dir.path()), Err(Error::SchemaVersion { .. })));
+    let record = Layout::new(dir.path()).schema_record();
+    assert!(fs::read_to_string(record).expect("still there").contains(&format!("{}", current + 1)));
+}
+
+#[test]
+fn an_older_schema_version_is_replaced_by_a_new_index_on_rebuild() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    committed_index(dir.path());
+    let current = shift_recorded_version(dir.path(), -1);
+    let err = IndexReader::open(dir.path()).expect_err("reader refuses");
+    assert!(err.is_outdated_schema());
+    assert!(err.to_string().contains("the next sync of its source rebuilds it"), "{err}");
+    assert!(matches!(IndexWriter::open_or_create(dir.path()), Err(Error::SchemaVersion { .. })));
+
+    let (writer, replaced) = IndexWriter::open_or_rebuild(dir.path()).expect("rebuilt");
+    assert!(
+        matches!(replaced, Some(Error::SchemaVersion { found, expected, .. }) if found == current - 1 && expected == current)
+    );
+    writer.close().expect("close");
+    let reader = IndexReader::open(dir.path()).expect("the new index opens");
+    assert_eq!((reader.doc_count(), reader.generation()), (0, Generation::NONE));
+    // Nothing of the old index is left: no generation files, and the record is this version's.
+    let meta: Vec<String> = fs::read_dir(Layout::new(dir.path()).meta_dir())
+        .expect("meta")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(meta, vec!["schema.json".to_string()]);
+    let (_, replaced) = IndexWriter::open_or_rebuild(dir.path()).expect("opens");
+    assert!(replaced.is_none(), "a current index is opened, not replaced");
 }
 
 #[test]
@@ -535,6 +581,9 @@ fn same_version_but_different_fields_is_refused() {
 
     let err = IndexReader::open(dir.path()).expect_err("refused");
     assert!(matches!(err, Error::SchemaMismatch { .. }), "{err}");
-    assert!(err.to_string().contains("fresh data dir"), "{err}");
+    assert!(err.to_string().contains("the next sync of its source rebuilds it"), "{err}");
     assert!(matches!(IndexWriter::open(dir.path()), Err(Error::SchemaMismatch { .. })));
+    let (_, replaced) = IndexWriter::open_or_rebuild(dir.path()).expect("rebuilt");
+    assert!(matches!(replaced, Some(Error::SchemaMismatch { .. })));
+    assert_eq!(IndexReader::open(dir.path()).expect("opens").doc_count(), 0);
 }

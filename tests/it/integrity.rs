@@ -2,7 +2,8 @@
 //! positions, field norms, the fast columns that hold `acl_profile`) makes the index serve nothing, at open
 //! and at reload, until a commit without the damaged segments; profile ids the ACL store does not know are
 //! never allowed, whatever a column holds; `permdex status` and `permdex doctor` say so and the next sync
-//! rebuilds; and what the binary writes is private to its owner.
+//! rebuilds; an index of an older schema is rebuilt by the next sync, one of a newer schema left alone; and
+//! what the binary writes is private to its owner.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -234,29 +235,34 @@ fn not_private(root: &Path) -> Vec<String> {
     wrong
 }
 
+/// The environment variable the binary reads the simulator's token from.
+const TOKEN_ENV: &str = "PERMDEX_SIM_TOKEN";
+
+/// Runs the `permdex` binary with `args`, `sim`'s token in [`TOKEN_ENV`] and no `RUST_LOG`.
+fn run_permdex(sim: &permdex::sim::run::RunningSim, args: &[&str]) -> std::process::Output {
+    tokio::task::block_in_place(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
+            .args(args)
+            .env(TOKEN_ENV, &sim.credentials.token)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("permdex runs")
+    })
+}
+
 /// The binary end to end: a sync writes a private data directory; a wider one is warned about; a damaged
 /// segment is reported by `status` and `doctor` (exit 1), and the next sync rebuilds the source.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_keeps_its_data_private_and_rebuilds_what_is_damaged() {
     use std::os::unix::fs::PermissionsExt;
-    const TOKEN_ENV: &str = "PERMDEX_SIM_TOKEN";
     let sim = support::start_generated(SimConfig::new(7, Scale::Tiny)).await;
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
     // The config lives beside the data directory, which the sync creates.
     let config = root.path().join("permdex.toml");
     fs::write(&config, support::sim_config_text(&sim, &data, TOKEN_ENV, "")).expect("config");
-    let run = |args: &[&str]| {
-        tokio::task::block_in_place(|| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_permdex"))
-                .args(args)
-                .env(TOKEN_ENV, &sim.credentials.token)
-                .env_remove("RUST_LOG")
-                .output()
-                .expect("permdex runs")
-        })
-    };
+    let run = |args: &[&str]| run_permdex(&sim, args);
     let config_arg = config.to_str().expect("utf-8 path");
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
 
@@ -299,4 +305,55 @@ async fn the_binary_keeps_its_data_private_and_rebuilds_what_is_damaged() {
     let reader = IndexReader::open(&index).expect("open");
     assert!(reader.doc_count() > 100, "the rebuild holds the site again: {}", reader.doc_count());
     assert_eq!(not_private(&data), Vec::<String>::new());
+}
+
+/// Upgrading permdex to a new index schema: `status` says the next sync rebuilds the source, and it does
+/// (a full sync into a new index, saying why); an index written by a newer permdex is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_sync_rebuilds_an_index_of_an_older_schema_and_leaves_a_newer_one() {
+    let sim = support::start_generated(SimConfig::new(3, Scale::Tiny)).await;
+    let root = tempfile::tempdir().expect("tempdir");
+    let data = root.path().join("data");
+    let config = root.path().join("permdex.toml");
+    fs::write(&config, support::sim_config_text(&sim, &data, TOKEN_ENV, "")).expect("config");
+    let config_arg = config.to_str().expect("utf-8 path");
+    let run = |args: &[&str]| run_permdex(&sim, &[args, &["--config", config_arg]].concat());
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let index = permdex::sync::index_dir(&data, "sim");
+    let set_version = |version: u64| {
+        let record = Layout::new(&index).schema_record();
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&fs::read(&record).expect("read")).expect("json");
+        json["version"] = version.into();
+        fs::write(&record, json.to_string()).expect("write");
+    };
+    let current = permdex::index::IndexSchema::embedded().expect("schema").version();
+
+    let sync = run(&["sync"]);
+    assert!(matches!(sync.status.code(), Some(0 | 1)), "{}", text(&sync.stderr));
+    let held = IndexReader::open(&index).expect("open").doc_count();
+
+    set_version(current - 1);
+    let status = run(&["status"]);
+    assert!(
+        text(&status.stdout).contains("the next sync of its source rebuilds it"),
+        "{}",
+        text(&status.stdout)
+    );
+    let sync = run(&["sync"]);
+    assert!(matches!(sync.status.code(), Some(0 | 1)), "{}", text(&sync.stderr));
+    let why = format!(
+        "starting over with a full sync into a new index: the index was written with schema version {}",
+        current - 1
+    );
+    assert!(text(&sync.stderr).contains(&why), "{}", text(&sync.stderr));
+    let reader = IndexReader::open(&index).expect("the rebuilt index opens");
+    assert_eq!(reader.doc_count(), held, "the rebuild holds the site again");
+
+    set_version(current + 1);
+    let sync = run(&["sync"]);
+    assert_eq!(sync.status.code(), Some(3), "{}", text(&sync.stderr));
+    assert!(text(&sync.stderr).contains("written by a newer permdex"), "{}", text(&sync.stderr));
+    let record = fs::read_to_string(Layout::new(&index).schema_record()).expect("record");
+    assert!(record.contains(&format!("\"version\":{}", current + 1)), "left alone: {record}");
 }

@@ -18,7 +18,8 @@ use permdex::config::{AccountId, Config, Source};
 use permdex::server::admin::{RunCounts, RunFuture, RunSummary};
 use permdex::server::auth::mint_token;
 use permdex::server::search::{
-    AclCacheStats, FacetCount, FacetsBody, HitBody, Readiness, SearchFailure, SearchQuery, SearchResults,
+    AclCacheStats, FacetCount, FacetsBody, GlanceBody, HitBody, Readiness, SearchFailure, SearchQuery,
+    SearchResults,
 };
 use permdex::server::{
     AppState, Authenticator, Caller, Limits, SearchIndex, SourcePrincipals, Sources, StaticCallers,
@@ -130,6 +131,7 @@ impl SearchIndex for FakeIndex {
                 container: None,
                 labels: vec![],
                 author_name: None,
+                glance: GlanceBody::default(),
                 url: "https://example.invalid/x".into(),
                 updated: None,
                 score: 1.0,
@@ -729,6 +731,7 @@ async fn request_bodies_over_the_limit_get_413() {
 }
 
 mod hardening;
+mod onboard;
 mod real_index;
 
 #[tokio::test]

@@ -485,6 +485,20 @@ async fn every_endpoint_matches_the_spec() {
             "/rest/api/3/project/{projectKeyOrId}/issuesecuritylevelscheme",
             "/rest/api/3/project/OPEN/issuesecuritylevelscheme",
         ),
+        ("/rest/api/3/issuesecurityschemes/project", "/rest/api/3/issuesecurityschemes/project"),
+        (
+            "/rest/api/3/issuesecurityschemes/project",
+            "/rest/api/3/issuesecurityschemes/project?projectId=10000&startAt=0&maxResults=1",
+        ),
+        (
+            "/rest/api/3/issuesecurityschemes/project",
+            "/rest/api/3/issuesecurityschemes/project?issueSecuritySchemeId=x",
+        ),
+        ("/rest/api/3/issuesecurityschemes/level", "/rest/api/3/issuesecurityschemes/level?schemeId=1"),
+        (
+            "/rest/api/3/issuesecurityschemes/level",
+            "/rest/api/3/issuesecurityschemes/level?id=5001&onlyDefault=true&maxResults=2",
+        ),
         (
             "/rest/api/3/issuesecurityschemes/level/member",
             "/rest/api/3/issuesecurityschemes/level/member?schemeId=1&levelId=5001",
@@ -1399,6 +1413,27 @@ async fn roles_and_security_levels() {
     );
     let (status, _) = sim.get("/rest/api/3/project/OPEN/issuesecuritylevelscheme").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The same answers for every project at once: which scheme each uses (OPEN uses none), and its levels.
+    let mappings: wire::PageBean<wire::SecuritySchemeProject> =
+        sim.get_as("/rest/api/3/issuesecurityschemes/project").await;
+    let mappings: Vec<(&str, &str)> = mappings
+        .values
+        .iter()
+        .map(|m| (m.project_id.as_str(), m.issue_security_scheme_id.as_str()))
+        .collect();
+    assert!(mappings.contains(&("10000", "1")), "{mappings:?}");
+    let open: wire::Project = sim.get_as("/rest/api/3/project/OPEN").await;
+    assert!(mappings.iter().all(|(project, _)| *project != open.id), "{mappings:?}");
+    let levels: wire::PageBean<wire::SecurityLevel> =
+        sim.get_as("/rest/api/3/issuesecurityschemes/level?schemeId=1").await;
+    assert_eq!(
+        levels
+            .values
+            .iter()
+            .map(|l| (l.id.as_str(), l.issue_security_scheme_id.as_deref()))
+            .collect::<Vec<_>>(),
+        [("5001", Some("1"))]
+    );
 
     let members: wire::PageBean<wire::SecurityLevelMember> = sim
         .get_as("/rest/api/3/issuesecurityschemes/level/member?schemeId=1&levelId=5001&expand=group")

@@ -323,23 +323,91 @@ async fn small_site_full_and_incremental_match_the_oracle() {
     );
 }
 
+/// Calls per route made between two snapshots of the simulator's counters.
+fn calls_between(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(route, n)| (route.clone(), n - before.get(route).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// Routes a no-change incremental sync calls once per permission object (a group: once per page of its
+/// members), for lack of any API that says the object is unchanged: a space's permissions, a group's
+/// members, a project's permission scheme, a role's actors in a project.
+const PER_PERMISSION_OBJECT: [&str; 4] = [
+    "GET /wiki/api/v2/spaces/{id}/permissions",
+    "GET /wiki/rest/api/group/{group_id}/membersByGroupId",
+    "GET /rest/api/3/project/{project}/permissionscheme",
+    "GET /rest/api/3/project/{project}/role/{role}",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_no_change_incremental_sync_makes_few_calls() {
-    // An incremental sync still reads every permission source and every listing that finds deletions, so
-    // its calls do not vanish; they must stay a small share of a full sync's. The share falls as the site
-    // grows (listings are paged, permissions are per space and project): measured 8.4% on this small
-    // site, 2.7% on a medium one, 1.6% on a large one.
-    let h = harness(SimConfig::new(1, Scale::Small)).await;
+async fn a_no_change_incremental_sync_reads_permission_objects_and_listings_only() {
+    // `PERMDEX_NO_CHANGE_SCALE=medium` measures a medium site (minutes in a debug build).
+    let scale: Scale = std::env::var("PERMDEX_NO_CHANGE_SCALE")
+        .ok()
+        .map_or(Scale::Small, |s| s.parse().unwrap_or_else(|e| panic!("PERMDEX_NO_CHANGE_SCALE: {e}")));
+    let h = harness(SimConfig::new(1, scale)).await;
+    let guard = &h.sim.state.guard;
+    let start = guard.requests_by_route();
     let full = h.sync(Mode::Full).await;
     assert_eq!(full.outcome, RunOutcome::Completed);
+    let after_full = guard.requests_by_route();
     let incremental = h.sync(Mode::Incremental).await;
     assert_eq!(incremental.outcome, RunOutcome::Completed);
     assert_eq!(incremental.mode, Mode::Incremental);
     h.assert_matches_oracle("no-change incremental").await;
-    assert!(incremental.api.calls > 0, "an incremental sync reads permissions and listings");
+    let (full_routes, routes) =
+        (calls_between(&start, &after_full), calls_between(&after_full, &guard.requests_by_route()));
+
+    // Nothing is fetched item by item: no body, comment page, ancestor chain, restriction or file.
+    let per_item = ["{issue}", "/pages/{id}", "/blogposts/{id}", "{attachment", "/content/{id}", "/_media/"];
+    let fetched: Vec<&String> = routes.keys().filter(|r| per_item.iter().any(|p| r.contains(p))).collect();
+    assert!(fetched.is_empty(), "a no-change run fetched items: {fetched:?}");
+
+    // Each permission object is read once, as in the full sync: one call per space in scope and live
+    // project, one per page of 200 members of each group, and one per role in use.
+    let site = h.site();
+    let objects = [
+        site.spaces.values().filter(|s| s.status != permdex::sim::model::Status::Archived).count(),
+        site.groups.iter().map(|g| g.members.len() / 200 + 1).sum(),
+        site.projects.values().filter(|p| !p.archived).count(),
+    ];
+    for (route, objects) in PER_PERMISSION_OBJECT.iter().zip(objects) {
+        assert_eq!(routes.get(*route).copied(), Some(objects as u64), "{route}: {routes:#?}");
+    }
+    let roles = PER_PERMISSION_OBJECT[3];
+    assert_eq!(routes.get(roles), full_routes.get(roles), "{roles}");
+
+    // The rest (credentials, the directory's and the products' listings, the security levels of every
+    // project at once, the access listing, the comment and attachment listings, the issue id listings):
+    // a handful per run plus one call per hundreds of items.
+    let per_object: u64 = PER_PERMISSION_OBJECT.iter().filter_map(|r| routes.get(*r)).sum();
+    let rest = incremental.api.calls - per_object;
+    let share = |calls: u64| 100.0 * calls as f64 / full.api.calls as f64;
+    eprintln!(
+        "no-change incremental ({scale:?}): {} calls = {:.2}% of the full sync's {}; {per_object} read \
+         permission objects, the other {rest} are {:.2}%",
+        incremental.api.calls,
+        share(incremental.api.calls),
+        full.api.calls,
+        share(rest)
+    );
+    for (route, calls) in &routes {
+        eprintln!("{calls:>6}  {route}");
+    }
+    let routed: u64 = routes.iter().filter(|(r, _)| !r.contains("/_media/")).map(|(_, n)| n).sum();
+    assert_eq!(routed, incremental.api.calls, "the client counts what the site served");
     assert!(
-        incremental.api.calls * 100 <= full.api.calls * 10,
-        "no-change incremental made {} calls, more than 10% of the full sync's {}",
+        rest * 1000 <= full.api.calls * 25,
+        "beyond permission objects, a no-change incremental made {rest} calls, more than 2.5% of the full \
+         sync's {}",
+        full.api.calls
+    );
+    assert!(
+        incremental.api.calls * 1000 <= full.api.calls * 85,
+        "a no-change incremental made {} calls, more than 8.5% of the full sync's {}",
         incremental.api.calls,
         full.api.calls
     );

@@ -252,6 +252,7 @@ pub(in crate::atlassian) fn issue_from_wire(
         return Err((bean.id, "answered without its project".into()));
     };
     let key = bean.key.unwrap_or_default();
+    let assignee = fields.assignee.flatten();
     let attachments = fields
         .attachment
         .unwrap_or_default()
@@ -283,16 +284,24 @@ pub(in crate::atlassian) fn issue_from_wire(
             .map(|s| s.id)
             .filter(|id| !id.is_empty())
             .collect(),
+        status_category: status_category(fields.status.as_ref()),
         status: fields.status.map(|s| s.name).filter(|n| !n.is_empty()),
         labels: fields.labels.unwrap_or_default(),
         reporter: fields.reporter.flatten().and_then(account_id),
-        assignee: fields.assignee.flatten().and_then(account_id),
+        assignee_name: assignee.as_ref().and_then(|u| u.display_name.clone()).filter(|n| !n.is_empty()),
+        assignee: assignee.and_then(account_id),
         security_level_id: fields.security.map(level_id),
         created: fields.created.as_deref().and_then(parse_time),
         updated: fields.updated.as_deref().and_then(parse_time),
         attachments,
         id: bean.id,
     })
+}
+
+/// The key of a status's category, lowercased; none when the status or its category is missing.
+fn status_category(status: Option<&wire::StatusDetails>) -> Option<String> {
+    let key = status?.status_category.as_ref()?.key.trim().to_ascii_lowercase();
+    (!key.is_empty()).then_some(key)
 }
 
 #[cfg(test)]

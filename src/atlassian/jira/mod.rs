@@ -33,6 +33,7 @@ mod comments;
 mod directory;
 mod issues;
 mod projects;
+mod security_levels;
 
 pub use issues::IssueAccess;
 pub use projects::{ProjectsRead, RoleUses, UnreadableProject};

@@ -1,8 +1,9 @@
 //! Projects and who may browse them: live projects (`/project/search`), the `BROWSE_PROJECTS` grants of
 //! each project's permission scheme (`/project/{id}/permissionscheme`), its roles (`/project/{id}/role`)
 //! and their actors (`/project/{id}/role/{roleId}`), its issue security scheme's levels
-//! (`/project/{id}/issuesecuritylevelscheme`) and their members (`/issuesecurityschemes/level/member`, one
-//! walk for every scheme), and the site's application roles (`/applicationrole`, admin only).
+//! (`security_levels.rs`, for every project at once) and their members
+//! (`/issuesecurityschemes/level/member`, one walk for every scheme), and the site's application roles
+//! (`/applicationrole`, admin only).
 //!
 //! Holders and role actors are translated as Jira states them, never widened: a group named only by a
 //! name no group has any more, a role the project does not know, a holder type this code does not resolve
@@ -82,9 +83,10 @@ impl Jira {
     /// where a grant, a level member or a comment visibility names it, and whoever meets a visibility
     /// naming a role not held here reads it with [`role_actors`](Self::role_actors) first.
     ///
-    /// A project whose scheme, role listing, security scheme or role actors cannot be read is left out and
-    /// named in [`ProjectsRead::unreadable`]; the others are read as usual. The listing of projects and the
-    /// members of the security levels (one call for every scheme) fail the whole call.
+    /// A project whose scheme, role listing or role actors cannot be read is left out and named in
+    /// [`ProjectsRead::unreadable`]; the others are read as usual. The listing of projects, the projects'
+    /// security schemes and levels, and the levels' members (each one walk for every project) fail the
+    /// whole call.
     pub async fn projects_with_roles_in_use(&self, in_use: &RoleUses) -> Result<ProjectsRead, Error> {
         self.read_projects(RoleReads::Named(in_use)).await
     }
@@ -121,6 +123,11 @@ impl Jira {
             }
         }
         raw.sort_by_key(|(position, _)| *position);
+        let ids = raw.iter().map(|(_, p)| p.id.clone()).collect();
+        let mut levels = super::security_levels::levels_by_project(&self.client, &ids).await?;
+        for (_, project) in &mut raw {
+            project.levels = levels.remove(&project.id).unwrap_or_default();
+        }
         let level_members = read_level_members(&self.client, &raw).await?;
         for (index, error) in
             read_roles(&self.client, &mut raw, &level_members, &reads).await.into_iter().rev()
@@ -373,22 +380,6 @@ async fn read_project(
         BTreeMap::new()
     };
 
-    let mut levels = BTreeMap::new();
-    match client
-        .get_json::<wire::SecurityScheme>(&format!("{API}/project/{id}/issuesecuritylevelscheme"))
-        .await
-    {
-        Ok(scheme) => {
-            // Members are read once per (scheme, level) by the caller: schemes are shared by projects.
-            for level in scheme.levels.iter().filter(|l| is_id(&l.id)) {
-                levels.insert(level.id.clone(), scheme.id.to_string());
-            }
-        }
-        // No issue security scheme: issues of the project have no level.
-        Err(e) if e.status() == Some(404) => {}
-        Err(e) => return Err(e),
-    }
-
     Ok(RawProject {
         name: project.name.clone().unwrap_or_else(|| project.key.clone()),
         lead: project.lead.and_then(account_id),
@@ -397,7 +388,8 @@ async fn read_project(
         browse,
         roles: BTreeMap::new(),
         role_ids,
-        levels,
+        // Read for every project at once by the caller.
+        levels: BTreeMap::new(),
     })
 }
 

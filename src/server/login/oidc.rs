@@ -280,7 +280,15 @@ impl OidcClient {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use jsonwebtoken::{EncodingKey, Header};
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use serde_json::{json, Value};
+
     use super::*;
+    use crate::config::Secret;
 
     /// RFC 7636, appendix B.
     #[test]
@@ -289,5 +297,286 @@ mod tests {
             pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    const CLIENT: &str = "permdex";
+    const SECRET: &str = "client-secret-of-permdex";
+    const NONCE: &str = "nonce-of-this-sign-in";
+
+    /// A P-256 key: its private half (PKCS#8) and its public JWK under `kid`.
+    struct TestKey {
+        pkcs8: Vec<u8>,
+        jwk: Value,
+    }
+
+    impl TestKey {
+        fn new(kid: &str) -> TestKey {
+            let rng = ring::rand::SystemRandom::new();
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .expect("key")
+                .as_ref()
+                .to_vec();
+            let pair =
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng).expect("parses");
+            let point = pair.public_key().as_ref();
+            let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            let jwk = json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+                             "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+            TestKey { pkcs8, jwk }
+        }
+
+        /// `claims` signed with this key, the header naming `kid`.
+        fn sign(&self, kid: &str, claims: &Value) -> String {
+            let mut header = Header::new(Algorithm::ES256);
+            header.kid = Some(kid.to_owned());
+            jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_der(&self.pkcs8)).expect("signs")
+        }
+    }
+
+    /// A provider on loopback that publishes `keys` at `/jwks` and counts the fetches.
+    async fn provider(keys: Vec<Value>) -> (String, Arc<AtomicUsize>) {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counted = fetches.clone();
+        let router = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let keys = keys.clone();
+                async move { axum::Json(json!({ "keys": keys })) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (base, fetches)
+    }
+
+    fn client(issuer: &str) -> OidcClient {
+        OidcClient::new(OidcLogin {
+            issuer: Url::parse(issuer).expect("url"),
+            client_id: CLIENT.into(),
+            client_secret: Some(Secret::new(SECRET.into())),
+            callback_url: Url::parse("http://127.0.0.1:7700/auth/oidc/callback").expect("url"),
+            label: "Sign in".into(),
+        })
+    }
+
+    fn discovery(base: &str) -> Discovery {
+        Discovery {
+            issuer: format!("{base}/oidc"),
+            authorization_endpoint: format!("{base}/authorize"),
+            token_endpoint: format!("{base}/token"),
+            jwks_uri: format!("{base}/jwks"),
+        }
+    }
+
+    /// Claims a provider would send for this sign-in, valid for five minutes.
+    fn claims(base: &str) -> Value {
+        let now = chrono::Utc::now().timestamp();
+        json!({"iss": format!("{base}/oidc"), "sub": "person-1", "aud": CLIENT, "exp": now + 300, "iat": now,
+               "nonce": NONCE, "email": "ana@tyrell.example", "email_verified": true, "name": "Ana"})
+    }
+
+    fn with(mut claims: Value, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
+        edit(claims.as_object_mut().expect("an object"));
+        claims
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Every way an ID token can be forged or misdirected is refused, and the control case passes, so
+    /// each refusal is for its own reason.
+    #[tokio::test]
+    async fn forged_and_misdirected_id_tokens_are_refused() {
+        let key = TestKey::new("k1");
+        let impostor = TestKey::new("k1");
+        let (base, _) = provider(vec![key.jwk.clone()]).await;
+        let oidc = client(&format!("{base}/oidc"));
+        let found = discovery(&base);
+        let http = reqwest::Client::new();
+        let good = claims(&base);
+        let now = chrono::Utc::now().timestamp();
+
+        let identity = oidc.verify(&http, &found, &key.sign("k1", &good), NONCE).await.expect("a good token");
+        assert_eq!(identity, Identity { email: "ana@tyrell.example".into(), name: Some("Ana".into()) });
+
+        let signed = key.sign("k1", &good);
+        let (head, rest) = signed.split_once('.').expect("three parts");
+        let (_, signature) = rest.split_once('.').expect("three parts");
+        let other_payload = b64(with(good.clone(), |c| {
+            c.insert("email".into(), json!("boss@tyrell.example"));
+        })
+        .to_string()
+        .as_bytes());
+        let hs256 = jsonwebtoken::encode(
+            &Header { kid: Some("k1".into()), ..Header::new(Algorithm::HS256) },
+            &good,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("signs");
+        let unsigned = format!(
+            "{}.{}.",
+            b64(br#"{"alg":"none","typ":"JWT","kid":"k1"}"#),
+            b64(good.to_string().as_bytes())
+        );
+        let es384_header = format!("{}.{}", b64(br#"{"alg":"ES384","typ":"JWT","kid":"k1"}"#), rest);
+        let cases: Vec<(&str, String)> = vec![
+            ("signed by another key under the published key id", impostor.sign("k1", &good)),
+            ("payload changed after signing", format!("{head}.{other_payload}.{signature}")),
+            ("signature cut off", format!("{head}.{}.", rest.split_once('.').expect("parts").0)),
+            (
+                "another client's audience",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.insert("aud".into(), json!("someone-else"));
+                    }),
+                ),
+            ),
+            (
+                "an audience list without us",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.insert("aud".into(), json!(["someone-else", "another"]));
+                    }),
+                ),
+            ),
+            (
+                "no audience",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.remove("aud");
+                    }),
+                ),
+            ),
+            (
+                "another issuer",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.insert("iss".into(), json!("https://evil.example/oidc"));
+                    }),
+                ),
+            ),
+            (
+                "no issuer",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.remove("iss");
+                    }),
+                ),
+            ),
+            (
+                "expired beyond the leeway",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.insert("exp".into(), json!(now - 2 * LEEWAY_SECS as i64));
+                    }),
+                ),
+            ),
+            (
+                "no expiry",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.remove("exp");
+                    }),
+                ),
+            ),
+            (
+                "no subject",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.remove("sub");
+                    }),
+                ),
+            ),
+            ("alg none, no signature", unsigned),
+            ("HS256 with the client secret as key", hs256),
+            ("a header naming another algorithm than the key's", es384_header),
+            ("an unknown key id", key.sign("k9", &good)),
+            ("no key id", {
+                let header = Header::new(Algorithm::ES256);
+                jsonwebtoken::encode(&header, &good, &EncodingKey::from_ec_der(&key.pkcs8)).expect("signs")
+            }),
+            (
+                "another sign-in's nonce",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.insert("nonce".into(), json!("nonce-of-another-sign-in"));
+                    }),
+                ),
+            ),
+            (
+                "no nonce",
+                key.sign(
+                    "k1",
+                    &with(good.clone(), |c| {
+                        c.remove("nonce");
+                    }),
+                ),
+            ),
+            ("not a JWT", "not.a.jwt".into()),
+        ];
+        for (case, token) in cases {
+            match oidc.verify(&http, &found, &token, NONCE).await {
+                Err(LoginError::Provider(message)) => {
+                    assert!(message.starts_with("the ID token "), "{case}: {message}");
+                }
+                other => panic!("{case}: accepted or refused for another reason: {other:?}"),
+            }
+        }
+
+        // Within the leeway a token that just expired still passes (clocks differ).
+        let late = with(good.clone(), |c| {
+            c.insert("exp".into(), json!(now - 5));
+        });
+        assert!(oidc.verify(&http, &found, &key.sign("k1", &late), NONCE).await.is_ok());
+        // A verified token without a usable e-mail, or with one the provider has not verified, signs nobody in.
+        let no_email = with(good.clone(), |c| {
+            c.remove("email");
+        });
+        assert!(matches!(
+            oidc.verify(&http, &found, &key.sign("k1", &no_email), NONCE).await,
+            Err(LoginError::NoEmail)
+        ));
+        for unverified in [json!(false), json!("false"), json!(0)] {
+            let claims = with(good.clone(), |c| {
+                c.insert("email_verified".into(), unverified.clone());
+            });
+            let refused = oidc.verify(&http, &found, &key.sign("k1", &claims), NONCE).await;
+            assert!(matches!(refused, Err(LoginError::UnverifiedEmail(_))), "{unverified}: {refused:?}");
+        }
+    }
+
+    /// A key id the kept set lacks fetches the set again once (a rotation is picked up at once); key ids no
+    /// fetch finds cost at most one fetch per gap.
+    #[tokio::test]
+    async fn rotated_keys_are_fetched_and_forged_key_ids_do_not_hammer_the_provider() {
+        let (old, new) = (TestKey::new("old"), TestKey::new("new"));
+        let (base, fetches) = provider(vec![new.jwk.clone(), old.jwk.clone()]).await;
+        let oidc = client(&format!("{base}/oidc"));
+        let found = discovery(&base);
+        let http = reqwest::Client::new();
+        oidc.keys.lock().await.keys = vec![serde_json::from_value(old.jwk.clone()).expect("a jwk")];
+        let good = claims(&base);
+
+        assert!(oidc.verify(&http, &found, &old.sign("old", &good), NONCE).await.is_ok());
+        assert_eq!(fetches.load(Ordering::SeqCst), 0, "a kept key needs no fetch");
+        assert!(oidc.verify(&http, &found, &new.sign("new", &good), NONCE).await.is_ok(), "the rotated key");
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        for forged in ["forged-1", "forged-2", "forged-3"] {
+            let refused = oidc.verify(&http, &found, &new.sign(forged, &good), NONCE).await;
+            assert!(matches!(refused, Err(LoginError::Provider(_))), "{forged}: {refused:?}");
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "one fetch for the first unknown key id, none after");
     }
 }

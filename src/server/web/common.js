@@ -13,15 +13,20 @@ const permdex = (() => {
   }
 
   // Calls the API with a bearer token, or (token null) with the browser's session cookie, repeating the
-  // session's CSRF token on requests that change state. Resolves to {ok, status, body}; body is the
-  // parsed JSON or null.
-  async function call(method, path, token, csrf) {
+  // session's CSRF token on requests that change state; `json`, when given, is sent as the JSON body.
+  // Resolves to {ok, status, body}; body is the parsed JSON or null.
+  async function call(method, path, token, csrf, json) {
     const headers = { Accept: "application/json" };
     if (token) headers.Authorization = "Bearer " + token;
     if (csrf) headers["X-CSRF-Token"] = csrf;
+    const request = { method, headers, cache: "no-store", credentials: "same-origin" };
+    if (json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      request.body = JSON.stringify(json);
+    }
     let response;
     try {
-      response = await fetch(path, { method, headers, cache: "no-store", credentials: "same-origin" });
+      response = await fetch(path, request);
     } catch (e) {
       return { ok: false, status: 0, body: { error: { code: "network", message: "the server did not answer" } } };
     }

@@ -1,4 +1,5 @@
-// The integrations page: every source's status for the admin key, with "Sync now" and "Delete permanently".
+// The integrations page: every source's status for the admin key, with "Test connection", "Sync now" and
+// "Delete permanently", and a form that adds a source from the spaces and projects its token can see.
 "use strict";
 
 (() => {
@@ -103,6 +104,73 @@
     }
     show($("sources"), sources.length > 0);
     show($("no-sources"), sources.length === 0);
+    show($("add"), true);
+  }
+
+  // ----- Adding a source: what its token can see, then the choice written to the configuration file.
+
+  // The site and credentials typed in, as the API takes them.
+  function typedSite() {
+    return { url: $("new-url").value.trim(), email: $("new-email").value.trim(), token: $("new-token").value.trim() };
+  }
+
+  // What the last "Show spaces and projects" found, for the site typed in then.
+  let discovered = null;
+
+  function addResult(text, bad) {
+    $("add-result").textContent = text;
+    $("add-result").classList.toggle("bad", Boolean(bad));
+  }
+
+  function choices(fieldset, items, absent) {
+    const list = fieldset.querySelector(".choices");
+    list.replaceChildren();
+    if (absent) list.append(el("p", { class: "note", text: absent }));
+    for (const item of items) {
+      const check = el("input", { type: "checkbox", value: item.key });
+      const text = item.key + " — " + item.name + (item.archived ? " (archived)" : "");
+      list.append(el("label", {}, [check, " ", text]));
+    }
+  }
+
+  async function discover(event) {
+    event.preventDefault();
+    addResult("Asking the site…");
+    show($("discovered"), false);
+    const site = typedSite();
+    const result = await call("POST", "/api/v1/admin/discover", key(), null, site);
+    document.body.dataset.discovered = String(Number(document.body.dataset.discovered || 0) + 1);
+    if (!result.ok) { addResult(errorText(result), true); return; }
+    const found = result.body;
+    if (found.error) { addResult(found.error, true); return; }
+    discovered = { site, found };
+    choices($("space-choices"), found.spaces, found.confluence ? null : "Confluence is not on this site for this account: it will not be synced.");
+    choices($("project-choices"), found.projects, found.jira ? null : "Jira is not on this site for this account: it will not be synced.");
+    show($("discovered"), true);
+    addResult((found.problems || []).join(" "), (found.problems || []).length > 0);
+  }
+
+  function chosen(id) {
+    return [...$(id).querySelectorAll("input:checked")].map((box) => box.value);
+  }
+
+  async function addSource() {
+    if (!discovered) return;
+    const body = Object.assign({ name: $("new-name").value.trim() }, discovered.site, {
+      confluence: discovered.found.confluence,
+      jira: discovered.found.jira,
+      include_spaces: chosen("space-choices"),
+      include_projects: chosen("project-choices"),
+    });
+    const result = await call("POST", "/api/v1/admin/sources", key(), null, body);
+    document.body.dataset.added = String(Number(document.body.dataset.added || 0) + 1);
+    if (!result.ok) { addResult(errorText(result), true); return; }
+    const warnings = (result.body.warnings || []).map((w) => " Warning: " + w).join("");
+    addResult(result.body.detail + "." + warnings);
+    // The token stays out of the page once it is kept.
+    $("new-token").value = "";
+    discovered = null;
+    show($("discovered"), false);
   }
 
   // "Test connection": the last answer per source (or PENDING while it runs), shown under the source's row.
@@ -164,6 +232,8 @@
       $("admin-key").value = "";
       load();
     });
+    $("discover-form").addEventListener("submit", discover);
+    $("add-source").addEventListener("click", addSource);
     if (key()) load();
   });
 })();

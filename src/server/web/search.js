@@ -236,11 +236,8 @@
     // title_html and snippet_html are escaped by the server, with <mark> around matches: the only HTML inserted.
     title.innerHTML = hit.title_html;
     title.addEventListener("click", () => openPreview({ source: hit.source, id: hit.id }));
-    const meta = el("div", { class: "meta" }, [
-      el("span", { class: "kind", "data-kind": hit.kind, text: nameOf("kind", hit.kind) }),
-    ]);
-    const where = hit.space ? "Space " + hit.space : hit.project ? "Project " + hit.project : null;
-    if (where) meta.append(el("span", { class: "where", text: where }));
+    const meta = el("div", { class: "meta" }, [kindOf(hit)]);
+    meta.append(...glance(hit, null));
     if (severalSites) meta.append(el("span", { class: "site", text: "Site " + hit.source }));
     if (hit.author_name) meta.append(el("span", { class: "author", text: "By " + hit.author_name }));
     if (hit.updated) meta.append(el("span", { class: "updated" }, ["Updated ", timeOf(hit.updated)]));
@@ -257,6 +254,45 @@
     }
     if (hit.labels && hit.labels.length) item.append(labelList(hit.labels));
     return item;
+  }
+
+  // What a result is: its kind, or an issue's type ("Bug").
+  function kindOf(doc) {
+    const text = doc.kind === "issue" && doc.issue_type ? doc.issue_type : nameOf("kind", doc.kind);
+    return el("span", { class: "kind", "data-kind": doc.kind, text });
+  }
+
+  // Where a document sits and how an issue stands, as spans of a meta line: a Confluence document's space
+  // name and the pages above it that the reader may open (each a link when `open` is given, which previews
+  // it); a Jira document's project or issue key, an issue's status and assignee.
+  function glance(doc, open) {
+    const out = [];
+    if (doc.product === "confluence" || doc.space) {
+      const where = el("span", { class: "where" });
+      const steps = [doc.space_name || (doc.space ? "Space " + doc.space : null)].filter(Boolean);
+      where.append(...steps);
+      for (const crumb of doc.breadcrumb || []) {
+        const step = open ? el("a", { href: previewHref({ source: doc.source, id: crumb.id }), text: crumb.title }) : crumb.title;
+        if (open) step.addEventListener("click", (event) => { event.preventDefault(); open({ source: doc.source, id: crumb.id }); });
+        where.append(where.childNodes.length ? " › " : "", step);
+      }
+      if (where.childNodes.length) out.push(where);
+    } else if (doc.project || doc.issue_key) {
+      // An issue's key is in its title; a comment's or attachment's tells which issue it belongs to.
+      const key = doc.kind !== "issue" && doc.issue_key ? doc.issue_key : null;
+      out.push(el("span", { class: "where", text: key || "Project " + doc.project }));
+    }
+    if (doc.status) {
+      out.push(el("span", {}, [el("span", { class: "status", "data-category": doc.status_category || "", text: doc.status })]));
+    }
+    if (doc.assignee_name) out.push(el("span", { class: "assignee", text: "Assigned to " + doc.assignee_name }));
+    else if (doc.unassigned) out.push(el("span", { class: "assignee", text: "Unassigned" }));
+    return out;
+  }
+
+  // The link that previews a document (in place of the one open), keeping the search.
+  function previewHref(ref) {
+    return "/?" + searchPart().toString() + "&preview=" + encodeURIComponent(ref.source + ":" + ref.id);
   }
 
   function labelList(labels) {
@@ -400,19 +436,21 @@
   function renderPreview(doc) {
     $("preview-title").textContent = doc.title || doc.id;
     const meta = $("preview-meta");
-    meta.append(el("span", { class: "kind", text: nameOf("kind", doc.kind) }));
-    const where = doc.space ? "Space " + doc.space : doc.project ? "Project " + doc.project : null;
-    if (where) meta.append(el("span", { text: where }));
-    if (doc.container_title) {
-      // What it sits in, previewed in turn (in place of this one).
+    meta.append(kindOf(doc));
+    // What it sits in, previewed in turn (in place of this one).
+    const open = (ref) => {
+      state.preview = ref;
+      replaceUrl();
+      syncPreview();
+    };
+    meta.append(...glance(doc, open));
+    const inBreadcrumb = (doc.breadcrumb || []).some((crumb) => crumb.id === doc.container);
+    if (doc.container_title && !inBreadcrumb) {
       const ref = { source: doc.source, id: doc.container };
-      const href = "/?" + searchPart().toString() + "&preview=" + encodeURIComponent(ref.source + ":" + ref.id);
-      const parent = el("a", { href, text: doc.container_title });
+      const parent = el("a", { href: previewHref(ref), text: doc.container_title });
       parent.addEventListener("click", (event) => {
         event.preventDefault();
-        state.preview = ref;
-        replaceUrl();
-        syncPreview();
+        open(ref);
       });
       meta.append(el("span", { class: "container" }, ["In ", parent]));
     }

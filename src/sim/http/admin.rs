@@ -181,6 +181,8 @@ struct FaultsWire {
     malformed_json: f64,
     empty_next: f64,
     null_fields: f64,
+    variance: f64,
+    garbled_permissions: f64,
     /// Share of request targets whose first call is refused once (see [`FirstCallRefusal`]).
     first_call_refusal: f64,
     /// The `Retry-After` of those refusals.
@@ -228,6 +230,8 @@ impl FaultsWire {
             malformed_json: f.malformed_json,
             empty_next: f.empty_next,
             null_fields: f.null_fields,
+            variance: f.variance,
+            garbled_permissions: f.garbled_permissions,
             first_call_refusal: refusal.map_or(0.0, |r| r.share),
             first_call_retry_after_ms: refusal.map_or(0, |r| millis(r.retry_after)),
         }
@@ -253,6 +257,8 @@ impl FaultsWire {
             malformed_json: probability("malformedJson", self.malformed_json)?,
             empty_next: probability("emptyNext", self.empty_next)?,
             null_fields: probability("nullFields", self.null_fields)?,
+            variance: probability("variance", self.variance)?,
+            garbled_permissions: probability("garbledPermissions", self.garbled_permissions)?,
         })
     }
 }

@@ -11,7 +11,8 @@
 //!    Atlassian's headers; admitted responses carry `X-RateLimit-Limit`/`-Remaining`.
 //! 3. **faults**: per GET/POST request on a known route, seeded dice decide whether to answer 500/503,
 //!    delay, null out fields, invent an empty next page, corrupt the JSON or cut the body short; and
-//!    requests a [`BrokenTarget`] picks are answered 500 every time ([`Guard::set_broken`]).
+//!    requests a [`BrokenTarget`] picks are answered 500 every time ([`Guard::set_broken`]). Variance
+//!    and garbled permission fields (`variance.rs`) rewrite a JSON answer with dice of their own.
 //!
 //! Media URLs (`/_media/…`, where attachment downloads redirect) stand for Atlassian's separate media
 //! service: they carry their own token, checked by their handlers, so they skip Basic auth and the
@@ -86,6 +87,10 @@ pub struct GuardStats {
     pub null_fields: u64,
     /// First calls refused by [`FirstCallRefusal`].
     pub first_call_refusals: u64,
+    /// Answers varied as real sites vary them ([`FaultConfig::variance`]).
+    pub varied: u64,
+    /// Fields a permission depends on garbled ([`FaultConfig::garbled_permissions`]).
+    pub garbled_fields: u64,
     /// Requests whose path percent-encodes an unreserved character (`%2D` for `-`): RFC 3986 lets a
     /// server take them for the same path, but not every server in front of a site does.
     pub over_encoded_paths: u64,
@@ -104,6 +109,13 @@ struct Counters {
     null_fields: AtomicU64,
     first_call_refusals: AtomicU64,
     over_encoded_paths: AtomicU64,
+    varied: AtomicU64,
+    garbled_fields: AtomicU64,
+}
+
+/// The variance generator of a fault seed: a stream of its own, apart from the fault dice.
+fn variance_dice(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ 0x7661_7269_616e_6365)
 }
 
 fn bump(counter: &AtomicU64) {
@@ -127,6 +139,9 @@ struct Settings {
     /// One generator for every random decision, so a run with the same seed and the same request
     /// order makes the same decisions.
     dice: ChaCha8Rng,
+    /// The variance's own generator (which answers, which fields), so that turning variance on leaves
+    /// every other fault decision of a seed as it was.
+    variance_dice: ChaCha8Rng,
 }
 
 /// State of the cross-cutting behaviour: current settings, the rate limiter's bucket, the fault dice
@@ -134,6 +149,8 @@ struct Settings {
 pub struct Guard {
     settings: Mutex<Settings>,
     counters: Counters,
+    /// Requests per route (`GET /wiki/api/v2/spaces/{id}/permissions`): where a crawler's calls go.
+    routes: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 /// The rate limiter's answer to one request.
@@ -162,11 +179,13 @@ struct FaultPlan {
     truncated: bool,
     /// Where a malformed or truncated body is cut, as a fraction of its length.
     cut: f64,
+    /// Variance or garbling is on: the body is read and may be rewritten (decided per answer then).
+    varies: bool,
 }
 
 impl FaultPlan {
     fn touches_body(&self) -> bool {
-        self.null_fields || self.empty_next || self.malformed_json || self.truncated
+        self.null_fields || self.empty_next || self.malformed_json || self.truncated || self.varies
     }
 }
 
@@ -182,9 +201,22 @@ impl Guard {
                 broken: None,
                 called: std::collections::HashSet::new(),
                 dice: ChaCha8Rng::seed_from_u64(config.faults.seed),
+                variance_dice: variance_dice(config.faults.seed),
             }),
             counters: Counters::default(),
+            routes: Mutex::default(),
         }
+    }
+
+    /// Requests per route since start, keyed by method and the route's pattern (`GET
+    /// /rest/api/3/project/{projectIdOrKey}/role/{id}`; a path no route matches counts under its product's
+    /// `… (no route)`), so a test can see which calls a crawl makes.
+    pub fn requests_by_route(&self) -> std::collections::BTreeMap<String, u64> {
+        self.routes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn count_route(&self, route: String) {
+        *self.routes.lock().unwrap_or_else(|e| e.into_inner()).entry(route).or_default() += 1;
     }
 
     /// A snapshot of the counters.
@@ -203,6 +235,8 @@ impl Guard {
             null_fields: get(&c.null_fields),
             first_call_refusals: get(&c.first_call_refusals),
             over_encoded_paths: get(&c.over_encoded_paths),
+            varied: get(&c.varied),
+            garbled_fields: get(&c.garbled_fields),
         }
     }
 
@@ -220,6 +254,7 @@ impl Guard {
     pub fn set_faults(&self, faults: FaultConfig) {
         let mut settings = self.lock();
         settings.dice = ChaCha8Rng::seed_from_u64(faults.seed);
+        settings.variance_dice = variance_dice(faults.seed);
         settings.faults = faults;
     }
 
@@ -272,6 +307,29 @@ impl Guard {
             bump(&self.counters.first_call_refusals);
             refusal.retry_after
         })
+    }
+
+    /// Rewrites a JSON answer with the variance and garbling in force, each drawn for this answer;
+    /// whether anything changed.
+    fn vary_answer(&self, value: &mut Value) -> bool {
+        let mut settings = self.lock();
+        let settings = &mut *settings;
+        let (variance, garbled) = (settings.faults.variance, settings.faults.garbled_permissions);
+        if variance <= 0.0 && garbled <= 0.0 {
+            return false;
+        }
+        let dice = &mut settings.variance_dice;
+        let mut changed = false;
+        if variance > 0.0 && dice.gen::<f64>() < variance && super::variance::vary(value, dice).total() > 0 {
+            bump(&self.counters.varied);
+            changed = true;
+        }
+        if garbled > 0.0 {
+            let fields = super::variance::garble(value, garbled, dice);
+            self.counters.garbled_fields.fetch_add(fields, Ordering::Relaxed);
+            changed |= fields > 0;
+        }
+        changed
     }
 
     /// A poisoned lock only means a request panicked while holding it; the settings stay usable.
@@ -339,6 +397,7 @@ impl Guard {
             // A body is either malformed or truncated; both at once would test nothing more.
             truncated: malformed >= f.malformed_json && truncated < f.truncated,
             cut: 0.25 + cut * 0.5,
+            varies: f.variance > 0.0 || f.garbled_permissions > 0.0,
         }
     }
 }
@@ -468,6 +527,11 @@ fn token_holder(headers: &HeaderMap, state: &SimState) -> Option<String> {
 
 async fn authenticate(State(state): State<SimState>, mut req: Request, next: Next) -> Response {
     bump(&state.guard.counters.requests);
+    let route = match req.extensions().get::<MatchedPath>() {
+        Some(matched) => format!("{} {}", req.method(), matched.as_str()),
+        None => format!("{} {:?} (no route)", req.method(), common::product_of(req.uri().path())),
+    };
+    state.guard.count_route(route);
     if encodes_unreserved(req.uri().path()) {
         bump(&state.guard.counters.over_encoded_paths);
         tracing::debug!(path = req.uri().path(), "path percent-encodes an unreserved character");
@@ -668,9 +732,9 @@ async fn apply_body_faults(
     let is_json = common::header_str(&parts.headers, header::CONTENT_TYPE.as_str())
         .is_some_and(|t| t.starts_with("application/json"));
 
-    if is_json && (plan.null_fields || plan.empty_next) {
+    if is_json && (plan.null_fields || plan.empty_next || plan.varies) {
         if let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) {
-            let mut changed = false;
+            let mut changed = plan.varies && guard.vary_answer(&mut value);
             if plan.null_fields && null_fields(&mut value, info.product) > 0 {
                 bump(&guard.counters.null_fields);
                 changed = true;
@@ -893,6 +957,8 @@ impl IntoResponse for GuardStats {
             "nullFields": self.null_fields,
             "firstCallRefusals": self.first_call_refusals,
             "overEncodedPaths": self.over_encoded_paths,
+            "varied": self.varied,
+            "garbledFields": self.garbled_fields,
         }))
         .into_response()
     }

@@ -84,6 +84,8 @@ pub fn routes() -> Router<SimState> {
         .route(&format!("{API}/project/{{project}}/role/{{role}}"), get(project_role))
         .route(&format!("{API}/project/{{project}}/issuesecuritylevelscheme"), get(project_security_scheme))
         .route(&format!("{API}/permissionscheme/{{scheme}}"), get(permission_scheme))
+        .route(&format!("{API}/issuesecurityschemes/project"), get(security_scheme_projects))
+        .route(&format!("{API}/issuesecurityschemes/level"), get(security_levels))
         .route(&format!("{API}/issuesecurityschemes/level/member"), get(level_members))
         .route(&format!("{API}/group/bulk"), get(group_bulk))
         .route(&format!("{API}/group/member"), get(group_members))
@@ -1842,15 +1844,78 @@ async fn project_security_scheme(
     })
 }
 
+/// How the admin-only offset listings of issue security schemes start: the caller's right, then the query
+/// with its `startAt` and `maxResults`.
+fn security_scheme_listing(
+    caller: &Caller,
+    raw: Option<String>,
+) -> Result<(Params, usize, usize), JiraError> {
+    admin_only(caller, ADMINISTER_JIRA)?;
+    let params = Params::parse(raw);
+    let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
+    Ok((params, start, size))
+}
+
+/// `GET /issuesecurityschemes/project`: which project uses which issue security scheme, for every project
+/// with one (optionally only the given `projectId`s or `issueSecuritySchemeId`s). Admin only.
+async fn security_scheme_projects(
+    State(state): State<SimState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let (params, start, size) = security_scheme_listing(&caller, raw)?;
+    let (projects, schemes) = (params.ids("projectId")?, params.ids("issueSecuritySchemeId")?);
+    let site = state.read();
+    let values: Vec<wire::SecuritySchemeProject> = site
+        .projects
+        .values()
+        .filter(|p| projects.is_empty() || projects.contains(&p.id))
+        .filter_map(|p| Some((p.id, p.security_scheme_id?)))
+        .filter(|(_, scheme)| schemes.is_empty() || schemes.contains(scheme))
+        .map(|(project, scheme)| wire::SecuritySchemeProject {
+            issue_security_scheme_id: scheme.to_string(),
+            project_id: project.to_string(),
+        })
+        .collect();
+    let url = format!("{}{API}/issuesecurityschemes/project", base_url(&headers));
+    ok_json(&page_bean(&values, start, size, &url, &params))
+}
+
+/// `GET /issuesecurityschemes/level`: the levels of every issue security scheme, or of the given
+/// `schemeId`s and level `id`s (inclusive, as the spec says: a level matches either filter). Admin only.
+async fn security_levels(
+    State(state): State<SimState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let (params, start, size) = security_scheme_listing(&caller, raw)?;
+    let (schemes, levels) = (params.ids("schemeId")?, params.ids("id")?);
+    let only_default = params.is_true("onlyDefault");
+    let site = state.read();
+    let render = Render { site: &site, base: base_url(&headers) };
+    let unfiltered = schemes.is_empty() && levels.is_empty();
+    let mut values = Vec::new();
+    for scheme in site.security_schemes.values() {
+        for level in &scheme.levels {
+            let wanted = unfiltered || schemes.contains(&scheme.id) || levels.contains(&level.id);
+            if wanted && (!only_default || scheme.default_level_id == Some(level.id)) {
+                values.push(render.level(scheme, level));
+            }
+        }
+    }
+    let url = format!("{}{API}/issuesecurityschemes/level", render.base);
+    ok_json(&page_bean(&values, start, size, &url, &params))
+}
+
 async fn level_members(
     State(state): State<SimState>,
     caller: Caller,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Answer {
-    admin_only(&caller, ADMINISTER_JIRA)?;
-    let params = Params::parse(raw);
-    let (start, size) = params.offset_page(LEVEL_MEMBERS_DEFAULT, LEVEL_MEMBERS_MAX)?;
+    let (params, start, size) = security_scheme_listing(&caller, raw)?;
     let filters = (params.ids("schemeId"), params.ids("levelId"), params.ids("id"));
     let (schemes, levels, member_ids) = match filters {
         (Ok(s), Ok(l), Ok(m)) => (s, l, m),

@@ -17,6 +17,7 @@ pub mod jql;
 pub mod oauth;
 pub mod oidc;
 pub mod space_roles;
+pub mod variance;
 
 use std::sync::{Arc, RwLock};
 

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures_util::future::join_all;
 
+use super::docs::Location;
 use super::ledger::{Ledger, Step};
 use super::listing::Walk;
 use super::progress::ProgressEvent;
@@ -31,7 +32,9 @@ use super::state::StoredDirectory;
 use crate::acl::AclStore;
 use crate::atlassian::confluence::Confluence;
 use crate::atlassian::jira::{Jira, ProjectsRead, RoleUses, COMMENT_LIST_MAX};
-use crate::atlassian::model::{ApplicationRole, CommentVisibility, Directory, IssueComment, Space};
+use crate::atlassian::model::{
+    ApplicationRole, CommentVisibility, Directory, Holder, IssueComment, Space, Subject,
+};
 use crate::config::Source;
 use crate::index::{DocId, Kind, Product};
 
@@ -264,7 +267,43 @@ pub(super) async fn read(
             }
         }
     }
+    note_unreadable_holders(ledger, &permissions.snapshot);
     permissions
+}
+
+/// Says in the run's notes which spaces and projects name permission holders that permdex cannot read (a
+/// principal or holder type it does not know, a holder without a usable id, a type it does not model): each
+/// admits nobody, so the documents behind it are narrower here than on the site, never wider.
+fn note_unreadable_holders(ledger: &mut Ledger<'_>, snapshot: &PermissionSnapshot) {
+    let mut named = Vec::new();
+    for space in snapshot.spaces.values() {
+        let n = space.readers.iter().filter(|s| matches!(s, Subject::Unknown(_))).count();
+        if n > 0 {
+            named.push(format!("space {} ({n})", space.key));
+        }
+    }
+    for project in snapshot.projects.values() {
+        let holders = project.browse.iter().chain(project.security_levels.values().flatten());
+        let kinds: BTreeSet<&str> = holders
+            .filter_map(|h| match h {
+                Holder::Unknown(kind) => Some(kind.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !kinds.is_empty() {
+            named.push(format!(
+                "project {} ({})",
+                project.key,
+                kinds.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    if !named.is_empty() {
+        ledger.record.notes.push(format!(
+            "permission holders that admit nobody here (unknown or unreadable on the site): {}",
+            named.join("; ")
+        ));
+    }
 }
 
 /// What a run reads of Jira's permission sources, before it is recorded.
@@ -318,13 +357,14 @@ fn roles_of_stored_comments(ledger: &Ledger<'_>) -> RoleUses {
 
 /// Re-resolves every stored document this run did not write, and re-points those whose profile changed.
 /// Content gone from a complete access listing is deleted; a page that moved to another space takes its
-/// comments and attachments along.
+/// comments and attachments along. A Confluence document whose [`Location`] changed (its space renamed, a
+/// page above it moved or deleted) is rewritten with the new one.
 pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, product: Product) -> Step {
     ledger.report(&ProgressEvent::Phase { product, phase: "permission refresh" });
     let ids: Vec<DocId> = ledger.state.docs.keys().filter(|id| !ledger.touched(id)).cloned().collect();
     // Each document's current input (and new space, for content that moved), then one resolution pass
     // that sets every clause once.
-    let mut plans: Vec<(DocId, AclInput, Option<String>)> = Vec::new();
+    let mut plans: Vec<Plan> = Vec::new();
     for id in ids {
         let Some(doc) = ledger.state.docs.get(&id) else { continue };
         if !permissions.read_for_input(id.product, &doc.acl) {
@@ -332,6 +372,7 @@ pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, produc
         }
         let mut input = permissions.inputs.get(&id).unwrap_or(&doc.acl).clone();
         let mut new_space = None;
+        let mut location = None;
         if let AclInput::Confluence { space_id, content_id } = &mut input {
             let listed = permissions.listed_content.contains(content_id.as_str());
             match permissions.snapshot.access.get(content_id.as_str()).filter(|_| listed) {
@@ -345,21 +386,38 @@ pub(super) fn refresh(ledger: &mut Ledger<'_>, permissions: &Permissions, produc
                     continue;
                 }
             }
+            location = permissions
+                .snapshot
+                .spaces
+                .get(space_id.as_str())
+                .map(|space| Location::of(&id, space, content_id, &permissions.snapshot.access))
+                .filter(|l| Some(l.fingerprint()) != doc.location);
         }
-        plans.push((id, input, new_space));
+        plans.push(Plan { id, input, new_space, location });
     }
-    let profiles = ledger.resolve_all(&permissions.snapshot, plans.iter().map(|(_, input, _)| input));
-    for ((id, input, new_space), profile) in plans.into_iter().zip(profiles) {
+    let profiles = ledger.resolve_all(&permissions.snapshot, plans.iter().map(|p| &p.input));
+    for (plan, profile) in plans.into_iter().zip(profiles) {
         if profile == AclStore::NOBODY {
-            ledger.record.counts_mut(&id).acl_unknown += 1;
+            ledger.record.counts_mut(&plan.id).acl_unknown += 1;
         }
-        let Some(doc) = ledger.state.docs.get(&id) else { continue };
-        if profile.0 == doc.profile && new_space.is_none() && input == doc.acl {
+        let Some(doc) = ledger.state.docs.get(&plan.id) else { continue };
+        let same_acl = profile.0 == doc.profile && plan.new_space.is_none() && plan.input == doc.acl;
+        if same_acl && plan.location.is_none() {
             continue;
         }
-        ledger.repoint(&id, profile, input, new_space)?;
+        ledger.repoint(&plan.id, profile, plan.input, plan.new_space, plan.location)?;
     }
     Ok(())
+}
+
+/// What the refresh does to one stored document.
+struct Plan {
+    id: DocId,
+    input: AclInput,
+    /// The space key of content that moved to another space.
+    new_space: Option<String>,
+    /// A Confluence document's location, when it differs from the one written.
+    location: Option<Location>,
 }
 
 /// In a permissions-only run: re-reads what stored Jira documents' inputs hold besides the snapshot (each

@@ -11,7 +11,7 @@ use super::{demo, restricted_page, strings, Browser, Screen};
 
 impl Browser {
     /// What the preview dialog shows now.
-    async fn preview(&self) -> Value {
+    pub(super) async fn preview(&self) -> Value {
         self.client
             .execute(
                 "const d = document.getElementById('preview');
@@ -28,7 +28,7 @@ impl Browser {
     }
 
     /// Runs `action`, then waits until the page has answered one more preview than before it.
-    async fn previewed<F: std::future::Future<Output = ()>>(&self, action: F) -> Value {
+    pub(super) async fn previewed<F: std::future::Future<Output = ()>>(&self, action: F) -> Value {
         let before = self.previews().await;
         action.await;
         self.wait_for(&format!("body[data-previews=\"{}\"]", before + 1)).await;

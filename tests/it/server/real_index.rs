@@ -22,7 +22,8 @@ fn user(name: &str, active: bool) -> StoredUser {
 
 /// Writes the index of `source`: `confluence:page:1` readable by group g-eng, `confluence:page:2` by
 /// group g-hr, and two comments readable by g-eng, `confluence:comment:3` on page 2 and
-/// `confluence:comment:4` on page 1; u1 is in g-eng, u2 in g-hr, u3 is inactive.
+/// `confluence:comment:4` on page 1 (each with its page as its breadcrumb); `jira:issue:5` (assigned) and
+/// `jira:issue:6` (unassigned), readable by g-eng; u1 is in g-eng, u2 in g-hr, u3 is inactive.
 fn write_index(config: &permdex::config::Config, source: &str) {
     let dir = index_dir(config.data_dir(), source);
     std::fs::create_dir_all(&dir).unwrap();
@@ -38,6 +39,7 @@ fn write_index(config: &permdex::config::Config, source: &str) {
         doc.title = title.into();
         doc.body = format!("{title} body text");
         doc.space = Some("ENG".into());
+        doc.space_name = Some("Engineering".into());
         doc.url = format!("https://acme.example/{id}");
         writer.upsert(&doc).unwrap();
     }
@@ -48,6 +50,25 @@ fn write_index(config: &permdex::config::Config, source: &str) {
         doc.title = "Thanks".into();
         doc.body = "Looks good to me".into();
         doc.container = Some(on.into());
+        doc.space = Some("ENG".into());
+        doc.space_name = Some("Engineering".into());
+        doc.ancestors = vec![on.into()];
+        doc.url = format!("https://acme.example/{id}");
+        writer.upsert(&doc).unwrap();
+    }
+    for (id, assignee) in [("jira:issue:5", Some(("u2", "Two"))), ("jira:issue:6", None)] {
+        let mut doc = IndexDoc::new(id, Product::Jira, Kind::Issue, eng);
+        let key = format!("APP-{}", &id[11..]);
+        doc.title = "Crash on save".into();
+        doc.display_title = Some(format!("{key}: Crash on save"));
+        doc.body = "Saving crashes".into();
+        doc.project = Some("APP".into());
+        doc.issue_key = Some(key);
+        doc.issue_type = Some("Bug".into());
+        doc.status = Some("Done".into());
+        doc.status_category = Some("done".into());
+        doc.assignee = assignee.map(|(id, _)| id.to_owned());
+        doc.assignee_name = assignee.map(|(_, name)| name.to_owned());
         doc.url = format!("https://acme.example/{id}");
         writer.upsert(&doc).unwrap();
     }
@@ -283,20 +304,84 @@ async fn a_document_is_shown_only_to_whoever_may_read_it() {
     assert_eq!(hidden, not_found(&missing, "confluence:page:99", "acme"));
     assert_eq!(hidden, not_found(&unknown, "confluence:page:1", "nope"));
 
-    // A comment on a page its reader may not read shows where it sits, not what that is called.
+    // A comment on a page its reader may not read shows where it sits, not what that is called: neither
+    // as its container nor in its breadcrumb.
     let (_, comment) = get("acme/confluence:comment:3", Some(good_jwt("u1"))).await;
     assert_eq!(
-        (&comment["container"], comment.get("container_title")),
-        (&json!("confluence:page:2"), None),
+        (&comment["container"], comment.get("container_title"), comment.get("breadcrumb")),
+        (&json!("confluence:page:2"), None, None),
         "{comment}"
     );
+    assert!(!comment.to_string().contains("salaries"), "{comment}");
     let (_, comment) = get("acme/confluence:comment:4", Some(good_jwt("u1"))).await;
     assert_eq!(comment["container_title"], json!("release plan"), "{comment}");
+    assert_eq!(
+        (&comment["breadcrumb"], &comment["space_name"]),
+        (&json!([{"id": "confluence:page:1", "title": "release plan"}]), &json!("Engineering")),
+        "{comment}"
+    );
+    let (_, issue) = get("acme/jira:issue:5", Some(good_jwt("u1"))).await;
+    assert_eq!(
+        (&issue["issue_key"], &issue["issue_type"], &issue["status"], &issue["assignee_name"]),
+        (&json!("APP-5"), &json!("Bug"), &json!("Done"), &json!("Two")),
+        "{issue}"
+    );
 
     // Only callers the sites know: no token, an inactive account, the admin key.
     assert_eq!(get("acme/confluence:page:1", None).await.0, 401);
     assert_eq!(get("acme/confluence:page:1", Some(good_jwt("u3"))).await.0, 401);
     assert_eq!(get("acme/confluence:page:1", Some(ADMIN_KEY.to_owned())).await.0, 403);
+}
+
+/// Hits carry what a result line shows at a glance, each field as the served OpenAPI document describes
+/// it; a breadcrumb names only pages the caller may read.
+#[tokio::test]
+async fn hits_show_space_names_breadcrumbs_and_issue_state_as_documented() {
+    let (_dir, base) = serve_two_sources().await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let request = http.get(format!("{base}{path}")).bearer_auth(good_jwt("u1"));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let by_id = |body: &Value| -> BTreeMap<String, Value> {
+        let hits = body["hits"].as_array().unwrap().iter();
+        hits.filter(|h| h["source"] == "acme")
+            .map(|h| (h["id"].as_str().unwrap().to_owned(), h.clone()))
+            .collect()
+    };
+    let thanks = by_id(&get("/api/v1/search?q=thanks".into()).await);
+    let on_hidden = &thanks["confluence:comment:3"];
+    assert_eq!((on_hidden.get("breadcrumb"), &on_hidden["space_name"]), (None, &json!("Engineering")));
+    assert!(!on_hidden.to_string().contains("salaries"), "{on_hidden}");
+    let on_readable = &thanks["confluence:comment:4"];
+    assert_eq!(on_readable["breadcrumb"], json!([{"id": "confluence:page:1", "title": "release plan"}]));
+    let crashes = by_id(&get("/api/v1/search?q=crash".into()).await);
+    let assigned = &crashes["jira:issue:5"];
+    assert_eq!(
+        (&assigned["issue_key"], &assigned["issue_type"], &assigned["status"], &assigned["status_category"]),
+        (&json!("APP-5"), &json!("Bug"), &json!("Done"), &json!("done"))
+    );
+    assert_eq!((&assigned["assignee_name"], assigned.get("unassigned")), (&json!("Two"), None));
+    let unassigned = &crashes["jira:issue:6"];
+    assert_eq!((unassigned.get("assignee_name"), &unassigned["unassigned"]), (None, &json!(true)));
+
+    // Every field a hit or a document carries is one the OpenAPI document describes.
+    let openapi = get("/api/v1/openapi.json".into()).await;
+    let described = |schema: &str| -> BTreeSet<String> {
+        openapi["components"]["schemas"][schema]["properties"].as_object().unwrap().keys().cloned().collect()
+    };
+    let (hit_fields, document_fields) = (described("Hit"), described("Document"));
+    for hit in thanks.values().chain(crashes.values()) {
+        for key in hit.as_object().unwrap().keys() {
+            assert!(hit_fields.contains(key), "hit field {key} is not in the OpenAPI document");
+        }
+    }
+    for id in ["confluence:comment:4", "jira:issue:6"] {
+        let document = get(format!("/api/v1/documents/acme/{id}")).await;
+        for key in document.as_object().unwrap().keys() {
+            assert!(document_fields.contains(key), "document field {key} is not in the OpenAPI document");
+        }
+    }
 }
 
 /// A source whose segment files fail their checksum serves nothing, says why in `/readyz` and the admin

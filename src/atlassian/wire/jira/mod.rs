@@ -38,7 +38,7 @@ pub use issues::{
 pub use projects::{
     BulkPermissionGrants, BulkProjectPermissionGrants, HolderType, PermissionGrant, PermissionGrants,
     PermissionHolder, PermissionScheme, PermissionSchemes, Project, ProjectSecurityLevels, SecurityLevel,
-    SecurityLevelMember, SecurityScheme,
+    SecurityLevelMember, SecurityScheme, SecuritySchemeProject,
 };
 pub use search::{
     BulkChangelogResults, BulkFetchRequest, BulkIssueResults, IssueError, JqlCountRequest, JqlCountResults,

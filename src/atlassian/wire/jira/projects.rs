@@ -239,6 +239,17 @@ pub struct SecurityScheme {
     pub levels: Vec<SecurityLevel>,
 }
 
+/// One project and the issue security scheme it uses (`IssueSecuritySchemeToProjectMapping`, the items of
+/// `GET /issuesecurityschemes/project`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecuritySchemeProject {
+    #[serde(default, deserialize_with = "lenient::id")]
+    pub issue_security_scheme_id: String,
+    #[serde(default, deserialize_with = "lenient::id")]
+    pub project_id: String,
+}
+
 /// Response of `GET /project/{key}/securitylevel`: the levels the caller may set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProjectSecurityLevels {
