@@ -2,7 +2,8 @@
 //! of the same commit, as [`SearchIndex`] and [`Callers`]) and [`Engine`] (the sync engine as
 //! [`SyncRunner`]), and [`run`], which is `permdex serve`.
 //!
-//! Each source has its own index (`sync::index_dir`), opened once. A caller is searched in every source
+//! Each source has its own index (`sync::index_dir`), opened once; a source added to the configuration
+//! file while the server runs joins them ([`Indexes::add`]). A caller is searched in every source
 //! whose directory knows them as an active, in-scope account, with that source's principals
 //! ([`sync::principals_in`](crate::sync::principals_in)); the search across sources and the
 //! merge are the search library's ([`search::search_sources`]).

@@ -3,7 +3,8 @@
 //! [`Schedule`]), each wait lengthened by a random jitter so that sources and
 //! servers do not all call Atlassian at the same moment.
 //!
-//! One task per source, so a source never has two runs at once from here; the run itself also takes the
+//! One task per source ([`Schedules`], which also takes a source added while the server runs), so a source
+//! never has two runs at once from here; the run itself also takes the
 //! source's lock (`sync::lock`), which `permdex sync` and the admin API take too, so a run started
 //! elsewhere makes the scheduled one wait for its next turn ([`BUSY_RETRY`]) instead of running beside it.
 //! A run that is due resets the clocks it covers: a full run counts as an incremental run and a permission
