@@ -120,15 +120,7 @@ async fn a_source_is_added_from_what_its_token_sees_and_written_to_the_configura
     assert!(detail.contains("served now") && detail.contains("no sync was started"), "{added}");
     assert!(!added.to_string().contains(&sim.credentials.token), "the token is never echoed");
     // Listed at once, and not syncing: the request said not to.
-    let listed: Value = http
-        .get(format!("{base}/api/v1/admin/sources"))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("json");
+    let listed = admin_sources(&http, &base, ADMIN).await;
     let second = listed.as_array().expect("list").iter().find(|s| s["name"] == "second").expect("listed");
     assert_eq!((&second["sync_running"], &second["last_runs"]), (&json!(false), &json!([])), "{listed}");
     let now = std::fs::read_to_string(&file).expect("config");
@@ -166,6 +158,59 @@ async fn a_source_is_added_from_what_its_token_sees_and_written_to_the_configura
     assert!(!dir.path().join("third.token").exists());
 }
 
+/// The file names another data directory than the one the server serves (edited by hand since it
+/// started): a restart would serve that one, so the running server does not take a source from it. The
+/// source is still written, and the answer says a restart is needed, and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_the_running_server_cannot_take_waits_for_a_restart_and_the_answer_says_why() {
+    let sim = support::start_generated(SimConfig::new(2, Scale::Tiny)).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("permdex.toml");
+    let text = written(&sim, &dir.path().join("data"));
+    let config = Config::from_toml(&text, &file, &env(&sim)).expect("config");
+    std::fs::write(&file, written(&sim, &dir.path().join("moved"))).expect("config file");
+    let service = Service::open(config, ServeOptions::default()).await.expect("service");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(service.serve(listener, std::future::pending()));
+    let http = reqwest::Client::new();
+
+    let body = json!({
+        "name": "second", "url": sim.url, "email": sim.credentials.email, "token": sim.credentials.token,
+    });
+    let added = add_source(&http, &base, ADMIN, &body).await;
+    assert_eq!(
+        (&added["restart_required"], &added["sync_started"]),
+        (&json!(true), &json!(false)),
+        "{added}"
+    );
+    let detail = added["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("data_dir") && detail.contains("restart permdex to sync and search second"),
+        "{added}"
+    );
+    let config = Config::from_toml(&std::fs::read_to_string(&file).expect("file"), &file, &env(&sim));
+    assert!(config.expect("loads").source("second").is_some(), "the source is written all the same");
+    let listed = admin_sources(&http, &base, ADMIN).await;
+    let names: Vec<&str> =
+        listed.as_array().expect("list").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["sim"], "not served until the restart");
+}
+
+/// `GET /api/v1/admin/sources` with the admin key `key`.
+async fn admin_sources(http: &reqwest::Client, base: &str, key: &str) -> Value {
+    let response = http.get(format!("{base}/api/v1/admin/sources")).bearer_auth(key).send().await;
+    response.expect("answer").json().await.expect("json")
+}
+
+/// `POST /api/v1/admin/sources` with `body`, which must answer 201; the answer.
+async fn add_source(http: &reqwest::Client, base: &str, key: &str, body: &Value) -> Value {
+    let request = http.post(format!("{base}/api/v1/admin/sources")).bearer_auth(key).json(body);
+    let response = request.send().await.expect("answer");
+    assert_eq!(response.status().as_u16(), 201);
+    response.json().await.expect("json")
+}
+
 /// What `account` may read on `sim`, by its oracle.
 fn oracle(sim: &permdex::sim::run::RunningSim, account: &str) -> BTreeSet<String> {
     let site = sim.state.read();
@@ -187,15 +232,7 @@ fn reader_unknown_to(sim: &permdex::sim::run::RunningSim, other: &permdex::sim::
 /// The admin API's entry for `name`, once `done` holds for it.
 async fn source_when(http: &reqwest::Client, base: &str, name: &str, done: impl Fn(&Value) -> bool) -> Value {
     let found = eventually(3000, || async {
-        let listed: Value = http
-            .get(format!("{base}/api/v1/admin/sources"))
-            .bearer_auth(service::ADMIN_KEY)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let listed = admin_sources(http, base, service::ADMIN_KEY).await;
         listed.as_array()?.iter().find(|s| s["name"] == name).filter(|s| done(s)).cloned()
     })
     .await;
@@ -256,15 +293,7 @@ async fn a_source_added_while_serving_is_synced_and_searched_with_its_own_permis
     let body = json!({
         "name": "other", "url": other.url, "email": other.credentials.email, "token": other.credentials.token,
     });
-    let response = http
-        .post(format!("{base}/api/v1/admin/sources"))
-        .bearer_auth(service::ADMIN_KEY)
-        .json(&body)
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(response.status().as_u16(), 201);
-    let added: Value = response.json().await.expect("json");
+    let added = add_source(&http, &base, service::ADMIN_KEY, &body).await;
     assert_eq!(
         (&added["restart_required"], &added["sync_started"]),
         (&json!(false), &json!(true)),
