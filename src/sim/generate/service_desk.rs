@@ -226,6 +226,7 @@ fn add_requests<R: Rng>(rng: &mut R, site: &mut Site, project_id: u64, cast: &Ca
     let step = ((text::END - 20 * DAY - start) / count.max(1) as i64).max(1);
     let levels = [LEVEL_AGENTS, LEVEL_CUSTOMERS, LEVEL_REPORTER];
     let admin = site.admin_account_id.clone();
+    let mentions = [text::Mention { account_id: &admin, display_name: "Support lead" }];
     let agent = |rng: &mut R| cast.agents.choose(rng).cloned().unwrap_or_else(|| admin.clone());
     for n in 0..count {
         let id = IdSequences::take(&mut site.ids.issue);
@@ -259,7 +260,7 @@ fn add_requests<R: Rng>(rng: &mut R, site: &mut Site, project_id: u64, cast: &Ca
             issue_type: IssueType::Task,
             parent_id: None,
             summary: text::issue_summary(rng, topic, IssueType::Task),
-            description: text::adf_description(rng, topic, IssueType::Task, &[], &site_name),
+            description: text::adf_description(rng, topic, IssueType::Task, &mentions, &site_name),
             reporter: reporter.clone(),
             assignee: rng.gen_bool(0.7).then(|| agent(rng)),
             security_level_id,
@@ -287,6 +288,8 @@ fn add_conversation<R: Rng>(
 ) {
     let topic = &TOPICS[SUPPORT_TOPIC];
     let site_name = site.name.clone();
+    let lead = site.admin_account_id.clone();
+    let mentions = [text::Mention { account_id: &lead, display_name: "Support lead" }];
     for _ in 0..rng.gen_range(0..=3) {
         let internal = rng.gen_bool(0.4);
         let author = match reporter {
@@ -301,7 +304,7 @@ fn add_conversation<R: Rng>(
                 id,
                 issue_id,
                 author,
-                body: text::adf_comment(rng, topic, &[], &site_name),
+                body: text::adf_comment(rng, topic, &mentions, &site_name),
                 created: at,
                 updated: at,
                 visibility: None,
