@@ -882,7 +882,7 @@ impl<'a> Render<'a> {
             created: Some(self.time(c.created)),
             updated: Some(self.time(c.updated)),
             visibility: c.visibility.as_ref().map(|v| self.visibility(v)),
-            jsd_public: Some(true),
+            jsd_public: Some(!c.internal),
         }
     }
 
