@@ -191,3 +191,37 @@ async fn customers_read_their_requests_and_public_replies_and_lose_them_with_the
     assert!(!visible(&h, participant).contains(&issue), "a former participant no longer reads the request");
     h.assert_matches_oracle("after leaving").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_change_run_reads_the_service_desk_in_a_few_calls() {
+    let h = harness_with(SimConfig::new(6, Scale::Small), FEATURES).await;
+    let guard = &h.sim.state.guard;
+    let full = h.sync(Mode::Full).await;
+    let before = guard.requests_by_route();
+    let incremental = h.sync(Mode::Incremental).await;
+    assert_eq!(incremental.outcome, RunOutcome::Completed);
+    h.assert_matches_oracle("no-change incremental").await;
+    let after = guard.requests_by_route();
+    let calls =
+        |route: &str| after.get(route).copied().unwrap_or(0) - before.get(route).copied().unwrap_or(0);
+    let site = h.site();
+    let desk_orgs: usize = site.service_desks.values().map(|d| d.organisations.len()).sum();
+    // One page each: the field list, the desks, each desk's organisations, each organisation's members.
+    let expected = [
+        ("GET /rest/api/3/field", 1),
+        ("GET /rest/servicedeskapi/servicedesk", 1),
+        ("GET /rest/servicedeskapi/servicedesk/{id}/organization", site.service_desks.len()),
+        ("GET /rest/servicedeskapi/organization/{id}/user", desk_orgs),
+    ];
+    for (route, n) in expected {
+        assert_eq!(calls(route), n as u64, "{route}");
+    }
+    let added: u64 = expected.iter().map(|(r, _)| calls(r)).sum();
+    eprintln!(
+        "no-change incremental with a service desk (Small): {} calls = {:.2}% of the full sync's {}; the \
+         service desk's part: {added}",
+        incremental.api.calls,
+        100.0 * incremental.api.calls as f64 / full.api.calls as f64,
+        full.api.calls
+    );
+}
