@@ -3,7 +3,9 @@
 //!
 //! [`read`] fetches the directory, the spaces in scope with their readers, the access listing (ancestors
 //! and read restrictions of every page and blog post), and the projects in scope with their browse
-//! holders, security levels and the actors of the roles those or stored comments name. A Jira comment
+//! holders, security levels and the actors of the roles those or stored comments name; where a project grants
+//! `sd.customer.portal.only`, its service desk's organisations and their members, and the service desk
+//! custom fields the issue reads then take. A Jira comment
 //! restricted to a role the snapshot lacks has that role read when the comment is met
 //! ([`Permissions::read_comment_roles`]). [`refresh`] resolves every stored document's
 //! [`AclInput`] again against the snapshot: clauses are rewritten in place and documents whose profile

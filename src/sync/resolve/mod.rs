@@ -15,6 +15,13 @@
 //!   Comments with a visibility add a clause of that group or role. Attachments use the issue's input.
 //!   An `applicationRole` holder is the access groups of its application (of every Jira application
 //!   without a key); none when the applications could not be read.
+//! - Jira Service Management request the portal shows (the project grants `sd.customer.portal.only`, the
+//!   issue has a request type, its service desk was read): agents by the rule above, or its customers
+//!   (reporter, participants, members of the organisations on the desk it is shared with, expanded to
+//!   account ids) where its level admits them. "Agent path or customer path" is expressed exactly by adding
+//!   the customers to each agent clause, and to the level clause only when the level names
+//!   `sd.customer.portal.only` (`Resolver::request_clauses` says why this cannot leak). Internal notes,
+//!   comments with a visibility and attachments take the agent clauses alone.
 //! - Product access: every document also takes a clause of its product's access groups (`jira:product`:
 //!   the groups of every Jira application; `confluence:product`: the configured Confluence access groups,
 //!   no clause when none are configured). What anonymous access opens to everyone (unrestricted content
@@ -25,7 +32,8 @@
 //! Clauses are keyed by the permission object they come from (`confluence:space:{id}:read`,
 //! `confluence:content:{id}:read`, `jira:project:{id}:browse`, `jira:project:{pid}:level:{lid}`,
 //! `jira:comment-group:{gid}`, `jira:project:{pid}:role:{rid}`, and per issue `jira:issue:{id}:browse` /
-//! `jira:issue:{id}:level` when reporter or assignee holders make the clause depend on the issue). A level
+//! `jira:issue:{id}:level` when reporter or assignee holders make the clause depend on the issue, and
+//! `jira:request:{id}:browse|level|product` for a request the portal shows). A level
 //! clause is keyed per project because its project-role and project-lead members expand per project, and
 //! one security scheme may serve several projects. Each key's principals are set from the snapshot every
 //! time it is resolved, so a permission change rewrites one clause and profile ids of unchanged documents
