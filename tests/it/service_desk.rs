@@ -225,3 +225,79 @@ async fn a_no_change_run_reads_the_service_desk_in_a_few_calls() {
         full.api.calls
     );
 }
+
+/// Every account reads at most what the oracle allows; returns how many (account, document) pairs the
+/// index withholds that the oracle allows.
+async fn narrowed_only(h: &Harness, context: &str) -> usize {
+    let index = h.index();
+    let mut narrowed = 0;
+    for user in h.site().users {
+        let want: BTreeSet<String> = h.oracle(&user.account_id).await.into_iter().collect();
+        let got: BTreeSet<String> =
+            index.visible_ids(&user.account_id).expect("visible").into_iter().collect();
+        let leaks: Vec<&String> = got.difference(&want).collect();
+        assert!(leaks.is_empty(), "{context}: {} leaks {leaks:?}", user.account_id);
+        narrowed += want.difference(&got).count();
+    }
+    narrowed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_organisation_or_desk_leaves_requests_to_their_agents() {
+    let h = harness_with(SimConfig::new(3, Scale::Tiny), FEATURES).await;
+    let site = h.site();
+    // An organisation on the desk that some readable request is shared with.
+    let desk = site.service_desks.values().next().expect("a service desk");
+    let org = desk
+        .organisations
+        .iter()
+        .copied()
+        .find(|o| site.requests.values().any(|r| r.request_type.is_some() && r.organisations.contains(o)))
+        .expect("a request shared with an organisation on the desk");
+    let members = format!("/rest/servicedeskapi/organization/{org}/user");
+    let broken: permdex::sim::BrokenTarget =
+        std::sync::Arc::new(move |p: &str, _: &[(String, String)]| p == members);
+    h.sim.state.guard.set_broken(Some(broken));
+    let record = h.sync(Mode::Full).await;
+    assert!(
+        record.failures.iter().any(|f| f.item == format!("organization {org}")),
+        "the unreadable organisation is recorded: {:?}",
+        record.failures
+    );
+    assert!(narrowed_only(&h, "organisation unreadable").await > 0, "its requests lost their customers");
+
+    // The whole desk unreadable: every request is its agents' alone.
+    let broken: permdex::sim::BrokenTarget =
+        std::sync::Arc::new(|p: &str, _: &[(String, String)]| p == "/rest/servicedeskapi/servicedesk");
+    h.sim.state.guard.set_broken(Some(broken));
+    let record = h.sync(Mode::PermissionsOnly).await;
+    assert!(record.failures.iter().any(|f| f.item == "service desks"), "{:?}", record.failures);
+    narrowed_only(&h, "desk unreadable").await;
+    let customers: Vec<String> = site
+        .users
+        .iter()
+        .filter(|u| u.account_type == AccountType::Customer)
+        .map(|u| u.account_id.clone())
+        .collect();
+    let index = h.index();
+    for customer in &customers {
+        let sees = index.visible_ids(customer).expect("visible");
+        assert!(
+            sees.iter().all(|d| !d.starts_with("jira:") || !site_request_doc(&site, d)),
+            "{customer} reads a request without the desk: {sees:?}"
+        );
+    }
+
+    // Readable again: exact.
+    h.sim.state.guard.set_broken(None);
+    h.sync(Mode::PermissionsOnly).await;
+    h.assert_matches_oracle("readable again").await;
+}
+
+/// Whether `doc` is a request of the service desk or one of its comments.
+fn site_request_doc(site: &Site, doc: &str) -> bool {
+    let id = |prefix: &str| doc.strip_prefix(prefix).and_then(|id| id.parse::<u64>().ok());
+    let issue = id("jira:issue:")
+        .or_else(|| id("jira:comment:").and_then(|c| site.issue_comments.get(&c).map(|c| c.issue_id)));
+    issue.is_some_and(|i| site.requests.contains_key(&i))
+}
