@@ -149,9 +149,10 @@ impl Permissions {
                         project.roles.insert(role, actors);
                     }
                 }
-                Err(e) => ledger.record.fail(
+                Err(e) => ledger.record.fail_call(
                     Counted::Docs(Product::Jira, Kind::Comment),
                     format!("role {role} of project {project_id}"),
+                    &e,
                     format!("role actors: {e}"),
                 ),
             }
@@ -194,9 +195,10 @@ pub(super) async fn read(
                 permissions.directory = true;
             }
             Err(e) => {
-                ledger.record.fail(
+                ledger.record.fail_call(
                     Counted::Directory,
                     "directory",
+                    &e,
                     format!("users and groups: {e} (kept the last read)"),
                 );
                 permissions.snapshot.directory = Directory::from(&ledger.state.directory);
@@ -223,9 +225,10 @@ pub(super) async fn read(
                 Some(None)
             }
             Err(e) => {
-                ledger.record.fail(
+                ledger.record.fail_call(
                     Counted::Projects,
                     "application roles",
+                    &e,
                     format!("{e} (kept the last read)"),
                 );
                 None
@@ -268,9 +271,12 @@ pub(super) async fn read(
                     read_service_desks(ledger, jira, &mut permissions.snapshot.projects).await;
                 }
             }
-            Some(Err(e)) => {
-                ledger.record.fail(Counted::Projects, "projects", format!("projects and permissions: {e}"))
-            }
+            Some(Err(e)) => ledger.record.fail_call(
+                Counted::Projects,
+                "projects",
+                &e,
+                format!("projects and permissions: {e}"),
+            ),
         }
     }
     note_unreadable_holders(ledger, &permissions.snapshot);
@@ -543,7 +549,12 @@ pub(super) async fn reread_jira_inputs(ledger: &mut Ledger<'_>, permissions: &mu
             Ok(read) => visibilities.extend(read),
             Err(e) => {
                 let comments = Counted::Docs(Product::Jira, Kind::Comment);
-                ledger.record.fail(comments, "comment visibilities", format!("{e} (kept the last read)"));
+                ledger.record.fail_call(
+                    comments,
+                    "comment visibilities",
+                    &e,
+                    format!("{e} (kept the last read)"),
+                );
                 break;
             }
         }
