@@ -70,6 +70,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let poll = args.poll_ms.map(Duration::from_millis).unwrap_or(ServeOptions::default().poll_interval);
     let options = DemoOptions {
         sim: SimConfig::new(args.seed, args.scale),
+        features: permdex::sim::DEFAULT_FEATURES,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: PathBuf::from(data.path()),
         serve: ServeOptions { sync: sync.clone(), poll_interval: poll, ..ServeOptions::default() },

@@ -136,6 +136,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     );
     let options = DemoOptions {
         sim: SimConfig::new(args.seed, args.scale),
+        features: permdex::sim::DEFAULT_FEATURES,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.clone(),
         serve: ServeOptions::default(),

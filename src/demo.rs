@@ -29,10 +29,10 @@ use crate::config::{AccountId, Config};
 use crate::server::backend::{ServeOptions, Service};
 use crate::server::DemoUser;
 use crate::sim::http::oauth::OAuthClient;
-use crate::sim::model::Site;
+use crate::sim::model::{AccessRule, RoleMode, Site};
 use crate::sim::oracle::{self, Scope};
 use crate::sim::run::RunningSim;
-use crate::sim::{DocId, SimConfig};
+use crate::sim::{DocId, SimConfig, SiteFeatures};
 use crate::sync::{Mode, Progress};
 
 /// The name of the one source the demo configures.
@@ -70,6 +70,9 @@ pub enum Error {
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub sim: SimConfig,
+    /// What the simulated organisation holds beyond pages and issues (`permdex demo` turns every one on:
+    /// product access, inline comments, role-based spaces, a service desk with its customers).
+    pub features: SiteFeatures,
     pub listen: SocketAddr,
     /// Where the configuration, token file, index and run records go (created if missing).
     pub data_dir: PathBuf,
@@ -113,7 +116,12 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
         .await
         .map_err(|source| crate::server::Error::Bind { addr, source })?;
     let local = listener.local_addr().map_err(crate::server::Error::Serve)?;
-    let sim = crate::sim::run::start(options.sim.clone(), SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let sim = crate::sim::run::start_with_features(
+        options.sim.clone(),
+        options.features,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await?;
     let admin_key = random_secret();
     // The sign-in callbacks registered with the simulator name the port, so it is bound before this too.
     let sign_in = register_sign_in(&options.data_dir, &sim, local)?;
@@ -231,11 +239,12 @@ fn write_config_with(
     crate::sync::datadir::create_private_dir(data_dir).map_err(at(data_dir))?;
     let token_path = data_dir.join(SIM_TOKEN_FILE);
     write_private(&token_path, &sim.credentials.token).map_err(at(&token_path))?;
+    let access = confluence_access_lines(&sim.state.read());
     let text = format!(
         "# Written by permdex for its in-process simulator.\n\
          data_dir = \".\"\n\n\
          [[sources]]\nname = \"{SOURCE}\"\nurl = {url:?}\nemail = {email:?}\ntoken_file = \"{SIM_TOKEN_FILE}\"\n\
-         requests_per_second = 2000.0\nconcurrency = 8\n\n\
+         requests_per_second = 2000.0\nconcurrency = 8\n{access}\n\
          [server]\nlisten = \"{listen}\"\njwt_hs256_secret_env = \"{JWT_SECRET_ENV}\"\nadmin_key_env = \"{ADMIN_KEY_ENV}\"\n{server_tables}",
         url = sim.url,
         email = sim.credentials.email,
@@ -247,6 +256,24 @@ fn write_config_with(
         (JWT_SECRET_ENV.to_owned(), random_secret()),
     ]);
     Ok(Config::from_toml(&text, &config_path, &env)?)
+}
+
+/// What an administrator of the simulated site would write about Confluence's product access, which no
+/// REST API tells a site token: the groups whose members use Confluence (licensed users and guests), and
+/// those of licensed users alone, whom a space role given to all licensed users admits. Nothing when the
+/// site does not model product access or space roles.
+fn confluence_access_lines(site: &Site) -> String {
+    let access = &site.product_access;
+    let mut lines = String::new();
+    if access.rule == AccessRule::Groups {
+        let groups: Vec<&String> = access.confluence_users.union(&access.confluence_guests).collect();
+        lines.push_str(&format!("confluence_access_groups = {groups:?}\n"));
+    }
+    if site.space_roles.mode != RoleMode::PreRoles {
+        let licensed: Vec<&String> = access.confluence_users.iter().collect();
+        lines.push_str(&format!("confluence_licensed_groups = {licensed:?}\n"));
+    }
+    lines
 }
 
 /// A warning when the demo listens beyond loopback: its page hands out working tokens and the admin key

@@ -120,6 +120,7 @@ pub async fn run(bench: &SiteBench, progress: &mut dyn Progress) -> Result<SiteR
     progress.stage("simulating and syncing the site", 1);
     let options = DemoOptions {
         sim: SimConfig::new(bench.seed, bench.scale),
+        features: crate::sim::DEFAULT_FEATURES,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.clone(),
         serve: ServeOptions { sync: bench.sync.clone(), ..ServeOptions::default() },

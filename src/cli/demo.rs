@@ -50,6 +50,7 @@ pub async fn run(
     super::warn_if_exposed(&data_dir);
     let options = DemoOptions {
         sim: SimConfig::new(args.seed, args.scale),
+        features: permdex::sim::SiteFeatures::ALL,
         listen: args.listen,
         data_dir: data_dir.clone(),
         serve: ServeOptions::default(),

@@ -184,6 +184,7 @@ impl Browser {
 async fn demo(data: &Path) -> RunningDemo {
     let options = DemoOptions {
         sim: SimConfig::new(1, Scale::Tiny),
+        features: permdex::sim::SiteFeatures::ALL,
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.to_owned(),
         serve: ServeOptions { sync: support::quick_sync_options(), ..ServeOptions::default() },
