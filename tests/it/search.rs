@@ -804,13 +804,13 @@ fn caches_follow_membership_repoints_rewrites_and_merges() {
     let mut writer = IndexWriter::create(dir.path()).expect("create");
     let add = |writer: &mut IndexWriter, n: usize, profile: ProfileId| {
         let mut d = IndexDoc::new(format!("d:{n:04}"), Product::Confluence, Kind::Page, profile);
-        d.body = if n % 3 == 0 { "common rare".into() } else { "common".into() };
+        d.body = if n.is_multiple_of(3) { "common rare".into() } else { "common".into() };
         d.updated = at(n as i64 % 50);
         writer.upsert(&d).expect("upsert");
     };
     // Enough documents that a caller with one or two allowed profiles has its set read from the postings.
     for n in 0..4500 {
-        add(&mut writer, n, if n % 10 == 0 { restricted } else { in_space });
+        add(&mut writer, n, if n.is_multiple_of(10) { restricted } else { in_space });
     }
     writer.commit(&acl, b"").expect("commit");
 
