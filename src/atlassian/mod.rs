@@ -84,6 +84,11 @@ impl Error {
             _ => None,
         }
     }
+
+    /// Whether the call was cut short because the run is stopping (Ctrl-C, SIGTERM): not the item's fault.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::Cancelled { .. })
+    }
 }
 
 fn detail_suffix(detail: &str) -> String {

@@ -120,6 +120,12 @@ fn summary(record: &RunRecord) -> String {
     for note in record.notes.iter().filter(|n| !n.starts_with("skipped ")) {
         out.push_str(&format!("{}: note: {note}\n", record.source));
     }
+    if t.interrupted > 0 {
+        out.push_str(&format!(
+            "{}: {} item(s) not read because the run stopped on their calls: the next sync reads them\n",
+            record.source, t.interrupted
+        ));
+    }
     if record.failed() > 0 {
         out.push_str(&format!("{}: {} failure(s):\n", record.source, record.failed()));
         for f in record.failures.iter().take(20) {

@@ -56,7 +56,8 @@ pub enum EditError {
 }
 
 /// Adds `new` to the configuration file `file`, its `token` written to `{name}.token` beside it (0600).
-/// Blocks on file I/O. Nothing running reads the file again: the server takes the source on its next start.
+/// Blocks on file I/O. Nothing here loads the file again: a server that takes the new source while it
+/// runs loads it itself, as a restart would.
 pub fn add_source(file: &Path, new: &NewSource, token: &Secret) -> Result<Added, EditError> {
     let io = |path: &Path| {
         let path = path.to_owned();

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
@@ -151,9 +151,10 @@ pub struct Products {
     pub jira: bool,
 }
 
-/// The configured sources, each with its current credentials and whether work on it is running.
+/// The configured sources, each with its current credentials and whether work on it is running. A
+/// source added while the server runs joins them ([`Sources::add`]); none leaves.
 pub struct Sources {
-    entries: BTreeMap<String, Entry>,
+    entries: RwLock<BTreeMap<String, Arc<Entry>>>,
     runner: Arc<dyn SyncRunner>,
     running: Arc<AtomicU64>,
 }
@@ -163,6 +164,12 @@ struct Entry {
     source: Mutex<Source>,
     /// A sync or purge of this source is running.
     busy: Arc<AtomicBool>,
+}
+
+impl Entry {
+    fn new(source: Source) -> Entry {
+        Entry { source: Mutex::new(source), busy: Arc::new(AtomicBool::new(false)) }
+    }
 }
 
 /// Clears a source's busy flag when the work ends, however it ends (a panic included).
@@ -180,20 +187,37 @@ impl Drop for BusyGuard {
 
 impl std::fmt::Debug for Sources {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sources").field("names", &self.entries.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Sources").field("names", &self.names()).finish()
     }
 }
 
 impl Sources {
     pub fn new(sources: &[Source], runner: Arc<dyn SyncRunner>) -> Sources {
-        let entries = sources
-            .iter()
-            .map(|s| {
-                let entry = Entry { source: Mutex::new(s.clone()), busy: Arc::new(AtomicBool::new(false)) };
-                (s.name().as_str().to_owned(), entry)
-            })
-            .collect();
-        Sources { entries, runner, running: Arc::new(AtomicU64::new(0)) }
+        let entries =
+            sources.iter().map(|s| (s.name().as_str().to_owned(), Arc::new(Entry::new(s.clone())))).collect();
+        Sources { entries: RwLock::new(entries), runner, running: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// Adds `source`, written to the configuration file while the server runs; 409 when a source of its
+    /// name is there already.
+    pub fn add(&self, source: Source) -> Result<(), ApiError> {
+        let name = source.name().as_str().to_owned();
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.contains_key(&name) {
+            return Err(ApiError::Conflict(format!("a source named {name} is configured already")));
+        }
+        entries.insert(name, Arc::new(Entry::new(source)));
+        Ok(())
+    }
+
+    /// The sources' names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.listed().into_iter().map(|(name, _)| name).collect()
+    }
+
+    fn listed(&self) -> Vec<(String, Arc<Entry>)> {
+        let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.iter().map(|(name, entry)| (name.clone(), entry.clone())).collect()
     }
 
     /// Syncs and purges running now.
@@ -201,8 +225,9 @@ impl Sources {
         self.running.load(Ordering::Acquire)
     }
 
-    fn entry(&self, name: &str) -> Result<&Entry, ApiError> {
-        self.entries.get(name).ok_or_else(|| ApiError::NotFound(format!("no source named {name:?}")))
+    fn entry(&self, name: &str) -> Result<Arc<Entry>, ApiError> {
+        let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(name).cloned().ok_or_else(|| ApiError::NotFound(format!("no source named {name:?}")))
     }
 
     /// Marks `name` busy, or says it already is.
@@ -229,7 +254,7 @@ impl Sources {
 
     /// Whether a source of this name is configured.
     pub fn contains(&self, name: &str) -> bool {
-        self.entries.contains_key(name)
+        self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(name)
     }
 
     /// The last `limit` runs of `name`, oldest first (blocking: reads a file).
@@ -239,7 +264,8 @@ impl Sources {
 
     fn source(&self, name: &str) -> Result<Source, ApiError> {
         let entry = self.entry(name)?;
-        Ok(entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
+        let source = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        Ok(source)
     }
 }
 
@@ -259,8 +285,9 @@ async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Ve
     let mut problems = state.index.source_problems();
     let served = state.index.served();
     let statuses = tokio::task::spawn_blocking(move || {
-        let mut statuses = Vec::with_capacity(sources.entries.len());
-        for (name, entry) in &sources.entries {
+        let listed = sources.listed();
+        let mut statuses = Vec::with_capacity(listed.len());
+        for (name, entry) in &listed {
             let source = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             let mut last_runs = sources
                 .runner
@@ -380,19 +407,29 @@ async fn start_sync(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<SyncStarted>), ApiError> {
+    spawn_run(&state, &name, Mode::Incremental)?;
+    Ok((StatusCode::ACCEPTED, Json(SyncStarted { source: name, status: "started".into() })))
+}
+
+/// Starts a sync of `name` in `mode` in the background; the task ends when the run has ended and the
+/// source's index is reloaded. 409 when work on the source is already running.
+pub(super) fn spawn_run(
+    state: &AppState,
+    name: &str,
+    mode: Mode,
+) -> Result<tokio::task::JoinHandle<()>, ApiError> {
     // Claimed and created here, not in the task, so that a second request answers 409 at once and the
     // run has its credentials before the caller hears it started.
-    let run = state.sources.start(&name, Mode::Incremental)?;
+    let run = state.sources.start(name, mode)?;
     let task_state = state.clone();
-    let task_name = name.clone();
-    tokio::spawn(async move {
+    let task_name = name.to_owned();
+    Ok(tokio::spawn(async move {
         let result = run.await;
         if let Ok(run) = &result {
             tracing::info!(source = %task_name, run = %run.run_id, outcome = %run.outcome, failures = run.failure_count, "sync ended");
         }
         finished(&task_state, &task_name, &result).await;
-    });
-    Ok((StatusCode::ACCEPTED, Json(SyncStarted { source: name, status: "started".into() })))
+    }))
 }
 
 /// After a run ended, however: its outcome counted in the metrics and the source's index reloaded.

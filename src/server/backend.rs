@@ -2,7 +2,8 @@
 //! of the same commit, as [`SearchIndex`] and [`Callers`]) and [`Engine`] (the sync engine as
 //! [`SyncRunner`]), and [`run`], which is `permdex serve`.
 //!
-//! Each source has its own index (`sync::index_dir`), opened once. A caller is searched in every source
+//! Each source has its own index (`sync::index_dir`), opened once; a source added to the configuration
+//! file while the server runs joins them ([`Indexes::add`]). A caller is searched in every source
 //! whose directory knows them as an active, in-scope account, with that source's principals
 //! ([`sync::principals_in`](crate::sync::principals_in)); the search across sources and the
 //! merge are the search library's ([`search::search_sources`]).
@@ -42,8 +43,13 @@ use crate::sync::{Estimate, Progress, ProgressEvent};
 /// Every configured source's index, as the server searches it.
 pub struct Indexes {
     config: Config,
-    sites: BTreeMap<String, Site>,
+    /// The sources served, by name. A source added while the server runs replaces the whole map, built
+    /// with the new site complete: a search or a poll works on the one map it read, so it sees a source
+    /// with everything it needs, or not at all.
+    sites: RwLock<Arc<SiteMap>>,
 }
+
+type SiteMap = BTreeMap<String, Arc<Site>>;
 
 struct Site {
     source: Source,
@@ -81,26 +87,42 @@ impl Indexes {
         let sites = config
             .sources()
             .iter()
-            .map(|source| {
-                let open = match open_site(config, source) {
-                    Ok(site) => Some(site),
-                    Err(e) => {
-                        tracing::warn!(source = %source.name(), error = %e, "index not open");
-                        None
-                    }
-                };
-                let site =
-                    Site { source: source.clone(), open: RwLock::new(open), reloading: Mutex::new(()) };
-                (source.name().as_str().to_owned(), site)
-            })
+            .map(|source| (source.name().as_str().to_owned(), Arc::new(Site::open(config, source))))
             .collect();
-        Indexes { config: config.clone(), sites }
+        Indexes { config: config.clone(), sites: RwLock::new(Arc::new(sites)) }
     }
 
-    fn open_sites(&self) -> Vec<(&str, OpenSite)> {
-        self.sites
+    /// The sources served now.
+    fn sites(&self) -> Arc<SiteMap> {
+        read_lock(&self.sites).clone()
+    }
+
+    /// Serves `source`, written to `config` (the configuration file read again) while the server runs
+    /// (blocking: opens its index if it has one). Searches that started before go on without it.
+    pub fn add(&self, config: &Config, source: &Source) -> Result<(), BackendError> {
+        let name = source.name().as_str();
+        if config.data_dir() != self.config.data_dir() {
+            return Err(BackendError::NotAdded(format!(
+                "data_dir in the configuration file is now {}, but this server serves {}",
+                config.data_dir().display(),
+                self.config.data_dir().display()
+            )));
+        }
+        let site = Arc::new(Site::open(&self.config, source));
+        let mut sites = write_lock(&self.sites);
+        if sites.contains_key(name) {
+            return Err(BackendError::NotAdded(format!("a source named {name} is served already")));
+        }
+        let mut next = SiteMap::clone(&sites);
+        next.insert(name.to_owned(), site);
+        *sites = Arc::new(next);
+        Ok(())
+    }
+
+    fn open_sites(&self) -> Vec<(String, OpenSite)> {
+        self.sites()
             .iter()
-            .filter_map(|(name, site)| read_lock(&site.open).clone().map(|s| (name.as_str(), s)))
+            .filter_map(|(name, site)| read_lock(&site.open).clone().map(|s| (name.clone(), s)))
             .collect()
     }
 
@@ -108,7 +130,8 @@ impl Indexes {
     /// when nothing changed: one small file read. Returns the generation now served when it moved.
     /// Searches in flight finish on the commit they started with.
     pub fn refresh(&self, source: &str) -> Result<Option<Generation>, BackendError> {
-        let site = self.sites.get(source).ok_or_else(|| BackendError::UnknownSource(source.to_owned()))?;
+        let sites = self.sites();
+        let site = sites.get(source).ok_or_else(|| BackendError::UnknownSource(source.to_owned()))?;
         let _reloading = site.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let current = read_lock(&site.open).clone();
         let reloaded = match current {
@@ -164,7 +187,7 @@ impl Indexes {
 
     /// What is served of each source at `now`.
     pub fn served_at(&self, now: DateTime<Utc>) -> Vec<ServedSource> {
-        self.sites
+        self.sites()
             .iter()
             .map(|(name, site)| {
                 let open = read_lock(&site.open).clone();
@@ -220,6 +243,21 @@ fn indexed_counts(holdings: &Holdings) -> IndexedCounts {
     }
 }
 
+impl Site {
+    /// `source`'s index as its last commit has it, or not open yet (logged) when it has no index or it
+    /// cannot be opened: the next reload tries again.
+    fn open(config: &Config, source: &Source) -> Site {
+        let open = match open_site(config, source) {
+            Ok(site) => Some(site),
+            Err(e) => {
+                tracing::warn!(source = %source.name(), error = %e, "index not open");
+                None
+            }
+        };
+        Site { source: source.clone(), open: RwLock::new(open), reloading: Mutex::new(()) }
+    }
+}
+
 fn open_site(config: &Config, source: &Source) -> Result<OpenSite, BackendError> {
     let reader = IndexReader::open(&index_dir(config.data_dir(), source.name().as_str()))?;
     let parts = CommitParts::of(&reader, source)?;
@@ -229,7 +267,7 @@ fn open_site(config: &Config, source: &Source) -> Result<OpenSite, BackendError>
 impl Callers for Indexes {
     fn principals(&self, account_id: &str) -> Option<SourcePrincipals> {
         let mut by_source = BTreeMap::new();
-        for (name, site) in &self.sites {
+        for (name, site) in self.sites().iter() {
             let Some(open) = read_lock(&site.open).clone() else { continue };
             if let Some(principals) = principals_in(&site.source, &open.directory, account_id) {
                 by_source.insert(name.clone(), principals);
@@ -241,7 +279,7 @@ impl Callers for Indexes {
     fn account_by_email(&self, email: &str) -> EmailMatch {
         let wanted = email.trim();
         let mut found: Option<String> = None;
-        for site in self.sites.values() {
+        for site in self.sites().values() {
             let Some(open) = read_lock(&site.open).clone() else { continue };
             for (account, user) in &open.directory.users {
                 if !user.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(wanted)) {
@@ -261,7 +299,7 @@ impl Callers for Indexes {
     }
 
     fn display_name(&self, account_id: &str) -> Option<String> {
-        self.sites.values().find_map(|site| {
+        self.sites().values().find_map(|site| {
             let open = read_lock(&site.open).clone()?;
             open.directory.users.get(account_id).map(|u| u.display_name.clone()).filter(|n| !n.is_empty())
         })
@@ -406,8 +444,9 @@ impl SearchIndex for Indexes {
     fn search(&self, caller: &Caller, query: &SearchQuery) -> Result<SearchResults, SearchFailure> {
         let now = Utc::now();
         let mut withheld = Vec::new();
-        let mut open: Vec<(&str, Option<OpenSite>)> = Vec::with_capacity(self.sites.len());
-        for (name, site) in &self.sites {
+        let sites = self.sites();
+        let mut open: Vec<(&str, Option<OpenSite>)> = Vec::with_capacity(sites.len());
+        for (name, site) in sites.iter() {
             let current = read_lock(&site.open).clone();
             let known = caller.principals.0.contains_key(name);
             let searched = query.sources.is_empty() || query.sources.iter().any(|s| s == name);
@@ -440,7 +479,8 @@ impl SearchIndex for Indexes {
         source: &str,
         id: &str,
     ) -> Result<Option<DocumentBody>, SearchFailure> {
-        let (Some(site), Some(principals)) = (self.sites.get(source), caller.principals.0.get(source)) else {
+        let sites = self.sites();
+        let (Some(site), Some(principals)) = (sites.get(source), caller.principals.0.get(source)) else {
             return Ok(None);
         };
         let open = read_lock(&site.open).clone();
@@ -476,7 +516,7 @@ impl SearchIndex for Indexes {
     fn source_problems(&self) -> BTreeMap<String, String> {
         self.open_sites()
             .into_iter()
-            .filter_map(|(name, site)| Some((name.to_owned(), site.integrity_problem?)))
+            .filter_map(|(name, site)| Some((name, site.integrity_problem?)))
             .collect()
     }
 
@@ -486,6 +526,10 @@ impl SearchIndex for Indexes {
 
     fn served(&self) -> Vec<ServedSource> {
         self.served_at(Utc::now())
+    }
+
+    fn add_source(&self, config: &Config, source: &Source) -> Result<(), BackendError> {
+        self.add(config, source)
     }
 
     fn acl_cache(&self) -> AclCacheStats {
@@ -720,11 +764,14 @@ impl Service {
         );
         let runner = Arc::new(Engine::with_options(config.clone(), indexes.clone(), options.sync.clone()));
         let login = super::login::Login::from_config(config.server())?;
-        let state =
+        let mut state =
             AppState::new(auth, indexes.clone(), indexes.clone(), Sources::new(config.sources(), runner))
                 .with_limits(super::Limits::from_config(config.server()))
                 .with_login(login)
                 .with_config_file(config.file());
+        if options.scheduled {
+            state = state.with_schedules();
+        }
         Ok(Service { config, indexes, state, options })
     }
 
@@ -745,29 +792,23 @@ impl Service {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
-        let names: Vec<String> = self.config.sources().iter().map(|s| s.name().as_str().to_owned()).collect();
+        let sources = self.state.sources.clone();
         let follower = tokio::spawn(super::watch::follow_commits(
             self.indexes.clone(),
-            names,
+            move || sources.names(),
             self.options.poll_interval,
         ));
-        let schedules: Vec<_> = if self.options.scheduled {
-            self.config
-                .sources()
-                .iter()
-                .map(|s| {
-                    let task =
-                        super::schedule::run(self.state.clone(), s.name().as_str().to_owned(), *s.schedule());
-                    tokio::spawn(task)
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let schedules = self.state.schedules.clone();
+        if let Some(schedules) = &schedules {
+            for source in self.config.sources() {
+                let name = source.name().as_str().to_owned();
+                schedules.start(std::future::ready(()), self.state.clone(), name, *source.schedule());
+            }
+        }
         let served = super::serve(listener, self.state, shutdown).await;
         follower.abort();
-        for schedule in schedules {
-            schedule.abort();
+        if let Some(schedules) = schedules {
+            schedules.stop();
         }
         served
     }

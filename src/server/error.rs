@@ -70,6 +70,9 @@ pub enum BackendError {
     Search(#[from] crate::search::Error),
     #[error(transparent)]
     Sync(#[from] crate::sync::Error),
+    /// A source written to the configuration file could not be served without a restart, and why.
+    #[error("{0}")]
+    NotAdded(String),
 }
 
 impl BackendError {

@@ -6,7 +6,8 @@
 //! - [`search`]: `GET /api/v1/search` and the [`SearchIndex`] it runs on; [`document`]: one document's
 //!   text as the caller may read it (`GET /api/v1/documents/{source}/{id}`), through the same index.
 //! - [`admin`]: sources and runs, start a sync, purge a source, replace a token; the [`SyncRunner`] doing
-//!   the work. [`onboard`]: what a token can see on a site, and a source added to the configuration file.
+//!   the work. [`onboard`]: what a token can see on a site, and a source added to the configuration file;
+//!   `live.rs`: that source served, listed, followed and synced at once, without a restart.
 //! - [`login`]: signing in from the browser (Atlassian, OpenID Connect) and the session cookie.
 //! - [`health`], [`metrics`], [`openapi`]: `/healthz` and `/readyz`, `/metrics`, `/api/v1/openapi.json`.
 //! - [`error`]: [`ApiError`], the one JSON error shape.
@@ -34,6 +35,7 @@ pub mod error;
 mod head;
 pub mod health;
 mod listen;
+mod live;
 pub mod login;
 pub mod metrics;
 pub mod onboard;
@@ -142,6 +144,8 @@ pub struct AppState {
     pub(crate) config_file: Option<Arc<std::path::Path>>,
     /// Held while the configuration file is being changed.
     pub(crate) config_edit: Arc<tokio::sync::Mutex<()>>,
+    /// Each source's sync schedule, when the server syncs on schedules (`permdex serve` does).
+    pub(crate) schedules: Option<Arc<schedule::Schedules>>,
     limits: Limits,
 }
 
@@ -162,6 +166,7 @@ impl AppState {
             demo_users: None,
             config_file: None,
             config_edit: Arc::default(),
+            schedules: None,
             limits: Limits::default(),
         }
     }
@@ -169,6 +174,12 @@ impl AppState {
     /// Sources added through the admin API are written to `file`.
     pub fn with_config_file(self, file: &std::path::Path) -> AppState {
         AppState { config_file: Some(Arc::from(file)), ..self }
+    }
+
+    /// Sources are synced on their schedules: those configured once [`backend::Service::serve`] starts
+    /// them, a source added while the server runs from when it is added.
+    pub fn with_schedules(self) -> AppState {
+        AppState { schedules: Some(Arc::default()), ..self }
     }
 
     pub fn with_limits(self, limits: Limits) -> AppState {

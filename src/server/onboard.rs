@@ -6,15 +6,16 @@
 //!   is not there. A site that cannot be reached, or refuses the token, answers 200 with `error` saying
 //!   why and what to do (the diagnosis a sync would give).
 //! - `POST /api/v1/admin/sources` with `{name, url, email, token, confluence, jira, include_spaces,
-//!   include_projects}`: writes the source to the configuration file, its comments and layout kept, and
-//!   its token to a new owner-only file beside it ([`crate::config::edit`]); 201 with where, or 400 with
-//!   every rule the source breaks, or 409 when the name is in use.
+//!   include_projects, start_sync}`: writes the source to the configuration file, its comments and layout
+//!   kept, and its token to a new owner-only file beside it ([`crate::config::edit`]); then the running
+//!   server takes it (`live.rs`): listed, followed, synced in full at once (unless `start_sync` is false)
+//!   and on its schedule, searched as its first commit lands. 201 with where and what happens now (or, when
+//!   the server could not take it, that a restart is needed and why), or 400 with every rule the source
+//!   breaks, or 409 when the name is in use.
 //!
 //! The token travels in the request body, as with "replace token", and is never logged or echoed. The
 //! admin cannot name an environment variable or a file for permdex to read instead: permdex would then send
-//! whatever secret it holds there (its JWT secret, another site's token) to a URL the request chooses. The
-//! server reads its configuration when it starts: a new source is synced and searched after a restart, and
-//! the answer says so.
+//! whatever secret it holds there (its JWT secret, another site's token) to a URL the request chooses.
 
 use std::path::PathBuf;
 
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Admin;
 use super::error::ApiError;
+use super::live::{self, FirstSync};
 use super::{AppState, Route};
 use crate::atlassian::diagnosis::{diagnose, Diagnosis};
 use crate::atlassian::probe::{self, ScopeEntry};
@@ -159,6 +161,9 @@ pub struct NewSourceBody {
     pub include_spaces: Vec<String>,
     #[serde(default)]
     pub include_projects: Vec<String>,
+    /// Whether the new source's first (full) sync starts at once.
+    #[serde(default = "yes")]
+    pub start_sync: bool,
 }
 
 fn yes() -> bool {
@@ -173,8 +178,12 @@ pub struct SourceAdded {
     pub token_file: PathBuf,
     /// What the new source's settings warn about.
     pub warnings: Vec<String>,
-    /// Always true: the server reads its configuration when it starts.
+    /// Whether the running server could not take the source: it is synced and searched after a restart
+    /// (`detail` says why).
     pub restart_required: bool,
+    /// Whether the source's first full sync is running.
+    pub sync_started: bool,
+    /// What happens now.
     pub detail: String,
 }
 
@@ -203,8 +212,10 @@ async fn add_source(
         include_spaces: body.include_spaces,
         include_projects: body.include_projects,
     };
+    let first = if body.start_sync { FirstSync::Now } else { FirstSync::Later };
     let _one_at_a_time = state.config_edit.lock().await;
-    let added = tokio::task::spawn_blocking(move || edit::add_source(&file, &new, &token))
+    let written = file.clone();
+    let added = tokio::task::spawn_blocking(move || edit::add_source(&written, &new, &token))
         .await
         .map_err(|e| ApiError::Internal(format!("configuration write task failed: {e}")))?
         .map_err(|e| match e {
@@ -213,17 +224,29 @@ async fn add_source(
             EditError::Io { .. } => ApiError::Internal(e.to_string()),
         })?;
     tracing::info!(source = %name, file = %added.config_file.display(), "source added to the configuration");
-    let detail = format!(
-        "{name} is written to {}; permdex reads its configuration when it starts: restart it to sync and \
-         search {name}",
-        added.config_file.display()
-    );
+    let written = added.config_file.display();
+    let (restart_required, sync_started, detail) = match live::register(&state, &file, &name, first).await {
+        Ok(registered) => (
+            false,
+            registered.sync_started,
+            format!("{name} is written to {written} and served now: {}", registered.what_now),
+        ),
+        Err(why) => {
+            tracing::warn!(source = %name, reason = %why, "source added to the configuration; served after a restart");
+            let detail = format!(
+                "{name} is written to {written}, but the running server could not take it: {why}; restart \
+                 permdex to sync and search {name}"
+            );
+            (true, false, detail)
+        }
+    };
     let answer = SourceAdded {
         name,
         config_file: added.config_file,
         token_file: added.token_file,
         warnings: added.warnings,
-        restart_required: true,
+        restart_required,
+        sync_started,
         detail,
     };
     Ok((StatusCode::CREATED, Json(answer)))

@@ -212,8 +212,8 @@ pub fn document() -> Value {
                     error_responses(&[401, 403])
                 )
             }, "post": {
-                "summary": "Add a source to the configuration file (its token to a new owner-only file beside it); synced after the server restarts",
-                "description": "The file's comments and layout are kept. The new source is checked by the file's own rules first; nothing is written when it breaks one.",
+                "summary": "Add a source to the configuration file (its token to a new owner-only file beside it) and serve it at once, without a restart",
+                "description": "The file's comments and layout are kept. The new source is checked by the file's own rules first; nothing is written when it breaks one. Once written, the file is loaded again as a restart would load it, and the running server takes the source from it: it is listed here at once, its first full sync starts (unless `start_sync` is false), it is synced on its schedule when the server runs schedules, and it is searched as its first commit lands, each caller with the principals the source's own directory gives them. When the server cannot take it, the file stays written and `restart_required` is true, `detail` saying why. Only adding is live: removing or changing a source in the file takes a restart.",
                 "operationId": "addSource",
                 "security": admin,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
@@ -222,15 +222,18 @@ pub fn document() -> Value {
                         "token": {"type": "string", "writeOnly": true},
                         "confluence": {"type": "boolean", "default": true}, "jira": {"type": "boolean", "default": true},
                         "include_spaces": {"type": "array", "items": {"type": "string"}, "description": "Space keys; none: every space the token can see"},
-                        "include_projects": {"type": "array", "items": {"type": "string"}, "description": "Project keys; none: every project the token can see"}
+                        "include_projects": {"type": "array", "items": {"type": "string"}, "description": "Project keys; none: every project the token can see"},
+                        "start_sync": {"type": "boolean", "default": true, "description": "Start the source's first (full) sync at once; otherwise it is synced when asked or at its schedule's first run, one interval from now"}
                     }
                 }}}},
                 "responses": merge(
-                    json!({"201": {"description": "Written; restart the server to sync it", "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["name", "config_file", "token_file", "warnings", "restart_required", "detail"], "properties": {
+                    json!({"201": {"description": "Written, and served now unless `restart_required`", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["name", "config_file", "token_file", "warnings", "restart_required", "sync_started", "detail"], "properties": {
                             "name": {"type": "string"}, "config_file": {"type": "string"}, "token_file": {"type": "string"},
                             "warnings": {"type": "array", "items": {"type": "string"}},
-                            "restart_required": {"type": "boolean"}, "detail": {"type": "string"}
+                            "restart_required": {"type": "boolean", "description": "The running server could not take the source (`detail` says why): it is synced and searched after a restart"},
+                            "sync_started": {"type": "boolean", "description": "The source's first full sync is running"},
+                            "detail": {"type": "string", "description": "What happens now"}
                         }
                     }}}}}),
                     error_responses(&[400, 401, 403, 409, 413])

@@ -3,7 +3,8 @@
 //! [`Schedule`]), each wait lengthened by a random jitter so that sources and
 //! servers do not all call Atlassian at the same moment.
 //!
-//! One task per source, so a source never has two runs at once from here; the run itself also takes the
+//! One task per source ([`Schedules`], which also takes a source added while the server runs), so a source
+//! never has two runs at once from here; the run itself also takes the
 //! source's lock (`sync::lock`), which `permdex sync` and the admin API take too, so a run started
 //! elsewhere makes the scheduled one wait for its next turn ([`BUSY_RETRY`]) instead of running beside it.
 //! A run that is due resets the clocks it covers: a full run counts as an incremental run and a permission
@@ -15,10 +16,13 @@
 //! [`Plan`] decides what is due and when (pure, tested on a paused clock); [`run`] waits and starts runs
 //! the way the admin API does (its busy flag, the reload after the run, the metrics).
 
+use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::admin::{self, RunSummary};
@@ -176,6 +180,35 @@ pub async fn run(state: AppState, name: String, schedule: Schedule) {
                 plan.ran(mode, started, &mut rand::thread_rng());
             }
         }
+    }
+}
+
+/// The schedule tasks of a running server: one per source, including sources added while it runs. The
+/// tasks end when [`Schedules::stop`] is called (the server stops) or this is dropped.
+#[derive(Default)]
+pub struct Schedules {
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl Schedules {
+    /// Runs `name`'s schedule once `before` has finished (the source's first sync, say) ([`run`]).
+    pub fn start(
+        &self,
+        before: impl Future<Output = ()> + Send + 'static,
+        state: AppState,
+        name: String,
+        schedule: Schedule,
+    ) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tasks.spawn(async move {
+            before.await;
+            run(state, name, schedule).await;
+        });
+    }
+
+    /// Ends every schedule task (a run in progress is dropped with it, as when the process ends).
+    pub fn stop(&self) {
+        self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).abort_all();
     }
 }
 

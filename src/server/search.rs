@@ -25,6 +25,7 @@ use super::auth::Caller;
 use super::document::DocumentBody;
 use super::error::{ApiError, BackendError};
 use super::AppState;
+use crate::config::{Config, Source};
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
@@ -271,6 +272,12 @@ pub trait SearchIndex: Send + Sync {
     /// What is served of each source now (none for an index that serves no configured sources).
     fn served(&self) -> Vec<ServedSource> {
         Vec::new()
+    }
+    /// Serves `source`, just written to `config` (the configuration file read again), from now on
+    /// (blocking): searched once its index has a commit. An index that serves a fixed set of sources
+    /// says so, and the source waits for a restart.
+    fn add_source(&self, _config: &Config, source: &Source) -> Result<(), BackendError> {
+        Err(BackendError::NotAdded(format!("this server cannot serve {} until it restarts", source.name())))
     }
 }
 

@@ -9,6 +9,7 @@
 //!
 //! This file decides when to look, not how to reload: that is the [`SearchIndex`]'s.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,31 +18,44 @@ use super::search::SearchIndex;
 /// How often `permdex serve` looks for new commits by default.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(250);
 
-/// Polls `sources` every `every`, reloading each whose index has a newer commit, until the task is
+/// Polls the sources `sources` names at each tick (so a source added while the server runs is followed
+/// from the next tick on) every `every`, reloading each whose index has a newer commit, until the task is
 /// dropped. A failed reload is logged (once per distinct error) and retried at the next poll; searches go
 /// on with the commit already served.
-pub async fn follow_commits(index: Arc<dyn SearchIndex>, sources: Vec<String>, every: Duration) {
+pub async fn follow_commits(
+    index: Arc<dyn SearchIndex>,
+    sources: impl Fn() -> Vec<String> + Send + 'static,
+    every: Duration,
+) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_errors: Vec<Option<String>> = vec![None; sources.len()];
+    let mut last_errors: BTreeMap<String, String> = BTreeMap::new();
     loop {
         ticks.tick().await;
         let polled = index.clone();
-        let names = sources.clone();
+        let names = sources();
         let results = tokio::task::spawn_blocking(move || {
-            names.iter().map(|name| polled.reload(name).map_err(|e| e.to_string())).collect::<Vec<_>>()
+            names
+                .into_iter()
+                .map(|name| {
+                    let result = polled.reload(&name).map_err(|e| e.to_string());
+                    (name, result)
+                })
+                .collect::<Vec<_>>()
         })
         .await;
         let Ok(results) = results else {
             tracing::error!("index poll task failed");
             continue;
         };
-        for ((name, result), last) in sources.iter().zip(results).zip(last_errors.iter_mut()) {
+        for (name, result) in results {
             match result {
-                Ok(()) => *last = None,
-                Err(e) if last.as_deref() != Some(e.as_str()) => {
+                Ok(()) => {
+                    last_errors.remove(&name);
+                }
+                Err(e) if last_errors.get(&name) != Some(&e) => {
                     tracing::warn!(source = %name, error = %e, "cannot reload the index; still serving the commit before");
-                    *last = Some(e);
+                    last_errors.insert(name, e);
                 }
                 Err(_) => {}
             }

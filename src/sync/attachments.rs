@@ -5,7 +5,9 @@
 //!
 //! An attachment over `max_attachment_bytes` is not downloaded. One whose download or extraction fails is
 //! still indexed by the caller, with its title and no text, and the reason is recorded
-//! ([`AttachmentText::into_text`]).
+//! ([`AttachmentText::into_text`]). A failed extraction is final for this extractor version; a failed
+//! download is not: the attachment is stamped [`ExtractionStatus::Unread`] and a later run downloads it
+//! again. A download cut short because the run is stopping is not a failure at all.
 //!
 //! This file knows neither Confluence nor Jira: the caller hands it one download future per attachment.
 
@@ -25,6 +27,8 @@ pub(super) enum AttachmentText {
     Text(String),
     Skipped(String),
     Failed(String),
+    /// The download failed (or was cut short by a stopping run): nothing was read, so nothing is final.
+    Unread(crate::atlassian::Error),
 }
 
 impl AttachmentText {
@@ -47,6 +51,11 @@ impl AttachmentText {
             AttachmentText::Failed(reason) => {
                 record.fail(id, id.to_string(), reason);
                 (String::new(), stamp(ExtractionStatus::Failed))
+            }
+            AttachmentText::Unread(e) => {
+                let reason = format!("download: {e} (downloaded again by a later run)");
+                record.fail_call(id, id.to_string(), &e, reason);
+                (String::new(), stamp(ExtractionStatus::Unread))
             }
         }
     }
@@ -104,7 +113,7 @@ impl AttachmentPipeline {
     /// Fetches and extracts `items`. One result per input, in order: the text, or why there is none.
     pub(super) async fn run<F>(&self, items: Vec<Fetch<F>>) -> Result<Vec<AttachmentText>, Error>
     where
-        F: Future<Output = Result<Vec<u8>, String>> + Send + 'static,
+        F: Future<Output = Result<Vec<u8>, crate::atlassian::Error>> + Send + 'static,
     {
         let cap = self.max_bytes;
         let limit = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
@@ -125,7 +134,7 @@ impl AttachmentPipeline {
                 };
                 let bytes = match download.await {
                     Ok(bytes) => bytes,
-                    Err(reason) => return (index, AttachmentText::Failed(format!("download: {reason}"))),
+                    Err(e) => return (index, AttachmentText::Unread(e)),
                 };
                 let Ok(_permit) = limit.acquire_owned().await else {
                     return (index, AttachmentText::Failed("extraction pool closed".into()));

@@ -189,7 +189,7 @@ impl ConfluenceCrawl<'_, '_> {
             match content_kind_of(phase) {
                 // A listing of several spaces' content: list them one at a time, so that a space whose
                 // own listing fails costs that space only.
-                Some(kind) if space_ids.len() > 1 => {
+                Some(kind) if space_ids.len() > 1 && !error.is_cancelled() => {
                     self.ledger.record.notes.push(format!(
                         "{item} of {} spaces at once failed ({error}): listed one space at a time",
                         space_ids.len()
@@ -197,7 +197,7 @@ impl ConfluenceCrawl<'_, '_> {
                     self.list_one_space_at_a_time(kind, space_ids).await?;
                 }
                 _ => {
-                    self.ledger.record.fail(counted, item, error.to_string());
+                    self.ledger.record.fail_call(counted, item, &error, error.to_string());
                     return Ok(Listing::Incomplete);
                 }
             }
@@ -355,7 +355,7 @@ impl ConfluenceCrawl<'_, '_> {
                     // Gone since the access listing was read: reconciliation deletes it.
                     Ok(None) => {}
                     Err(e) => {
-                        self.ledger.record.fail(&doc_id, doc_id.to_string(), e.to_string());
+                        self.ledger.record.fail_call(&doc_id, doc_id.to_string(), &e, e.to_string());
                         // Keep the old copy rather than delete something that merely failed to load.
                         self.ledger.keep(&doc_id);
                     }
@@ -497,8 +497,7 @@ impl ConfluenceCrawl<'_, '_> {
             .iter()
             .map(|(a, _)| {
                 let (site, attachment) = (self.site.clone(), a.clone());
-                let download =
-                    async move { site.download(&attachment, cap).await.map_err(|e| e.to_string()) };
+                let download = async move { site.download(&attachment, cap).await };
                 Fetch::new(a.size, &a.title, &a.media_type, download)
             })
             .collect();

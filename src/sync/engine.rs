@@ -145,6 +145,10 @@ pub async fn sync_with(
         // Stopped through the token (Ctrl-C, SIGTERM): a step that failed because its calls were cancelled
         // (the first calls, say) did not fail; the run is cancelled, and the next one resumes it.
         Err(Halt::Fatal(_)) if options.cancel.is_cancelled() => Err(Halt::Cancelled),
+        // Stopped after its last stop point, with calls cut short: not complete, so not recorded as such.
+        Ok(()) if options.cancel.is_cancelled() && run.ledger.record.total().interrupted > 0 => {
+            Err(Halt::Cancelled)
+        }
         other => other,
     };
     let mut record = run.finish(result).await?;

@@ -9,8 +9,8 @@
 //! change in Jira, so one already indexed is only re-pointed.
 //!
 //! An issue is in the state's `reread` set from when it is indexed until its comments have been read, and
-//! so is one whose bulk fetch fails: a comment listing that fails, or a run stopped in between, leaves it
-//! there. The watermark moves past it with the rest of the run, so the next run reads it and its comments
+//! so is one whose bulk fetch fails or one of whose attachments could not be downloaded: a comment listing
+//! that fails, or a run stopped in between, leaves it there. The watermark moves past it with the rest of the run, so the next run reads it and its comments
 //! again whatever its version says.
 //!
 //! This file does not read the permission snapshot (`permissions.rs`, except the actors of a role a new
@@ -215,9 +215,10 @@ impl JiraCrawl<'_, '_> {
                     }
                 }
                 Err(e) => {
-                    self.ledger.record.fail(
+                    self.ledger.record.fail_call(
                         Counted::Docs(Product::Jira, Kind::Comment),
                         "checking comments",
+                        &e,
                         e.to_string(),
                     );
                     return Ok(Listing::Incomplete);
@@ -253,7 +254,7 @@ impl JiraCrawl<'_, '_> {
                 Err(e) => {
                     for id in chunk {
                         let doc = DocId::jira(Kind::Issue, id);
-                        self.ledger.record.fail(&doc, doc.to_string(), format!("bulk fetch: {e}"));
+                        self.ledger.record.fail_call(&doc, doc.to_string(), &e, format!("bulk fetch: {e}"));
                         self.ledger.keep(&doc);
                         self.keep_children(id);
                         self.ledger.state.jira.reread.insert(id.clone());
@@ -312,8 +313,7 @@ impl JiraCrawl<'_, '_> {
             .iter()
             .map(|(a, _, _)| {
                 let (site, attachment) = (site.clone(), a.clone());
-                let download =
-                    async move { site.download(&attachment, cap).await.map_err(|e| e.to_string()) };
+                let download = async move { site.download(&attachment, cap).await };
                 Fetch::new(a.size, &a.filename, &a.media_type, download)
             })
             .collect();
@@ -339,9 +339,10 @@ impl JiraCrawl<'_, '_> {
                 }
                 Err(e) => {
                     let issue_doc = DocId::jira(Kind::Issue, &issue.id);
-                    self.ledger.record.fail(
+                    self.ledger.record.fail_call(
                         Counted::Docs(Product::Jira, Kind::Comment),
                         format!("comments of {issue_doc}"),
+                        &e,
                         e.to_string(),
                     );
                     self.keep_comments(&issue.id);
@@ -399,6 +400,10 @@ impl JiraCrawl<'_, '_> {
     ) -> Step {
         for ((attachment, issue, project), text) in pending.into_iter().zip(texts) {
             let id = DocId::jira(Kind::Attachment, &attachment.id);
+            if matches!(text, AttachmentText::Unread(_)) {
+                // Jira lists an issue's attachments only when the issue is read again.
+                self.ledger.state.jira.reread.insert(issue.id.clone());
+            }
             let (text, stamp) = text.into_text(&mut self.ledger.record, &id);
             let input = AclInput::of_issue(&issue);
             let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);

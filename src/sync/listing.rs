@@ -102,7 +102,7 @@ impl Walk {
         match self.try_next(fetch).await {
             Ok(items) => items,
             Err(e) => {
-                record.fail(self.counted, self.item.clone(), e.to_string());
+                record.fail_call(self.counted, self.item.clone(), &e, e.to_string());
                 None
             }
         }

@@ -136,6 +136,10 @@ pub struct Counts {
     pub acl_unknown: u64,
     /// Documents whose ACL profile changed without their content changing.
     pub repointed: u64,
+    /// Not read because the run stopped (Ctrl-C, SIGTERM) while their calls were on the way: not failures;
+    /// the run is resumable and reads them again.
+    #[serde(default)]
+    pub interrupted: u64,
 }
 
 /// The client's counters for the run.
@@ -223,6 +227,23 @@ impl RunRecord {
         }
     }
 
+    /// Records that `item` could not be read because its call ended with `error`: a failure with `reason`,
+    /// unless the call was cut short because the run is stopping; then the item is counted as interrupted
+    /// (the run reads it again when it resumes), and nothing failed.
+    pub fn fail_call(
+        &mut self,
+        counted: impl Into<Counted>,
+        item: impl Into<String>,
+        error: &crate::atlassian::Error,
+        reason: impl Into<String>,
+    ) {
+        if error.is_cancelled() {
+            self.counts_mut(counted).interrupted += 1;
+        } else {
+            self.fail(counted, item, reason);
+        }
+    }
+
     /// Records an item deliberately indexed without text, with the reason (not a failure).
     pub fn skip(&mut self, counted: impl Into<Counted>, item: impl Into<String>, reason: impl Into<String>) {
         self.counts_mut(counted).skipped += 1;
@@ -259,6 +280,7 @@ impl RunRecord {
             t.empty += c.empty;
             t.acl_unknown += c.acl_unknown;
             t.repointed += c.repointed;
+            t.interrupted += c.interrupted;
             t
         })
     }
@@ -452,5 +474,19 @@ mod tests {
         aborted.outcome = RunOutcome::Aborted("listing failed".into());
         assert_eq!(aborted.failed(), 1);
         assert!(render_table(&[aborted]).contains("failed: listing failed"));
+    }
+
+    #[test]
+    fn a_call_cut_short_by_the_stop_is_interrupted_not_failed() {
+        use crate::atlassian::Error;
+        let mut r = record(3, 0);
+        let id = DocId::jira(Kind::Issue, "7");
+        let cut = Error::Cancelled { method: "GET".into(), path: "/rest/api/3/issue/7".into() };
+        r.fail_call(&id, id.to_string(), &cut, format!("bulk fetch: {cut}"));
+        assert_eq!((r.failed(), r.total().interrupted, r.failures.len()), (0, 1, 0));
+        let refused = Error::MissingRight { path: "/rest/api/3/issue/7".into(), right: "Browse projects" };
+        r.fail_call(&id, id.to_string(), &refused, format!("bulk fetch: {refused}"));
+        assert_eq!((r.failed(), r.total().interrupted), (1, 1));
+        assert!(r.failures[0].reason.contains("forbidden"), "{:?}", r.failures);
     }
 }

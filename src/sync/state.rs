@@ -142,14 +142,19 @@ pub enum ExtractionStatus {
     Empty,
     Failed,
     Skipped,
+    /// Not downloaded (the download failed, or the run stopped): whatever the extractor, a later run
+    /// downloads it again.
+    Unread,
 }
 
 impl DocState {
     /// An attachment whose text a newer extractor may find: its last extraction failed, found nothing or
-    /// was skipped, by an older extractor. An attachment stored before outcomes were stamped counts as one.
+    /// was skipped, by an older extractor; or one never downloaded. An attachment stored before outcomes
+    /// were stamped counts as one.
     pub fn extraction_outdated(&self) -> bool {
         match self.extraction {
             None => true,
+            Some(stamp) if stamp.status == ExtractionStatus::Unread => true,
             Some(stamp) => {
                 stamp.status != ExtractionStatus::Ok && stamp.extractor < crate::extract::EXTRACTOR_VERSION
             }
@@ -372,6 +377,7 @@ mod tests {
             (Some((ExtractionStatus::Skipped, current - 1)), true),
             (Some((ExtractionStatus::Failed, current)), false),
             (Some((ExtractionStatus::Empty, current)), false),
+            (Some((ExtractionStatus::Unread, current)), true),
         ];
         let mut doc = sample().docs.values().next().expect("a sample document").clone();
         for (stamp, outdated) in cases {

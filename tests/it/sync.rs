@@ -985,3 +985,84 @@ async fn a_cancelled_run_stops_while_waiting_on_the_pacer_and_resumes_to_the_cle
     h.assert_matches_oracle("resumed after a cancellation").await;
     assert_same(&h.fingerprint().await, &want, "resumed after a cancellation");
 }
+
+/// Whether a request downloads an attachment (Jira's content URL, Confluence's download URL).
+fn is_download(path: &str) -> bool {
+    path.contains("/attachment/content/") || path.ends_with("/download")
+}
+
+/// Attachments whose download fails are indexed by name, recorded as failures that say they will be read
+/// again, and the next run (an incremental one, which sees no change on the site) downloads and extracts
+/// them: the index ends as a clean run's. A failed download is not a final answer about the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_whose_download_failed_are_downloaded_by_the_next_run() {
+    let clean = harness(SimConfig::new(41, Scale::Tiny)).await;
+    clean.sync(Mode::Full).await;
+    let want = clean.fingerprint().await;
+
+    let h = harness(SimConfig::new(41, Scale::Tiny)).await;
+    h.sim
+        .state
+        .guard
+        .set_broken(Some(std::sync::Arc::new(|path: &str, _: &[(String, String)]| is_download(path))));
+    let first = h.sync(Mode::Full).await;
+    let unread: Vec<&str> = first
+        .failures
+        .iter()
+        .filter(|f| f.reason.contains("downloaded again by a later run"))
+        .map(|f| f.item.as_str())
+        .collect();
+    assert!(
+        unread.iter().any(|i| i.starts_with("jira:attachment:"))
+            && unread.iter().any(|i| i.starts_with("confluence:attachment:")),
+        "downloads of both products failed: {:?}",
+        first.failures
+    );
+    h.assert_matches_oracle("downloads failing").await;
+    assert_ne!(h.fingerprint().await, want, "the attachments' text is missing");
+
+    h.sim.state.guard.set_broken(None);
+    let next = h.sync(Mode::Incremental).await;
+    assert!(
+        next.failures.iter().all(|f| !f.reason.contains("download")),
+        "every download succeeds now: {:?}",
+        next.failures
+    );
+    h.assert_matches_oracle("downloads read again").await;
+    assert_same(&h.fingerprint().await, &want, "downloads read again");
+}
+
+/// A run stopped (Ctrl-C, SIGTERM) while it downloads attachments and fetches comments does not record
+/// the calls it cut short as failures of their items: they are counted as interrupted, and the run that
+/// resumes it reads them, ending as a clean run does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_a_stopped_run_cut_short_are_interrupted_not_failed_and_read_when_it_resumes() {
+    let clean = harness(SimConfig::new(42, Scale::Tiny)).await;
+    clean.sync(Mode::Full).await;
+    let want = clean.fingerprint().await;
+
+    let h = harness(SimConfig::new(42, Scale::Tiny)).await;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    // The stop comes as the first download is asked for; that call (and every other then on the way)
+    // ends in a cancellation.
+    let stop = cancel.clone();
+    h.sim.state.guard.set_broken(Some(std::sync::Arc::new(move |path: &str, _: &[(String, String)]| {
+        let download = is_download(path);
+        if download {
+            stop.cancel();
+        }
+        download
+    })));
+    let options = SyncOptions { cancel: cancel.clone(), ..support::quick_sync_options() };
+    let stopped = h.sync_with_options(Mode::Full, &options, &mut StopOnCancel(cancel)).await;
+    assert_eq!(stopped.outcome, RunOutcome::Cancelled, "{:?}", stopped.failures);
+    assert!(stopped.total().interrupted >= 1, "the cut calls are counted: {:?}", stopped.counts);
+    let cut: Vec<_> = stopped.failures.iter().filter(|f| f.reason.contains("cancelled")).collect();
+    assert!(cut.is_empty(), "a call cut short by the stop is no failure of its item: {cut:?}");
+
+    h.sim.state.guard.set_broken(None);
+    let resumed = h.sync(Mode::Incremental).await;
+    assert_eq!(resumed.outcome, RunOutcome::Completed, "{:?}", resumed.failures);
+    h.assert_matches_oracle("resumed after a stop during downloads").await;
+    assert_same(&h.fingerprint().await, &want, "resumed after a stop during downloads");
+}

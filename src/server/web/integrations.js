@@ -161,16 +161,20 @@
       jira: discovered.found.jira,
       include_spaces: chosen("space-choices"),
       include_projects: chosen("project-choices"),
+      start_sync: $("new-start-sync").checked,
     });
     const result = await call("POST", "/api/v1/admin/sources", key(), null, body);
     document.body.dataset.added = String(Number(document.body.dataset.added || 0) + 1);
     if (!result.ok) { addResult(errorText(result), true); return; }
     const warnings = (result.body.warnings || []).map((w) => " Warning: " + w).join("");
-    addResult(result.body.detail + "." + warnings);
+    addResult(result.body.detail + "." + warnings, result.body.restart_required);
     // The token stays out of the page once it is kept.
     $("new-token").value = "";
     discovered = null;
     show($("discovered"), false);
+    // The server serves the new source now: it is listed at once, and its first sync followed to its end.
+    if (result.body.sync_started) await follow(body.name, null);
+    else await load();
   }
 
   // "Test connection": the last answer per source (or PENDING while it runs), shown under the source's row.
@@ -205,7 +209,11 @@
   async function syncNow(name, previousRun) {
     const result = await call("POST", "/api/v1/admin/sources/" + encodeURIComponent(name) + "/sync", key());
     if (!result.ok) { fail(errorText(result)); return; }
-    // Poll until the source is idle with a newer run than the one shown when the sync was asked for.
+    await follow(name, previousRun);
+  }
+
+  // Shows a run's progress: polls until the source is idle with a newer run than previousRun (null: any run).
+  async function follow(name, previousRun) {
     for (;;) {
       const sources = await load();
       if (!sources) return;

@@ -91,7 +91,12 @@ async fn read_spaces(
             read
         }
         Err(e) => {
-            ledger.record.fail(Counted::Spaces, "spaces", format!("spaces and who may view them: {e}"));
+            ledger.record.fail_call(
+                Counted::Spaces,
+                "spaces",
+                &e,
+                format!("spaces and who may view them: {e}"),
+            );
             return false;
         }
     };
@@ -255,7 +260,7 @@ async fn read_missing_ancestors(
                 snapshot.access.insert(id, access);
             }
             Ok(None) => {}
-            Err(e) => ledger.record.fail(pages, format!("ancestor {id}"), e.to_string()),
+            Err(e) => ledger.record.fail_call(pages, format!("ancestor {id}"), &e, e.to_string()),
         }
     }
 }

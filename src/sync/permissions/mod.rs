@@ -146,9 +146,10 @@ impl Permissions {
                         project.roles.insert(role, actors);
                     }
                 }
-                Err(e) => ledger.record.fail(
+                Err(e) => ledger.record.fail_call(
                     Counted::Docs(Product::Jira, Kind::Comment),
                     format!("role {role} of project {project_id}"),
+                    &e,
                     format!("role actors: {e}"),
                 ),
             }
@@ -191,9 +192,10 @@ pub(super) async fn read(
                 permissions.directory = true;
             }
             Err(e) => {
-                ledger.record.fail(
+                ledger.record.fail_call(
                     Counted::Directory,
                     "directory",
+                    &e,
                     format!("users and groups: {e} (kept the last read)"),
                 );
                 permissions.snapshot.directory = Directory::from(&ledger.state.directory);
@@ -220,9 +222,10 @@ pub(super) async fn read(
                 Some(None)
             }
             Err(e) => {
-                ledger.record.fail(
+                ledger.record.fail_call(
                     Counted::Projects,
                     "application roles",
+                    &e,
                     format!("{e} (kept the last read)"),
                 );
                 None
@@ -262,9 +265,12 @@ pub(super) async fn read(
                 permissions.jira =
                     !permissions.snapshot.projects.is_empty() || permissions.unreadable_projects.is_empty();
             }
-            Some(Err(e)) => {
-                ledger.record.fail(Counted::Projects, "projects", format!("projects and permissions: {e}"))
-            }
+            Some(Err(e)) => ledger.record.fail_call(
+                Counted::Projects,
+                "projects",
+                &e,
+                format!("projects and permissions: {e}"),
+            ),
         }
     }
     note_unreadable_holders(ledger, &permissions.snapshot);
@@ -454,7 +460,12 @@ pub(super) async fn reread_jira_inputs(ledger: &mut Ledger<'_>, permissions: &mu
             Ok(read) => visibilities.extend(read),
             Err(e) => {
                 let comments = Counted::Docs(Product::Jira, Kind::Comment);
-                ledger.record.fail(comments, "comment visibilities", format!("{e} (kept the last read)"));
+                ledger.record.fail_call(
+                    comments,
+                    "comment visibilities",
+                    &e,
+                    format!("{e} (kept the last read)"),
+                );
                 break;
             }
         }
