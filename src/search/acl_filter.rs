@@ -107,8 +107,8 @@ enum Repr {
 }
 
 impl AllowedDocs {
-    /// Reads the set from the profile postings or the profile column, whichever costs less (see
-    /// [`POSTINGS_PER_PROFILE`]).
+    /// Reads the set from the profile postings when the caller's profiles are few (at most one per 2,048
+    /// documents of the segment), else from the profile column: whichever costs less.
     pub fn build(segment: &SegmentReader, mask: &ProfileMask) -> tantivy::Result<AllowedDocs> {
         if mask.len() * POSTINGS_PER_PROFILE <= u64::from(segment.max_doc()) {
             AllowedDocs::from_postings(segment, mask)
