@@ -249,7 +249,12 @@ pub enum Holder {
     ProjectLead,
     Reporter,
     Assignee,
-    /// A holder type this code does not resolve (custom fields, portal customers, new types). Grants nothing.
+    /// `sd.customer.portal.only`: a Jira Service Management project's customers, through the portal only.
+    /// Grants nothing through Jira; as a browse grant it opens a request to the accounts involved in it
+    /// (reporter, participants, members of the organisations it is shared with), and as a security level
+    /// member it admits them at that level.
+    CustomerPortal,
+    /// A holder type this code does not resolve (custom fields, new types). Grants nothing.
     Unknown(String),
 }
 
@@ -285,6 +290,41 @@ pub struct Project {
     /// Members of each issue security level of the project's scheme, by level id.
     pub security_levels: BTreeMap<String, Vec<Holder>>,
     pub url: String,
+    /// The project's service desk, when it is a Jira Service Management project whose browse holders
+    /// include [`Holder::CustomerPortal`] and its desk was read; `None` otherwise (its requests are then
+    /// readable through Jira only).
+    pub service_desk: Option<ServiceDeskAccess>,
+}
+
+/// Who a service desk's organisations are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceDeskAccess {
+    pub id: String,
+    /// The organisations added to the desk (by id), each with its members' account ids; `None` when the
+    /// members could not be read (a request shared with that organisation then opens to no customer).
+    pub organisations: BTreeMap<String, Option<BTreeSet<String>>>,
+}
+
+/// What the customer portal shows of an issue: whether it is a request of a service desk (it has a
+/// customer request type) and who besides its reporter takes part in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PortalRequest {
+    /// No request the portal shows: not a service desk's, created in Jira without a request type, or on a
+    /// site whose service desk fields were not read.
+    #[default]
+    None,
+    Request(RequestPeople),
+    /// The request's participants or organisations could not be read: it opens to no customer.
+    Unreadable(String),
+}
+
+/// Who the portal shows a request to besides its reporter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestPeople {
+    /// Request participants (account ids).
+    pub participants: BTreeSet<String>,
+    /// Organisations the request is shared with (ids).
+    pub organisations: BTreeSet<String>,
 }
 
 /// A Jira issue with its description (ADF) and attachment metadata.
@@ -314,6 +354,7 @@ pub struct Issue {
     pub updated: Option<DateTime<Utc>>,
     pub attachments: Vec<IssueAttachment>,
     pub url: String,
+    pub portal: PortalRequest,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,6 +391,8 @@ pub struct IssueComment {
     pub created: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
     pub visibility: Option<CommentVisibility>,
+    /// A Jira Service Management internal note (`jsdPublic: false`): agents only, never the portal.
+    pub internal: bool,
 }
 
 /// Users and groups of the site: who exists, who is active, who belongs where.

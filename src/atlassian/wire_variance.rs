@@ -65,6 +65,7 @@ fn holder_token(h: &Holder) -> Option<String> {
         Holder::ProjectLead => "lead".into(),
         Holder::Reporter => "reporter".into(),
         Holder::Assignee => "assignee".into(),
+        Holder::CustomerPortal => "portal".into(),
         Holder::Unknown(_) => return None,
     })
 }
@@ -143,7 +144,7 @@ fn issue_admits(bean: jira::IssueBean, reading: &mut Reading) {
         reading.admits.insert(format!("comment:{}", c.id), visibility_token(c.visibility.as_ref()));
     }
     let id = bean.id.clone();
-    let admitted = match issue_from_wire(bean, "http://x") {
+    let admitted = match issue_from_wire(bean, "http://x", &Default::default()) {
         Ok(issue) => {
             reading.items.insert(issue.id.clone());
             match issue.security_level_id {

@@ -85,8 +85,8 @@ pub enum Feature {
     InlineComments,
     /// Role-based space access (`ROLES_TRANSITION` mode, space roles and assignments).
     SpaceRoles,
-    /// Jira Service Management's product access (service desks, requests and organisations are not
-    /// generated yet).
+    /// A Jira Service Management desk: portal-only customers, organisations, requests with participants
+    /// and sharing, internal notes.
     ServiceManagement,
     /// Every feature above.
     All,

@@ -98,10 +98,10 @@ impl std::str::FromStr for Corpus {
 /// - `inline_comments`: inline comments with replies, some resolved, on pages and blog posts.
 /// - `space_roles`: role-based space access: the site in `ROLES_TRANSITION` mode, the four system roles
 ///   and a custom one, role assignments to users, groups and access classes on most spaces.
-/// - `service_management`: meant for a service desk project with customers (portal-only accounts),
-///   customer organisations, request participants, requests shared with organisations and internal
-///   comments; the model has their types, but the generator does not make any yet: for now the feature
-///   only turns on product access (Jira Service Management's access group among the applications').
+/// - `service_management`: a Jira Service Management desk (it implies `product_access`): a service project
+///   whose scheme grants `sd.customer.portal.only`, portal-only customer accounts, customer organisations,
+///   requests with participants, some shared with organisations, some at levels that admit customers,
+///   public replies and internal notes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SiteFeatures {
     pub product_access: bool,

@@ -589,9 +589,13 @@ pub struct Organisation {
     pub members: BTreeSet<String>,
 }
 
-/// Who besides its reporter may see a service desk request on the portal.
+/// Who besides its reporter may see a service desk request on the portal, and whether the portal shows it
+/// at all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestSharing {
+    /// The customer request type (`Customer Request Type`, `com.atlassian.servicedesk:vp-origin`). An issue
+    /// created in Jira without one is no request the portal shows: customers see it nowhere.
+    pub request_type: Option<u64>,
     /// Request participants (account ids).
     pub participants: BTreeSet<String>,
     /// Organisations the request is shared with.

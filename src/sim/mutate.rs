@@ -200,6 +200,27 @@ pub enum Mutation {
     DeactivateUser {
         account_id: String,
     },
+    /// Adds (`participant: true`) or removes a request participant of a service desk request. An edit of
+    /// the request's participants field, so the issue's `updated` moves.
+    SetRequestParticipant {
+        issue_id: u64,
+        account_id: String,
+        participant: bool,
+    },
+    /// Shares (`shared: true`) a service desk request with an organisation, or stops sharing it. An edit
+    /// of the request's organisations field, so the issue's `updated` moves.
+    ShareRequest {
+        issue_id: u64,
+        organisation_id: u64,
+        shared: bool,
+    },
+    /// Adds (`member: true`) or removes a customer organisation's member. Like every permission change it
+    /// touches no issue.
+    SetOrganisationMember {
+        organisation_id: u64,
+        account_id: String,
+        member: bool,
+    },
 }
 
 /// Checks `m` against the site and applies it, or returns why Atlassian would refuse it (site unchanged).
@@ -238,6 +259,15 @@ fn current_content(site: &Site, id: u64) -> Result<&Content, Error> {
         Status::Current => Ok(c),
         Status::Archived => Err(invalid(format!("content {id} is archived"))),
     }
+}
+
+/// A live issue that is a service desk request.
+fn request(site: &Site, id: u64) -> Result<(), Error> {
+    let i = live_issue(site, id)?;
+    if !site.requests.contains_key(&id) {
+        return Err(invalid(format!("issue {} is no service desk request", i.key)));
+    }
+    Ok(())
 }
 
 /// Archived issues are read-only.
@@ -567,6 +597,23 @@ fn validate(site: &Site, m: &Mutation) -> Result<(), Error> {
             }
             Ok(())
         }
+        Mutation::SetRequestParticipant { issue_id, account_id, .. } => {
+            request(site, *issue_id)?;
+            known_user(site, account_id)
+        }
+        Mutation::ShareRequest { issue_id, organisation_id, .. } => {
+            request(site, *issue_id)?;
+            site.organisations
+                .get(organisation_id)
+                .map(|_| ())
+                .ok_or_else(|| not_found("organization", organisation_id))
+        }
+        Mutation::SetOrganisationMember { organisation_id, account_id, .. } => {
+            site.organisations
+                .get(organisation_id)
+                .ok_or_else(|| not_found("organization", organisation_id))?;
+            known_user(site, account_id)
+        }
         Mutation::DeactivateUser { account_id } => {
             active_user(site, account_id)?;
             // The simulator's REST API authenticates as this account; deactivating it would end every crawl.
@@ -871,6 +918,35 @@ fn perform(site: &mut Site, m: &Mutation) {
                 u.active = false;
             }
         }
+        Mutation::SetRequestParticipant { issue_id, account_id, participant } => {
+            if let Some(r) = site.requests.get_mut(issue_id) {
+                if *participant {
+                    r.participants.insert(account_id.clone());
+                } else {
+                    r.participants.remove(account_id);
+                }
+            }
+            edit_issue(site, *issue_id, |_| {});
+        }
+        Mutation::ShareRequest { issue_id, organisation_id, shared } => {
+            if let Some(r) = site.requests.get_mut(issue_id) {
+                if *shared {
+                    r.organisations.insert(*organisation_id);
+                } else {
+                    r.organisations.remove(organisation_id);
+                }
+            }
+            edit_issue(site, *issue_id, |_| {});
+        }
+        Mutation::SetOrganisationMember { organisation_id, account_id, member } => {
+            if let Some(org) = site.organisations.get_mut(organisation_id) {
+                if *member {
+                    org.members.insert(account_id.clone());
+                } else {
+                    org.members.remove(account_id);
+                }
+            }
+        }
     }
 }
 
@@ -990,6 +1066,7 @@ fn delete_issue(site: &mut Site, id: u64) {
     site.issues.retain(|i, _| !doomed.contains(i));
     site.issue_comments.retain(|_, c| !doomed.contains(&c.issue_id));
     site.jira_attachments.retain(|_, a| !doomed.contains(&a.issue_id));
+    site.requests.retain(|i, _| !doomed.contains(i));
 }
 
 fn level_mut(site: &mut Site, level_id: u64) -> Option<&mut SecurityLevel> {
@@ -1080,6 +1157,9 @@ enum Kind {
     AddInlineComment,
     SetInlineResolution,
     SetSpaceRoleAssignment,
+    SetRequestParticipant,
+    ShareRequest,
+    SetOrganisationMember,
 }
 
 const KINDS: [Kind; 29] = [
@@ -1120,6 +1200,10 @@ const INLINE_KINDS: [Kind; 2] = [Kind::AddInlineComment, Kind::SetInlineResoluti
 /// The kinds of the space roles feature, drawn only on sites that have it.
 const ROLE_KINDS: [Kind; 1] = [Kind::SetSpaceRoleAssignment];
 
+/// The kinds of the service management feature, drawn only on sites that have it.
+const SERVICE_DESK_KINDS: [Kind; 3] =
+    [Kind::SetRequestParticipant, Kind::ShareRequest, Kind::SetOrganisationMember];
+
 /// The access classes a space role can be assigned to.
 const ACCESS_CLASSES: [&str; 5] = [
     "anonymous-users",
@@ -1137,6 +1221,9 @@ fn kinds_of(site: &Site) -> Vec<Kind> {
     }
     if site.features.space_roles {
         kinds.extend(ROLE_KINDS);
+    }
+    if site.features.service_management {
+        kinds.extend(SERVICE_DESK_KINDS);
     }
     kinds
 }
@@ -1211,6 +1298,20 @@ fn pick_user(rng: &mut impl Rng, site: &Site) -> Option<String> {
 fn pick_active_user(rng: &mut impl Rng, site: &Site) -> Option<String> {
     let active: Vec<&str> = site.users.iter().filter(|u| u.active).map(|u| u.account_id.as_str()).collect();
     active.choose(rng).map(|a| a.to_string())
+}
+
+/// Mostly a portal customer, sometimes anyone.
+fn pick_customer_or_user(rng: &mut impl Rng, site: &Site) -> Option<String> {
+    let customers: Vec<&str> = site
+        .users
+        .iter()
+        .filter(|u| u.account_type == crate::sim::model::AccountType::Customer)
+        .map(|u| u.account_id.as_str())
+        .collect();
+    match customers.choose(rng) {
+        Some(c) if rng.gen_bool(0.8) => Some(c.to_string()),
+        _ => pick_user(rng, site),
+    }
 }
 
 fn pick_group(rng: &mut impl Rng, site: &Site) -> Option<String> {
@@ -1341,6 +1442,21 @@ fn candidate(site: &Site, rng: &mut impl Rng, kind: Kind) -> Option<Mutation> {
                     .choose(rng)?;
             Mutation::SetInlineResolution { id: *threads.choose(rng)?, resolution }
         }
+        Kind::SetRequestParticipant => Mutation::SetRequestParticipant {
+            issue_id: pick_key(rng, &site.requests)?,
+            account_id: pick_customer_or_user(rng, site)?,
+            participant: rng.gen_bool(0.5),
+        },
+        Kind::ShareRequest => Mutation::ShareRequest {
+            issue_id: pick_key(rng, &site.requests)?,
+            organisation_id: pick_key(rng, &site.organisations)?,
+            shared: rng.gen_bool(0.5),
+        },
+        Kind::SetOrganisationMember => Mutation::SetOrganisationMember {
+            organisation_id: pick_key(rng, &site.organisations)?,
+            account_id: pick_customer_or_user(rng, site)?,
+            member: rng.gen_bool(0.5),
+        },
         Kind::SetSpaceRoleAssignment => {
             let role_id = site.space_roles.roles.choose(rng)?.id.clone();
             let principal = match rng.gen_range(0..4) {

@@ -30,9 +30,23 @@
 //! - Jira issues: a `BROWSE_PROJECTS` grant of the project's permission scheme, and, if the issue's effective
 //!   security level (a sub-task's is its parent's) is set, membership of that level. An `applicationRole`
 //!   holder with a key admits the users of that Jira application (members of its access groups); without
-//!   a key, the users of any Jira application. `sd.customer.portal.only` grants nothing through Jira. Comments with a
-//!   visibility also need that group or project role. Attachments: the issue's rule. Archived issues, and
-//!   issues of archived projects, are hidden from everyone.
+//!   a key, the users of any Jira application. `sd.customer.portal.only` grants nothing through Jira (it
+//!   is the portal's, below). Comments with a visibility also need that group or project role.
+//!   Attachments: the issue's rule. Archived issues, and issues of archived projects, are hidden from
+//!   everyone. This is the *agent path*.
+//! - Jira Service Management requests (issues of a service desk's project) have a second, the *customer
+//!   path*, through the portal: the project's scheme grants `BROWSE_PROJECTS` to `sd.customer.portal.only`,
+//!   the issue has a customer request type (one created in Jira without one is no portal request), and the
+//!   account is involved in it: its reporter, a request participant, or a member of an organisation the
+//!   request is shared with that is added to the service desk. Security levels bind customers too
+//!   (Atlassian: "request participants follow issue-level security schemes"): at a level the account must be
+//!   a member, where `sd.customer.portal.only` as a member admits every involved account, and the level's
+//!   other members count without product access (a customer named as reporter passes a `reporter`
+//!   member). The customer path needs no product access: portal-only customers have none.
+//!   A request is readable by the agent path or the customer path. Its public comments likewise; internal
+//!   comments (`jsdPublic: false`) and comments with a visibility by the agent path only (the portal shows
+//!   neither), and only by Jira users (anonymous access opens neither); attachments by the agent path only (the portal shows only some attachments, which the model
+//!   does not tell apart).
 //!
 //! It deliberately does not model team-managed Jira projects or custom-field holders: the simulator's
 //! model has none of them.
@@ -78,7 +92,7 @@ pub fn can_view(site: &Site, account_id: &str, doc: &DocId) -> bool {
             .jira_attachments
             .get(&id)
             .and_then(|a| site.issues.get(&a.issue_id))
-            .is_some_and(|i| viewer.reads_issue(i)),
+            .is_some_and(|i| viewer.reads_issue_as_agent(i)),
     }
 }
 
@@ -116,7 +130,9 @@ pub fn visible(site: &Site, account_id: &str, scope: Scope) -> Vec<DocId> {
         }
     }
     for a in site.jira_attachments.values() {
-        if in_scope.jira_attachment(a) && site.issues.get(&a.issue_id).is_some_and(|i| memo.reads_issue(i)) {
+        if in_scope.jira_attachment(a)
+            && site.issues.get(&a.issue_id).is_some_and(|i| memo.reads_issue_as_agent(i))
+        {
             docs.push(DocId::jira_attachment(a.id));
         }
     }
@@ -393,6 +409,11 @@ impl<'a> Viewer<'a> {
     }
 
     fn reads_issue(&self, issue: &Issue) -> bool {
+        self.reads_issue_as_agent(issue) || self.reads_request_as_customer(issue)
+    }
+
+    /// The agent path: Jira's own rule.
+    fn reads_issue_as_agent(&self, issue: &Issue) -> bool {
         let Some(project) = self.site.projects.get(&issue.project_id) else {
             return false;
         };
@@ -404,15 +425,70 @@ impl<'a> Viewer<'a> {
             }
     }
 
+    /// The customer path: the portal shows a request to the accounts involved in it, if the project lets
+    /// its customers browse and the request's level (if any) admits them.
+    fn reads_request_as_customer(&self, issue: &Issue) -> bool {
+        let site = self.site;
+        let Some(project) = site.projects.get(&issue.project_id) else { return false };
+        let Some(desk) =
+            site.index.service_desk_of_project.get(&project.id).and_then(|d| site.service_desks.get(d))
+        else {
+            return false;
+        };
+        let Some(request) = site.requests.get(&issue.id) else { return false };
+        let grants_portal = site.permission_schemes.get(&project.permission_scheme_id).is_some_and(|s| {
+            s.grants.iter().any(|g| g.permission == BROWSE_PROJECTS && g.holder == Holder::CustomerPortal)
+        });
+        let involved = issue.reporter.as_deref() == Some(self.account_id)
+            || request.participants.contains(self.account_id)
+            || request.organisations.iter().any(|o| {
+                desk.organisations.contains(o)
+                    && site.organisations.get(o).is_some_and(|org| org.members.contains(self.account_id))
+            });
+        issue_is_live(site, issue)
+            && grants_portal
+            && request.request_type.is_some()
+            && involved
+            && match site.effective_security_level(issue) {
+                None => true,
+                Some(level) => self.level_admits_customer(project, level, issue),
+            }
+    }
+
+    /// Whether a level admits an account on the customer path: `sd.customer.portal.only` as a member admits
+    /// every involved account; its other members count as they name the account, without product access.
+    fn level_admits_customer(&self, project: &Project, level_id: u64, issue: &Issue) -> bool {
+        let level = project
+            .security_scheme_id
+            .and_then(|s| self.site.security_schemes.get(&s))
+            .and_then(|s| s.levels.iter().find(|l| l.id == level_id));
+        let Some(level) = level else { return false };
+        level.members.iter().any(|m| match &m.holder {
+            Holder::CustomerPortal | Holder::Anyone => true,
+            Holder::ApplicationRole(key) => self.holds_application_role(key.as_deref()),
+            Holder::Group(g) => self.in_group(g),
+            Holder::User(u) => u == self.account_id,
+            Holder::ProjectRole(role) => self.is_role_actor(project, *role),
+            Holder::ProjectLead => project.lead == self.account_id,
+            Holder::Reporter => issue.reporter.as_deref() == Some(self.account_id),
+            Holder::Assignee => issue.assignee.as_deref() == Some(self.account_id),
+        })
+    }
+
     fn reads_issue_comment(&self, c: &IssueComment) -> bool {
         let Some(issue) = self.site.issues.get(&c.issue_id) else {
             return false;
         };
-        self.reads_issue(issue) && self.passes_comment_limits(issue, c)
+        let by_path = if c.internal || c.visibility.is_some() {
+            self.reads_issue_as_agent(issue)
+        } else {
+            self.reads_issue(issue)
+        };
+        by_path && self.passes_comment_limits(issue, c)
     }
 
     /// A comment's own limits: its visibility (a group or role, which only Jira users hold) and, for a
-    /// service desk internal note, being a Jira user at all (an agent).
+    /// service desk internal note, being a Jira user at all (anonymous access never opens one).
     fn passes_comment_limits(&self, issue: &Issue, c: &IssueComment) -> bool {
         if c.internal && !self.uses_jira() {
             return false;
@@ -574,6 +650,10 @@ impl<'a> Memo<'a> {
     }
 
     fn reads_issue(&mut self, issue: &Issue) -> bool {
+        self.reads_issue_as_agent(issue) || self.viewer.reads_request_as_customer(issue)
+    }
+
+    fn reads_issue_as_agent(&mut self, issue: &Issue) -> bool {
         let site = self.viewer.site;
         let Some(project) = site.projects.get(&issue.project_id) else {
             return false;
@@ -601,7 +681,12 @@ impl<'a> Memo<'a> {
         let Some(issue) = site.issues.get(&c.issue_id) else {
             return false;
         };
-        self.reads_issue(issue) && self.viewer.passes_comment_limits(issue, c)
+        let by_path = if c.internal || c.visibility.is_some() {
+            self.reads_issue_as_agent(issue)
+        } else {
+            self.reads_issue(issue)
+        };
+        by_path && self.viewer.passes_comment_limits(issue, c)
     }
 }
 

@@ -381,6 +381,7 @@ mod tests {
             updated: at(5_000),
             attachments: vec![],
             url: "https://acme.atlassian.net/browse/APP-7".into(),
+            portal: Default::default(),
         }
     }
 
@@ -394,6 +395,7 @@ mod tests {
             roles: BTreeMap::new(),
             security_levels: BTreeMap::new(),
             url: String::new(),
+            service_desk: None,
         }
     }
 
@@ -535,6 +537,7 @@ mod tests {
             created: at(6_000),
             updated: at(7_000),
             visibility: None,
+            internal: false,
         };
         let c = issue_comment_doc(&comment, &issue, &project, &dir, p);
         assert_eq!(

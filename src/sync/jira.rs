@@ -34,7 +34,7 @@ use super::runs::Mode;
 use super::state::Phase;
 use super::Error;
 use crate::atlassian::jira::Jira;
-use crate::atlassian::model::{Issue, IssueAttachment, IssueComment, Project};
+use crate::atlassian::model::{Issue, IssueAttachment, IssueComment, PortalRequest, Project};
 use crate::index::{DocId, Kind, Product};
 
 const ISSUES: Counted = Counted::Docs(Product::Jira, Kind::Issue);
@@ -276,6 +276,9 @@ impl JiraCrawl<'_, '_> {
             };
             let id = DocId::jira(Kind::Issue, &issue.id);
             self.ledger.record.counts_mut(&id).seen += 1;
+            if let PortalRequest::Unreadable(reason) = &issue.portal {
+                self.ledger.record.notes.push(format!("{id}: {reason}: readable by its agents only"));
+            }
             let version = issue.updated.map_or(0, |t| t.timestamp_millis().max(0) as u64);
             let input = AclInput::of_issue(&issue);
             let same =
@@ -377,7 +380,7 @@ impl JiraCrawl<'_, '_> {
         for (attachment, issue, project) in attachments {
             let id = DocId::jira(Kind::Attachment, &attachment.id);
             self.ledger.record.counts_mut(&id).seen += 1;
-            let input = AclInput::of_issue(&issue);
+            let input = AclInput::of_issue_attachment(&issue);
             // Jira attachments never change: one already indexed is re-pointed if need be, and downloaded again
             // only when a newer extractor may read what an older one could not.
             if self.ledger.state.docs.get(&id).is_some_and(|d| !d.extraction_outdated()) {
@@ -405,7 +408,7 @@ impl JiraCrawl<'_, '_> {
                 self.ledger.state.jira.reread.insert(issue.id.clone());
             }
             let (text, stamp) = text.into_text(&mut self.ledger.record, &id);
-            let input = AclInput::of_issue(&issue);
+            let input = AclInput::of_issue_attachment(&issue);
             let profile = self.ledger.resolve(&self.permissions.snapshot, &id, &input);
             let doc = docs::issue_attachment_doc(
                 &attachment,

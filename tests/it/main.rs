@@ -28,6 +28,7 @@ mod search_cli;
 mod search_sources;
 mod server;
 mod service;
+mod service_desk;
 mod sim_confluence;
 mod sim_determinism;
 mod sim_guard;

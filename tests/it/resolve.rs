@@ -12,13 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use permdex::acl::{AclStore, ProfileId};
 use permdex::atlassian::model as crawled;
 use permdex::sim::fixture::tiny_site;
-use permdex::sim::generate::generate;
+use permdex::sim::generate::{generate, generate_with};
 use permdex::sim::model::{self as sim, Site, Status};
 use permdex::sim::mutate::{apply, random_mutation, Mutation};
 use permdex::sim::oracle::{all_docs, can_view, Scope};
-use permdex::sim::{DocId, Scale, SimConfig};
+use permdex::sim::{DocId, Scale, SimConfig, SiteFeatures};
 use permdex::sync::resolve::{
-    caller_principals, refresh_all, resolve, AclInput, PermissionSnapshot, Visibility,
+    caller_principals, refresh_all, resolve, AclInput, PermissionSnapshot, Request, Visibility,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -137,6 +137,18 @@ fn adapt(site: &Site) -> Adapted {
                 (id.to_string(), crawled::RoleActors { users: a.users.clone(), groups: a.groups.clone() })
             })
             .collect();
+        // What the service desk API serves: the desk's organisations with their members.
+        let service_desk =
+            site.index.service_desk_of_project.get(&p.id).and_then(|d| site.service_desks.get(d)).map(
+                |desk| crawled::ServiceDeskAccess {
+                    id: desk.id.to_string(),
+                    organisations: desk
+                        .organisations
+                        .iter()
+                        .map(|o| (o.to_string(), site.organisations.get(o).map(|org| org.members.clone())))
+                        .collect(),
+                },
+            );
         snapshot.projects.insert(
             p.id.to_string(),
             crawled::Project {
@@ -148,6 +160,7 @@ fn adapt(site: &Site) -> Adapted {
                 roles,
                 security_levels,
                 url: String::new(),
+                service_desk,
             },
         );
     }
@@ -164,6 +177,11 @@ fn adapt(site: &Site) -> Adapted {
             reporter: i.reporter.clone(),
             assignee: i.assignee.clone(),
             level_id: site.effective_security_level(i).map(|l| l.to_string()),
+            // What the request fields serve: a request type, participants and organisations.
+            request: site.requests.get(&i.id).filter(|r| r.request_type.is_some()).map(|r| Request {
+                participants: r.participants.clone(),
+                organisations: r.organisations.iter().map(u64::to_string).collect(),
+            }),
         })
     };
     let mut inputs = BTreeMap::new();
@@ -187,11 +205,19 @@ fn adapt(site: &Site) -> Adapted {
                 sim::Visibility::Group(g) => Visibility::Group(g.clone()),
                 sim::Visibility::Role(r) => Visibility::Role(r.to_string()),
             }),
+            internal: c.internal,
         });
         inputs.insert(DocId::jira_comment(c.id), input);
     }
     for a in site.jira_attachments.values() {
-        inputs.insert(DocId::jira_attachment(a.id), issue_input(a.issue_id));
+        // Attachments are read through Jira only, as `AclInput::of_issue_attachment` has it.
+        let input = issue_input(a.issue_id).map(|mut i| {
+            if let AclInput::JiraIssue { request, .. } = &mut i {
+                *request = None;
+            }
+            i
+        });
+        inputs.insert(DocId::jira_attachment(a.id), input);
     }
     let in_scope: BTreeSet<DocId> = all_docs(site, Scope::default()).into_iter().collect();
     let inputs = inputs
@@ -219,7 +245,7 @@ fn holder(h: &sim::Holder) -> crawled::Holder {
         sim::Holder::ProjectLead => crawled::Holder::ProjectLead,
         sim::Holder::Reporter => crawled::Holder::Reporter,
         sim::Holder::Assignee => crawled::Holder::Assignee,
-        sim::Holder::CustomerPortal => crawled::Holder::Unknown("sd.customer.portal.only".into()),
+        sim::Holder::CustomerPortal => crawled::Holder::CustomerPortal,
     }
 }
 
@@ -407,6 +433,50 @@ fn mutated_sites_stay_exact_after_a_refresh_into_the_same_store() {
             // Re-resolving an unchanged site changes nothing.
             assert_eq!(resolve_all(&mut store, &next), next_profiles, "seed {seed} round {round}");
             (adapted, profiles) = (next, next_profiles);
+        }
+    }
+}
+
+fn with_service_desk(seed: u64, scale: Scale) -> Site {
+    let features = SiteFeatures { service_management: true, ..SiteFeatures::NONE };
+    generate_with(&SimConfig::new(seed, scale), features).expect("generation without a corpus cannot fail")
+}
+
+#[test]
+fn service_desk_sites_are_exact_and_stay_exact_after_mutations() {
+    for (seed, scale) in [(31, Scale::Tiny), (32, Scale::Tiny), (33, Scale::Small)] {
+        let mut site = with_service_desk(seed, scale);
+        assert!(!site.requests.is_empty() && !site.organisations.is_empty(), "seed {seed}: no service desk");
+        let adapted = adapt(&site);
+        let mut store = AclStore::default();
+        let profiles = resolve_all(&mut store, &adapted);
+        assert_exact(&site, &store, &adapted, &profiles, &format!("service desk seed {seed}"));
+        // Some customer reads something, and only through the portal: customers hold no group.
+        let customers: Vec<&sim::User> =
+            site.users.iter().filter(|u| u.account_type == sim::AccountType::Customer && u.active).collect();
+        let reading = customers
+            .iter()
+            .filter(|c| profiles.keys().any(|doc| can_view(&site, &c.account_id, doc)))
+            .count();
+        assert!(reading > 0, "seed {seed}: no customer reads a request");
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for round in 0..4 {
+            let mut applied = 0;
+            while applied < 20 {
+                let m = random_mutation(&site, &mut rng);
+                if apply(&mut site, &m).is_ok() {
+                    applied += 1;
+                }
+            }
+            let next = adapt(&site);
+            let next_profiles = resolve_all(&mut store, &next);
+            assert_exact(
+                &site,
+                &store,
+                &next,
+                &next_profiles,
+                &format!("service desk seed {seed} round {round}"),
+            );
         }
     }
 }

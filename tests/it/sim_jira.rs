@@ -1602,3 +1602,83 @@ async fn sub_tasks_and_project_leads_on_request() {
         .collect();
     assert_eq!(leads, [("APP", Some("carol")), ("LEAD", Some("bob")), ("OPEN", Some("alice"))]);
 }
+
+#[tokio::test]
+async fn the_service_desk_api_pages_desks_organisations_and_members_and_issues_carry_request_fields() {
+    let features =
+        permdex::sim::SiteFeatures { service_management: true, ..permdex::sim::SiteFeatures::NONE };
+    let site =
+        permdex::sim::generate::generate_with(&SimConfig::new(4, Scale::Tiny), features).expect("site");
+    let sim = Sim::start(site.clone()).await;
+    // Every listing walks each item once at a page of one, in the API's own envelope.
+    async fn walk(sim: &Sim, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        loop {
+            let (status, page) = sim.get(&format!("{path}?start={}&limit=1", items.len())).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {page}");
+            let page: wire::PagedDto<Value> = serde_json::from_value(page).expect("a page");
+            assert_eq!(
+                (page.start, page.limit, page.size),
+                (Some(items.len() as u64), Some(1), Some(page.values.len() as u64))
+            );
+            items.extend(page.values);
+            if page.is_last_page == Some(true) {
+                return items;
+            }
+            assert!(
+                page.links.and_then(|l| l.next).is_some(),
+                "{path}: a page before the last links the next"
+            );
+        }
+    }
+    let desks = walk(&sim, "/rest/servicedeskapi/servicedesk").await;
+    let desk = site.service_desks.values().next().expect("a desk");
+    assert_eq!(desks.len(), site.service_desks.len());
+    assert_eq!(desks[0]["projectId"], json!(desk.project_id.to_string()));
+    let orgs = walk(&sim, &format!("/rest/servicedeskapi/servicedesk/{}/organization", desk.id)).await;
+    let org_ids: BTreeSet<String> = orgs.iter().map(|o| o["id"].as_str().expect("id").to_string()).collect();
+    assert_eq!(org_ids, desk.organisations.iter().map(u64::to_string).collect());
+    for org in site.organisations.values() {
+        let users = walk(&sim, &format!("/rest/servicedeskapi/organization/{}/user", org.id)).await;
+        let ids: BTreeSet<String> =
+            users.iter().map(|u| u["accountId"].as_str().expect("id").to_string()).collect();
+        assert_eq!(ids, org.members, "organisation {}", org.id);
+    }
+    let (status, _) = sim.get("/rest/servicedeskapi/servicedesk/999/organization").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The custom fields are listed by type, and a request carries them.
+    let (_, fields) = sim.get("/rest/api/3/field").await;
+    let fields: Vec<wire::FieldDetails> = serde_json::from_value(fields).expect("fields");
+    let id_of = |kind: &str| {
+        fields
+            .iter()
+            .find(|f| f.schema.as_ref().and_then(|s| s.custom.as_deref()) == Some(kind))
+            .map(|f| f.id.clone())
+    };
+    let participants = id_of(wire::PARTICIPANTS_FIELD).expect("participants field");
+    let organisations = id_of(wire::ORGANIZATIONS_FIELD).expect("organizations field");
+    let request_type = id_of(wire::REQUEST_TYPE_FIELD).expect("request type field");
+    let (id, request) = site
+        .requests
+        .iter()
+        .find(|(_, r)| r.request_type.is_some() && !r.participants.is_empty())
+        .expect("a request with participants");
+    let (_, issue) = sim
+        .get(&format!("/rest/api/3/issue/{id}?fields={participants},{organisations},{request_type}"))
+        .await;
+    let named: BTreeSet<String> = issue["fields"][&participants]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .map(|u| u["accountId"].as_str().expect("id").to_string())
+        .collect();
+    assert_eq!(named, request.participants);
+    assert!(issue["fields"][&request_type]["requestType"]["id"].is_string(), "{issue}");
+    // An issue of another project has none of them.
+    let other =
+        site.issues.values().find(|i| !site.requests.contains_key(&i.id) && !i.archived).expect("an issue");
+    let (_, issue) =
+        sim.get(&format!("/rest/api/3/issue/{}?fields={participants},{request_type}", other.id)).await;
+    assert!(issue["fields"][&participants].is_null() && issue["fields"][&request_type].is_null(), "{issue}");
+}

@@ -220,6 +220,9 @@ pub fn permission_only(m: &Mutation) -> bool {
             | Mutation::SetIssueSecurityLevel { .. }
             | Mutation::SetCommentVisibility { .. }
             | Mutation::SetAssignee { .. }
+            | Mutation::SetRequestParticipant { .. }
+            | Mutation::ShareRequest { .. }
+            | Mutation::SetOrganisationMember { .. }
     )
 }
 

@@ -13,12 +13,8 @@ use rand_chacha::ChaCha8Rng;
 use crate::sync::{assert_same, harness_with, random_mutations, Harness};
 
 /// The parts of real sites that carry the most permission rules.
-const FEATURES: SiteFeatures = SiteFeatures {
-    product_access: true,
-    inline_comments: true,
-    space_roles: true,
-    service_management: false,
-};
+const FEATURES: SiteFeatures =
+    SiteFeatures { product_access: true, inline_comments: true, space_roles: true, service_management: true };
 
 fn varied(seed: u64, scale: Scale, faults: FaultConfig) -> SimConfig {
     SimConfig { faults: FaultConfig { seed, ..faults }, ..SimConfig::new(seed, scale) }

@@ -3,14 +3,14 @@
 //! resolved from the group or role they name to an id (a role by its name in the issue's project, a group
 //! sometimes only by its name).
 //!
-//! A visibility that cannot be resolved, and an internal service-management comment, leave the comment
-//! [`CommentVisibility::Unknown`], which nobody passes. Not here: what a visibility means for a document
-//! (`sync::resolve`).
+//! A visibility that cannot be resolved leaves the comment [`CommentVisibility::Unknown`], which nobody
+//! passes. A Jira Service Management internal note (`jsdPublic: false`) is marked `internal`. Not here:
+//! what a visibility or an internal note means for a document (`sync::resolve`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::projects::role_ids_by_name;
-use super::{account_id, is_id, parse_time, Jira, API, COMMENTS_PAGE, COMMENT_LIST_MAX, INTERNAL_COMMENT};
+use super::{account_id, is_id, parse_time, Jira, API, COMMENTS_PAGE, COMMENT_LIST_MAX};
 use crate::atlassian::model::{CommentVisibility, IssueComment};
 use crate::atlassian::paginate::OffsetPager;
 use crate::atlassian::path::segment;
@@ -34,6 +34,7 @@ impl Jira {
                 continue;
             }
             let visibility = self.comment_visibility(&comment, project_id).await?;
+            let internal = is_internal(&comment);
             comments.push(IssueComment {
                 id: comment.id,
                 issue_id: issue_id.to_string(),
@@ -42,6 +43,7 @@ impl Jira {
                 created: comment.created.as_deref().and_then(parse_time),
                 updated: comment.updated.as_deref().and_then(parse_time),
                 visibility,
+                internal,
             });
         }
         Ok(comments)
@@ -53,12 +55,13 @@ impl Jira {
         Ok(self.listed_comments(ids).await?.into_iter().map(|c| c.id).collect())
     }
 
-    /// The visibility of each of these comments (by comment id, with its project's id) that still exists:
-    /// `None` for an open one. A permission refresh reads these to follow restrictions set or lifted.
+    /// The restriction of each of these comments (by comment id, with its project's id) that still exists:
+    /// its visibility (`None` for an open one) and whether it is an internal note. A permission refresh
+    /// reads these to follow restrictions set or lifted.
     pub async fn comment_visibilities(
         &self,
         comments: &[(String, String)],
-    ) -> Result<BTreeMap<String, Option<CommentVisibility>>, Error> {
+    ) -> Result<BTreeMap<String, CommentAccess>, Error> {
         let project_of: HashMap<&str, &str> =
             comments.iter().map(|(c, p)| (c.as_str(), p.as_str())).collect();
         let ids: Vec<String> = comments.iter().map(|(c, _)| c.clone()).collect();
@@ -66,22 +69,18 @@ impl Jira {
         for comment in self.listed_comments(&ids).await? {
             let Some(project_id) = project_of.get(comment.id.as_str()) else { continue };
             let visibility = self.comment_visibility(&comment, project_id).await?;
-            visibilities.insert(comment.id, visibility);
+            let internal = is_internal(&comment);
+            visibilities.insert(comment.id, CommentAccess { visibility, internal });
         }
         Ok(visibilities)
     }
 
-    /// A comment's restriction: its `visibility`, and for an internal service-management comment
-    /// (`jsdPublic: false`), which only the project's agents see, a restriction nobody passes (who is an
-    /// agent is not read).
+    /// A comment's `visibility`.
     async fn comment_visibility(
         &self,
         comment: &wire::Comment,
         project_id: &str,
     ) -> Result<Option<CommentVisibility>, Error> {
-        if comment.jsd_public == Some(false) {
-            return Ok(Some(CommentVisibility::Unknown(INTERNAL_COMMENT.into())));
-        }
         Ok(match &comment.visibility {
             None => None,
             Some(v) => Some(self.visibility(v, project_id).await?),
@@ -184,4 +183,17 @@ pub(in crate::atlassian) fn named_visibility(v: &wire::Visibility) -> NamedVisib
         }
         wire::VisibilityType::Other(kind) => NamedVisibility::Unknown(kind.clone()),
     }
+}
+
+/// What a comment's readers depend on besides its issue (see [`Jira::comment_visibilities`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentAccess {
+    pub visibility: Option<CommentVisibility>,
+    pub internal: bool,
+}
+
+/// Whether a comment is a Jira Service Management internal note: `jsdPublic: false`. Only a definite
+/// `false` is one; a comment outside a service project has no `jsdPublic` and is public, as is `true`.
+fn is_internal(comment: &wire::Comment) -> bool {
+    comment.jsd_public == Some(false)
 }

@@ -12,11 +12,12 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 
+use super::service_desk::RequestFields;
 use super::{
     account_id, is_id, joined, malformed, parse_time, Jira, API, BULKFETCH_MAX, ISSUE_ACCESS_PAGE,
     ISSUE_FIELDS, ISSUE_IDS_PAGE, UNKNOWN_LEVEL,
 };
-use crate::atlassian::model::{Issue, IssueAttachment};
+use crate::atlassian::model::{Issue, IssueAttachment, PortalRequest};
 use crate::atlassian::path::segment;
 use crate::atlassian::wire::jira as wire;
 use crate::atlassian::{Error, Page};
@@ -29,6 +30,8 @@ pub struct IssueAccess {
     pub assignee: Option<String>,
     /// As [`Issue::security_level_id`].
     pub security_level_id: Option<String>,
+    /// As [`Issue::portal`].
+    pub portal: PortalRequest,
 }
 
 impl Jira {
@@ -72,7 +75,9 @@ impl Jira {
         let Some(scope) = IssueScope::of(project_keys, None) else {
             return Ok(Page { items: Vec::new(), next: None });
         };
-        let fields = ["id", "security", "reporter", "assignee"];
+        let request_fields = self.known_request_fields();
+        let mut fields = vec!["id", "security", "reporter", "assignee"];
+        fields.extend(request_fields.ids());
         let page = self.search_page(&scope, token, &fields, ISSUE_ACCESS_PAGE).await?;
         let items = page
             .items
@@ -81,6 +86,7 @@ impl Jira {
                 let fields = bean.fields.unwrap_or_default();
                 IssueAccess {
                     id: id.to_string(),
+                    portal: request_fields.portal(&fields.other),
                     reporter: fields.reporter.flatten().and_then(account_id),
                     assignee: fields.assignee.flatten().and_then(account_id),
                     security_level_id: fields.security.map(level_id),
@@ -140,12 +146,15 @@ impl Jira {
     pub async fn issues(&self, ids: &[String]) -> Result<(Vec<Issue>, Vec<(String, String)>), Error> {
         let path = format!("{API}/issue/bulkfetch");
         let base = self.web_base();
+        let request_fields = self.known_request_fields();
+        let mut fields: Vec<String> = ISSUE_FIELDS.iter().map(|f| f.to_string()).collect();
+        fields.extend(request_fields.ids().map(str::to_string));
         // The chunks are fetched side by side (the client bounds how many at once) and put back in order.
         let mut tasks = JoinSet::new();
         for (n, chunk) in ids.chunks(BULKFETCH_MAX).enumerate() {
             let request = wire::BulkFetchRequest {
                 issue_ids_or_keys: chunk.to_vec(),
-                fields: ISSUE_FIELDS.iter().map(|f| f.to_string()).collect(),
+                fields: fields.clone(),
                 ..Default::default()
             };
             let (client, path) = (self.client.clone(), path.clone());
@@ -168,7 +177,7 @@ impl Jira {
                 if let Some(key) = &bean.key {
                     answered.insert(key.clone());
                 }
-                match issue_from_wire(bean, &base) {
+                match issue_from_wire(bean, &base, &request_fields) {
                     Ok(issue) => issues.push(issue),
                     Err(error) => errors.push(error),
                 }
@@ -243,6 +252,7 @@ fn level_id(security: wire::SecurityLevel) -> String {
 pub(in crate::atlassian) fn issue_from_wire(
     bean: wire::IssueBean,
     base: &str,
+    request_fields: &RequestFields,
 ) -> Result<Issue, (String, String)> {
     if !is_id(&bean.id) {
         return Err((bean.id, "answered without a usable id".into()));
@@ -294,6 +304,7 @@ pub(in crate::atlassian) fn issue_from_wire(
         created: fields.created.as_deref().and_then(parse_time),
         updated: fields.updated.as_deref().and_then(parse_time),
         attachments,
+        portal: request_fields.portal(&fields.other),
         id: bean.id,
     })
 }
@@ -337,11 +348,11 @@ mod tests {
     fn issues_without_project_or_fields_are_errors() {
         let bare: wire::IssueBean = serde_json::from_value(json!({"id": "1"})).expect("parses");
         assert_eq!(
-            issue_from_wire(bare, "http://x").map(|i| i.id),
+            issue_from_wire(bare, "http://x", &RequestFields::default()).map(|i| i.id),
             Err(("1".into(), "answered without fields".into()))
         );
         let orphan: wire::IssueBean =
             serde_json::from_value(json!({"id": "2", "fields": {"summary": "s"}})).expect("parses");
-        assert!(issue_from_wire(orphan, "http://x").is_err());
+        assert!(issue_from_wire(orphan, "http://x", &RequestFields::default()).is_err());
     }
 }

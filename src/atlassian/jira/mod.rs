@@ -10,7 +10,10 @@
 //!   then the issues themselves (`issue/bulkfetch`, 100 per call), as Atlassian recommends;
 //!   [`Jira::issue_access`], [`Jira::approximate_issue_count`], [`Jira::download`];
 //! - `comments.rs` — [`Jira::comments`], [`Jira::existing_comments`], [`Jira::comment_visibilities`];
-//! - `directory.rs` — [`Jira::directory`], [`Jira::users`], and the group names grants are resolved with.
+//! - `directory.rs` — [`Jira::directory`], [`Jira::users`], and the group names grants are resolved with;
+//! - `service_desk.rs` — Jira Service Management: [`Jira::request_fields`] (the custom fields that hold a
+//!   request's participants, organisations and request type), [`Jira::service_desks`],
+//!   [`Jira::desk_organisations`], [`Jira::organisation_members`].
 //!
 //! This file holds the crawler itself and what every topic shares: limits, the names it remembers, ids,
 //! times.
@@ -34,9 +37,12 @@ mod directory;
 mod issues;
 mod projects;
 mod security_levels;
+mod service_desk;
 
+pub use comments::CommentAccess;
 pub use issues::IssueAccess;
 pub use projects::{ProjectsRead, RoleUses, UnreadableProject};
+pub use service_desk::RequestFields;
 
 /// For the wire variance test, which reads fixtures as the crawler does.
 #[cfg(test)]
@@ -51,8 +57,6 @@ const API: &str = "/rest/api/3";
 pub const ISSUE_IDS_PAGE: usize = 5_000;
 /// Issues per page of [`Jira::issue_access`]: Jira serves 100 when fields besides the id are asked for.
 pub const ISSUE_ACCESS_PAGE: usize = 100;
-/// The restriction of an internal service-management comment (`jsdPublic: false`).
-pub const INTERNAL_COMMENT: &str = "internal comment (agents only)";
 /// Issues per `issue/bulkfetch` call: Jira's maximum.
 pub const BULKFETCH_MAX: usize = 100;
 /// Comment ids per `comment/list` call: Jira's maximum.
@@ -99,6 +103,9 @@ pub struct Jira {
     /// Held while a name not remembered yet is read, so that requests side by side (the comments of many
     /// issues of one project) that miss the same names read them once.
     name_reads: tokio::sync::Mutex<()>,
+    /// Jira Service Management's custom fields, once [`Jira::request_fields`] found them: issue fetches
+    /// then ask for them.
+    request_fields: Mutex<RequestFields>,
 }
 
 #[derive(Debug, Default)]
@@ -111,7 +118,12 @@ struct Names {
 
 impl Jira {
     pub fn new(client: Client) -> Self {
-        Jira { client, names: Mutex::new(Names::default()), name_reads: tokio::sync::Mutex::new(()) }
+        Jira {
+            client,
+            names: Mutex::new(Names::default()),
+            name_reads: tokio::sync::Mutex::new(()),
+            request_fields: Mutex::new(RequestFields::default()),
+        }
     }
 
     pub fn client(&self) -> &Client {

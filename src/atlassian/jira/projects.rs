@@ -294,6 +294,8 @@ impl RawProject {
                 })
                 .collect(),
             url: format!("{base}/browse/{}", self.key),
+            // Read beside the projects, for those whose browse holders need it (`service_desk.rs`).
+            service_desk: None,
         }
     }
 }
@@ -554,6 +556,7 @@ pub(in crate::atlassian) fn holder(
         wire::HolderType::ProjectLead => Holder::ProjectLead,
         wire::HolderType::Reporter => Holder::Reporter,
         wire::HolderType::Assignee => Holder::Assignee,
+        wire::HolderType::CustomerPortalOnly => Holder::CustomerPortal,
         other => Holder::Unknown(String::from(other.clone())),
     }
 }
@@ -607,7 +610,7 @@ mod tests {
                 json!({"type": "userCustomField", "parameter": "customfield_1"}),
                 Holder::Unknown("userCustomField".into()),
             ),
-            (json!({"type": "sd.customer.portal.only"}), Holder::Unknown("sd.customer.portal.only".into())),
+            (json!({"type": "sd.customer.portal.only"}), Holder::CustomerPortal),
             (json!({}), Holder::Unknown(String::new())),
         ];
         for (input, expected) in cases {

@@ -39,6 +39,8 @@
   function freshnessCell(source) {
     const served = source.served;
     if (!served) return el("td", { class: "freshness", text: "—" });
+    // Before the first commit, a running sync is what will bring the index: nothing is wrong yet.
+    if (served.generation === 0 && source.sync_running) return el("td", { class: "freshness", text: "first sync running" });
     if (served.withheld) return el("td", { class: "freshness status-bad", text: "withheld: " + served.withheld });
     return el("td", { class: "freshness", text: served.permissions_refreshed ? formatTime(served.permissions_refreshed) : "never" });
   }

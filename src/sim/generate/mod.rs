@@ -12,6 +12,7 @@
 //! - `corpus.rs`: Cranfield documents as pages, a GitBugs CSV as issues;
 //! - `inline.rs`: inline comments (a feature);
 //! - `roles.rs`: role-based space access (a feature);
+//! - `service_desk.rs`: a Jira Service Management desk with customers, organisations and requests (a feature);
 //! - `access.rs`: product access: who uses Jira and Confluence, through which groups (and, with the
 //!   product-access feature, accounts without one of them, guests, application-role grants);
 //! - `topics.rs` and `text.rs`: the vocabulary and the writing.
@@ -26,6 +27,7 @@ mod inline;
 mod jira;
 mod people;
 mod roles;
+mod service_desk;
 mod text;
 mod topics;
 
@@ -206,6 +208,9 @@ pub fn generate_with(config: &SimConfig, features: SiteFeatures) -> Result<Site,
     }
     if features.space_roles {
         roles::add(&mut phase_rng(config.seed, 7), &mut site);
+    }
+    if features.service_management {
+        service_desk::add(&mut phase_rng(config.seed, 8), &mut site, plan.users);
     }
     site.clock = latest_time(&site);
     site.reindex();

@@ -159,7 +159,7 @@ pub fn time_zone_name(offset_minutes: i32) -> String {
 
 /// An error answer: handlers return it with `?`, and it renders in Jira's error shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct JiraError {
+pub(super) struct JiraError {
     status: StatusCode,
     message: String,
 }
@@ -171,9 +171,9 @@ impl IntoResponse for JiraError {
 }
 
 /// What a handler answers: a response, or an error in Jira's shape.
-type Answer = Result<Response, JiraError>;
+pub(super) type Answer = Result<Response, JiraError>;
 
-fn bad_request(message: &str) -> JiraError {
+pub(super) fn bad_request(message: &str) -> JiraError {
     JiraError { status: StatusCode::BAD_REQUEST, message: message.to_string() }
 }
 
@@ -196,11 +196,11 @@ fn admin_only(caller: &Caller, permission: &str) -> Result<(), JiraError> {
 /// The global permission the admin-only reads of permission and security schemes need.
 const ADMINISTER_JIRA: &str = "the Administer Jira global permission";
 
-fn not_found(message: &str) -> JiraError {
+pub(super) fn not_found(message: &str) -> JiraError {
     JiraError { status: StatusCode::NOT_FOUND, message: message.to_string() }
 }
 
-fn ok_json<T: Serialize>(body: &T) -> Answer {
+pub(super) fn ok_json<T: Serialize>(body: &T) -> Answer {
     match serde_json::to_value(body) {
         Ok(v) => Ok(json_response(StatusCode::OK, v)),
         Err(e) => {
@@ -215,16 +215,16 @@ fn ok_json<T: Serialize>(body: &T) -> Answer {
 }
 
 /// The site's base URL as the client addressed it.
-fn base_url(headers: &HeaderMap) -> String {
+pub(super) fn base_url(headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     format!("http://{host}")
 }
 
 /// Query parameters in order, repeated names kept (Jira takes `keys=A&keys=B` and comma lists).
-struct Params(Vec<(String, String)>);
+pub(super) struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn parse(raw: Option<String>) -> Self {
+    pub(super) fn parse(raw: Option<String>) -> Self {
         let raw = raw.unwrap_or_default();
         Params(url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect())
     }
@@ -244,7 +244,7 @@ impl Params {
             .collect()
     }
 
-    fn number(&self, name: &str) -> Result<Option<i64>, JiraError> {
+    pub(super) fn number(&self, name: &str) -> Result<Option<i64>, JiraError> {
         match self.first(name) {
             None | Some("") => Ok(None),
             Some(v) => v
@@ -341,6 +341,10 @@ enum IssueField {
     Security,
     Comment,
     Attachment,
+    /// Jira Service Management's custom fields, on sites with a service desk.
+    RequestParticipants,
+    Organizations,
+    RequestType,
 }
 
 struct FieldDef {
@@ -352,6 +356,8 @@ struct FieldDef {
     clause_names: &'static [&'static str],
     schema_type: &'static str,
     schema_items: Option<&'static str>,
+    /// A custom field's type key and id (`schema.custom`, `schema.customId`).
+    custom: Option<(&'static str, u64)>,
 }
 
 const FIELD_DEFS: &[FieldDef] = &[
@@ -364,6 +370,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["summary"],
         schema_type: "string",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Description,
@@ -374,6 +381,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["description"],
         schema_type: "string",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Project,
@@ -384,6 +392,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["project"],
         schema_type: "project",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::IssueType,
@@ -394,6 +403,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["issuetype", "type"],
         schema_type: "issuetype",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Parent,
@@ -404,6 +414,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["parent"],
         schema_type: "issuelink",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Subtasks,
@@ -414,6 +425,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["subtasks"],
         schema_type: "array",
         schema_items: Some("issuelinks"),
+        custom: None,
     },
     FieldDef {
         field: IssueField::Status,
@@ -424,6 +436,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["status"],
         schema_type: "status",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Priority,
@@ -434,6 +447,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["priority"],
         schema_type: "priority",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Labels,
@@ -444,6 +458,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["labels"],
         schema_type: "array",
         schema_items: Some("string"),
+        custom: None,
     },
     FieldDef {
         field: IssueField::Reporter,
@@ -454,6 +469,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["reporter"],
         schema_type: "user",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Assignee,
@@ -464,6 +480,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["assignee"],
         schema_type: "user",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Creator,
@@ -474,6 +491,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["creator"],
         schema_type: "user",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Created,
@@ -484,6 +502,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["created", "createdDate"],
         schema_type: "datetime",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Updated,
@@ -494,6 +513,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["updated", "updatedDate"],
         schema_type: "datetime",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Security,
@@ -504,6 +524,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["level"],
         schema_type: "securitylevel",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Comment,
@@ -514,6 +535,7 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["comment"],
         schema_type: "comments-page",
         schema_items: None,
+        custom: None,
     },
     FieldDef {
         field: IssueField::Attachment,
@@ -524,8 +546,47 @@ const FIELD_DEFS: &[FieldDef] = &[
         clause_names: &["attachments"],
         schema_type: "array",
         schema_items: Some("attachment"),
+        custom: None,
+    },
+    FieldDef {
+        field: IssueField::RequestParticipants,
+        id: PARTICIPANTS_FIELD_ID,
+        name: "Request participants",
+        navigable: true,
+        orderable: true,
+        clause_names: &["cf[10026]", "Request participants"],
+        schema_type: "array",
+        schema_items: Some("user"),
+        custom: Some((wire::PARTICIPANTS_FIELD, 10026)),
+    },
+    FieldDef {
+        field: IssueField::Organizations,
+        id: ORGANIZATIONS_FIELD_ID,
+        name: "Organizations",
+        navigable: true,
+        orderable: true,
+        clause_names: &["cf[10002]", "Organizations"],
+        schema_type: "array",
+        schema_items: Some("sd-customerorganization"),
+        custom: Some((wire::ORGANIZATIONS_FIELD, 10002)),
+    },
+    FieldDef {
+        field: IssueField::RequestType,
+        id: REQUEST_TYPE_FIELD_ID,
+        name: "Request Type",
+        navigable: true,
+        orderable: true,
+        clause_names: &["cf[10010]", "Customer Request Type", "Request Type"],
+        schema_type: "sd-customerrequesttype",
+        schema_items: None,
+        custom: Some((wire::REQUEST_TYPE_FIELD, 10010)),
     },
 ];
+
+/// The ids of Jira Service Management's custom fields on this site.
+const PARTICIPANTS_FIELD_ID: &str = "customfield_10026";
+const ORGANIZATIONS_FIELD_ID: &str = "customfield_10002";
+const REQUEST_TYPE_FIELD_ID: &str = "customfield_10010";
 
 /// Which parts of an issue a request asked for. `id` is always served.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -601,9 +662,9 @@ impl FieldSelection {
 }
 
 /// Renders model objects for one request: the site and the base URL the client used.
-struct Render<'a> {
-    site: &'a Site,
-    base: String,
+pub(super) struct Render<'a> {
+    pub(super) site: &'a Site,
+    pub(super) base: String,
 }
 
 fn fnv(text: &str) -> u64 {
@@ -821,7 +882,7 @@ impl<'a> Render<'a> {
             created: Some(self.time(c.created)),
             updated: Some(self.time(c.updated)),
             visibility: c.visibility.as_ref().map(|v| self.visibility(v)),
-            jsd_public: Some(true),
+            jsd_public: Some(!c.internal),
         }
     }
 
@@ -942,6 +1003,11 @@ impl<'a> Render<'a> {
                         .collect();
                     f.attachment = Some(attachments);
                 }
+                IssueField::RequestParticipants | IssueField::Organizations | IssueField::RequestType => {
+                    if let Some((id, value)) = self.service_desk_field(issue, *field) {
+                        f.other.insert(id.into(), value);
+                    }
+                }
             }
         }
         wire::IssueBean {
@@ -953,6 +1019,60 @@ impl<'a> Render<'a> {
             key: Some(issue.key.clone()),
             fields: Some(f),
         }
+    }
+
+    /// A Jira Service Management field of an issue, on a site with a service desk (elsewhere the field
+    /// does not exist): its id and value, `null` for an issue that is no request.
+    fn service_desk_field(&self, issue: &Issue, field: IssueField) -> Option<(&'static str, Value)> {
+        if self.site.service_desks.is_empty() {
+            return None;
+        }
+        let request = self.site.requests.get(&issue.id);
+        let desk = self.site.index.service_desk_of_project.get(&issue.project_id);
+        let base = &self.base;
+        let to_value = |v: Result<Value, serde_json::Error>| v.unwrap_or(Value::Null);
+        Some(match field {
+            IssueField::RequestParticipants => {
+                let users: Option<Vec<wire::User>> = request
+                    .filter(|r| !r.participants.is_empty())
+                    .map(|r| r.participants.iter().map(|a| self.user(a)).collect());
+                (PARTICIPANTS_FIELD_ID, to_value(serde_json::to_value(users)))
+            }
+            IssueField::Organizations => {
+                let orgs: Option<Vec<Value>> = request.filter(|r| !r.organisations.is_empty()).map(|r| {
+                    r.organisations
+                        .iter()
+                        .filter_map(|o| self.site.organisations.get(o))
+                        .map(|o| {
+                            serde_json::json!({
+                                "id": o.id,
+                                "name": o.name,
+                                "_links": {"self": format!("{base}/rest/servicedeskapi/organization/{}", o.id)},
+                            })
+                        })
+                        .collect()
+                });
+                (ORGANIZATIONS_FIELD_ID, to_value(serde_json::to_value(orgs)))
+            }
+            _ => {
+                let kind = request.and_then(|r| r.request_type).zip(desk).map(|(t, desk)| {
+                    wire::CustomerRequestType {
+                        request_type: Some(wire::RequestType {
+                            id: t.to_string(),
+                            name: Some(
+                                ["Get IT help", "Report a problem", "Ask a question"][(t as usize) % 3]
+                                    .into(),
+                            ),
+                            service_desk_id: Some(desk.to_string()),
+                        }),
+                        links: Some(wire::SelfLink {
+                            self_url: Some(format!("{base}/rest/servicedeskapi/request/{}", issue.id)),
+                        }),
+                    }
+                });
+                (REQUEST_TYPE_FIELD_ID, to_value(serde_json::to_value(kind)))
+            }
+        })
     }
 
     /// A parent or sub-task as Jira embeds it: id, key and a few fields.
@@ -2049,14 +2169,16 @@ async fn myself(State(state): State<SimState>, headers: HeaderMap) -> Answer {
     ok_json(&me)
 }
 
-async fn fields() -> Answer {
+async fn fields(State(state): State<SimState>) -> Answer {
+    let with_service_desk = !state.read().service_desks.is_empty();
     let list: Vec<wire::FieldDetails> = FIELD_DEFS
         .iter()
+        .filter(|d| d.custom.is_none() || with_service_desk)
         .map(|d| wire::FieldDetails {
             id: d.id.into(),
             key: Some(d.id.into()),
             name: d.name.into(),
-            custom: false,
+            custom: d.custom.is_some(),
             orderable: d.orderable,
             navigable: d.navigable,
             searchable: true,
@@ -2064,9 +2186,9 @@ async fn fields() -> Answer {
             schema: Some(wire::JsonTypeBean {
                 kind: d.schema_type.into(),
                 items: d.schema_items.map(str::to_string),
-                system: Some(d.id.into()),
-                custom: None,
-                custom_id: None,
+                system: d.custom.is_none().then(|| d.id.into()),
+                custom: d.custom.map(|(kind, _)| kind.into()),
+                custom_id: d.custom.map(|(_, id)| id),
             }),
         })
         .collect();

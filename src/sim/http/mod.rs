@@ -2,7 +2,7 @@
 //!
 //! [`app`] builds the router from a [`SimState`]; [`serve`] runs it on a bound listener until shutdown,
 //! so tests use port 0. Each product's routes live beside their handlers (`confluence_v2.rs`,
-//! `confluence_v1.rs`, `jira.rs`); cross-cutting behaviour (auth, rate limits, faults, 404s) is in
+//! `confluence_v1.rs`, `jira.rs`, `service_desk.rs`); cross-cutting behaviour (auth, rate limits, faults, 404s) is in
 //! middleware (`guard.rs`). Wire JSON is built here and nowhere else. Sign-in (Atlassian's OAuth 2.0
 //! endpoints and an OpenID provider) is in `oauth.rs` and `oidc.rs`, outside the guard.
 
@@ -16,6 +16,7 @@ pub mod jira;
 pub mod jql;
 pub mod oauth;
 pub mod oidc;
+pub mod service_desk;
 pub mod space_roles;
 pub mod variance;
 
@@ -110,7 +111,8 @@ pub fn app(state: SimState) -> Router {
         .merge(inline_comments::routes())
         .merge(space_roles::routes())
         .merge(confluence_v1::routes())
-        .merge(jira::routes());
+        .merge(jira::routes())
+        .merge(service_desk::routes());
     guard::wrap(atlassian, state.clone())
         .merge(admin::routes().with_state(state.clone()))
         .merge(oauth::routes().with_state(state))

@@ -3,7 +3,9 @@
 //!
 //! [`read`] fetches the directory, the spaces in scope with their readers, the access listing (ancestors
 //! and read restrictions of every page and blog post), and the projects in scope with their browse
-//! holders, security levels and the actors of the roles those or stored comments name. A Jira comment
+//! holders, security levels and the actors of the roles those or stored comments name; where a project grants
+//! `sd.customer.portal.only`, its service desk's organisations and their members, and the service desk
+//! custom fields the issue reads then take. A Jira comment
 //! restricted to a role the snapshot lacks has that role read when the comment is met
 //! ([`Permissions::read_comment_roles`]). [`refresh`] resolves every stored document's
 //! [`AclInput`] again against the snapshot: clauses are rewritten in place and documents whose profile
@@ -26,14 +28,15 @@ use super::docs::Location;
 use super::ledger::{Ledger, Step};
 use super::listing::Walk;
 use super::progress::ProgressEvent;
-use super::resolve::{AclInput, PermissionSnapshot, Visibility};
+use super::resolve::{AclInput, PermissionSnapshot, Request, Visibility};
 use super::runs::Counted;
 use super::state::StoredDirectory;
 use crate::acl::AclStore;
 use crate::atlassian::confluence::Confluence;
 use crate::atlassian::jira::{Jira, ProjectsRead, RoleUses, COMMENT_LIST_MAX};
 use crate::atlassian::model::{
-    ApplicationRole, CommentVisibility, Directory, Holder, IssueComment, Space, Subject,
+    ApplicationRole, CommentVisibility, Directory, Holder, IssueComment, Project, ServiceDeskAccess, Space,
+    Subject,
 };
 use crate::config::Source;
 use crate::index::{DocId, Kind, Product};
@@ -264,6 +267,9 @@ pub(super) async fn read(
                 // permissions were not read at all (an account without the right to read them, typically).
                 permissions.jira =
                     !permissions.snapshot.projects.is_empty() || permissions.unreadable_projects.is_empty();
+                if let Some(jira) = jira {
+                    read_service_desks(ledger, jira, &mut permissions.snapshot.projects).await;
+                }
             }
             Some(Err(e)) => ledger.record.fail_call(
                 Counted::Projects,
@@ -309,6 +315,89 @@ fn note_unreadable_holders(ledger: &mut Ledger<'_>, snapshot: &PermissionSnapsho
             "permission holders that admit nobody here (unknown or unreadable on the site): {}",
             named.join("; ")
         ));
+    }
+}
+
+/// Reads who the customers of the service projects in scope are, for the projects whose browse holders
+/// include the portal's customers (`sd.customer.portal.only`); on a site without such a project nothing is
+/// read. The service desk custom fields (so that issue reads take each request's people), the service
+/// desks, the organisations added to each, and their members. What cannot be read is recorded, and costs
+/// only the customer path of what depends on it: every request of the project (no fields, no desk) or the
+/// requests shared with that organisation; their agents still read them.
+async fn read_service_desks(ledger: &mut Ledger<'_>, jira: &Jira, projects: &mut BTreeMap<String, Project>) {
+    let portal: Vec<String> = projects
+        .values()
+        .filter(|p| p.browse.contains(&Holder::CustomerPortal))
+        .map(|p| p.id.clone())
+        .collect();
+    if portal.is_empty() {
+        return;
+    }
+    let (fields, desks) = tokio::join!(jira.request_fields(), jira.service_desks());
+    let lost = "its requests are readable by their agents only";
+    let fields_known = match fields {
+        Ok(f) if f.participants.is_some() && f.organisations.is_some() && f.request_type.is_some() => true,
+        Ok(_) => {
+            ledger.record.notes.push(format!(
+                "service desk request fields (participants, organizations, request type) not found: {lost}"
+            ));
+            false
+        }
+        Err(e) => {
+            ledger.record.fail(Counted::Projects, "service desk request fields", format!("{e}: {lost}"));
+            false
+        }
+    };
+    let desks = match desks {
+        Ok(desks) => desks,
+        Err(e) => {
+            ledger.record.fail(Counted::Projects, "service desks", format!("{e}: {lost}"));
+            return;
+        }
+    };
+    if !fields_known {
+        return;
+    }
+    let desk_of: BTreeMap<&str, &str> =
+        desks.iter().map(|(desk, project)| (project.as_str(), desk.as_str())).collect();
+    let wanted: Vec<(String, String)> =
+        portal.iter().filter_map(|p| desk_of.get(p.as_str()).map(|d| (p.clone(), d.to_string()))).collect();
+    let listed = join_all(wanted.iter().map(|(_, desk)| jira.desk_organisations(desk))).await;
+    let mut orgs_of = Vec::new();
+    for ((project_id, desk), listed) in wanted.into_iter().zip(listed) {
+        match listed {
+            Ok(orgs) => orgs_of.push((project_id, desk, orgs)),
+            Err(e) => ledger.record.fail(
+                Counted::Projects,
+                format!("service desk {desk} of project {project_id}"),
+                format!("organizations: {e}: {lost}"),
+            ),
+        }
+    }
+    let all_orgs: BTreeSet<&String> = orgs_of.iter().flat_map(|(_, _, orgs)| orgs).collect();
+    let members = join_all(all_orgs.iter().map(|org| jira.organisation_members(org))).await;
+    let mut members_of: BTreeMap<&str, Option<BTreeSet<String>>> = BTreeMap::new();
+    for (org, read) in all_orgs.iter().zip(members) {
+        match read {
+            Ok(m) => {
+                members_of.insert(org.as_str(), Some(m));
+            }
+            Err(e) => {
+                ledger.record.fail(
+                    Counted::Projects,
+                    format!("organization {org}"),
+                    format!("members: {e}: requests shared with it are readable by their agents only"),
+                );
+                members_of.insert(org.as_str(), None);
+            }
+        }
+    }
+    for (project_id, desk, orgs) in &orgs_of {
+        let organisations =
+            orgs.iter().map(|o| (o.clone(), members_of.get(o.as_str()).cloned().flatten())).collect();
+        if let Some(project) = projects.get_mut(project_id) {
+            project.service_desk = Some(ServiceDeskAccess { id: desk.clone(), organisations });
+        }
     }
 }
 
@@ -470,12 +559,16 @@ pub(super) async fn reread_jira_inputs(ledger: &mut Ledger<'_>, permissions: &mu
             }
         }
     }
-    let reread = |input: &mut AclInput| {
-        if let AclInput::JiraIssue { issue_id, reporter, assignee, level_id, .. } = input {
+    // An attachment's input keeps no request: it is read through Jira only.
+    let reread = |input: &mut AclInput, with_request: bool| {
+        if let AclInput::JiraIssue { issue_id, reporter, assignee, level_id, request, .. } = input {
             if let Some(access) = issues.get(issue_id.as_str()) {
                 reporter.clone_from(&access.reporter);
                 assignee.clone_from(&access.assignee);
                 level_id.clone_from(&access.security_level_id);
+                if with_request {
+                    *request = Request::of(&access.portal);
+                }
             }
         }
     };
@@ -483,13 +576,14 @@ pub(super) async fn reread_jira_inputs(ledger: &mut Ledger<'_>, permissions: &mu
     for (id, doc) in ledger.state.docs.iter().filter(|(id, _)| id.product == Product::Jira) {
         let mut input = doc.acl.clone();
         match &mut input {
-            AclInput::JiraComment { issue, comment_id, visibility } => {
-                reread(issue);
+            AclInput::JiraComment { issue, comment_id, visibility, internal } => {
+                reread(issue, true);
                 if let Some(read) = visibilities.get(comment_id.as_str()) {
-                    *visibility = read.as_ref().map(Visibility::from);
+                    *visibility = read.visibility.as_ref().map(Visibility::from);
+                    *internal = read.internal;
                 }
             }
-            other => reread(other),
+            other => reread(other, id.kind != Kind::Attachment),
         }
         if let (AclInput::JiraComment { visibility: Some(Visibility::Role(role)), .. }, Some(project)) =
             (&input, input.project_id())

@@ -15,6 +15,13 @@
 //!   Comments with a visibility add a clause of that group or role. Attachments use the issue's input.
 //!   An `applicationRole` holder is the access groups of its application (of every Jira application
 //!   without a key); none when the applications could not be read.
+//! - Jira Service Management request the portal shows (the project grants `sd.customer.portal.only`, the
+//!   issue has a request type, its service desk was read): agents by the rule above, or its customers
+//!   (reporter, participants, members of the organisations on the desk it is shared with, expanded to
+//!   account ids) where its level admits them. "Agent path or customer path" is expressed exactly by adding
+//!   the customers to each agent clause, and to the level clause only when the level names
+//!   `sd.customer.portal.only` (`Resolver::request_clauses` says why this cannot leak). Internal notes,
+//!   comments with a visibility and attachments take the agent clauses alone.
 //! - Product access: every document also takes a clause of its product's access groups (`jira:product`:
 //!   the groups of every Jira application; `confluence:product`: the configured Confluence access groups,
 //!   no clause when none are configured). What anonymous access opens to everyone (unrestricted content
@@ -25,7 +32,8 @@
 //! Clauses are keyed by the permission object they come from (`confluence:space:{id}:read`,
 //! `confluence:content:{id}:read`, `jira:project:{id}:browse`, `jira:project:{pid}:level:{lid}`,
 //! `jira:comment-group:{gid}`, `jira:project:{pid}:role:{rid}`, and per issue `jira:issue:{id}:browse` /
-//! `jira:issue:{id}:level` when reporter or assignee holders make the clause depend on the issue). A level
+//! `jira:issue:{id}:level` when reporter or assignee holders make the clause depend on the issue, and
+//! `jira:request:{id}:browse|level|product` for a request the portal shows). A level
 //! clause is keyed per project because its project-role and project-lead members expand per project, and
 //! one security scheme may serve several projects. Each key's principals are set from the snapshot every
 //! time it is resolved, so a permission change rewrites one clause and profile ids of unchanged documents
@@ -44,8 +52,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::acl::{AclStore, ClauseId, ClauseKey, Principal, ProfileId};
 use crate::atlassian::model::{
-    AccessClass, CommentVisibility, Content, ContentAccess, Directory, Holder, Issue, IssueComment, Project,
-    RoleHolder, Space, Subject,
+    AccessClass, CommentVisibility, Content, ContentAccess, Directory, Holder, Issue, IssueComment,
+    PortalRequest, Project, RoleHolder, Space, Subject,
 };
 
 /// Everything permissions depend on, as last read from the site.
@@ -104,9 +112,42 @@ pub enum AclInput {
         assignee: Option<String>,
         /// The issue's effective security level (a sub-task's is its parent's, as Jira serves it).
         level_id: Option<String>,
+        /// Who the customer portal shows the issue to besides its reporter, for a Jira Service Management
+        /// request; `None` for an issue the portal shows to no customer (no request, people unreadable), and
+        /// for an attachment (agents only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<Request>,
     },
-    /// A Jira comment: its issue's input and its own visibility, if any.
-    JiraComment { issue: Box<AclInput>, comment_id: String, visibility: Option<Visibility> },
+    /// A Jira comment: its issue's input, its own visibility, if any, and whether it is an internal note.
+    JiraComment {
+        issue: Box<AclInput>,
+        comment_id: String,
+        visibility: Option<Visibility>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        internal: bool,
+    },
+}
+
+/// A Jira Service Management request's people besides its reporter, as stored in an [`AclInput`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Request {
+    /// Request participants (account ids).
+    pub participants: BTreeSet<String>,
+    /// Organisations the request is shared with (ids).
+    pub organisations: BTreeSet<String>,
+}
+
+impl Request {
+    /// The people of a request the portal shows; `None` for an issue it shows to no customer.
+    pub fn of(portal: &PortalRequest) -> Option<Request> {
+        match portal {
+            PortalRequest::Request(people) => Some(Request {
+                participants: people.participants.clone(),
+                organisations: people.organisations.clone(),
+            }),
+            PortalRequest::None | PortalRequest::Unreadable(_) => None,
+        }
+    }
 }
 
 /// A Jira comment's visibility, as stored in an [`AclInput`].
@@ -154,7 +195,7 @@ impl AclInput {
         }
     }
 
-    /// The input of an issue and of its attachments.
+    /// The input of an issue.
     pub fn of_issue(issue: &Issue) -> AclInput {
         AclInput::JiraIssue {
             project_id: issue.project_id.clone(),
@@ -162,7 +203,14 @@ impl AclInput {
             reporter: issue.reporter.clone(),
             assignee: issue.assignee.clone(),
             level_id: issue.security_level_id.clone(),
+            request: Request::of(&issue.portal),
         }
+    }
+
+    /// The input of an issue's attachment: the issue's, through Jira only (the portal shows some
+    /// attachments to customers and not others, which cannot be told apart here).
+    pub fn of_issue_attachment(issue: &Issue) -> AclInput {
+        AclInput::of_issue(issue).through_jira_only()
     }
 
     /// The input of a comment on `issue`.
@@ -171,7 +219,16 @@ impl AclInput {
             issue: Box::new(AclInput::of_issue(issue)),
             comment_id: comment.id.clone(),
             visibility: comment.visibility.as_ref().map(Visibility::from),
+            internal: comment.internal,
         }
+    }
+
+    /// This issue input without its customer path: who reads the issue in Jira.
+    fn through_jira_only(mut self) -> AclInput {
+        if let AclInput::JiraIssue { request, .. } = &mut self {
+            *request = None;
+        }
+        self
     }
 }
 
@@ -265,19 +322,23 @@ impl<'a> Resolver<'a> {
                 self.resolved.insert(input.clone(), clauses.clone());
                 clauses
             }
-            AclInput::JiraComment { issue, visibility, .. } => {
+            AclInput::JiraComment { issue, visibility, internal, .. } => {
                 let AclInput::JiraIssue { project_id, .. } = issue.as_ref() else {
                     // A comment's input always wraps its issue's; anything else is a corrupt input.
                     return None;
                 };
-                let mut clauses = self.clauses_of(issue)?;
+                if !*internal && visibility.is_none() {
+                    return self.clauses_of(issue);
+                }
+                // An internal note or a restricted comment: the portal shows neither, so only the
+                // issue's readers in Jira, and never anonymous access.
+                let mut clauses = self.clauses_of(&issue.as_ref().clone().through_jira_only())?;
                 if let Some(v) = visibility {
                     clauses.push(self.visibility_clause(project_id, v)?);
-                    // A restricted comment is never open to anonymous access.
-                    let product = self.jira_product_clause();
-                    if !clauses.contains(&product) {
-                        clauses.push(product);
-                    }
+                }
+                let product = self.jira_product_clause();
+                if !clauses.contains(&product) {
+                    clauses.push(product);
                 }
                 Some(clauses)
             }
@@ -338,14 +399,19 @@ impl<'a> Resolver<'a> {
         outcome
     }
 
-    /// The browse clause and, if the issue has a level, the level clause.
+    /// The browse clause and, if the issue has a level, the level clause, and the product clause; for a
+    /// request the portal shows, each widened by its customers (see [`customers`](Self::customers)).
     fn issue_clauses(&mut self, input: &AclInput) -> Option<Vec<ClauseId>> {
-        let AclInput::JiraIssue { project_id, issue_id, reporter, assignee, level_id } = input else {
+        let AclInput::JiraIssue { project_id, issue_id, reporter, assignee, level_id, request } = input
+        else {
             return None;
         };
         let snapshot = self.snapshot;
         let project = snapshot.projects.get(project_id)?;
         let people = IssuePeople { reporter: reporter.as_deref(), assignee: assignee.as_deref() };
+        if let Some(customers) = customers(project, reporter.as_deref(), request.as_ref()) {
+            return self.request_clauses(project, issue_id, &people, level_id.as_deref(), customers);
+        }
         let browse = if names_issue_people(&project.browse) {
             let mut principals = self.browse_static(project);
             principals.extend(people.principals(&project.browse));
@@ -375,6 +441,43 @@ impl<'a> Resolver<'a> {
             Some(_) => self.jira_product_clause(),
         };
         clauses.push(product);
+        Some(clauses)
+    }
+
+    /// The clauses of a request the portal shows to `customers`. Access is the agent path (browse ∧
+    /// level ∧ product, as for any issue) or the customer path (involved ∧ the level admits them);
+    /// as (A∧B)∨C = (A∨C)∧(B∨C), each agent clause takes the customers too, except a level without
+    /// `sd.customer.portal.only`, which binds customers as it is. A caller holding none of the customer
+    /// principals must satisfy the agent clauses; one holding some is involved, and passes the customer
+    /// path exactly when it passes the level. The clauses are the issue's own (`jira:request:{id}:…`).
+    fn request_clauses(
+        &mut self,
+        project: &Project,
+        issue_id: &str,
+        people: &IssuePeople<'_>,
+        level_id: Option<&str>,
+        customers: Vec<Principal>,
+    ) -> Option<Vec<ClauseId>> {
+        let snapshot = self.snapshot;
+        let mut browse = self.browse_static(project);
+        browse.extend(people.principals(&project.browse));
+        browse.extend(customers.iter().cloned());
+        let mut clauses = vec![self.store_clause(format!("jira:request:{issue_id}:browse"), &browse)];
+        if let Some(level_id) = level_id {
+            let members = project.security_levels.get(level_id)?;
+            let mut level = static_principals(project, members, &snapshot.products);
+            level.extend(people.principals(members));
+            if members.contains(&Holder::CustomerPortal) {
+                level.extend(customers.iter().cloned());
+            }
+            clauses.push(self.store_clause(format!("jira:request:{issue_id}:level"), &level));
+        }
+        let mut product = snapshot.products.application_groups(None);
+        if level_id.is_none() && project.browse.contains(&Holder::Anyone) {
+            product.push(Principal::Anyone);
+        }
+        product.extend(customers);
+        clauses.push(self.store_clause(format!("jira:request:{issue_id}:product"), &product));
         Some(clauses)
     }
 
@@ -459,6 +562,30 @@ impl IssuePeople<'_> {
     }
 }
 
+/// The accounts the customer portal shows a request to: its reporter, its participants and the members of
+/// the organisations it is shared with that are added to the project's service desk. `None` when it shows
+/// it to none: the project does not grant `BROWSE_PROJECTS` to `sd.customer.portal.only`, its service desk
+/// was not read, the issue is no request, or an organisation it is shared with has members that could
+/// not be read (then the request is readable through Jira only: never wider than the site).
+fn customers(project: &Project, reporter: Option<&str>, request: Option<&Request>) -> Option<Vec<Principal>> {
+    let request = request?;
+    let desk = project.service_desk.as_ref()?;
+    if !project.browse.contains(&Holder::CustomerPortal) {
+        return None;
+    }
+    let mut accounts: BTreeSet<&str> = request.participants.iter().map(String::as_str).collect();
+    accounts.extend(reporter);
+    for org in &request.organisations {
+        match desk.organisations.get(org) {
+            Some(Some(members)) => accounts.extend(members.iter().map(String::as_str)),
+            Some(None) => return None,
+            // Not added to the service desk: sharing with it opens the request to nobody.
+            None => {}
+        }
+    }
+    Some(accounts.into_iter().map(|a| Principal::User(a.to_owned())).collect())
+}
+
 /// The principals the issue-independent holders of `holders` name in `project`.
 fn static_principals(project: &Project, holders: &[Holder], products: &ProductAccess) -> Vec<Principal> {
     let mut principals = Vec::new();
@@ -470,8 +597,9 @@ fn static_principals(project: &Project, holders: &[Holder], products: &ProductAc
             Holder::User(u) => principals.push(Principal::User(u.clone())),
             Holder::ProjectRole(role) => principals.extend(role_principals(project, role)),
             Holder::ProjectLead => principals.extend(project.lead.iter().map(|l| Principal::User(l.clone()))),
-            // Issue-dependent holders are added per issue; unknown holder types grant nothing.
-            Holder::Reporter | Holder::Assignee | Holder::Unknown(_) => {}
+            // Issue-dependent holders are added per issue; the portal's customers per request (see
+            // `customers`); unknown holder types grant nothing.
+            Holder::Reporter | Holder::Assignee | Holder::CustomerPortal | Holder::Unknown(_) => {}
         }
     }
     principals

@@ -254,6 +254,7 @@ fn project(browse: Vec<Holder>) -> Project {
         roles,
         security_levels: levels,
         url: String::new(),
+        service_desk: None,
     }
 }
 
@@ -279,11 +280,12 @@ fn issue(reporter: Option<&str>, assignee: Option<&str>, level: Option<&str>) ->
         reporter: reporter.map(str::to_string),
         assignee: assignee.map(str::to_string),
         level_id: level.map(str::to_string),
+        request: None,
     }
 }
 
 fn comment(on: AclInput, visibility: Option<Visibility>) -> AclInput {
-    AclInput::JiraComment { issue: Box::new(on), comment_id: "C1".into(), visibility }
+    AclInput::JiraComment { issue: Box::new(on), comment_id: "C1".into(), visibility, internal: false }
 }
 
 #[test]
@@ -407,6 +409,7 @@ fn jira_rules() {
         reporter: None,
         assignee: None,
         level_id: None,
+        request: None,
     };
     assert_eq!(resolve(&mut store, &snapshot, &unknown_project), AclStore::NOBODY);
 }

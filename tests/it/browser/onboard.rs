@@ -95,6 +95,21 @@ async fn the_admin_adds_a_source_from_the_spaces_and_projects_its_token_sees() {
     );
     let status = browser.wait_for("tr[data-source=\"second\"][data-running=\"true\"] .status").await;
     assert!(status.text().await.unwrap().starts_with("syncing"), "its first sync, as it runs");
+    // Read in one go in the page (it redraws the table as it polls): while the first sync runs and
+    // nothing is committed yet, nothing is wrong with the source's permissions.
+    let running = browser
+        .client
+        .execute(
+            "const row = document.querySelector('tr[data-source=\"second\"]'); \
+             return row ? [row.dataset.running, row.querySelector('.freshness').textContent] : null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if running[0] == json!("true") {
+        let freshness = running[1].as_str().unwrap_or_default();
+        assert!(!freshness.starts_with("withheld"), "a first sync under way is not a fault: {freshness}");
+    }
     let row =
         browser.wait_for("tr[data-source=\"second\"][data-running=\"false\"]:not([data-run=\"\"])").await;
     let status = row.find(Locator::Css(".status")).await.unwrap().text().await.unwrap();

@@ -14,7 +14,8 @@
 //! bulk fetch bodies and pages), `issues.rs` (an issue and its fields, attachments, change logs, the field
 //! list), `comments.rs` (comments and their visibility), `projects.rs` (projects, permission schemes and
 //! their holders, issue security schemes and levels), `users.rs` (users, groups, project roles and their
-//! actors, application roles). This file holds what they share: the offset page envelope, avatars, the
+//! actors, application roles), `service_desk.rs` (Jira Service Management: service desks, organisations,
+//! their users, and the values of its custom fields on an issue). This file holds what they share: the offset page envelope, avatars, the
 //! error body, Jira's time stamps.
 //!
 //! These are wire shapes only: no conversion to permdex's own types and no HTTP happen here.
@@ -28,6 +29,7 @@ mod comments;
 mod issues;
 mod projects;
 mod search;
+mod service_desk;
 mod users;
 
 pub use comments::{Comment, CommentField, CommentListRequest, PageOfComments, Visibility, VisibilityType};
@@ -43,6 +45,10 @@ pub use projects::{
 pub use search::{
     BulkChangelogResults, BulkFetchRequest, BulkIssueResults, IssueError, JqlCountRequest, JqlCountResults,
     SearchAndReconcileResults, SearchRequest,
+};
+pub use service_desk::{
+    CustomerRequestType, Organization, PagedDto, PagedLinks, RequestType, SelfLink, ServiceDesk,
+    ServiceDeskUser, ORGANIZATIONS_FIELD, PARTICIPANTS_FIELD, REQUEST_TYPE_FIELD,
 };
 pub use users::{
     role_id_from_url, ActorGroup, ActorUser, ApplicationRole, GroupName, ProjectRole, ProjectRoles,
