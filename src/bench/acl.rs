@@ -14,6 +14,7 @@ use std::time::Instant;
 use super::build::{self, Built};
 use super::callers::{self, Caller};
 use super::changes::{self, Context};
+use super::clock::Clock;
 use super::corpus::{CallerSet, Corpus, CorpusParams, Who};
 use super::measure::{Expectations, Runner};
 use super::oracle::Oracle;
@@ -48,6 +49,8 @@ pub struct AclBench {
     pub keep_index: bool,
     /// Also measure first queries, reloads and permission changes.
     pub changes: bool,
+    /// What one-thread latencies and first queries are timed in.
+    pub clock: Clock,
 }
 
 impl AclBench {
@@ -66,6 +69,7 @@ impl AclBench {
             out,
             keep_index: false,
             changes: true,
+            clock: Clock::Wall,
         }
     }
 
@@ -177,7 +181,7 @@ fn measure(
     let bench_callers: Vec<BenchCaller> =
         picked.callers.iter().map(|c| changes::bench_caller(&c.label, &c.who)).collect();
     let shares: Vec<f64> = picked.callers.iter().map(|c| c.share).collect();
-    let runner = Runner::new(&strategies, &bench_callers, &shares, &queries, &expected, bench.k);
+    let runner = Runner::new(&strategies, &bench_callers, &shares, &queries, &expected, bench.k, bench.clock);
     runner.check_all(progress)?;
     let mut result = skeleton(bench, model, &reader, built, &picked, &queries)?;
     if runner.failures().is_empty() {
@@ -203,8 +207,14 @@ fn measure(
                 .find(|c| c.strategy == StrategyName::Permdex && c.shape == Some(shape) && c.caller == caller)
                 .map_or(f64::NAN, |c| c.latency.p50_us)
         };
-        let context =
-            Context { dir: &dir, callers: &picked.callers, queries: &queries, k: bench.k, warm_p50: &warm };
+        let context = Context {
+            dir: &dir,
+            callers: &picked.callers,
+            queries: &queries,
+            k: bench.k,
+            warm_p50: &warm,
+            clock: bench.clock,
+        };
         result.cold = changes::cold_queries(&context, model, progress)?;
         result.reloads = changes::reloads(&context, built, model, progress)?;
         result.permission_changes = changes::permission_changes(&context, built, model, progress)?;
@@ -294,6 +304,7 @@ fn skeleton(
             k: bench.k,
             threads: bench.threads.clone(),
             overfetch: bench.overfetch,
+            clock: bench.clock,
         },
         corpus: CorpusFacts {
             docs: model.docs.len() as u64,

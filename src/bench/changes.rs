@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use super::build::Built;
 use super::callers::Caller;
+use super::clock::Clock;
 use super::corpus::{CallerSet, Clause, Corpus, Who};
 use super::oracle::{check, Oracle};
 use super::queries::{BenchQuery, Shape};
@@ -46,6 +47,8 @@ pub struct Context<'a> {
     pub k: usize,
     /// permdex's warm one-thread p50 for (caller label, shape).
     pub warm_p50: &'a dyn Fn(&str, Shape) -> f64,
+    /// What first queries are timed in (time-to-effect is always wall time).
+    pub clock: Clock,
 }
 
 impl Context<'_> {
@@ -63,10 +66,10 @@ impl Context<'_> {
     ) -> Result<Probed, Error> {
         let permdex = Permdex::new(StrategyName::Permdex, service.clone());
         let caller = bench_caller("probe", who);
-        let started = Instant::now();
+        let started = self.clock.start();
         let answer = permdex.search(&caller, query, self.k)?;
         let finished = Instant::now();
-        let micros = (finished - started).as_secs_f64() * 1e6;
+        let micros = started.micros();
         let reader = IndexReader::open(self.dir)?;
         let oracle = Oracle::new(model, &reader)?;
         let visible = model.visible_profiles(&CallerSet::new(model, who));

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use super::clock::Clock;
 use super::oracle::{check, Expected};
 use super::queries::{BenchQuery, Shape};
 use super::report::{Cell, Failure, Summary};
@@ -43,6 +44,8 @@ pub struct Runner<'a> {
     pub queries: &'a [BenchQuery],
     pub expected: &'a Expectations,
     pub k: usize,
+    /// What one-thread latencies are timed in (throughput runs always count wall time).
+    pub clock: Clock,
     checked: AtomicU64,
     failures: Mutex<Vec<Failure>>,
 }
@@ -55,6 +58,7 @@ impl<'a> Runner<'a> {
         queries: &'a [BenchQuery],
         expected: &'a Expectations,
         k: usize,
+        clock: Clock,
     ) -> Runner<'a> {
         Runner {
             strategies,
@@ -63,6 +67,7 @@ impl<'a> Runner<'a> {
             queries,
             expected,
             k,
+            clock,
             checked: AtomicU64::new(0),
             failures: Mutex::new(Vec::new()),
         }
@@ -76,12 +81,18 @@ impl<'a> Runner<'a> {
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Runs one search and checks its answer; returns the microseconds it took.
-    fn search(&self, strategy: &dyn Strategy, caller: usize, query: usize) -> Result<f64, Error> {
+    /// Runs one search and checks its answer; returns the microseconds it took by `clock`.
+    fn search(
+        &self,
+        strategy: &dyn Strategy,
+        caller: usize,
+        query: usize,
+        clock: Clock,
+    ) -> Result<f64, Error> {
         let q = &self.queries[query];
-        let started = Instant::now();
+        let started = clock.start();
         let answer = strategy.search(&self.callers[caller], q, self.k)?;
-        let micros = started.elapsed().as_secs_f64() * 1e6;
+        let micros = started.micros();
         let name = strategy.name();
         let expected = self.expected.get(name, caller, query);
         self.checked.fetch_add(1, Ordering::Relaxed);
@@ -106,7 +117,7 @@ impl<'a> Runner<'a> {
         for strategy in self.strategies {
             for caller in 0..self.callers.len() {
                 for query in 0..self.queries.len() {
-                    self.search(strategy.as_ref(), caller, query)?;
+                    self.search(strategy.as_ref(), caller, query, Clock::Wall)?;
                 }
                 progress.advance(1);
             }
@@ -130,7 +141,7 @@ impl<'a> Runner<'a> {
                     for (s, strategy) in self.strategies.iter().enumerate() {
                         let started = Instant::now();
                         for &query in &queries {
-                            samples[s].push(self.search(strategy.as_ref(), caller, query)?);
+                            samples[s].push(self.search(strategy.as_ref(), caller, query, self.clock)?);
                         }
                         walls[s] += started.elapsed().as_secs_f64();
                     }
@@ -174,7 +185,12 @@ impl<'a> Runner<'a> {
                             scope.spawn(move || {
                                 let mut micros = Vec::new();
                                 for &query in work.iter().skip(t).step_by(threads) {
-                                    micros.push(self.search(strategy.as_ref(), caller, query)?);
+                                    micros.push(self.search(
+                                        strategy.as_ref(),
+                                        caller,
+                                        query,
+                                        Clock::Wall,
+                                    )?);
                                 }
                                 Ok(micros)
                             })

@@ -8,7 +8,8 @@
 //! others use — a `TermSetQuery` on indexed principals, a terms_set-style clause-id match, post-filtering
 //! with over-fetch, and an exhaustive per-document check. Every answer is compared with a brute-force one
 //! ([`oracle`]) before any time counts; one difference fails the run. The measures ([`measure`]) are
-//! latency percentiles at one and several threads, cold and warm queries, cache memory, and the cost of
+//! latency percentiles at one and several threads (one-thread latencies and first queries in wall-clock or
+//! the searching thread's CPU time, [`clock`]), cold and warm queries, cache memory, and the cost of
 //! permission changes while queries run. [`report`] writes one JSON result (machine, commit, parameters,
 //! every figure), Markdown and CSV; [`plot`] draws SVG charts from that JSON alone.
 //!
@@ -27,6 +28,7 @@ pub mod acl;
 pub mod build;
 pub mod callers;
 pub mod changes;
+pub mod clock;
 pub mod corpus;
 mod covering;
 pub mod load;

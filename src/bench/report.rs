@@ -139,6 +139,9 @@ pub struct Parameters {
     pub k: usize,
     pub threads: Vec<usize>,
     pub overfetch: usize,
+    /// What one-thread latencies and first queries were timed in (results written before it: wall).
+    #[serde(default)]
+    pub clock: super::clock::Clock,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -433,10 +436,11 @@ impl BenchResult {
         )?;
         writeln!(
             out,
-            "Queries: {} of each shape, top {}, {} timed rounds; every answer of every strategy checked against brute force: {} checked, {} wrong.\n",
+            "Queries: {} of each shape, top {}, {} timed rounds; one-thread latencies and first queries in {}; every answer of every strategy checked against brute force: {} checked, {} wrong.\n",
             p.per_shape,
             p.k,
             p.rounds,
+            p.clock.describe(),
             self.correctness.answers_checked,
             self.correctness.failures.len()
         )?;

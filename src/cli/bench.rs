@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use permdex::bench::acl::AclBench;
+use permdex::bench::clock::Clock;
 use permdex::bench::corpus::DocOrder;
 use permdex::bench::load::Until;
 use permdex::bench::queries::Shape;
@@ -108,6 +109,10 @@ pub struct AclArgs {
     /// Skip first queries, reloads and permission changes.
     #[arg(long)]
     pub no_changes: bool,
+    /// What one-thread latencies and first queries are timed in: wall (what a user waits) or cpu (the
+    /// searching thread's CPU time, steady on a machine busy with other work)
+    #[arg(long, default_value = "wall")]
+    pub clock: String,
     /// Keep the index in the output directory.
     #[arg(long)]
     pub keep_index: bool,
@@ -309,6 +314,9 @@ impl AclArgs {
         bench.overfetch = self.overfetch;
         bench.changes = !self.no_changes;
         bench.keep_index = self.keep_index;
+        bench.clock = Clock::parse(&self.clock).ok_or_else(|| {
+            Usage::flag("clock", format!("unknown clock {:?} (known: wall, cpu)", self.clock))
+        })?;
         Ok(bench)
     }
 }

@@ -16,7 +16,10 @@ use std::sync::Arc;
 
 use tantivy::columnar::ColumnIndex;
 use tantivy::index::SegmentId;
-use tantivy::{DocId, SegmentReader};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, SegmentReader, Term};
+
+use roaring::RoaringBitmap;
 
 use crate::acl::{AclStore, CallerPrincipals};
 use crate::index::schema::field;
@@ -32,25 +35,46 @@ pub struct ProfileMask {
 
 impl ProfileMask {
     pub fn for_caller(acl: &AclStore, caller: &CallerPrincipals) -> ProfileMask {
-        let allowed = acl.allowed_profiles(caller);
-        let len = acl.profile_count().div_ceil(64);
-        let mut words = vec![0u64; len];
-        for profile in &allowed {
-            // `allowed_profiles` only yields ids of profiles in the store, all below profile_count.
-            if let Some(word) = words.get_mut(profile as usize / 64) {
-                *word |= 1 << (profile % 64);
+        ProfileMask::of(acl.profile_count(), &acl.allowed_profiles(caller))
+    }
+
+    /// The mask of `allowed` (profile ids of a store with `profile_count` profiles; larger ids are left
+    /// out).
+    pub fn of(profile_count: usize, allowed: &RoaringBitmap) -> ProfileMask {
+        let mut words = vec![0u64; profile_count.div_ceil(64)];
+        let mut count = 0;
+        for profile in allowed {
+            if (profile as usize) < profile_count {
+                words[profile as usize / 64] |= 1 << (profile % 64);
+                count += 1;
             }
         }
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         words.hash(&mut hasher);
-        ProfileMask { allowed: allowed.len(), fingerprint: hasher.finish(), words }
+        ProfileMask { allowed: count, fingerprint: hasher.finish(), words }
+    }
+
+    /// The allowed profile ids, in increasing order.
+    pub fn profiles(&self) -> impl Iterator<Item = u64> + '_ {
+        iter_bits(&self.words).map(u64::from)
+    }
+
+    /// How many profiles are allowed.
+    pub fn len(&self) -> u64 {
+        self.allowed
     }
 
     pub fn contains(&self, profile: u64) -> bool {
+        self.bit(profile) != 0
+    }
+
+    /// 1 when `profile` is allowed, else 0: for loops that must not branch on it.
+    #[inline]
+    pub fn bit(&self, profile: u64) -> u64 {
         usize::try_from(profile / 64)
             .ok()
             .and_then(|i| self.words.get(i))
-            .is_some_and(|word| word & (1 << (profile % 64)) != 0)
+            .map_or(0, |w| (w >> (profile % 64)) & 1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -61,6 +85,11 @@ impl ProfileMask {
         self.fingerprint == other.fingerprint && self.words == other.words
     }
 }
+
+/// A segment's allowed set is read from the postings of the allowed profiles when there is at most one
+/// allowed profile per this many documents (a term lookup costs about as much as scanning this many
+/// column values), else from a scan of the profile column.
+const POSTINGS_PER_PROFILE: u64 = 2048;
 
 /// The documents of one segment a caller may read: alive and pointing at an allowed profile.
 #[derive(Debug)]
@@ -78,49 +107,101 @@ enum Repr {
 }
 
 impl AllowedDocs {
-    /// Scans the segment's `acl_profile` column once.
+    /// Reads the set from the profile postings when the caller's profiles are few (at most one per 2,048
+    /// documents of the segment), else from the profile column: whichever costs less.
     pub fn build(segment: &SegmentReader, mask: &ProfileMask) -> tantivy::Result<AllowedDocs> {
+        if mask.len() * POSTINGS_PER_PROFILE <= u64::from(segment.max_doc()) {
+            AllowedDocs::from_postings(segment, mask)
+        } else {
+            AllowedDocs::from_column(segment, mask)
+        }
+    }
+
+    /// Scans the segment's `acl_profile` column once. The scan has no data-dependent branch, so a caller
+    /// who may read half of the documents costs no more than one who may read all of them.
+    fn from_column(segment: &SegmentReader, mask: &ProfileMask) -> tantivy::Result<AllowedDocs> {
         let max_doc = segment.max_doc();
         let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
-        let mut count = 0u32;
         if !mask.is_empty() {
             let column = segment.fast_fields().u64(field::ACL_PROFILE)?;
-            let alive = segment.alive_bitset();
-            let mut mark = |doc: DocId, profile: u64| {
-                if mask.contains(profile) && alive.is_none_or(|a| a.is_alive(doc)) {
-                    words[doc as usize / 64] |= 1 << (doc % 64);
-                    count += 1;
-                }
-            };
             if matches!(column.index, ColumnIndex::Full) {
-                // Every document has exactly one value: read them in blocks instead of one call per doc.
-                const BLOCK: u32 = 1024;
-                let mut buffer = vec![0u64; BLOCK as usize];
-                let mut start = 0u32;
-                while start < max_doc {
-                    let len = BLOCK.min(max_doc - start);
-                    let out = &mut buffer[..len as usize];
+                // Every document has exactly one value: read them 64 at a time, one word of the set each.
+                let mut profiles = [0u64; 64];
+                for (i, word) in words.iter_mut().enumerate() {
+                    let start = i as u32 * 64;
+                    let out = &mut profiles[..(max_doc - start).min(64) as usize];
                     column.values.get_range(u64::from(start), out);
-                    for (i, &profile) in out.iter().enumerate() {
-                        mark(start + i as u32, profile);
-                    }
-                    start += len;
+                    *word = out.iter().enumerate().fold(0, |w, (bit, &p)| w | (mask.bit(p) << bit));
                 }
             } else {
                 // A document without a profile matches no mask bit: invisible.
                 for doc in 0..max_doc {
                     if let Some(profile) = column.first(doc) {
-                        mark(doc, profile);
+                        words[doc as usize / 64] |= mask.bit(profile) << (doc % 64);
                     }
                 }
             }
+            if let Some(alive) = segment.alive_bitset() {
+                for (i, word) in words.iter_mut().enumerate() {
+                    let start = i as u32 * 64;
+                    let alive_word = (start..max_doc.min(start + 64))
+                        .fold(0u64, |w, doc| w | (u64::from(alive.is_alive(doc)) << (doc - start)));
+                    *word &= alive_word;
+                }
+            }
         }
-        let repr = if (count as usize) * 32 < max_doc as usize {
+        Ok(AllowedDocs::from_words(max_doc, words))
+    }
+
+    /// Reads the postings of the allowed profiles in the segment's `acl_profile` index: the cost follows the
+    /// caller's documents and profiles, not the segment's size. A document has one profile, so the lists
+    /// are disjoint.
+    fn from_postings(segment: &SegmentReader, mask: &ProfileMask) -> tantivy::Result<AllowedDocs> {
+        let max_doc = segment.max_doc();
+        let field = segment.schema().get_field(field::ACL_PROFILE)?;
+        let index = segment.inverted_index(field)?;
+        let alive = segment.alive_bitset();
+        let mut ids: Vec<DocId> = Vec::new();
+        let mut buffer = [0 as DocId; tantivy::COLLECT_BLOCK_BUFFER_LEN];
+        for profile in mask.profiles() {
+            let term = Term::from_field_u64(field, profile);
+            let Some(mut postings) = index.read_postings(&term, IndexRecordOption::Basic)? else { continue };
+            loop {
+                let n = postings.fill_buffer(&mut buffer);
+                ids.extend(buffer[..n].iter().filter(|&&d| alive.is_none_or(|a| a.is_alive(d))));
+                if n < buffer.len() {
+                    break;
+                }
+            }
+        }
+        let count = ids.len() as u32;
+        if Self::ids_are_smaller(count, max_doc) {
+            ids.sort_unstable();
+            return Ok(AllowedDocs { max_doc, count, repr: Repr::Ids(ids) });
+        }
+        let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
+        for doc in ids {
+            words[doc as usize / 64] |= 1 << (doc % 64);
+        }
+        Ok(AllowedDocs { max_doc, count, repr: Repr::Bits(words) })
+    }
+
+    /// The set of `words` (bit `d` set: document `d` allowed), in the smaller representation.
+    fn from_words(max_doc: DocId, words: Vec<u64>) -> AllowedDocs {
+        let count = words.iter().map(|w| w.count_ones()).sum::<u32>();
+        let repr = if Self::ids_are_smaller(count, max_doc) {
             Repr::Ids(iter_bits(&words).collect())
         } else {
             Repr::Bits(words)
         };
-        Ok(AllowedDocs { max_doc, count, repr })
+        AllowedDocs { max_doc, count, repr }
+    }
+
+    /// Ids take 32 bits each, a bitset one bit per document; below one allowed document in 64 the ids win
+    /// by half, and every segment the dense path reads (more than [`super::SearchOptions`]'
+    /// `sparse_fraction`, 2%, by default) has a bitset to probe.
+    fn ids_are_smaller(count: u32, max_doc: DocId) -> bool {
+        u64::from(count) * 64 < u64::from(max_doc)
     }
 
     pub fn count(&self) -> u32 {
@@ -134,8 +215,38 @@ impl AllowedDocs {
     #[inline]
     pub fn contains(&self, doc: DocId) -> bool {
         match &self.repr {
-            Repr::Bits(words) => words.get(doc as usize / 64).is_some_and(|w| w & (1 << (doc % 64)) != 0),
+            Repr::Bits(words) => bit_of(words, doc) != 0,
             Repr::Ids(ids) => ids.binary_search(&doc).is_ok(),
+        }
+    }
+
+    /// The bitset (bit `d` of word `d / 64` set when document `d` is allowed), when the set is held as one.
+    pub fn words(&self) -> Option<&[u64]> {
+        match &self.repr {
+            Repr::Bits(words) => Some(words),
+            Repr::Ids(_) => None,
+        }
+    }
+
+    /// Calls `each` with the allowed ids in increasing order, up to 64 at a time.
+    pub fn for_each_block(&self, mut each: impl FnMut(&[DocId])) {
+        match &self.repr {
+            Repr::Ids(ids) => ids.chunks(64).for_each(each),
+            Repr::Bits(words) => {
+                let mut block = [0 as DocId; 64];
+                for (i, &word) in words.iter().enumerate() {
+                    let mut rest = word;
+                    let mut len = 0;
+                    while rest != 0 {
+                        block[len] = i as u32 * 64 + rest.trailing_zeros();
+                        rest &= rest - 1;
+                        len += 1;
+                    }
+                    if len > 0 {
+                        each(&block[..len]);
+                    }
+                }
+            }
         }
     }
 
@@ -155,6 +266,12 @@ impl AllowedDocs {
                 Repr::Ids(ids) => ids.len() * 4,
             }
     }
+}
+
+/// 1 when bit `doc` of `words` is set, else 0 (0 beyond the words).
+#[inline]
+pub fn bit_of(words: &[u64], doc: DocId) -> u64 {
+    words.get(doc as usize / 64).map_or(0, |w| (w >> (doc % 64)) & 1)
 }
 
 fn iter_bits(words: &[u64]) -> impl Iterator<Item = DocId> + '_ {
@@ -369,6 +486,75 @@ mod tests {
     fn bits_iterate_in_order() {
         let words = vec![0b1011u64, 0, 1 << 63];
         assert_eq!(iter_bits(&words).collect::<Vec<_>>(), vec![0, 1, 3, 191]);
+    }
+
+    /// Both ways of building a segment's set (the profile postings, the profile column) give exactly the
+    /// documents that are alive and point at an allowed profile, in both representations, with deletes.
+    #[test]
+    fn postings_and_column_give_the_same_alive_allowed_documents() {
+        use crate::acl::{ClauseKey, Principal};
+        use crate::index::{IndexDoc, IndexReader, IndexWriter, Kind, Product};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut acl = AclStore::default();
+        let profiles: Vec<_> = (0..5)
+            .map(|n| {
+                let clause = acl.set_clause(ClauseKey(format!("c{n}")), &[Principal::Group(format!("g{n}"))]);
+                acl.profile(&[clause])
+            })
+            .collect();
+        let mut writer = IndexWriter::create(dir.path()).expect("create");
+        // Profile 0 rare (1 in 97), the others by turns; an unknown profile id too.
+        let profile_of = |n: u32| match n {
+            n if n % 97 == 0 => profiles[0],
+            n if n % 89 == 0 => crate::acl::ProfileId(9_999),
+            n => profiles[1 + (n as usize % 4)],
+        };
+        for n in 0..3000u32 {
+            writer
+                .upsert(&IndexDoc::new(format!("d:{n}"), Product::Confluence, Kind::Page, profile_of(n)))
+                .expect("upsert");
+        }
+        writer.commit(&acl, b"").expect("commit");
+        for n in (0..3000u32).filter(|n| n % 7 == 0) {
+            writer.delete(&format!("d:{n}"));
+        }
+        writer.commit(&acl, b"").expect("commit");
+        writer.close().expect("close");
+        let reader = IndexReader::open(dir.path()).expect("reader");
+        let searcher = reader.searcher();
+        let segment = &searcher.segment_readers()[0];
+        assert!(segment.alive_bitset().is_some(), "the segment has deletes");
+        let column = segment.fast_fields().u64(field::ACL_PROFILE).expect("column");
+        let ids = segment.fast_fields().str(field::ID).expect("ids").expect("id column");
+        for groups in [vec![0], vec![1], vec![0, 2], vec![1, 2, 3, 4], vec![]] {
+            let held: Vec<Principal> = groups.iter().map(|g| Principal::Group(format!("g{g}"))).collect();
+            let mask = ProfileMask::for_caller(&acl, &acl.caller(held.iter()));
+            let want: Vec<DocId> = (0..segment.max_doc())
+                .filter(|&d| !segment.is_deleted(d) && column.first(d).is_some_and(|p| mask.contains(p)))
+                .collect();
+            for docs in [
+                AllowedDocs::from_postings(segment, &mask).expect("postings"),
+                AllowedDocs::from_column(segment, &mask).expect("column"),
+            ] {
+                let got: Vec<DocId> = docs.iter().collect();
+                assert_eq!(got, want, "groups {groups:?}");
+                assert_eq!(docs.count() as usize, want.len());
+                let mut blocks = Vec::new();
+                docs.for_each_block(|block| blocks.extend_from_slice(block));
+                assert_eq!(blocks, want);
+                for d in 0..segment.max_doc() + 70 {
+                    assert_eq!(docs.contains(d), want.binary_search(&d).is_ok(), "doc {d}");
+                }
+                // The documents really are the ones named d:n with an allowed profile.
+                let mut id = String::new();
+                for &d in want.iter().take(5) {
+                    let ord = ids.ords().first(d).expect("ord");
+                    ids.ord_to_str(ord, &mut id).expect("id");
+                    let n: u32 = id.trim_start_matches("d:").parse().expect("number");
+                    assert!(!n.is_multiple_of(7) && mask.contains(u64::from(profile_of(n).0)), "{id}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -30,7 +30,7 @@ use tantivy::{
     DocAddress, DocId, DocSet, Score, SeekDangerResult, SegmentOrdinal, SegmentReader, TERMINATED,
 };
 
-use super::acl_filter::AllowedDocs;
+use super::acl_filter::{bit_of, AllowedDocs};
 use crate::index::id_hash;
 use crate::index::schema::field;
 
@@ -283,6 +283,8 @@ pub struct AclCollector {
     pub after: Option<After>,
     pub filters: FilterSpec,
     pub facets: bool,
+    /// The query matches every document (browsing): a segment's allowed set is its match set.
+    pub matches_all: bool,
 }
 
 /// A candidate inside one segment.
@@ -581,6 +583,7 @@ impl Collector for AclCollector {
         }
         let allowed = access.allowed.as_ref();
         match (access.strategy, self.rank_by) {
+            (Strategy::Sparse, RankBy::Updated) if self.matches_all => browse_allowed(allowed, &mut state),
             (Strategy::Sparse, rank_by) => {
                 drive_by_allowed(weight, &self.union, segment, allowed, rank_by, &mut state)?
             }
@@ -630,30 +633,100 @@ fn score_every_match(
     allowed: &AllowedDocs,
     state: &mut AclSegment,
 ) -> tantivy::Result<()> {
-    if state.plain() {
-        // The hot loop of a broad query: the count and the floor stay in locals, so a match that cannot
-        // enter costs a membership test, an increment and one comparison.
-        let mut total = 0u64;
-        let mut floor = state.top.floor;
+    if !state.plain() {
+        return weight.for_each(segment, &mut |doc, score| {
+            if allowed.contains(doc) && state.accepts(doc) {
+                state.tally(doc);
+                state.offer(score_key(score), doc);
+            }
+        });
+    }
+    let share = f64::from(allowed.count()) / f64::from(allowed.max_doc().max(1));
+    if let (true, Some(words)) = ((BLOCK_SHARE.0..=BLOCK_SHARE.1).contains(&share), allowed.words()) {
+        // The allowed bit is a coin toss here, so a branch on it would be mispredicted often. Matches
+        // are tested BLOCK at a time without that branch: the block's allowed matches are counted, and
+        // only a block whose best allowed key can enter the top-k is looked at match by match.
+        let mut block = Block::default();
         weight.for_each(segment, &mut |doc, score| {
-            if allowed.contains(doc) {
-                total += 1;
-                let key = score_key(score);
-                if key >= floor {
-                    state.offer(key, doc);
-                    floor = state.top.floor;
-                }
+            if block.push(doc, score) {
+                block.drain(words, state);
             }
         })?;
-        state.total += total;
+        block.drain(words, state);
         return Ok(());
     }
+    // The allowed bit is mostly the same, so the branch on it is predicted: a match costs a membership
+    // test and, when allowed, an increment and one comparison with the floor kept in a local.
+    let mut total = 0u64;
+    let mut floor = state.top.floor;
     weight.for_each(segment, &mut |doc, score| {
-        if allowed.contains(doc) && state.accepts(doc) {
-            state.tally(doc);
-            state.offer(score_key(score), doc);
+        if allowed.contains(doc) {
+            total += 1;
+            let key = score_key(score);
+            if key >= floor {
+                state.offer(key, doc);
+                floor = state.top.floor;
+            }
         }
-    })
+    })?;
+    state.total += total;
+    Ok(())
+}
+
+/// The shares of a segment's documents (allowed / all) for which the dense loop tests matches in blocks
+/// rather than branching on each one: measured at 200,000 documents, blocks were about 10% faster for a
+/// caller reading half the documents and about 10% slower for callers reading a tenth or nine tenths.
+const BLOCK_SHARE: (f64, f64) = (0.2, 0.8);
+
+/// Matches buffered by the dense loop.
+const BLOCK: usize = 64;
+
+struct Block {
+    docs: [DocId; BLOCK],
+    scores: [Score; BLOCK],
+    len: usize,
+}
+
+impl Default for Block {
+    fn default() -> Self {
+        Block { docs: [0; BLOCK], scores: [0.0; BLOCK], len: 0 }
+    }
+}
+
+impl Block {
+    /// Adds a match; true when the block is full.
+    #[inline]
+    fn push(&mut self, doc: DocId, score: Score) -> bool {
+        self.docs[self.len] = doc;
+        self.scores[self.len] = score;
+        self.len += 1;
+        self.len == BLOCK
+    }
+
+    /// Counts the allowed matches into `state` and offers those that may enter its top-k; empties the
+    /// block.
+    #[inline]
+    fn drain(&mut self, words: &[u64], state: &mut AclSegment) {
+        let docs = &self.docs[..self.len];
+        let scores = &self.scores[..self.len];
+        let mut count = 0u64;
+        let mut best = 0u64;
+        for (&doc, &score) in docs.iter().zip(scores) {
+            let bit = bit_of(words, doc);
+            count += bit;
+            // A disallowed match's key becomes 0, below every real key (see `score_key`).
+            best = best.max(score_key(score) & bit.wrapping_neg());
+        }
+        state.total += count;
+        if best != 0 && best >= state.top.floor {
+            for (&doc, &score) in docs.iter().zip(scores) {
+                if bit_of(words, doc) != 0 {
+                    state.offer(score_key(score), doc);
+                }
+            }
+        }
+        self.len = 0;
+    }
 }
 
 /// Dense by `updated`: a score-free pass over every match gives the total, the facets and the newest.
@@ -672,6 +745,44 @@ fn newest_matches(
             }
         }
     })
+}
+
+/// Browsing (a query that matches every document) by `updated`: the allowed set is the match set, so it
+/// is walked 64 ids at a time, their `updated` values read together, and a block whose newest cannot
+/// enter the top-k is passed over whole.
+fn browse_allowed(allowed: &AllowedDocs, state: &mut AclSegment) {
+    let plain = state.plain();
+    let mut kept = [0 as DocId; BLOCK];
+    let mut times = [None; BLOCK];
+    allowed.for_each_block(|ids| {
+        let ids = if plain {
+            state.total += ids.len() as u64;
+            ids
+        } else {
+            let mut len = 0;
+            for &doc in ids {
+                if state.accepts(doc) {
+                    state.tally(doc);
+                    kept[len] = doc;
+                    len += 1;
+                }
+            }
+            &kept[..len]
+        };
+        let times = &mut times[..ids.len()];
+        times.fill(None);
+        if let Some(column) = &state.updated {
+            column.first_vals(ids, times);
+        }
+        let key =
+            |t: Option<tantivy::DateTime>| updated_key(t.map_or(i64::MIN, |d| d.into_timestamp_millis()));
+        let best = times.iter().map(|&t| key(t)).max().unwrap_or(0);
+        if best >= state.top.floor {
+            for (&doc, &t) in ids.iter().zip(times.iter()) {
+                state.offer(key(t), doc);
+            }
+        }
+    });
 }
 
 /// Sparse: the allowed ids lead and the query's scorer (or each union alternative's) follows.

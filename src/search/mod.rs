@@ -50,7 +50,7 @@ use self::collect::{
     AclCollector, After, FilterSpec, Harvest, RankBy, Ranked, SegmentAccess, SegmentColumns, Strategy,
 };
 use self::query::{Ast, QueryBuilder, QueryOptions};
-use crate::acl::{AclStore, CallerPrincipals};
+use crate::acl::{AclStore, CallerPrincipals, Reach};
 use crate::index::{Fields, Generation, IndexReader};
 
 pub use self::shown::{hit_from_stored, Assignee, Crumb, Document, Hit, IssueFacts};
@@ -247,6 +247,8 @@ struct Inner {
 struct View {
     searcher: Searcher,
     acl: Arc<AclStore>,
+    /// The ACL store's inverted lists, to find a new caller's profiles quickly.
+    reach: Reach,
     generation: Generation,
     fields: Fields,
     index: tantivy::Index,
@@ -412,6 +414,7 @@ impl SearchService {
             after,
             filters: plan.filters.clone(),
             facets: plan.facets,
+            matches_all: plan.ast == Ast::All,
         };
         let harvest = view.searcher.search(query.as_ref(), &collector)?;
         Ok(Ranking { view, query, rank_by: plan.rank_by, harvest, allowed: allowed_sets })
@@ -448,7 +451,7 @@ impl SearchService {
             Ok(mask) => return mask,
             Err(key) => key,
         };
-        let mask = Arc::new(ProfileMask::for_caller(&view.acl, caller));
+        let mask = Arc::new(ProfileMask::of(view.acl.profile_count(), &view.reach.allowed_profiles(caller)));
         self.cache().insert_mask(key, mask)
     }
 
@@ -575,6 +578,7 @@ impl View {
         View {
             searcher,
             acl: reader.acl().clone(),
+            reach: Reach::of(reader.acl()),
             generation: reader.generation(),
             fields: *reader.fields(),
             index: reader.index().clone(),

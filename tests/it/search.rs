@@ -786,3 +786,110 @@ fn reload_after_commits_merges_and_acl_changes_is_never_stale() {
     assert_eq!(id_set(&after), id_set(&outsider_view));
     check(&service, &member, &outsider);
 }
+
+/// Every cache a search keeps — a caller's profiles (worked out from the commit's inverted lists), each
+/// segment's allowed set (read from the profile postings or the profile column) — follows each kind of
+/// permission change: a caller's group membership (no commit at all), a document re-pointed to a profile
+/// made of a new clause (a commit), a clause rewritten in place (a commit, no document touched), and the
+/// merge of every segment into one. After each, every caller's answers equal the brute force over the
+/// commit as it is; a cache kept one step too long shows the previous step's answer.
+#[test]
+fn caches_follow_membership_repoints_rewrites_and_merges() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut acl = AclStore::default();
+    let space = acl.set_clause(ClauseKey("space".into()), &[group("a")]);
+    let restriction = acl.set_clause(ClauseKey("restriction".into()), &[user("x")]);
+    let in_space = acl.profile(&[space]);
+    let restricted = acl.profile(&[space, restriction]);
+    let mut writer = IndexWriter::create(dir.path()).expect("create");
+    let add = |writer: &mut IndexWriter, n: usize, profile: ProfileId| {
+        let mut d = IndexDoc::new(format!("d:{n:04}"), Product::Confluence, Kind::Page, profile);
+        d.body = if n.is_multiple_of(3) { "common rare".into() } else { "common".into() };
+        d.updated = at(n as i64 % 50);
+        writer.upsert(&d).expect("upsert");
+    };
+    // Enough documents that a caller with one or two allowed profiles has its set read from the postings.
+    for n in 0..4500 {
+        add(&mut writer, n, if n.is_multiple_of(10) { restricted } else { in_space });
+    }
+    writer.commit(&acl, b"").expect("commit");
+
+    let callers: Vec<Vec<Principal>> = vec![
+        vec![user("y"), group("a")],
+        vec![user("x"), group("a")],
+        vec![user("y")],
+        vec![user("y"), group("b")],
+        vec![group("b")],
+    ];
+    let services: Vec<SearchService> = [StrategyChoice::Auto, StrategyChoice::Dense, StrategyChoice::Sparse]
+        .into_iter()
+        .map(|strategy| service_with(dir.path(), strategy))
+        .collect();
+    let check = |step: &str| {
+        let reader = IndexReader::open(dir.path()).expect("reader");
+        for service in &services {
+            for held in &callers {
+                let caller = service.acl().caller(held.iter());
+                for query in ["", "rare"] {
+                    let mut r = request(query);
+                    r.page = PageRequest::Offset { offset: 0, limit: 5 };
+                    let got = service.search(&caller, &r).expect("search");
+                    let want = brute_force(&reader, &reader.acl().caller(held.iter()), query);
+                    assert_eq!(got.total as usize, want.len(), "{step}: {held:?} {query:?} ({service:?})");
+                    for hit in &got.hits {
+                        assert!(want.contains_key(&hit.id), "{step}: {held:?} {query:?} shows {}", hit.id);
+                    }
+                }
+            }
+        }
+    };
+    check("first commit");
+    // Every caller has been served: their masks and sets are cached now.
+    for service in &services {
+        assert!(service.stats().acl_cache.entries > 0);
+    }
+
+    // Group membership: y leaves a and joins b. Only the caller's principals change, so nothing is
+    // committed: y's new principal set must not be answered from y's old one.
+    let y_in_a = services[0]
+        .search(&services[0].acl().caller(&[user("y"), group("a")]), &request(""))
+        .expect("search");
+    let y_in_b = services[0]
+        .search(&services[0].acl().caller(&[user("y"), group("b")]), &request(""))
+        .expect("search");
+    assert!(y_in_a.total > 0);
+    assert_eq!(y_in_b.total, 0);
+
+    // A document re-pointed to a profile of a new clause naming y alone (a commit).
+    let own = acl.set_clause(ClauseKey("own".into()), &[user("y")]);
+    let owned = acl.profile(&[own]);
+    add(&mut writer, 7, owned);
+    writer.commit(&acl, b"").expect("commit");
+    for service in &services {
+        service.reload().expect("reload");
+    }
+    check("re-pointed document");
+    let y_alone = services[0].search(&services[0].acl().caller(&[user("y")]), &request("")).expect("search");
+    assert_eq!(ids(&y_alone), vec!["d:0007".to_string()]);
+
+    // The space clause rewritten in place: b instead of a (a commit that touches no document).
+    acl.set_clause(ClauseKey("space".into()), &[group("b")]);
+    writer.commit(&acl, b"").expect("commit");
+    for service in &services {
+        service.reload().expect("reload");
+    }
+    check("rewritten clause");
+    let b_now = services[0].search(&services[0].acl().caller(&[group("b")]), &request("")).expect("search");
+    assert!(b_now.total > 4000, "b reads the space now: {}", b_now.total);
+
+    // Every segment merged into one: new doc ids, no deletes.
+    let segments = writer.segment_ids().expect("segments");
+    assert!(segments.len() > 1, "the re-pointed document went to a new segment");
+    writer.merge(&segments).expect("merge");
+    writer.close().expect("close");
+    for service in &services {
+        service.reload().expect("reload");
+    }
+    assert_eq!(IndexReader::open(dir.path()).expect("reader").searcher().segment_readers().len(), 1);
+    check("merged");
+}
