@@ -60,6 +60,8 @@ fn phrase(text: &str) -> String {
 impl Browser {
     /// The meta line of the result `id`: its kind, where it sits, its status and category, its assignee.
     async fn glance_of(&self, id: &str) -> Value {
+        // The answer arrives before the page draws it: wait for the result itself.
+        self.wait_for(&format!(".hit[data-id=\"{id}\"]")).await;
         let script = "const hit = document.querySelector(`.hit[data-id=\"${arguments[0]}\"]`);
              const text = (css) => { const e = hit.querySelector(css); return e ? e.textContent : null; };
              const status = hit.querySelector('.status');
