@@ -261,8 +261,8 @@ fn write_config_with(
 /// What an administrator of the simulated site would write about Confluence's product access, which no
 /// REST API tells a site token: the groups whose members use Confluence (licensed users and guests), and
 /// those of licensed users alone, whom a space role given to all licensed users admits. Nothing when the
-/// site does not model product access or space roles.
-fn confluence_access_lines(site: &Site) -> String {
+/// site does not model product access or space roles. Group ids, not names: names change.
+pub fn confluence_access_lines(site: &Site) -> String {
     let access = &site.product_access;
     let mut lines = String::new();
     if access.rule == AccessRule::Groups {

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use permdex::config::Config;
-use permdex::sim::model::{AccessRule, RoleMode};
 use permdex::sim::model::{FileKind, Holder, Site, Visibility};
 use permdex::sim::mutate::{random_mutation, Mutation};
 use permdex::sim::oracle::{self, Scope};
@@ -62,21 +61,8 @@ pub(crate) async fn harness_configured(config: SimConfig, features: SiteFeatures
     let sim =
         start_with_features(config, features, ([127, 0, 0, 1], 0).into()).await.expect("simulator starts");
     let data = tempfile::tempdir().expect("tempdir");
-    let extra = {
-        let site = sim.state.read();
-        let access = &site.product_access;
-        // By id: group names are mutable, and the random mutations rename groups.
-        let ids: Vec<&String> = access.confluence_users.union(&access.confluence_guests).collect();
-        let mut extra = String::new();
-        if access.rule == AccessRule::Groups {
-            extra.push_str(&format!("confluence_access_groups = {ids:?}\n"));
-        }
-        if site.space_roles.mode != RoleMode::PreRoles {
-            let licensed: Vec<&String> = access.confluence_users.iter().collect();
-            extra.push_str(&format!("confluence_licensed_groups = {licensed:?}\n"));
-        }
-        extra + more
-    };
+    // By id: group names are mutable, and the random mutations rename groups.
+    let extra = permdex::demo::confluence_access_lines(&sim.state.read()) + more;
     let config = load_config(&sim, data.path(), &extra);
     Harness { sim, data, config, http: reqwest::Client::new() }
 }
