@@ -201,10 +201,10 @@ fn measure(
         && bench.strategies.contains(&StrategyName::Permdex)
     {
         let latency = result.latency.clone();
-        let warm = move |caller: &str, shape: Shape| {
+        let warm = move |strategy: StrategyName, caller: &str, shape: Shape| {
             latency
                 .iter()
-                .find(|c| c.strategy == StrategyName::Permdex && c.shape == Some(shape) && c.caller == caller)
+                .find(|c| c.strategy == strategy && c.shape == Some(shape) && c.caller == caller)
                 .map_or(f64::NAN, |c| c.latency.p50_us)
         };
         let context = Context {

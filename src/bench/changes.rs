@@ -27,13 +27,14 @@ use super::clock::Clock;
 use super::corpus::{CallerSet, Clause, Corpus, Who};
 use super::oracle::{check, Oracle};
 use super::queries::{BenchQuery, Shape};
-use super::report::{Cold, FirstQuery, PermissionChange, Reload, Summary};
-use super::strategy::{BenchCaller, Permdex, Strategy, StrategyName};
+use super::report::{Cold, ColdParts, FirstQuery, PermissionChange, Reload, Summary};
+use super::strategy::{self, BenchCaller, Permdex, Strategy, StrategyName};
 use super::{Error, Progress};
 use crate::index::{IndexReader, Product};
-use crate::search::SearchService;
+use crate::search::{PageRequest, Plan, SearchRequest, SearchService};
 
-/// Fresh services each first query is measured on; the median counts.
+/// Fresh services each first query (and its parts, and unfiltered search's) is measured on; the median
+/// counts.
 const COLD_REPEATS: usize = 3;
 
 /// Documents a space permission change should cover.
@@ -45,8 +46,8 @@ pub struct Context<'a> {
     pub callers: &'a [Caller],
     pub queries: &'a [BenchQuery],
     pub k: usize,
-    /// permdex's warm one-thread p50 for (caller label, shape).
-    pub warm_p50: &'a dyn Fn(&str, Shape) -> f64,
+    /// A strategy's warm one-thread p50 for (caller label, shape); NaN when not measured.
+    pub warm_p50: &'a dyn Fn(StrategyName, &str, Shape) -> f64,
     /// What first queries are timed in (time-to-effect is always wall time).
     pub clock: Clock,
 }
@@ -66,25 +67,31 @@ impl Context<'_> {
     ) -> Result<Probed, Error> {
         let permdex = Permdex::new(StrategyName::Permdex, service.clone());
         let caller = bench_caller("probe", who);
+        let wall = Instant::now();
         let started = self.clock.start();
         let answer = permdex.search(&caller, query, self.k)?;
-        let finished = Instant::now();
         let micros = started.micros();
+        let finished = Instant::now();
+        let wall_micros = (finished - wall).as_secs_f64() * 1e6;
         let reader = IndexReader::open(self.dir)?;
         let oracle = Oracle::new(model, &reader)?;
         let visible = model.visible_profiles(&CallerSet::new(model, who));
         let expected =
             oracle.expected(model, Some(&visible), &oracle.matches(query)?, self.k, query.shape.by_updated());
         let verdict = check(&expected, &answer, self.k, true, query.shape.facets());
-        Ok(Probed { micros, finished, verdict })
+        let ids = answer.hits.into_iter().map(|h| h.id).collect();
+        Ok(Probed { micros, wall_micros, finished, verdict, ids })
     }
 }
 
-/// One probe search: how long it took, when it ended, and whether its answer was right.
+/// One probe search: how long it took (in the context's clock and in wall time), when it ended, whether
+/// its answer was right, and the ids of its page.
 struct Probed {
     micros: f64,
+    wall_micros: f64,
     finished: Instant,
     verdict: Result<(), String>,
+    ids: Vec<String>,
 }
 
 pub fn bench_caller(label: &str, who: &[Who]) -> BenchCaller {
@@ -95,8 +102,17 @@ pub fn bench_caller(label: &str, who: &[Who]) -> BenchCaller {
     }
 }
 
-/// For each caller and shape: a search service that has served someone else (so its columns and the page
-/// cache are warm) answers the caller's first query; the median of `COLD_REPEATS` such services.
+/// For each caller and shape, the caller's first query on a search service just opened on the index (a new
+/// reader, as after a reload or a merge) that has then served the widest other caller one query of each
+/// other shape, with texts other than the measured one, as a running server's reader would have: its
+/// segment readers, columns and term dictionaries are open and the OS page cache is warm. What is not
+/// warm is what belongs to this caller and this query: the caller's profiles and allowed sets, and the
+/// stored-document blocks of its page (the doc store's block cache holds the other caller's pages).
+///
+/// Per (caller, shape), on fresh services each time, the median of [`COLD_REPEATS`] of: the whole first
+/// query (checked against brute force; in the context's clock and in wall time), the same query's parts
+/// taken one by one in the order a search takes them, and unfiltered search's first query on the same
+/// kind of fresh reader (what any engine pays for a query after a reload).
 pub fn cold_queries(
     context: &Context,
     model: &Corpus,
@@ -106,35 +122,169 @@ pub fn cold_queries(
     progress.stage("first queries of new callers", (context.callers.len() * shapes.len()) as u64);
     let mut out = Vec::new();
     for caller in context.callers {
+        let Some(warmer) = widest_other(context.callers, caller) else { continue };
+        let warmer_caller = bench_caller(&warmer.label, &warmer.who);
         for &shape in &shapes {
             let Some(query) = context.first_query(shape) else { continue };
-            let mut times = Vec::with_capacity(COLD_REPEATS);
-            let (mut bytes, mut entries) = (0, 0);
+            let warm_up = warm_up_queries(context.queries, query);
+            let mut runs = Vec::with_capacity(COLD_REPEATS);
             for _ in 0..COLD_REPEATS {
-                let service = SearchService::new(IndexReader::open(context.dir)?);
-                context.probe(&service, model, &[Who::Anyone], query)?;
-                let before = service.stats().acl_cache;
-                let Probed { micros, verdict, .. } = context.probe(&service, model, &caller.who, query)?;
-                verdict.map_err(|problem| wrong("a first query", &caller.label, query, &problem))?;
-                let after = service.stats().acl_cache;
-                (bytes, entries) =
-                    (after.bytes.saturating_sub(before.bytes), after.entries.saturating_sub(before.entries));
-                times.push(micros);
+                runs.push(cold_run(context, model, caller, &warmer_caller, &warm_up, query)?);
             }
-            times.sort_by(f64::total_cmp);
+            let median = |part: fn(&ColdRun) -> f64| median(runs.iter().map(part).collect());
+            let last = runs.last().map_or((0, 0), |r| (r.cache_bytes, r.cache_entries));
             out.push(Cold {
                 caller: caller.label.clone(),
                 share: caller.share,
                 shape,
-                first_us: times[times.len() / 2],
-                warm_p50_us: (context.warm_p50)(&caller.label, shape),
-                cache_bytes: bytes,
-                cache_entries: entries,
+                first_us: median(|r| r.first_us),
+                warm_p50_us: (context.warm_p50)(StrategyName::Permdex, &caller.label, shape),
+                first_wall_us: Some(median(|r| r.first_wall_us)),
+                parts: Some(ColdParts {
+                    profiles_us: median(|r| r.parts.profiles_us),
+                    allowed_us: median(|r| r.parts.allowed_us),
+                    search_us: median(|r| r.parts.search_us),
+                    page_us: median(|r| r.parts.page_us),
+                }),
+                unfiltered_first_us: Some(median(|r| r.unfiltered_us)),
+                unfiltered_warm_p50_us: Some((context.warm_p50)(
+                    StrategyName::Unfiltered,
+                    &caller.label,
+                    shape,
+                ))
+                .filter(|p| p.is_finite()),
+                warmed_by: Some(warmer.label.clone()),
+                cache_bytes: last.0,
+                cache_entries: last.1,
+                profile_index_bytes: runs.last().map(|r| r.index_bytes),
             });
             progress.advance(1);
         }
     }
     Ok(out)
+}
+
+/// The caller reading most other than `caller` (the service is warmed with its queries).
+fn widest_other<'c>(callers: &'c [Caller], caller: &Caller) -> Option<&'c Caller> {
+    callers.iter().filter(|c| c.label != caller.label).max_by(|a, b| a.share.total_cmp(&b.share))
+}
+
+/// One query of each shape whose text differs from `measured`'s (browsing has one text only, so none of
+/// browsing when browsing is measured).
+fn warm_up_queries(queries: &[BenchQuery], measured: &BenchQuery) -> Vec<BenchQuery> {
+    let mut out: Vec<BenchQuery> = Vec::new();
+    for query in queries {
+        if query.text != measured.text && !out.iter().any(|q| q.shape == query.shape) {
+            out.push(query.clone());
+        }
+    }
+    out
+}
+
+/// One repetition of a first query: fresh services, warmed, then the caller's query.
+struct ColdRun {
+    first_us: f64,
+    first_wall_us: f64,
+    parts: ColdParts,
+    unfiltered_us: f64,
+    cache_bytes: u64,
+    cache_entries: u64,
+    /// The service's segment profile indexes (shared by every caller), after the first query.
+    index_bytes: u64,
+}
+
+fn cold_run(
+    context: &Context,
+    model: &Corpus,
+    caller: &Caller,
+    warmer: &BenchCaller,
+    warm_up: &[BenchQuery],
+    query: &BenchQuery,
+) -> Result<ColdRun, Error> {
+    let warmed = |service: &SearchService| -> Result<(), Error> {
+        let permdex = Permdex::new(StrategyName::Permdex, service.clone());
+        for q in warm_up {
+            permdex.search(warmer, q, context.k)?;
+        }
+        Ok(())
+    };
+    // The whole first query, checked.
+    let service = SearchService::new(IndexReader::open(context.dir)?);
+    warmed(&service)?;
+    let before = service.stats().acl_cache;
+    let whole = context.probe(&service, model, &caller.who, query)?;
+    whole.verdict.map_err(|problem| wrong("a first query", &caller.label, query, &problem))?;
+    let after = service.stats().acl_cache;
+
+    // The same query's parts, on another fresh service warmed the same way; its page must be the one the
+    // whole query showed.
+    let service = SearchService::new(IndexReader::open(context.dir)?);
+    warmed(&service)?;
+    let (parts, ids) = first_query_parts(context, &service, caller, query)?;
+    if ids != whole.ids {
+        return Err(wrong("a first query taken in parts", &caller.label, query, "its page differs"));
+    }
+
+    // Unfiltered search's first query on a fresh reader warmed with the same queries.
+    let unfiltered = strategy::open(StrategyName::Unfiltered, context.dir, 1)?;
+    for q in warm_up {
+        unfiltered.search(warmer, q, context.k)?;
+    }
+    let started = context.clock.start();
+    unfiltered.search(warmer, query, context.k)?;
+    let unfiltered_us = started.micros();
+
+    Ok(ColdRun {
+        first_us: whole.micros,
+        first_wall_us: whole.wall_micros,
+        parts,
+        unfiltered_us,
+        cache_bytes: after.bytes.saturating_sub(before.bytes),
+        cache_entries: after.entries.saturating_sub(before.entries),
+        index_bytes: after.index_bytes,
+    })
+}
+
+/// A first search of `caller` taken as the service takes it, each step timed: the principal set to
+/// profiles, the allowed sets of every segment, the ranking (which then finds both cached), the page.
+fn first_query_parts(
+    context: &Context,
+    service: &SearchService,
+    caller: &Caller,
+    query: &BenchQuery,
+) -> Result<(ColdParts, Vec<String>), Error> {
+    let principals: Vec<_> = caller.who.iter().map(|w| w.principal()).collect();
+    let clock = context.clock;
+    let started = clock.start();
+    let held = service.acl().caller(principals.iter());
+    let mask = service.caller_mask(&held);
+    let profiles_us = started.micros();
+
+    let started = clock.start();
+    service.caller_sets(&mask)?;
+    let allowed_us = started.micros();
+
+    let started = clock.start();
+    let request = SearchRequest {
+        page: PageRequest::Offset { offset: 0, limit: context.k },
+        facets: query.shape.facets(),
+        ..SearchRequest::new(query.text.clone())
+    };
+    let plan = Plan::of(&request)?;
+    let ranking = service.rank(&held, &plan, None, context.k + 1)?;
+    let search_us = started.micros();
+
+    let started = clock.start();
+    let page: Vec<_> = ranking.top().iter().take(context.k).collect();
+    let hits = ranking.hits(&page, request.snippets)?;
+    let page_us = started.micros();
+    let ids = hits.into_iter().map(|h| h.id).collect();
+    Ok((ColdParts { profiles_us, allowed_us, search_us, page_us }, ids))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn wrong(what: &str, caller: &str, query: &BenchQuery, problem: &str) -> Error {
@@ -217,7 +367,7 @@ fn reload_event(
             first_queries.push(FirstQuery {
                 caller: caller.label.clone(),
                 micros,
-                warm_p50_us: (context.warm_p50)(&caller.label, Shape::Word),
+                warm_p50_us: (context.warm_p50)(StrategyName::Permdex, &caller.label, Shape::Word),
             });
         }
     }

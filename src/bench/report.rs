@@ -281,17 +281,49 @@ pub struct Cell {
 }
 
 /// The first query of a principal set the search service has not seen (the median of a few fresh
-/// services), against the warm median.
+/// services, each warmed by another caller's queries; see `changes::cold_queries`), against the warm median,
+/// with its parts and unfiltered search's first query on the same kind of fresh reader.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Cold {
     pub caller: String,
     pub share: f64,
     pub shape: Shape,
+    /// In the run's clock.
     pub first_us: f64,
     pub warm_p50_us: f64,
+    /// The same first queries in wall-clock time (work on other threads counts here only).
+    #[serde(default)]
+    pub first_wall_us: Option<f64>,
+    /// The first query taken step by step, in the run's clock.
+    #[serde(default)]
+    pub parts: Option<ColdParts>,
+    /// Unfiltered search's first query of the same text on a reader warmed the same way, and its warm p50.
+    #[serde(default)]
+    pub unfiltered_first_us: Option<f64>,
+    #[serde(default)]
+    pub unfiltered_warm_p50_us: Option<f64>,
+    /// The caller whose queries (other texts) warmed the reader first.
+    #[serde(default)]
+    pub warmed_by: Option<String>,
     /// Bytes the caller's per-segment allowed sets hold in the cache.
     pub cache_bytes: u64,
     pub cache_entries: u64,
+    /// Bytes of the segments' profile indexes (one per segment, shared by every caller).
+    #[serde(default)]
+    pub profile_index_bytes: Option<u64>,
+}
+
+/// A first query's parts, each the median over fresh services.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ColdParts {
+    /// The principal set to the caller's allowed profiles.
+    pub profiles_us: f64,
+    /// The caller's allowed set of every segment.
+    pub allowed_us: f64,
+    /// Ranking, counting and faceting (query weights, the collector), both of the above cached.
+    pub search_us: f64,
+    /// The page: stored documents read and turned into hits.
+    pub page_us: f64,
 }
 
 /// A reload after the index changed shape, and the first queries after it.
@@ -546,19 +578,55 @@ impl BenchResult {
 
         if !self.cold.is_empty() {
             writeln!(out, "## First query of a new principal set (permdex)\n")?;
-            writeln!(out, "| caller | shape | first µs | warm p50 µs | × warm | cache bytes (entries) |")?;
-            writeln!(out, "|---|---|---|---|---|---|")?;
+            writeln!(
+                out,
+                "Each on a search service just opened on the index (as after a reload or a merge) that has \
+                 then served the widest other caller (`warmed by`) one query of each other shape, other \
+                 texts: segment readers, columns, term dictionaries and the OS page cache are warm; the \
+                 caller's profiles and allowed sets and the stored documents of its page are not. Parts are \
+                 taken one by one on another such service: profiles (principal set → allowed profiles), \
+                 allowed sets (every segment's), search (ranking, counting, facets), page (stored documents \
+                 → hits). `unfiltered first` is unfiltered search's first query of the same text on a \
+                 reader warmed the same way: what any engine pays after a reload. Medians of fresh \
+                 services; µs in the run's clock, wall-clock µs beside the first query.\n"
+            )?;
+            writeln!(
+                out,
+                "| caller | shape | first µs (wall) | warm p50 µs | × warm | profiles | allowed sets | search \
+                 | page | unfiltered first (warm p50) | warmed by | cache bytes (entries) |"
+            )?;
+            writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+            let us = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.0}"));
             for cold in &self.cold {
+                let parts =
+                    cold.parts.map_or(["–".to_string(), "–".into(), "–".into(), "–".into()], |p| {
+                        [p.profiles_us, p.allowed_us, p.search_us, p.page_us].map(|v| format!("{v:.0}"))
+                    });
                 writeln!(
                     out,
-                    "| {} | {} | {:.0} | {:.0} | {:.1} | {} ({}) |",
+                    "| {} | {} | {:.0} ({}) | {:.0} | {:.1} | {} | {} | {} | {} | {} ({}) | {} | {} ({}) |",
                     cold.caller,
                     cold.shape.describe(),
                     cold.first_us,
+                    us(cold.first_wall_us),
                     cold.warm_p50_us,
                     cold.first_us / cold.warm_p50_us.max(1.0),
+                    parts[0],
+                    parts[1],
+                    parts[2],
+                    parts[3],
+                    us(cold.unfiltered_first_us),
+                    us(cold.unfiltered_warm_p50_us),
+                    cold.warmed_by.as_deref().unwrap_or("–"),
                     cold.cache_bytes,
                     cold.cache_entries
+                )?;
+            }
+            if let Some(bytes) = self.cold.iter().filter_map(|c| c.profile_index_bytes).max() {
+                writeln!(
+                    out,
+                    "\nThe segments' profile indexes (alive documents grouped by profile, built once per \
+                     segment version by the first caller who needs one, shared by every caller): {bytes} bytes."
                 )?;
             }
             writeln!(out)?;

@@ -1,12 +1,20 @@
 //! The ACL filter's data: which profiles a caller may read ([`ProfileMask`]), which documents of a segment
-//! that allows ([`AllowedDocs`]), and the bounded caches of both ([`AclCache`]).
+//! that allows ([`AllowedDocs`]), each segment's documents grouped by profile ([`ProfileIndex`]), and the
+//! bounded caches of all three ([`AclCache`]).
 //!
-//! A segment's allowed set is built once per (segment, deletes, profile mask) by scanning the `acl_profile`
-//! fast column, with deleted documents left out, so a single membership test answers "alive and readable".
-//! It is cached by the *mask*, not by the caller: two callers whose principals open the same profiles share
-//! every segment set, and a commit that only rewrites clauses keeps the sets whose mask did not change.
-//! Sets of segments that disappear (merges, new commits) are dropped on reload; the cache is an LRU bounded
-//! in bytes.
+//! A segment's allowed set is built once per (segment, deletes, profile mask), with deleted documents left
+//! out, so a single membership test answers "alive and readable". It is read from the postings of the
+//! caller's profiles when they are few, else from the segment's profile index: the alive documents
+//! grouped by profile, built once per segment version by the first caller who needs it and shared by all,
+//! so that a new caller's set costs what the caller reads (or, reading more than half, what it does not)
+//! instead of a pass over the segment's profile column. A column whose profile ids are too large to group
+//! by (none permdex writes) is scanned instead.
+//!
+//! Sets are cached by the *mask*, not by the caller: two callers whose principals open the same profiles
+//! share every segment set, and a commit that only rewrites clauses keeps the sets whose mask did not
+//! change. Sets and indexes of segments that disappear (merges, new commits, new deletes) are dropped on
+//! reload; the sets are an LRU bounded in bytes, the indexes one per live segment version (about four
+//! bytes per document).
 //!
 //! This file decides nothing about iteration order or ranking; `collect.rs` uses these sets.
 
@@ -107,14 +115,9 @@ enum Repr {
 }
 
 impl AllowedDocs {
-    /// Reads the set from the profile postings when the caller's profiles are few (at most one per 2,048
-    /// documents of the segment), else from the profile column: whichever costs less.
-    pub fn build(segment: &SegmentReader, mask: &ProfileMask) -> tantivy::Result<AllowedDocs> {
-        if mask.len() * POSTINGS_PER_PROFILE <= u64::from(segment.max_doc()) {
-            AllowedDocs::from_postings(segment, mask)
-        } else {
-            AllowedDocs::from_column(segment, mask)
-        }
+    /// Whether reading the allowed profiles' postings costs less than one pass over the segment.
+    fn postings_are_cheaper(segment: &SegmentReader, mask: &ProfileMask) -> bool {
+        mask.len() * POSTINGS_PER_PROFILE <= u64::from(segment.max_doc())
     }
 
     /// Scans the segment's `acl_profile` column once. The scan has no data-dependent branch, so a caller
@@ -268,6 +271,133 @@ impl AllowedDocs {
     }
 }
 
+/// A segment's alive documents grouped by profile, built once per segment version (one pass over the
+/// profile column): from it any caller's allowed set costs what the caller reads, or for a caller reading
+/// more than half what it does not, plus one step per profile, never the segment's size and never a term
+/// lookup. It depends on no ACL store: a profile id no store knows yet is a group like any other, left out
+/// by every mask that does not hold it.
+#[derive(Debug)]
+pub struct ProfileIndex {
+    max_doc: DocId,
+    /// `docs[starts[v]..starts[v + 1]]` are the alive documents whose profile is `v`, increasing; the last
+    /// group holds alive documents without a profile (allowed to no one).
+    starts: Vec<u32>,
+    docs: Vec<DocId>,
+    /// The alive documents as a bitset, which complements start from.
+    alive: Vec<u64>,
+}
+
+/// Profile ids an index groups by, at most this many plus four per document: a column holding larger ids
+/// (none permdex writes) gets no index, and its sets come from the column scan.
+const INDEX_SPARE_GROUPS: u64 = 65_536;
+
+impl ProfileIndex {
+    /// The index of `segment` as it is (its deletes included), or `None` when its profile ids are too
+    /// large to group by.
+    pub fn build(segment: &SegmentReader) -> tantivy::Result<Option<ProfileIndex>> {
+        let max_doc = segment.max_doc();
+        let column = segment.fast_fields().u64(field::ACL_PROFILE)?;
+        let max_value = column.max_value();
+        if max_value >= u64::from(max_doc) * 4 + INDEX_SPARE_GROUPS {
+            return Ok(None);
+        }
+        // Group `none` holds the documents without a profile; ids fit in u32 by the check above.
+        let none = max_value as u32 + 1;
+        let mut profile_of = vec![none; max_doc as usize];
+        if matches!(column.index, ColumnIndex::Full) {
+            let mut buffer = [0u64; 1024];
+            for (chunk, profiles) in profile_of.chunks_mut(buffer.len()).enumerate() {
+                let out = &mut buffer[..profiles.len()];
+                column.values.get_range(chunk as u64 * 1024, out);
+                for (profile, &value) in profiles.iter_mut().zip(out.iter()) {
+                    *profile = value as u32;
+                }
+            }
+        } else {
+            for (doc, profile) in profile_of.iter_mut().enumerate() {
+                if let Some(value) = column.first(doc as DocId) {
+                    *profile = value as u32;
+                }
+            }
+        }
+        let alive_bitset = segment.alive_bitset();
+        let mut alive = vec![0u64; (max_doc as usize).div_ceil(64)];
+        let mut starts = vec![0u32; none as usize + 2];
+        for doc in 0..max_doc {
+            if alive_bitset.is_none_or(|a| a.is_alive(doc)) {
+                alive[doc as usize / 64] |= 1 << (doc % 64);
+                starts[profile_of[doc as usize] as usize + 1] += 1;
+            }
+        }
+        for g in 1..starts.len() {
+            starts[g] += starts[g - 1];
+        }
+        let mut next = starts.clone();
+        let mut docs = vec![0 as DocId; starts[starts.len() - 1] as usize];
+        for doc in iter_bits(&alive) {
+            let group = &mut next[profile_of[doc as usize] as usize];
+            docs[*group as usize] = doc;
+            *group += 1;
+        }
+        Ok(Some(ProfileIndex { max_doc, starts, docs, alive }))
+    }
+
+    /// Alive documents of profile `profile` (none beyond the grouped ids).
+    fn group(&self, profile: u64) -> &[DocId] {
+        // The last group (no profile) is never a profile's.
+        match usize::try_from(profile) {
+            Ok(g) if g + 2 < self.starts.len() => {
+                &self.docs[self.starts[g] as usize..self.starts[g + 1] as usize]
+            }
+            _ => &[],
+        }
+    }
+
+    /// Approximate heap size.
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.starts.len() * 4 + self.docs.len() * 4 + self.alive.len() * 8
+    }
+}
+
+impl AllowedDocs {
+    /// The set of `mask` from the segment's profile index: the allowed profiles' documents gathered when
+    /// they are at most half of the alive documents, else the alive set with every other group's documents
+    /// (unknown profiles and documents without one included) taken out.
+    pub fn from_index(index: &ProfileIndex, mask: &ProfileMask) -> AllowedDocs {
+        let max_doc = index.max_doc;
+        let count: usize = mask.profiles().map(|p| index.group(p).len()).sum();
+        if Self::ids_are_smaller(count as u32, max_doc) {
+            let mut ids = Vec::with_capacity(count);
+            for profile in mask.profiles() {
+                ids.extend_from_slice(index.group(profile));
+            }
+            ids.sort_unstable();
+            return AllowedDocs { max_doc, count: count as u32, repr: Repr::Ids(ids) };
+        }
+        let words = if count * 2 <= index.docs.len() {
+            let mut words = vec![0u64; index.alive.len()];
+            for profile in mask.profiles() {
+                for &doc in index.group(profile) {
+                    words[doc as usize / 64] |= 1 << (doc % 64);
+                }
+            }
+            words
+        } else {
+            let mut words = index.alive.clone();
+            for group in 0..index.starts.len() - 1 {
+                if group + 2 < index.starts.len() && mask.contains(group as u64) {
+                    continue;
+                }
+                for &doc in &index.docs[index.starts[group] as usize..index.starts[group + 1] as usize] {
+                    words[doc as usize / 64] &= !(1 << (doc % 64));
+                }
+            }
+            words
+        };
+        AllowedDocs { max_doc, count: count as u32, repr: Repr::Bits(words) }
+    }
+}
+
 /// 1 when bit `doc` of `words` is set, else 0 (0 beyond the words).
 #[inline]
 pub fn bit_of(words: &[u64], doc: DocId) -> u64 {
@@ -328,6 +458,9 @@ pub struct CacheStats {
     pub evictions: u64,
     pub entries: u64,
     pub bytes: u64,
+    /// Segments' profile indexes, and their bytes (outside `bytes`).
+    pub indexes: u64,
+    pub index_bytes: u64,
 }
 
 struct Entry {
@@ -347,6 +480,9 @@ pub struct AclCache {
     masks: HashMap<(u64, Vec<u32>), (Arc<ProfileMask>, u64)>,
     segments: HashMap<(SegmentVersion, MaskKey), Entry>,
     bytes: usize,
+    /// Each live segment version's profile index (`None`: it cannot have one). Not in the LRU budget: one
+    /// per live segment, about four bytes per document.
+    indexes: HashMap<SegmentVersion, Option<Arc<ProfileIndex>>>,
     stats: CacheStats,
 }
 
@@ -358,6 +494,7 @@ impl AclCache {
             masks: HashMap::new(),
             segments: HashMap::new(),
             bytes: 0,
+            indexes: HashMap::new(),
             stats: CacheStats::default(),
         }
     }
@@ -444,7 +581,16 @@ impl AclCache {
         }
     }
 
-    /// After a reload to `generation`: forget sets of segments the new searcher does not hold, and masks of
+    /// The profile index of `segment`: `Some(None)` when it cannot have one, `None` when not built yet.
+    pub fn profile_index(&self, segment: SegmentVersion) -> Option<Option<Arc<ProfileIndex>>> {
+        self.indexes.get(&segment).cloned()
+    }
+
+    pub fn insert_profile_index(&mut self, segment: SegmentVersion, index: Option<Arc<ProfileIndex>>) {
+        self.indexes.insert(segment, index);
+    }
+
+    /// After a reload to `generation`: forget sets and profile indexes of segments the new searcher does not hold, and masks of
     /// other generations. Returns the masks most recently used (newest first, at most `keep_warm`).
     pub fn retain_segments(
         &mut self,
@@ -468,13 +614,84 @@ impl AclCache {
             keep
         });
         self.bytes -= freed;
+        self.indexes.retain(|segment, _| live.contains(segment));
         self.masks.retain(|(g, _), _| *g == generation);
         recent.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
         recent.into_iter().take(keep_warm).map(|(_, key)| key.0).collect()
     }
 
     pub fn stats(&self) -> CacheStats {
-        CacheStats { entries: self.segments.len() as u64, bytes: self.bytes as u64, ..self.stats }
+        let indexes = self.indexes.values().flatten();
+        CacheStats {
+            entries: self.segments.len() as u64,
+            bytes: self.bytes as u64,
+            indexes: self.indexes.values().flatten().count() as u64,
+            index_bytes: indexes.map(|i| i.bytes() as u64).sum(),
+            ..self.stats
+        }
+    }
+}
+
+/// A caller's first search, step by step, as [`super::SearchService::search`] takes the steps: for the
+/// benchmark's split of a first query's cost into its parts. Nothing here is a way around the filter: the
+/// ranking still goes through the service's `rank`, which reads every set from the cache or builds it.
+impl super::SearchService {
+    /// The caller's allowed profiles under the current commit (cached, as a search caches them).
+    pub(crate) fn caller_mask(&self, caller: &CallerPrincipals) -> Arc<ProfileMask> {
+        self.mask_for(&self.view(), caller)
+    }
+
+    /// Builds the profile index of each of `segments` that has none yet, off any search's path (the
+    /// service calls it when it opens and when it reloads). A segment whose index fails to build is left
+    /// without one: its first search builds its set another way, or reports the error.
+    pub(super) fn prepare_profile_indexes(&self, segments: &[SegmentReader]) {
+        for segment in segments {
+            let version = SegmentVersion::of(segment);
+            if self.cache().profile_index(version).is_none() {
+                if let Ok(built) = ProfileIndex::build(segment) {
+                    self.cache().insert_profile_index(version, built.map(Arc::new));
+                }
+            }
+        }
+    }
+
+    /// A segment's allowed set for `mask`, built: from the segment's profile index when it has one (built
+    /// when the service opened or reloaded, or by the first caller whose profiles are too many for their
+    /// postings, then kept for the segment version), from the profile postings when the caller's profiles
+    /// are few, else from a scan of the profile column (a column whose profile ids are too large to group
+    /// by).
+    pub(super) fn build_allowed(
+        &self,
+        segment: &SegmentReader,
+        mask: &ProfileMask,
+    ) -> Result<AllowedDocs, super::Error> {
+        let version = SegmentVersion::of(segment);
+        // The cache's lock is let go before anything is built.
+        let cached = self.cache().profile_index(version);
+        let index = match cached {
+            Some(index) => index,
+            None if AllowedDocs::postings_are_cheaper(segment, mask) => {
+                return Ok(AllowedDocs::from_postings(segment, mask)?);
+            }
+            None => {
+                // Built outside the lock; two searches may both build it, the second copy replaces the first.
+                let built = ProfileIndex::build(segment)?.map(Arc::new);
+                self.cache().insert_profile_index(version, built.clone());
+                built
+            }
+        };
+        Ok(match index {
+            Some(index) => AllowedDocs::from_index(&index, mask),
+            None => AllowedDocs::from_column(segment, mask)?,
+        })
+    }
+
+    /// Builds (or finds cached) the allowed set of `mask` in every segment of the current commit.
+    pub(crate) fn caller_sets(&self, mask: &Arc<ProfileMask>) -> Result<(), super::Error> {
+        for segment in self.view().searcher.segment_readers() {
+            self.allowed_docs(segment, mask)?;
+        }
+        Ok(())
     }
 }
 
@@ -488,8 +705,9 @@ mod tests {
         assert_eq!(iter_bits(&words).collect::<Vec<_>>(), vec![0, 1, 3, 191]);
     }
 
-    /// Both ways of building a segment's set (the profile postings, the profile column) give exactly the
-    /// documents that are alive and point at an allowed profile, in both representations, with deletes.
+    /// Every way of building a segment's set (the profile postings, the profile column, the profile index:
+    /// gathered, complemented, as ids) gives exactly the documents that are alive and point at an allowed
+    /// profile, in both representations, with deletes and with documents of a profile no store knows.
     #[test]
     fn postings_and_column_give_the_same_alive_allowed_documents() {
         use crate::acl::{ClauseKey, Principal};
@@ -526,7 +744,12 @@ mod tests {
         assert!(segment.alive_bitset().is_some(), "the segment has deletes");
         let column = segment.fast_fields().u64(field::ACL_PROFILE).expect("column");
         let ids = segment.fast_fields().str(field::ID).expect("ids").expect("id column");
-        for groups in [vec![0], vec![1], vec![0, 2], vec![1, 2, 3, 4], vec![]] {
+        let index = ProfileIndex::build(segment).expect("index").expect("profile ids small enough to group");
+        let alive = (0..segment.max_doc()).filter(|&d| !segment.is_deleted(d)).count();
+        assert_eq!(index.docs.len(), alive, "the index holds the alive documents only");
+        for groups in
+            [vec![0], vec![1], vec![0, 2], vec![1, 2, 3], vec![1, 2, 3, 4], vec![0, 1, 2, 3, 4], vec![]]
+        {
             let held: Vec<Principal> = groups.iter().map(|g| Principal::Group(format!("g{g}"))).collect();
             let mask = ProfileMask::for_caller(&acl, &acl.caller(held.iter()));
             let want: Vec<DocId> = (0..segment.max_doc())
@@ -535,6 +758,7 @@ mod tests {
             for docs in [
                 AllowedDocs::from_postings(segment, &mask).expect("postings"),
                 AllowedDocs::from_column(segment, &mask).expect("column"),
+                AllowedDocs::from_index(&index, &mask),
             ] {
                 let got: Vec<DocId> = docs.iter().collect();
                 assert_eq!(got, want, "groups {groups:?}");
@@ -555,6 +779,18 @@ mod tests {
                 }
             }
         }
+        // A profile id this store does not know, known to a later one: the index groups it like any other.
+        let later: RoaringBitmap = [9_999, profiles[1].0].into_iter().collect();
+        let mask = ProfileMask::of(10_000, &later);
+        let want: Vec<DocId> = (0..segment.max_doc())
+            .filter(|&d| !segment.is_deleted(d) && column.first(d).is_some_and(|p| mask.contains(p)))
+            .collect();
+        assert!(want.iter().any(|&d| column.first(d) == Some(9_999)));
+        assert_eq!(AllowedDocs::from_index(&index, &mask).iter().collect::<Vec<_>>(), want);
+        assert_eq!(
+            AllowedDocs::from_column(segment, &mask).expect("column").iter().collect::<Vec<_>>(),
+            want
+        );
     }
 
     #[test]

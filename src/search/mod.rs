@@ -275,7 +275,7 @@ impl SearchService {
 
     pub fn with_options(reader: IndexReader, options: SearchOptions) -> SearchService {
         let view = View::of(&reader);
-        SearchService {
+        let service = SearchService {
             inner: Arc::new(Inner {
                 reader: Mutex::new(reader),
                 view: RwLock::new(Arc::new(view)),
@@ -285,11 +285,13 @@ impl SearchService {
                 dense_segments: AtomicU64::new(0),
                 sparse_segments: AtomicU64::new(0),
             }),
-        }
+        };
+        service.prepare_profile_indexes(service.view().searcher.segment_readers());
+        service
     }
 
-    /// Moves to the latest commit: drops cached sets of segments that are gone and pre-builds the sets of
-    /// recent callers for new segments.
+    /// Moves to the latest commit: drops cached sets of segments that are gone, builds the profile index of
+    /// each new segment and pre-builds the sets of recent callers for new segments.
     pub fn reload(&self) -> Result<(), Error> {
         // The reader stays locked until the new view is in place, so concurrent reloads cannot install an
         // older commit after a newer one.
@@ -300,6 +302,7 @@ impl SearchService {
         let live: Vec<SegmentVersion> =
             view.searcher.segment_readers().iter().map(SegmentVersion::of).collect();
         let recent = self.cache().retain_segments(&live, view.generation.0, self.inner.options.prewarm_masks);
+        self.prepare_profile_indexes(view.searcher.segment_readers());
         // Recent masks describe recent callers only while the ACL store is the same.
         if *old.acl == *view.acl {
             for mask in &recent {
@@ -465,7 +468,7 @@ impl SearchService {
             return Ok(docs);
         }
         // Built outside the lock: other callers keep searching meanwhile.
-        let docs = Arc::new(AllowedDocs::build(segment, mask)?);
+        let docs = Arc::new(self.build_allowed(segment, mask)?);
         self.cache().insert_allowed(version, mask, docs.clone());
         Ok(docs)
     }

@@ -771,6 +771,7 @@ fn reload_after_commits_merges_and_acl_changes_is_never_stale() {
     check(&service, &member, &outsider);
     let stats = service.stats().acl_cache;
     assert!(stats.entries as usize <= 2 * live.len(), "dead segments dropped: {stats:?}");
+    assert_eq!(stats.indexes as usize, live.len(), "one profile index per live segment: {stats:?}");
 
     // A permission change without touching documents: the team clause now names another group.
     let mut writer = IndexWriter::open(dir.path()).expect("reopen");
@@ -788,7 +789,8 @@ fn reload_after_commits_merges_and_acl_changes_is_never_stale() {
 }
 
 /// Every cache a search keeps — a caller's profiles (worked out from the commit's inverted lists), each
-/// segment's allowed set (read from the profile postings or the profile column) — follows each kind of
+/// segment's profile index (its alive documents grouped by profile, per segment version) and each
+/// segment's allowed set (read from the profile postings or the profile index) — follows each kind of
 /// permission change: a caller's group membership (no commit at all), a document re-pointed to a profile
 /// made of a new clause (a commit), a clause rewritten in place (a commit, no document touched), and the
 /// merge of every segment into one. After each, every caller's answers equal the brute force over the
@@ -799,8 +801,10 @@ fn caches_follow_membership_repoints_rewrites_and_merges() {
     let mut acl = AclStore::default();
     let space = acl.set_clause(ClauseKey("space".into()), &[group("a")]);
     let restriction = acl.set_clause(ClauseKey("restriction".into()), &[user("x")]);
+    let shared = acl.set_clause(ClauseKey("shared".into()), &[user("x"), group("b")]);
     let in_space = acl.profile(&[space]);
     let restricted = acl.profile(&[space, restriction]);
+    let shared_in_space = acl.profile(&[space, shared]);
     let mut writer = IndexWriter::create(dir.path()).expect("create");
     let add = |writer: &mut IndexWriter, n: usize, profile: ProfileId| {
         let mut d = IndexDoc::new(format!("d:{n:04}"), Product::Confluence, Kind::Page, profile);
@@ -808,9 +812,15 @@ fn caches_follow_membership_repoints_rewrites_and_merges() {
         d.updated = at(n as i64 % 50);
         writer.upsert(&d).expect("upsert");
     };
-    // Enough documents that a caller with one or two allowed profiles has its set read from the postings.
+    // Enough documents that a caller with one or two allowed profiles has its set read from the postings;
+    // with three, from the segment's profile index, which later callers then use too.
     for n in 0..4500 {
-        add(&mut writer, n, if n.is_multiple_of(10) { restricted } else { in_space });
+        let profile = match n % 10 {
+            0 => restricted,
+            5 => shared_in_space,
+            _ => in_space,
+        };
+        add(&mut writer, n, profile);
     }
     writer.commit(&acl, b"").expect("commit");
 
@@ -844,9 +854,11 @@ fn caches_follow_membership_repoints_rewrites_and_merges() {
         }
     };
     check("first commit");
-    // Every caller has been served: their masks and sets are cached now.
+    // Every caller has been served: their masks and sets are cached now, read from the segments' profile
+    // indexes (built when the services opened).
     for service in &services {
         assert!(service.stats().acl_cache.entries > 0);
+        assert!(service.stats().acl_cache.indexes > 0, "{service:?}");
     }
 
     // Group membership: y leaves a and joins b. Only the caller's principals change, so nothing is
