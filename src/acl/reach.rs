@@ -63,16 +63,19 @@ impl Reach {
             }
         }
         let mut met = vec![0u32; self.clause_counts.len()];
-        let mut allowed = RoaringBitmap::new();
+        // Each profile is met once; inserted out of order one by one, a bitmap would move its entries
+        // on every insertion, so they are sorted first and handed over at once.
+        let mut allowed = Vec::new();
         for clause in reached {
             for &profile in &self.profiles_of[clause as usize] {
                 met[profile as usize] += 1;
                 if met[profile as usize] == self.clause_counts[profile as usize] {
-                    allowed.insert(profile);
+                    allowed.push(profile);
                 }
             }
         }
-        allowed
+        allowed.sort_unstable();
+        RoaringBitmap::from_sorted_iter(allowed).unwrap_or_default()
     }
 }
 

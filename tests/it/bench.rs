@@ -70,6 +70,16 @@ fn acl_bench_checks_every_answer_and_writes_every_file() {
     }
     assert_eq!(result.cold.len(), callers * Shape::ALL.len());
     assert!(result.cold.iter().all(|c| c.cache_entries > 0), "a new caller's sets enter the cache");
+    for cold in &result.cold {
+        let parts = cold.parts.expect("a first query's parts");
+        let each = [parts.profiles_us, parts.allowed_us, parts.search_us, parts.page_us];
+        assert!(each.iter().all(|us| us.is_finite() && *us >= 0.0), "{cold:?}");
+        assert!(cold.unfiltered_first_us.is_some_and(|us| us > 0.0), "{cold:?}");
+        assert!(cold.first_wall_us.is_some_and(|us| us > 0.0), "{cold:?}");
+        let warmer = cold.warmed_by.as_deref().expect("the caller that warmed the reader");
+        assert_ne!(warmer, cold.caller, "a first query is not warmed by the caller itself");
+        assert!(cold.profile_index_bytes.is_some_and(|b| b > 0), "segments have profile indexes");
+    }
     assert_eq!(result.reloads.len(), 2);
     assert_eq!(result.reloads[1].segments_after, 1, "the merge leaves one segment");
     let changes: Vec<&str> = result.permission_changes.iter().map(|c| c.change.as_str()).collect();
@@ -91,6 +101,7 @@ fn acl_bench_checks_every_answer_and_writes_every_file() {
     for strategy in StrategyName::ALL {
         assert!(markdown.contains(&format!("| {} |", strategy.name())), "{} in the table", strategy.name());
     }
+    assert!(markdown.contains("| profiles | allowed sets | search | page |"), "a first query's parts");
     let csv = std::fs::read_to_string(out.path().join("result.csv")).expect("result.csv");
     assert_eq!(csv.lines().count(), 1 + result.latency.len() + result.throughput.len());
     let expected = std::fs::read_to_string(out.path().join("expected.jsonl")).expect("expected.jsonl");
