@@ -625,8 +625,8 @@ impl BenchResult {
             if let Some(bytes) = self.cold.iter().filter_map(|c| c.profile_index_bytes).max() {
                 writeln!(
                     out,
-                    "\nThe segments' profile indexes (alive documents grouped by profile, built once per \
-                     segment version by the first caller who needs one, shared by every caller): {bytes} bytes."
+                    "\nThe segments' profile indexes (alive documents grouped by profile, built when the \
+                     service opens or reloads, shared by every caller): {bytes} bytes."
                 )?;
             }
             writeln!(out)?;
