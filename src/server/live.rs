@@ -176,6 +176,9 @@ mod tests {
         fn acl_cache(&self) -> AclCacheStats {
             AclCacheStats::default()
         }
+        fn remove_source(&self, name: &str) {
+            self.added.lock().unwrap().retain(|n| n != name);
+        }
         fn add_source(&self, _: &Config, source: &Source) -> Result<(), BackendError> {
             if !self.serves_more {
                 return Err(BackendError::NotAdded("a fixed set".into()));
@@ -192,7 +195,7 @@ mod tests {
     }
 
     impl SyncRunner for Recorder {
-        fn sync(&self, source: Source, mode: Mode) -> RunFuture {
+        fn sync(&self, source: Source, mode: Mode, _: tokio_util::sync::CancellationToken) -> RunFuture {
             let now = Utc::now();
             let run = RunSummary {
                 run_id: format!("run-{}", self.runs.lock().unwrap().len()),
@@ -212,6 +215,9 @@ mod tests {
         }
         fn purge(&self, _: &Source) -> Result<(), BackendError> {
             Ok(())
+        }
+        fn forget(&self, _: &Source) -> Result<Vec<std::path::PathBuf>, BackendError> {
+            Ok(vec![])
         }
         fn last_runs(&self, source: &str, _: usize) -> Result<Vec<RunSummary>, BackendError> {
             let runs = self.runs.lock().unwrap();

@@ -7,7 +7,9 @@
 //!   text as the caller may read it (`GET /api/v1/documents/{source}/{id}`), through the same index.
 //! - [`admin`]: sources and runs, start a sync, purge a source, replace a token; the [`SyncRunner`] doing
 //!   the work. [`onboard`]: what a token can see on a site, and a source added to the configuration file;
-//!   `live.rs`: that source served, listed, followed and synced at once, without a restart.
+//!   `live.rs`: that source served, listed, followed and synced at once, without a restart;
+//!   `remove.rs`: a source removed from the configuration file and from the running server, its documents
+//!   no longer served from the moment the removal is answered.
 //! - [`login`]: signing in from the browser (Atlassian, OpenID Connect) and the session cookie.
 //! - [`health`], [`metrics`], [`openapi`]: `/healthz` and `/readyz`, `/metrics`, `/api/v1/openapi.json`.
 //! - [`error`]: [`ApiError`], the one JSON error shape.
@@ -40,6 +42,7 @@ pub mod login;
 pub mod metrics;
 pub mod onboard;
 pub mod openapi;
+mod remove;
 pub mod schedule;
 pub mod search;
 mod trim;
@@ -146,6 +149,10 @@ pub struct AppState {
     pub(crate) config_edit: Arc<tokio::sync::Mutex<()>>,
     /// Each source's sync schedule, when the server syncs on schedules (`permdex serve` does).
     pub(crate) schedules: Option<Arc<schedule::Schedules>>,
+    /// Read-held by every search and document request until its answer is made; a source's removal
+    /// takes it for writing once the source is no longer served, so that it is answered only after every
+    /// answer that may hold the source's documents (`remove.rs`).
+    pub(crate) answering: Arc<tokio::sync::RwLock<()>>,
     limits: Limits,
 }
 
@@ -167,6 +174,7 @@ impl AppState {
             config_file: None,
             config_edit: Arc::default(),
             schedules: None,
+            answering: Arc::default(),
             limits: Limits::default(),
         }
     }
@@ -223,6 +231,7 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.push(Route::new(Method::GET, "/api/v1/documents/{source}/{id}", get(document::document)));
     routes.extend(admin::routes());
     routes.extend(onboard::routes());
+    routes.extend(remove::routes());
     routes.extend(web::api_routes());
     routes
 }
@@ -350,16 +359,25 @@ mod tests {
         fn acl_cache(&self) -> AclCacheStats {
             AclCacheStats::default()
         }
+        fn remove_source(&self, _: &str) {}
     }
 
     struct IdleRunner;
 
     impl SyncRunner for IdleRunner {
-        fn sync(&self, _: Source, _: crate::sync::Mode) -> admin::RunFuture {
+        fn sync(
+            &self,
+            _: Source,
+            _: crate::sync::Mode,
+            _: tokio_util::sync::CancellationToken,
+        ) -> admin::RunFuture {
             Box::pin(std::future::pending())
         }
         fn purge(&self, _: &Source) -> Result<(), BackendError> {
             Ok(())
+        }
+        fn forget(&self, _: &Source) -> Result<Vec<PathBuf>, BackendError> {
+            Ok(vec![])
         }
         fn last_runs(&self, _: &str, _: usize) -> Result<Vec<admin::RunSummary>, BackendError> {
             Ok(vec![])
