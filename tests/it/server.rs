@@ -758,6 +758,7 @@ async fn request_bodies_over_the_limit_get_413() {
 mod hardening;
 mod onboard;
 mod real_index;
+mod remove;
 
 #[tokio::test]
 async fn demo_users_exist_only_in_demo_mode() {
