@@ -16,8 +16,8 @@
 //! part takes the source whole, in one step, so a search never sees half of it.
 //!
 //! Fails safe: when a step fails the file stays written, the source waits for a restart, and the caller
-//! hears why. Only adding is live: a source removed from or changed in the file is taken at the next
-//! restart, as is every other change to the file.
+//! hears why. A source removed while the server runs is `remove.rs`'s; a source changed in the file by
+//! hand is taken at the next restart, as is every other change to the file.
 
 use std::path::Path;
 use std::time::Duration;

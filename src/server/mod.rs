@@ -5,7 +5,7 @@
 //!   the admin key for the admin API).
 //! - [`search`]: `GET /api/v1/search` and the [`SearchIndex`] it runs on; [`document`]: one document's
 //!   text as the caller may read it (`GET /api/v1/documents/{source}/{id}`), through the same index.
-//! - [`admin`]: sources and runs, start a sync, purge a source, replace a token; the [`SyncRunner`] doing
+//! - [`admin`]: sources and runs, start a sync, purge a source's documents, replace a token; the [`SyncRunner`] doing
 //!   the work. [`onboard`]: what a token can see on a site, and a source added to the configuration file;
 //!   `live.rs`: that source served, listed, followed and synced at once, without a restart;
 //!   `remove.rs`: a source removed from the configuration file and from the running server, its documents

@@ -29,7 +29,7 @@ fn error_responses(codes: &[u16]) -> Value {
             401 => "Missing, invalid or expired credential, or an unknown user (`unauthorized`)",
             403 => "Valid credential without the right (`forbidden`)",
             404 => "No such source, no such document the caller may read, or not in demo mode for the demo route (`not_found`)",
-            409 => "A sync or purge of the source is running (`conflict`)",
+            409 => "A sync or purge of the source is running, the name is in use, or the configuration cannot take the change: the only source, a file that does not parse (`conflict`)",
             413 => "Body too large (`payload_too_large`)",
             _ => "Error",
         };
