@@ -2,7 +2,8 @@
 //! and layout stay as written (`toml_edit`), the new `[[sources]]` table goes after the last one (at the
 //! end of a file that has none), and its token goes to a new token file beside the configuration,
 //! owner-only (the file itself never holds a secret). [`remove_source`] takes out one `[[sources]]` table,
-//! with the comments written above it, and nothing else.
+//! with the comments written above it, and nothing else; [`set_schedule`] rewrites one source's schedule
+//! keys, each comment beside them kept.
 //!
 //! [`add_source`] checks the new table with the same rules as a loaded file before it writes anything
 //! for good: a name already used, a bad URL or key, or a file whose `sources` is not a list of tables is
@@ -19,7 +20,10 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{value, Array, ArrayOfTables, DocumentMut, Item, Table};
 
-use super::{replace_private, Config, Secret, SourceName};
+use super::{replace_private, Config, ProcessEnv, Schedule, Secret, Secrets, SourceName};
+
+/// The keys of a source's sync schedule: the only ones a running server takes without a restart.
+pub const SCHEDULE_KEYS: [&str; 3] = ["interval", "permissions_interval", "full_interval"];
 
 /// A source to add, as the admin chose it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +155,63 @@ fn without_source(text: &str, name: &str) -> Result<Option<String>, EditError> {
     }
     sources.remove(at);
     Ok(Some(document.to_string()))
+}
+
+/// Sets schedule keys ([`SCHEDULE_KEYS`]) of the source `name` in the configuration file `file` to the
+/// given texts (`"30m"`, `"off"`), each key's comments kept, a key not written yet added to the table;
+/// answers the source's schedule as the whole file, loaded again, now gives it. Refused with every problem,
+/// and the file left as it was, when the file would not load (a bad duration, say), does not parse or has
+/// no such source. Blocks on file I/O.
+pub fn set_schedule(file: &Path, name: &str, values: &[(&str, String)]) -> Result<Schedule, EditError> {
+    let io = |source| EditError::Io { path: file.to_owned(), source };
+    let text = std::fs::read_to_string(file).map_err(io)?;
+    let edited = with_schedule(&text, name, values)?;
+    // The tokens and keys are not needed to check the file, and may come from an environment this
+    // process does not have.
+    let config = match Config::from_toml_for(&edited, file, &ProcessEnv, Secrets::NONE) {
+        Ok(config) => config,
+        Err(super::Error::Invalid { problems, .. }) => return Err(EditError::Invalid(problems.0)),
+        Err(other) => return Err(EditError::Invalid(vec![other.to_string()])),
+    };
+    let schedule = *config
+        .source(name)
+        .ok_or_else(|| EditError::Unsupported(format!("the configuration file has no source named {name}")))?
+        .schedule();
+    replace_private(file, edited.as_bytes()).map_err(io)?;
+    Ok(schedule)
+}
+
+/// The file's text with `values` set in the table of source `name`.
+fn with_schedule(text: &str, name: &str, values: &[(&str, String)]) -> Result<String, EditError> {
+    let mut document: DocumentMut = text
+        .parse()
+        .map_err(|e| EditError::Unsupported(format!("the configuration file does not parse: {e}")))?;
+    let Some(Item::ArrayOfTables(sources)) = document.get_mut("sources") else {
+        return Err(EditError::Unsupported(format!(
+            "the configuration file has no [[sources]] table named {name}: it was edited since the server \
+             started; change the schedule there and restart"
+        )));
+    };
+    let Some(table) = sources.iter_mut().find(|t| t.get("name").and_then(Item::as_str) == Some(name)) else {
+        return Err(EditError::Unsupported(format!(
+            "the configuration file has no [[sources]] table named {name}: it was edited since the server \
+             started; change the schedule there and restart"
+        )));
+    };
+    for (key, text) in values {
+        match table.get_mut(key) {
+            Some(Item::Value(old)) => {
+                let decor = old.decor().clone();
+                let mut new = toml_edit::Value::from(text.as_str());
+                *new.decor_mut() = decor;
+                *old = new;
+            }
+            _ => {
+                table.insert(key, value(text.as_str()));
+            }
+        }
+    }
+    Ok(document.to_string())
 }
 
 /// The file's text with the new table, and the new table alone as a file of its own.
@@ -354,6 +415,47 @@ listen = \"127.0.0.1:7700\"
         assert!(remove_source(&file, "acme").is_err(), "the last source stays");
         assert_eq!(std::fs::read_to_string(&file).expect("config"), WRITTEN);
         assert!(dir.path().join("beta.token").exists(), "the token file is the caller's to delete");
+    }
+
+    #[test]
+    fn schedule_keys_are_set_in_place_with_their_comments_or_added() {
+        let commented = WRITTEN.replace(
+            "exclude_spaces = [\"HR\"]   # never index HR\n",
+            "exclude_spaces = [\"HR\"]   # never index HR\ninterval = \"15m\"   # office hours\n",
+        );
+        let values = [("interval", "1h".to_owned()), ("full_interval", "off".to_owned())];
+        let edited = with_schedule(&commented, "acme", &values).expect("edits");
+        assert_eq!(
+            edited,
+            commented.replace(
+                "interval = \"15m\"   # office hours\n",
+                "interval = \"1h\"   # office hours\nfull_interval = \"off\"\n"
+            )
+        );
+        assert!(matches!(with_schedule(&commented, "beta", &values), Err(EditError::Unsupported(_))));
+    }
+
+    #[test]
+    fn a_schedule_is_written_only_when_the_file_loads_with_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("permdex.toml");
+        std::fs::write(&file, WRITTEN).expect("write");
+        let schedule =
+            set_schedule(&file, "acme", &[("permissions_interval", "off".to_owned())]).expect("set");
+        assert_eq!(schedule.permissions, None);
+        assert_eq!(schedule.incremental, Some(Schedule::DEFAULT_INTERVAL));
+        let written = std::fs::read_to_string(&file).expect("config");
+        assert!(written.contains("permissions_interval = \"off\""), "{written}");
+        match set_schedule(&file, "acme", &[("interval", "often".to_owned())]) {
+            Err(EditError::Invalid(problems)) => {
+                assert!(
+                    problems.iter().any(|p| p.contains("interval") && p.contains("often")),
+                    "{problems:?}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(&file).expect("config"), written, "nothing written");
     }
 
     fn private_mode(path: &Path) -> u32 {

@@ -461,6 +461,11 @@ impl Source {
         &self.schedule
     }
 
+    /// The same source on another schedule (changed while the server runs).
+    pub fn with_schedule(self, schedule: Schedule) -> Source {
+        Source { schedule, ..self }
+    }
+
     /// How old the permissions of this source's index may be before its documents are withheld from
     /// every search (fail closed); `None` never withholds.
     pub fn max_permission_age(&self) -> Option<Duration> {

@@ -138,6 +138,8 @@ pub struct SourceStatus {
     pub url: String,
     pub products: Products,
     pub sync_running: bool,
+    /// When `permdex serve` syncs it (`PATCH /api/v1/admin/sources/{name}` changes it).
+    pub schedule: super::reschedule::ScheduleBody,
     /// Why the source's index cannot be trusted (it serves nothing until a sync rebuilds it), if it cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrity_problem: Option<String>,
@@ -324,6 +326,14 @@ impl Sources {
         self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(name)
     }
 
+    /// Puts `name` on `schedule` (changed in the configuration file); 404 when it was removed meanwhile.
+    pub(super) fn set_schedule(&self, name: &str, schedule: crate::config::Schedule) -> Result<(), ApiError> {
+        let entry = self.entry(name)?;
+        let mut source = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *source = source.clone().with_schedule(schedule);
+        Ok(())
+    }
+
     /// Whether a source here reads its token from `path`.
     pub(super) fn reads_token_file(&self, path: &std::path::Path) -> bool {
         self.listed().iter().any(|(_, entry)| {
@@ -382,6 +392,7 @@ async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Ve
                 url: source.url().to_string(),
                 products: Products { confluence: products.confluence, jira: products.jira },
                 sync_running: entry.is_busy(),
+                schedule: super::reschedule::ScheduleBody::from(source.schedule()),
                 integrity_problem: problems.remove(name),
                 served: served.iter().find(|s| &s.name == name).cloned(),
                 progress: sources.runner.progress(name),

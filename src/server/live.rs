@@ -117,7 +117,7 @@ pub(super) async fn register(
 }
 
 /// A schedule in words: `incremental every 15m, permissions every 5m, full off`.
-fn describe(schedule: &Schedule) -> String {
+pub(super) fn describe(schedule: &Schedule) -> String {
     let every = |what: &str, interval: Option<Duration>| match interval {
         Some(_) => format!("{what} every {}", format_duration(interval)),
         None => format!("{what} off"),

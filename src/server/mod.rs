@@ -9,7 +9,8 @@
 //!   the work. [`onboard`]: what a token can see on a site, and a source added to the configuration file;
 //!   `live.rs`: that source served, listed, followed and synced at once, without a restart;
 //!   `remove.rs`: a source removed from the configuration file and from the running server, its documents
-//!   no longer served from the moment the removal is answered.
+//!   no longer served from the moment the removal is answered; `reschedule.rs`: a source's sync schedule
+//!   changed in the file and taken by the running server.
 //! - [`login`]: signing in from the browser (Atlassian, OpenID Connect) and the session cookie.
 //! - [`health`], [`metrics`], [`openapi`]: `/healthz` and `/readyz`, `/metrics`, `/api/v1/openapi.json`.
 //! - [`error`]: [`ApiError`], the one JSON error shape.
@@ -42,7 +43,8 @@ pub mod login;
 pub mod metrics;
 pub mod onboard;
 pub mod openapi;
-mod remove;
+pub mod remove;
+pub mod reschedule;
 pub mod schedule;
 pub mod search;
 mod trim;
@@ -232,6 +234,7 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.extend(admin::routes());
     routes.extend(onboard::routes());
     routes.extend(remove::routes());
+    routes.extend(reschedule::routes());
     routes.extend(web::api_routes());
     routes
 }

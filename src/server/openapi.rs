@@ -283,6 +283,30 @@ pub fn document() -> Value {
                     }}}}}),
                     error_responses(&[400, 401, 403, 404, 409])
                 )
+            }, "patch": {
+                "summary": "Change the source's sync schedule, in the configuration file and the running server, without a restart",
+                "description": "Any of interval, permissions_interval and full_interval, each a duration as the file writes it (\"30m\", \"6h\", \"7d\") or \"off\". The keys are set in the source's table (comments kept); the file is loaded again by the rules of a restart and written atomically only when it loads (else 400 with every problem, nothing written). The running server then syncs the source on the new schedule (a run going on finishes first). Any other key of a source takes an edit of the file and a restart: 400, nothing written. `restart_required` is true when this server runs no schedules: the new schedule applies when permdex serve starts.",
+                "operationId": "changeSource",
+                "security": admin,
+                "parameters": [name_param()],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "minProperties": 1, "additionalProperties": false, "properties": {
+                        "interval": {"type": "string", "description": "Incremental syncs, e.g. 15m, or off"},
+                        "permissions_interval": {"type": "string", "description": "Permission refreshes, e.g. 5m, or off"},
+                        "full_interval": {"type": "string", "description": "Full syncs, e.g. 7d, or off"}
+                    }
+                }}}},
+                "responses": merge(
+                    json!({"200": {"description": "Written, and taken by the running server unless `restart_required`", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["name", "config_file", "schedule", "restart_required", "detail"], "properties": {
+                            "name": {"type": "string"}, "config_file": {"type": "string"},
+                            "schedule": {"$ref": "#/components/schemas/Schedule"},
+                            "restart_required": {"type": "boolean", "description": "This server runs no schedules: the new one applies when permdex serve starts"},
+                            "detail": {"type": "string", "description": "What happens now"}
+                        }
+                    }}}}}),
+                    error_responses(&[400, 401, 403, 404, 409, 413])
+                )
             }},
             "/api/v1/admin/sources/{name}/documents": {"delete": {
                 "summary": "Delete every document of the source from the index, permanently; the source stays configured and its next sync starts from nothing",
@@ -387,14 +411,18 @@ pub fn document() -> Value {
                 "SyncStarted": {"type": "object", "required": ["source", "status"], "properties": {
                     "source": {"type": "string"}, "status": {"type": "string"}
                 }},
-                "SourceStatus": {"type": "object", "required": ["name", "url", "products", "sync_running", "last_runs"], "properties": {
+                "SourceStatus": {"type": "object", "required": ["name", "url", "products", "sync_running", "schedule", "last_runs"], "properties": {
                     "name": {"type": "string"}, "url": {"type": "string"},
                     "products": {"type": "object", "properties": {"confluence": {"type": "boolean"}, "jira": {"type": "boolean"}}},
                     "sync_running": {"type": "boolean"},
+                    "schedule": {"$ref": "#/components/schemas/Schedule"},
                     "integrity_problem": {"type": "string", "description": "Why the source's index cannot be trusted: it serves nothing until the next sync rebuilds it"},
                     "progress": progress_schema,
                     "served": served_schema,
                     "last_runs": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}}
+                }},
+                "Schedule": {"type": "object", "required": ["interval", "permissions_interval", "full_interval"], "description": "When permdex serve syncs the source: each interval as the configuration file writes it, or off", "properties": {
+                    "interval": {"type": "string"}, "permissions_interval": {"type": "string"}, "full_interval": {"type": "string"}
                 }},
                 "RunSummary": {"type": "object", "properties": {
                     "run_id": {"type": "string"}, "mode": {"type": "string"},

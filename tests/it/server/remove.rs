@@ -5,6 +5,8 @@
 //! running sync is cancelled and recorded so; the file loses the source's table and nothing else, and a
 //! restart from it serves the same. `data=keep` keeps the source's files, `data=delete` deletes them and
 //! nothing of the other source. Bad names, a missing `data`, the only source and non-admins are refused.
+//! A source's schedule changed through the API is written to the file (its comments kept) and taken by the
+//! running scheduler at once; what cannot change live is refused and says so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -386,4 +388,87 @@ async fn a_source_removed_with_its_data_leaves_no_file_of_it_and_every_file_of_t
     let reader = two.reader();
     let http = reqwest::Client::new();
     assert_eq!(browse(&http, &two.base, &token_for(&reader)).await, two.oracle(0, &reader));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_schedule_is_written_and_the_running_scheduler_takes_it() {
+    let two = TwoSources::start().await;
+    let http = reqwest::Client::new();
+    let patch = |name: &'static str, key: &str, body: Value| {
+        let request =
+            http.patch(format!("{}/api/v1/admin/sources/{name}", two.base)).bearer_auth(key).json(&body);
+        async move {
+            let response = request.send().await.expect("answer");
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let runs_of = |listed: &Value, name: &str| -> Vec<String> {
+        let source =
+            listed.as_array().expect("list").iter().find(|s| s["name"] == name).expect("listed").clone();
+        source["last_runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .map(|r| r["mode"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let schedule_of = |listed: &Value, name: &str| -> Value {
+        listed.as_array().expect("list").iter().find(|s| s["name"] == name).expect("listed")["schedule"]
+            .clone()
+    };
+    let listed = two.sources().await;
+    assert_eq!(
+        schedule_of(&listed, "gone"),
+        json!({"interval": "15m", "permissions_interval": "5m", "full_interval": "7d"})
+    );
+    assert_eq!(runs_of(&listed, "gone"), ["full"], "only the test's full sync so far");
+
+    // Refused, nothing written: another key, a bad duration, no key, an unknown source, a non-admin.
+    let user = token_for(&two.reader());
+    for (name, key, body, status, part) in [
+        ("gone", ADMIN, json!({"url": "https://elsewhere.example"}), 400, "restart"),
+        ("gone", ADMIN, json!({"interval": "often"}), 400, "often"),
+        ("gone", ADMIN, json!({}), 400, "nothing to change"),
+        ("nowhere", ADMIN, json!({"interval": "1h"}), 404, "nowhere"),
+        ("gone", user.as_str(), json!({"interval": "1h"}), 403, ""),
+    ] {
+        let (got, answer) = patch(name, key, body.clone()).await;
+        assert_eq!(got, status, "{body}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap_or_default().contains(part), "{body}: {answer}");
+    }
+    assert_eq!(std::fs::read_to_string(&two.file).expect("file"), two.written);
+
+    // Incremental syncs every second, no permission refreshes: in the file, its comments kept, and run
+    // by the scheduler without a restart.
+    let (status, changed) =
+        patch("gone", ADMIN, json!({"interval": "1s", "permissions_interval": "off"})).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        (&changed["schedule"], &changed["restart_required"]),
+        (&json!({"interval": "1s", "permissions_interval": "off", "full_interval": "7d"}), &json!(false)),
+        "{changed}"
+    );
+    let now = std::fs::read_to_string(&two.file).expect("file");
+    let at = two.written.find("\n[server]").expect("server table");
+    assert_eq!(
+        now,
+        format!(
+            "{}interval = \"1s\"\npermissions_interval = \"off\"\n{}",
+            &two.written[..at],
+            &two.written[at..]
+        ),
+        "the keys go to the end of the source's table; every line stays"
+    );
+    let config =
+        Config::from_toml(&now, &two.file, &env(&two.sims)).expect("the file loads as a restart would");
+    assert_eq!(config.source("gone").expect("gone").schedule().permissions, None);
+    assert_eq!(schedule_of(&two.sources().await, "gone")["interval"], json!("1s"));
+    let ran = eventually(500, || async {
+        let runs = runs_of(&two.sources().await, "gone");
+        (runs.len() >= 3).then_some(runs)
+    })
+    .await
+    .expect("the scheduler ran the source on its new interval");
+    assert!(ran[1..].iter().all(|mode| mode == "incremental"), "{ran:?}");
+    assert_eq!(runs_of(&two.sources().await, "kept"), ["full"], "the other source's schedule is its own");
 }
