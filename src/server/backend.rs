@@ -693,7 +693,8 @@ impl SyncRunner for Engine {
                     let indexes = reload_indexes.clone();
                     let name = reload_name.clone();
                     match tokio::task::spawn_blocking(move || indexes.reload(&name)).await {
-                        Ok(Ok(())) => {}
+                        // A source removed while it syncs has nothing to reload.
+                        Ok(Ok(())) | Ok(Err(BackendError::UnknownSource(_))) => {}
                         Ok(Err(e)) => {
                             tracing::warn!(source = %reload_name, error = %e, "reload after checkpoint failed")
                         }

@@ -67,6 +67,13 @@
     return box;
   }
 
+  // When the server syncs the source by itself (the API's PATCH on the source changes it).
+  function scheduleText(schedule) {
+    if (!schedule) return "";
+    const every = (what, interval) => interval === "off" ? what + " off" : what + " every " + interval;
+    return [every("sync", schedule.interval), every("permissions", schedule.permissions_interval), every("full", schedule.full_interval)].join(" · ");
+  }
+
   function render(sources) {
     const body = $("sources").querySelector("tbody");
     body.replaceChildren();
@@ -96,7 +103,7 @@
       test.disabled = checks[source.name] === PENDING;
       test.addEventListener("click", () => testConnection(source.name));
       body.append(el("tr", { "data-source": source.name, "data-run": last ? last.run_id : "", "data-ended": last ? last.ended : "", "data-running": String(source.sync_running) }, [
-        el("td", {}, [el("strong", { text: source.name }), el("div", { class: "note", text: source.url })]),
+        el("td", {}, [el("strong", { text: source.name }), el("div", { class: "note", text: source.url }), el("div", { class: "note schedule", text: scheduleText(source.schedule) })]),
         el("td", { text: products }),
         statusCell,
         el("td", { class: "last-sync", text: last ? formatTime(last.ended) : "—" }),

@@ -84,6 +84,8 @@ async fn the_admin_removes_a_source_after_a_confirmation_and_it_is_searched_no_m
     // Once its first sync has ended, so that the page's own polling does not redraw the row meanwhile.
     browser.wait_for("tr[data-source=\"second\"][data-running=\"false\"]:not([data-run=\"\"])").await;
     browser.client.execute("window.stillTheSamePage = true;", vec![]).await.unwrap();
+    let schedule = browser.wait_for("tr[data-source=\"second\"] .schedule").await.text().await.unwrap();
+    assert_eq!(schedule, "sync every 15m · permissions every 5m · full every 7d", "its schedule is shown");
 
     // "Remove", then "Cancel": nothing happens.
     browser.wait_for("tr[data-source=\"second\"] button.remove").await.click().await.unwrap();

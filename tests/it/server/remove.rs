@@ -121,18 +121,7 @@ impl TwoSources {
 
     /// The active account that reads the most of both sites together, reading something in each.
     fn reader(&self) -> String {
-        let [a, b] = [self.sims[0].state.read(), self.sims[1].state.read()];
-        a.users
-            .iter()
-            .filter(|u| u.active && b.users.iter().any(|v| v.account_id == u.account_id && v.active))
-            .map(|u| {
-                let counts = [&a, &b].map(|site| visible(site, &u.account_id, Scope::default()).len());
-                (counts, u.account_id.clone())
-            })
-            .filter(|(counts, _)| counts.iter().all(|&n| n > 0))
-            .max_by_key(|(counts, _)| counts[0] + counts[1])
-            .expect("an account both sites know")
-            .1
+        support::reader_of_both(&self.sims)
     }
 
     /// What `account` may read on site `i`, as (source, id), by the oracle.
