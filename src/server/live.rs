@@ -306,6 +306,29 @@ mod tests {
         state.schedules.as_ref().unwrap().stop();
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_schedule_started_again_replaces_the_one_before_and_a_stopped_one_runs_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Arc::new(NamedIndex { serves_more: true, added: Mutex::default() });
+        let runner = Arc::new(Recorder::default());
+        let (state, file) = server(dir.path(), index, runner.clone());
+        register(&state, &file, "b", FirstSync::Later).await.expect("registered");
+        let schedules = state.schedules.clone().unwrap();
+        // Every 10 minutes instead of every minute, from now on: nothing at the old interval.
+        let slower = Schedule { incremental: Some(Duration::from_secs(600)), permissions: None, full: None };
+        schedules.start(std::future::ready(()), state.clone(), "b".into(), slower);
+        run_for(1).await;
+        assert_eq!(runner.modes("b"), ["incremental"], "never run: due at once on the new schedule");
+        run_for(120).await;
+        assert_eq!(runner.modes("b"), ["incremental"], "the one-minute schedule is gone");
+        run_for(600).await;
+        assert_eq!(runner.modes("b"), ["incremental", "incremental"], "the new interval");
+        schedules.stop_source("b");
+        run_for(1300).await;
+        assert_eq!(runner.modes("b").len(), 2, "stopped: no run after");
+        schedules.stop();
+    }
+
     #[tokio::test]
     async fn a_source_the_server_cannot_take_is_neither_listed_nor_synced_and_says_why() {
         let dir = tempfile::tempdir().unwrap();
