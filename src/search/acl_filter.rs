@@ -5,7 +5,8 @@
 //! A segment's allowed set is built once per (segment, deletes, profile mask), with deleted documents left
 //! out, so a single membership test answers "alive and readable". It is read from the postings of the
 //! caller's profiles when they are few, else from the segment's profile index: the alive documents
-//! grouped by profile, built once per segment version by the first caller who needs it and shared by all,
+//! grouped by profile, built once per segment version when the service opens or reloads (or by the first
+//! caller who needs it, should that have failed) and shared by all,
 //! so that a new caller's set costs what the caller reads (or, reading more than half, what it does not)
 //! instead of a pass over the segment's profile column. A column whose profile ids are too large to group
 //! by (none permdex writes) is scanned instead.
@@ -590,8 +591,8 @@ impl AclCache {
         self.indexes.insert(segment, index);
     }
 
-    /// After a reload to `generation`: forget sets and profile indexes of segments the new searcher does not hold, and masks of
-    /// other generations. Returns the masks most recently used (newest first, at most `keep_warm`).
+    /// After a reload to `generation`: forget sets and profile indexes of segments the new searcher does
+    /// not hold, and masks of other generations. Returns the masks most recently used (newest first, at most `keep_warm`).
     pub fn retain_segments(
         &mut self,
         live: &[SegmentVersion],
@@ -621,12 +622,12 @@ impl AclCache {
     }
 
     pub fn stats(&self) -> CacheStats {
-        let indexes = self.indexes.values().flatten();
+        let indexes: Vec<&Arc<ProfileIndex>> = self.indexes.values().flatten().collect();
         CacheStats {
             entries: self.segments.len() as u64,
             bytes: self.bytes as u64,
-            indexes: self.indexes.values().flatten().count() as u64,
-            index_bytes: indexes.map(|i| i.bytes() as u64).sum(),
+            indexes: indexes.len() as u64,
+            index_bytes: indexes.iter().map(|i| i.bytes() as u64).sum(),
             ..self.stats
         }
     }
