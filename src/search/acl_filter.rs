@@ -592,7 +592,8 @@ impl AclCache {
     }
 
     /// After a reload to `generation`: forget sets and profile indexes of segments the new searcher does
-    /// not hold, and masks of other generations. Returns the masks most recently used (newest first, at most `keep_warm`).
+    /// not hold, and masks of other generations. Returns the masks most recently used (newest first, at
+    /// most `keep_warm`).
     pub fn retain_segments(
         &mut self,
         live: &[SegmentVersion],
