@@ -1,20 +1,29 @@
-//! Adding a source to `permdex.toml` the way a person would: the file's comments, order and layout stay as
-//! written (`toml_edit`), the new `[[sources]]` table goes after the last one (at the end of a file that
-//! has none), and its token goes to a new token file beside the configuration, owner-only (the file itself
-//! never holds a secret).
+//! Adding a source to `permdex.toml`, or removing one, the way a person would: the file's comments, order
+//! and layout stay as written (`toml_edit`), the new `[[sources]]` table goes after the last one (at the
+//! end of a file that has none), and its token goes to a new token file beside the configuration,
+//! owner-only (the file itself never holds a secret). [`remove_source`] takes out one `[[sources]]` table,
+//! with the comments written above it, and nothing else; [`set_schedule`] rewrites one source's schedule
+//! keys, each comment beside them kept.
 //!
 //! [`add_source`] checks the new table with the same rules as a loaded file before it writes anything
 //! for good: a name already used, a bad URL or key, or a file whose `sources` is not a list of tables is
 //! refused with what is wrong, and leaves the configuration and the directory as they were.
 //!
-//! This file does not contact a site; the caller lists what the token can see first.
+//! Both replace the file atomically (a temporary file renamed over it), so a reader, or a restart, sees the
+//! file before or after the change, never half of it.
+//!
+//! This file does not contact a site (the caller lists what the token can see first), and deletes no token
+//! file or index: what becomes of a removed source's data is the caller's choice.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{value, Array, ArrayOfTables, DocumentMut, Item, Table};
 
-use super::{replace_private, Config, Secret, SourceName};
+use super::{replace_private, Config, ProcessEnv, Schedule, Secret, Secrets, SourceName};
+
+/// The keys of a source's sync schedule: the only ones a running server takes without a restart.
+pub const SCHEDULE_KEYS: [&str; 3] = ["interval", "permissions_interval", "full_interval"];
 
 /// A source to add, as the admin chose it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +101,117 @@ pub fn add_source(file: &Path, new: &NewSource, token: &Secret) -> Result<Added,
 /// The token file of source `name`, relative to the configuration's directory.
 fn token_file_name(name: &SourceName) -> String {
     format!("{}.token", name.as_str())
+}
+
+/// What [`remove_source`] did to the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// The source's table was taken out and the file replaced.
+    Removed,
+    /// The file had no table of that name (edited since the server started): it is left as it is.
+    NotInFile,
+}
+
+/// Removes the `[[sources]]` table named `name` from the configuration file `file`, with the comments
+/// written above it; every other line stays. Refused, with the file left as it was, when the file does
+/// not parse, writes `sources` another way, or would keep no source (a file needs at least one). Blocks
+/// on file I/O.
+pub fn remove_source(file: &Path, name: &str) -> Result<Removal, EditError> {
+    let io = |source| EditError::Io { path: file.to_owned(), source };
+    let text = std::fs::read_to_string(file).map_err(io)?;
+    match without_source(&text, name)? {
+        Some(edited) => {
+            replace_private(file, edited.as_bytes()).map_err(io)?;
+            Ok(Removal::Removed)
+        }
+        None => Ok(Removal::NotInFile),
+    }
+}
+
+/// The file's text without the table named `name`; `None` when it has no such table.
+fn without_source(text: &str, name: &str) -> Result<Option<String>, EditError> {
+    let mut document: DocumentMut = text
+        .parse()
+        .map_err(|e| EditError::Unsupported(format!("the configuration file does not parse: {e}")))?;
+    let sources = match document.get_mut("sources") {
+        None => return Ok(None),
+        Some(Item::ArrayOfTables(sources)) => sources,
+        Some(_) => {
+            return Err(EditError::Unsupported(
+                "the configuration writes `sources` in a form other than [[sources]] tables: remove the \
+                 source by hand"
+                    .into(),
+            ))
+        }
+    };
+    let Some(at) = sources.iter().position(|t| t.get("name").and_then(Item::as_str) == Some(name)) else {
+        return Ok(None);
+    };
+    if sources.len() == 1 {
+        return Err(EditError::Unsupported(format!(
+            "{name} is the only source in the configuration file, which needs at least one: add another \
+             source first"
+        )));
+    }
+    sources.remove(at);
+    Ok(Some(document.to_string()))
+}
+
+/// Sets schedule keys ([`SCHEDULE_KEYS`]) of the source `name` in the configuration file `file` to the
+/// given texts (`"30m"`, `"off"`), each key's comments kept, a key not written yet added to the table;
+/// answers the source's schedule as the whole file, loaded again, now gives it. Refused with every problem,
+/// and the file left as it was, when the file would not load (a bad duration, say), does not parse or has
+/// no such source. Blocks on file I/O.
+pub fn set_schedule(file: &Path, name: &str, values: &[(&str, String)]) -> Result<Schedule, EditError> {
+    let io = |source| EditError::Io { path: file.to_owned(), source };
+    let text = std::fs::read_to_string(file).map_err(io)?;
+    let edited = with_schedule(&text, name, values)?;
+    // The tokens and keys are not needed to check the file, and may come from an environment this
+    // process does not have.
+    let config = match Config::from_toml_for(&edited, file, &ProcessEnv, Secrets::NONE) {
+        Ok(config) => config,
+        Err(super::Error::Invalid { problems, .. }) => return Err(EditError::Invalid(problems.0)),
+        Err(other) => return Err(EditError::Invalid(vec![other.to_string()])),
+    };
+    let schedule = *config
+        .source(name)
+        .ok_or_else(|| EditError::Unsupported(format!("the configuration file has no source named {name}")))?
+        .schedule();
+    replace_private(file, edited.as_bytes()).map_err(io)?;
+    Ok(schedule)
+}
+
+/// The file's text with `values` set in the table of source `name`.
+fn with_schedule(text: &str, name: &str, values: &[(&str, String)]) -> Result<String, EditError> {
+    let mut document: DocumentMut = text
+        .parse()
+        .map_err(|e| EditError::Unsupported(format!("the configuration file does not parse: {e}")))?;
+    let Some(Item::ArrayOfTables(sources)) = document.get_mut("sources") else {
+        return Err(EditError::Unsupported(format!(
+            "the configuration file has no [[sources]] table named {name}: it was edited since the server \
+             started; change the schedule there and restart"
+        )));
+    };
+    let Some(table) = sources.iter_mut().find(|t| t.get("name").and_then(Item::as_str) == Some(name)) else {
+        return Err(EditError::Unsupported(format!(
+            "the configuration file has no [[sources]] table named {name}: it was edited since the server \
+             started; change the schedule there and restart"
+        )));
+    };
+    for (key, text) in values {
+        match table.get_mut(key) {
+            Some(Item::Value(old)) => {
+                let decor = old.decor().clone();
+                let mut new = toml_edit::Value::from(text.as_str());
+                *new.decor_mut() = decor;
+                *old = new;
+            }
+            _ => {
+                table.insert(key, value(text.as_str()));
+            }
+        }
+    }
+    Ok(document.to_string())
 }
 
 /// The file's text with the new table, and the new table alone as a file of its own.
@@ -254,6 +374,88 @@ listen = \"127.0.0.1:7700\"
         assert!(empty.text.contains("[[sources]]"), "{}", empty.text);
         let ended = with_source(&format!("{WRITTEN}# the end\n"), &new_source("beta"), "b").expect("edits");
         assert!(ended.text.ends_with("listen = \"127.0.0.1:7700\"\n# the end\n"), "{}", ended.text);
+    }
+
+    #[test]
+    fn a_removed_table_takes_its_own_comments_and_leaves_every_other_line() {
+        let added = with_source(WRITTEN, &new_source("beta"), "beta.token").expect("edits").text;
+        // The table added, with the comment written above it, goes; the file is as it was before.
+        assert_eq!(without_source(&added, "beta").expect("removes"), Some(WRITTEN.to_owned()));
+        // The first of two: its comments inside the table go with it, the file's own notes stay.
+        let first = without_source(&added, "acme").expect("removes").expect("there");
+        assert!(first.starts_with("# permdex for Acme: one site, written by hand.\ndata_dir"), "{first}");
+        assert!(!first.contains("acme") && !first.contains("never index HR"), "{first}");
+        assert!(
+            first.contains("name = \"beta\"") && first.ends_with("listen = \"127.0.0.1:7700\"\n"),
+            "{first}"
+        );
+        let parsed: toml::Value = toml::from_str(&first).expect("still TOML");
+        assert_eq!(parsed["sources"].as_array().map(Vec::len), Some(1));
+        // A name the file does not have changes nothing; the last source and other forms are refused.
+        assert_eq!(without_source(&added, "gamma").expect("nothing to do"), None);
+        assert!(
+            matches!(without_source(WRITTEN, "acme"), Err(EditError::Unsupported(m)) if m.contains("only source"))
+        );
+        assert!(matches!(
+            without_source("sources = [{ name = \"a\" }]\n", "a"),
+            Err(EditError::Unsupported(_))
+        ));
+        assert!(matches!(without_source("sources = [[", "a"), Err(EditError::Unsupported(_))));
+    }
+
+    #[test]
+    fn a_source_is_removed_from_the_file_on_disk_and_a_refusal_leaves_it_as_it_was() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("permdex.toml");
+        std::fs::write(&file, WRITTEN).expect("write");
+        add_source(&file, &new_source("beta"), &Secret::new("t".into())).expect("added");
+        assert_eq!(remove_source(&file, "beta").expect("removed"), Removal::Removed);
+        assert_eq!(std::fs::read_to_string(&file).expect("config"), WRITTEN);
+        assert_eq!(remove_source(&file, "beta").expect("not there"), Removal::NotInFile);
+        assert!(remove_source(&file, "acme").is_err(), "the last source stays");
+        assert_eq!(std::fs::read_to_string(&file).expect("config"), WRITTEN);
+        assert!(dir.path().join("beta.token").exists(), "the token file is the caller's to delete");
+    }
+
+    #[test]
+    fn schedule_keys_are_set_in_place_with_their_comments_or_added() {
+        let commented = WRITTEN.replace(
+            "exclude_spaces = [\"HR\"]   # never index HR\n",
+            "exclude_spaces = [\"HR\"]   # never index HR\ninterval = \"15m\"   # office hours\n",
+        );
+        let values = [("interval", "1h".to_owned()), ("full_interval", "off".to_owned())];
+        let edited = with_schedule(&commented, "acme", &values).expect("edits");
+        assert_eq!(
+            edited,
+            commented.replace(
+                "interval = \"15m\"   # office hours\n",
+                "interval = \"1h\"   # office hours\nfull_interval = \"off\"\n"
+            )
+        );
+        assert!(matches!(with_schedule(&commented, "beta", &values), Err(EditError::Unsupported(_))));
+    }
+
+    #[test]
+    fn a_schedule_is_written_only_when_the_file_loads_with_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("permdex.toml");
+        std::fs::write(&file, WRITTEN).expect("write");
+        let schedule =
+            set_schedule(&file, "acme", &[("permissions_interval", "off".to_owned())]).expect("set");
+        assert_eq!(schedule.permissions, None);
+        assert_eq!(schedule.incremental, Some(Schedule::DEFAULT_INTERVAL));
+        let written = std::fs::read_to_string(&file).expect("config");
+        assert!(written.contains("permissions_interval = \"off\""), "{written}");
+        match set_schedule(&file, "acme", &[("interval", "often".to_owned())]) {
+            Err(EditError::Invalid(problems)) => {
+                assert!(
+                    problems.iter().any(|p| p.contains("interval") && p.contains("often")),
+                    "{problems:?}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(std::fs::read_to_string(&file).expect("config"), written, "nothing written");
     }
 
     fn private_mode(path: &Path) -> u32 {

@@ -32,10 +32,10 @@
 //! ```
 //!
 //! - [`init`]: `permdex init`, a commented starter file for one site.
-//! - [`edit`]: a source added to an existing file, its comments and layout kept.
+//! - [`edit`]: a source added to an existing file, or removed from it, its comments and layout kept.
 //!
 //! This module reads files and environment variables, and writes only configuration and token files (a
-//! replaced token, an added source): it does not create the data directory, contact a site, or check
+//! replaced token, an added or removed source): it does not create the data directory, contact a site, or check
 //! that a token works.
 
 pub mod edit;
@@ -459,6 +459,11 @@ impl Source {
     /// When `permdex serve` syncs this source.
     pub fn schedule(&self) -> &Schedule {
         &self.schedule
+    }
+
+    /// The same source on another schedule (changed while the server runs).
+    pub fn with_schedule(self, schedule: Schedule) -> Source {
+        Source { schedule, ..self }
     }
 
     /// How old the permissions of this source's index may be before its documents are withheld from

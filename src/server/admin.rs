@@ -1,12 +1,13 @@
-//! The admin API (admin key only): sources and their last runs, starting a sync, purging a source,
-//! replacing a source's API token without a restart.
+//! The admin API (admin key only): sources and their last runs, starting a sync, purging a source's
+//! documents, replacing a source's API token without a restart.
 //!
 //! - `GET /api/v1/admin/sources`: each configured source with its URL, products, whether a sync is
 //!   running, and its last runs (counts and failures). Never a token, in any form.
 //! - `POST /api/v1/admin/sources/{name}/sync`: starts an incremental sync in the background; 202, or 409
 //!   when a sync or purge of that source is already running.
-//! - `DELETE /api/v1/admin/sources/{name}`: deletes every document of the source from its index, for good
-//!   (the next sync starts from nothing); 204, or 409 while a sync runs.
+//! - `DELETE /api/v1/admin/sources/{name}/documents`: deletes every document of the source from its index,
+//!   for good (the source stays configured; the next sync starts from nothing); 204, or 409 while a sync
+//!   runs. (`DELETE /api/v1/admin/sources/{name}` removes the source itself: `remove.rs`.)
 //! - `POST /api/v1/admin/sources/{name}/check`: "Test connection": the checks of `permdex check` with the
 //!   source's current token (about a dozen calls), one line per capability with what to do on failure,
 //!   and the include/exclude keys the site does not have. 200 whatever the checks found: `passed` says,
@@ -24,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::{Path, State};
@@ -33,6 +34,7 @@ use axum::routing::{delete, get, post, put};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 
 use super::auth::Admin;
 use super::error::{ApiError, BackendError};
@@ -50,10 +52,14 @@ pub type RunFuture = Pin<Box<dyn Future<Output = Result<RunSummary, BackendError
 
 /// The work behind the admin API. `backend.rs` implements it over the sync engine; tests use fakes.
 pub trait SyncRunner: Send + Sync {
-    /// One sync of `source` in `mode`, with the token it carries, to the end.
-    fn sync(&self, source: Source, mode: Mode) -> RunFuture;
+    /// One sync of `source` in `mode`, with the token it carries, to the end, or until `stop` is cancelled:
+    /// the run then stops at its next stop point and is recorded as cancelled.
+    fn sync(&self, source: Source, mode: Mode, stop: CancellationToken) -> RunFuture;
     /// Deletes every document of `source` from its index and commits (blocking).
     fn purge(&self, source: &Source) -> Result<(), BackendError>;
+    /// Deletes what the server keeps of `source`, removed from the configuration: its index directory
+    /// and its run records (blocking; no run of it may be going on). Answers what it deleted.
+    fn forget(&self, source: &Source) -> Result<Vec<std::path::PathBuf>, BackendError>;
     /// The last `limit` runs of `source`, oldest first (blocking: reads a file).
     fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, BackendError>;
     /// How the run of `source` going on now is doing; `None` when none is (or the runner cannot say).
@@ -132,6 +138,8 @@ pub struct SourceStatus {
     pub url: String,
     pub products: Products,
     pub sync_running: bool,
+    /// When `permdex serve` syncs it (`PATCH /api/v1/admin/sources/{name}` changes it).
+    pub schedule: super::reschedule::ScheduleBody,
     /// Why the source's index cannot be trusted (it serves nothing until a sync rebuilds it), if it cannot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrity_problem: Option<String>,
@@ -152,7 +160,8 @@ pub struct Products {
 }
 
 /// The configured sources, each with its current credentials and whether work on it is running. A
-/// source added while the server runs joins them ([`Sources::add`]); none leaves.
+/// source added while the server runs joins them ([`Sources::add`]); a removed one leaves them
+/// ([`Sources::remove`]), its running sync cancelled.
 pub struct Sources {
     entries: RwLock<BTreeMap<String, Arc<Entry>>>,
     runner: Arc<dyn SyncRunner>,
@@ -162,26 +171,60 @@ pub struct Sources {
 struct Entry {
     /// The source as configured, with the token last set through the API.
     source: Mutex<Source>,
-    /// A sync or purge of this source is running.
-    busy: Arc<AtomicBool>,
+    /// A sync or purge of this source is running (watched, so that a removal can wait for its end).
+    busy: tokio::sync::watch::Sender<bool>,
+    /// Cancelled when the source is removed: its run stops, and no work on it starts any more.
+    removed: CancellationToken,
 }
 
 impl Entry {
     fn new(source: Source) -> Entry {
-        Entry { source: Mutex::new(source), busy: Arc::new(AtomicBool::new(false)) }
+        Entry {
+            source: Mutex::new(source),
+            busy: tokio::sync::watch::Sender::new(false),
+            removed: CancellationToken::new(),
+        }
+    }
+
+    fn is_busy(&self) -> bool {
+        *self.busy.borrow()
     }
 }
 
 /// Clears a source's busy flag when the work ends, however it ends (a panic included).
 struct BusyGuard {
-    busy: Arc<AtomicBool>,
+    entry: Arc<Entry>,
     running: Arc<AtomicU64>,
 }
 
 impl Drop for BusyGuard {
     fn drop(&mut self) {
-        self.busy.store(false, Ordering::Release);
+        self.entry.busy.send_replace(false);
         self.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A source taken out of [`Sources`]: its run, if one was going on, is cancelled.
+pub(super) struct RemovedSource {
+    entry: Arc<Entry>,
+}
+
+impl RemovedSource {
+    /// The source as it was configured, with its last token.
+    pub fn source(&self) -> Source {
+        self.entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Whether a sync or purge of it was still running when asked.
+    pub fn was_busy(&self) -> bool {
+        self.entry.is_busy()
+    }
+
+    /// Resolves once no sync or purge of the source runs any more (the cancelled run recorded).
+    pub async fn idle(&self) {
+        let mut busy = self.entry.busy.subscribe();
+        // The sender lives in the entry this holds: the wait ends only when the flag is down.
+        let _ = busy.wait_for(|busy| !*busy).await;
     }
 }
 
@@ -210,6 +253,25 @@ impl Sources {
         Ok(())
     }
 
+    /// Takes `name` out (listed no more, never synced or purged again) and cancels its running sync; 404
+    /// for an unknown name, 409 for the only source (a configuration needs one).
+    pub(super) fn remove(&self, name: &str) -> Result<RemovedSource, ApiError> {
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !entries.contains_key(name) {
+            return Err(ApiError::NotFound(format!("no source named {name:?}")));
+        }
+        if entries.len() == 1 {
+            return Err(ApiError::Conflict(format!(
+                "{name} is the only source this server has, and a configuration needs one: add another \
+                 source first"
+            )));
+        }
+        let entry =
+            entries.remove(name).ok_or_else(|| ApiError::NotFound(format!("no source named {name:?}")))?;
+        entry.removed.cancel();
+        Ok(RemovedSource { entry })
+    }
+
     /// The sources' names, in order.
     pub fn names(&self) -> Vec<String> {
         self.listed().into_iter().map(|(name, _)| name).collect()
@@ -230,14 +292,21 @@ impl Sources {
         entries.get(name).cloned().ok_or_else(|| ApiError::NotFound(format!("no source named {name:?}")))
     }
 
-    /// Marks `name` busy, or says it already is.
+    /// Marks `name` busy, or says it already is (or was removed meanwhile).
     fn claim(&self, name: &str) -> Result<BusyGuard, ApiError> {
         let entry = self.entry(name)?;
-        if entry.busy.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        let claimed = entry.busy.send_if_modified(|busy| !std::mem::replace(busy, true));
+        if !claimed {
             return Err(ApiError::Conflict(format!("a sync or purge of source {name} is already running")));
         }
         self.running.fetch_add(1, Ordering::AcqRel);
-        Ok(BusyGuard { busy: entry.busy.clone(), running: self.running.clone() })
+        let guard = BusyGuard { entry: entry.clone(), running: self.running.clone() };
+        // Busy first, then this check: a removal cancels first, then waits for the flag to drop, so
+        // either it waits for this work or this work sees it and does not start.
+        if entry.removed.is_cancelled() {
+            return Err(ApiError::NotFound(format!("no source named {name:?}: it was removed")));
+        }
+        Ok(guard)
     }
 
     /// Claims `name` and creates its run in `mode` (the busy flag is cleared when the returned future
@@ -245,7 +314,7 @@ impl Sources {
     fn start(&self, name: &str, mode: Mode) -> Result<RunFuture, ApiError> {
         let source = self.source(name)?;
         let busy = self.claim(name)?;
-        let run = self.runner.sync(source, mode);
+        let run = self.runner.sync(source, mode, busy.entry.removed.clone());
         Ok(Box::pin(async move {
             let _busy = busy;
             run.await
@@ -255,6 +324,27 @@ impl Sources {
     /// Whether a source of this name is configured.
     pub fn contains(&self, name: &str) -> bool {
         self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(name)
+    }
+
+    /// Puts `name` on `schedule` (changed in the configuration file); 404 when it was removed meanwhile.
+    pub(super) fn set_schedule(&self, name: &str, schedule: crate::config::Schedule) -> Result<(), ApiError> {
+        let entry = self.entry(name)?;
+        let mut source = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *source = source.clone().with_schedule(schedule);
+        Ok(())
+    }
+
+    /// Whether a source here reads its token from `path`.
+    pub(super) fn reads_token_file(&self, path: &std::path::Path) -> bool {
+        self.listed().iter().any(|(_, entry)| {
+            let source = entry.source.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            matches!(source.token_origin(), crate::config::TokenOrigin::File(p) if p == path)
+        })
+    }
+
+    /// Deletes what the server keeps of `source`, removed ([`SyncRunner::forget`]; blocking).
+    pub(super) fn forget(&self, source: &Source) -> Result<Vec<std::path::PathBuf>, BackendError> {
+        self.runner.forget(source)
     }
 
     /// The last `limit` runs of `name`, oldest first (blocking: reads a file).
@@ -273,7 +363,7 @@ pub(super) fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::GET, "/api/v1/admin/sources", get(list_sources)),
         Route::new(Method::POST, "/api/v1/admin/sources/{name}/sync", post(start_sync)),
-        Route::new(Method::DELETE, "/api/v1/admin/sources/{name}", delete(purge_source)),
+        Route::new(Method::DELETE, "/api/v1/admin/sources/{name}/documents", delete(purge_source)),
         Route::new(Method::POST, "/api/v1/admin/sources/{name}/check", post(check_source)),
         Route::new(Method::PUT, "/api/v1/admin/sources/{name}/token", put(replace_token)),
     ]
@@ -301,7 +391,8 @@ async fn list_sources(_: Admin, State(state): State<AppState>) -> Result<Json<Ve
                 name: name.clone(),
                 url: source.url().to_string(),
                 products: Products { confluence: products.confluence, jira: products.jira },
-                sync_running: entry.busy.load(Ordering::Acquire),
+                sync_running: entry.is_busy(),
+                schedule: super::reschedule::ScheduleBody::from(source.schedule()),
                 integrity_problem: problems.remove(name),
                 served: served.iter().find(|s| &s.name == name).cloned(),
                 progress: sources.runner.progress(name),
@@ -460,7 +551,7 @@ pub(super) async fn run_now(state: &AppState, name: &str, mode: Mode) -> Result<
     result.map_err(|e| e.into_api(&format!("sync of source {name}")))
 }
 
-/// `DELETE /api/v1/admin/sources/{name}`.
+/// `DELETE /api/v1/admin/sources/{name}/documents`.
 async fn purge_source(
     _: Admin,
     State(state): State<AppState>,
@@ -530,8 +621,12 @@ pub struct TokenReplaced {
     pub detail: String,
 }
 
-/// Reloads `source`'s index after a commit; a failure is logged and searches go on with the old one.
+/// Reloads `source`'s index after a commit; a failure is logged and searches go on with the old one. A
+/// source removed meanwhile has nothing to reload.
 async fn reload(state: &AppState, source: &str) {
+    if !state.sources.contains(source) {
+        return;
+    }
     let index = state.index.clone();
     let name = source.to_owned();
     match tokio::task::spawn_blocking(move || index.reload(&name)).await {

@@ -3,7 +3,8 @@
 //! [`SyncRunner`]), and [`run`], which is `permdex serve`.
 //!
 //! Each source has its own index (`sync::index_dir`), opened once; a source added to the configuration
-//! file while the server runs joins them ([`Indexes::add`]). A caller is searched in every source
+//! file while the server runs joins them ([`Indexes::add`]), a source removed from it leaves them
+//! ([`Indexes::remove`]). A caller is searched in every source
 //! whose directory knows them as an active, in-scope account, with that source's principals
 //! ([`sync::principals_in`](crate::sync::principals_in)); the search across sources and the
 //! merge are the search library's ([`search::search_sources`]).
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
 
 use super::admin::{LiveProgress, RunCounts, RunFailure, RunFuture, RunSummary, Sources, SyncRunner};
 use super::auth::{Authenticator, Caller, Callers, EmailMatch, SourcePrincipals};
@@ -43,9 +45,9 @@ use crate::sync::{Estimate, Progress, ProgressEvent};
 /// Every configured source's index, as the server searches it.
 pub struct Indexes {
     config: Config,
-    /// The sources served, by name. A source added while the server runs replaces the whole map, built
-    /// with the new site complete: a search or a poll works on the one map it read, so it sees a source
-    /// with everything it needs, or not at all.
+    /// The sources served, by name. A source added or removed while the server runs replaces the whole
+    /// map, built with the new site complete (or without the removed one): a search or a poll works on the
+    /// one map it read, so it sees a source with everything it needs, or not at all.
     sites: RwLock<Arc<SiteMap>>,
 }
 
@@ -117,6 +119,18 @@ impl Indexes {
         next.insert(name.to_owned(), site);
         *sites = Arc::new(next);
         Ok(())
+    }
+
+    /// Stops serving `name`: searches that start from now on do not see it (those in flight finish on the
+    /// map they read; the server waits for them before it says the source is removed). Its index stays
+    /// open until the last of them lets it go. Nothing to do for a name not served.
+    pub fn remove(&self, name: &str) {
+        let mut sites = write_lock(&self.sites);
+        if sites.contains_key(name) {
+            let mut next = SiteMap::clone(&sites);
+            next.remove(name);
+            *sites = Arc::new(next);
+        }
     }
 
     fn open_sites(&self) -> Vec<(String, OpenSite)> {
@@ -532,6 +546,10 @@ impl SearchIndex for Indexes {
         self.add(config, source)
     }
 
+    fn remove_source(&self, name: &str) {
+        self.remove(name)
+    }
+
     fn acl_cache(&self) -> AclCacheStats {
         self.open_sites().iter().fold(AclCacheStats::default(), |sum, (_, site)| {
             let cache = site.service.stats().acl_cache;
@@ -656,10 +674,12 @@ fn summary(record: RunRecord) -> RunSummary {
 }
 
 impl SyncRunner for Engine {
-    fn sync(&self, source: Source, mode: Mode) -> RunFuture {
+    fn sync(&self, source: Source, mode: Mode, stop: CancellationToken) -> RunFuture {
         let config = self.config.clone();
         let indexes = self.indexes.clone();
-        let options = self.options.clone();
+        // The run stops when either the server's sync options or this run's own token say so.
+        let cancel = self.options.cancel.child_token();
+        let options = SyncOptions { cancel: cancel.clone(), ..self.options.clone() };
         let live = self.live.clone();
         Box::pin(async move {
             let name = source.name().as_str().to_owned();
@@ -673,7 +693,8 @@ impl SyncRunner for Engine {
                     let indexes = reload_indexes.clone();
                     let name = reload_name.clone();
                     match tokio::task::spawn_blocking(move || indexes.reload(&name)).await {
-                        Ok(Ok(())) => {}
+                        // A source removed while it syncs has nothing to reload.
+                        Ok(Ok(())) | Ok(Err(BackendError::UnknownSource(_))) => {}
                         Ok(Err(e)) => {
                             tracing::warn!(source = %reload_name, error = %e, "reload after checkpoint failed")
                         }
@@ -689,7 +710,12 @@ impl SyncRunner for Engine {
                 seen: BTreeMap::new(),
                 estimate: Estimate::default(),
             };
+            let stopping = tokio::spawn(async move {
+                stop.cancelled().await;
+                cancel.cancel();
+            });
             let result = crate::sync::sync_with(&config, &source, mode, &options, &mut progress).await;
+            stopping.abort();
             drop(progress);
             let _ = reloader.await;
             Ok(summary(result?))
@@ -709,6 +735,31 @@ impl SyncRunner for Engine {
         // An empty ACL store and no sync state: the next sync starts over from nothing.
         writer.commit(&AclStore::default(), b"")?;
         Ok(writer.close()?)
+    }
+
+    fn forget(&self, source: &Source) -> Result<Vec<std::path::PathBuf>, BackendError> {
+        let name = source.name().as_str();
+        let data_dir = self.config.data_dir();
+        // Held while deleting: a `permdex sync` of the source in another process keeps it (and its files).
+        let lock = crate::sync::lock::SourceLock::acquire(data_dir, name)?;
+        let dir = crate::sync::lock::lock_path(data_dir, name)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .ok_or_else(|| BackendError::UnknownSource(name.to_owned()))?;
+        let records = runs::runs_file(data_dir, name);
+        let mut deleted = Vec::new();
+        let io = |path: &std::path::Path| {
+            let path = path.to_owned();
+            move |source| BackendError::Sync(crate::sync::Error::Io { path, source })
+        };
+        if records.exists() {
+            std::fs::remove_file(&records).map_err(io(&records))?;
+            deleted.push(records);
+        }
+        std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        drop(lock);
+        deleted.push(dir);
+        Ok(deleted)
     }
 
     fn last_runs(&self, source: &str, limit: usize) -> Result<Vec<RunSummary>, BackendError> {

@@ -67,6 +67,8 @@ pub async fn document(
     caller: Caller,
     Path((source, id)): Path<(String, String)>,
 ) -> Result<Json<DocumentBody>, ApiError> {
+    // As for a search: a source's removal is answered only after this answer is made.
+    let _answering = state.answering.read().await;
     let index = state.index.clone();
     let (wanted_source, wanted_id) = (source.clone(), id.clone());
     let found = tokio::task::spawn_blocking(move || index.document(&caller, &wanted_source, &wanted_id))

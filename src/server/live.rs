@@ -16,8 +16,8 @@
 //! part takes the source whole, in one step, so a search never sees half of it.
 //!
 //! Fails safe: when a step fails the file stays written, the source waits for a restart, and the caller
-//! hears why. Only adding is live: a source removed from or changed in the file is taken at the next
-//! restart, as is every other change to the file.
+//! hears why. A source removed while the server runs is `remove.rs`'s; a source changed in the file by
+//! hand is taken at the next restart, as is every other change to the file.
 
 use std::path::Path;
 use std::time::Duration;
@@ -117,7 +117,7 @@ pub(super) async fn register(
 }
 
 /// A schedule in words: `incremental every 15m, permissions every 5m, full off`.
-fn describe(schedule: &Schedule) -> String {
+pub(super) fn describe(schedule: &Schedule) -> String {
     let every = |what: &str, interval: Option<Duration>| match interval {
         Some(_) => format!("{what} every {}", format_duration(interval)),
         None => format!("{what} off"),
@@ -176,6 +176,9 @@ mod tests {
         fn acl_cache(&self) -> AclCacheStats {
             AclCacheStats::default()
         }
+        fn remove_source(&self, name: &str) {
+            self.added.lock().unwrap().retain(|n| n != name);
+        }
         fn add_source(&self, _: &Config, source: &Source) -> Result<(), BackendError> {
             if !self.serves_more {
                 return Err(BackendError::NotAdded("a fixed set".into()));
@@ -192,7 +195,7 @@ mod tests {
     }
 
     impl SyncRunner for Recorder {
-        fn sync(&self, source: Source, mode: Mode) -> RunFuture {
+        fn sync(&self, source: Source, mode: Mode, _: tokio_util::sync::CancellationToken) -> RunFuture {
             let now = Utc::now();
             let run = RunSummary {
                 run_id: format!("run-{}", self.runs.lock().unwrap().len()),
@@ -212,6 +215,9 @@ mod tests {
         }
         fn purge(&self, _: &Source) -> Result<(), BackendError> {
             Ok(())
+        }
+        fn forget(&self, _: &Source) -> Result<Vec<std::path::PathBuf>, BackendError> {
+            Ok(vec![])
         }
         fn last_runs(&self, source: &str, _: usize) -> Result<Vec<RunSummary>, BackendError> {
             let runs = self.runs.lock().unwrap();
@@ -298,6 +304,29 @@ mod tests {
         run_for(30).await;
         assert_eq!(runner.modes("b"), ["incremental"], "the schedule's first run");
         state.schedules.as_ref().unwrap().stop();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_schedule_started_again_replaces_the_one_before_and_a_stopped_one_runs_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Arc::new(NamedIndex { serves_more: true, added: Mutex::default() });
+        let runner = Arc::new(Recorder::default());
+        let (state, file) = server(dir.path(), index, runner.clone());
+        register(&state, &file, "b", FirstSync::Later).await.expect("registered");
+        let schedules = state.schedules.clone().unwrap();
+        // Every 10 minutes instead of every minute, from now on: nothing at the old interval.
+        let slower = Schedule { incremental: Some(Duration::from_secs(600)), permissions: None, full: None };
+        schedules.start(std::future::ready(()), state.clone(), "b".into(), slower);
+        run_for(1).await;
+        assert_eq!(runner.modes("b"), ["incremental"], "never run: due at once on the new schedule");
+        run_for(120).await;
+        assert_eq!(runner.modes("b"), ["incremental"], "the one-minute schedule is gone");
+        run_for(600).await;
+        assert_eq!(runner.modes("b"), ["incremental", "incremental"], "the new interval");
+        schedules.stop_source("b");
+        run_for(1300).await;
+        assert_eq!(runner.modes("b").len(), 2, "stopped: no run after");
+        schedules.stop();
     }
 
     #[tokio::test]

@@ -5,9 +5,12 @@
 //!   the admin key for the admin API).
 //! - [`search`]: `GET /api/v1/search` and the [`SearchIndex`] it runs on; [`document`]: one document's
 //!   text as the caller may read it (`GET /api/v1/documents/{source}/{id}`), through the same index.
-//! - [`admin`]: sources and runs, start a sync, purge a source, replace a token; the [`SyncRunner`] doing
+//! - [`admin`]: sources and runs, start a sync, purge a source's documents, replace a token; the [`SyncRunner`] doing
 //!   the work. [`onboard`]: what a token can see on a site, and a source added to the configuration file;
-//!   `live.rs`: that source served, listed, followed and synced at once, without a restart.
+//!   `live.rs`: that source served, listed, followed and synced at once, without a restart;
+//!   `remove.rs`: a source removed from the configuration file and from the running server, its documents
+//!   no longer served from the moment the removal is answered; `reschedule.rs`: a source's sync schedule
+//!   changed in the file and taken by the running server.
 //! - [`login`]: signing in from the browser (Atlassian, OpenID Connect) and the session cookie.
 //! - [`health`], [`metrics`], [`openapi`]: `/healthz` and `/readyz`, `/metrics`, `/api/v1/openapi.json`.
 //! - [`error`]: [`ApiError`], the one JSON error shape.
@@ -40,6 +43,8 @@ pub mod login;
 pub mod metrics;
 pub mod onboard;
 pub mod openapi;
+pub mod remove;
+pub mod reschedule;
 pub mod schedule;
 pub mod search;
 mod trim;
@@ -146,6 +151,10 @@ pub struct AppState {
     pub(crate) config_edit: Arc<tokio::sync::Mutex<()>>,
     /// Each source's sync schedule, when the server syncs on schedules (`permdex serve` does).
     pub(crate) schedules: Option<Arc<schedule::Schedules>>,
+    /// Read-held by every search and document request until its answer is made; a source's removal
+    /// takes it for writing once the source is no longer served, so that it is answered only after every
+    /// answer that may hold the source's documents (`remove.rs`).
+    pub(crate) answering: Arc<tokio::sync::RwLock<()>>,
     limits: Limits,
 }
 
@@ -167,6 +176,7 @@ impl AppState {
             config_file: None,
             config_edit: Arc::default(),
             schedules: None,
+            answering: Arc::default(),
             limits: Limits::default(),
         }
     }
@@ -223,6 +233,8 @@ pub(crate) fn routes() -> Vec<Route> {
     routes.push(Route::new(Method::GET, "/api/v1/documents/{source}/{id}", get(document::document)));
     routes.extend(admin::routes());
     routes.extend(onboard::routes());
+    routes.extend(remove::routes());
+    routes.extend(reschedule::routes());
     routes.extend(web::api_routes());
     routes
 }
@@ -350,16 +362,25 @@ mod tests {
         fn acl_cache(&self) -> AclCacheStats {
             AclCacheStats::default()
         }
+        fn remove_source(&self, _: &str) {}
     }
 
     struct IdleRunner;
 
     impl SyncRunner for IdleRunner {
-        fn sync(&self, _: Source, _: crate::sync::Mode) -> admin::RunFuture {
+        fn sync(
+            &self,
+            _: Source,
+            _: crate::sync::Mode,
+            _: tokio_util::sync::CancellationToken,
+        ) -> admin::RunFuture {
             Box::pin(std::future::pending())
         }
         fn purge(&self, _: &Source) -> Result<(), BackendError> {
             Ok(())
+        }
+        fn forget(&self, _: &Source) -> Result<Vec<PathBuf>, BackendError> {
+            Ok(vec![])
         }
         fn last_runs(&self, _: &str, _: usize) -> Result<Vec<admin::RunSummary>, BackendError> {
             Ok(vec![])

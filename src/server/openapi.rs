@@ -29,7 +29,7 @@ fn error_responses(codes: &[u16]) -> Value {
             401 => "Missing, invalid or expired credential, or an unknown user (`unauthorized`)",
             403 => "Valid credential without the right (`forbidden`)",
             404 => "No such source, no such document the caller may read, or not in demo mode for the demo route (`not_found`)",
-            409 => "A sync or purge of the source is running (`conflict`)",
+            409 => "A sync or purge of the source is running, the name is in use, or the configuration cannot take the change: the only source, a file that does not parse (`conflict`)",
             413 => "Body too large (`payload_too_large`)",
             _ => "Error",
         };
@@ -213,7 +213,7 @@ pub fn document() -> Value {
                 )
             }, "post": {
                 "summary": "Add a source to the configuration file (its token to a new owner-only file beside it) and serve it at once, without a restart",
-                "description": "The file's comments and layout are kept. The new source is checked by the file's own rules first; nothing is written when it breaks one. Once written, the file is loaded again as a restart would load it, and the running server takes the source from it: it is listed here at once, its first full sync starts (unless `start_sync` is false), it is synced on its schedule when the server runs schedules, and it is searched as its first commit lands, each caller with the principals the source's own directory gives them. When the server cannot take it, the file stays written and `restart_required` is true, `detail` saying why. Only adding is live: removing or changing a source in the file takes a restart.",
+                "description": "The file's comments and layout are kept. The new source is checked by the file's own rules first; nothing is written when it breaks one. Once written, the file is loaded again as a restart would load it, and the running server takes the source from it: it is listed here at once, its first full sync starts (unless `start_sync` is false), it is synced on its schedule when the server runs schedules, and it is searched as its first commit lands, each caller with the principals the source's own directory gives them. When the server cannot take it, the file stays written and `restart_required` is true, `detail` saying why. Removing a source is live too (DELETE /api/v1/admin/sources/{name}); changing a source's other settings in the file takes a restart.",
                 "operationId": "addSource",
                 "security": admin,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
@@ -263,7 +263,53 @@ pub fn document() -> Value {
                 )
             }},
             "/api/v1/admin/sources/{name}": {"delete": {
-                "summary": "Delete every document of the source from the index, permanently",
+                "summary": "Remove the source: from the configuration file and the running server, without a restart",
+                "description": "The source's table leaves the configuration file (written atomically, every other line kept), its running sync is cancelled (recorded as cancelled), its schedule stops, it is no longer listed, and none of its documents is returned by any search or document request from the moment this is answered: searches already running when the source stopped being served are answered first. `data` says what becomes of its index directory, run records and token file (a token file another source reads is kept; a token from an environment variable is not touched); it is required, because a bare DELETE here used to delete the source's documents only (now DELETE /api/v1/admin/sources/{name}/documents), and such a request gets a 400 saying so. 409 when the source is the only one (a configuration needs one) or the file cannot be changed (it does not parse, or writes sources another way): nothing is changed then.",
+                "operationId": "removeSource",
+                "security": admin,
+                "parameters": [name_param(), {"name": "data", "in": "query", "required": true,
+                    "description": "keep: the source's index, run records and token file stay (a source of the same name added again takes the index up); delete: they are deleted once its sync has stopped",
+                    "schema": {"type": "string", "enum": ["keep", "delete"]}}],
+                "responses": merge(
+                    json!({"200": {"description": "Removed: no longer served", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["name", "config_file", "removed_from_file", "sync_cancelled", "data", "deleted", "detail"], "properties": {
+                            "name": {"type": "string"}, "config_file": {"type": "string"},
+                            "removed_from_file": {"type": "boolean", "description": "The file still named the source (false: it had been taken out by hand)"},
+                            "sync_cancelled": {"type": "boolean", "description": "A sync of the source was running and was cancelled"},
+                            "data": {"type": "string", "enum": ["kept", "deleted"]},
+                            "deleted": {"type": "array", "items": {"type": "string"}, "description": "Paths deleted; empty with data=keep, or while the cancelled sync is still stopping (detail says so)"},
+                            "detail": {"type": "string", "description": "What happened and what is left to do"}
+                        }
+                    }}}}}),
+                    error_responses(&[400, 401, 403, 404, 409])
+                )
+            }, "patch": {
+                "summary": "Change the source's sync schedule, in the configuration file and the running server, without a restart",
+                "description": "Any of interval, permissions_interval and full_interval, each a duration as the file writes it (\"30m\", \"6h\", \"7d\") or \"off\". The keys are set in the source's table (comments kept); the file is loaded again by the rules of a restart and written atomically only when it loads (else 400 with every problem, nothing written). The running server then syncs the source on the new schedule (a run going on finishes first). Any other key of a source takes an edit of the file and a restart: 400, nothing written. `restart_required` is true when this server runs no schedules: the new schedule applies when permdex serve starts.",
+                "operationId": "changeSource",
+                "security": admin,
+                "parameters": [name_param()],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "minProperties": 1, "additionalProperties": false, "properties": {
+                        "interval": {"type": "string", "description": "Incremental syncs, e.g. 15m, or off"},
+                        "permissions_interval": {"type": "string", "description": "Permission refreshes, e.g. 5m, or off"},
+                        "full_interval": {"type": "string", "description": "Full syncs, e.g. 7d, or off"}
+                    }
+                }}}},
+                "responses": merge(
+                    json!({"200": {"description": "Written, and taken by the running server unless `restart_required`", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["name", "config_file", "schedule", "restart_required", "detail"], "properties": {
+                            "name": {"type": "string"}, "config_file": {"type": "string"},
+                            "schedule": {"$ref": "#/components/schemas/Schedule"},
+                            "restart_required": {"type": "boolean", "description": "This server runs no schedules: the new one applies when permdex serve starts"},
+                            "detail": {"type": "string", "description": "What happens now"}
+                        }
+                    }}}}}),
+                    error_responses(&[400, 401, 403, 404, 409, 413])
+                )
+            }},
+            "/api/v1/admin/sources/{name}/documents": {"delete": {
+                "summary": "Delete every document of the source from the index, permanently; the source stays configured and its next sync starts from nothing",
                 "operationId": "purgeSource",
                 "security": admin,
                 "parameters": [name_param()],
@@ -365,14 +411,18 @@ pub fn document() -> Value {
                 "SyncStarted": {"type": "object", "required": ["source", "status"], "properties": {
                     "source": {"type": "string"}, "status": {"type": "string"}
                 }},
-                "SourceStatus": {"type": "object", "required": ["name", "url", "products", "sync_running", "last_runs"], "properties": {
+                "SourceStatus": {"type": "object", "required": ["name", "url", "products", "sync_running", "schedule", "last_runs"], "properties": {
                     "name": {"type": "string"}, "url": {"type": "string"},
                     "products": {"type": "object", "properties": {"confluence": {"type": "boolean"}, "jira": {"type": "boolean"}}},
                     "sync_running": {"type": "boolean"},
+                    "schedule": {"$ref": "#/components/schemas/Schedule"},
                     "integrity_problem": {"type": "string", "description": "Why the source's index cannot be trusted: it serves nothing until the next sync rebuilds it"},
                     "progress": progress_schema,
                     "served": served_schema,
                     "last_runs": {"type": "array", "items": {"$ref": "#/components/schemas/RunSummary"}}
+                }},
+                "Schedule": {"type": "object", "required": ["interval", "permissions_interval", "full_interval"], "description": "When permdex serve syncs the source: each interval as the configuration file writes it, or off", "properties": {
+                    "interval": {"type": "string"}, "permissions_interval": {"type": "string"}, "full_interval": {"type": "string"}
                 }},
                 "RunSummary": {"type": "object", "properties": {
                     "run_id": {"type": "string"}, "mode": {"type": "string"},

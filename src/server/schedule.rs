@@ -3,7 +3,9 @@
 //! [`Schedule`]), each wait lengthened by a random jitter so that sources and
 //! servers do not all call Atlassian at the same moment.
 //!
-//! One task per source ([`Schedules`], which also takes a source added while the server runs), so a source
+//! One task per source ([`Schedules`], which also takes a source added while the server runs, and stops the
+//! schedule of a source removed while it runs: at once when it waits, after its run when one is going on),
+//! so a source
 //! never has two runs at once from here; the run itself also takes the
 //! source's lock (`sync::lock`), which `permdex sync` and the admin API take too, so a run started
 //! elsewhere makes the scheduled one wait for its next turn ([`BUSY_RETRY`]) instead of running beside it.
@@ -16,6 +18,7 @@
 //! [`Plan`] decides what is due and when (pure, tested on a paused clock); [`run`] waits and starts runs
 //! the way the admin API does (its busy flag, the reload after the run, the metrics).
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,6 +27,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::admin::{self, RunSummary};
 use super::error::ApiError;
@@ -130,9 +134,9 @@ fn interval_of(schedule: &Schedule, mode: Mode) -> Option<Duration> {
     }
 }
 
-/// Runs `name`'s schedule until the task is dropped: waits for the next due run, starts it and logs how
-/// it ended.
-pub async fn run(state: AppState, name: String, schedule: Schedule) {
+/// Runs `name`'s schedule until the task is dropped, `stop` is cancelled or the source is removed: waits
+/// for the next due run, starts it and logs how it ended.
+pub async fn run(state: AppState, name: String, schedule: Schedule, stop: CancellationToken) {
     let history = {
         let sources = state.sources.clone();
         let name = name.clone();
@@ -163,13 +167,20 @@ pub async fn run(state: AppState, name: String, schedule: Schedule) {
     );
     loop {
         let Some(wake) = plan.next_wake() else { return };
-        tokio::time::sleep_until(wake).await;
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake) => {}
+            _ = stop.cancelled() => return,
+        }
         let Some(mode) = plan.due(Instant::now()) else { continue };
         let started = Instant::now();
         match admin::run_now(&state, &name, mode).await {
             Ok(summary) => {
                 log_run(&name, &summary, started.elapsed());
                 plan.ran(mode, started, &mut rand::thread_rng());
+            }
+            Err(ApiError::NotFound(_)) => {
+                tracing::info!(source = %name, "source removed: its schedule ends");
+                return;
             }
             Err(ApiError::Conflict(_)) => {
                 tracing::info!(source = %name, mode = mode.as_str(), "scheduled sync skipped: another run of this source is in progress; trying again later");
@@ -183,11 +194,14 @@ pub async fn run(state: AppState, name: String, schedule: Schedule) {
     }
 }
 
-/// The schedule tasks of a running server: one per source, including sources added while it runs. The
-/// tasks end when [`Schedules::stop`] is called (the server stops) or this is dropped.
+/// The schedule tasks of a running server: one per source, including sources added while it runs. A
+/// source's task ends when [`Schedules::stop_source`] is called for it (it was removed); every task ends
+/// when [`Schedules::stop`] is called (the server stops) or this is dropped.
 #[derive(Default)]
 pub struct Schedules {
     tasks: Mutex<JoinSet<()>>,
+    /// What stops each source's task, by name.
+    stops: Mutex<BTreeMap<String, CancellationToken>>,
 }
 
 impl Schedules {
@@ -199,11 +213,32 @@ impl Schedules {
         name: String,
         schedule: Schedule,
     ) {
+        let stop = CancellationToken::new();
+        let earlier = self
+            .stops
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.clone(), stop.clone());
+        if let Some(earlier) = earlier {
+            earlier.cancel();
+        }
         let mut tasks = self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         tasks.spawn(async move {
-            before.await;
-            run(state, name, schedule).await;
+            tokio::select! {
+                _ = before => {}
+                _ = stop.cancelled() => return,
+            }
+            run(state, name, schedule, stop).await;
         });
+    }
+
+    /// Ends `name`'s schedule: at once when it waits for its next run; a run going on is left to end
+    /// (a removal cancels it through the source), and no run starts after it.
+    pub fn stop_source(&self, name: &str) {
+        let stop = self.stops.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(name);
+        if let Some(stop) = stop {
+            stop.cancel();
+        }
     }
 
     /// Ends every schedule task (a run in progress is dropped with it, as when the process ends).

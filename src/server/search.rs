@@ -279,6 +279,9 @@ pub trait SearchIndex: Send + Sync {
     fn add_source(&self, _config: &Config, source: &Source) -> Result<(), BackendError> {
         Err(BackendError::NotAdded(format!("this server cannot serve {} until it restarts", source.name())))
     }
+    /// Stops serving `name`, removed from the configuration: no search that starts from now on sees any
+    /// of its documents (those in flight finish as they started). Nothing to do for a name not served.
+    fn remove_source(&self, name: &str);
 }
 
 /// `GET /api/v1/search`.
@@ -288,6 +291,9 @@ pub async fn search(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchResults>, ApiError> {
     let query = parse_query(raw.as_deref().unwrap_or(""))?;
+    // Held until the answer is made: a source's removal is answered only after searches that may have
+    // seen it have been.
+    let _answering = state.answering.read().await;
     let index = state.index.clone();
     let results = tokio::task::spawn_blocking(move || index.search(&caller, &query))
         .await

@@ -1,7 +1,8 @@
 //! The web pages in a real headless Chromium, driven over WebDriver (chromedriver), against `permdex demo`
 //! started in-process: the simulator, a full sync and the server in demo mode on port 0. `preview.rs` opens
 //! results' previews (and one its user may not read); `sites.rs` pages through two synced sites;
-//! `glance.rs` reads a result's space, breadcrumb and issue state; `onboard.rs` adds a source.
+//! `glance.rs` reads a result's space, breadcrumb and issue state; `onboard.rs` adds a source; `remove.rs`
+//! removes one.
 //!
 //! chromedriver and chromium must be installed (`apt-get install -y chromium chromium-driver`; `.ci/run`
 //! does it): without them these tests fail, they do not skip. Waits are bounded and poll the DOM; the
@@ -26,6 +27,7 @@ use crate::support;
 mod glance;
 mod onboard;
 mod preview;
+mod remove;
 mod sites;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

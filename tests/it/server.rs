@@ -181,6 +181,10 @@ impl SearchIndex for FakeIndex {
     fn acl_cache(&self) -> AclCacheStats {
         AclCacheStats { hits: 41, misses: 3 }
     }
+
+    fn remove_source(&self, _name: &str) {
+        unreachable!("this server has no configuration file to remove a source from")
+    }
 }
 
 /// Sync engine fake: a sync waits until the test releases it, and records the token it was given.
@@ -215,7 +219,12 @@ fn run_summary() -> RunSummary {
 }
 
 impl SyncRunner for FakeRunner {
-    fn sync(&self, source: Source, _mode: permdex::sync::Mode) -> RunFuture {
+    fn sync(
+        &self,
+        source: Source,
+        _mode: permdex::sync::Mode,
+        _stop: tokio_util::sync::CancellationToken,
+    ) -> RunFuture {
         self.tokens_seen.lock().unwrap().push(source.token().unwrap().expose().to_owned());
         let release = self.release.clone();
         Box::pin(async move {
@@ -227,6 +236,10 @@ impl SyncRunner for FakeRunner {
     fn purge(&self, source: &Source) -> Result<(), permdex::server::BackendError> {
         self.purged.lock().unwrap().push(source.name().to_string());
         Ok(())
+    }
+
+    fn forget(&self, _source: &Source) -> Result<Vec<std::path::PathBuf>, permdex::server::BackendError> {
+        unreachable!("this server has no configuration file to remove a source from")
     }
 
     fn last_runs(
@@ -479,7 +492,9 @@ async fn admin_routes_need_the_admin_key() {
     let routes = [
         (reqwest::Method::GET, "/api/v1/admin/sources", 200),
         (reqwest::Method::PUT, "/api/v1/admin/sources/acme/token", 200),
-        (reqwest::Method::DELETE, "/api/v1/admin/sources/beta", 204),
+        (reqwest::Method::DELETE, "/api/v1/admin/sources/beta/documents", 204),
+        // Removing a source: this server has no configuration file to remove it from.
+        (reqwest::Method::DELETE, "/api/v1/admin/sources/beta?data=delete", 409),
     ];
     for (method, path, ok) in routes {
         let (status, body, _) = server.send(method.clone(), path, None).await;
@@ -559,7 +574,7 @@ async fn a_sync_runs_in_the_background_once_at_a_time_and_reloads_the_index() {
     let (status, body, _) = post().await;
     assert_error(status, &body, 409, "conflict", "second sync while running");
     let (status, body, _) =
-        server.send(reqwest::Method::DELETE, "/api/v1/admin/sources/acme", Some(ADMIN_KEY)).await;
+        server.send(reqwest::Method::DELETE, "/api/v1/admin/sources/acme/documents", Some(ADMIN_KEY)).await;
     assert_error(status, &body, 409, "conflict", "purge while syncing");
     // Another source is not blocked.
     let (status, _, _) =
@@ -594,13 +609,23 @@ async fn a_sync_runs_in_the_background_once_at_a_time_and_reloads_the_index() {
 async fn purge_deletes_through_the_runner_and_reloads() {
     let server = start().await;
     let (status, _, text) =
-        server.send(reqwest::Method::DELETE, "/api/v1/admin/sources/acme", Some(ADMIN_KEY)).await;
+        server.send(reqwest::Method::DELETE, "/api/v1/admin/sources/acme/documents", Some(ADMIN_KEY)).await;
     assert_eq!((status, text.as_str()), (204, ""));
     assert_eq!(*server.runner.purged.lock().unwrap(), vec!["acme".to_owned()]);
     assert_eq!(server.index.reloads.load(Ordering::SeqCst), 1);
     let (status, body, _) =
-        server.send(reqwest::Method::DELETE, "/api/v1/admin/sources/zzz", Some(ADMIN_KEY)).await;
+        server.send(reqwest::Method::DELETE, "/api/v1/admin/sources/zzz/documents", Some(ADMIN_KEY)).await;
     assert_error(status, &body, 404, "not_found", "purge of an unknown source");
+    // A client that still purges with a bare DELETE on the source (its meaning before it removed the
+    // source) is told where the purge went, and nothing is removed or purged.
+    let (status, body, _) =
+        server.send(reqwest::Method::DELETE, "/api/v1/admin/sources/acme", Some(ADMIN_KEY)).await;
+    assert_error(status, &body, 400, "bad_request", "a bare DELETE of a source");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("data=keep or data=delete") && message.contains("/acme/documents"), "{message}");
+    assert_eq!(server.runner.purged.lock().unwrap().len(), 1);
+    let (_, listing, _) = server.get("/api/v1/admin/sources", Some(ADMIN_KEY)).await;
+    assert_eq!(listing.as_array().unwrap().len(), 2, "{listing}");
 }
 
 #[tokio::test]
@@ -733,6 +758,7 @@ async fn request_bodies_over_the_limit_get_413() {
 mod hardening;
 mod onboard;
 mod real_index;
+mod remove;
 
 #[tokio::test]
 async fn demo_users_exist_only_in_demo_mode() {

@@ -242,3 +242,20 @@ pub async fn post_mutations(http: &reqwest::Client, sim: &RunningSim, mutations:
         response.text().await.unwrap_or_default()
     );
 }
+
+/// The active account two sites both know that reads the most of them together, reading something in each.
+pub fn reader_of_both(sims: &[RunningSim; 2]) -> String {
+    let [a, b] = [sims[0].state.read(), sims[1].state.read()];
+    a.users
+        .iter()
+        .filter(|u| u.active && b.users.iter().any(|v| v.account_id == u.account_id && v.active))
+        .map(|u| {
+            let counts = [&a, &b]
+                .map(|site| permdex::sim::oracle::visible(site, &u.account_id, Scope::default()).len());
+            (counts, u.account_id.clone())
+        })
+        .filter(|(counts, _)| counts.iter().all(|&n| n > 0))
+        .max_by_key(|(counts, _)| counts[0] + counts[1])
+        .expect("an account both sites know")
+        .1
+}

@@ -1,5 +1,6 @@
-// The integrations page: every source's status for the admin key, with "Test connection", "Sync now" and
-// "Delete permanently", and a form that adds a source from the spaces and projects its token can see.
+// The integrations page: every source's status for the admin key, with "Test connection", "Sync now",
+// "Delete documents" and "Remove" (after a confirmation that asks whether its data goes too), and a form that
+// adds a source from the spaces and projects its token can see.
 "use strict";
 
 (() => {
@@ -66,6 +67,13 @@
     return box;
   }
 
+  // When the server syncs the source by itself (the API's PATCH on the source changes it).
+  function scheduleText(schedule) {
+    if (!schedule) return "";
+    const every = (what, interval) => interval === "off" ? what + " off" : what + " every " + interval;
+    return [every("sync", schedule.interval), every("permissions", schedule.permissions_interval), every("full", schedule.full_interval)].join(" · ");
+  }
+
   function render(sources) {
     const body = $("sources").querySelector("tbody");
     body.replaceChildren();
@@ -85,21 +93,24 @@
       const sync = el("button", { type: "button", class: "sync" , text: "Sync now" });
       sync.disabled = source.sync_running;
       sync.addEventListener("click", () => syncNow(source.name, last ? last.run_id : null));
-      const purge = el("button", { type: "button", class: "danger purge", text: "Delete permanently" });
+      const purge = el("button", { type: "button", class: "danger purge", text: "Delete documents" });
       purge.disabled = source.sync_running;
       purge.addEventListener("click", () => purgeSource(source.name));
+      // Removing cancels a running sync, so it is offered while one runs.
+      const remove = el("button", { type: "button", class: "danger remove", text: "Remove" });
+      remove.addEventListener("click", () => askRemove(source.name));
       const test = el("button", { type: "button", class: "check", text: checks[source.name] === PENDING ? "Testing…" : "Test connection" });
       test.disabled = checks[source.name] === PENDING;
       test.addEventListener("click", () => testConnection(source.name));
       body.append(el("tr", { "data-source": source.name, "data-run": last ? last.run_id : "", "data-ended": last ? last.ended : "", "data-running": String(source.sync_running) }, [
-        el("td", {}, [el("strong", { text: source.name }), el("div", { class: "note", text: source.url })]),
+        el("td", {}, [el("strong", { text: source.name }), el("div", { class: "note", text: source.url }), el("div", { class: "note schedule", text: scheduleText(source.schedule) })]),
         el("td", { text: products }),
         statusCell,
         el("td", { class: "last-sync", text: last ? formatTime(last.ended) : "—" }),
         indexedCell(source),
         freshnessCell(source),
         el("td", { class: "errors", text: errors }),
-        el("td", { class: "actions" }, [test, sync, purge]),
+        el("td", { class: "actions" }, [test, sync, purge, remove]),
       ]));
       const check = checks[source.name];
       if (check && check !== PENDING) body.append(checkRow(source.name, check));
@@ -227,14 +238,42 @@
   }
 
   async function purgeSource(name) {
-    if (!window.confirm("Delete every document of " + name + " from the index, permanently? The next sync starts over.")) return;
-    const result = await call("DELETE", "/api/v1/admin/sources/" + encodeURIComponent(name), key());
+    if (!window.confirm("Delete every document of " + name + " from the index, permanently? The source stays, and its next sync starts over.")) return;
+    const result = await call("DELETE", "/api/v1/admin/sources/" + encodeURIComponent(name) + "/documents", key());
     if (!result.ok) fail(errorText(result)); else await load();
     // Counts answered deletions, so scripts (and tests) can wait for one to be done.
     document.body.dataset.purges = String(Number(document.body.dataset.purges || 0) + 1);
   }
 
+  // "Remove": the dialog asks for a confirmation and whether the source's data goes with it.
+  let removing = null;
+
+  function askRemove(name) {
+    removing = name;
+    $("remove-name").textContent = name;
+    $("remove-data").checked = false;
+    $("remove-dialog").showModal();
+  }
+
+  async function removeSource(event) {
+    event.preventDefault();
+    const name = removing;
+    $("remove-dialog").close();
+    if (!name) return;
+    removing = null;
+    const data = $("remove-data").checked ? "delete" : "keep";
+    const path = "/api/v1/admin/sources/" + encodeURIComponent(name) + "?data=" + data;
+    const result = await call("DELETE", path, key());
+    await load();
+    if (!result.ok) fail(errorText(result));
+    else $("notice").textContent = result.body.detail + ".";
+    // Counts answered removals, so scripts (and tests) can wait for one to be done.
+    document.body.dataset.removals = String(Number(document.body.dataset.removals || 0) + 1);
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    $("remove-form").addEventListener("submit", removeSource);
+    $("remove-cancel").addEventListener("click", () => { removing = null; $("remove-dialog").close(); });
     $("admin-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const value = $("admin-key").value.trim();

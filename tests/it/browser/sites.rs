@@ -60,20 +60,7 @@ async fn two_sites() -> TwoSites {
     }
 
     // The active account that reads the most of both sites together, reading something in each.
-    let account = {
-        let [a, b] = [sims[0].state.read(), sims[1].state.read()];
-        a.users
-            .iter()
-            .filter(|u| u.active && b.users.iter().any(|v| v.account_id == u.account_id && v.active))
-            .map(|u| {
-                let counts = [&a, &b].map(|site| visible(site, &u.account_id, Scope::default()).len());
-                (counts, u.account_id.clone())
-            })
-            .filter(|(counts, _)| counts.iter().all(|&n| n > 0))
-            .max_by_key(|(counts, _)| counts[0] + counts[1])
-            .expect("an account both sites know")
-            .1
-    };
+    let account = support::reader_of_both(&sims);
     let key = config.server().jwt().expect("a JWT key");
     let id = AccountId::parse(&account).unwrap();
     let token =

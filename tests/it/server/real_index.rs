@@ -168,8 +168,12 @@ async fn search_sees_only_what_the_directory_allows_and_purge_empties_it() {
     assert_eq!(sources[0]["last_runs"][0]["failures"][0]["item"], json!("confluence:page:3"));
     assert_eq!(sources[0]["last_runs"][0]["counts"]["confluence:page"]["failed"], json!(1));
 
-    let response =
-        http.delete(format!("{base}/api/v1/admin/sources/acme")).bearer_auth(ADMIN_KEY).send().await.unwrap();
+    let response = http
+        .delete(format!("{base}/api/v1/admin/sources/acme/documents"))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 204);
     // The purge removed the documents and the directory with them: nobody is known any more.
     assert_eq!(get("/api/v1/search?q=release".into(), good_jwt("u1")).await.0, 401);
@@ -446,8 +450,12 @@ async fn a_damaged_source_serves_nothing_and_says_why() {
         assert_eq!(response.status().as_u16(), status, "{source}");
     }
 
-    let response =
-        http.delete(format!("{base}/api/v1/admin/sources/beta")).bearer_auth(ADMIN_KEY).send().await.unwrap();
+    let response = http
+        .delete(format!("{base}/api/v1/admin/sources/beta/documents"))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 204, "a damaged source can be purged");
     let status = http.get(format!("{base}/readyz")).send().await.unwrap().status().as_u16();
     assert_eq!(status, 200, "after the purge nothing damaged is left");
@@ -464,8 +472,9 @@ impl permdex::server::SyncRunner for Watched {
         &self,
         source: permdex::config::Source,
         mode: permdex::sync::Mode,
+        stop: tokio_util::sync::CancellationToken,
     ) -> permdex::server::admin::RunFuture {
-        let run = self.engine.sync(source, mode);
+        let run = self.engine.sync(source, mode, stop);
         let finished = self.finished.clone();
         Box::pin(async move {
             let result = run.await;
@@ -475,6 +484,12 @@ impl permdex::server::SyncRunner for Watched {
     }
     fn purge(&self, source: &permdex::config::Source) -> Result<(), permdex::server::BackendError> {
         self.engine.purge(source)
+    }
+    fn forget(
+        &self,
+        source: &permdex::config::Source,
+    ) -> Result<Vec<std::path::PathBuf>, permdex::server::BackendError> {
+        self.engine.forget(source)
     }
     fn last_runs(
         &self,
@@ -649,7 +664,7 @@ async fn a_running_sync_shows_done_total_and_time_left_of_what_it_reads() {
         ..permdex::sync::SyncOptions::default()
     };
     let engine = Engine::with_options(config.clone(), indexes, options);
-    let run = tokio::spawn(engine.sync(config.sources()[0].clone(), Mode::Full));
+    let run = tokio::spawn(engine.sync(config.sources()[0].clone(), Mode::Full, Default::default()));
     let mut seen = Vec::new();
     while !run.is_finished() {
         if let Some(progress) = engine.progress("sim") {
