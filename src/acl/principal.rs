@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
 use serde::{Deserialize, Serialize};
 
 /// Something a permission can be granted to.
@@ -31,7 +32,9 @@ pub struct PrincipalId(pub u32);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PrincipalTable {
     by_id: Vec<Principal>,
-    ids: HashMap<Principal, PrincipalId>,
+    /// Looked up for each principal of every search's caller: hashed with foldhash (seeded per process),
+    /// several times faster than the standard SipHash on short ids.
+    ids: HashMap<Principal, PrincipalId, RandomState>,
 }
 
 impl PrincipalTable {
@@ -71,7 +74,7 @@ impl PrincipalTable {
     /// Rebuilds a table from principals in id order (as written by [`PrincipalTable::as_slice`]).
     /// Duplicates would make two ids name one principal, so they are refused.
     pub fn from_vec(by_id: Vec<Principal>) -> Result<Self, super::Error> {
-        let mut ids = HashMap::with_capacity(by_id.len());
+        let mut ids = HashMap::with_capacity_and_hasher(by_id.len(), RandomState::default());
         for (i, p) in by_id.iter().enumerate() {
             if ids.insert(p.clone(), PrincipalId(i as u32)).is_some() {
                 return Err(super::Error::Corrupt(format!("principal {p:?} interned twice")));

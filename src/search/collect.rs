@@ -17,10 +17,13 @@
 //! gives equal scores to equally long documents with the same term counts), so the hash settles ties with
 //! one column read and no dictionary lookup; only equal hashes of different ids, which practically never
 //! happen, fall back to the ids: within a segment by their term ordinal, which orders ids as their text
-//! does, and across segments by the text. There is no path here that collects without an allowed set.
+//! does, and across segments by the text. The top-k holds candidates by key and doc id, as tantivy's own
+//! holds them by score and address; their id hashes and ordinals are read only for the candidates left at
+//! the end (or for a long run tied at the worst kept key), not for every match that was briefly among the
+//! best. There is no path here that collects without an allowed set.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -308,39 +311,70 @@ impl PartialOrd for Cand {
     }
 }
 
-/// Keeps the `depth` best candidates (a min-heap of the kept ones).
+/// Keeps the `depth` best candidates. Candidates are held by key and doc id only, as tantivy's own top-k
+/// holds them by score and address: a candidate's id hash and id ordinal (two random column reads) are read
+/// when it is still a candidate at the end, or when so many share the worst kept key that only they can
+/// tell which stay. Most candidates a match loop offers are pushed out by better keys before then, so they
+/// are never read.
 struct TopK {
     depth: usize,
-    heap: BinaryHeap<std::cmp::Reverse<Cand>>,
-    /// The worst kept key once the heap is full, else 0: a key below it cannot enter. Kept apart from the
-    /// heap because every match is compared with it.
+    /// Candidates by key; every one with a key at or above `floor`. At most `capacity` before a compaction.
+    pending: Vec<(u64, DocId)>,
+    capacity: usize,
+    /// Once `depth` candidates are held, the worst key among the `depth` best, else 0: a key below it cannot
+    /// enter. Kept apart because every match is compared with it.
     floor: u64,
 }
 
 impl TopK {
-    fn push(&mut self, cand: Cand) {
+    fn new(depth: usize) -> TopK {
+        // Compacting every `depth` pushes or so costs a linear selection each time: constant per push.
+        let capacity = (2 * depth).max(64);
+        TopK { depth, pending: Vec::new(), capacity, floor: 0 }
+    }
+
+    /// Adds a candidate whose key is at or above `floor`; `read` gives a doc's (id hash, id ordinal).
+    #[inline]
+    fn push(&mut self, key: u64, doc: DocId, read: impl FnMut(DocId) -> (u64, u64)) {
         if self.depth == 0 {
             return;
         }
-        if self.heap.len() < self.depth {
-            self.heap.push(std::cmp::Reverse(cand));
-        } else if self.heap.peek().is_some_and(|worst| cand > worst.0) {
-            self.heap.pop();
-            self.heap.push(std::cmp::Reverse(cand));
-        }
-        if self.heap.len() >= self.depth {
-            self.floor = self.heap.peek().map_or(0, |w| w.0.key);
+        self.pending.push((key, doc));
+        if self.pending.len() >= self.capacity {
+            self.compact(read);
         }
     }
 
-    /// The (key, id hash) of the worst kept candidate, once the heap is full: nothing ranked below it can
-    /// enter any more.
-    #[inline]
-    fn worst(&self) -> Option<(u64, u64)> {
-        if self.heap.len() < self.depth {
-            return None;
+    /// Drops the candidates that `depth` better keys push out and raises `floor` to the worst key kept. When
+    /// so many share that key that the buffer stays full, their id hashes and ordinals settle which stay.
+    #[cold]
+    fn compact(&mut self, read: impl FnMut(DocId) -> (u64, u64)) {
+        if self.pending.len() < self.depth {
+            return;
         }
-        Some(self.heap.peek().map_or((u64::MAX, 0), |w| (w.0.key, w.0.tie)))
+        let worst = self.depth - 1;
+        let (_, &mut (floor, _), _) = self.pending.select_nth_unstable_by(worst, |a, b| b.0.cmp(&a.0));
+        self.pending.retain(|&(key, _)| key >= floor);
+        self.floor = floor;
+        if self.pending.len() * 2 > self.capacity {
+            let best = self.best(read);
+            self.pending = best.iter().map(|c| (c.key, c.doc)).collect();
+        }
+    }
+
+    /// The `depth` best candidates, best first, their id hashes and ordinals read.
+    fn best(&self, mut read: impl FnMut(DocId) -> (u64, u64)) -> Vec<Cand> {
+        let mut all: Vec<Cand> = self
+            .pending
+            .iter()
+            .map(|&(key, doc)| {
+                let (tie, id_ord) = read(doc);
+                Cand { key, tie, id_ord, doc }
+            })
+            .collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        all.truncate(self.depth);
+        all
     }
 }
 
@@ -408,21 +442,24 @@ impl AclSegment {
         }
     }
 
-    /// Offers a match to the top-k. Most matches are turned away by their key alone, the rest by their id
-    /// hash; only a candidate that may enter has its id ordinal read.
+    /// Offers a match to the top-k. Most matches are turned away by their key alone; the rest wait in the
+    /// top-k by key (see [`TopK`]). Only a match with the key of the resume position has its id hash read
+    /// here, to tell whether it comes after that position.
     #[inline]
     fn offer(&mut self, key: u64, doc: DocId) {
         if key < self.top.floor {
             return;
         }
-        let tie = self.tie(doc);
-        if self.top.worst().is_some_and(|(k, t)| key == k && tie > t) {
-            return;
+        if let Some((after_key, _, _)) = self.after {
+            if key > after_key
+                || (key == after_key && !self.passes_after(key, self.tie(doc), self.id_ord(doc)))
+            {
+                return;
+            }
         }
-        let id_ord = self.id_ord(doc);
-        if self.passes_after(key, tie, id_ord) {
-            self.top.push(Cand { key, tie, id_ord, doc });
-        }
+        let (ties, id_ords) = (&self.ties, &self.id_ords);
+        let read = |doc| (ties.first(doc).unwrap_or(u64::MAX), id_ords.first(doc).unwrap_or(u64::MAX));
+        self.top.push(key, doc, read);
     }
 
     /// Whether an allowed match needs nothing but counting and offering: no filter to test, no facet.
@@ -440,8 +477,10 @@ impl SegmentCollector for AclSegment {
     }
 
     fn harvest(self) -> Harvest {
-        let mut top: Vec<Cand> = self.top.heap.into_iter().map(|r| r.0).collect();
-        top.sort_unstable_by(|a, b| b.cmp(a));
+        let (ties, id_ords) = (&self.ties, &self.id_ords);
+        let top = self
+            .top
+            .best(|doc| (ties.first(doc).unwrap_or(u64::MAX), id_ords.first(doc).unwrap_or(u64::MAX)));
         let ranked = top
             .into_iter()
             .map(|c| Ranked {
@@ -524,7 +563,7 @@ impl AclCollector {
             updated,
             filter: SegmentFilter::open(&self.filters, segment)?,
             after,
-            top: TopK { depth: self.depth, heap: BinaryHeap::new(), floor: 0 },
+            top: TopK::new(self.depth),
             total: 0,
             facet_columns,
             facet_counts,
@@ -889,16 +928,61 @@ mod tests {
 
     #[test]
     fn top_k_keeps_best_by_key_then_hash_then_id() {
-        let mut top = TopK { depth: 3, heap: BinaryHeap::new(), floor: 0 };
-        // (key, tie, id_ord): equal keys go to the lower hash, equal hashes to the lower id.
-        for (key, tie, id_ord) in [(5, 4, 9), (5, 2, 3), (7, 9, 8), (5, 2, 1), (5, 3, 0), (4, 0, 2)] {
-            top.push(Cand { key, tie, id_ord, doc: id_ord as u32 });
+        // Doc d's (key, id hash, id ordinal): equal keys go to the lower hash, equal hashes to the lower id.
+        let docs = [(5, 4, 9), (5, 2, 3), (7, 9, 8), (5, 2, 1), (5, 3, 0), (4, 0, 2)];
+        let read = |doc: DocId| (docs[doc as usize].1, docs[doc as usize].2);
+        let mut top = TopK::new(3);
+        for (doc, &(key, _, _)) in docs.iter().enumerate() {
+            top.push(key, doc as DocId, read);
         }
-        assert_eq!(top.worst(), Some((5, 2)), "the worst kept candidate bounds what may enter");
-        assert_eq!(top.floor, 5);
-        let mut kept: Vec<Cand> = top.heap.into_iter().map(|r| r.0).collect();
-        kept.sort_unstable_by(|a, b| b.cmp(a));
-        let kept: Vec<(u64, u64, u64)> = kept.iter().map(|c| (c.key, c.tie, c.id_ord)).collect();
+        let kept: Vec<(u64, u64, u64)> = top.best(read).iter().map(|c| (c.key, c.tie, c.id_ord)).collect();
         assert_eq!(kept, vec![(7, 9, 8), (5, 2, 1), (5, 2, 3)]);
+    }
+
+    /// The top-k against a full sort, with keys and id hashes drawn from small ranges so that long runs tie
+    /// at the floor (the runs that make it read id hashes early), and with few ties; for depths from none
+    /// to more than every candidate.
+    #[test]
+    fn top_k_matches_a_full_sort_whatever_the_ties() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for round in 0..300 {
+            let n = rng.gen_range(0..3000usize);
+            let (keys, ties) = match round % 3 {
+                0 => (3, 2),
+                1 => (50, 1000),
+                _ => (1_000_000, 1_000_000),
+            };
+            let docs: Vec<(u64, u64, u64)> =
+                (0..n).map(|d| (rng.gen_range(1..=keys), rng.gen_range(0..ties), d as u64)).collect();
+            let depth = [0, 1, 3, 21, 100, 5000][(round / 3) % 6];
+            let mut reads = 0usize;
+            let mut top = TopK::new(depth);
+            for (doc, &(key, _, _)) in docs.iter().enumerate() {
+                // As `AclSegment::offer` does: a key below the floor is turned away unread.
+                if key >= top.floor {
+                    top.push(key, doc as DocId, |d| {
+                        reads += 1;
+                        (docs[d as usize].1, docs[d as usize].2)
+                    });
+                }
+            }
+            let kept: Vec<(u64, u64, u64)> = top
+                .best(|d| (docs[d as usize].1, docs[d as usize].2))
+                .iter()
+                .map(|c| (c.key, c.tie, c.id_ord))
+                .collect();
+            let mut expected: Vec<Cand> = docs
+                .iter()
+                .map(|&(key, tie, id_ord)| Cand { key, tie, id_ord, doc: id_ord as u32 })
+                .collect();
+            expected.sort_unstable_by(|a, b| b.cmp(a));
+            expected.truncate(depth);
+            let expected: Vec<(u64, u64, u64)> = expected.iter().map(|c| (c.key, c.tie, c.id_ord)).collect();
+            assert_eq!(kept, expected, "round {round}: {n} candidates, depth {depth}");
+            if keys == 1_000_000 && depth == 21 && n > 1000 {
+                assert!(reads < n / 4, "round {round}: {reads} early reads of {n} candidates without ties");
+            }
+        }
     }
 }
