@@ -109,7 +109,7 @@ pub fn bench_caller(label: &str, who: &[Who]) -> BenchCaller {
 /// warm is what belongs to this caller and this query: the caller's profiles and allowed sets, and the
 /// stored-document blocks of its page (the doc store's block cache holds the other caller's pages).
 ///
-/// Per (caller, shape), on fresh services each time, the median of [`COLD_REPEATS`] of: the whole first
+/// Per (caller, shape), on fresh services each time, the median of `COLD_REPEATS` of: the whole first
 /// query (checked against brute force; in the context's clock and in wall time), the same query's parts
 /// taken one by one in the order a search takes them, and unfiltered search's first query on the same
 /// kind of fresh reader (what any engine pays for a query after a reload).

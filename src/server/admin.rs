@@ -161,7 +161,7 @@ pub struct Products {
 
 /// The configured sources, each with its current credentials and whether work on it is running. A
 /// source added while the server runs joins them ([`Sources::add`]); a removed one leaves them
-/// ([`Sources::remove`]), its running sync cancelled.
+/// (`Sources::remove`), its running sync cancelled.
 pub struct Sources {
     entries: RwLock<BTreeMap<String, Arc<Entry>>>,
     runner: Arc<dyn SyncRunner>,

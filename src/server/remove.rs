@@ -7,12 +7,13 @@
 //! 1. the configuration file loses the source's table, written atomically, every other line kept
 //!    ([`crate::config::edit::remove_source`]); a file that cannot be changed so (it does not parse,
 //!    writes `sources` another way, or would keep no source) refuses the removal with nothing changed;
-//! 2. the admin API stops listing it and its running sync is cancelled ([`Sources::remove`]): the run
+//! 2. the admin API stops listing it and its running sync is cancelled (`Sources::remove`): the run
 //!    stops at its next stop point and is recorded as cancelled; nothing starts on it any more;
-//! 3. the search index stops serving it ([`SearchIndex::remove_source`]): searches that start now do not
-//!    see it;
+//! 3. the search index stops serving it
+//!    ([`SearchIndex::remove_source`](super::SearchIndex::remove_source)): searches that start now do
+//!    not see it;
 //! 4. the server waits for every search and document request already running (they may have read the
-//!    old set of sources) to be answered, through [`AppState::answering`]: after this, nothing that
+//!    old set of sources) to be answered, through `AppState::answering`: after this, nothing that
 //!    holds the source's documents can still be sent;
 //! 5. its schedule stops;
 //! 6. once its sync has stopped (a bounded wait; past it the answer says so and the rest goes on in the
