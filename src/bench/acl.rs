@@ -20,8 +20,8 @@ use super::measure::{Expectations, Runner};
 use super::oracle::Oracle;
 use super::queries::{self, BenchQuery, Shape};
 use super::report::{
-    load_average, BenchResult, Commit, CorpusFacts, Correctness, Machine, Parameters, SegmentFacts, Spread,
-    StrategyFacts, TargetCheck, Unreachable, FORMAT,
+    load_average, BenchResult, Cell, Cold, Commit, CorpusFacts, Correctness, Machine, Parameters,
+    SegmentFacts, Spread, StrategyFacts, TargetCheck, Unreachable, FORMAT,
 };
 use super::strategy::{self, BenchCaller, Strategy, StrategyName};
 use super::{plot, Error, Progress};
@@ -347,59 +347,95 @@ fn skeleton(
     })
 }
 
-/// The issue's targets, judged on permdex's own strategy.
+/// The issue's targets, judged on permdex's own strategy. A missed target says by how much in absolute
+/// terms and what the run's own figures say about why; nothing there is written by hand.
 pub fn targets(result: &BenchResult) -> Vec<TargetCheck> {
     let mut out = Vec::new();
     let permdex = StrategyName::Permdex;
-    // (worst ratio, where) over the callers `select` picks.
-    let worst = |select: &dyn Fn(&Caller) -> bool, p99: bool| -> Option<(f64, String)> {
-        let mut worst: Option<(f64, String)> = None;
+    // Callers chosen for a target of 10% or more (the one chosen for 10% may read a little less).
+    let wide = |c: &Caller| c.target >= 0.1 - 1e-9;
+    // Every (ratio, shape, caller) of permdex over unfiltered for the callers `select` picks.
+    let ratios = |select: &dyn Fn(&Caller) -> bool, p99: bool| -> Vec<(f64, Shape, String)> {
+        let mut all = Vec::new();
         for caller in result.callers.iter().filter(|c| select(c)) {
             for shape in result.shapes() {
                 if let Some((p50, p99_ratio)) = result.ratio(permdex, shape, &caller.label) {
-                    let ratio = if p99 { p99_ratio } else { p50 };
-                    if worst.as_ref().is_none_or(|(w, _)| ratio > *w) {
-                        worst = Some((ratio, format!("{} at {}", shape.describe(), caller.label)));
-                    }
+                    all.push((if p99 { p99_ratio } else { p50 }, shape, caller.label.clone()));
                 }
             }
         }
-        worst
+        all
     };
     let mut ratio_target = |name: &str, limit: f64, select: &dyn Fn(&Caller) -> bool, p99: bool| {
-        if let Some((ratio, at)) = worst(select, p99) {
-            out.push(TargetCheck {
-                target: name.to_string(),
-                measured: format!("worst {ratio:.2}× ({at})"),
-                met: ratio <= limit,
-            });
-        }
+        let all = ratios(select, p99);
+        let Some((ratio, shape, caller)) = all.iter().max_by(|a, b| a.0.total_cmp(&b.0)).cloned() else {
+            return;
+        };
+        let met = ratio <= limit;
+        let why = if met {
+            String::new()
+        } else {
+            let over = all.iter().filter(|(r, _, _)| *r > limit).count();
+            let micros = |strategy| {
+                result.cell(strategy, shape, &caller).map_or(f64::NAN, |c: &Cell| {
+                    if p99 {
+                        c.latency.p99_us
+                    } else {
+                        c.latency.p50_us
+                    }
+                })
+            };
+            let (ours, base) = (micros(permdex), micros(StrategyName::Unfiltered));
+            format!(
+                "{ours:.0} µs against {base:.0} µs there ({:+.0} µs); {over} of {} cells above {limit}×",
+                ours - base,
+                all.len()
+            )
+        };
+        out.push(TargetCheck {
+            target: name.to_string(),
+            measured: format!("worst {ratio:.2}× ({} at {caller})", shape.describe()),
+            met,
+            why,
+        });
     };
-    ratio_target("p50 ≤ 1.10× unfiltered for callers reading ≥ 10%", 1.10, &|c| c.share >= 0.095, false);
+    ratio_target("p50 ≤ 1.10× unfiltered for callers reading ≥ 10%", 1.10, &wide, false);
     ratio_target("p50 ≤ 1.3× unfiltered at 1%", 1.3, &|c| (c.target - 0.01).abs() < 1e-9, false);
     ratio_target("p50 ≤ 0.5× unfiltered at ≤ 0.1%", 0.5, &|c| c.target <= 0.001 + 1e-12, false);
     ratio_target("p99 ≤ 1.5× unfiltered at every selectivity", 1.5, &|_| true, true);
 
     // ≥ 3× faster than the term-set strategy for callers reading ≥ 10%.
-    let mut slowest: Option<(f64, String)> = None;
-    for caller in result.callers.iter().filter(|c| c.share >= 0.095) {
+    let mut slowest: Option<(f64, Shape, String)> = None;
+    for caller in result.callers.iter().filter(|c| wide(c)) {
         for shape in result.shapes() {
             if let (Some(ours), Some(theirs)) = (
                 result.cell(permdex, shape, &caller.label),
                 result.cell(StrategyName::TermSet, shape, &caller.label),
             ) {
                 let speedup = theirs.latency.p50_us / ours.latency.p50_us.max(1e-9);
-                if slowest.as_ref().is_none_or(|(s, _)| speedup < *s) {
-                    slowest = Some((speedup, format!("{} at {}", shape.describe(), caller.label)));
+                if slowest.as_ref().is_none_or(|(s, _, _)| speedup < *s) {
+                    slowest = Some((speedup, shape, caller.label.clone()));
                 }
             }
         }
     }
-    if let Some((speedup, at)) = slowest {
+    if let Some((speedup, shape, caller)) = slowest {
+        let met = speedup >= 3.0;
+        let why = match (
+            result.ratio(StrategyName::TermSet, shape, &caller),
+            result.ratio(permdex, shape, &caller),
+        ) {
+            (Some((theirs, _)), Some((ours, _))) if !met => format!(
+                "there TermSetQuery takes {theirs:.2}× unfiltered's time and permdex {ours:.2}×: a filter \
+                 costing nothing would lead by {theirs:.2}×"
+            ),
+            _ => String::new(),
+        };
         out.push(TargetCheck {
             target: "≥ 3× faster than TermSetQuery for callers reading ≥ 10%".into(),
-            measured: format!("least {speedup:.1}× ({at})"),
-            met: speedup >= 3.0,
+            measured: format!("least {speedup:.1}× ({} at {caller})", shape.describe()),
+            met,
+            why,
         });
     }
     if let Some(change) = result.permission_changes.iter().find(|c| c.change.starts_with("group membership"))
@@ -413,19 +449,47 @@ pub fn targets(result: &BenchResult) -> Vec<TargetCheck> {
                 if change.verified { "verified" } else { "NOT verified" }
             ),
             met: change.verified && change.time_to_effect_ms <= 1000.0 && change.documents_rewritten == 0,
+            why: String::new(),
         });
     }
-    let cold_worst = result
-        .cold
-        .iter()
-        .filter(|c| c.warm_p50_us > 0.0)
-        .map(|c| (c.first_us / c.warm_p50_us, format!("{} at {}", c.shape.describe(), c.caller)))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    if let Some((ratio, at)) = cold_worst {
+    let cold: Vec<&Cold> = result.cold.iter().filter(|c| c.warm_p50_us > 0.0).collect();
+    if let Some(worst) =
+        cold.iter().max_by(|a, b| (a.first_us / a.warm_p50_us).total_cmp(&(b.first_us / b.warm_p50_us)))
+    {
+        let ratio = worst.first_us / worst.warm_p50_us;
+        let met = ratio <= 3.0;
+        let mut why = String::new();
+        if !met {
+            if let Some(parts) = worst.parts {
+                why.push_str(&format!(
+                    "there the caller's profiles and allowed sets take {:.0} µs of {:.0} µs",
+                    parts.profiles_us + parts.allowed_us,
+                    worst.first_us
+                ));
+            }
+            if let (Some(first), Some(warm)) = (worst.unfiltered_first_us, worst.unfiltered_warm_p50_us) {
+                why.push_str(&format!(
+                    "; unfiltered search's first query of the same text takes {first:.0} µs, {:.1}× its warm \
+                     p50 (a fresh reader's first reads, which any engine pays)",
+                    first / warm.max(1e-9)
+                ));
+            }
+            let permissions = cold
+                .iter()
+                .filter_map(|c| c.parts.map(|p| (p.profiles_us + p.allowed_us, c.warm_p50_us)))
+                .max_by(|a, b| (a.0 / a.1).total_cmp(&(b.0 / b.1)));
+            if let Some((micros, warm)) = permissions {
+                why.push_str(&format!(
+                    "; over every cell, profiles and allowed sets cost at most {:.1}× the warm p50",
+                    micros / warm
+                ));
+            }
+        }
         out.push(TargetCheck {
             target: "first query of a new principal set ≤ 3× the warm p50".into(),
-            measured: format!("worst {ratio:.1}× ({at})"),
-            met: ratio <= 3.0,
+            measured: format!("worst {ratio:.1}× ({} at {})", worst.shape.describe(), worst.caller),
+            met,
+            why,
         });
     }
     out
@@ -541,6 +605,51 @@ mod tests {
                 },
             }))
         });
+    }
+
+    #[test]
+    fn a_missed_target_says_by_how_much_and_why_from_the_run_itself() {
+        let out = tempfile::tempdir().expect("tempdir");
+        let mut result = run(&tiny(out.path()), &mut Quiet).expect("right");
+        // Permdex made twice as slow as unfiltered, the term-set strategy two and a half times.
+        let base: Vec<(Option<Shape>, String, f64)> = result
+            .latency
+            .iter()
+            .filter(|c| c.strategy == StrategyName::Unfiltered)
+            .map(|c| (c.shape, c.caller.clone(), c.latency.p50_us))
+            .collect();
+        for cell in &mut result.latency {
+            let factor = match cell.strategy {
+                StrategyName::Permdex => 2.0,
+                StrategyName::TermSet => 5.0,
+                _ => continue,
+            };
+            let (_, _, p50) =
+                base.iter().find(|(s, c, _)| *s == cell.shape && *c == cell.caller).expect("base");
+            cell.latency.p50_us = p50 * factor;
+        }
+        let targets = targets(&result);
+        let find =
+            |prefix: &str| targets.iter().find(|t| t.target.starts_with(prefix)).expect(prefix).clone();
+
+        let wide = find("p50 ≤ 1.10×");
+        assert!(!wide.met);
+        assert!(wide.measured.starts_with("worst 2.00×"), "{}", wide.measured);
+        let cells = result.callers.iter().filter(|c| c.target >= 0.1 - 1e-9).count() * result.shapes().len();
+        assert!(wide.why.ends_with(&format!("{cells} of {cells} cells above 1.1×")), "{}", wide.why);
+        assert!(wide.why.contains("µs against"), "{}", wide.why);
+
+        let termset = find("≥ 3× faster");
+        assert!(!termset.met);
+        assert!(termset.measured.starts_with("least 2.5×"), "{}", termset.measured);
+        assert!(
+            termset.why.contains("TermSetQuery takes 5.00× unfiltered's time and permdex 2.00×"),
+            "{}",
+            termset.why
+        );
+        assert!(targets.iter().filter(|t| t.met).all(|t| t.why.is_empty()), "{targets:?}");
+        result.targets = targets;
+        assert!(result.markdown().contains(&wide.why), "the report shows why");
     }
 
     #[test]

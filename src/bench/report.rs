@@ -372,6 +372,9 @@ pub struct TargetCheck {
     pub target: String,
     pub measured: String,
     pub met: bool,
+    /// For a missed target: by how much in absolute terms, and what the run's own figures say about why.
+    #[serde(default)]
+    pub why: String,
 }
 
 impl BenchResult {
@@ -691,15 +694,16 @@ impl BenchResult {
 
         if !self.targets.is_empty() {
             writeln!(out, "## Targets\n")?;
-            writeln!(out, "| target | measured | met |")?;
-            writeln!(out, "|---|---|---|")?;
+            writeln!(out, "| target | measured | met | why missed |")?;
+            writeln!(out, "|---|---|---|---|")?;
             for t in &self.targets {
                 writeln!(
                     out,
-                    "| {} | {} | {} |",
+                    "| {} | {} | {} | {} |",
                     t.target,
                     t.measured,
-                    if t.met { "yes" } else { "**no**" }
+                    if t.met { "yes" } else { "**no**" },
+                    t.why
                 )?;
             }
             writeln!(out)?;
