@@ -144,6 +144,7 @@ pub async fn start(options: DemoOptions, progress: &mut dyn Progress) -> Result<
                 display_name: account.display_name.clone(),
                 description,
                 token,
+                example: example_word(&site, &account.account_id).unwrap_or_default(),
             });
         }
         users
@@ -339,6 +340,32 @@ fn choose_users(site: &Site) -> Result<Vec<(&crate::sim::model::User, String)>, 
     Ok(chosen)
 }
 
+/// The word of five letters or more found most often in the titles of the pages, blog posts and issues
+/// `account_id` may read (ties to the first in alphabetical order), so that an example query finds something
+/// for that user; `None` when they read no such title.
+fn example_word(site: &Site, account_id: &str) -> Option<String> {
+    let titles: BTreeMap<DocId, &str> = site
+        .contents
+        .values()
+        .map(|c| (DocId::confluence_content(c.kind, c.id), c.title.as_str()))
+        .chain(site.issues.values().map(|i| (DocId::jira_issue(i.id), i.summary.as_str())))
+        .collect();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for doc in oracle::visible(site, account_id, Scope::default()) {
+        let Some(title) = titles.get(&doc) else { continue };
+        for word in title.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 5) {
+            *counts.entry(word.to_ascii_lowercase()).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .fold(None, |best: Option<(String, usize)>, (word, n)| match best {
+            Some(b) if b.1 >= n => Some(b),
+            _ => Some((word, n)),
+        })
+        .map(|(word, _)| word)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +402,35 @@ mod tests {
         assert!(counts.last().unwrap() < &counts[0]);
         let ids: std::collections::BTreeSet<_> = chosen.iter().map(|(u, _)| &u.account_id).collect();
         assert_eq!(ids.len(), chosen.len(), "no user twice");
+    }
+
+    #[test]
+    fn each_demo_users_example_word_is_in_a_title_they_may_read() {
+        let site =
+            crate::sim::generate::generate_with(&SimConfig::new(1, Scale::Tiny), SiteFeatures::ALL).unwrap();
+        for (user, _) in choose_users(&site).unwrap() {
+            let word = example_word(&site, &user.account_id).expect("a word");
+            assert!(word.len() >= 5 && word.chars().all(|c| c.is_ascii_lowercase()), "{word}");
+            let readable = oracle::visible(&site, &user.account_id, Scope::default());
+            let found = site
+                .contents
+                .values()
+                .filter(|c| readable.contains(&DocId::confluence_content(c.kind, c.id)))
+                .map(|c| c.title.to_ascii_lowercase())
+                .chain(
+                    site.issues
+                        .values()
+                        .filter(|i| readable.contains(&DocId::jira_issue(i.id)))
+                        .map(|i| i.summary.to_ascii_lowercase()),
+                )
+                .any(|title| title.contains(&word));
+            assert!(found, "{}: {word} is in no title they may read", user.display_name);
+        }
+        assert_eq!(
+            example_word(&site, "557058:nobody-at-all"),
+            None,
+            "someone who reads nothing gets no word"
+        );
     }
 
     #[test]

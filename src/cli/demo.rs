@@ -107,8 +107,8 @@ fn print_welcome(demo: &RunningDemo, out: &mut dyn Write) -> std::io::Result<()>
         writeln!(out, "  {} ({}): {}", user.display_name, user.account_id, user.description)?;
         writeln!(
             out,
-            "    curl -H 'Authorization: Bearer {}' '{}/api/v1/search?q=project'",
-            user.token, demo.url
+            "    curl -H 'Authorization: Bearer {}' '{}/api/v1/search?q={}'",
+            user.token, demo.url, user.example
         )?;
     }
     writeln!(out, "\nPress Ctrl-C to stop.")?;

@@ -406,7 +406,8 @@ pub fn document() -> Value {
                 "DemoUser": {"type": "object", "required": ["account_id", "display_name", "description", "token"], "properties": {
                     "account_id": {"type": "string"}, "display_name": {"type": "string"},
                     "description": {"type": "string", "description": "What this user can see"},
-                    "token": {"type": "string", "description": "A bearer token (JWT) for this user"}
+                    "token": {"type": "string", "description": "A bearer token (JWT) for this user"},
+                    "example": {"type": "string", "description": "A word that finds something this user may read (empty: none)"}
                 }},
                 "SyncStarted": {"type": "object", "required": ["source", "status"], "properties": {
                     "source": {"type": "string"}, "status": {"type": "string"}

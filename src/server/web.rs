@@ -32,6 +32,9 @@ pub struct DemoUser {
     pub description: String,
     /// A bearer token for this user.
     pub token: String,
+    /// A word that finds something this user may read (empty: none found), for the examples the demo prints.
+    #[serde(default)]
+    pub example: String,
 }
 
 /// One static file: its path under `/assets/`, content type and bytes.

@@ -470,13 +470,22 @@ async fn pages_and_assets_have_their_types_and_a_strict_policy() {
         http.get(format!("{}/api/v1/demo/users", demo.url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(users, demo.users);
     for user in &users {
+        // The example the demo prints for this user finds something they may read.
         let search = http
-            .get(format!("{}/api/v1/search?q=the", demo.url))
+            .get(format!("{}/api/v1/search", demo.url))
+            .query(&[("q", user.example.as_str())])
             .bearer_auth(&user.token)
             .send()
             .await
             .unwrap();
         assert_eq!(search.status(), 200, "{}", user.display_name);
+        let body: Value = search.json().await.unwrap();
+        assert!(
+            body["total"].as_u64().is_some_and(|n| n > 0),
+            "{} for {:?}: {body}",
+            user.display_name,
+            user.example
+        );
     }
     demo.shutdown().await;
 }
