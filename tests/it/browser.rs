@@ -28,6 +28,7 @@ mod glance;
 mod onboard;
 mod preview;
 mod remove;
+mod schedule;
 mod sites;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

@@ -1,6 +1,7 @@
 // The integrations page: every source's status for the admin key, with "Test connection", "Sync now",
-// "Delete documents" and "Remove" (after a confirmation that asks whether its data goes too), and a form that
-// adds a source from the spaces and projects its token can see.
+// "Schedule" (a dialog that changes its sync intervals), "Delete documents" and "Remove" (after a confirmation
+// that asks whether its data goes too), and a form that adds a source from the spaces and projects its token
+// can see.
 "use strict";
 
 (() => {
@@ -96,6 +97,9 @@
       const purge = el("button", { type: "button", class: "danger purge", text: "Delete documents" });
       purge.disabled = source.sync_running;
       purge.addEventListener("click", () => purgeSource(source.name));
+      const reschedule = el("button", { type: "button", class: "secondary reschedule", text: "Schedule" });
+      reschedule.hidden = !source.schedule;
+      reschedule.addEventListener("click", () => askSchedule(source.name, source.schedule));
       // Removing cancels a running sync, so it is offered while one runs.
       const remove = el("button", { type: "button", class: "danger remove", text: "Remove" });
       remove.addEventListener("click", () => askRemove(source.name));
@@ -110,7 +114,7 @@
         indexedCell(source),
         freshnessCell(source),
         el("td", { class: "errors", text: errors }),
-        el("td", { class: "actions" }, [test, sync, purge, remove]),
+        el("td", { class: "actions" }, [test, sync, reschedule, purge, remove]),
       ]));
       const check = checks[source.name];
       if (check && check !== PENDING) body.append(checkRow(source.name, check));
@@ -271,7 +275,43 @@
     document.body.dataset.removals = String(Number(document.body.dataset.removals || 0) + 1);
   }
 
+  // "Schedule": the dialog shows the source's intervals as the file gives them; saving sends only the changed ones.
+  let rescheduling = null;
+
+  function askSchedule(name, schedule) {
+    rescheduling = { name, schedule };
+    $("schedule-name").textContent = name;
+    $("schedule-interval").value = schedule.interval;
+    $("schedule-permissions").value = schedule.permissions_interval;
+    $("schedule-full").value = schedule.full_interval;
+    $("schedule-dialog").showModal();
+  }
+
+  async function saveSchedule(event) {
+    event.preventDefault();
+    const asked = rescheduling;
+    $("schedule-dialog").close();
+    if (!asked) return;
+    rescheduling = null;
+    const typed = {
+      interval: $("schedule-interval").value.trim(),
+      permissions_interval: $("schedule-permissions").value.trim(),
+      full_interval: $("schedule-full").value.trim(),
+    };
+    const changed = Object.fromEntries(Object.entries(typed).filter(([k, v]) => v !== asked.schedule[k]));
+    if (Object.keys(changed).length > 0) {
+      const result = await call("PATCH", "/api/v1/admin/sources/" + encodeURIComponent(asked.name), key(), null, changed);
+      await load();
+      if (!result.ok) fail(errorText(result));
+      else $("notice").textContent = result.body.detail + ".";
+    }
+    // Counts answered schedule changes, so scripts (and tests) can wait for one to be done.
+    document.body.dataset.reschedules = String(Number(document.body.dataset.reschedules || 0) + 1);
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    $("schedule-form").addEventListener("submit", saveSchedule);
+    $("schedule-cancel").addEventListener("click", () => { rescheduling = null; $("schedule-dialog").close(); });
     $("remove-form").addEventListener("submit", removeSource);
     $("remove-cancel").addEventListener("click", () => { removing = null; $("remove-dialog").close(); });
     $("admin-form").addEventListener("submit", (event) => {
