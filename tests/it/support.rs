@@ -22,6 +22,17 @@ use permdex::sim::{DocId, RateLimitConfig, SimConfig, Site};
 use permdex::sync::resolve::{caller_principals, refresh_all, AclInput, PermissionSnapshot};
 use permdex::sync::{sync_with, Mode, Progress, RunRecord, SyncOptions};
 
+/// The admin API's source listing of the server at `base` (`GET /api/v1/admin/sources` with `admin_key`).
+pub async fn admin_sources(base: &str, admin_key: &str) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/admin/sources", base.trim_end_matches('/')))
+        .bearer_auth(admin_key)
+        .send()
+        .await
+        .expect("the admin listing answers");
+    response.json().await.expect("the admin listing is JSON")
+}
+
 /// Serves `router` on `127.0.0.1:0` for the rest of the test and returns its base URL.
 pub async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");

@@ -49,15 +49,7 @@ async fn the_admin_removes_a_source_after_a_confirmation_and_it_is_searched_no_m
     // Its first sync, to its end.
     let mut synced = None;
     for _ in 0..1500 {
-        let listed: Value = http
-            .get(format!("{}/api/v1/admin/sources", demo.url))
-            .bearer_auth(&demo.admin_key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed = crate::support::admin_sources(&demo.url, &demo.admin_key).await;
         let entry = listed.as_array().unwrap().iter().find(|s| s["name"] == "second").cloned();
         if entry.as_ref().is_some_and(|s| s["sync_running"] == json!(false) && s["last_runs"] != json!([])) {
             synced = entry;

@@ -8,15 +8,7 @@ use super::{demo, Browser};
 
 /// The `demo` source's schedule as the admin API lists it.
 async fn listed_schedule(base: &str, admin_key: &str) -> Value {
-    let listed: Value = reqwest::Client::new()
-        .get(format!("{base}/api/v1/admin/sources"))
-        .bearer_auth(admin_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = crate::support::admin_sources(base, admin_key).await;
     let demo = listed.as_array().unwrap().iter().find(|s| s["name"] == "demo").cloned();
     demo.unwrap_or_else(|| panic!("the demo source: {listed}"))["schedule"].clone()
 }

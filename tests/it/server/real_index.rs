@@ -416,15 +416,7 @@ async fn a_damaged_source_serves_nothing_and_says_why() {
     assert!(reason.contains(".store fails its checksum"), "{reason}");
     assert!(!reason.contains(&dir.path().display().to_string()), "no host path: {reason}");
 
-    let sources: Value = http
-        .get(format!("{base}/api/v1/admin/sources"))
-        .bearer_auth(ADMIN_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sources = crate::support::admin_sources(&base, ADMIN_KEY).await;
     assert_eq!(sources[0].get("integrity_problem"), None, "{sources}");
     assert!(
         sources[1]["integrity_problem"].as_str().is_some_and(|p| p.contains("fails its checksum")),
@@ -560,15 +552,7 @@ async fn a_sync_started_over_http_makes_the_site_searchable() {
     // The reload follows the run; wait until the source is idle again.
     let mut idle = false;
     for _ in 0..10_000 {
-        let sources: Value = http
-            .get(format!("{base}/api/v1/admin/sources"))
-            .bearer_auth(ADMIN_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let sources = crate::support::admin_sources(&base, ADMIN_KEY).await;
         if sources[0]["sync_running"] == json!(false) {
             // A first run has no state to be incremental against: the engine makes it a full one.
             assert_eq!(sources[0]["last_runs"][0]["mode"], json!("full"), "{sources}");

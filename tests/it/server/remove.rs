@@ -142,13 +142,7 @@ impl TwoSources {
     }
 
     async fn sources(&self) -> Value {
-        let response = reqwest::Client::new()
-            .get(format!("{}/api/v1/admin/sources", self.base))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("answer");
-        response.json().await.expect("json")
+        crate::support::admin_sources(&self.base, ADMIN).await
     }
 }
 
